@@ -1,0 +1,84 @@
+/* vigil-cli devices: what compute devices this machine offers. */
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+
+#include "vg_cpu.h"
+#include "vg_vulkan.h"
+#include "vigil-cli.h"
+
+static void add_vulkan(JsonBuilder *b, const vg_vk_device_info *d, int index) {
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "backend");
+  json_builder_add_string_value(b, "vulkan");
+  json_builder_set_member_name(b, "index");
+  json_builder_add_int_value(b, index);
+  json_builder_set_member_name(b, "name");
+  json_builder_add_string_value(b, d->name);
+  json_builder_set_member_name(b, "type");
+  json_builder_add_string_value(b, d->type);
+  g_autofree char *api = g_strdup_printf("%u.%u.%u", d->api_version >> 22,
+                                         (d->api_version >> 12) & 0x3ff, d->api_version & 0xfff);
+  json_builder_set_member_name(b, "api_version");
+  json_builder_add_string_value(b, api);
+  json_builder_set_member_name(b, "float16");
+  json_builder_add_boolean_value(b, d->float16);
+  json_builder_set_member_name(b, "cooperative_matrix");
+  json_builder_add_boolean_value(b, d->cooperative_matrix);
+  json_builder_set_member_name(b, "device_local_bytes");
+  json_builder_add_int_value(b, (gint64)d->device_local_bytes);
+  json_builder_set_member_name(b, "max_storage_buffer_bytes");
+  json_builder_add_int_value(b, (gint64)d->max_storage_buffer_range);
+  json_builder_end_object(b);
+}
+
+int vigil_cli_devices(int argc, char **argv) {
+  gboolean as_json = FALSE;
+  const GOptionEntry entries[] = {
+      {"json", 0, 0, G_OPTION_ARG_NONE, &as_json, "Print JSON", NULL},
+      {NULL},
+  };
+  if (!vigil_cli_parse("devices", "list compute devices", entries, &argc, &argv))
+    return VIGIL_CLI_USAGE;
+
+  vg_vk_device_info devs[16];
+  int n = vg_vk_list_devices(devs, G_N_ELEMENTS(devs));
+  vg_backend *cpu = vg_cpu_backend_new(0);
+  if (as_json) {
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "devices");
+    json_builder_begin_array(b);
+    for (int i = 0; i < n && i < (int)G_N_ELEMENTS(devs); i++)
+      add_vulkan(b, &devs[i], i);
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "backend");
+    json_builder_add_string_value(b, "cpu");
+    json_builder_set_member_name(b, "name");
+    json_builder_add_string_value(b, cpu ? cpu->device_name : "CPU");
+    json_builder_end_object(b);
+    json_builder_end_array(b);
+    if (n < 0) {
+      json_builder_set_member_name(b, "vulkan_error");
+      json_builder_add_string_value(b, vg_last_error());
+    }
+    json_builder_end_object(b);
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    json_generator_set_pretty(gen, TRUE);
+    json_generator_set_root(gen, root);
+    g_autofree char *text = json_generator_to_data(gen, NULL);
+    printf("%s\n", text);
+  } else {
+    if (n < 0)
+      printf("Vulkan: unavailable (%s)\n", vg_last_error());
+    for (int i = 0; i < n && i < (int)G_N_ELEMENTS(devs); i++)
+      printf("vulkan %d: %s (%s, Vulkan %u.%u, F16 %s, cooperative matrix %s, %.1f GiB)\n", i,
+             devs[i].name, devs[i].type, devs[i].api_version >> 22,
+             (devs[i].api_version >> 12) & 0x3ff, devs[i].float16 ? "yes" : "no",
+             devs[i].cooperative_matrix ? "yes" : "no",
+             (double)devs[i].device_local_bytes / (1 << 30));
+    printf("cpu: %s\n", cpu ? cpu->device_name : "CPU");
+  }
+  vg_backend_destroy(cpu);
+  return VIGIL_CLI_OK;
+}

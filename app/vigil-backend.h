@@ -1,0 +1,39 @@
+/* Picks and opens the engine's compute backend for the application. */
+#pragma once
+
+#include <glib.h>
+
+#include "vg_backend.h"
+
+G_BEGIN_DECLS
+
+#define VIGIL_BACKEND_ERROR (vigil_backend_error_quark())
+GQuark vigil_backend_error_quark(void);
+
+typedef enum {
+  VIGIL_BACKEND_ERROR_INVALID,     /* an unknown backend name */
+  VIGIL_BACKEND_ERROR_UNAVAILABLE, /* the backend asked for cannot start */
+} VigilBackendError;
+
+typedef enum {
+  VIGIL_BACKEND_AUTO,
+  VIGIL_BACKEND_CPU,
+  VIGIL_BACKEND_VULKAN,
+} VigilBackendKind;
+
+gboolean vigil_backend_kind_parse(const char *name, VigilBackendKind *kind, GError **error);
+
+typedef struct {
+  VigilBackendKind kind;
+  const char *device;  /* Vulkan device index or name substring; NULL = best */
+  int threads;         /* CPU threads; 0 = OpenBLAS's default */
+  gboolean validation; /* Vulkan validation layer on */
+} VigilBackendOptions;
+
+/* Opens the backend. AUTO tries Vulkan and falls back to the CPU; the reason
+ * for a fallback goes to *fallback_reason (g_free it) when that is not NULL.
+ * An explicit VULKAN request fails instead of falling back. */
+vg_backend *vigil_backend_open(const VigilBackendOptions *options, char **fallback_reason,
+                               GError **error);
+
+G_END_DECLS

@@ -1,0 +1,67 @@
+/* vigil-cli: the engine and scan tools from the command line. */
+#include "vigil-cli.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vigil-config.h"
+
+typedef struct {
+  const char *name;
+  VigilCliCommand run;
+  const char *summary;
+} CliEntry;
+
+static const CliEntry commands[] = {
+    {"devices", vigil_cli_devices, "List the compute devices Vigil can use"},
+};
+
+static void print_usage(FILE *out) {
+  fprintf(out,
+          "Usage: vigil-cli [--version] [--help] COMMAND [ARGS...]\n\n"
+          "Vigil %s: medical scan viewer with MVFA anomaly detection.\n\nCommands:\n",
+          VIGIL_VERSION);
+  for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+    fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fprintf(out, "\n'vigil-cli COMMAND --help' describes a command.\n");
+}
+
+gboolean vigil_cli_parse(const char *command, const char *summary, const GOptionEntry *entries,
+                         int *argc, char ***argv) {
+  g_autofree char *param = g_strdup_printf("- %s", summary);
+  g_autoptr(GOptionContext) ctx = g_option_context_new(param);
+  g_autofree char *prgname = g_strdup_printf("vigil-cli %s", command);
+  g_set_prgname(prgname);
+  g_option_context_add_main_entries(ctx, entries, NULL);
+  g_autoptr(GError) error = NULL;
+  if (!g_option_context_parse(ctx, argc, argv, &error)) {
+    fprintf(stderr, "vigil-cli %s: %s\n", command, error->message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+int main(int argc, char **argv) {
+  setlocale(LC_ALL, "");
+  setlocale(LC_NUMERIC, "C"); /* numbers in JSON and files use '.' */
+  if (argc < 2) {
+    print_usage(stderr);
+    return VIGIL_CLI_USAGE;
+  }
+  if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+    printf("vigil-cli %s\n", VIGIL_VERSION);
+    return VIGIL_CLI_OK;
+  }
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+      strcmp(argv[1], "help") == 0) {
+    print_usage(stdout);
+    return VIGIL_CLI_OK;
+  }
+  for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+    if (strcmp(argv[1], commands[i].name) == 0)
+      return commands[i].run(argc - 1, argv + 1);
+  fprintf(stderr, "vigil-cli: unknown command '%s'\n\n", argv[1]);
+  print_usage(stderr);
+  return VIGIL_CLI_USAGE;
+}

@@ -1,0 +1,15 @@
+/* vigil-cli: one function per command; each parses its own options. */
+#pragma once
+
+#include <glib.h>
+
+typedef int (*VigilCliCommand)(int argc, char **argv);
+
+/* Exit codes: 0 success, 1 the work failed, 2 bad usage. */
+enum { VIGIL_CLI_OK = 0, VIGIL_CLI_FAILED = 1, VIGIL_CLI_USAGE = 2 };
+
+int vigil_cli_devices(int argc, char **argv);
+
+/* Parses argv with `entries`; prints the error and returns FALSE on bad usage. */
+gboolean vigil_cli_parse(const char *command, const char *summary, const GOptionEntry *entries,
+                         int *argc, char ***argv);

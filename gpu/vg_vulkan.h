@@ -1,0 +1,43 @@
+/* The Vulkan backend of the engine's backend interface. */
+#pragma once
+
+#include <stdint.h>
+
+#include "vg_backend.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct vg_vk_options {
+  /* Enable VK_LAYER_KHRONOS_validation and count every message it reports. */
+  int validation;
+  /* Which device: NULL picks the best (discrete > integrated > virtual > CPU);
+   * otherwise an index from vg_vk_list_devices or a substring of the name.
+   * The VIGIL_VK_DEVICE environment variable is used when this is NULL. */
+  const char *device;
+} vg_vk_options;
+
+typedef struct vg_vk_device_info {
+  char name[256];
+  const char *type; /* "discrete", "integrated", "virtual", "cpu", "other" */
+  uint32_t api_version;
+  uint64_t max_storage_buffer_range;
+  uint64_t device_local_bytes;
+  int float16;            /* shaderFloat16 and 16-bit storage buffers */
+  int cooperative_matrix; /* VK_KHR_cooperative_matrix */
+} vg_vk_device_info;
+
+/* Fills up to `max` entries; returns how many devices exist, or -1 (message
+ * in vg_last_error) when there is no Vulkan at all. */
+int vg_vk_list_devices(vg_vk_device_info *out, int max);
+
+/* NULL on failure, with the reason in vg_last_error(). */
+vg_backend *vg_vulkan_backend_new(const vg_vk_options *options);
+
+/* Messages the validation layer has reported so far (0 without validation). */
+int vg_vulkan_validation_messages(const vg_backend *be);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,199 @@
+#include "vg_backend.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Rows * cols * 4 bytes must stay well inside size_t and sane memory. */
+#define VG_MAX_ELEMENTS ((int64_t)1 << 34)
+
+size_t vg_dtype_size(vg_dtype dtype) {
+  return dtype == VG_F16 ? 2 : 4;
+}
+
+size_t vg_tensor_bytes(const vg_tensor *t) {
+  return (size_t)t->rows * (size_t)t->cols * vg_dtype_size(t->dtype);
+}
+
+vg_tensor *vg_tensor_new(vg_backend *be, vg_dtype dtype, int64_t rows, int64_t cols) {
+  if (!be || rows <= 0 || cols <= 0 || rows > VG_MAX_ELEMENTS / cols) {
+    vg_fail(VG_ERR_ARG, "cannot make a %lld x %lld tensor", (long long)rows, (long long)cols);
+    return NULL;
+  }
+  vg_tensor *t = calloc(1, sizeof *t);
+  if (!t) {
+    vg_fail(VG_ERR_NOMEM, "out of memory for a tensor header");
+    return NULL;
+  }
+  *t = (vg_tensor){.backend = be, .dtype = dtype, .rows = rows, .cols = cols};
+  if (be->ops->tensor_alloc(be, t) != VG_OK) {
+    free(t);
+    return NULL;
+  }
+  return t;
+}
+
+void vg_tensor_free(vg_tensor *t) {
+  if (!t)
+    return;
+  t->backend->ops->tensor_release(t->backend, t);
+  free(t);
+}
+
+vg_status vg_tensor_upload(vg_tensor *t, const void *src) {
+  if (!t || !src)
+    return vg_fail(VG_ERR_ARG, "upload: NULL tensor or source");
+  return t->backend->ops->upload(t->backend, t, src);
+}
+
+vg_status vg_tensor_download(const vg_tensor *t, void *dst) {
+  if (!t || !dst)
+    return vg_fail(VG_ERR_ARG, "download: NULL tensor or destination");
+  return t->backend->ops->download(t->backend, t, dst);
+}
+
+/* Checks that a tensor exists, is F32 unless `any_dtype`, has the given shape
+ * (-1 = any) and belongs to `be`. */
+static vg_status check(const char *op, const char *name, const vg_tensor *t, vg_backend *be,
+                       int64_t rows, int64_t cols, int any_dtype) {
+  if (!t)
+    return vg_fail(VG_ERR_ARG, "%s: tensor '%s' is missing", op, name);
+  if (t->backend != be)
+    return vg_fail(VG_ERR_ARG, "%s: tensor '%s' belongs to another backend", op, name);
+  if (!any_dtype && t->dtype != VG_F32)
+    return vg_fail(VG_ERR_ARG, "%s: tensor '%s' must be F32", op, name);
+  if ((rows >= 0 && t->rows != rows) || (cols >= 0 && t->cols != cols))
+    return vg_fail(VG_ERR_ARG, "%s: tensor '%s' is %lld x %lld, expected %lld x %lld", op, name,
+                   (long long)t->rows, (long long)t->cols, (long long)rows, (long long)cols);
+  return VG_OK;
+}
+
+#define CHECK(...)                                                                                 \
+  do {                                                                                             \
+    vg_status s_ = check(__VA_ARGS__);                                                             \
+    if (s_ != VG_OK)                                                                               \
+      return s_;                                                                                   \
+  } while (0)
+
+vg_status vg_matmul(vg_tensor *out, const vg_tensor *a, const vg_tensor *w, const vg_tensor *bias) {
+  if (!out || !a || !w)
+    return vg_fail(VG_ERR_ARG, "matmul: missing tensor");
+  vg_backend *be = out->backend;
+  CHECK("matmul", "a", a, be, -1, -1, 0);
+  CHECK("matmul", "w", w, be, -1, a->cols, 1);
+  CHECK("matmul", "out", out, be, a->rows, w->rows, 0);
+  if (bias)
+    CHECK("matmul", "bias", bias, be, 1, w->rows, 0);
+  return be->ops->matmul(be, out, a, w, bias);
+}
+
+vg_status vg_layer_norm(vg_tensor *out, const vg_tensor *x, const vg_tensor *gamma,
+                        const vg_tensor *beta, float eps) {
+  if (!out || !x)
+    return vg_fail(VG_ERR_ARG, "layer_norm: missing tensor");
+  vg_backend *be = out->backend;
+  CHECK("layer_norm", "x", x, be, -1, -1, 0);
+  CHECK("layer_norm", "out", out, be, x->rows, x->cols, 0);
+  CHECK("layer_norm", "gamma", gamma, be, 1, x->cols, 0);
+  CHECK("layer_norm", "beta", beta, be, 1, x->cols, 0);
+  if (!(eps > 0.0f))
+    return vg_fail(VG_ERR_ARG, "layer_norm: eps must be positive");
+  return be->ops->layer_norm(be, out, x, gamma, beta, eps);
+}
+
+vg_status vg_activation_apply(vg_tensor *x, vg_activation act, float alpha) {
+  if (!x)
+    return vg_fail(VG_ERR_ARG, "activation: missing tensor");
+  CHECK("activation", "x", x, x->backend, -1, -1, 0);
+  if (act != VG_ACT_GELU && act != VG_ACT_QUICK_GELU && act != VG_ACT_LEAKY_RELU)
+    return vg_fail(VG_ERR_ARG, "activation: unknown kind %d", (int)act);
+  return x->backend->ops->activation(x->backend, x, act, alpha);
+}
+
+vg_status vg_add_scaled(vg_tensor *out, const vg_tensor *a, float alpha, const vg_tensor *b,
+                        float beta) {
+  if (!out)
+    return vg_fail(VG_ERR_ARG, "add_scaled: missing output");
+  vg_backend *be = out->backend;
+  CHECK("add_scaled", "a", a, be, out->rows, out->cols, 0);
+  CHECK("add_scaled", "b", b, be, out->rows, out->cols, 0);
+  CHECK("add_scaled", "out", out, be, -1, -1, 0);
+  return be->ops->add_scaled(be, out, a, alpha, b, beta);
+}
+
+vg_status vg_attention(vg_tensor *out, const vg_tensor *qkv, int heads, int causal) {
+  if (!out || !qkv)
+    return vg_fail(VG_ERR_ARG, "attention: missing tensor");
+  vg_backend *be = out->backend;
+  CHECK("attention", "out", out, be, -1, -1, 0);
+  CHECK("attention", "qkv", qkv, be, out->rows, 3 * out->cols, 0);
+  if (heads <= 0 || out->cols % heads != 0)
+    return vg_fail(VG_ERR_ARG, "attention: width %lld is not divisible into %d heads",
+                   (long long)out->cols, heads);
+  return be->ops->attention(be, out, qkv, heads, causal);
+}
+
+vg_status vg_backend_synchronize(vg_backend *be) {
+  if (!be)
+    return vg_fail(VG_ERR_ARG, "synchronize: no backend");
+  return be->ops->synchronize(be);
+}
+
+void vg_backend_destroy(vg_backend *be) {
+  if (be)
+    be->ops->destroy(be);
+}
+
+uint16_t vg_f32_to_f16(float f) {
+  uint32_t x;
+  memcpy(&x, &f, 4);
+  uint32_t sign = (x >> 16) & 0x8000u;
+  int32_t exp = (int32_t)((x >> 23) & 0xff) - 127 + 15;
+  uint32_t mant = x & 0x7fffffu;
+  if (((x >> 23) & 0xff) == 0xff) /* inf or nan */
+    return (uint16_t)(sign | 0x7c00u | (mant ? 0x200u : 0));
+  if (exp >= 31)
+    return (uint16_t)(sign | 0x7c00u);
+  if (exp <= 0) { /* subnormal or zero */
+    if (exp < -10)
+      return (uint16_t)sign;
+    mant |= 0x800000u;
+    uint32_t shift = (uint32_t)(14 - exp);
+    uint32_t half = mant >> shift;
+    uint32_t rem = mant & ((1u << shift) - 1);
+    uint32_t mid = 1u << (shift - 1);
+    if (rem > mid || (rem == mid && (half & 1)))
+      half++;
+    return (uint16_t)(sign | half);
+  }
+  uint32_t half = sign | ((uint32_t)exp << 10) | (mant >> 13);
+  uint32_t rem = mant & 0x1fffu;
+  if (rem > 0x1000u || (rem == 0x1000u && (half & 1)))
+    half++; /* may carry into the exponent, which is still correct */
+  return (uint16_t)half;
+}
+
+float vg_f16_to_f32(uint16_t h) {
+  uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+  uint32_t exp = (h >> 10) & 0x1f;
+  uint32_t mant = h & 0x3ffu;
+  uint32_t x;
+  if (exp == 0) {
+    if (mant == 0) {
+      x = sign;
+    } else { /* normalise a subnormal */
+      exp = 127 - 15 + 1;
+      while (!(mant & 0x400u)) {
+        mant <<= 1;
+        exp--;
+      }
+      x = sign | (exp << 23) | ((mant & 0x3ffu) << 13);
+    }
+  } else if (exp == 31) {
+    x = sign | 0x7f800000u | (mant << 13);
+  } else {
+    x = sign | ((exp - 15 + 127) << 23) | (mant << 13);
+  }
+  float f;
+  memcpy(&f, &x, 4);
+  return f;
+}

@@ -1,0 +1,92 @@
+/* The backend interface: the few operations a CLIP/MVFA forward pass needs.
+ *
+ * The forward pass is written once over these calls; the CPU backend (model/)
+ * and the Vulkan backend (gpu/) each implement them. Tensors are 2-D, row
+ * major, and live wherever their backend keeps them. Every public call checks
+ * shapes and dtypes here before reaching the backend, so a backend may assume
+ * its arguments are consistent. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vg_status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum vg_dtype { VG_F32, VG_F16 } vg_dtype;
+
+typedef enum vg_activation {
+  VG_ACT_GELU,       /* exact: x * 0.5 * (1 + erf(x / sqrt 2)) */
+  VG_ACT_QUICK_GELU, /* x * sigmoid(1.702 x), OpenAI CLIP's original */
+  VG_ACT_LEAKY_RELU, /* x < 0 ? alpha x : x */
+} vg_activation;
+
+typedef struct vg_backend vg_backend;
+
+typedef struct vg_tensor {
+  vg_backend *backend;
+  vg_dtype dtype;
+  int64_t rows, cols;
+  void *host; /* host-visible data, or NULL where the backend keeps it elsewhere */
+  void *priv; /* the backend's own handle */
+} vg_tensor;
+
+typedef struct vg_backend_ops {
+  vg_status (*tensor_alloc)(vg_backend *be, vg_tensor *t);
+  void (*tensor_release)(vg_backend *be, vg_tensor *t);
+  vg_status (*upload)(vg_backend *be, vg_tensor *t, const void *src);
+  vg_status (*download)(vg_backend *be, const vg_tensor *t, void *dst);
+  /* out[M,N] = a[M,K] * w[N,K]^T (+ bias[1,N]) -- PyTorch's Linear layout. */
+  vg_status (*matmul)(vg_backend *be, vg_tensor *out, const vg_tensor *a, const vg_tensor *w,
+                      const vg_tensor *bias);
+  /* out[M,N] = (x - mean) / sqrt(var + eps) * gamma + beta, per row. */
+  vg_status (*layer_norm)(vg_backend *be, vg_tensor *out, const vg_tensor *x,
+                          const vg_tensor *gamma, const vg_tensor *beta, float eps);
+  /* x = act(x), in place; alpha is LeakyReLU's negative slope. */
+  vg_status (*activation)(vg_backend *be, vg_tensor *x, vg_activation act, float alpha);
+  /* out = alpha * a + beta * b; out may alias a or b. */
+  vg_status (*add_scaled)(vg_backend *be, vg_tensor *out, const vg_tensor *a, float alpha,
+                          const vg_tensor *b, float beta);
+  /* out[T,D] = multi-head softmax(Q K^T / sqrt(D/heads)) V, from packed qkv[T,3D]. */
+  vg_status (*attention)(vg_backend *be, vg_tensor *out, const vg_tensor *qkv, int heads,
+                         int causal);
+  /* Waits until all submitted work is done. */
+  vg_status (*synchronize)(vg_backend *be);
+  void (*destroy)(vg_backend *be);
+} vg_backend_ops;
+
+struct vg_backend {
+  const vg_backend_ops *ops;
+  const char *kind;      /* "cpu", "vulkan" */
+  char device_name[256]; /* what the user sees, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)" */
+};
+
+/* Tensors. */
+vg_tensor *vg_tensor_new(vg_backend *be, vg_dtype dtype, int64_t rows, int64_t cols);
+void vg_tensor_free(vg_tensor *t);
+size_t vg_dtype_size(vg_dtype dtype);
+size_t vg_tensor_bytes(const vg_tensor *t);
+vg_status vg_tensor_upload(vg_tensor *t, const void *src);
+vg_status vg_tensor_download(const vg_tensor *t, void *dst);
+
+/* Operations, shape-checked, then dispatched to the tensor's backend. */
+vg_status vg_matmul(vg_tensor *out, const vg_tensor *a, const vg_tensor *w, const vg_tensor *bias);
+vg_status vg_layer_norm(vg_tensor *out, const vg_tensor *x, const vg_tensor *gamma,
+                        const vg_tensor *beta, float eps);
+vg_status vg_activation_apply(vg_tensor *x, vg_activation act, float alpha);
+vg_status vg_add_scaled(vg_tensor *out, const vg_tensor *a, float alpha, const vg_tensor *b,
+                        float beta);
+vg_status vg_attention(vg_tensor *out, const vg_tensor *qkv, int heads, int causal);
+vg_status vg_backend_synchronize(vg_backend *be);
+void vg_backend_destroy(vg_backend *be);
+
+/* F16 <-> F32 conversions (IEEE binary16, round to nearest even). */
+uint16_t vg_f32_to_f16(float f);
+float vg_f16_to_f32(uint16_t h);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,65 @@
+/* app/'s backend choice: names, the explicit choices, and AUTO's fallback. */
+#include <glib.h>
+
+#include "vigil-backend.h"
+
+static void test_parse(void) {
+  VigilBackendKind kind;
+  g_assert_true(vigil_backend_kind_parse("cpu", &kind, NULL));
+  g_assert_cmpint(kind, ==, VIGIL_BACKEND_CPU);
+  g_assert_true(vigil_backend_kind_parse("vulkan", &kind, NULL));
+  g_assert_cmpint(kind, ==, VIGIL_BACKEND_VULKAN);
+  g_assert_true(vigil_backend_kind_parse("auto", &kind, NULL));
+  g_assert_cmpint(kind, ==, VIGIL_BACKEND_AUTO);
+  g_autoptr(GError) error = NULL;
+  g_assert_false(vigil_backend_kind_parse("cuda", &kind, &error));
+  g_assert_error(error, VIGIL_BACKEND_ERROR, VIGIL_BACKEND_ERROR_INVALID);
+  g_assert_nonnull(strstr(error->message, "'cuda'"));
+}
+
+static void test_cpu(void) {
+  VigilBackendOptions options = {.kind = VIGIL_BACKEND_CPU, .threads = 1};
+  g_autoptr(GError) error = NULL;
+  vg_backend *be = vigil_backend_open(&options, NULL, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(be->kind, ==, "cpu");
+  vg_backend_destroy(be);
+}
+
+static void test_auto_prefers_vulkan(void) {
+  VigilBackendOptions options = {.kind = VIGIL_BACKEND_AUTO};
+  g_autofree char *reason = NULL;
+  g_autoptr(GError) error = NULL;
+  vg_backend *be = vigil_backend_open(&options, &reason, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(be->kind, ==, "vulkan"); /* lavapipe is there in tests */
+  g_assert_null(reason);
+  vg_backend_destroy(be);
+}
+
+static void test_missing_device(void) {
+  VigilBackendOptions options = {.kind = VIGIL_BACKEND_VULKAN, .device = "NoSuchGPU"};
+  g_autoptr(GError) error = NULL;
+  g_assert_null(vigil_backend_open(&options, NULL, &error));
+  g_assert_error(error, VIGIL_BACKEND_ERROR, VIGIL_BACKEND_ERROR_UNAVAILABLE);
+  g_assert_nonnull(strstr(error->message, "NoSuchGPU"));
+
+  /* AUTO falls back to the CPU and says why. */
+  options.kind = VIGIL_BACKEND_AUTO;
+  g_autofree char *reason = NULL;
+  g_autoptr(GError) error2 = NULL;
+  vg_backend *be = vigil_backend_open(&options, &reason, &error2);
+  g_assert_no_error(error2);
+  g_assert_cmpstr(be->kind, ==, "cpu");
+  g_assert_nonnull(strstr(reason, "NoSuchGPU"));
+  vg_backend_destroy(be);
+}
+
+int main(int argc, char **argv) {
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/backend/parse", test_parse);
+  g_test_add_func("/backend/cpu", test_cpu);
+  g_test_add_func("/backend/auto-prefers-vulkan", test_auto_prefers_vulkan);
+  g_test_add_func("/backend/missing-device", test_missing_device);
+  return g_test_run();
+}

@@ -1,0 +1,56 @@
+#!/bin/sh
+# GUI smoke test: start vigil under Xvfb, wait for its window, screenshot it,
+# check it is drawn, open a file through app.open over D-Bus, and quit cleanly.
+# Usage (inside gui-session.sh): test-gui-smoke.sh VIGIL SHOT_TOOL LOG_DIR
+set -u
+vigil=$1 shot=$2 logdir=$3
+mkdir -p "$logdir"
+app_id=org.vigil.Vigil
+echo "TAP version 13"
+echo "1..4"
+
+"$vigil" >"$logdir/smoke-vigil.log" 2>&1 &
+pid=$!
+
+if "$shot" Vigil "$logdir/smoke-window.png" 60 16; then
+  echo "ok 1 - window drawn ($logdir/smoke-window.png)"
+else
+  echo "not ok 1 - window never drawn"; cat "$logdir/smoke-vigil.log"; kill $pid; exit 1
+fi
+
+call() {
+  gdbus call --session --dest $app_id --object-path /org/vigil/Vigil \
+    --method org.gtk.Actions.Activate "$@" >/dev/null
+}
+
+# app.open takes paths; the window switches from the empty state to the file list.
+if call open "[<['/usr/share/mricron/templates/ch2.nii.gz', '/tmp']>]" "{}"; then
+  echo "ok 2 - app.open accepted paths over D-Bus"
+else
+  echo "not ok 2 - app.open failed"
+fi
+sleep 1
+if "$shot" "Vigil" "$logdir/smoke-opened.png" 20 16 &&
+   ! cmp -s "$logdir/smoke-window.png" "$logdir/smoke-opened.png"; then
+  echo "ok 3 - window redrawn with the opened files"
+else
+  echo "not ok 3 - window unchanged or gone after app.open"
+fi
+
+call quit "[]" "{}" || true
+i=0
+while kill -0 $pid 2>/dev/null; do
+  i=$((i + 1))
+  if [ $i -gt 100 ]; then echo "not ok 4 - vigil did not quit"; kill -9 $pid; exit 1; fi
+  sleep 0.1
+done
+wait $pid
+rc=$?
+if [ $rc -eq 0 ]; then
+  echo "ok 4 - quit cleanly"
+else
+  echo "not ok 4 - exit status $rc"; cat "$logdir/smoke-vigil.log"; exit 1
+fi
+if grep -E "CRITICAL|WARNING" "$logdir/smoke-vigil.log"; then
+  echo "# vigil logged warnings (see above)"; exit 1
+fi

@@ -1,0 +1,143 @@
+/* vg-x11-shot: waits for a mapped X11 window whose title contains a string,
+ * saves it as PNG, and fails if it looks blank (too few distinct colours).
+ *
+ *   vg-x11-shot TITLE OUT.png [TIMEOUT_SECONDS] [MIN_COLOURS]
+ *
+ * Used by the GUI tests under Xvfb; it checks what the X server really shows. */
+#include <X11/Xatom.h>
+#include <X11/Xlib.h>
+#include <X11/Xutil.h>
+#include <png.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int title_matches(Display *dpy, Window w, const char *title) {
+  Atom net_wm_name = XInternAtom(dpy, "_NET_WM_NAME", False);
+  Atom utf8 = XInternAtom(dpy, "UTF8_STRING", False);
+  Atom type;
+  int format;
+  unsigned long n, after;
+  unsigned char *data = NULL;
+  int found = 0;
+  if (XGetWindowProperty(dpy, w, net_wm_name, 0, 1024, False, utf8, &type, &format, &n, &after,
+                         &data) == Success &&
+      data) {
+    found = strstr((char *)data, title) != NULL;
+    XFree(data);
+  }
+  return found;
+}
+
+static Window find_window(Display *dpy, Window root, const char *title) {
+  Window parent, *children = NULL;
+  unsigned int n = 0;
+  if (!XQueryTree(dpy, root, &root, &parent, &children, &n))
+    return 0;
+  Window found = 0;
+  for (unsigned int i = 0; i < n && !found; i++) {
+    XWindowAttributes attr;
+    if (XGetWindowAttributes(dpy, children[i], &attr) && attr.map_state == IsViewable &&
+        title_matches(dpy, children[i], title))
+      found = children[i];
+    else
+      found = find_window(dpy, children[i], title);
+  }
+  if (children)
+    XFree(children);
+  return found;
+}
+
+/* Counts distinct colours (capped) to tell a drawn window from a blank one. */
+static int distinct_colours(XImage *img) {
+  enum { CAP = 4096 };
+  static unsigned long seen[CAP];
+  int n = 0;
+  for (int y = 0; y < img->height; y += 2)
+    for (int x = 0; x < img->width; x += 2) {
+      unsigned long p = XGetPixel(img, x, y) & 0xffffff;
+      int dup = 0;
+      for (int i = 0; i < n && !dup; i++)
+        dup = seen[i] == p;
+      if (!dup && n < CAP)
+        seen[n++] = p;
+    }
+  return n;
+}
+
+static int save_png(XImage *img, const char *path) {
+  FILE *f = fopen(path, "wb");
+  if (!f)
+    return 0;
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+  png_infop info = png_create_info_struct(png);
+  if (setjmp(png_jmpbuf(png))) {
+    png_destroy_write_struct(&png, &info);
+    fclose(f);
+    return 0;
+  }
+  png_init_io(png, f);
+  png_set_IHDR(png, info, (png_uint_32)img->width, (png_uint_32)img->height, 8, PNG_COLOR_TYPE_RGB,
+               PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_write_info(png, info);
+  unsigned char *row = malloc((size_t)img->width * 3);
+  for (int y = 0; y < img->height; y++) {
+    for (int x = 0; x < img->width; x++) {
+      unsigned long p = XGetPixel(img, x, y);
+      row[x * 3] = (p >> 16) & 0xff, row[x * 3 + 1] = (p >> 8) & 0xff, row[x * 3 + 2] = p & 0xff;
+    }
+    png_write_row(png, row);
+  }
+  free(row);
+  png_write_end(png, NULL);
+  png_destroy_write_struct(&png, &info);
+  return fclose(f) == 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 3) {
+    fprintf(stderr, "usage: %s TITLE OUT.png [TIMEOUT_SECONDS] [MIN_COLOURS]\n", argv[0]);
+    return 2;
+  }
+  const char *title = argv[1], *out = argv[2];
+  double timeout = argc > 3 ? atof(argv[3]) : 30;
+  int min_colours = argc > 4 ? atoi(argv[4]) : 16;
+  Display *dpy = XOpenDisplay(NULL);
+  if (!dpy) {
+    fprintf(stderr, "vg-x11-shot: cannot open display '%s'\n", getenv("DISPLAY"));
+    return 1;
+  }
+  struct timespec start, now, nap = {0, 200 * 1000 * 1000};
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  int colours = 0;
+  for (;;) {
+    Window w = find_window(dpy, DefaultRootWindow(dpy), title);
+    if (w) {
+      XWindowAttributes attr;
+      XGetWindowAttributes(dpy, w, &attr);
+      XImage *img =
+          XGetImage(dpy, w, 0, 0, (unsigned)attr.width, (unsigned)attr.height, AllPlanes, ZPixmap);
+      if (img) {
+        colours = distinct_colours(img);
+        if (colours >= min_colours) {
+          int ok = save_png(img, out);
+          printf("# window '%s' %dx%d, %d distinct colours, saved %s\n", title, attr.width,
+                 attr.height, colours, out);
+          XDestroyImage(img);
+          XCloseDisplay(dpy);
+          return ok ? 0 : 1;
+        }
+        XDestroyImage(img);
+      }
+    }
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if ((now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9 > timeout)
+      break;
+    nanosleep(&nap, NULL);
+  }
+  fprintf(stderr, "vg-x11-shot: no drawn window titled '%s' within %.0f s (last: %d colours)\n",
+          title, timeout, colours);
+  XCloseDisplay(dpy);
+  return 1;
+}

@@ -1,0 +1,128 @@
+/* VigilApplication: actions, the open path, About, and settings. */
+#include "vigil-application.h"
+
+#include "vigil-config.h"
+#include "vigil-window.h"
+
+struct _VigilApplication {
+  AdwApplication parent_instance;
+  GSettings *settings;
+};
+
+G_DEFINE_FINAL_TYPE(VigilApplication, vigil_application, ADW_TYPE_APPLICATION)
+
+VigilApplication *vigil_application_new(void) {
+  return g_object_new(VIGIL_TYPE_APPLICATION, "application-id", VIGIL_APP_ID, "flags",
+                      G_APPLICATION_HANDLES_OPEN, "resource-base-path", "/org/vigil/Vigil", NULL);
+}
+
+GSettings *vigil_application_get_settings(VigilApplication *self) {
+  g_return_val_if_fail(VIGIL_IS_APPLICATION(self), NULL);
+  return self->settings;
+}
+
+static VigilWindow *ensure_window(VigilApplication *self) {
+  GtkWindow *window = gtk_application_get_active_window(GTK_APPLICATION(self));
+  if (!window)
+    window = GTK_WINDOW(vigil_window_new(self));
+  return VIGIL_WINDOW(window);
+}
+
+static void vigil_application_activate(GApplication *app) {
+  gtk_window_present(GTK_WINDOW(ensure_window(VIGIL_APPLICATION(app))));
+}
+
+static void vigil_application_open(GApplication *app, GFile **files, int n_files,
+                                   const char *hint) {
+  (void)hint;
+  VigilWindow *window = ensure_window(VIGIL_APPLICATION(app));
+  vigil_window_open_files(window, files, n_files);
+  gtk_window_present(GTK_WINDOW(window));
+}
+
+/* app.open(as): paths as given on a command line, relative to the app's cwd. */
+static void on_open_action(GSimpleAction *action, GVariant *param, gpointer user_data) {
+  (void)action;
+  g_autofree const char **paths = g_variant_get_strv(param, NULL);
+  guint n = g_strv_length((char **)paths);
+  if (n == 0)
+    return;
+  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_object_unref);
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add(files, g_file_new_for_commandline_arg(paths[i]));
+  g_application_open(G_APPLICATION(user_data), (GFile **)files->pdata, (int)n, "");
+}
+
+static void on_about_action(GSimpleAction *action, GVariant *param, gpointer user_data) {
+  (void)action, (void)param;
+  GtkApplication *app = GTK_APPLICATION(user_data);
+  const char *developers[] = {"The Vigil developers", NULL};
+  // clang-format off
+  GtkWidget *about = g_object_new(ADW_TYPE_ABOUT_WINDOW,
+      "transient-for", gtk_application_get_active_window(app),
+      "application-name", "Vigil",
+      "application-icon", VIGIL_APP_ID,
+      "version", VIGIL_VERSION,
+      "developer-name", "The Vigil developers",
+      "developers", developers,
+      "license-type", GTK_LICENSE_GPL_3_0,
+      "comments", "Medical scan viewer with MVFA anomaly detection. Nothing leaves your "
+                  "computer. A research tool, not a certified medical device.",
+      NULL);
+  // clang-format on
+  gtk_window_present(GTK_WINDOW(about));
+}
+
+static void on_quit_action(GSimpleAction *action, GVariant *param, gpointer user_data) {
+  (void)action, (void)param;
+  GtkApplication *app = GTK_APPLICATION(user_data);
+  /* Close windows first so each can save its state. */
+  GList *windows = gtk_application_get_windows(app);
+  while (windows) {
+    GList *next = windows->next;
+    gtk_window_close(GTK_WINDOW(windows->data));
+    windows = next;
+  }
+  g_application_quit(G_APPLICATION(app));
+}
+
+static const GActionEntry app_actions[] = {
+    {.name = "open", .activate = on_open_action, .parameter_type = "as"},
+    {.name = "about", .activate = on_about_action},
+    {.name = "quit", .activate = on_quit_action},
+};
+
+static void vigil_application_startup(GApplication *app) {
+  VigilApplication *self = VIGIL_APPLICATION(app);
+  G_APPLICATION_CLASS(vigil_application_parent_class)->startup(app);
+
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default();
+  g_autoptr(GSettingsSchema) schema =
+      source ? g_settings_schema_source_lookup(source, VIGIL_APP_ID, TRUE) : NULL;
+  if (schema)
+    self->settings = g_settings_new(VIGIL_APP_ID);
+  else
+    g_warning("settings schema %s is not installed; preferences will not be kept", VIGIL_APP_ID);
+
+  g_action_map_add_action_entries(G_ACTION_MAP(app), app_actions, G_N_ELEMENTS(app_actions), app);
+  const char *quit[] = {"<primary>q", NULL};
+  const char *open[] = {"<primary>o", NULL};
+  gtk_application_set_accels_for_action(GTK_APPLICATION(app), "app.quit", quit);
+  gtk_application_set_accels_for_action(GTK_APPLICATION(app), "win.open", open);
+}
+
+static void vigil_application_finalize(GObject *object) {
+  g_clear_object(&VIGIL_APPLICATION(object)->settings);
+  G_OBJECT_CLASS(vigil_application_parent_class)->finalize(object);
+}
+
+static void vigil_application_class_init(VigilApplicationClass *klass) {
+  G_OBJECT_CLASS(klass)->finalize = vigil_application_finalize;
+  G_APPLICATION_CLASS(klass)->activate = vigil_application_activate;
+  G_APPLICATION_CLASS(klass)->open = vigil_application_open;
+  G_APPLICATION_CLASS(klass)->startup = vigil_application_startup;
+}
+
+static void vigil_application_init(VigilApplication *self) {
+  (void)self;
+}

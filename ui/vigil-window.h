@@ -1,0 +1,20 @@
+#pragma once
+
+#include <adwaita.h>
+
+#include "vigil-application.h"
+
+G_BEGIN_DECLS
+
+#define VIGIL_TYPE_WINDOW (vigil_window_get_type())
+G_DECLARE_FINAL_TYPE(VigilWindow, vigil_window, VIGIL, WINDOW, AdwApplicationWindow)
+
+VigilWindow *vigil_window_new(VigilApplication *app);
+
+/* Adds files (scans or folders) to the window; the viewer takes them from here. */
+void vigil_window_open_files(VigilWindow *self, GFile **files, int n_files);
+
+/* The files opened so far, as a GListModel of GFile. */
+GListModel *vigil_window_get_files(VigilWindow *self);
+
+G_END_DECLS
