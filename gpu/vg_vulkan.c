@@ -507,6 +507,17 @@ static vg_status vk_attention(vg_backend *be, vg_tensor *o, const vg_tensor *qkv
   return vk_not_yet(be, "attention");
 }
 
+static vg_status vk_copy_rows(vg_backend *be, vg_tensor *dst, int64_t dst_row, const vg_tensor *src,
+                              int64_t src_row, int64_t rows) {
+  (void)dst, (void)dst_row, (void)src, (void)src_row, (void)rows;
+  return vk_not_yet(be, "copy_rows");
+}
+
+static vg_status vk_l2_normalize(vg_backend *be, vg_tensor *out, const vg_tensor *x, float eps) {
+  (void)out, (void)x, (void)eps;
+  return vk_not_yet(be, "l2_normalize");
+}
+
 static vg_status vk_synchronize(vg_backend *be) {
   vk_backend *vk = (vk_backend *)be;
   VK_TRY(vkQueueWaitIdle(vk->queue), "vkQueueWaitIdle");
@@ -548,6 +559,8 @@ static const vg_backend_ops vk_ops = {
     .activation = vk_activation,
     .add_scaled = vk_add_scaled,
     .attention = vk_attention,
+    .copy_rows = vk_copy_rows,
+    .l2_normalize = vk_l2_normalize,
     .synchronize = vk_synchronize,
     .destroy = vk_destroy,
 };

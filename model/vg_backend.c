@@ -132,6 +132,31 @@ vg_status vg_attention(vg_tensor *out, const vg_tensor *qkv, int heads, int caus
   return be->ops->attention(be, out, qkv, heads, causal);
 }
 
+vg_status vg_copy_rows(vg_tensor *dst, int64_t dst_row, const vg_tensor *src, int64_t src_row,
+                       int64_t rows) {
+  if (!dst || !src)
+    return vg_fail(VG_ERR_ARG, "copy_rows: missing tensor");
+  vg_backend *be = dst->backend;
+  CHECK("copy_rows", "dst", dst, be, -1, -1, 0);
+  CHECK("copy_rows", "src", src, be, -1, dst->cols, 0);
+  if (rows <= 0 || dst_row < 0 || src_row < 0 || dst_row + rows > dst->rows ||
+      src_row + rows > src->rows)
+    return vg_fail(VG_ERR_ARG, "copy_rows: rows [%lld, +%lld) -> [%lld, +%lld) out of range",
+                   (long long)src_row, (long long)rows, (long long)dst_row, (long long)rows);
+  return be->ops->copy_rows(be, dst, dst_row, src, src_row, rows);
+}
+
+vg_status vg_l2_normalize(vg_tensor *out, const vg_tensor *x, float eps) {
+  if (!out || !x)
+    return vg_fail(VG_ERR_ARG, "l2_normalize: missing tensor");
+  vg_backend *be = out->backend;
+  CHECK("l2_normalize", "x", x, be, -1, -1, 0);
+  CHECK("l2_normalize", "out", out, be, x->rows, x->cols, 0);
+  if (!(eps >= 0.0f))
+    return vg_fail(VG_ERR_ARG, "l2_normalize: eps must not be negative");
+  return be->ops->l2_normalize(be, out, x, eps);
+}
+
 vg_status vg_backend_synchronize(vg_backend *be) {
   if (!be)
     return vg_fail(VG_ERR_ARG, "synchronize: no backend");

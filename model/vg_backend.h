@@ -53,6 +53,11 @@ typedef struct vg_backend_ops {
   /* out[T,D] = multi-head softmax(Q K^T / sqrt(D/heads)) V, from packed qkv[T,3D]. */
   vg_status (*attention)(vg_backend *be, vg_tensor *out, const vg_tensor *qkv, int heads,
                          int causal);
+  /* dst[dst_row + i, :] = src[src_row + i, :] for i < rows (same column count). */
+  vg_status (*copy_rows)(vg_backend *be, vg_tensor *dst, int64_t dst_row, const vg_tensor *src,
+                         int64_t src_row, int64_t rows);
+  /* out = x / max(|x|_2, eps), per row; out may alias x. */
+  vg_status (*l2_normalize)(vg_backend *be, vg_tensor *out, const vg_tensor *x, float eps);
   /* Waits until all submitted work is done. */
   vg_status (*synchronize)(vg_backend *be);
   void (*destroy)(vg_backend *be);
@@ -80,6 +85,9 @@ vg_status vg_activation_apply(vg_tensor *x, vg_activation act, float alpha);
 vg_status vg_add_scaled(vg_tensor *out, const vg_tensor *a, float alpha, const vg_tensor *b,
                         float beta);
 vg_status vg_attention(vg_tensor *out, const vg_tensor *qkv, int heads, int causal);
+vg_status vg_copy_rows(vg_tensor *dst, int64_t dst_row, const vg_tensor *src, int64_t src_row,
+                       int64_t rows);
+vg_status vg_l2_normalize(vg_tensor *out, const vg_tensor *x, float eps);
 vg_status vg_backend_synchronize(vg_backend *be);
 void vg_backend_destroy(vg_backend *be);
 

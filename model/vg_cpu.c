@@ -161,6 +161,31 @@ static vg_status cpu_attention(vg_backend *be, vg_tensor *out, const vg_tensor *
   return VG_OK;
 }
 
+static vg_status cpu_copy_rows(vg_backend *be, vg_tensor *dst, int64_t dst_row,
+                               const vg_tensor *src, int64_t src_row, int64_t rows) {
+  (void)be;
+  memmove(f32(dst) + dst_row * dst->cols, f32(src) + src_row * src->cols,
+          (size_t)rows * (size_t)src->cols * sizeof(float));
+  return VG_OK;
+}
+
+static vg_status cpu_l2_normalize(vg_backend *be, vg_tensor *out, const vg_tensor *x, float eps) {
+  (void)be;
+  const int64_t n = x->cols;
+  for (int64_t r = 0; r < x->rows; r++) {
+    const float *xr = f32(x) + r * n;
+    float *yr = f32(out) + r * n;
+    double ss = 0;
+    for (int64_t i = 0; i < n; i++)
+      ss += (double)xr[i] * xr[i];
+    const double norm = sqrt(ss) > eps ? sqrt(ss) : eps;
+    const float inv = norm > 0 ? (float)(1.0 / norm) : 0.0f;
+    for (int64_t i = 0; i < n; i++)
+      yr[i] = xr[i] * inv;
+  }
+  return VG_OK;
+}
+
 static vg_status cpu_synchronize(vg_backend *be) {
   (void)be;
   return VG_OK;
@@ -180,6 +205,8 @@ static const vg_backend_ops cpu_ops = {
     .activation = cpu_activation,
     .add_scaled = cpu_add_scaled,
     .attention = cpu_attention,
+    .copy_rows = cpu_copy_rows,
+    .l2_normalize = cpu_l2_normalize,
     .synchronize = cpu_synchronize,
     .destroy = cpu_destroy,
 };

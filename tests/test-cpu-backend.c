@@ -176,6 +176,24 @@ static void test_add_scaled(void) {
   vg_tensor_free(ta), vg_tensor_free(tb);
 }
 
+static void test_rows_and_norms(void) {
+  const float a[6] = {3, 4, 0, 0, 1, 0}; /* rows (3,4) (0,0) (1,0) */
+  float y[6];
+  vg_tensor *ta = tensor_from(3, 2, a), *tb = vg_tensor_new(backend, VG_F32, 3, 2);
+  g_assert_cmpint(vg_l2_normalize(tb, ta, 1e-8f), ==, VG_OK);
+  vg_tensor_download(tb, y);
+  g_assert_cmpfloat_with_epsilon(y[0], 0.6f, 1e-7);
+  g_assert_cmpfloat_with_epsilon(y[1], 0.8f, 1e-7);
+  g_assert_cmpfloat(y[2], ==, 0.0f); /* a zero row stays zero, no NaN */
+  g_assert_cmpint(vg_copy_rows(tb, 0, ta, 1, 2), ==, VG_OK);
+  vg_tensor_download(tb, y);
+  g_assert_cmpfloat(y[0], ==, 0.0f);
+  g_assert_cmpfloat(y[2], ==, 1.0f);
+  g_assert_cmpint(vg_copy_rows(tb, 2, ta, 0, 2), ==, VG_ERR_ARG);
+  g_assert_nonnull(strstr(vg_last_error(), "out of range"));
+  vg_tensor_free(ta), vg_tensor_free(tb);
+}
+
 static void test_f16(void) {
   const float values[] = {0.0f, 1.0f, -2.5f, 65504.0f, 6.1035156e-05f, 5.9604645e-08f, 0.1f};
   for (size_t i = 0; i < G_N_ELEMENTS(values); i++) {
@@ -197,6 +215,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/cpu/activations", test_activations);
   g_test_add_func("/cpu/attention", test_attention);
   g_test_add_func("/cpu/add-scaled", test_add_scaled);
+  g_test_add_func("/cpu/rows-and-norms", test_rows_and_norms);
   g_test_add_func("/cpu/f16", test_f16);
   int rc = g_test_run();
   vg_backend_destroy(backend);
