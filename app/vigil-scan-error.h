@@ -1,0 +1,19 @@
+/* Errors from reading scans: every loader reports through this domain. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define VIGIL_SCAN_ERROR (vigil_scan_error_quark())
+GQuark vigil_scan_error_quark(void);
+
+typedef enum {
+  VIGIL_SCAN_ERROR_IO,          /* cannot open or read the file */
+  VIGIL_SCAN_ERROR_FORMAT,      /* not this format, or malformed */
+  VIGIL_SCAN_ERROR_TRUNCATED,   /* ends early */
+  VIGIL_SCAN_ERROR_UNSUPPORTED, /* valid but not supported (e.g. a transfer syntax) */
+  VIGIL_SCAN_ERROR_INVALID,     /* impossible values: sizes, counts, geometry */
+} VigilScanError;
+
+G_END_DECLS
