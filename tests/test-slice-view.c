@@ -1,0 +1,141 @@
+/* VigilSliceView under Xvfb: rendering follows window/level, zoom keeps the
+ * point under the pointer, slices clamp, pixel spacing sets the aspect. */
+#include <gtk/gtk.h>
+#include <math.h>
+
+#include "vigil-slice-view.h"
+
+static GtkWidget *window;
+static VigilSliceView *view;
+
+static void wait_for_draw(void) {
+  for (int i = 0; i < 20; i++)
+    while (g_main_context_iteration(NULL, FALSE))
+      ;
+}
+
+/* A 100 x 50 ramp from -1000 to 1000 along x, values in HU-like units. */
+static VigilImage *ramp(double row_spacing, double col_spacing) {
+  VigilImage *im = vigil_image_new(100, 50, VIGIL_IMAGE_GRAY, NULL);
+  for (int y = 0; y < 50; y++)
+    for (int x = 0; x < 100; x++)
+      im->values[y * 100 + x] = -1000.0f + 2000.0f * x / 99.0f;
+  im->pixel_spacing[0] = row_spacing;
+  im->pixel_spacing[1] = col_spacing;
+  vigil_image_update_range(im);
+  return im;
+}
+
+/* Renders the view and returns the gray level at widget point (x, y). */
+static int rendered_gray(double x, double y) {
+  int w = gtk_widget_get_width(GTK_WIDGET(view)), h = gtk_widget_get_height(GTK_WIDGET(view));
+  GtkSnapshot *snapshot = gtk_snapshot_new();
+  GTK_WIDGET_GET_CLASS(view)->snapshot(GTK_WIDGET(view), snapshot);
+  GskRenderNode *node = gtk_snapshot_free_to_node(snapshot);
+  GskRenderer *renderer = gtk_native_get_renderer(gtk_widget_get_native(GTK_WIDGET(view)));
+  GdkTexture *texture =
+      gsk_renderer_render_texture(renderer, node, &GRAPHENE_RECT_INIT(0, 0, w, h));
+  guint32 *pixels = g_new(guint32, (gsize)w * h);
+  gdk_texture_download(texture, (guchar *)pixels, (gsize)w * 4);
+  int value = (pixels[(int)y * w + (int)x] >> 8) & 0xff; /* green of B8G8R8A8 premultiplied */
+  g_free(pixels);
+  g_object_unref(texture);
+  gsk_render_node_unref(node);
+  return value;
+}
+
+static void test_window_level_rendering(void) {
+  vigil_slice_view_set_default_window(view, 0, 2000);
+  vigil_slice_view_set_image(view, ramp(1, 1), TRUE);
+  wait_for_draw();
+  double c, w;
+  vigil_slice_view_get_window(view, &c, &w);
+  g_assert_cmpfloat(c, ==, 0);
+  g_assert_cmpfloat(w, ==, 2000);
+  /* The view is 400 x 300; the 100 x 50 image fits as 400 x 200 centred. */
+  int px, py;
+  g_assert_true(vigil_slice_view_widget_to_pixel(view, 200, 150, &px, &py));
+  g_assert_cmpint(px, ==, 50);
+  g_assert_cmpint(py, ==, 25);
+  g_assert_false(vigil_slice_view_widget_to_pixel(view, 200, 20, &px, &py)); /* black band */
+  int mid = rendered_gray(200, 150);
+  g_assert_cmpint(abs(mid - 128), <=, 3);
+  g_assert_cmpint(rendered_gray(200, 20), ==, 0);
+  /* A narrow window around -1000 makes the middle white. */
+  vigil_slice_view_set_window(view, -900, 100);
+  g_assert_cmpint(rendered_gray(200, 150), ==, 255);
+  vigil_slice_view_reset(view);
+  vigil_slice_view_get_window(view, &c, &w);
+  g_assert_cmpfloat(w, ==, 2000);
+}
+
+static void test_zoom_keeps_point(void) {
+  vigil_slice_view_set_image(view, ramp(1, 1), TRUE);
+  vigil_slice_view_fit(view);
+  int before_x, before_y, after_x, after_y;
+  g_assert_true(vigil_slice_view_widget_to_pixel(view, 300, 200, &before_x, &before_y));
+  vigil_slice_view_zoom_at(view, 3.0, 300, 200);
+  g_assert_cmpfloat(vigil_slice_view_get_zoom(view), ==, 3.0);
+  g_assert_true(vigil_slice_view_widget_to_pixel(view, 300, 200, &after_x, &after_y));
+  g_assert_cmpint(abs(after_x - before_x), <=, 1);
+  g_assert_cmpint(abs(after_y - before_y), <=, 1);
+  vigil_slice_view_zoom_at(view, 1000, 300, 200); /* clamped */
+  g_assert_cmpfloat(vigil_slice_view_get_zoom(view), <=, 40.0);
+  vigil_slice_view_fit(view);
+  g_assert_cmpfloat(vigil_slice_view_get_zoom(view), ==, 1.0);
+}
+
+static void test_slices_clamp(void) {
+  vigil_slice_view_set_slice_count(view, 10);
+  vigil_slice_view_set_slice(view, 25);
+  g_assert_cmpint(vigil_slice_view_get_slice(view), ==, 9);
+  vigil_slice_view_set_slice(view, -3);
+  g_assert_cmpint(vigil_slice_view_get_slice(view), ==, 0);
+  vigil_slice_view_set_slice_count(view, 0);
+  g_assert_cmpint(vigil_slice_view_get_slice(view), ==, 0);
+}
+
+static void test_aspect_from_spacing(void) {
+  /* Columns twice as wide as rows: the 100 x 50 image is square in mm. */
+  vigil_slice_view_set_image(view, ramp(1, 0.5), TRUE);
+  vigil_slice_view_fit(view);
+  wait_for_draw();
+  int px, py;
+  /* 300 px tall view -> the image is 300 x 300 px, from x = 50 to 350. */
+  g_assert_true(vigil_slice_view_widget_to_pixel(view, 52, 150, &px, &py));
+  g_assert_cmpint(px, ==, 0);
+  g_assert_false(vigil_slice_view_widget_to_pixel(view, 48, 150, &px, &py));
+  g_assert_true(vigil_slice_view_widget_to_pixel(view, 348, 150, &px, &py));
+  g_assert_cmpint(px, ==, 99);
+}
+
+static void test_no_image(void) {
+  vigil_slice_view_set_image(view, NULL, FALSE);
+  int px, py;
+  g_assert_false(vigil_slice_view_widget_to_pixel(view, 10, 10, &px, &py));
+  g_assert_cmpint(rendered_gray(10, 10), ==, 0);
+  vigil_slice_view_zoom_at(view, 2, 10, 10); /* must not crash without an image */
+}
+
+int main(int argc, char **argv) {
+  gtk_test_init(&argc, &argv, NULL);
+  window = gtk_window_new();
+  view = VIGIL_SLICE_VIEW(vigil_slice_view_new());
+  gtk_window_set_child(GTK_WINDOW(window), GTK_WIDGET(view));
+  gtk_window_set_default_size(GTK_WINDOW(window), 400, 300);
+  gtk_window_set_decorated(GTK_WINDOW(window), FALSE);
+  gtk_window_present(GTK_WINDOW(window));
+  for (int i = 0; i < 200 && gtk_widget_get_width(GTK_WIDGET(view)) != 400; i++) {
+    g_main_context_iteration(NULL, TRUE);
+  }
+  g_assert_cmpint(gtk_widget_get_width(GTK_WIDGET(view)), ==, 400);
+  g_assert_cmpint(gtk_widget_get_height(GTK_WIDGET(view)), ==, 300);
+  g_test_add_func("/slice-view/window-level-rendering", test_window_level_rendering);
+  g_test_add_func("/slice-view/zoom-keeps-point", test_zoom_keeps_point);
+  g_test_add_func("/slice-view/slices-clamp", test_slices_clamp);
+  g_test_add_func("/slice-view/aspect-from-spacing", test_aspect_from_spacing);
+  g_test_add_func("/slice-view/no-image", test_no_image);
+  int rc = g_test_run();
+  gtk_window_destroy(GTK_WINDOW(window));
+  return rc;
+}

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "vigil-image.h"
+
+G_BEGIN_DECLS
+
+#define VIGIL_TYPE_SLICE_VIEW (vigil_slice_view_get_type())
+G_DECLARE_FINAL_TYPE(VigilSliceView, vigil_slice_view, VIGIL, SLICE_VIEW, GtkWidget)
+
+GtkWidget *vigil_slice_view_new(void);
+
+/* Shows `image` (the view takes ownership; NULL clears). The window is kept
+ * unless `reset_window` is set, then it becomes the default window. */
+void vigil_slice_view_set_image(VigilSliceView *self, VigilImage *image, gboolean reset_window);
+const VigilImage *vigil_slice_view_get_image(VigilSliceView *self);
+
+/* The window that R (reset) returns to, e.g. from the file or a preset. */
+void vigil_slice_view_set_default_window(VigilSliceView *self, double center, double width);
+void vigil_slice_view_set_window(VigilSliceView *self, double center, double width);
+void vigil_slice_view_get_window(VigilSliceView *self, double *center, double *width);
+
+/* Slices are navigated here; the owner listens to notify::slice and supplies images. */
+void vigil_slice_view_set_slice_count(VigilSliceView *self, int count);
+int vigil_slice_view_get_slice_count(VigilSliceView *self);
+void vigil_slice_view_set_slice(VigilSliceView *self, int slice);
+int vigil_slice_view_get_slice(VigilSliceView *self);
+
+/* 1 = the image fits the view; the view zooms around a point in widget coordinates. */
+void vigil_slice_view_set_zoom(VigilSliceView *self, double zoom);
+double vigil_slice_view_get_zoom(VigilSliceView *self);
+void vigil_slice_view_zoom_at(VigilSliceView *self, double factor, double x, double y);
+void vigil_slice_view_fit(VigilSliceView *self);
+void vigil_slice_view_reset(VigilSliceView *self);
+
+/* The unit of gray values in the readout, e.g. "HU" for CT; NULL for none. */
+void vigil_slice_view_set_value_unit(VigilSliceView *self, const char *unit);
+
+/* Widget point -> image pixel; FALSE outside the image. */
+gboolean vigil_slice_view_widget_to_pixel(VigilSliceView *self, double x, double y, int *px,
+                                          int *py);
+
+G_END_DECLS
