@@ -47,3 +47,40 @@ vg_backend *vigil_backend_open(const VigilBackendOptions *options, char **fallba
     *fallback_reason = g_strdup_printf("%s; using the CPU", vg_last_error());
   return open_cpu(options, error);
 }
+
+char **vigil_backend_list_vulkan_devices(void) {
+  vg_vk_device_info devs[16];
+  int n = vg_vk_list_devices(devs, G_N_ELEMENTS(devs));
+  GStrvBuilder *b = g_strv_builder_new();
+  for (int i = 0; i < n && i < (int)G_N_ELEMENTS(devs); i++) {
+    g_autofree char *name = g_strdup_printf("%s (%s)", devs[i].name, devs[i].type);
+    g_strv_builder_add(b, name);
+  }
+  char **names = g_strv_builder_end(b);
+  g_strv_builder_unref(b);
+  return names;
+}
+
+gboolean vigil_backend_options_from_setting(const char *setting, VigilBackendOptions *options,
+                                            char **device_out, GError **error) {
+  *options = (VigilBackendOptions){.kind = VIGIL_BACKEND_AUTO};
+  *device_out = NULL;
+  if (!setting || g_str_equal(setting, "auto"))
+    return TRUE;
+  if (g_str_equal(setting, "cpu")) {
+    options->kind = VIGIL_BACKEND_CPU;
+    return TRUE;
+  }
+  if (g_str_has_prefix(setting, "vulkan:") && setting[7] != '\0') {
+    guint64 index;
+    if (g_ascii_string_to_unsigned(setting + 7, 10, 0, 64, &index, NULL)) {
+      options->kind = VIGIL_BACKEND_VULKAN;
+      *device_out = g_strdup(setting + 7);
+      options->device = *device_out;
+      return TRUE;
+    }
+  }
+  g_set_error(error, VIGIL_BACKEND_ERROR, VIGIL_BACKEND_ERROR_INVALID,
+              "unknown compute device '%s' (expected auto, cpu or vulkan:N)", setting);
+  return FALSE;
+}

@@ -36,4 +36,12 @@ typedef struct {
 vg_backend *vigil_backend_open(const VigilBackendOptions *options, char **fallback_reason,
                                GError **error);
 
+/* Names of the Vulkan devices, in index order ("llvmpipe (...) (cpu)"); an
+ * empty list when Vulkan is unavailable. Free with g_strfreev. */
+char **vigil_backend_list_vulkan_devices(void);
+
+/* Parses a compute-device setting: "auto", "cpu" or "vulkan:N". */
+gboolean vigil_backend_options_from_setting(const char *setting, VigilBackendOptions *options,
+                                            char **device_out, GError **error);
+
 G_END_DECLS

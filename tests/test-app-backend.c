@@ -55,11 +55,29 @@ static void test_missing_device(void) {
   vg_backend_destroy(be);
 }
 
+static void test_settings(void) {
+  VigilBackendOptions options;
+  g_autofree char *device = NULL;
+  g_assert_true(vigil_backend_options_from_setting("vulkan:0", &options, &device, NULL));
+  g_assert_cmpint(options.kind, ==, VIGIL_BACKEND_VULKAN);
+  g_assert_cmpstr(options.device, ==, "0");
+  g_autofree char *none = NULL;
+  g_assert_true(vigil_backend_options_from_setting("cpu", &options, &none, NULL));
+  g_assert_cmpint(options.kind, ==, VIGIL_BACKEND_CPU);
+  g_autoptr(GError) error = NULL;
+  g_assert_false(vigil_backend_options_from_setting("vulkan:x", &options, &none, &error));
+  g_assert_nonnull(strstr(error->message, "'vulkan:x'"));
+  g_auto(GStrv) names = vigil_backend_list_vulkan_devices();
+  g_assert_cmpuint(g_strv_length(names), >=, 1);
+  g_assert_nonnull(strstr(names[0], "llvmpipe"));
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/backend/parse", test_parse);
   g_test_add_func("/backend/cpu", test_cpu);
   g_test_add_func("/backend/auto-prefers-vulkan", test_auto_prefers_vulkan);
   g_test_add_func("/backend/missing-device", test_missing_device);
+  g_test_add_func("/backend/settings", test_settings);
   return g_test_run();
 }

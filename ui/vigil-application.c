@@ -2,6 +2,7 @@
 #include "vigil-application.h"
 
 #include "vigil-config.h"
+#include "vigil-preferences-window.h"
 #include "vigil-window.h"
 
 struct _VigilApplication {
@@ -73,6 +74,17 @@ static void on_about_action(GSimpleAction *action, GVariant *param, gpointer use
   gtk_window_present(GTK_WINDOW(about));
 }
 
+static void on_preferences_action(GSimpleAction *action, GVariant *param, gpointer user_data) {
+  (void)action, (void)param;
+  VigilApplication *self = VIGIL_APPLICATION(user_data);
+  if (!self->settings) {
+    g_warning("cannot show preferences: the settings schema is not installed");
+    return;
+  }
+  GtkWindow *parent = gtk_application_get_active_window(GTK_APPLICATION(self));
+  gtk_window_present(GTK_WINDOW(vigil_preferences_window_new(parent, self->settings)));
+}
+
 static void on_quit_action(GSimpleAction *action, GVariant *param, gpointer user_data) {
   (void)action, (void)param;
   GtkApplication *app = GTK_APPLICATION(user_data);
@@ -89,6 +101,7 @@ static void on_quit_action(GSimpleAction *action, GVariant *param, gpointer user
 static const GActionEntry app_actions[] = {
     {.name = "open", .activate = on_open_action, .parameter_type = "as"},
     {.name = "about", .activate = on_about_action},
+    {.name = "preferences", .activate = on_preferences_action},
     {.name = "quit", .activate = on_quit_action},
 };
 
@@ -107,6 +120,8 @@ static void vigil_application_startup(GApplication *app) {
   g_action_map_add_action_entries(G_ACTION_MAP(app), app_actions, G_N_ELEMENTS(app_actions), app);
   const char *quit[] = {"<primary>q", NULL};
   const char *open[] = {"<primary>o", NULL};
+  const char *preferences[] = {"<primary>comma", NULL};
+  gtk_application_set_accels_for_action(GTK_APPLICATION(app), "app.preferences", preferences);
   gtk_application_set_accels_for_action(GTK_APPLICATION(app), "app.quit", quit);
   gtk_application_set_accels_for_action(GTK_APPLICATION(app), "win.open", open);
 }

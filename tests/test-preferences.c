@@ -1,0 +1,72 @@
+/* The preferences window edits GSettings and follows changes made elsewhere. */
+#include <adwaita.h>
+
+#include "vigil-preferences-window.h"
+
+static GSettings *settings;
+
+static GtkWidget *find_row(GtkWidget *root, const char *title_prefix) {
+  if (ADW_IS_ACTION_ROW(root) || ADW_IS_COMBO_ROW(root)) {
+    const char *title = adw_preferences_row_get_title(ADW_PREFERENCES_ROW(root));
+    if (title && g_str_has_prefix(title, title_prefix))
+      return root;
+  }
+  for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
+    GtkWidget *found = find_row(c, title_prefix);
+    if (found)
+      return found;
+  }
+  return NULL;
+}
+
+static void test_rows_follow_settings(void) {
+  GtkWidget *window = vigil_preferences_window_new(NULL, settings);
+  AdwActionRow *clip = ADW_ACTION_ROW(find_row(window, "CLIP weights"));
+  g_assert_nonnull(clip);
+  g_assert_cmpstr(adw_action_row_get_subtitle(clip), ==, "Not set");
+  g_settings_set_string(settings, "clip-weights", "/models/clip <L14>.safetensors");
+  /* Markup-escaped when set, so the label shows the name as it is. */
+  g_assert_cmpstr(adw_action_row_get_subtitle(clip), ==,
+                  "clip <L14>.safetensors — /models/clip <L14>.safetensors");
+
+  AdwActionRow *liver = ADW_ACTION_ROW(find_row(window, "Liver CT"));
+  g_assert_nonnull(liver);
+  GVariantBuilder b;
+  g_variant_builder_init(&b, G_VARIANT_TYPE("a{ss}"));
+  g_variant_builder_add(&b, "{ss}", "liver-ct", "/models/Liver.pth");
+  g_settings_set_value(settings, "adapter-checkpoints", g_variant_builder_end(&b));
+  g_assert_cmpstr(adw_action_row_get_subtitle(liver), ==, "Liver.pth — /models/Liver.pth");
+  gtk_window_destroy(GTK_WINDOW(window));
+}
+
+static void test_device_choice(void) {
+  GtkWidget *window = vigil_preferences_window_new(NULL, settings);
+  AdwComboRow *device = ADW_COMBO_ROW(find_row(window, "Compute device"));
+  g_assert_nonnull(device);
+  GListModel *model = adw_combo_row_get_model(device);
+  guint n = g_list_model_get_n_items(model);
+  g_assert_cmpuint(n, >=, 3); /* Automatic, lavapipe, CPU */
+  const char *second = gtk_string_list_get_string(GTK_STRING_LIST(model), 1);
+  g_assert_nonnull(strstr(second, "llvmpipe"));
+  adw_combo_row_set_selected(device, n - 1);
+  g_autofree char *value = g_settings_get_string(settings, "compute-device");
+  g_assert_cmpstr(value, ==, "cpu");
+  adw_combo_row_set_selected(device, 1);
+  g_free(value);
+  value = g_settings_get_string(settings, "compute-device");
+  g_assert_cmpstr(value, ==, "vulkan:0");
+  g_settings_set_string(settings, "compute-device", "auto");
+  g_assert_cmpuint(adw_combo_row_get_selected(device), ==, 0);
+  gtk_window_destroy(GTK_WINDOW(window));
+}
+
+int main(int argc, char **argv) {
+  gtk_test_init(&argc, &argv, NULL);
+  adw_init();
+  settings = g_settings_new("org.vigil.Vigil");
+  g_test_add_func("/preferences/rows-follow-settings", test_rows_follow_settings);
+  g_test_add_func("/preferences/device-choice", test_device_choice);
+  int rc = g_test_run();
+  g_object_unref(settings);
+  return rc;
+}

@@ -1,0 +1,219 @@
+/* VigilPreferencesWindow: which model files to use and where to compute.
+ * Everything is stored in GSettings at once; the analysis reloads from there. */
+#include "vigil-preferences-window.h"
+
+#include "vigil-backend.h"
+#include "vigil-domain.h"
+
+struct _VigilPreferencesWindow {
+  AdwPreferencesWindow parent_instance;
+  AdwActionRow *clip_row;
+  AdwPreferencesGroup *adapters_group;
+  AdwComboRow *device_row;
+  GSettings *settings;
+  GPtrArray *adapter_rows; /* AdwActionRow per domain, in vigil_domains() order */
+  char **device_settings;  /* setting value per combo position */
+  gboolean syncing;
+};
+
+G_DEFINE_FINAL_TYPE(VigilPreferencesWindow, vigil_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
+
+static void show_path(AdwActionRow *row, const char *path) {
+  if (path && *path) {
+    g_autofree char *name = g_path_get_basename(path);
+    g_autofree char *text = g_markup_printf_escaped("%s — %s", name, path);
+    adw_action_row_set_subtitle(row, text);
+  } else {
+    adw_action_row_set_subtitle(row, "Not set");
+  }
+}
+
+static void sync_from_settings(VigilPreferencesWindow *self) {
+  self->syncing = TRUE;
+  g_autofree char *clip = g_settings_get_string(self->settings, "clip-weights");
+  show_path(self->clip_row, clip);
+  g_autoptr(GVariant) map = g_settings_get_value(self->settings, "adapter-checkpoints");
+  const VigilDomain *d = vigil_domains();
+  for (guint i = 0; d[i].id; i++) {
+    const char *path = NULL;
+    g_variant_lookup(map, d[i].id, "&s", &path);
+    show_path(g_ptr_array_index(self->adapter_rows, i), path);
+  }
+  g_autofree char *device = g_settings_get_string(self->settings, "compute-device");
+  guint pos = 0;
+  for (guint i = 0; self->device_settings[i]; i++)
+    if (g_str_equal(self->device_settings[i], device))
+      pos = i;
+  adw_combo_row_set_selected(self->device_row, pos);
+  self->syncing = FALSE;
+}
+
+static void set_adapter(GSettings *settings, const char *domain, const char *path) {
+  g_autoptr(GVariant) old = g_settings_get_value(settings, "adapter-checkpoints");
+  GVariantBuilder b;
+  g_variant_builder_init(&b, G_VARIANT_TYPE("a{ss}"));
+  GVariantIter iter;
+  const char *key, *value;
+  g_variant_iter_init(&iter, old);
+  while (g_variant_iter_next(&iter, "{&s&s}", &key, &value))
+    if (!g_str_equal(key, domain))
+      g_variant_builder_add(&b, "{ss}", key, value);
+  if (path && *path)
+    g_variant_builder_add(&b, "{ss}", domain, path);
+  g_settings_set_value(settings, "adapter-checkpoints", g_variant_builder_end(&b));
+}
+
+typedef struct {
+  VigilPreferencesWindow *self;
+  char *domain; /* NULL for the CLIP weights */
+} Choice;
+
+static void free_choice(gpointer data, GClosure *closure) {
+  (void)closure;
+  Choice *c = data;
+  g_free(c->domain);
+  g_free(c);
+}
+
+static void on_file_chosen(GtkNativeDialog *dialog, int response, gpointer user_data) {
+  Choice *c = user_data;
+  if (response == GTK_RESPONSE_ACCEPT) {
+    g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
+    g_autofree char *path = file ? g_file_get_path(file) : NULL;
+    if (path && c->domain)
+      set_adapter(c->self->settings, c->domain, path);
+    else if (path)
+      g_settings_set_string(c->self->settings, "clip-weights", path);
+  }
+  gtk_native_dialog_destroy(dialog);
+  g_object_unref(dialog);
+}
+
+static void on_choose(GtkButton *button, gpointer user_data) {
+  (void)button;
+  Choice *c = user_data;
+  GtkFileChooserNative *chooser = gtk_file_chooser_native_new(
+      c->domain ? "Choose MVFA Checkpoint" : "Choose CLIP Weights", GTK_WINDOW(c->self),
+      GTK_FILE_CHOOSER_ACTION_OPEN, "_Select", "_Cancel");
+  GtkFileFilter *filter = gtk_file_filter_new();
+  gtk_file_filter_set_name(filter, c->domain ? "Checkpoints (.pth, .safetensors)"
+                                             : "Weights (.safetensors)");
+  gtk_file_filter_add_suffix(filter, "safetensors");
+  if (c->domain)
+    gtk_file_filter_add_suffix(filter, "pth");
+  gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(chooser), filter);
+  g_object_unref(filter);
+  gtk_native_dialog_set_modal(GTK_NATIVE_DIALOG(chooser), TRUE);
+  /* The dialog outlives this handler; the Choice lives as long as the button. */
+  g_signal_connect(chooser, "response", G_CALLBACK(on_file_chosen), c);
+  gtk_native_dialog_show(GTK_NATIVE_DIALOG(chooser));
+}
+
+static void on_clear(GtkButton *button, gpointer user_data) {
+  (void)button;
+  Choice *c = user_data;
+  if (c->domain)
+    set_adapter(c->self->settings, c->domain, NULL);
+  else
+    g_settings_set_string(c->self->settings, "clip-weights", "");
+}
+
+static void add_buttons(VigilPreferencesWindow *self, AdwActionRow *row, const char *domain,
+                        const char *label) {
+  GtkWidget *choose = gtk_button_new_from_icon_name("document-open-symbolic");
+  GtkWidget *clear = gtk_button_new_from_icon_name("edit-clear-symbolic");
+  g_autofree char *choose_name = g_strdup_printf("Choose %s", label);
+  g_autofree char *clear_name = g_strdup_printf("Clear %s", label);
+  gtk_widget_set_tooltip_text(choose, choose_name);
+  gtk_widget_set_tooltip_text(clear, clear_name);
+  gtk_accessible_update_property(GTK_ACCESSIBLE(choose), GTK_ACCESSIBLE_PROPERTY_LABEL, choose_name,
+                                 -1);
+  gtk_accessible_update_property(GTK_ACCESSIBLE(clear), GTK_ACCESSIBLE_PROPERTY_LABEL, clear_name,
+                                 -1);
+  for (int i = 0; i < 2; i++) {
+    GtkWidget *button = i ? clear : choose;
+    gtk_widget_set_valign(button, GTK_ALIGN_CENTER);
+    gtk_widget_add_css_class(button, "flat");
+    Choice *c = g_new0(Choice, 1);
+    c->self = self;
+    c->domain = g_strdup(domain);
+    g_signal_connect_data(button, "clicked", G_CALLBACK(i ? on_clear : on_choose), c, free_choice,
+                          0);
+    adw_action_row_add_suffix(row, button);
+  }
+}
+
+static void on_device_selected(GObject *row, GParamSpec *pspec, gpointer user_data) {
+  (void)row, (void)pspec;
+  VigilPreferencesWindow *self = user_data;
+  guint pos = adw_combo_row_get_selected(self->device_row);
+  if (!self->syncing && pos < g_strv_length(self->device_settings))
+    g_settings_set_string(self->settings, "compute-device", self->device_settings[pos]);
+}
+
+static void build_device_list(VigilPreferencesWindow *self) {
+  g_auto(GStrv) names = vigil_backend_list_vulkan_devices();
+  GtkStringList *labels = gtk_string_list_new(NULL);
+  GStrvBuilder *values = g_strv_builder_new();
+  gtk_string_list_append(labels, "Automatic");
+  g_strv_builder_add(values, "auto");
+  for (guint i = 0; names[i]; i++) {
+    g_autofree char *label = g_strdup_printf("Vulkan: %s", names[i]);
+    g_autofree char *value = g_strdup_printf("vulkan:%u", i);
+    gtk_string_list_append(labels, label);
+    g_strv_builder_add(values, value);
+  }
+  gtk_string_list_append(labels, "CPU");
+  g_strv_builder_add(values, "cpu");
+  self->device_settings = g_strv_builder_end(values);
+  g_strv_builder_unref(values);
+  adw_combo_row_set_model(self->device_row, G_LIST_MODEL(labels));
+  g_object_unref(labels);
+}
+
+GtkWidget *vigil_preferences_window_new(GtkWindow *parent, GSettings *settings) {
+  g_return_val_if_fail(G_IS_SETTINGS(settings), NULL);
+  VigilPreferencesWindow *self =
+      g_object_new(VIGIL_TYPE_PREFERENCES_WINDOW, "transient-for", parent, NULL);
+  self->settings = g_object_ref(settings);
+  add_buttons(self, self->clip_row, NULL, "CLIP weights");
+  const VigilDomain *d = vigil_domains();
+  for (guint i = 0; d[i].id; i++) {
+    AdwActionRow *row = ADW_ACTION_ROW(adw_action_row_new());
+    g_autofree char *title = g_strdup_printf("%s (%s.pth)", d[i].label, d[i].checkpoint);
+    adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), title);
+    add_buttons(self, row, d[i].id, d[i].label);
+    adw_preferences_group_add(self->adapters_group, GTK_WIDGET(row));
+    g_ptr_array_add(self->adapter_rows, row);
+  }
+  build_device_list(self);
+  sync_from_settings(self);
+  g_signal_connect_object(settings, "changed", G_CALLBACK(sync_from_settings), self,
+                          G_CONNECT_SWAPPED);
+  g_signal_connect(self->device_row, "notify::selected", G_CALLBACK(on_device_selected), self);
+  return GTK_WIDGET(self);
+}
+
+static void vigil_preferences_window_dispose(GObject *object) {
+  VigilPreferencesWindow *self = VIGIL_PREFERENCES_WINDOW(object);
+  g_clear_object(&self->settings);
+  g_clear_pointer(&self->adapter_rows, g_ptr_array_unref);
+  g_clear_pointer(&self->device_settings, g_strfreev);
+  gtk_widget_dispose_template(GTK_WIDGET(self), VIGIL_TYPE_PREFERENCES_WINDOW);
+  G_OBJECT_CLASS(vigil_preferences_window_parent_class)->dispose(object);
+}
+
+static void vigil_preferences_window_class_init(VigilPreferencesWindowClass *klass) {
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+  G_OBJECT_CLASS(klass)->dispose = vigil_preferences_window_dispose;
+  gtk_widget_class_set_template_from_resource(widget_class,
+                                              "/org/vigil/Vigil/vigil-preferences-window.ui");
+  gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, clip_row);
+  gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, adapters_group);
+  gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, device_row);
+}
+
+static void vigil_preferences_window_init(VigilPreferencesWindow *self) {
+  gtk_widget_init_template(GTK_WIDGET(self));
+  self->adapter_rows = g_ptr_array_new();
+}
