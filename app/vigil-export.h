@@ -1,0 +1,27 @@
+/* Export of the current view as a PNG: the windowed slice, the anomaly
+ * overlay with its contour and legend, and the scores and model identity as
+ * PNG text chunks. Written atomically. Built to grow into full reports. */
+#pragma once
+
+#include <glib.h>
+
+#include "vigil-heatmap.h"
+#include "vigil-image.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  const VigilImage *image;
+  double window_center, window_width;
+  const VigilMap *map; /* NULL: no overlay */
+  double map_lo, map_hi, opacity;
+  double threshold; /* contour level; NAN: none */
+  VigilColormap colormap;
+  const char *legend_label; /* e.g. "Anomaly (zero-shot)"; NULL: no legend */
+  /* key, value, key, value, ..., NULL: PNG tEXt chunks (e.g. "vigil.zero_det_score"). */
+  const char *const *text;
+} VigilExportRequest;
+
+gboolean vigil_export_png(const VigilExportRequest *request, const char *path, GError **error);
+
+G_END_DECLS
