@@ -109,6 +109,26 @@ static void test_aspect_from_spacing(void) {
   g_assert_cmpint(px, ==, 99);
 }
 
+static void test_overlay(void) {
+  vigil_slice_view_set_default_window(view, 0, 2000);
+  vigil_slice_view_set_image(view, ramp(1, 1), TRUE);
+  vigil_slice_view_fit(view);
+  /* A 10 x 10 map, hot in its left half: red over the left of the image. */
+  float values[100];
+  for (int i = 0; i < 100; i++)
+    values[i] = (i % 10) < 5 ? 1.0f : 0.0f;
+  VigilMap map = {10, 10, values};
+  int gray_left = rendered_gray(100, 150);
+  vigil_slice_view_set_overlay(view, &map, 0, 1);
+  vigil_slice_view_set_overlay_style(view, 0.8, VIGIL_COLORMAP_JET, 0.5);
+  g_assert_true(vigil_slice_view_has_overlay(view));
+  /* Jet is dark red at 1 and dark blue at 0, so green drops on both sides. */
+  g_assert_cmpint(rendered_gray(100, 150), <, gray_left);
+  vigil_slice_view_set_overlay(view, NULL, 0, 1);
+  g_assert_false(vigil_slice_view_has_overlay(view));
+  g_assert_cmpint(rendered_gray(100, 150), ==, gray_left);
+}
+
 static void test_no_image(void) {
   vigil_slice_view_set_image(view, NULL, FALSE);
   int px, py;
@@ -134,6 +154,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/slice-view/zoom-keeps-point", test_zoom_keeps_point);
   g_test_add_func("/slice-view/slices-clamp", test_slices_clamp);
   g_test_add_func("/slice-view/aspect-from-spacing", test_aspect_from_spacing);
+  g_test_add_func("/slice-view/overlay", test_overlay);
   g_test_add_func("/slice-view/no-image", test_no_image);
   int rc = g_test_run();
   gtk_window_destroy(GTK_WINDOW(window));

@@ -23,6 +23,10 @@ struct _VigilSliceView {
   gboolean pointer_inside;
   double pointer_x, pointer_y;
   gboolean adjusting_window; /* the active drag changes W/L, not pan */
+  VigilMap overlay;          /* values == NULL: none */
+  double overlay_lo, overlay_hi, overlay_opacity, overlay_threshold;
+  VigilColormap colormap;
+  GdkTexture *overlay_texture;
   double drag_center, drag_width, drag_pan_x, drag_pan_y;
 };
 
@@ -101,6 +105,59 @@ static void rebuild_texture(VigilSliceView *self) {
       gdk_memory_texture_new(im->width, im->height, GDK_MEMORY_R8G8B8, bytes, (gsize)im->width * 3);
 }
 
+static void rebuild_overlay_texture(VigilSliceView *self) {
+  g_clear_object(&self->overlay_texture);
+  if (!self->overlay.values)
+    return;
+  const VigilMap *m = &self->overlay;
+  gsize n = (gsize)m->width * m->height;
+  guint32 *argb = g_new(guint32, n);
+  vigil_map_to_argb(m, self->overlay_lo, self->overlay_hi, -INFINITY, self->overlay_opacity,
+                    self->colormap, argb);
+  g_autoptr(GBytes) bytes = g_bytes_new_take(argb, n * 4);
+  self->overlay_texture =
+      gdk_memory_texture_new(m->width, m->height, GDK_MEMORY_DEFAULT, bytes, (gsize)m->width * 4);
+}
+
+static void add_overlay(VigilSliceView *self, GtkSnapshot *snapshot, const graphene_rect_t *r) {
+  if (!self->overlay_texture)
+    rebuild_overlay_texture(self);
+  gtk_snapshot_append_texture(snapshot, self->overlay_texture, r);
+  if (isnan(self->overlay_threshold))
+    return;
+  g_autoptr(GArray) seg = vigil_map_contour(&self->overlay, self->overlay_threshold);
+  if (seg->len == 0)
+    return;
+  const double sx = r->size.width / self->overlay.width, sy = r->size.height / self->overlay.height;
+  /* GTK 4.8 has no path nodes: each cell edge is a thin rectangle. */
+  const GdkRGBA white = {1, 1, 1, 0.95};
+  const float *v = (const float *)seg->data;
+  for (guint i = 0; i + 3 < seg->len; i += 4) {
+    double x0 = r->origin.x + v[i] * sx, y0 = r->origin.y + v[i + 1] * sy;
+    double x1 = r->origin.x + v[i + 2] * sx, y1 = r->origin.y + v[i + 3] * sy;
+    graphene_rect_t line = GRAPHENE_RECT_INIT(MIN(x0, x1) - 0.75, MIN(y0, y1) - 0.75,
+                                              fabs(x1 - x0) + 1.5, fabs(y1 - y0) + 1.5);
+    gtk_snapshot_append_color(snapshot, &white, &line);
+  }
+}
+
+static void add_legend(VigilSliceView *self, GtkSnapshot *snapshot) {
+  const double h = gtk_widget_get_height(GTK_WIDGET(self)),
+               w = gtk_widget_get_width(GTK_WIDGET(self));
+  const double top = 48, bottom = h - 48, x = w - 26;
+  if (bottom - top < 40)
+    return;
+  const int steps = 64;
+  for (int i = 0; i < steps; i++) {
+    guint8 rgb[3];
+    vigil_colormap_rgb(self->colormap, 1.0 - (i + 0.5) / steps, rgb);
+    GdkRGBA c = {rgb[0] / 255.0, rgb[1] / 255.0, rgb[2] / 255.0, 1};
+    double y0 = top + (bottom - top) * i / steps;
+    gtk_snapshot_append_color(snapshot, &c,
+                              &GRAPHENE_RECT_INIT(x, y0, 12, (bottom - top) / steps + 0.5));
+  }
+}
+
 static void add_corner_text(VigilSliceView *self, GtkSnapshot *snapshot, const char *text,
                             gboolean right, gboolean bottom) {
   PangoLayout *pl = gtk_widget_create_pango_layout(GTK_WIDGET(self), text);
@@ -141,7 +198,15 @@ static void add_overlay_text(VigilSliceView *self, GtkSnapshot *snapshot) {
             ? g_strdup_printf("(%d, %d)  %.6g%s%s", px, py, v[0], self->value_unit ? " " : "",
                               self->value_unit ? self->value_unit : "")
             : g_strdup_printf("(%d, %d)  %.0f %.0f %.0f", px, py, v[0], v[1], v[2]);
-    add_corner_text(self, snapshot, value, TRUE, TRUE);
+    if (self->overlay.values) {
+      int mx = px * self->overlay.width / self->image->width;
+      int my = py * self->overlay.height / self->image->height;
+      g_autofree char *with_score = g_strdup_printf(
+          "%s\nAnomaly %.3f", value, self->overlay.values[my * self->overlay.width + mx]);
+      add_corner_text(self, snapshot, with_score, TRUE, TRUE);
+    } else {
+      add_corner_text(self, snapshot, value, TRUE, TRUE);
+    }
   }
 }
 
@@ -157,10 +222,40 @@ static void vigil_slice_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) 
   double scale = layout(self, &ox, &oy);
   image_extent(self, &w, &h, &sx, &sy);
   gtk_snapshot_push_clip(snapshot, &GRAPHENE_RECT_INIT(0, 0, vw, vh));
-  gtk_snapshot_append_texture(snapshot, self->texture,
-                              &GRAPHENE_RECT_INIT(ox, oy, w * scale, h * scale));
+  graphene_rect_t area = GRAPHENE_RECT_INIT(ox, oy, w * scale, h * scale);
+  gtk_snapshot_append_texture(snapshot, self->texture, &area);
+  if (self->overlay.values)
+    add_overlay(self, snapshot, &area);
   gtk_snapshot_pop(snapshot);
+  if (self->overlay.values)
+    add_legend(self, snapshot);
   add_overlay_text(self, snapshot);
+}
+
+void vigil_slice_view_set_overlay(VigilSliceView *self, const VigilMap *map, double lo, double hi) {
+  g_clear_pointer(&self->overlay.values, g_free);
+  g_clear_object(&self->overlay_texture);
+  if (map && map->width > 0 && map->height > 0) {
+    self->overlay.width = map->width;
+    self->overlay.height = map->height;
+    self->overlay.values = g_memdup2(map->values, (gsize)map->width * map->height * sizeof(float));
+  }
+  self->overlay_lo = lo;
+  self->overlay_hi = hi;
+  gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+void vigil_slice_view_set_overlay_style(VigilSliceView *self, double opacity,
+                                        VigilColormap colormap, double threshold) {
+  self->overlay_opacity = CLAMP(opacity, 0, 1);
+  self->colormap = colormap;
+  self->overlay_threshold = threshold;
+  g_clear_object(&self->overlay_texture);
+  gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+gboolean vigil_slice_view_has_overlay(VigilSliceView *self) {
+  return self->overlay.values != NULL;
 }
 
 const VigilImage *vigil_slice_view_get_image(VigilSliceView *self) {
@@ -396,6 +491,8 @@ static void vigil_slice_view_finalize(GObject *object) {
   VigilSliceView *self = VIGIL_SLICE_VIEW(object);
   g_clear_pointer(&self->image, vigil_image_free);
   g_clear_object(&self->texture);
+  g_clear_object(&self->overlay_texture);
+  g_free(self->overlay.values);
   g_free(self->value_unit);
   G_OBJECT_CLASS(vigil_slice_view_parent_class)->finalize(object);
 }
@@ -425,6 +522,8 @@ static void vigil_slice_view_init(VigilSliceView *self) {
   self->zoom = 1;
   self->center = self->default_center = 127.5;
   self->width = self->default_width = 256;
+  self->overlay_opacity = 0.5;
+  self->overlay_threshold = NAN;
   gtk_widget_set_focusable(widget, TRUE);
   gtk_widget_set_hexpand(widget, TRUE);
   gtk_widget_set_vexpand(widget, TRUE);

@@ -2,6 +2,7 @@
 
 #include <gtk/gtk.h>
 
+#include "vigil-heatmap.h"
 #include "vigil-image.h"
 
 G_BEGIN_DECLS
@@ -36,6 +37,14 @@ void vigil_slice_view_reset(VigilSliceView *self);
 
 /* The unit of gray values in the readout, e.g. "HU" for CT; NULL for none. */
 void vigil_slice_view_set_value_unit(VigilSliceView *self, const char *unit);
+
+/* An anomaly map laid over the whole image (the view copies it; NULL
+ * removes it). Values are coloured from lo to hi; `threshold` draws a contour
+ * (NAN for none) and hides values below it when `hide_below` is set. */
+void vigil_slice_view_set_overlay(VigilSliceView *self, const VigilMap *map, double lo, double hi);
+void vigil_slice_view_set_overlay_style(VigilSliceView *self, double opacity,
+                                        VigilColormap colormap, double threshold);
+gboolean vigil_slice_view_has_overlay(VigilSliceView *self);
 
 /* Widget point -> image pixel; FALSE outside the image. */
 gboolean vigil_slice_view_widget_to_pixel(VigilSliceView *self, double x, double y, int *px,
