@@ -1,10 +1,17 @@
 /* VigilWindow: the main window; an empty state until scans are opened. */
 #include "vigil-window.h"
 
+#include "vigil-analysis-panel.h"
+#include "vigil-slice-view.h"
+
 struct _VigilWindow {
   AdwApplicationWindow parent_instance;
   GtkStack *content_stack;
   GtkListBox *file_list;
+  VigilSliceView *slice_view;
+  GtkScale *slice_scale;
+  GtkAdjustment *slice_adjustment;
+  VigilAnalysisPanel *analysis_panel;
   AdwWindowTitle *window_title;
   GListStore *files;
 };
@@ -41,7 +48,7 @@ void vigil_window_open_files(VigilWindow *self, GFile **files, int n_files) {
   guint n = g_list_model_get_n_items(G_LIST_MODEL(self->files));
   g_autofree char *subtitle = g_strdup_printf(g_dngettext(NULL, "%u item", "%u items", n), n);
   adw_window_title_set_subtitle(self->window_title, n ? subtitle : "");
-  gtk_stack_set_visible_child_name(self->content_stack, n ? "files" : "empty");
+  gtk_stack_set_visible_child_name(self->content_stack, n ? "viewer" : "empty");
 }
 
 static void on_chooser_response(GtkNativeDialog *dialog, int response, gpointer user_data) {
@@ -133,12 +140,21 @@ static void vigil_window_class_init(VigilWindowClass *klass) {
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, content_stack);
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, file_list);
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, window_title);
+  gtk_widget_class_bind_template_child(widget_class, VigilWindow, slice_view);
+  gtk_widget_class_bind_template_child(widget_class, VigilWindow, slice_scale);
+  gtk_widget_class_bind_template_child(widget_class, VigilWindow, slice_adjustment);
+  gtk_widget_class_bind_template_child(widget_class, VigilWindow, analysis_panel);
   gtk_widget_class_install_action(widget_class, "win.open", NULL, open_dialog);
   gtk_widget_class_install_action(widget_class, "win.open-folder", NULL, open_folder_dialog);
 }
 
 static void vigil_window_init(VigilWindow *self) {
+  g_type_ensure(VIGIL_TYPE_SLICE_VIEW);
+  g_type_ensure(VIGIL_TYPE_ANALYSIS_PANEL);
   gtk_widget_init_template(GTK_WIDGET(self));
+  /* The slider and the view move together. */
+  g_object_bind_property(self->slice_adjustment, "value", self->slice_view, "slice",
+                         G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
   self->files = g_list_store_new(G_TYPE_FILE);
   gtk_list_box_bind_model(self->file_list, G_LIST_MODEL(self->files), file_row, NULL, NULL);
 

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <adwaita.h>
+
+#include "vigil-heatmap.h"
+
+G_BEGIN_DECLS
+
+#define VIGIL_TYPE_ANALYSIS_PANEL (vigil_analysis_panel_get_type())
+G_DECLARE_FINAL_TYPE(VigilAnalysisPanel, vigil_analysis_panel, VIGIL, ANALYSIS_PANEL, GtkBox)
+
+GtkWidget *vigil_analysis_panel_new(void);
+
+/* The chosen domain id (see vigil-domain.h), or NULL for a custom class. */
+const char *vigil_analysis_panel_get_domain(VigilAnalysisPanel *self);
+void vigil_analysis_panel_set_domain(VigilAnalysisPanel *self, const char *domain_id);
+/* The class name the prompts will use: the domain's, or the custom text. */
+const char *vigil_analysis_panel_get_class_name(VigilAnalysisPanel *self);
+void vigil_analysis_panel_set_custom_class(VigilAnalysisPanel *self, const char *name);
+gboolean vigil_analysis_panel_get_few_shot(VigilAnalysisPanel *self);
+void vigil_analysis_panel_set_few_shot(VigilAnalysisPanel *self, gboolean few_shot);
+
+double vigil_analysis_panel_get_opacity(VigilAnalysisPanel *self);
+VigilColormap vigil_analysis_panel_get_colormap(VigilAnalysisPanel *self);
+/* The contour level, or NAN when the contour is off. */
+double vigil_analysis_panel_get_threshold(VigilAnalysisPanel *self);
+/* Bit i set: adapter layer i (0..3) contributes to the shown map. */
+guint vigil_analysis_panel_get_layers(VigilAnalysisPanel *self);
+
+/* What the model situation is; `warning` styles it (e.g. a random model). */
+void vigil_analysis_panel_set_model_status(VigilAnalysisPanel *self, const char *message,
+                                           gboolean warning);
+/* Scores to show; NAN shows a dash. `window_text` says what the model saw. */
+void vigil_analysis_panel_set_scores(VigilAnalysisPanel *self, double zero_shot, double few_shot,
+                                     const char *window_text);
+void vigil_analysis_panel_set_progress(VigilAnalysisPanel *self, gboolean running, double fraction,
+                                       const char *message);
+
+/* References: a thumbnail per reference; its remove button emits
+ * "remove-reference" with the id given here. */
+void vigil_analysis_panel_clear_references(VigilAnalysisPanel *self);
+void vigil_analysis_panel_add_reference(VigilAnalysisPanel *self, guint id, GdkPaintable *thumb,
+                                        const char *label);
+guint vigil_analysis_panel_get_reference_count(VigilAnalysisPanel *self);
+
+G_END_DECLS
