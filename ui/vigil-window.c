@@ -43,8 +43,12 @@ static GtkWidget *file_row(gpointer item, gpointer user_data) {
 
 void vigil_window_open_files(VigilWindow *self, GFile **files, int n_files) {
   g_return_if_fail(VIGIL_IS_WINDOW(self));
-  for (int i = 0; i < n_files; i++)
+  GtkRecentManager *recent = gtk_recent_manager_get_default();
+  for (int i = 0; i < n_files; i++) {
     g_list_store_append(self->files, files[i]);
+    g_autofree char *uri = g_file_get_uri(files[i]);
+    gtk_recent_manager_add_item(recent, uri);
+  }
   guint n = g_list_model_get_n_items(G_LIST_MODEL(self->files));
   g_autofree char *subtitle = g_strdup_printf(g_dngettext(NULL, "%u item", "%u items", n), n);
   adw_window_title_set_subtitle(self->window_title, n ? subtitle : "");
