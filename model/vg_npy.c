@@ -236,6 +236,28 @@ void vg_npy_free(vg_npy *a) {
   memset(a, 0, sizeof *a);
 }
 
+static void format_shape(char *buf, size_t cap, int ndim, const int64_t *shape) {
+  size_t n = (size_t)snprintf(buf, cap, "[");
+  for (int i = 0; i < ndim && n < cap; i++)
+    n += (size_t)snprintf(buf + n, cap - n, "%s%lld", i ? ", " : "", (long long)shape[i]);
+  if (n < cap)
+    snprintf(buf + n, cap - n, "]");
+}
+
+vg_status vg_npy_expect(const vg_npy *a, const char *what, int ndim, const int64_t *shape) {
+  if (!a || !shape || ndim < 1 || ndim > VG_NPY_MAX_DIMS)
+    return vg_fail(VG_ERR_ARG, "vg_npy_expect: bad arguments");
+  int same = a->ndim == ndim;
+  for (int i = 0; same && i < ndim; i++)
+    same = a->shape[i] == shape[i];
+  if (same)
+    return VG_OK;
+  char got[128], want[128];
+  format_shape(got, sizeof got, a->ndim, a->shape);
+  format_shape(want, sizeof want, ndim, shape);
+  return vg_fail(VG_ERR_FORMAT, "%s has shape %s, expected %s", what ? what : "array", got, want);
+}
+
 /* The header dict padded with spaces so data starts on a 64-byte boundary. */
 static size_t format_header(char *h, size_t cap, int ndim, const int64_t *shape) {
   int n = snprintf(h, cap, "{'descr': '<f4', 'fortran_order': False, 'shape': (");

@@ -31,6 +31,10 @@ vg_status vg_npy_read(const char *path, vg_npy *out);
 /* Frees the data and zeroes `a`; safe on a zeroed or already freed struct. */
 void vg_npy_free(vg_npy *a);
 
+/* Checks `a` has exactly this shape; otherwise VG_ERR_FORMAT with a message
+ * like "<what> has shape [4, 290, 512], expected [4, 290, 768]". */
+vg_status vg_npy_expect(const vg_npy *a, const char *what, int ndim, const int64_t *shape);
+
 /* Writes `data` (product of shape floats) as a version 1.0 .npy file. */
 vg_status vg_npy_write(const char *path, int ndim, const int64_t *shape, const float *data);
 

@@ -4,6 +4,7 @@
 #include <glib.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "vg_augment.h"
 #include "vg_membank.h"
@@ -207,10 +208,134 @@ static void test_augment(void) {
   vectors_free(&v);
 }
 
+static void expect_err(vg_status st, vg_status want, const char *msg) {
+  g_test_message("%s", vg_last_error());
+  g_assert_cmpint(st, ==, want);
+  g_assert_nonnull(strstr(vg_last_error(), msg));
+}
+
+static void test_bad_shape(void) {
+  const vg_score_shape bad[] = {{0, 8, 3, 4}, {9, 8, 3, 4},   {4, 0, 3, 4}, {4, 9000, 3, 4},
+                                {4, 8, 1, 4}, {4, 8, 200, 4}, {4, 8, 3, 1}, {4, 8, 3, 5000}};
+  const char *msgs[] = {"0 layers",    "9 layers",      "0 channels", "9000 channels",
+                        "grid side 1", "grid side 200", "map side 1", "map side 5000"};
+  float text[16] = {0}, out[16];
+  const float *tok[4] = {text, text, text, text};
+  for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+    expect_err(vg_score_shape_check(&bad[i]), VG_ERR_ARG, msgs[i]);
+    expect_err(vg_score_zero_seg(&bad[i], tok, text, NULL, out), VG_ERR_ARG, msgs[i]);
+    expect_err(vg_score_zero_det(&bad[i], tok, text, NULL, out), VG_ERR_ARG, msgs[i]);
+    vg_membank *bank = (vg_membank *)1;
+    expect_err(vg_membank_new(&bad[i], 1, &bank), VG_ERR_ARG, msgs[i]);
+    g_assert_null(bank);
+  }
+  expect_err(vg_score_shape_check(NULL), VG_ERR_ARG, "NULL");
+  const vg_score_shape s = {4, 2, 2, 4};
+  expect_err(vg_score_zero_seg(&s, tok, NULL, NULL, out), VG_ERR_ARG, "NULL");
+  const float *holes[4] = {text, text, NULL, text};
+  expect_err(vg_score_zero_det(&s, holes, text, NULL, out), VG_ERR_ARG, "layer 2");
+  expect_err(vg_upsample_bilinear(text, 1, 0, 2, out, 4, 4), VG_ERR_ARG, "upsample");
+}
+
+/* Tokens for a tiny shape: every row the same direction, scaled by `k`. */
+static void fill_tokens(const vg_score_shape *s, float *buf, const float **ptrs, float k) {
+  size_t n = (size_t)vg_score_tokens(s) * s->channels;
+  for (int l = 0; l < s->layers; l++) {
+    for (size_t i = 0; i < n; i++)
+      buf[l * n + i] = k * (float)(1 + (i % s->channels));
+    ptrs[l] = buf + l * n;
+  }
+}
+
+static void test_membank_errors(void) {
+  const vg_score_shape s = {2, 4, 2, 3};
+  vg_membank *bank = NULL;
+  expect_err(vg_membank_new(&s, 0, &bank), VG_ERR_ARG, "max_refs");
+  expect_err(vg_membank_new(&s, SIZE_MAX / 2, &bank), VG_ERR_NOMEM, "limit");
+  const vg_score_shape big = {4, 768, 17, 240};
+  expect_err(vg_membank_new(&big, 2000, &bank), VG_ERR_NOMEM, "at most 1205 references");
+  g_assert_cmpint(vg_membank_new(&big, 1205, &bank), ==, VG_OK);
+  g_assert_cmpuint(vg_membank_bytes(bank), ==, 0); /* nothing allocated up front */
+  vg_membank_free(bank);
+
+  g_assert_cmpint(vg_membank_new(&s, 2, &bank), ==, VG_OK);
+  float buf[2 * 5 * 4], map[9], mean = -1;
+  const float *t[2];
+  fill_tokens(&s, buf, t, 1.0f);
+  expect_err(vg_membank_query(bank, VG_HEAD_SEG, t, NULL, map, &mean), VG_ERR_ARG, "empty");
+  expect_err(vg_membank_remove(bank, 42), VG_ERR_ARG, "no reference with id 42");
+  const float *holes[2] = {t[0], NULL};
+  expect_err(vg_membank_add(bank, t, holes, NULL), VG_ERR_ARG, "det tokens of layer 1");
+  expect_err(vg_membank_add(bank, NULL, t, NULL), VG_ERR_ARG, "seg tokens");
+  uint64_t a, b, c;
+  g_assert_cmpint(vg_membank_add(bank, t, t, &a), ==, VG_OK);
+  g_assert_cmpint(vg_membank_add(bank, t, t, &b), ==, VG_OK);
+  expect_err(vg_membank_add(bank, t, t, &c), VG_ERR_ARG, "full (2 references)");
+  g_assert_cmpuint(vg_membank_bytes(bank), ==, 2 * 2 * 2 * 5 * 4 * sizeof(float));
+  expect_err(vg_membank_query(bank, (vg_head)7, t, NULL, map, NULL), VG_ERR_ARG, "head");
+  expect_err(vg_membank_query(bank, VG_HEAD_DET, holes, NULL, map, NULL), VG_ERR_ARG,
+             "query tokens of layer 1");
+  expect_err(vg_membank_set_block_rows(bank, 0), VG_ERR_ARG, "block rows");
+
+  /* A query equal to the references (up to scale) is at distance 0 everywhere. */
+  float q[2 * 5 * 4];
+  const float *tq[2];
+  fill_tokens(&s, q, tq, 3.0f);
+  g_assert_cmpint(vg_membank_query(bank, VG_HEAD_SEG, tq, NULL, map, &mean), ==, VG_OK);
+  for (int i = 0; i < 9; i++)
+    g_assert_cmpfloat(fabsf(map[i]), <, 1e-6);
+  g_assert_cmpfloat(fabsf(mean), <, 1e-6);
+
+  /* Removing frees a slot; ids are never reused; removing twice fails. */
+  g_assert_cmpint(vg_membank_remove(bank, a), ==, VG_OK);
+  expect_err(vg_membank_remove(bank, a), VG_ERR_ARG, "no reference with id");
+  g_assert_cmpint(vg_membank_add(bank, t, t, &c), ==, VG_OK);
+  g_assert_cmpuint(c, >, b);
+  g_assert_cmpuint(vg_membank_count(bank), ==, 2);
+  g_assert_cmpuint(vg_membank_ids(bank)[0], ==, b);
+  g_assert_cmpuint(vg_membank_ids(bank)[1], ==, c);
+  g_assert_cmpint(vg_membank_remove(bank, b), ==, VG_OK);
+  g_assert_cmpint(vg_membank_remove(bank, c), ==, VG_OK);
+  expect_err(vg_membank_query(bank, VG_HEAD_SEG, tq, NULL, map, NULL), VG_ERR_ARG, "empty");
+  vg_membank_free(bank);
+  vg_membank_free(NULL);
+}
+
+static void test_upsample(void) {
+  /* align_corners=True keeps the corners and is exact at the same size. */
+  const float in[6] = {1, 2, 3, 4, 5, 6};
+  float out[6], big[5 * 9];
+  g_assert_cmpint(vg_upsample_bilinear(in, 1, 2, 3, out, 2, 3), ==, VG_OK);
+  g_assert_cmpint(memcmp(in, out, sizeof in), ==, 0);
+  g_assert_cmpint(vg_upsample_bilinear(in, 1, 2, 3, big, 5, 9), ==, VG_OK);
+  g_assert_cmpfloat(big[0], ==, 1);
+  g_assert_cmpfloat(big[8], ==, 3);
+  g_assert_cmpfloat(big[36], ==, 4);
+  g_assert_cmpfloat(big[44], ==, 6);
+  g_assert_cmpfloat_with_epsilon(big[2 * 9 + 4], 3.5, 1e-6); /* the centre */
+}
+
+static void test_augment_bad(void) {
+  float img[12], out[12 * VG_AUGMENT_COUNT];
+  expect_err(vg_augment_mvfa(NULL, 3, 2, 2, out), VG_ERR_ARG, "NULL");
+  expect_err(vg_augment_mvfa(img, 3, 0, 2, out), VG_ERR_ARG, "3 x 0 x 2");
+  expect_err(vg_augment_mvfa(img, 0, 2, 2, out), VG_ERR_ARG, "bad image");
+  /* A constant image stays constant under every augmentation. */
+  for (int i = 0; i < 12; i++)
+    img[i] = 0.5f;
+  g_assert_cmpint(vg_augment_mvfa(img, 3, 2, 2, out), ==, VG_OK);
+  for (int i = 0; i < 12 * VG_AUGMENT_COUNT; i++)
+    g_assert_cmpfloat_with_epsilon(out[i], 0.5, 1e-6);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/score/vectors/zero-shot", test_zero_shot);
   g_test_add_func("/score/vectors/few-shot", test_few_shot);
   g_test_add_func("/score/vectors/augment", test_augment);
+  g_test_add_func("/score/bad-shape", test_bad_shape);
+  g_test_add_func("/score/membank-errors", test_membank_errors);
+  g_test_add_func("/score/upsample", test_upsample);
+  g_test_add_func("/score/augment-bad", test_augment_bad);
   return g_test_run();
 }
