@@ -262,8 +262,8 @@ vg_status vg_npy_expect(const vg_npy *a, const char *what, int ndim, const int64
 static size_t format_header(char *h, size_t cap, int ndim, const int64_t *shape) {
   int n = snprintf(h, cap, "{'descr': '<f4', 'fortran_order': False, 'shape': (");
   for (int i = 0; i < ndim; i++)
-    n += snprintf(h + n, cap - (size_t)n, "%lld,%s", (long long)shape[i], i + 1 < ndim ? " " : "");
-  n += snprintf(h + n, cap - (size_t)n, "), }");
+    n += snprintf(h + n, cap - (size_t)n, "%s%lld", i ? ", " : "", (long long)shape[i]);
+  n += snprintf(h + n, cap - (size_t)n, ndim == 1 ? ",), }" : "), }");
   size_t total = 10 + (size_t)n + 1;
   size_t padded = (total + 63) & ~(size_t)63;
   memset(h + n, ' ', padded - total);
