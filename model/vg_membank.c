@@ -177,8 +177,10 @@ static void layer_distances(const vg_membank *b, const float *bank, const float 
     for (size_t p = 0; p < P; p++) {
       const float *row = sim + p * nb;
       float d = dist[p];
-      for (size_t j = 0; j < nb; j++)
-        d = fminf(d, 1.0f - row[j]);
+      for (size_t j = 0; j < nb; j++) {
+        float v = 1.0f - row[j]; /* MVFA's min of (1 - cos), not 1 - max: same rounding */
+        d = v < d ? v : d;
+      }
       dist[p] = d;
     }
   }
