@@ -16,6 +16,9 @@ typedef struct vg_vk_options {
    * otherwise an index from vg_vk_list_devices or a substring of the name.
    * The VIGIL_VK_DEVICE environment variable is used when this is NULL. */
   const char *device;
+  /* Keep tensors in device-local memory behind staging copies even on UMA and
+   * CPU devices (discrete GPUs always do); lets tests cover that path. */
+  int staging;
 } vg_vk_options;
 
 typedef struct vg_vk_device_info {
