@@ -64,7 +64,7 @@ static vg_status start(vk_backend *vk, const vg_vk_options *options) {
   VG_TRY(vk_pick_device(vk, choice));
   vk->device_local =
       options->staging || vk->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU;
-  VG_TRY(vk_create_device(vk));
+  VG_TRY(vk_create_device(vk, !options->no_16bit_storage));
   return vk_create_op_pipelines(vk);
 }
 

@@ -19,6 +19,9 @@ typedef struct vg_vk_options {
   /* Keep tensors in device-local memory behind staging copies even on UMA and
    * CPU devices (discrete GPUs always do); lets tests cover that path. */
   int staging;
+  /* Leave 16-bit storage off even where the device has it, so F16 weights are
+   * read as packed 32-bit words as on devices without it (for tests). */
+  int no_16bit_storage;
 } vg_vk_options;
 
 typedef struct vg_vk_device_info {

@@ -44,8 +44,17 @@ vg_status vk_create_instance(vk_backend *vk, int validation) {
       .pEngineName = "vigil-engine",
       .apiVersion = VK_API_VERSION_1_1,
   };
+  /* Synchronization validation too: a missing barrier between dependent
+   * dispatches is then a validation message, not a silent race. */
+  VkValidationFeatureEnableEXT sync = VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT;
+  VkValidationFeaturesEXT features = {
+      .sType = VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT,
+      .enabledValidationFeatureCount = 1,
+      .pEnabledValidationFeatures = &sync,
+  };
   VkInstanceCreateInfo info = {
       .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+      .pNext = validation ? &features : NULL,
       .pApplicationInfo = &app,
       .enabledLayerCount = validation ? 1 : 0,
       .ppEnabledLayerNames = validation ? &layer : NULL,
@@ -175,7 +184,7 @@ static int has_storage16(VkPhysicalDevice dev, const VkPhysicalDeviceProperties 
   return s16.storageBuffer16BitAccess == VK_TRUE;
 }
 
-vg_status vk_create_device(vk_backend *vk) {
+vg_status vk_create_device(vk_backend *vk, int allow_storage16) {
   float priority = 1.0f;
   VkDeviceQueueCreateInfo qinfo = {
       .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
@@ -183,7 +192,7 @@ vg_status vk_create_device(vk_backend *vk) {
       .queueCount = 1,
       .pQueuePriorities = &priority,
   };
-  vk->storage16 = has_storage16(vk->physical, &vk->props);
+  vk->storage16 = allow_storage16 && has_storage16(vk->physical, &vk->props);
   VkPhysicalDevice16BitStorageFeatures s16 = {
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES,
       .storageBuffer16BitAccess = VK_TRUE,
