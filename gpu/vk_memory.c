@@ -99,7 +99,8 @@ void vk_free_garbage(vk_backend *vk) {
 vg_status vk_tensor_alloc(vg_backend *be, vg_tensor *t) {
   vk_backend *vk = (vk_backend *)be;
   VkDeviceSize bytes = vg_tensor_bytes(t);
-  if (bytes > vk->props.limits.maxStorageBufferRange)
+  /* The whole (rounded-up) buffer is bound to one storage descriptor. */
+  if (((bytes + 15) & ~(VkDeviceSize)15) > vk->props.limits.maxStorageBufferRange)
     return vg_fail(VG_ERR_UNSUPPORTED,
                    "a %lld x %lld tensor (%llu MiB) exceeds %s's storage buffer limit (%u MiB)",
                    (long long)t->rows, (long long)t->cols, (unsigned long long)(bytes >> 20),

@@ -1,31 +1,66 @@
-import numpy as np, math
+#!/usr/bin/python3
+"""Fits the erf polynomials of shaders/activation.comp and checks them.
+
+GLSL has no erf, and exact GELU needs one accurate to float rounding (~1e-7).
+erf is split into |x| < 1, where erf(x) = x * P(2 x^2 - 1), and unit intervals
+[k, k + 1) for k = 1, 2, 3, where erf(x) = P_k(2 (x - k - 0.5)); erf rounds to
+1 in float beyond 4. Each P is Chebyshev interpolation (degree 9 and 13) in a
+variable on [-1, 1], converted to power form, so Horner evaluation is stable.
+The check evaluates the result in float32 arithmetic on a dense grid.
+
+Run: OPENBLAS_NUM_THREADS=2 /usr/bin/python3 tools/fit-erf.py
+"""
+import math
+
+import numpy as np
 from numpy.polynomial import chebyshev as C
-def fit(f, a, b, deg):
-    # Chebyshev interpolation on u in [-1,1], x = c + h*u; return power coefs in u
-    c=(a+b)/2; h=(b-a)/2
-    cc = C.chebinterpolate(lambda u: f(c+h*u), deg)
-    return c, h, C.cheb2poly(cc)
+
 erf = np.vectorize(math.erf)
-res = {}
-# [0,1): erf(x)/x as poly in s=x^2 on [0,1]
-res['small'] = fit(lambda s: np.where(s==0, 2/math.sqrt(math.pi), erf(np.sqrt(s))/np.sqrt(np.maximum(s,1e-300))), 0.0, 1.0, 9)
-for a in (1,2,3):
-    res[a] = fit(erf, float(a), float(a+1), 13)
-def ev(x):
-    x=np.float32(x); t=abs(x)
+
+
+def fit(f, a, b, deg):
+    c, h = (a + b) / 2, (b - a) / 2
+    return c, h, C.cheb2poly(C.chebinterpolate(lambda u: f(c + h * u), deg))
+
+
+def erf_over_x(s):
+    r = np.sqrt(np.maximum(s, 1e-300))
+    return np.where(s == 0, 2 / math.sqrt(math.pi), erf(r) / r)
+
+
+FITS = {'SMALL': fit(erf_over_x, 0.0, 1.0, 9)}
+for k in (1, 2, 3):
+    FITS['R%d' % k] = fit(erf, float(k), float(k + 1), 13)
+
+
+def horner(p, u):
+    r = np.float32(0)
+    for c in p[::-1]:
+        r = np.float32(r * u + np.float32(c))
+    return r
+
+
+def erf32(x):
+    t = abs(np.float32(x))
     if t < 1:
-        c,h,p = res['small']; u = np.float32((t*t - np.float32(c))/np.float32(h))
-        r=np.float32(0)
-        for k in p[::-1]: r = np.float32(r*u + np.float32(k))
-        r = np.float32(r*t)
+        c, h, p = FITS['SMALL']
+        r = np.float32(t * horner(p, np.float32((t * t - np.float32(c)) / np.float32(h))))
     elif t < 4:
-        c,h,p = res[int(t)]; u=np.float32((t-np.float32(c))/np.float32(h))
-        r=np.float32(0)
-        for k in p[::-1]: r = np.float32(r*u + np.float32(k))
-    else: r=np.float32(1)
+        c, h, p = FITS['R%d' % int(t)]
+        r = horner(p, np.float32((t - np.float32(c)) / np.float32(h)))
+    else:
+        r = np.float32(1)
     return math.copysign(float(r), float(x))
-xs = np.linspace(-6,6,200001)
-err = max(abs(ev(x)-math.erf(float(np.float32(x)))) for x in xs)
-print("max abs err", err)
-for k,(c,h,p) in res.items():
-    print(k, c, h, ", ".join("%.9e"%v for v in p))
+
+
+def main():
+    for name, (_, _, p) in FITS.items():
+        print('const float ERF_%s[%d] = float[](%s);' %
+              (name, len(p), ', '.join('%.9e' % v for v in p)))
+    xs = np.linspace(-6, 6, 200001).astype(np.float32)
+    err = max(abs(erf32(x) - math.erf(float(x))) for x in xs)
+    print('// max abs error in float32 on [-6, 6]: %.3g' % err)
+
+
+if __name__ == '__main__':
+    main()
