@@ -60,7 +60,7 @@ static const vg_backend_ops vk_ops = {
 
 static vg_status start(vk_backend *vk, const vg_vk_options *options) {
   const char *choice = options->device ? options->device : getenv("VIGIL_VK_DEVICE");
-  VG_TRY(vk_create_instance(vk, options->validation));
+  VG_TRY(vk_create_instance(vk, options->validation, options->sync_validation));
   VG_TRY(vk_pick_device(vk, choice));
   vk->device_local =
       options->staging || vk->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU;

@@ -12,6 +12,9 @@ extern "C" {
 typedef struct vg_vk_options {
   /* Enable VK_LAYER_KHRONOS_validation and count every message it reports. */
   int validation;
+  /* With validation: also the layer's synchronization validation, which
+   * reports missing barriers between dependent commands. */
+  int sync_validation;
   /* Which device: NULL picks the best (discrete > integrated > virtual > CPU);
    * otherwise an index from vg_vk_list_devices or a substring of the name.
    * The VIGIL_VK_DEVICE environment variable is used when this is NULL. */

@@ -32,7 +32,7 @@ static int has_layer(const char *name) {
   return found;
 }
 
-vg_status vk_create_instance(vk_backend *vk, int validation) {
+vg_status vk_create_instance(vk_backend *vk, int validation, int sync_validation) {
   const char *layer = "VK_LAYER_KHRONOS_validation";
   const char *ext = VK_EXT_DEBUG_UTILS_EXTENSION_NAME;
   if (validation && !has_layer(layer))
@@ -54,7 +54,7 @@ vg_status vk_create_instance(vk_backend *vk, int validation) {
   };
   VkInstanceCreateInfo info = {
       .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
-      .pNext = validation ? &features : NULL,
+      .pNext = validation && sync_validation ? &features : NULL,
       .pApplicationInfo = &app,
       .enabledLayerCount = validation ? 1 : 0,
       .ppEnabledLayerNames = validation ? &layer : NULL,
@@ -306,7 +306,7 @@ void vk_destroy_pipeline(vk_backend *vk, vk_pipeline *pl) {
 
 int vg_vk_list_devices(vg_vk_device_info *out, int max) {
   vk_backend tmp = {0};
-  if (vk_create_instance(&tmp, 0) != VG_OK)
+  if (vk_create_instance(&tmp, 0, 0) != VG_OK)
     return -1;
   uint32_t n = 0;
   vkEnumeratePhysicalDevices(tmp.instance, &n, NULL);

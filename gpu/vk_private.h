@@ -85,7 +85,7 @@ typedef struct vk_backend {
 } vk_backend;
 
 /* vk_context.c */
-vg_status vk_create_instance(vk_backend *vk, int validation);
+vg_status vk_create_instance(vk_backend *vk, int validation, int sync_validation);
 vg_status vk_pick_device(vk_backend *vk, const char *choice);
 vg_status vk_create_device(vk_backend *vk, int allow_storage16);
 vg_status vk_create_pipeline(vk_backend *vk, vk_pipeline *pl, const uint32_t *spv, size_t spv_bytes,

@@ -17,6 +17,15 @@
 
 #define TOL 1e-5
 
+/* Synchronization validation turns a missing barrier into a message. Its
+ * layer leaks at device teardown and is unloaded before LeakSanitizer looks,
+ * so no suppression can name it: the sanitizer build runs without it. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SYNC_VALIDATION 0
+#else
+#define SYNC_VALIDATION 1
+#endif
+
 static vg_backend *cpu;
 static vg_backend *vks[2]; /* host-visible, staging */
 
@@ -343,7 +352,8 @@ static void add(const char *name, GTestDataFunc fn) {
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   for (int v = 0; v < 2; v++) {
-    vg_vk_options options = {.validation = 1, .staging = v, .no_16bit_storage = v};
+    vg_vk_options options = {
+        .validation = 1, .sync_validation = SYNC_VALIDATION, .staging = v, .no_16bit_storage = v};
     vks[v] = vg_vulkan_backend_new(&options);
     if (!vks[v]) {
       g_printerr("cannot start Vulkan with validation: %s\n", vg_last_error());
