@@ -12,10 +12,19 @@ extern "C" {
 typedef struct vg_vk_options {
   /* Enable VK_LAYER_KHRONOS_validation and count every message it reports. */
   int validation;
+  /* With validation: also the layer's synchronization validation, which
+   * reports missing barriers between dependent commands. */
+  int sync_validation;
   /* Which device: NULL picks the best (discrete > integrated > virtual > CPU);
    * otherwise an index from vg_vk_list_devices or a substring of the name.
    * The VIGIL_VK_DEVICE environment variable is used when this is NULL. */
   const char *device;
+  /* Keep tensors in device-local memory behind staging copies even on UMA and
+   * CPU devices (discrete GPUs always do); lets tests cover that path. */
+  int staging;
+  /* Leave 16-bit storage off even where the device has it, so F16 weights are
+   * read as packed 32-bit words as on devices without it (for tests). */
+  int no_16bit_storage;
 } vg_vk_options;
 
 typedef struct vg_vk_device_info {

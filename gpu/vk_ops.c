@@ -1,0 +1,204 @@
+/* The backend operations: each picks its pipeline and grid and records one
+ * dispatch (or copy); vk_record.c decides barriers and submission. Shapes and
+ * dtypes were checked by model/vg_backend.c already. */
+#include <math.h>
+
+#include "vk_private.h"
+
+#include "activation.spv.h"
+#include "add_scaled.spv.h"
+#include "attention.spv.h"
+#include "l2_normalize.spv.h"
+#include "layer_norm.spv.h"
+#include "matmul_f16.spv.h"
+#include "matmul_f16_packed.spv.h"
+#include "matmul_f32.spv.h"
+
+#define ATTN_ROWS 64 /* query rows per attention workgroup */
+#define GEMM_BK 16
+
+static vk_buffer *buf_of(const vg_tensor *t) {
+  return t->priv;
+}
+
+/* Workgroups for a grid-stride loop over n items (or rows). */
+static uint32_t groups_for(const vk_backend *vk, uint64_t n, uint32_t per_group) {
+  uint64_t groups = (n + per_group - 1) / per_group;
+  uint64_t cap = vk->props.limits.maxComputeWorkGroupCount[0];
+  if (groups > cap)
+    groups = cap; /* the shaders loop over the rest */
+  return groups ? (uint32_t)groups : 1;
+}
+
+vg_status vk_create_op_pipelines(vk_backend *vk) {
+  const VkPhysicalDeviceLimits *lim = &vk->props.limits;
+  uint32_t cap = lim->maxComputeWorkGroupInvocations < lim->maxComputeWorkGroupSize[0]
+                     ? lim->maxComputeWorkGroupInvocations
+                     : lim->maxComputeWorkGroupSize[0];
+  vk->threads = 256;
+  while (vk->threads > cap)
+    vk->threads /= 2; /* the reductions want a power of two */
+  const uint32_t one[1] = {vk->threads};
+  VG_TRY(vk_create_pipeline(vk, &vk->add_scaled, vg_spv_add_scaled, sizeof vg_spv_add_scaled, 3, 12,
+                            one, 1));
+  VG_TRY(vk_create_pipeline(vk, &vk->activation, vg_spv_activation, sizeof vg_spv_activation, 1, 12,
+                            one, 1));
+  VG_TRY(vk_create_pipeline(vk, &vk->layer_norm, vg_spv_layer_norm, sizeof vg_spv_layer_norm, 4, 12,
+                            one, 1));
+  VG_TRY(vk_create_pipeline(vk, &vk->l2_normalize, vg_spv_l2_normalize, sizeof vg_spv_l2_normalize,
+                            2, 12, one, 1));
+  /* 64 x 64 output tiles of 4 x 4 per invocation; 32 x 32 on small workgroups. */
+  vk->tile_m = vk->tile_n = vk->threads >= 256 ? 64 : 32;
+  const uint32_t gemm[4] = {(vk->tile_m / 4) * (vk->tile_n / 4), vk->tile_m, vk->tile_n, GEMM_BK};
+  VG_TRY(vk_create_pipeline(vk, &vk->matmul_f32, vg_spv_matmul_f32, sizeof vg_spv_matmul_f32, 4, 16,
+                            gemm, 4));
+  if (vk->storage16)
+    return vk_create_pipeline(vk, &vk->matmul_f16, vg_spv_matmul_f16, sizeof vg_spv_matmul_f16, 4,
+                              16, gemm, 4);
+  return vk_create_pipeline(vk, &vk->matmul_f16, vg_spv_matmul_f16_packed,
+                            sizeof vg_spv_matmul_f16_packed, 4, 16, gemm, 4);
+}
+
+void vk_destroy_op_pipelines(vk_backend *vk) {
+  vk_pipeline *all[] = {&vk->add_scaled,   &vk->activation, &vk->layer_norm,
+                        &vk->l2_normalize, &vk->matmul_f32, &vk->matmul_f16};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+    vk_destroy_pipeline(vk, all[i]);
+  for (int i = 0; i < VK_ATTN_CACHE; i++)
+    vk_destroy_pipeline(vk, &vk->attention[i].pl);
+}
+
+vg_status vk_matmul(vg_backend *be, vg_tensor *out, const vg_tensor *a, const vg_tensor *w,
+                    const vg_tensor *bias) {
+  vk_backend *vk = (vk_backend *)be;
+  const uint64_t gx = ((uint64_t)w->rows + vk->tile_n - 1) / vk->tile_n;
+  const uint64_t gy = ((uint64_t)a->rows + vk->tile_m - 1) / vk->tile_m;
+  if (gx > vk->props.limits.maxComputeWorkGroupCount[0] ||
+      gy > vk->props.limits.maxComputeWorkGroupCount[1])
+    return vg_fail(VG_ERR_UNSUPPORTED,
+                   "matmul: %lld x %lld output needs more workgroups than %s has",
+                   (long long)a->rows, (long long)w->rows, vk->props.deviceName);
+  struct {
+    uint32_t m, n, k, has_bias;
+  } push = {(uint32_t)a->rows, (uint32_t)w->rows, (uint32_t)a->cols, bias != NULL};
+  /* Without a bias, `a` fills the binding; the shader does not read it. */
+  vk_buffer *bufs[4] = {buf_of(a), buf_of(w), buf_of(bias ? bias : a), buf_of(out)};
+  const vk_pipeline *pl = w->dtype == VG_F16 ? &vk->matmul_f16 : &vk->matmul_f32;
+  return vk_dispatch(vk, pl, bufs, 4, 1u << 3, &push, (uint32_t)gx, (uint32_t)gy);
+}
+
+vg_status vk_layer_norm(vg_backend *be, vg_tensor *out, const vg_tensor *x, const vg_tensor *gamma,
+                        const vg_tensor *beta, float eps) {
+  vk_backend *vk = (vk_backend *)be;
+  struct {
+    uint32_t rows, cols;
+    float eps;
+  } push = {(uint32_t)x->rows, (uint32_t)x->cols, eps};
+  vk_buffer *bufs[4] = {buf_of(x), buf_of(gamma), buf_of(beta), buf_of(out)};
+  return vk_dispatch(vk, &vk->layer_norm, bufs, 4, 1u << 3, &push, groups_for(vk, x->rows, 1), 1);
+}
+
+vg_status vk_activation(vg_backend *be, vg_tensor *x, vg_activation act, float alpha) {
+  vk_backend *vk = (vk_backend *)be;
+  const uint64_t n = (uint64_t)x->rows * (uint64_t)x->cols;
+  struct {
+    uint32_t n, act;
+    float alpha;
+  } push = {(uint32_t)n, (uint32_t)act, alpha};
+  vk_buffer *bufs[1] = {buf_of(x)};
+  return vk_dispatch(vk, &vk->activation, bufs, 1, 1u, &push, groups_for(vk, n, vk->threads), 1);
+}
+
+vg_status vk_add_scaled(vg_backend *be, vg_tensor *out, const vg_tensor *a, float alpha,
+                        const vg_tensor *b, float beta) {
+  vk_backend *vk = (vk_backend *)be;
+  const uint64_t n = (uint64_t)out->rows * (uint64_t)out->cols;
+  struct {
+    uint32_t n;
+    float alpha, beta;
+  } push = {(uint32_t)n, alpha, beta};
+  vk_buffer *bufs[3] = {buf_of(a), buf_of(b), buf_of(out)};
+  return vk_dispatch(vk, &vk->add_scaled, bufs, 3, 1u << 2, &push, groups_for(vk, n, vk->threads),
+                     1);
+}
+
+/* The attention pipeline for one head size, built on first use. */
+static vg_status attention_pipeline(vk_backend *vk, uint32_t hd, const vk_pipeline **out) {
+  int slot = -1;
+  for (int i = 0; i < VK_ATTN_CACHE; i++) {
+    if (vk->attention[i].pl.pipeline && vk->attention[i].head_dim == hd) {
+      *out = &vk->attention[i].pl;
+      return VG_OK;
+    }
+    if (slot < 0 && !vk->attention[i].pl.pipeline)
+      slot = i;
+  }
+  /* K and V tiles of bc rows must fit in shared memory. */
+  uint32_t bc = vk->props.limits.maxComputeSharedMemorySize / (2 * sizeof(float) * hd);
+  if (bc > 32)
+    bc = 32;
+  if (bc == 0)
+    return vg_fail(VG_ERR_UNSUPPORTED,
+                   "attention: head size %u is too large for %s's shared memory", hd,
+                   vk->props.deviceName);
+  if (slot < 0) { /* cache full: evict one once no pending command uses it */
+    VG_TRY(vk_flush(vk));
+    vk_destroy_pipeline(vk, &vk->attention[0].pl);
+    slot = 0;
+  }
+  const uint32_t spec[3] = {ATTN_ROWS, bc, hd};
+  VG_TRY(vk_create_pipeline(vk, &vk->attention[slot].pl, vg_spv_attention, sizeof vg_spv_attention,
+                            2, 16, spec, 3));
+  vk->attention[slot].head_dim = hd;
+  *out = &vk->attention[slot].pl;
+  return VG_OK;
+}
+
+vg_status vk_attention(vg_backend *be, vg_tensor *out, const vg_tensor *qkv, int heads,
+                       int causal) {
+  vk_backend *vk = (vk_backend *)be;
+  const uint32_t hd = (uint32_t)(out->cols / heads);
+  const uint64_t gx = ((uint64_t)out->rows + ATTN_ROWS - 1) / ATTN_ROWS;
+  if (gx > vk->props.limits.maxComputeWorkGroupCount[0] ||
+      (uint32_t)heads > vk->props.limits.maxComputeWorkGroupCount[1])
+    return vg_fail(VG_ERR_UNSUPPORTED, "attention: %lld tokens x %d heads exceed %s's grid",
+                   (long long)out->rows, heads, vk->props.deviceName);
+  const vk_pipeline *pl = NULL;
+  VG_TRY(attention_pipeline(vk, hd, &pl));
+  struct {
+    uint32_t t, d, causal;
+    float scale;
+  } push = {(uint32_t)out->rows, (uint32_t)out->cols, causal != 0, 1.0f / sqrtf((float)hd)};
+  vk_buffer *bufs[2] = {buf_of(qkv), buf_of(out)};
+  return vk_dispatch(vk, pl, bufs, 2, 1u << 1, &push, (uint32_t)gx, (uint32_t)heads);
+}
+
+vg_status vk_copy_rows(vg_backend *be, vg_tensor *dst, int64_t dst_row, const vg_tensor *src,
+                       int64_t src_row, int64_t rows) {
+  vk_backend *vk = (vk_backend *)be;
+  const VkDeviceSize row_bytes = (VkDeviceSize)src->cols * sizeof(float);
+  const VkDeviceSize bytes = (VkDeviceSize)rows * row_bytes;
+  const VkDeviceSize so = (VkDeviceSize)src_row * row_bytes,
+                     d_o = (VkDeviceSize)dst_row * row_bytes;
+  vk_buffer *s = buf_of(src), *d = buf_of(dst);
+  if (s != d || so + bytes <= d_o || d_o + bytes <= so)
+    return vk_copy(vk, s, so, d, d_o, bytes);
+  /* Overlapping rows of one tensor (memmove semantics) go through a scratch buffer. */
+  vk_buffer *tmp;
+  VG_TRY(vk_buffer_new(vk, bytes, !vk->device_local, &tmp));
+  vg_status st = vk_copy(vk, s, so, tmp, 0, bytes);
+  if (st == VG_OK)
+    st = vk_copy(vk, tmp, 0, d, d_o, bytes);
+  vg_status rel = vk_buffer_release_later(vk, tmp);
+  return st != VG_OK ? st : rel;
+}
+
+vg_status vk_l2_normalize(vg_backend *be, vg_tensor *out, const vg_tensor *x, float eps) {
+  vk_backend *vk = (vk_backend *)be;
+  struct {
+    uint32_t rows, cols;
+    float eps;
+  } push = {(uint32_t)x->rows, (uint32_t)x->cols, eps};
+  vk_buffer *bufs[2] = {buf_of(x), buf_of(out)};
+  return vk_dispatch(vk, &vk->l2_normalize, bufs, 2, 1u << 1, &push, groups_for(vk, x->rows, 1), 1);
+}

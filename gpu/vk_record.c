@@ -1,0 +1,141 @@
+/* Batching: ops are recorded into one command buffer and submitted together
+ * by vk_flush (at synchronize, at a download, at an upload that would
+ * overwrite data a pending command uses, or when descriptor sets run out).
+ *
+ * Each buffer remembers the barrier epoch of its last recorded read and write;
+ * a barrier goes in only before a command that reads what an earlier command
+ * of the epoch wrote, or writes what it read or wrote (RAW, WAR, WAW). */
+#include "vk_private.h"
+
+int vk_pending(const vk_backend *vk, const vk_buffer *buf) {
+  return vk->recording && buf->batch == vk->batch;
+}
+
+vg_status vk_begin(vk_backend *vk) {
+  if (vk->recording)
+    return VG_OK;
+  VkCommandBufferBeginInfo begin = {
+      .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+      .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
+  };
+  VK_TRY(vkResetCommandBuffer(vk->cmd, 0), "vkResetCommandBuffer");
+  VK_TRY(vkBeginCommandBuffer(vk->cmd, &begin), "vkBeginCommandBuffer");
+  vk->recording = 1;
+  vk->epoch++;
+  return VG_OK;
+}
+
+static void barrier(vk_backend *vk, VkPipelineStageFlags dst_stage, VkAccessFlags dst_access) {
+  VkMemoryBarrier b = {
+      .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+      .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+      .dstAccessMask = dst_access,
+  };
+  vkCmdPipelineBarrier(vk->cmd,
+                       VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                       dst_stage, 0, 1, &b, 0, NULL, 0, NULL);
+  vk->epoch++;
+}
+
+/* Declares what the next command reads and writes; inserts a barrier on a hazard. */
+vg_status vk_access(vk_backend *vk, vk_buffer *const *reads, uint32_t nr, vk_buffer *const *writes,
+                    uint32_t nw) {
+  VG_TRY(vk_begin(vk));
+  int hazard = 0;
+  for (uint32_t i = 0; i < nr; i++)
+    hazard |= reads[i]->write_epoch == vk->epoch;
+  for (uint32_t i = 0; i < nw; i++)
+    hazard |= writes[i]->write_epoch == vk->epoch || writes[i]->read_epoch == vk->epoch;
+  if (hazard)
+    barrier(vk, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+            VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |
+                VK_ACCESS_TRANSFER_WRITE_BIT);
+  for (uint32_t i = 0; i < nr; i++)
+    reads[i]->read_epoch = vk->epoch, reads[i]->batch = vk->batch;
+  for (uint32_t i = 0; i < nw; i++)
+    writes[i]->write_epoch = vk->epoch, writes[i]->batch = vk->batch;
+  return VG_OK;
+}
+
+static vg_status alloc_set(vk_backend *vk, const vk_pipeline *pl, VkDescriptorSet *set) {
+  if (vk->sets_used == VK_DESC_SETS)
+    VG_TRY(vk_flush(vk)); /* resets the pool */
+  VkDescriptorSetAllocateInfo ainfo = {
+      .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+      .descriptorPool = vk->desc_pool,
+      .descriptorSetCount = 1,
+      .pSetLayouts = &pl->set_layout,
+  };
+  VK_TRY(vkAllocateDescriptorSets(vk->device, &ainfo, set), "vkAllocateDescriptorSets");
+  vk->sets_used++;
+  return VG_OK;
+}
+
+/* Records one dispatch of `pl` over buffers bound in order; bit i of
+ * `writes_mask` says the shader writes binding i. */
+vg_status vk_dispatch(vk_backend *vk, const vk_pipeline *pl, vk_buffer *const *bufs, uint32_t n,
+                      uint32_t writes_mask, const void *push, uint32_t gx, uint32_t gy) {
+  VkDescriptorSet set;
+  VG_TRY(alloc_set(vk, pl, &set));
+  vk_buffer *reads[VK_MAX_BINDINGS], *writes[VK_MAX_BINDINGS];
+  uint32_t nr = 0, nw = 0;
+  VkDescriptorBufferInfo infos[VK_MAX_BINDINGS];
+  VkWriteDescriptorSet dw[VK_MAX_BINDINGS];
+  for (uint32_t i = 0; i < n; i++) {
+    if (writes_mask & (1u << i))
+      writes[nw++] = bufs[i];
+    else
+      reads[nr++] = bufs[i];
+    infos[i] = (VkDescriptorBufferInfo){bufs[i]->buffer, 0, VK_WHOLE_SIZE};
+    dw[i] = (VkWriteDescriptorSet){
+        .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+        .dstSet = set,
+        .dstBinding = i,
+        .descriptorCount = 1,
+        .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+        .pBufferInfo = &infos[i],
+    };
+  }
+  vkUpdateDescriptorSets(vk->device, n, dw, 0, NULL);
+  VG_TRY(vk_access(vk, reads, nr, writes, nw));
+  vkCmdBindPipeline(vk->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pl->pipeline);
+  vkCmdBindDescriptorSets(vk->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pl->layout, 0, 1, &set, 0, NULL);
+  vkCmdPushConstants(vk->cmd, pl->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, pl->push_bytes, push);
+  vkCmdDispatch(vk->cmd, gx, gy, 1);
+  return VG_OK;
+}
+
+vg_status vk_copy(vk_backend *vk, vk_buffer *src, VkDeviceSize src_off, vk_buffer *dst,
+                  VkDeviceSize dst_off, VkDeviceSize bytes) {
+  VG_TRY(vk_access(vk, &src, 1, &dst, 1));
+  VkBufferCopy region = {src_off, dst_off, bytes};
+  vkCmdCopyBuffer(vk->cmd, src->buffer, dst->buffer, 1, &region);
+  return VG_OK;
+}
+
+/* Submits what was recorded and waits; the host may then read every buffer. */
+vg_status vk_flush(vk_backend *vk) {
+  if (!vk->recording)
+    return VG_OK;
+  barrier(vk, VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
+  vk->recording = 0;
+  vk->batch++;
+  vk->epoch++;
+  VK_TRY(vkEndCommandBuffer(vk->cmd), "vkEndCommandBuffer");
+  VkSubmitInfo submit = {
+      .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+      .commandBufferCount = 1,
+      .pCommandBuffers = &vk->cmd,
+  };
+  VkResult r = vkQueueSubmit(vk->queue, 1, &submit, vk->fence);
+  if (r == VK_SUCCESS)
+    r = vkWaitForFences(vk->device, 1, &vk->fence, VK_TRUE, UINT64_MAX);
+  vkResetFences(vk->device, 1, &vk->fence);
+  vkResetDescriptorPool(vk->device, vk->desc_pool, 0);
+  vk->sets_used = 0;
+  vk_free_garbage(vk);
+  if (r != VK_SUCCESS)
+    return vg_fail(VG_ERR_DEVICE, "the compute submission on %s failed (VkResult %d)",
+                   vk->props.deviceName, (int)r);
+  return VG_OK;
+}

@@ -1,0 +1,384 @@
+/* Every Vulkan op against the CPU backend on random inputs of awkward shapes,
+ * on lavapipe with the Khronos validation layer: any validation message fails.
+ * Each case runs twice: host-visible tensors (how UMA/CPU devices run) with
+ * F16 weights read through 16-bit storage, and device-local tensors behind
+ * staging copies (how discrete GPUs run) with F16 weights read as packed words
+ * (how devices without 16-bit storage run).
+ *
+ * Error measure: max |vulkan - cpu| / max |cpu| over the output. F32 ops must
+ * agree within 1e-5 (only summation order differs). F16 weights are widened
+ * to F32 exactly on both sides, so the F16 GEMM is held to the same 1e-5. */
+#include <glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "vg_cpu.h"
+#include "vg_vulkan.h"
+
+#define TOL 1e-5
+
+/* Synchronization validation turns a missing barrier into a message. Its
+ * layer leaks at device teardown and is unloaded before LeakSanitizer looks,
+ * so no suppression can name it: the sanitizer build runs without it. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SYNC_VALIDATION 0
+#else
+#define SYNC_VALIDATION 1
+#endif
+
+static vg_backend *cpu;
+static vg_backend *vks[2]; /* host-visible, staging */
+
+typedef struct {
+  vg_tensor *t[2]; /* [0] vulkan, [1] cpu */
+} pair;
+
+static void fill(float *v, size_t n, GRand *rng, double lo, double hi) {
+  for (size_t i = 0; i < n; i++)
+    v[i] = (float)g_rand_double_range(rng, lo, hi);
+}
+
+static pair make(vg_backend *vk, vg_dtype dt, int64_t rows, int64_t cols, const void *data) {
+  pair p = {{vg_tensor_new(vk, dt, rows, cols), vg_tensor_new(cpu, dt, rows, cols)}};
+  g_assert_nonnull(p.t[0]);
+  g_assert_nonnull(p.t[1]);
+  if (data) {
+    g_assert_cmpint(vg_tensor_upload(p.t[0], data), ==, VG_OK);
+    g_assert_cmpint(vg_tensor_upload(p.t[1], data), ==, VG_OK);
+  }
+  return p;
+}
+
+static void drop(pair p) {
+  vg_tensor_free(p.t[0]);
+  vg_tensor_free(p.t[1]);
+}
+
+/* Downloads both sides and returns the normalised max error. */
+static double compare(pair p) {
+  size_t n = (size_t)(p.t[0]->rows * p.t[0]->cols);
+  g_autofree float *got = g_new(float, n), *want = g_new(float, n);
+  g_assert_cmpint(vg_tensor_download(p.t[0], got), ==, VG_OK);
+  g_assert_cmpint(vg_tensor_download(p.t[1], want), ==, VG_OK);
+  double num = 0, den = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (isnan(got[i]) != isnan(want[i]))
+      g_error("element %zu: vulkan %g, cpu %g", i, got[i], want[i]);
+    num = fmax(num, fabs((double)got[i] - want[i]));
+    den = fmax(den, fabs((double)want[i]));
+  }
+  return num / (den > 0 ? den : 1);
+}
+
+static void expect_close(const char *what, pair p, double tol) {
+  double err = compare(p);
+  g_test_message("%s: normalised max error %.3g", what, err);
+  if (!(err <= tol))
+    g_error("%s: normalised max error %.3g exceeds %.1g", what, err, tol);
+}
+
+static void no_messages(void) {
+  for (int v = 0; v < 2; v++)
+    g_assert_cmpint(vg_vulkan_validation_messages(vks[v]), ==, 0);
+}
+
+static void check_matmul(vg_backend *vk, int m, int n, int k, vg_dtype wt, int with_bias) {
+  g_autoptr(GRand) rng = g_rand_new_with_seed((guint32)(m * 7919 + n * 31 + k));
+  g_autofree float *a = g_new(float, (size_t)m *k), *w = g_new(float, (size_t)n *k);
+  g_autofree float *bias = g_new(float, n);
+  g_autofree uint16_t *wh = g_new(uint16_t, (size_t)n * k);
+  fill(a, (size_t)m * k, rng, -1, 1);
+  fill(w, (size_t)n * k, rng, -1, 1);
+  fill(bias, n, rng, -1, 1);
+  for (size_t i = 0; i < (size_t)n * k; i++)
+    wh[i] = vg_f32_to_f16(w[i]);
+  pair pa = make(vk, VG_F32, m, k, a), pb = make(vk, VG_F32, 1, n, bias);
+  pair pw = make(vk, wt, n, k, wt == VG_F16 ? (const void *)wh : (const void *)w);
+  pair po = make(vk, VG_F32, m, n, NULL);
+  for (int s = 0; s < 2; s++)
+    g_assert_cmpint(vg_matmul(po.t[s], pa.t[s], pw.t[s], with_bias ? pb.t[s] : NULL), ==, VG_OK);
+  g_autofree char *what = g_strdup_printf("matmul %s %dx%dx%d%s", wt == VG_F16 ? "f16" : "f32", m,
+                                          n, k, with_bias ? " +bias" : "");
+  expect_close(what, po, TOL);
+  drop(pa), drop(pb), drop(pw), drop(po);
+}
+
+static void test_matmul(gconstpointer data) {
+  vg_backend *vk = vks[GPOINTER_TO_INT(data)];
+  static const int shapes[][3] = {{1, 1, 1},    {1, 1025, 65}, {290, 67, 100}, {65, 130, 17},
+                                  {64, 64, 64}, {3, 5, 1025},  {290, 1025, 9}};
+  for (size_t i = 0; i < G_N_ELEMENTS(shapes); i++)
+    for (int wt = 0; wt < 2; wt++)
+      check_matmul(vk, shapes[i][0], shapes[i][1], shapes[i][2], wt ? VG_F16 : VG_F32,
+                   (int)(i % 2 == 0));
+  no_messages();
+}
+
+/* F16 weights against F32 weights: the gap is F16's rounding of the weights. */
+static void test_matmul_f16_vs_f32(void) {
+  const int m = 33, n = 47, k = 300;
+  g_autoptr(GRand) rng = g_rand_new_with_seed(5);
+  g_autofree float *a = g_new(float, m *k), *w = g_new(float, n *k);
+  g_autofree uint16_t *wh = g_new(uint16_t, n * k);
+  fill(a, m * k, rng, -1, 1);
+  fill(w, n * k, rng, -1, 1);
+  for (int i = 0; i < n * k; i++)
+    wh[i] = vg_f32_to_f16(w[i]);
+  vg_backend *vk = vks[0];
+  vg_tensor *ta = vg_tensor_new(vk, VG_F32, m, k), *tw = vg_tensor_new(vk, VG_F32, n, k);
+  vg_tensor *th = vg_tensor_new(vk, VG_F16, n, k);
+  pair po = {{vg_tensor_new(vk, VG_F32, m, n), vg_tensor_new(vk, VG_F32, m, n)}};
+  vg_tensor_upload(ta, a), vg_tensor_upload(tw, w), vg_tensor_upload(th, wh);
+  g_assert_cmpint(vg_matmul(po.t[0], ta, th, NULL), ==, VG_OK);
+  g_assert_cmpint(vg_matmul(po.t[1], ta, tw, NULL), ==, VG_OK);
+  /* Each weight moves by at most 2^-12 relative; random signs keep the sum's
+   * drift near sqrt(k) * 2^-12 * E|a w| relative to outputs of size sqrt(k). */
+  expect_close("matmul f16 weights vs f32 weights", po, 2e-3);
+  vg_tensor_free(ta), vg_tensor_free(tw), vg_tensor_free(th), drop(po);
+  no_messages();
+}
+
+static void check_layer_norm(vg_backend *vk, int rows, int cols, double offset) {
+  g_autoptr(GRand) rng = g_rand_new_with_seed((guint32)(rows * 13 + cols));
+  g_autofree float *x = g_new(float, (size_t)rows *cols), *g = g_new(float, cols);
+  g_autofree float *b = g_new(float, cols);
+  fill(x, (size_t)rows * cols, rng, offset - 2, offset + 2);
+  fill(g, cols, rng, 0.5, 1.5);
+  fill(b, cols, rng, -0.5, 0.5);
+  pair px = make(vk, VG_F32, rows, cols, x), pg = make(vk, VG_F32, 1, cols, g);
+  pair pb = make(vk, VG_F32, 1, cols, b), po = make(vk, VG_F32, rows, cols, NULL);
+  for (int s = 0; s < 2; s++)
+    g_assert_cmpint(vg_layer_norm(po.t[s], px.t[s], pg.t[s], pb.t[s], 1e-5f), ==, VG_OK);
+  g_autofree char *what = g_strdup_printf("layer_norm %dx%d", rows, cols);
+  expect_close(what, po, TOL);
+  drop(px), drop(pg), drop(pb), drop(po);
+}
+
+static void test_layer_norm(gconstpointer data) {
+  vg_backend *vk = vks[GPOINTER_TO_INT(data)];
+  check_layer_norm(vk, 1, 1, 0);
+  check_layer_norm(vk, 1, 1025, 0);
+  check_layer_norm(vk, 290, 1024, 0);
+  check_layer_norm(vk, 7, 3, 0);
+  check_layer_norm(vk, 3, 4097, 3); /* a mean far from zero */
+  no_messages();
+}
+
+static void check_activation(vg_backend *vk, vg_activation act, float alpha, const float *x,
+                             int rows, int cols, const char *name) {
+  pair p = make(vk, VG_F32, rows, cols, x);
+  for (int s = 0; s < 2; s++)
+    g_assert_cmpint(vg_activation_apply(p.t[s], act, alpha), ==, VG_OK);
+  g_autofree char *what = g_strdup_printf("%s %dx%d", name, rows, cols);
+  expect_close(what, p, TOL);
+  drop(p);
+}
+
+/* Element-wise for GELU: |error| <= 3e-7 max(1, |x|) at every point of a
+ * dense sweep, which checks erf itself rather than only the largest output. */
+static void check_gelu_pointwise(vg_backend *vk) {
+  const int n = 40001;
+  g_autofree float *x = g_new(float, n), *got = g_new(float, n), *want = g_new(float, n);
+  for (int i = 0; i < n; i++)
+    x[i] = -10.0f + 20.0f * (float)i / (float)(n - 1);
+  pair p = make(vk, VG_F32, 1, n, x);
+  for (int s = 0; s < 2; s++)
+    g_assert_cmpint(vg_activation_apply(p.t[s], VG_ACT_GELU, 0), ==, VG_OK);
+  vg_tensor_download(p.t[0], got), vg_tensor_download(p.t[1], want);
+  double worst = 0;
+  for (int i = 0; i < n; i++)
+    worst = fmax(worst, fabs((double)got[i] - want[i]) / fmax(1.0, fabs(x[i])));
+  g_test_message("gelu sweep [-10, 10]: max |error| / max(1, |x|) = %.3g", worst);
+  g_assert_cmpfloat(worst, <=, 3e-7);
+  drop(p);
+}
+
+static void test_activation(gconstpointer data) {
+  vg_backend *vk = vks[GPOINTER_TO_INT(data)];
+  const int rows = 290, cols = 1025;
+  g_autoptr(GRand) rng = g_rand_new_with_seed(3);
+  g_autofree float *x = g_new(float, rows *cols);
+  fill(x, (size_t)rows * cols, rng, -6, 6);
+  check_activation(vk, VG_ACT_GELU, 0, x, rows, cols, "gelu");
+  check_activation(vk, VG_ACT_QUICK_GELU, 0, x, rows, cols, "quick_gelu");
+  check_activation(vk, VG_ACT_LEAKY_RELU, 0.2f, x, rows, cols, "leaky_relu 0.2");
+  check_activation(vk, VG_ACT_GELU, 0, x, 1, 1, "gelu");
+  check_gelu_pointwise(vk);
+  no_messages();
+}
+
+static void check_attention(vg_backend *vk, int t, int heads, int hd, int causal) {
+  const int d = heads * hd;
+  g_autoptr(GRand) rng = g_rand_new_with_seed((guint32)(t * 97 + heads * 7 + hd + causal));
+  g_autofree float *qkv = g_new(float, (size_t)t * 3 * d);
+  fill(qkv, (size_t)t * 3 * d, rng, -2, 2);
+  pair pq = make(vk, VG_F32, t, 3 * d, qkv), po = make(vk, VG_F32, t, d, NULL);
+  for (int s = 0; s < 2; s++)
+    g_assert_cmpint(vg_attention(po.t[s], pq.t[s], heads, causal), ==, VG_OK);
+  g_autofree char *what =
+      g_strdup_printf("attention T=%d heads=%d hd=%d%s", t, heads, hd, causal ? " causal" : "");
+  expect_close(what, po, TOL);
+  drop(pq), drop(po);
+}
+
+static void test_attention(gconstpointer data) {
+  vg_backend *vk = vks[GPOINTER_TO_INT(data)];
+  static const int cases[][3] = {/* T, heads, head dim */
+                                 {1, 1, 64},  {77, 12, 64}, {257, 16, 64}, {50, 3, 7},
+                                 {33, 5, 33}, {65, 2, 1},   {100, 1, 96}};
+  for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
+    for (int causal = 0; causal < 2; causal++)
+      check_attention(vk, cases[i][0], cases[i][1], cases[i][2], causal);
+  no_messages();
+}
+
+static void test_copy_rows(gconstpointer data) {
+  vg_backend *vk = vks[GPOINTER_TO_INT(data)];
+  const int rows = 290, cols = 1025;
+  g_autoptr(GRand) rng = g_rand_new_with_seed(11);
+  g_autofree float *x = g_new(float, rows *cols), *y = g_new(float, rows *cols);
+  fill(x, (size_t)rows * cols, rng, -1, 1);
+  fill(y, (size_t)rows * cols, rng, -1, 1);
+  pair px = make(vk, VG_F32, rows, cols, x), py = make(vk, VG_F32, rows, cols, y);
+  pair small = make(vk, VG_F32, 1, cols, x);
+  for (int s = 0; s < 2; s++) {
+    g_assert_cmpint(vg_copy_rows(py.t[s], 5, px.t[s], 100, 150), ==, VG_OK);
+    g_assert_cmpint(vg_copy_rows(py.t[s], 289, small.t[s], 0, 1), ==, VG_OK);
+    /* Within one tensor: disjoint, then overlapping both ways (memmove). */
+    g_assert_cmpint(vg_copy_rows(px.t[s], 0, px.t[s], 200, 50), ==, VG_OK);
+    g_assert_cmpint(vg_copy_rows(px.t[s], 10, px.t[s], 0, 200), ==, VG_OK);
+    g_assert_cmpint(vg_copy_rows(px.t[s], 20, px.t[s], 27, 200), ==, VG_OK);
+  }
+  g_assert_cmpfloat(compare(py), ==, 0);
+  g_assert_cmpfloat(compare(px), ==, 0);
+  drop(px), drop(py), drop(small);
+  no_messages();
+}
+
+static void test_l2_normalize(gconstpointer data) {
+  vg_backend *vk = vks[GPOINTER_TO_INT(data)];
+  const int rows = 290, cols = 1025;
+  g_autoptr(GRand) rng = g_rand_new_with_seed(17);
+  g_autofree float *x = g_new(float, rows *cols), *y = g_new(float, rows *cols);
+  fill(x, (size_t)rows * cols, rng, -1, 1);
+  memset(x, 0, cols * sizeof *x); /* row 0: zero */
+  for (int i = 0; i < cols; i++)  /* row 1: norm below eps */
+    x[cols + i] = 1e-9f;
+  pair px = make(vk, VG_F32, rows, cols, x), po = make(vk, VG_F32, rows, cols, NULL);
+  const float eps[3] = {0.0f, 1e-6f, 1e-12f};
+  for (int e = 0; e < 3; e++) {
+    for (int s = 0; s < 2; s++)
+      g_assert_cmpint(vg_l2_normalize(po.t[s], px.t[s], eps[e]), ==, VG_OK);
+    g_autofree char *what = g_strdup_printf("l2_normalize 290x1025 eps=%g", eps[e]);
+    expect_close(what, po, TOL);
+    g_assert_cmpint(vg_tensor_download(po.t[0], y), ==, VG_OK);
+    for (int i = 0; i < cols; i++) /* a zero row stays zero, no NaN */
+      g_assert_cmpfloat(y[i], ==, 0.0f);
+  }
+  for (int s = 0; s < 2; s++) /* in place */
+    g_assert_cmpint(vg_l2_normalize(px.t[s], px.t[s], 1e-6f), ==, VG_OK);
+  expect_close("l2_normalize in place", px, TOL);
+  drop(px), drop(po);
+  no_messages();
+}
+
+/* A chain of dependent ops recorded as one batch, with an upload that must
+ * wait for the pending reads of the old contents and a tensor freed while a
+ * pending command still uses it. */
+static void test_batch_order(gconstpointer data) {
+  vg_backend *vk = vks[GPOINTER_TO_INT(data)];
+  const int m = 20, k = 70, n = 45;
+  g_autoptr(GRand) rng = g_rand_new_with_seed(23);
+  g_autofree float *a = g_new(float, m *k), *a2 = g_new(float, m *k), *w = g_new(float, n *k);
+  fill(a, m * k, rng, -1, 1);
+  fill(a2, m * k, rng, -1, 1);
+  fill(w, n * k, rng, -1, 1);
+  pair pa = make(vk, VG_F32, m, k, a), pw = make(vk, VG_F32, n, k, w);
+  pair h1 = make(vk, VG_F32, m, n, NULL), h2 = make(vk, VG_F32, m, n, NULL);
+  pair out = make(vk, VG_F32, m, n, NULL);
+  for (int s = 0; s < 2; s++) {
+    vg_tensor *tmp = vg_tensor_new(s ? cpu : vk, VG_F32, m, n);
+    g_assert_cmpint(vg_matmul(tmp, pa.t[s], pw.t[s], NULL), ==, VG_OK);
+    g_assert_cmpint(vg_activation_apply(tmp, VG_ACT_GELU, 0), ==, VG_OK);
+    g_assert_cmpint(vg_copy_rows(h1.t[s], 0, tmp, 0, m), ==, VG_OK);
+    vg_tensor_free(tmp); /* still used by the pending batch */
+    g_assert_cmpint(vg_tensor_upload(pa.t[s], a2), ==, VG_OK);
+    g_assert_cmpint(vg_matmul(h2.t[s], pa.t[s], pw.t[s], NULL), ==, VG_OK);
+    g_assert_cmpint(vg_add_scaled(out.t[s], h1.t[s], 0.5f, h2.t[s], 2.0f), ==, VG_OK);
+    g_assert_cmpint(vg_l2_normalize(out.t[s], out.t[s], 1e-6f), ==, VG_OK);
+    g_assert_cmpint(vg_backend_synchronize(s ? cpu : vk), ==, VG_OK);
+  }
+  expect_close("batched chain", out, TOL);
+  /* More ops than one batch has descriptor sets for: the batch is split. */
+  const float ones[5] = {1, 1, 1, 1, 1};
+  float sum[5];
+  vg_tensor *acc = vg_tensor_new(vk, VG_F32, 1, 5), *one = vg_tensor_new(vk, VG_F32, 1, 5);
+  vg_tensor_upload(acc, ones), vg_tensor_upload(one, ones);
+  for (int i = 0; i < 600; i++)
+    g_assert_cmpint(vg_add_scaled(acc, acc, 1.0f, one, 1.0f), ==, VG_OK);
+  g_assert_cmpint(vg_tensor_download(acc, sum), ==, VG_OK);
+  for (int i = 0; i < 5; i++)
+    g_assert_cmpfloat(sum[i], ==, 601.0f);
+  vg_tensor_free(acc), vg_tensor_free(one);
+  expect_close("batched chain, first product", h1, TOL);
+  drop(pa), drop(pw), drop(h1), drop(h2), drop(out);
+  no_messages();
+}
+
+static void test_bad_input(void) {
+  vg_backend *vk = vks[0];
+  /* Head size 8192: K and V tiles cannot fit lavapipe's 32 KiB of shared memory. */
+  vg_tensor *qkv = vg_tensor_new(vk, VG_F32, 2, 3 * 8192), *o = vg_tensor_new(vk, VG_F32, 2, 8192);
+  g_assert_cmpint(vg_attention(o, qkv, 1, 0), ==, VG_ERR_UNSUPPORTED);
+  g_assert_nonnull(strstr(vg_last_error(), "head size 8192"));
+  g_assert_cmpint(vg_attention(o, qkv, 3, 0), ==, VG_ERR_ARG);
+  vg_tensor *a = vg_tensor_new(vk, VG_F32, 2, 5), *w = vg_tensor_new(vk, VG_F16, 3, 4);
+  vg_tensor *out = vg_tensor_new(vk, VG_F32, 2, 3);
+  g_assert_cmpint(vg_matmul(out, a, w, NULL), ==, VG_ERR_ARG);
+  g_assert_nonnull(strstr(vg_last_error(), "'w'"));
+  g_assert_cmpint(vg_copy_rows(out, 1, a, 0, 2), ==, VG_ERR_ARG);
+  vg_tensor_free(qkv), vg_tensor_free(o), vg_tensor_free(a), vg_tensor_free(w);
+  vg_tensor_free(out);
+  no_messages();
+}
+
+static void add(const char *name, GTestDataFunc fn) {
+  for (int v = 0; v < 2; v++) {
+    g_autofree char *path = g_strdup_printf("/vulkan-ops/%s/%s", v ? "staging" : "host", name);
+    g_test_add_data_func(path, GINT_TO_POINTER(v), fn);
+  }
+}
+
+int main(int argc, char **argv) {
+  g_test_init(&argc, &argv, NULL);
+  for (int v = 0; v < 2; v++) {
+    vg_vk_options options = {
+        .validation = 1, .sync_validation = SYNC_VALIDATION, .staging = v, .no_16bit_storage = v};
+    vks[v] = vg_vulkan_backend_new(&options);
+    if (!vks[v]) {
+      g_printerr("cannot start Vulkan with validation: %s\n", vg_last_error());
+      return 1;
+    }
+  }
+  cpu = vg_cpu_backend_new(1);
+  g_print("# Vulkan device: %s\n", vks[0]->device_name);
+  add("matmul", test_matmul);
+  g_test_add_func("/vulkan-ops/matmul-f16-vs-f32", test_matmul_f16_vs_f32);
+  add("layer-norm", test_layer_norm);
+  add("activation", test_activation);
+  add("attention", test_attention);
+  add("copy-rows", test_copy_rows);
+  add("l2-normalize", test_l2_normalize);
+  add("batch-order", test_batch_order);
+  g_test_add_func("/vulkan-ops/bad-input", test_bad_input);
+  int rc = g_test_run();
+  int messages = vg_vulkan_validation_messages(vks[0]) + vg_vulkan_validation_messages(vks[1]);
+  vg_backend_destroy(vks[0]);
+  vg_backend_destroy(vks[1]);
+  vg_backend_destroy(cpu);
+  if (messages) {
+    g_printerr("%d validation messages\n", messages);
+    return 1;
+  }
+  return rc;
+}
