@@ -131,6 +131,8 @@ static obj *top(const up *u) {
 }
 
 static vg_status add_items(up *u, obj *o, obj **items, size_t n) {
+  if (n == 0) /* e.g. an empty MARK ... SETITEMS; items may be NULL */
+    return VG_OK;
   if (!grow((void **)&o->items, &o->cap, o->n + n, sizeof *o->items))
     return vg_fail(VG_ERR_NOMEM, "pickle: out of memory");
   memcpy(o->items + o->n, items, n * sizeof *items);
@@ -533,6 +535,9 @@ static void up_free(up *u) {
 static vg_status run(up *u, obj **root) {
   if (u->p == u->end || *u->p != 0x80)
     return vg_fail(VG_ERR_FORMAT, "pickle: does not start with a PROTO opcode");
+  /* A stack that exists from the start keeps `stack + n` well defined. */
+  if (!grow((void **)&u->stack, &u->scap, 16, sizeof *u->stack))
+    return vg_fail(VG_ERR_NOMEM, "pickle: out of memory");
   int stop = 0;
   while (!stop) {
     if (u->p == u->end)

@@ -124,6 +124,13 @@ def make(d):
                             "empty": torch.zeros(0, 3),
                             "meta": {"epoch": 3, "lr": 0.1, "name": "x", "none": None,
                                      "list": [1, 2], "inner": {"w": base[0]}}})
+    # The same archive with ZIP64 local and directory records, as torch writes large files.
+    with zipfile.ZipFile(os.path.join(d, "mvfa_f32.pth")) as src, \
+            zipfile.ZipFile(os.path.join(d, "zip64.pth"), "w") as dst:
+        for info in src.infolist():
+            with dst.open(info.filename, "w", force_zip64=True) as f:
+                f.write(src.read(info))
+    write_safetensors(os.path.join(d, "zip64.safetensors"), flatten(mvfa))
     torch.save({"t": torch.arange(6.0).reshape(2, 3).t()}, os.path.join(d, "noncontig.pth"))
     torch.save({"d": torch.zeros(3, dtype=torch.float64)}, os.path.join(d, "double.pth"))
     torch.save(mvfa, os.path.join(d, "legacy.pth"), _use_new_zipfile_serialization=False)
