@@ -12,7 +12,10 @@ struct vg_zip {
 
 struct vg_zip_writer {
   zip_t *za;
+  uint64_t offset; /* where the next local header will go */
 };
+
+#define ALIGN 64 /* torch aligns record data to 64 bytes, which mmap loading likes */
 
 static vg_status zip_error_fail(vg_status status, const char *what, zip_error_t *err) {
   vg_status s = vg_fail(status, "%s: %s", what, zip_error_strerror(err));
@@ -164,6 +167,16 @@ vg_status vg_zip_writer_add(vg_zip_writer *zw, const char *name, const void *dat
   }
   if (zip_set_file_compression(zw->za, (zip_uint64_t)index, ZIP_CM_STORE, 0) != 0)
     return vg_fail(VG_ERR_UNSUPPORTED, "zip: cannot store '%s': %s", name, zip_strerror(zw->za));
+  /* Pad the local header with a "FB" extra field, as torch does, so the data
+   * starts on a 64-byte boundary: libzip writes a 30-byte header, the name,
+   * the extra fields, then the data, entries in order (test-pth checks). */
+  static const char pad[ALIGN] = {0};
+  const uint64_t head = zw->offset + 30 + strlen(name) + 4;
+  const uint16_t npad = (uint16_t)((ALIGN - head % ALIGN) % ALIGN);
+  if (zip_file_extra_field_set(zw->za, (zip_uint64_t)index, 0x4246, ZIP_EXTRA_FIELD_NEW,
+                               (const zip_uint8_t *)pad, npad, ZIP_FL_LOCAL) != 0)
+    return vg_fail(VG_ERR_UNSUPPORTED, "zip: cannot pad '%s': %s", name, zip_strerror(zw->za));
+  zw->offset = head + npad + len;
   return VG_OK;
 }
 

@@ -34,7 +34,8 @@ typedef struct vg_zip_writer vg_zip_writer;
 
 /* Starts a new archive at `path` (replaced atomically when closed). */
 vg_status vg_zip_writer_open(const char *path, vg_zip_writer **out);
-/* Adds a stored entry; `data` must stay valid until vg_zip_writer_close. */
+/* Adds a stored entry whose data will start on a 64-byte boundary, as in
+ * torch's archives; `data` must stay valid until vg_zip_writer_close. */
 vg_status vg_zip_writer_add(vg_zip_writer *zw, const char *name, const void *data, size_t len);
 /* Writes the archive and frees the writer (also on failure). */
 vg_status vg_zip_writer_close(vg_zip_writer *zw);

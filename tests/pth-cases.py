@@ -196,4 +196,12 @@ if __name__ == "__main__":
             ours = collections.OrderedDict(ours)
             ref = collections.OrderedDict(ref)
         same(ours, ref, "top")
+        # Like torch.save, every record's data starts on a 64-byte boundary.
+        with open(sys.argv[2], "rb") as f, zipfile.ZipFile(sys.argv[2]) as z:
+            raw_file = f.read()
+            for info in z.infolist():
+                o = info.header_offset
+                n, e = struct.unpack("<HH", raw_file[o + 26:o + 30])
+                if (o + 30 + n + e) % 64:
+                    sys.exit("%s: data not 64-byte aligned" % info.filename)
         print("identical")
