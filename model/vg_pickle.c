@@ -616,12 +616,16 @@ static vg_status flatten(flat *f, const obj *dict, const char *prefix, int depth
     if (++f->visits > f->max_visits)
       return vg_fail(VG_ERR_FORMAT, "pickle: the dict tree has more entries than the stream");
     if (v->type != O_TENSOR && v->type != O_DICT)
-      continue; /* numbers, strings and the like are not weights */
-    if (k->type != O_STR || strlen(k->s) != k->slen)
-      return vg_fail(VG_ERR_FORMAT, "pickle: a dict key '%s' is not a plain string",
+      continue;   /* numbers, strings and the like are not weights */
+    char key[24]; /* integer keys (e.g. optimizer state) read as decimal */
+    if (k->type == O_INT)
+      snprintf(key, sizeof key, "%lld", (long long)k->i);
+    else if (k->type != O_STR || strlen(k->s) != k->slen)
+      return vg_fail(VG_ERR_FORMAT, "pickle: a dict key under '%s' is not a string or integer",
                      prefix[0] ? prefix : "(top)");
     char name[MAX_NAME];
-    int len = snprintf(name, sizeof name, "%s%s%s", prefix, prefix[0] ? "." : "", k->s);
+    int len = snprintf(name, sizeof name, "%s%s%s", prefix, prefix[0] ? "." : "",
+                       k->type == O_INT ? key : k->s);
     if (len < 0 || (size_t)len >= sizeof name)
       return vg_fail(VG_ERR_FORMAT, "pickle: a key under '%s' is too long", prefix);
     vg_status s =

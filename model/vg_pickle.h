@@ -28,7 +28,8 @@ typedef struct vg_pickle_tensor {
 } vg_pickle_tensor;
 
 /* Parses `data` and lists every tensor reachable through (nested) dicts, in
- * order; other leaf values (numbers, strings, None, lists) are skipped.
+ * order (string keys, or integer keys written in decimal); other leaf values
+ * (numbers, strings, None, lists) are skipped.
  * Fails with VG_ERR_FORMAT on a malformed stream or a refused opcode/global,
  * VG_ERR_UNSUPPORTED on a dtype other than float32/float16/bfloat16 or a
  * non-contiguous tensor. Free the result with vg_pickle_tensors_free. */

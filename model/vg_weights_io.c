@@ -12,9 +12,6 @@ vg_weights_format vg_weights_sniff(const void *head, size_t len) {
   const unsigned char *b = head;
   if (len >= 4 && !memcmp(b, "PK\3\4", 4))
     return VG_WFMT_PTH;
-  /* Legacy torch.save starts with a protocol-2 pickle of its magic number. */
-  if (len >= 2 && b[0] == 0x80 && b[1] >= 2 && b[1] <= 5)
-    return VG_WFMT_PTH_LEGACY;
   if (len >= 9) {
     uint64_t n = 0;
     for (int i = 8; i-- > 0;)
@@ -22,6 +19,9 @@ vg_weights_format vg_weights_sniff(const void *head, size_t len) {
     if (n >= 2 && n <= VG_SAFETENSORS_MAX_HEADER && b[8] == '{')
       return VG_WFMT_SAFETENSORS;
   }
+  /* Legacy torch.save starts with a pickle (PROTO 2) of its magic number. */
+  if (len >= 2 && b[0] == 0x80 && b[1] >= 2 && b[1] <= 5)
+    return VG_WFMT_PTH_LEGACY;
   return VG_WFMT_UNKNOWN;
 }
 

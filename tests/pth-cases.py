@@ -38,7 +38,7 @@ def adapters():
 def flatten(obj, prefix=""):
     out = collections.OrderedDict()
     for k, v in obj.items():
-        name = prefix + k
+        name = prefix + str(k)
         if isinstance(v, torch.Tensor):
             out[name] = v
         elif isinstance(v, dict):
@@ -123,7 +123,7 @@ def make(d):
                             "row": base[2], "elem": base[3, 5], "scalar": torch.tensor(3.5),
                             "empty": torch.zeros(0, 3),
                             "meta": {"epoch": 3, "lr": 0.1, "name": "x", "none": None,
-                                     "list": [1, 2], "inner": {"w": base[0]}}})
+                                     "list": [1, 2], "inner": {"w": base[0]}, "by_int": {7: base[1]}}})
     # The same archive with ZIP64 local and directory records, as torch writes large files.
     with zipfile.ZipFile(os.path.join(d, "mvfa_f32.pth")) as src, \
             zipfile.ZipFile(os.path.join(d, "zip64.pth"), "w") as dst:

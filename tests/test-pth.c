@@ -92,13 +92,14 @@ static void test_mvfa_layout(void) {
 /* Views of one storage share its bytes; non-tensor leaves are skipped. */
 static void test_shared_storage(void) {
   vg_weights *w = load("shared.pth");
-  g_assert_cmpuint(vg_weights_count(w), ==, 8);
+  g_assert_cmpuint(vg_weights_count(w), ==, 9);
   const char *base = vg_weights_find(w, "base")->data;
   g_assert_true(vg_weights_find(w, "rows")->data == base + 6 * 4);
   g_assert_true(vg_weights_find(w, "flat")->data == base);
   g_assert_true(vg_weights_find(w, "row")->data == base + 12 * 4);
   g_assert_true(vg_weights_find(w, "elem")->data == base + 23 * 4);
   g_assert_true(vg_weights_find(w, "meta.inner.w")->data == base);
+  g_assert_true(vg_weights_find(w, "meta.by_int.7")->data == base + 6 * 4);
   g_assert_cmpint(vg_weights_find(w, "elem")->ndim, ==, 0);
   g_assert_cmpuint(vg_weights_find(w, "empty")->nbytes, ==, 0);
   g_assert_null(vg_weights_find(w, "meta.epoch"));
@@ -176,6 +177,17 @@ static void test_bad_files(void) {
   g_autofree char *text = path_for("notes.txt");
   g_assert_true(g_file_set_contents(text, "hello, not weights\n", -1, NULL));
   expect_fail("notes.txt", VG_ERR_FORMAT, "neither a safetensors file nor a PyTorch zip");
+}
+
+/* Content decides the format, whatever the first bytes happen to look like. */
+static void test_sniff(void) {
+  unsigned char st[9] = {0x80, 0x02, 0, 0, 0, 0, 0, 0, '{'}; /* 640-byte safetensors header */
+  g_assert_cmpint(vg_weights_sniff(st, sizeof st), ==, VG_WFMT_SAFETENSORS);
+  const unsigned char legacy[4] = {0x80, 0x02, 0x8a, 0x0a};
+  g_assert_cmpint(vg_weights_sniff(legacy, sizeof legacy), ==, VG_WFMT_PTH_LEGACY);
+  g_assert_cmpint(vg_weights_sniff("PK\3\4", 4), ==, VG_WFMT_PTH);
+  g_assert_cmpint(vg_weights_sniff("{}", 2), ==, VG_WFMT_UNKNOWN);
+  g_assert_cmpint(vg_weights_sniff("", 0), ==, VG_WFMT_UNKNOWN);
 }
 
 static void load_file(const char *name, char **data, gsize *len) {
@@ -280,6 +292,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/pth/writer-round-trip", test_writer);
   g_test_add_func("/pth/malicious", test_malicious);
   g_test_add_func("/pth/bad-files", test_bad_files);
+  g_test_add_func("/pth/sniff", test_sniff);
   g_test_add_func("/pth/truncated", test_truncated);
   g_test_add_func("/pth/corrupt", test_corrupt);
   g_test_add_func("/pth/fuzz-regressions", test_fuzz_regressions);
