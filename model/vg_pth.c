@@ -50,43 +50,58 @@ typedef struct storage {
   size_t len;
 } storage;
 
+typedef struct loader {
+  vg_zip *z;
+  const char *prefix;
+  vg_weights *w;
+  storage *cache;
+  size_t ncache;
+  size_t total, limit; /* storage bytes read so far, and the archive's size */
+} loader;
+
 /* Reads data/<key> once; later tensors viewing the same storage share it.
- * The buffer is handed to `w`, which frees it. */
-static vg_status get_storage(vg_zip *z, const char *prefix, const vg_pickle_tensor *t,
-                             vg_weights *w, storage *cache, size_t *ncache, const storage **out) {
-  for (size_t i = 0; i < *ncache; i++)
-    if (!strcmp(cache[i].key, t->storage)) {
-      *out = &cache[i];
+ * The buffer is handed to the table, which frees it. Distinct storages
+ * occupy distinct bytes of the archive, so all of them together cannot
+ * exceed its size: this stops directory entries that overlap one big record
+ * from multiplying memory. */
+static vg_status get_storage(loader *ld, const vg_pickle_tensor *t, const storage **out) {
+  for (size_t i = 0; i < ld->ncache; i++)
+    if (!strcmp(ld->cache[i].key, t->storage)) {
+      *out = &ld->cache[i];
       return VG_OK;
     }
   char name[MAX_PREFIX + 1100];
-  snprintf(name, sizeof name, "%s/data/%s", prefix, t->storage);
-  if (!vg_zip_has(z, name))
+  snprintf(name, sizeof name, "%s/data/%s", ld->prefix, t->storage);
+  if (!vg_zip_has(ld->z, name))
     return vg_fail(VG_ERR_FORMAT, "tensor '%s': its storage record '%s' is missing", t->name, name);
-  storage *s = &cache[(*ncache)++];
+  storage *s = &ld->cache[ld->ncache++];
   s->key = t->storage;
   void *data;
-  vg_status st = vg_zip_read(z, name, &data, &s->len);
+  vg_status st = vg_zip_read(ld->z, name, &data, &s->len);
   if (st)
     return st;
   s->data = data;
-  st = vg_weights_keep(w, free, data);
+  st = vg_weights_keep(ld->w, free, data);
   if (st)
     return st;
+  ld->total += s->len;
+  if (ld->total > ld->limit)
+    return vg_fail(VG_ERR_FORMAT,
+                   "storage records add up to more bytes than the archive holds (overlapping "
+                   "zip entries at '%s')",
+                   name);
   *out = s;
   return VG_OK;
 }
 
-static vg_status add_tensors(vg_zip *z, const char *prefix, const vg_pickle_tensor *t, size_t n,
-                             vg_weights *w) {
-  storage *cache = calloc(n ? n : 1, sizeof *cache);
-  if (!cache)
+static vg_status add_tensors(loader *ld, const vg_pickle_tensor *t, size_t n) {
+  ld->cache = calloc(n ? n : 1, sizeof *ld->cache);
+  if (!ld->cache)
     return vg_fail(VG_ERR_NOMEM, "out of memory loading a checkpoint");
-  size_t ncache = 0;
   vg_status s = VG_OK;
   for (size_t i = 0; i < n && !s; i++) {
     const storage *st = NULL;
-    s = get_storage(z, prefix, &t[i], w, cache, &ncache, &st);
+    s = get_storage(ld, &t[i], &st);
     if (s)
       break;
     const size_t esize = vg_wdtype_size(t[i].dtype);
@@ -96,10 +111,10 @@ static vg_status add_tensors(vg_zip *z, const char *prefix, const vg_pickle_tens
                   "bytes",
                   t[i].name, t[i].storage, st->len, (long long)t[i].storage_numel, esize);
     else
-      s = vg_weights_add_borrowed(w, t[i].name, t[i].dtype, t[i].ndim, t[i].shape,
+      s = vg_weights_add_borrowed(ld->w, t[i].name, t[i].dtype, t[i].ndim, t[i].shape,
                                   st->data + (size_t)t[i].offset * esize);
   }
-  free(cache);
+  free(ld->cache);
   return s;
 }
 
@@ -127,8 +142,10 @@ vg_status vg_pth_load_mem(const void *data, size_t len, vg_weights **out) {
     s = vg_pickle_load_tensors(pkl, pkl_len, &t, &n);
   if (!s && !(w = vg_weights_new()))
     s = VG_ERR_NOMEM;
-  if (!s)
-    s = add_tensors(z, prefix, t, n, w);
+  if (!s) {
+    loader ld = {.z = z, .prefix = prefix, .w = w, .limit = len};
+    s = add_tensors(&ld, t, n);
+  }
   free(pkl);
   vg_pickle_tensors_free(t, n);
   vg_zip_close(z);

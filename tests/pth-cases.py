@@ -160,6 +160,24 @@ def make(d):
     archive(os.path.join(d, "missing_data.pth"), b"\x80\x02}(" + s("w") + ok + b"u.")
     archive(os.path.join(d, "compressed.pth"), b"\x80\x02}(" + s("w") + ok + b"u.",
             {"data/0": bytes(16)}, zipfile.ZIP_DEFLATED)
+    # Eight directory entries all pointing at one 4 KiB record (a zip-bomb shape).
+    pkl = b"\x80\x02}(" + b"".join(s("w%d" % k) + tensor("FloatStorage", str(k), 1024, 0, [1024],
+                                                          [1]) for k in range(8)) + b"u."
+    path = os.path.join(d, "overlap.pth")
+    archive(path, pkl, {"data/%d" % k: bytes(4096) for k in range(8)})
+    with open(path, "r+b") as f, zipfile.ZipFile(path) as z:
+        infos = {i.filename: i for i in z.infolist()}
+        first = infos["archive/data/0"].header_offset
+        data = bytearray(f.read())
+        cd = data.index(b"PK\x01\x02")
+        while cd >= 0:
+            name_len = struct.unpack("<H", data[cd + 28:cd + 30])[0]
+            name = data[cd + 46:cd + 46 + name_len].decode()
+            if name.startswith("archive/data/"):
+                data[cd + 42:cd + 46] = struct.pack("<I", first)
+            cd = data.find(b"PK\x01\x02", cd + 4)
+        f.seek(0)
+        f.write(data)
     # A dict that contains itself, and a chain of dicts each holding the next twice
     # (2^30 paths): both must end with an error, not a hang.
     archive(os.path.join(d, "cycle.pth"), b"\x80\x02}q\x00(" + s("me") + b"h\x00u.")

@@ -171,6 +171,9 @@ static void test_bad_files(void) {
               "storage '0' holds 16 bytes but declares 1073741824 elements");
   expect_fail("missing_data.pth", VG_ERR_FORMAT, "storage record 'archive/data/0' is missing");
   expect_fail("compressed.pth", VG_ERR_UNSUPPORTED, "'archive/data.pkl' is compressed");
+  /* libzip's consistency check (local vs central header) catches this first;
+   * vg_pth also caps the total storage bytes at the archive size. */
+  expect_fail("overlap.pth", VG_ERR_FORMAT, "not a valid zip archive: Zip archive inconsistent");
   expect_fail("cycle.pth", VG_ERR_FORMAT, "dict 'me' contains itself");
   expect_fail("fanout.pth", VG_ERR_FORMAT, "more entries than the stream");
   expect_fail("no-such-file.pth", VG_ERR_IO, "No such file");
