@@ -120,8 +120,8 @@ static size_t charref(const uint32_t *s, size_t n, vg_cpbuf *out) {
     j++;
   const uint32_t *name = s + 1;
   size_t len = j - 1;
-  const vg_uc_entity *e = vg_uc_entity_find(vg_uc_html5_entities, vg_uc_html5_entities_len,
-                                            name, len);
+  const vg_uc_entity *e =
+      vg_uc_entity_find(vg_uc_html5_entities, vg_uc_html5_entities_len, name, len);
   if (e) {
     push_entity(out, e);
     return j;
@@ -158,11 +158,10 @@ static size_t ftfy_entity(const uint32_t *s, size_t n, vg_cpbuf *out) {
   if (j == start || j >= n || s[j] != ';')
     return 0;
   j++;
-  const vg_uc_entity *e = vg_uc_entity_find(vg_uc_html5_entities, vg_uc_html5_entities_len,
-                                            s + 1, j - 1);
+  const vg_uc_entity *e =
+      vg_uc_entity_find(vg_uc_html5_entities, vg_uc_html5_entities_len, s + 1, j - 1);
   if (!e)
-    e = vg_uc_entity_find(vg_uc_ftfy_upper_entities, vg_uc_ftfy_upper_entities_len, s + 1,
-                          j - 1);
+    e = vg_uc_entity_find(vg_uc_ftfy_upper_entities, vg_uc_ftfy_upper_entities_len, s + 1, j - 1);
   if (e) {
     push_entity(out, e);
     return j;
@@ -195,11 +194,11 @@ static const struct {
   uint32_t from;
   const char *to; /* UTF-8 */
 } ligatures[] = {
-    {0x132, "IJ"},       {0x133, "ij"},       {0x149, "\xca\xbcn"}, {0x1C4, "D\xc5\xbd"},
-    {0x1C5, "D\xc5\xbe"}, {0x1C6, "d\xc5\xbe"}, {0x1C7, "LJ"},        {0x1C8, "Lj"},
-    {0x1C9, "lj"},       {0x1CA, "NJ"},       {0x1CB, "Nj"},        {0x1CC, "nj"},
-    {0x1F1, "DZ"},       {0x1F2, "Dz"},       {0x1F3, "dz"},        {0xFB00, "ff"},
-    {0xFB01, "fi"},      {0xFB02, "fl"},      {0xFB03, "ffi"},      {0xFB04, "ffl"},
+    {0x132, "IJ"},         {0x133, "ij"},        {0x149, "\xca\xbcn"}, {0x1C4, "D\xc5\xbd"},
+    {0x1C5, "D\xc5\xbe"},  {0x1C6, "d\xc5\xbe"}, {0x1C7, "LJ"},        {0x1C8, "Lj"},
+    {0x1C9, "lj"},         {0x1CA, "NJ"},        {0x1CB, "Nj"},        {0x1CC, "nj"},
+    {0x1F1, "DZ"},         {0x1F2, "Dz"},        {0x1F3, "dz"},        {0xFB00, "ff"},
+    {0xFB01, "fi"},        {0xFB02, "fl"},       {0xFB03, "ffi"},      {0xFB04, "ffl"},
     {0xFB05, "\xc5\xbft"}, {0xFB06, "st"},
 };
 

@@ -36,7 +36,7 @@ typedef struct {
 } cache_slot;
 
 struct vg_tokenizer {
-  char *blob; /* every vocabulary string, back to back */
+  char *blob; /* every vocabulary string, NUL-terminated, back to back */
   size_t blob_len, blob_cap;
   span vocab[VG_CLIP_VOCAB_SIZE];
   int32_t *enc; /* ENC_SLOTS string -> id, -1 empty; later duplicates win like a dict */
@@ -134,7 +134,8 @@ static vg_status read_gzip(const char *path, char **out, size_t *out_len) {
     int n = gzread(gz, buf + len, (unsigned)(cap - len));
     if (n < 0) {
       int err;
-      st = vg_fail(VG_ERR_FORMAT, "CLIP vocabulary '%s' is corrupt: %s", path, gzerror(gz, &err));
+      st = vg_fail(VG_ERR_FORMAT, "CLIP vocabulary '%s' is corrupt or truncated: %s", path,
+                   gzerror(gz, &err));
     } else if (n == 0) {
       break;
     }
@@ -157,8 +158,8 @@ static vg_status read_gzip(const char *path, char **out, size_t *out_len) {
 
 static bool blob_add(vg_tokenizer *t, int32_t id, const char *a, size_t na, const char *b,
                      size_t nb) {
-  if (t->blob_len + na + nb > t->blob_cap) {
-    size_t cap = (t->blob_cap + na + nb) * 2;
+  if (t->blob_len + na + nb + 1 > t->blob_cap) {
+    size_t cap = (t->blob_cap + na + nb + 1) * 2;
     char *grown = realloc(t->blob, cap);
     if (!grown)
       return false;
@@ -167,8 +168,9 @@ static bool blob_add(vg_tokenizer *t, int32_t id, const char *a, size_t na, cons
   }
   memcpy(t->blob + t->blob_len, a, na);
   memcpy(t->blob + t->blob_len + na, b, nb);
+  t->blob[t->blob_len + na + nb] = '\0'; /* so vg_tokenizer_token gives C strings */
   t->vocab[id] = (span){(uint32_t)t->blob_len, (uint32_t)(na + nb)};
-  t->blob_len += na + nb;
+  t->blob_len += na + nb + 1;
   return true;
 }
 
@@ -204,7 +206,7 @@ static vg_status parse_merges(const char *path, const char *text, size_t len,
                               const char *merges[N_MERGES][2], size_t lens[N_MERGES][2]) {
   const char *p = memchr(text, '\n', len), *end = text + len;
   for (int m = 0; m < N_MERGES; m++) {
-    if (!p)
+    if (!p || p + 1 == end)
       return vg_fail(VG_ERR_FORMAT, "CLIP vocabulary '%s' has %d merges, expected %d", path, m,
                      N_MERGES);
     const char *line = p + 1, *eol = memchr(line, '\n', (size_t)(end - line));
@@ -334,7 +336,6 @@ const char *vg_tokenizer_token(const vg_tokenizer *tok, int32_t id, int *len) {
   return tok->blob + tok->vocab[id].off;
 }
 
-
 /* ---- encoding ---- */
 
 /* Byte-level BPE of one pre-token, as SimpleTokenizer.bpe: merge every occurrence of the
@@ -428,9 +429,8 @@ static bool other_char(uint32_t c) {
  * [\p{N}]|[^\s\p{L}\p{N}]+ (IGNORECASE). Returns its length (0 when nothing matches: findall
  * then moves on one character); *special is the id of a special token, else -1. */
 static size_t next_match(const uint32_t *s, size_t n, int32_t *special) {
-  static const char *const literals[] = {"<start_of_text>", "<end_of_text>", "'s",  "'t",
-                                         "'re",             "'ve",           "'m",  "'ll",
-                                         "'d"};
+  static const char *const literals[] = {
+      "<start_of_text>", "<end_of_text>", "'s", "'t", "'re", "'ve", "'m", "'ll", "'d"};
   *special = -1;
   for (size_t i = 0; i < sizeof literals / sizeof literals[0]; i++) {
     size_t k = match_literal(s, n, literals[i]);
@@ -456,8 +456,8 @@ static size_t next_match(const uint32_t *s, size_t n, int32_t *special) {
 
 /* Splits cleaned text and BPE-encodes it into ids[0..76); returns the count (76 = more than
  * fit). bytes and word hold 4 entries per code point of text. */
-static int encode_clean(vg_tokenizer *t, const vg_cpbuf *text, unsigned char *bytes,
-                        int32_t *word, int32_t ids[VG_CLIP_CONTEXT - 1]) {
+static int encode_clean(vg_tokenizer *t, const vg_cpbuf *text, unsigned char *bytes, int32_t *word,
+                        int32_t ids[VG_CLIP_CONTEXT - 1]) {
   int count = 0;
   for (size_t i = 0; i < text->n && count < VG_CLIP_CONTEXT - 1;) {
     int32_t special;

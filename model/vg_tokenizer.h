@@ -40,9 +40,8 @@ vg_status vg_tokenizer_encode_ex(vg_tokenizer *tok, const char *utf8_text,
 /* Position of the EOT token (argmax of the ids, first on ties): where the text tower pools. */
 int vg_tokenizer_eot_index(const int32_t ids[VG_CLIP_CONTEXT]);
 
-/* The vocabulary string of an id (byte-encoded BPE form, e.g. "photo</w>"), NULL if out of
- * range. The pointer stays valid while `tok` lives; the string is not NUL-terminated past
- * *len bytes, so use the length. */
+/* The vocabulary string of an id (byte-encoded BPE form, e.g. "photo</w>"; NUL-terminated,
+ * its byte length in *len if len is not NULL), NULL if out of range. Valid while tok lives. */
 const char *vg_tokenizer_token(const vg_tokenizer *tok, int32_t id, int *len);
 
 /* The cleaned, lower-cased text the BPE sees, as a malloc'd UTF-8 string (free() it). */

@@ -82,8 +82,8 @@ static int name_cmp(const char *name, const uint32_t *s, size_t len) {
   return name[len] == 0 ? 0 : 1;
 }
 
-const vg_uc_entity *vg_uc_entity_find(const vg_uc_entity *table, size_t count,
-                                      const uint32_t *name, size_t len) {
+const vg_uc_entity *vg_uc_entity_find(const vg_uc_entity *table, size_t count, const uint32_t *name,
+                                      size_t len) {
   size_t lo = 0, hi = count;
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;

@@ -17,13 +17,13 @@ typedef struct {
   uint32_t to[3];
 } vg_uc_entity;
 
-extern const size_t vg_uc_letter_ranges_len, vg_uc_number_ranges_len, vg_uc_unmatched_ranges_len, vg_uc_digit_ranges_len,
-    vg_uc_space_ranges_len, vg_uc_cased_ranges_len, vg_uc_case_ignorable_ranges_len,
-    vg_uc_lower_pairs_len, vg_uc_width_map_len, vg_uc_html5_entities_len,
-    vg_uc_ftfy_upper_entities_len, vg_uc_c1_cp1252_len, vg_uc_invalid_charrefs_len,
-    vg_uc_invalid_codepoints_len;
-extern const uint32_t vg_uc_letter_ranges[], vg_uc_number_ranges[], vg_uc_unmatched_ranges[], vg_uc_digit_ranges[],
-    vg_uc_space_ranges[], vg_uc_cased_ranges[], vg_uc_case_ignorable_ranges[],
+extern const size_t vg_uc_letter_ranges_len, vg_uc_number_ranges_len, vg_uc_unmatched_ranges_len,
+    vg_uc_digit_ranges_len, vg_uc_space_ranges_len, vg_uc_cased_ranges_len,
+    vg_uc_case_ignorable_ranges_len, vg_uc_lower_pairs_len, vg_uc_width_map_len,
+    vg_uc_html5_entities_len, vg_uc_ftfy_upper_entities_len, vg_uc_c1_cp1252_len,
+    vg_uc_invalid_charrefs_len, vg_uc_invalid_codepoints_len;
+extern const uint32_t vg_uc_letter_ranges[], vg_uc_number_ranges[], vg_uc_unmatched_ranges[],
+    vg_uc_digit_ranges[], vg_uc_space_ranges[], vg_uc_cased_ranges[], vg_uc_case_ignorable_ranges[],
     vg_uc_lower_pairs[], vg_uc_c1_cp1252[], vg_uc_invalid_codepoints[];
 extern const vg_uc_mapping vg_uc_width_map[], vg_uc_invalid_charrefs[];
 /* Both sorted by strcmp of name. */
