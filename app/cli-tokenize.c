@@ -123,10 +123,14 @@ int vigil_cli_tokenize(int argc, char **argv) {
   if (!vocab)
     vocab = default_vocab_path();
   vg_tokenizer *tok = NULL;
+  gint64 start = g_get_monotonic_time();
   if (vg_tokenizer_open(vocab, &tok) != VG_OK) {
     fprintf(stderr, "vigil-cli tokenize: %s\n", vg_last_error());
     return VIGIL_CLI_FAILED;
   }
+  if (timing)
+    fprintf(stderr, "loaded the vocabulary in %.3f ms\n",
+            (double)(g_get_monotonic_time() - start) / 1000.0);
   gboolean ok = tokenize_all(tok, texts, as_json, timing);
   vg_tokenizer_free(tok);
   return ok ? VIGIL_CLI_OK : VIGIL_CLI_FAILED;

@@ -122,10 +122,14 @@ static vg_status read_gzip(const char *path, char **out, size_t *out_len) {
   vg_status st = buf ? VG_OK : vg_fail(VG_ERR_NOMEM, "out of memory reading '%s'", path);
   while (st == VG_OK) {
     if (len == cap) {
-      char *grown = cap < MAX_VOCAB_FILE ? realloc(buf, cap * 2) : NULL;
-      if (!grown) {
+      if (cap >= MAX_VOCAB_FILE) {
         st = vg_fail(VG_ERR_FORMAT, "CLIP vocabulary '%s' inflates to more than %u MiB", path,
                      MAX_VOCAB_FILE >> 20);
+        break;
+      }
+      char *grown = realloc(buf, cap * 2);
+      if (!grown) {
+        st = vg_fail(VG_ERR_NOMEM, "out of memory reading '%s'", path);
         break;
       }
       buf = grown;
@@ -198,12 +202,16 @@ static bool add_byte_symbols(vg_tokenizer *t, int byte_of[256]) {
   return true;
 }
 
+typedef struct {
+  const char *part[2];
+  size_t len[2];
+} merge_line;
+
 static bool is_blank(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }
 
-static vg_status parse_merges(const char *path, const char *text, size_t len,
-                              const char *merges[N_MERGES][2], size_t lens[N_MERGES][2]) {
+static vg_status parse_merges(const char *path, const char *text, size_t len, merge_line *merges) {
   const char *p = memchr(text, '\n', len), *end = text + len;
   for (int m = 0; m < N_MERGES; m++) {
     if (!p || p + 1 == end)
@@ -220,7 +228,7 @@ static vg_status parse_merges(const char *path, const char *text, size_t len,
         q++;
       if (q > w && parts < 3) {
         if (parts < 2)
-          merges[m][parts] = w, lens[m][parts] = (size_t)(q - w);
+          merges[m].part[parts] = w, merges[m].len[parts] = (size_t)(q - w);
         parts++;
       }
     }
@@ -233,16 +241,16 @@ static vg_status parse_merges(const char *path, const char *text, size_t len,
 }
 
 static vg_status build_vocab(vg_tokenizer *t, const char *path, const char *text, size_t len) {
-  static const char *merges[N_MERGES][2];
-  static size_t lens[N_MERGES][2];
-  static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-  pthread_mutex_lock(&lock); /* the scratch arrays are static: 1.2 MB off the stack */
+  merge_line *merges = malloc(N_MERGES * sizeof *merges);
+  if (!merges)
+    return vg_fail(VG_ERR_NOMEM, "out of memory building the CLIP vocabulary");
   int byte_of[256];
-  vg_status st = parse_merges(path, text, len, merges, lens);
+  vg_status st = parse_merges(path, text, len, merges);
   if (st == VG_OK && !add_byte_symbols(t, byte_of))
     st = vg_fail(VG_ERR_NOMEM, "out of memory building the CLIP vocabulary");
   for (int m = 0; st == VG_OK && m < N_MERGES; m++)
-    if (!blob_add(t, 512 + m, merges[m][0], lens[m][0], merges[m][1], lens[m][1]))
+    if (!blob_add(t, 512 + m, merges[m].part[0], merges[m].len[0], merges[m].part[1],
+                  merges[m].len[1]))
       st = vg_fail(VG_ERR_NOMEM, "out of memory building the CLIP vocabulary");
   if (st == VG_OK && (!blob_add(t, VG_CLIP_SOT_ID, "<start_of_text>", 15, "", 0) ||
                       !blob_add(t, VG_CLIP_EOT_ID, "<end_of_text>", 13, "", 0)))
@@ -250,10 +258,12 @@ static vg_status build_vocab(vg_tokenizer *t, const char *path, const char *text
   for (int32_t id = 0; st == VG_OK && id < VG_CLIP_VOCAB_SIZE; id++)
     enc_insert(t, id);
   for (int m = 0; st == VG_OK && m < N_MERGES; m++) {
-    int32_t a = enc_find(t, merges[m][0], lens[m][0]), b = enc_find(t, merges[m][1], lens[m][1]);
+    const merge_line *ml = &merges[m];
+    int32_t a = enc_find(t, ml->part[0], ml->len[0]), b = enc_find(t, ml->part[1], ml->len[1]);
+    int bad = a < 0 ? 0 : 1;
     if (a < 0 || b < 0)
       st = vg_fail(VG_ERR_FORMAT, "CLIP vocabulary '%s' line %d: symbol '%.*s' is unknown", path,
-                   m + 2, (int)lens[m][a < 0 ? 0 : 1], merges[m][a < 0 ? 0 : 1]);
+                   m + 2, (int)ml->len[bad], ml->part[bad]);
     else
       pair_insert(t, a, b, m, enc_find(t, t->blob + t->vocab[512 + m].off, t->vocab[512 + m].len));
   }
@@ -262,7 +272,7 @@ static vg_status build_vocab(vg_tokenizer *t, const char *path, const char *text
     t->byte_id[byte_of[i]] = enc_find(t, t->blob + s->off, s->len);
     t->byte_end_id[byte_of[i]] = enc_find(t, t->blob + e->off, e->len);
   }
-  pthread_mutex_unlock(&lock);
+  free(merges);
   return st;
 }
 
