@@ -168,7 +168,8 @@ static size_t ftfy_entity(const uint32_t *s, size_t n, vg_cpbuf *out) {
   }
   if (start == 1)
     return 0;
-  /* "&#...;": html.unescape it, unless that leaves the ';' (a partial decode). */
+  /* "&#...;": html.unescape it, unless that leaves the ';' (a partial decode). The match is at
+   * most 27 code points and unescaping never lengthens it, so buf never needs to grow. */
   uint32_t buf[32];
   vg_cpbuf whole = {.v = (uint32_t *)s, .n = j}, part = {.v = buf, .cap = 32};
   html_unescape(&whole, &part);

@@ -1,7 +1,10 @@
 /* CLIP's byte-level BPE tokenizer, exactly as open_clip 2.16's `tokenize(text, 77)`:
  * ids = [SOT] + BPE(clean(text)) + [EOT], cut to 77 with EOT kept last, zero padded.
  * clean() = ftfy subset + html unescape + whitespace collapse + lower case (vg_text_clean.c
- * lists the ftfy parts left out). */
+ * lists the ftfy parts left out). The special tokens are open_clip's "<start_of_text>" and
+ * "<end_of_text>" (OpenAI's CLIP calls the same ids <|startoftext|> / <|endoftext|>); like
+ * open_clip, those literal strings in a text become the special ids, "<|startoftext|>" does
+ * not. */
 #pragma once
 
 #include <stdbool.h>
