@@ -1,6 +1,7 @@
 /* vigil-cli tokenize: the 77 CLIP token ids of texts, as the text tower gets them. */
 #include <json-glib/json-glib.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "vg_prompts.h"
 #include "vg_tokenizer.h"
@@ -38,6 +39,12 @@ static void add_json_text(JsonBuilder *b, const char *text, const int32_t *ids, 
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "text");
   json_builder_add_string_value(b, text);
+  char *clean = NULL;
+  if (vg_clip_clean_text(text, &clean) == VG_OK) {
+    json_builder_set_member_name(b, "clean");
+    json_builder_add_string_value(b, clean);
+  }
+  free(clean);
   json_builder_set_member_name(b, "ids");
   json_builder_begin_array(b);
   for (int i = 0; i < VG_CLIP_CONTEXT; i++)

@@ -4,12 +4,11 @@
  * ftfy.fix_text steps done here, in ftfy's order, repeated until nothing changes, per line
  * (ftfy splits at '\n'): unescape_html (ftfy's own: only "&name;" / "&#..;" forms, and not
  * from the first line containing '<' on), fix_c1_controls, fix_latin_ligatures,
- * fix_character_width, uncurl_quotes, remove_terminal_escapes, remove_control_chars.
- * fix_line_breaks is skipped because every break it rewrites is whitespace that
- * whitespace_clean turns into one space anyway; fix_surrogates cannot apply to valid UTF-8.
- * Omitted: fix_encoding (mojibake repair: heuristic re-decoding of text that was decoded with
- * the wrong codec, e.g. "cafÃ©") and the final NFC normalisation, so decomposed accents
- * ("e" + U+0301) stay decomposed where the reference would compose them. */
+ * fix_character_width, uncurl_quotes, remove_terminal_escapes, remove_control_chars and NFC
+ * normalisation. fix_line_breaks is skipped because every break it rewrites is whitespace
+ * that whitespace_clean turns into one space anyway; fix_surrogates cannot apply to valid
+ * UTF-8. Omitted: fix_encoding, ftfy's mojibake repair (heuristic re-decoding of text that was
+ * decoded with the wrong codec, e.g. "cafÃ©" -> "café"), so such text keeps its mojibake. */
 #include "vg_text_clean.h"
 
 #include <stdlib.h>
@@ -304,6 +303,8 @@ static void ftfy_segment(const uint32_t *s, size_t n, bool unescape, vg_cpbuf *o
     }
     ftfy_char_maps(&a, &b);
     ftfy_removals(&a, &b);
+    vg_nfc(&a, &b);
+    swap(&a, &b);
     if (a.n == prev.n && (a.n == 0 || memcmp(a.v, prev.v, a.n * sizeof *a.v) == 0))
       break;
   }

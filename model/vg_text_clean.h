@@ -18,5 +18,8 @@ typedef struct {
 void vg_cpbuf_push(vg_cpbuf *b, uint32_t c);
 void vg_cpbuf_free(vg_cpbuf *b);
 
+/* Unicode NFC of `in` into `out` (replacing its contents); vg_nfc.c. */
+void vg_nfc(const vg_cpbuf *in, vg_cpbuf *out);
+
 /* Cleans `n` code points into `out` (replacing its contents). VG_ERR_NOMEM if memory ran out. */
 vg_status vg_clip_clean(const uint32_t *in, size_t n, vg_cpbuf *out);
