@@ -290,11 +290,12 @@ static void ftfy_removals(vg_cpbuf *a, vg_cpbuf *b) {
       vg_cpbuf_push(a, b->v[i]);
 }
 
-/* ftfy's fix_and_explain on one line: all fixes, repeated until the text is stable. */
+/* ftfy's fix_and_explain on one line: all fixes, repeated until the text is stable (at most 64
+ * rounds: only entities escaped more than 60 times over would need more). */
 static void ftfy_segment(const uint32_t *s, size_t n, bool unescape, vg_cpbuf *out) {
   vg_cpbuf a = {0}, b = {0}, prev = {0};
   push_all(&a, s, n);
-  for (int round = 0; round < 16 && !a.oom && !b.oom && !prev.oom; round++) {
+  for (int round = 0; round < 64 && !a.oom && !b.oom && !prev.oom; round++) {
     prev.n = 0;
     push_all(&prev, a.v, a.n);
     if (unescape) {
