@@ -15,6 +15,7 @@ typedef struct {
 
 static const CliEntry commands[] = {
     {"devices", vigil_cli_devices, "List the compute devices Vigil can use"},
+    {"tokenize", vigil_cli_tokenize, "CLIP token ids of texts (MVFA prompts too)"},
 };
 
 static void print_usage(FILE *out) {
