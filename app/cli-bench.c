@@ -3,7 +3,7 @@
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/resource.h>
+#include <string.h>
 #include <time.h>
 
 #include "vg_clip.h"
@@ -17,10 +17,14 @@ static double now_s(void) {
   return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* VmHWM, not getrusage: ru_maxrss survives exec, so a child of a big parent
+ * (tools/bench-torch.py) would report the parent's peak. */
 static double peak_rss_mb(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return (double)ru.ru_maxrss / 1024.0; /* Linux reports kilobytes */
+  g_autofree char *status = NULL;
+  if (!g_file_get_contents("/proc/self/status", &status, NULL, NULL))
+    return -1;
+  const char *hwm = strstr(status, "VmHWM:");
+  return hwm ? g_ascii_strtod(hwm + 6, NULL) / 1024.0 : -1; /* kB */
 }
 
 /* Multiply-adds x 2 of one image forward: patch embedding, blocks, adapters. */
