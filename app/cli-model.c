@@ -38,8 +38,10 @@ static int model_random(int argc, char **argv) {
   const vg_clip_preset *p = vg_clip_preset_find(preset_name ? preset_name : "tiny");
   vg_clip_random_options o = {.seed = (uint64_t)seed};
   if (!p || !out || argc > 1 || (dtype_name && !parse_dtype(dtype_name, &o.dtype))) {
-    fprintf(stderr, "vigil-cli model random: need --out DIR, --preset one of %s, --dtype "
-                    "f32|f16|bf16\n", vg_clip_preset_names());
+    fprintf(stderr,
+            "vigil-cli model random: need --out DIR, --preset one of %s, --dtype "
+            "f32|f16|bf16\n",
+            vg_clip_preset_names());
     return VIGIL_CLI_USAGE;
   }
   if (g_mkdir_with_parents(out, 0755) != 0) {

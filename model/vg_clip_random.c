@@ -128,8 +128,8 @@ static vg_status add_image(gen *g, const vg_clip_preset *p) {
   if (s == VG_OK)
     s = add(g, "visual.class_embedding", 1, w, 0, 0, 0.0f, scale);
   if (s == VG_OK)
-    s = add(g, "visual.positional_embedding", 2, (int64_t)p->pos_grid * p->pos_grid + 1, w, 0,
-            0.0f, scale);
+    s = add(g, "visual.positional_embedding", 2, (int64_t)p->pos_grid * p->pos_grid + 1, w, 0, 0.0f,
+            scale);
   if (s == VG_OK)
     s = add_ln(g, "visual.ln_pre.", w);
   for (int i = 0; s == VG_OK && i < p->layers; i++)
@@ -163,8 +163,7 @@ static vg_status add_adapters(gen *g, const vg_clip_preset *p) {
       s = add(g, name, 2, p->adapter_dim, p->width, 0, 0.0f, 1.0f / sqrtf((float)p->width));
       snprintf(name, sizeof name, "%s.%d.fc2.0.weight", kinds[k], i);
       if (s == VG_OK)
-        s = add(g, name, 2, p->width, p->adapter_dim, 0, 0.0f,
-                1.0f / sqrtf((float)p->adapter_dim));
+        s = add(g, name, 2, p->width, p->adapter_dim, 0, 0.0f, 1.0f / sqrtf((float)p->adapter_dim));
     }
   return s;
 }

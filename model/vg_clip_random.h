@@ -26,8 +26,8 @@ const char *vg_clip_preset_names(void);
 
 typedef struct vg_clip_random_options {
   uint64_t seed;
-  unsigned towers;  /* VG_CLIP_IMAGE | VG_CLIP_TEXT (vg_clip.h); 0 = both */
-  vg_wdtype dtype;  /* F32, F16 or BF16 */
+  unsigned towers; /* VG_CLIP_IMAGE | VG_CLIP_TEXT (vg_clip.h); 0 = both */
+  vg_wdtype dtype; /* F32, F16 or BF16 */
   /* Every tensor borrows from one shared random block instead of owning its
    * values: a benchmark model costs no memory beyond what the backend holds. */
   int shared;

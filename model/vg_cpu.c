@@ -78,10 +78,17 @@ static float *widen(const vg_tensor *w) {
 static vg_status cpu_matmul(vg_backend *be, vg_tensor *out, const vg_tensor *a, const vg_tensor *w,
                             const vg_tensor *bias) {
   if (vg_gemm_available()) {
-    const vg_gemm_args g = {.m = (int)a->rows, .n = (int)w->rows, .k = (int)a->cols,
-                            .a = f32(a), .lda = a->cols, .w = w->host, .ldw = w->cols,
-                            .w_f16 = w->dtype == VG_F16, .bias = bias ? f32(bias) : NULL,
-                            .out = f32(out), .ldo = out->cols};
+    const vg_gemm_args g = {.m = (int)a->rows,
+                            .n = (int)w->rows,
+                            .k = (int)a->cols,
+                            .a = f32(a),
+                            .lda = a->cols,
+                            .w = w->host,
+                            .ldw = w->cols,
+                            .w_f16 = w->dtype == VG_F16,
+                            .bias = bias ? f32(bias) : NULL,
+                            .out = f32(out),
+                            .ldo = out->cols};
     vg_gemm(&g, threads_of(be));
     return VG_OK;
   }
@@ -217,12 +224,27 @@ static void attn_heads(void *ctx, int t, int n) {
   const float scale = 1.0f / sqrtf((float)hd);
   for (int h = t; h < j->heads; h += n) {
     const float *q = f32(j->qkv) + h * hd, *k = q + d, *v = q + 2 * d;
-    const vg_gemm_args qk = {.m = tok, .n = tok, .k = hd, .a = q, .lda = 3 * d, .w = k,
-                             .ldw = 3 * d, .out = scores, .ldo = tok};
+    const vg_gemm_args qk = {.m = tok,
+                             .n = tok,
+                             .k = hd,
+                             .a = q,
+                             .lda = 3 * d,
+                             .w = k,
+                             .ldw = 3 * d,
+                             .out = scores,
+                             .ldo = tok};
     vg_gemm(&qk, 1);
     softmax_rows(scores, tok, scale, j->causal);
-    const vg_gemm_args pv = {.m = tok, .n = hd, .k = tok, .a = scores, .lda = tok, .w = v,
-                             .ldw = 3 * d, .w_kn = 1, .out = f32(j->out) + h * hd, .ldo = d};
+    const vg_gemm_args pv = {.m = tok,
+                             .n = hd,
+                             .k = tok,
+                             .a = scores,
+                             .lda = tok,
+                             .w = v,
+                             .ldw = 3 * d,
+                             .w_kn = 1,
+                             .out = f32(j->out) + h * hd,
+                             .ldo = d};
     vg_gemm(&pv, 1);
   }
 }

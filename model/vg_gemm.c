@@ -16,12 +16,10 @@
 #define NR_MAX 32 /* panel width: 32 with AVX-512, 16 with AVX2 */
 
 /* c[r][0..NR) += sum_p rows[r][p] * bp[p][0..NR) for r < MR (row stride ldc). */
-typedef void (*kernel_fn)(int kc, const float *const *rows, const float *bp, float *c,
-                          int64_t ldc);
+typedef void (*kernel_fn)(int kc, const float *const *rows, const float *bp, float *c, int64_t ldc);
 
-__attribute__((target("avx512f"))) static void kernel_avx512(int kc, const float *const *rows,
-                                                              const float *bp, float *cp,
-                                                              int64_t ldc) {
+__attribute__((target("avx512f"))) static void
+kernel_avx512(int kc, const float *const *rows, const float *bp, float *cp, int64_t ldc) {
   __m512 c[MR][2];
   for (int r = 0; r < MR; r++) {
     c[r][0] = _mm512_loadu_ps(cp + r * ldc);
@@ -50,9 +48,8 @@ __attribute__((target("avx512f"))) static void kernel_avx512(int kc, const float
   }
 }
 
-__attribute__((target("avx2,fma"))) static void kernel_avx2(int kc, const float *const *rows,
-                                                             const float *bp, float *cp,
-                                                             int64_t ldc) {
+__attribute__((target("avx2,fma"))) static void
+kernel_avx2(int kc, const float *const *rows, const float *bp, float *cp, int64_t ldc) {
   __m256 c[MR][2];
   for (int r = 0; r < MR; r++) {
     c[r][0] = _mm256_loadu_ps(cp + r * ldc);
@@ -72,6 +69,19 @@ __attribute__((target("avx2,fma"))) static void kernel_avx2(int kc, const float 
   }
 }
 
+/* Plain C, for CPUs without AVX2 (where the backend prefers OpenBLAS anyway). */
+static void kernel_c(int kc, const float *const *rows, const float *bp, float *cp, int64_t ldc) {
+  for (int r = 0; r < MR; r++)
+    for (int p = 0; p < kc; p++)
+      for (int j = 0; j < 16; j++)
+        cp[r * ldc + j] += rows[r][p] * bp[p * 16 + j];
+}
+
+static void halves_c(const uint16_t *h, float *f, int n) {
+  for (int i = 0; i < n; i++)
+    f[i] = vg_f16_to_f32(h[i]);
+}
+
 /* n halves to floats with F16C (which every AVX2 and AVX-512 CPU here has). */
 __attribute__((target("f16c,avx"))) static void halves(const uint16_t *h, float *f, int n) {
   int i = 0;
@@ -84,7 +94,8 @@ __attribute__((target("f16c,avx"))) static void halves(const uint16_t *h, float 
 static struct {
   pthread_once_t once;
   kernel_fn kernel;
-  int nr;
+  void (*halves)(const uint16_t *h, float *f, int n);
+  int nr, fast;
   const char *kind;
 } cpu = {.once = PTHREAD_ONCE_INIT};
 
@@ -93,17 +104,20 @@ static void pick(void) {
   const int off = env && strcmp(env, "openblas") == 0;
   __builtin_cpu_init();
   cpu.kind = "openblas";
+  cpu.kernel = kernel_c, cpu.halves = halves_c, cpu.nr = 16;
   if (off || !__builtin_cpu_supports("f16c"))
     return;
   if (__builtin_cpu_supports("avx512f"))
-    cpu.kernel = kernel_avx512, cpu.nr = 32, cpu.kind = "avx512";
+    cpu.kernel = kernel_avx512, cpu.nr = 32, cpu.kind = "avx512", cpu.fast = 1;
   else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    cpu.kernel = kernel_avx2, cpu.nr = 16, cpu.kind = "avx2";
+    cpu.kernel = kernel_avx2, cpu.nr = 16, cpu.kind = "avx2", cpu.fast = 1;
+  if (cpu.fast)
+    cpu.halves = halves;
 }
 
 int vg_gemm_available(void) {
   pthread_once(&cpu.once, pick);
-  return cpu.kernel != NULL;
+  return cpu.fast;
 }
 
 const char *vg_gemm_kind(void) {
@@ -129,7 +143,7 @@ static void pack(const vg_gemm_args *g, int j0, int k0, int kc, int nr, float *b
   for (int jj = 0; jj < nc; jj++) {
     const char *src = (const char *)g->w + ((int64_t)(j0 + jj) * g->ldw + k0) * esize;
     if (g->w_f16)
-      halves((const uint16_t *)src, rows + jj * KC, kc);
+      cpu.halves((const uint16_t *)src, rows + jj * KC, kc);
     else
       memcpy(rows + jj * KC, src, sizeof(float) * (size_t)kc);
     if (j0 + nr + jj < g->n) { /* the same depths of the next panel's row */

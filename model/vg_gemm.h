@@ -30,7 +30,8 @@ typedef struct vg_gemm_args {
 } vg_gemm_args;
 
 /* 0 when this CPU has neither AVX-512F nor AVX2 + FMA + F16C, or when the
- * environment says VG_CPU_GEMM=openblas; callers then use OpenBLAS. */
+ * environment says VG_CPU_GEMM=openblas; callers then prefer OpenBLAS
+ * (vg_gemm still works, with a plain C kernel). */
 int vg_gemm_available(void);
 /* "avx512", "avx2" or "openblas". */
 const char *vg_gemm_kind(void);
