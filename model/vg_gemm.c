@@ -103,7 +103,7 @@ static void pick(void) {
   const char *env = getenv("VG_CPU_GEMM");
   const int off = env && strcmp(env, "openblas") == 0;
   __builtin_cpu_init();
-  cpu.kind = "openblas";
+  cpu.kind = "c";
   cpu.kernel = kernel_c, cpu.halves = halves_c, cpu.nr = 16;
   if (off || !__builtin_cpu_supports("f16c"))
     return;

@@ -33,7 +33,7 @@ typedef struct vg_gemm_args {
  * environment says VG_CPU_GEMM=openblas; callers then prefer OpenBLAS
  * (vg_gemm still works, with a plain C kernel). */
 int vg_gemm_available(void);
-/* "avx512", "avx2" or "openblas". */
+/* "avx512", "avx2" or "c" (the portable kernel). */
 const char *vg_gemm_kind(void);
 void vg_gemm(const vg_gemm_args *args, int threads);
 
