@@ -172,13 +172,20 @@ static void release_pool(void *pool) {
   free(pool);
 }
 
+static int64_t max64(int64_t a, int64_t b) {
+  return a > b ? a : b;
+}
+
 /* Shared mode: one block as large as the largest tensor, owned by `w`. */
 static vg_status make_pool(gen *g, const vg_clip_preset *p, unsigned towers) {
-  const int64_t vocab = towers & VG_CLIP_TEXT ? (int64_t)p->vocab * p->text_width : 0;
-  const int64_t text_mlp = 4LL * p->text_width * p->text_width;
-  int64_t n = 4LL * p->width * p->width;
-  n = n > vocab ? n : vocab;
-  n = n > text_mlp ? n : text_mlp;
+  const int64_t w = p->width, tw = p->text_width;
+  int64_t n = max64(4 * w * w, w * 3 * p->patch * p->patch);
+  n = max64(n, ((int64_t)p->pos_grid * p->pos_grid + 1) * w);
+  n = max64(n, max64(w * p->embed, (int64_t)p->adapter_dim * w));
+  if (towers & VG_CLIP_TEXT) {
+    n = max64(n, max64((int64_t)p->vocab * tw, 4 * tw * tw));
+    n = max64(n, max64((int64_t)p->context * tw, tw * p->embed));
+  }
   float *f = malloc((size_t)n * sizeof *f);
   if (!f)
     return vg_fail(VG_ERR_NOMEM, "out of memory for a random pool");
