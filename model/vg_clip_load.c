@@ -67,6 +67,8 @@ static const naming hf = {
     .fc2 = "mlp.fc2.",
 };
 
+#define VG_CLIP_MAX_TOKENS 4097 /* 64 x 64 patches + CLS */
+
 typedef struct loader {
   const vg_weights *w;
   const naming *nm;
@@ -277,6 +279,9 @@ static vg_status image_arch(const loader *L, int image_size, vg_clip_arch *a) {
   if (a->grid < 1 || a->grid > 1024)
     return vg_fail(VG_ERR_ARG, "image size %d does not fit patch %d", image_size, a->patch);
   a->tokens = a->grid * a->grid + 1;
+  if (a->tokens > VG_CLIP_MAX_TOKENS) /* attention keeps a tokens^2 block per thread */
+    return vg_fail(VG_ERR_UNSUPPORTED, "%d tokens (patch %d at %d px) is more than %d", a->tokens,
+                   a->patch, image_size, VG_CLIP_MAX_TOKENS);
   a->layers = count_blocks(L, L->nm->vblocks);
   if (a->layers == 0)
     return vg_fail(VG_ERR_FORMAT, "no vision blocks ('%s0.%sweight' is missing)", L->nm->vblocks,
@@ -397,6 +402,27 @@ static vg_status detect_into(loader *L, const vg_weights *clip, const vg_weights
   return s;
 }
 
+/* MVFA's resize_pos_embed (CLIP/model.py): the CLS row kept, the g0 x g0
+ * grid resized to g x g by PyTorch's antialiased bicubic. */
+static vg_status load_positions(loader *L, const vg_weight *t, int w, int g0, int g,
+                                vg_tensor **out) {
+  float *src = malloc(((size_t)g0 * g0 + 1) * w * sizeof *src);
+  float *dst = malloc(((size_t)g * g + 1) * w * sizeof *dst);
+  vg_status s = src && dst ? VG_OK : vg_fail(VG_ERR_NOMEM, "out of memory for positions");
+  if (s == VG_OK) {
+    vg_weight_to_f32(t, src);
+    memcpy(dst, src, (size_t)w * sizeof *dst);
+    if (g == g0)
+      memcpy(dst + w, src + w, (size_t)g * g * w * sizeof *dst);
+    else
+      s = vg_resize_bicubic_aa(src + w, g0, g0, w, dst + w, g, g);
+  }
+  if (s == VG_OK)
+    s = put(L, dst, (int64_t)g * g + 1, w, VG_F32, out);
+  free(src), free(dst);
+  return s;
+}
+
 /* Image tower tensors: patch kernel, class + resized positions, blocks, proj. */
 static vg_status load_image(loader *L, vg_clip *m) {
   const vg_clip_arch *a = &m->arch;
@@ -411,20 +437,8 @@ static vg_status load_image(loader *L, vg_clip *m) {
     s = vec(L, L->nm->cls, w, &m->cls);
   if (s == VG_OK)
     s = want(L, L->nm->pos, 2, (int64_t)g0 * g0 + 1, w, &t);
-  if (s == VG_OK && L->be) {
-    float *src = malloc(((size_t)g0 * g0 + 1) * w * sizeof *src);
-    float *dst = malloc(((size_t)g * g + 1) * w * sizeof *dst);
-    s = src && dst ? VG_OK : vg_fail(VG_ERR_NOMEM, "out of memory for position embeddings");
-    if (s == VG_OK) {
-      vg_weight_to_f32(t, src);
-      memcpy(dst, src, (size_t)w * sizeof *dst); /* the CLS position is kept */
-      s = g == g0 ? (memcpy(dst, src, ((size_t)g * g + 1) * w * sizeof *dst), VG_OK)
-                  : vg_resize_bicubic_aa(src + w, g0, g0, w, dst + w, g, g);
-    }
-    if (s == VG_OK)
-      s = put(L, dst, (int64_t)g * g + 1, w, VG_F32, &m->pos);
-    free(src), free(dst);
-  }
+  if (s == VG_OK && L->be)
+    s = load_positions(L, t, w, g0, g, &m->pos);
   char name[256];
   if (s == VG_OK)
     s = vec(L, name_of(name, sizeof name, L->nm->ln_pre, "weight", NULL), w, &m->ln_pre_g);

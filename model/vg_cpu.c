@@ -212,7 +212,6 @@ typedef struct attn_job {
   const vg_tensor *qkv;
   int heads, causal;
   float *scores; /* [threads][t * t] */
-  int failed;
 } attn_job;
 
 /* Heads t, t + n, ...: scores = Q K^T (one T x T block per thread, never

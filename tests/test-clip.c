@@ -242,6 +242,8 @@ static void test_errors(void) {
   expect_error(clip, ad, &o, "adapter 1 at block 1");
   o = (vg_clip_options){.image_size = 10};
   expect_error(clip, ad, &o, "image size 10");
+  o = (vg_clip_options){.image_size = 14 * 65}; /* 65 x 65 patches: too many tokens */
+  expect_error(clip, ad, &o, "4226 tokens");
 
   /* A token id outside the vocabulary; a tower that was not loaded. */
   vg_clip *m = NULL;

@@ -264,10 +264,11 @@ def text_ids(vocab, context, gen):
 
 
 def make_case(outdir, name, cfg, seed, storage="F32", round_to_f16=False, also_hf=False,
-              also_quick=False):
+              also_quick=False, native_size=False):
     """Writes NAME.clip / NAME.adapters (in `storage`) and NAME.expected. With
     also_hf, NAME-hf.clip holds the same values under Hugging Face names as F16
-    (so the values are F16-rounded throughout)."""
+    (so the values are F16-rounded throughout). With native_size, NAME-native
+    runs at the checkpoint's own grid (no position resize)."""
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     model, adapters = CLIP(cfg, nn.GELU).eval(), Adapters(cfg["width"], cfg["adapter_dim"],
@@ -308,6 +309,19 @@ def make_case(outdir, name, cfg, seed, storage="F32", round_to_f16=False, also_h
         if also_hf and act_name == "gelu":
             meta["clip"] = f"{name}-hf.clip.safetensors"
             write_safetensors(f"{outdir}/{name}-hf.expected.safetensors", out, meta)
+    if native_size:
+        size = cfg["pos_grid"] * cfg["patch"]
+        image = torch.rand(1, 3, size, size, generator=gen).half().float()
+        with torch.no_grad():
+            pooled, seg, det = encode_image(model, adapters, features, image)
+        out = {"input": image[0].numpy().astype(np.float16), "pooled": pooled.numpy(),
+               "text.ids": ids.float().numpy(), "text.features": text.numpy()}
+        for i in range(n):
+            out[f"seg.{i}"], out[f"det.{i}"] = seg[i].numpy(), det[i].numpy()
+        meta = {"image_size": size, "act": "quick_gelu" if also_quick else "gelu",
+                "clip": f"{name}.clip.safetensors", "adapters": f"{name}.adapters.safetensors",
+                "adapter_layers": features}
+        write_safetensors(f"{outdir}/{name}-native.expected.safetensors", out, meta)
 
 
 def make_resize(outdir):
@@ -342,7 +356,7 @@ def main():
     outdir = sys.argv[2]
     if sys.argv[1] == "small":
         make_case(outdir, "tiny", SMALL["tiny"], 1, round_to_f16=True, also_hf=True,
-                  also_quick=True)
+                  also_quick=True, native_size=True)
         make_case(outdir, "small", SMALL["small"], 2, storage="BF16")
         make_resize(outdir)
     else:
