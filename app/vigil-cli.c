@@ -16,6 +16,8 @@ typedef struct {
 static const CliEntry commands[] = {
     {"devices", vigil_cli_devices, "List the compute devices Vigil can use"},
     {"tokenize", vigil_cli_tokenize, "CLIP token ids of texts (MVFA prompts too)"},
+    {"model", vigil_cli_model, "Random CLIP/MVFA weights; describe a checkpoint"},
+    {"bench", vigil_cli_bench, "Time the MVFA image forward"},
 };
 
 static void print_usage(FILE *out) {

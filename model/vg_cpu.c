@@ -6,9 +6,29 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vg_gemm.h"
+
 typedef struct vg_cpu_backend {
   vg_backend base;
+  int threads; /* for the GEMM, attention heads and element-wise loops */
 } vg_cpu_backend;
+
+static int threads_of(vg_backend *be) {
+  return ((vg_cpu_backend *)be)->threads;
+}
+
+/* Element-wise work below this many values is not worth a thread. */
+#define PARALLEL_MIN ((size_t)1 << 16)
+
+/* Splits [0, total) into `n` contiguous shares. */
+static void share(size_t total, int t, int n, size_t *begin, size_t *end) {
+  *begin = total * (size_t)t / (size_t)n;
+  *end = total * (size_t)(t + 1) / (size_t)n;
+}
+
+static int threads_for(vg_backend *be, size_t values) {
+  return values < PARALLEL_MIN ? 1 : threads_of(be);
+}
 
 static float *f32(const vg_tensor *t) {
   return (float *)t->host;
@@ -57,7 +77,21 @@ static float *widen(const vg_tensor *w) {
 
 static vg_status cpu_matmul(vg_backend *be, vg_tensor *out, const vg_tensor *a, const vg_tensor *w,
                             const vg_tensor *bias) {
-  (void)be;
+  if (vg_gemm_available()) {
+    const vg_gemm_args g = {.m = (int)a->rows,
+                            .n = (int)w->rows,
+                            .k = (int)a->cols,
+                            .a = f32(a),
+                            .lda = a->cols,
+                            .w = w->host,
+                            .ldw = w->cols,
+                            .w_f16 = w->dtype == VG_F16,
+                            .bias = bias ? f32(bias) : NULL,
+                            .out = f32(out),
+                            .ldo = out->cols};
+    vg_gemm(&g, threads_of(be));
+    return VG_OK;
+  }
   const int m = (int)a->rows, n = (int)w->rows, k = (int)a->cols;
   float *wf = w->dtype == VG_F32 ? f32(w) : widen(w);
   if (!wf)
@@ -75,51 +109,77 @@ static vg_status cpu_matmul(vg_backend *be, vg_tensor *out, const vg_tensor *a, 
   return VG_OK;
 }
 
+typedef struct ln_job {
+  const vg_tensor *x, *gamma, *beta;
+  vg_tensor *out;
+  float eps;
+} ln_job;
+
+static void ln_rows(void *ctx, int t, int n) {
+  const ln_job *j = ctx;
+  const int64_t cols = j->x->cols;
+  size_t begin, end;
+  share((size_t)j->x->rows, t, n, &begin, &end);
+  for (size_t r = begin; r < end; r++) {
+    const float *xr = f32(j->x) + r * cols;
+    float *yr = f32(j->out) + r * cols;
+    double mean = 0, var = 0;
+    for (int64_t i = 0; i < cols; i++)
+      mean += xr[i];
+    mean /= (double)cols;
+    for (int64_t i = 0; i < cols; i++)
+      var += (xr[i] - mean) * (xr[i] - mean);
+    var /= (double)cols;
+    const float inv = (float)(1.0 / sqrt(var + j->eps));
+    for (int64_t i = 0; i < cols; i++)
+      yr[i] = ((float)(xr[i] - mean)) * inv * f32(j->gamma)[i] + f32(j->beta)[i];
+  }
+}
+
 static vg_status cpu_layer_norm(vg_backend *be, vg_tensor *out, const vg_tensor *x,
                                 const vg_tensor *gamma, const vg_tensor *beta, float eps) {
-  (void)be;
-  const int64_t n = x->cols;
-  for (int64_t r = 0; r < x->rows; r++) {
-    const float *xr = f32(x) + r * n;
-    float *yr = f32(out) + r * n;
-    double mean = 0, var = 0;
-    for (int64_t i = 0; i < n; i++)
-      mean += xr[i];
-    mean /= (double)n;
-    for (int64_t i = 0; i < n; i++)
-      var += (xr[i] - mean) * (xr[i] - mean);
-    var /= (double)n;
-    const float inv = (float)(1.0 / sqrt(var + eps));
-    for (int64_t i = 0; i < n; i++)
-      yr[i] = ((float)(xr[i] - mean)) * inv * f32(gamma)[i] + f32(beta)[i];
-  }
+  ln_job j = {.x = x, .gamma = gamma, .beta = beta, .out = out, .eps = eps};
+  vg_parallel(threads_for(be, (size_t)x->rows * (size_t)x->cols), ln_rows, &j);
   return VG_OK;
 }
 
-static vg_status cpu_activation(vg_backend *be, vg_tensor *x, vg_activation act, float alpha) {
-  (void)be;
-  const size_t n = (size_t)x->rows * (size_t)x->cols;
-  float *v = f32(x);
-  switch (act) {
+typedef struct act_job {
+  float *v;
+  size_t n;
+  vg_activation act;
+  float alpha;
+} act_job;
+
+static void act_range(void *ctx, int t, int n) {
+  const act_job *j = ctx;
+  size_t begin, end;
+  share(j->n, t, n, &begin, &end);
+  float *v = j->v;
+  switch (j->act) {
   case VG_ACT_GELU:
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = begin; i < end; i++)
       v[i] = 0.5f * v[i] * (1.0f + erff(v[i] * (float)M_SQRT1_2));
     break;
   case VG_ACT_QUICK_GELU:
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = begin; i < end; i++)
       v[i] = v[i] / (1.0f + expf(-1.702f * v[i]));
     break;
   case VG_ACT_LEAKY_RELU:
-    for (size_t i = 0; i < n; i++)
-      v[i] = v[i] < 0.0f ? alpha * v[i] : v[i];
+    for (size_t i = begin; i < end; i++)
+      v[i] = v[i] < 0.0f ? j->alpha * v[i] : v[i];
     break;
   }
+}
+
+static vg_status cpu_activation(vg_backend *be, vg_tensor *x, vg_activation act, float alpha) {
+  act_job j = {.v = f32(x), .n = (size_t)x->rows * (size_t)x->cols, .act = act, .alpha = alpha};
+  vg_parallel(threads_for(be, j.n), act_range, &j);
   return VG_OK;
 }
 
 static vg_status cpu_add_scaled(vg_backend *be, vg_tensor *out, const vg_tensor *a, float alpha,
                                 const vg_tensor *b, float beta) {
-  (void)be;
+  (void)be; /* memory bound: one thread is as fast */
   const size_t n = (size_t)out->rows * (size_t)out->cols;
   const float *av = f32(a), *bv = f32(b);
   float *ov = f32(out);
@@ -128,36 +188,93 @@ static vg_status cpu_add_scaled(vg_backend *be, vg_tensor *out, const vg_tensor 
   return VG_OK;
 }
 
-/* One head at a time: scores[T,T] = Q K^T * scale, row softmax, times V. */
+/* In place: row i of scores[t, t] becomes softmax(row * scale) over its
+ * first `valid` entries (i + 1 when causal), zero after. */
+static void softmax_rows(float *scores, int t, float scale, int causal) {
+  for (int i = 0; i < t; i++) {
+    float *row = scores + (size_t)i * t;
+    const int valid = causal ? i + 1 : t;
+    float mx = -INFINITY, sum = 0.0f;
+    for (int j = 0; j < valid; j++)
+      mx = fmaxf(mx, row[j] *= scale);
+    for (int j = 0; j < valid; j++)
+      sum += row[j] = expf(row[j] - mx);
+    const float inv = 1.0f / sum;
+    for (int j = 0; j < valid; j++)
+      row[j] *= inv;
+    for (int j = valid; j < t; j++)
+      row[j] = 0.0f;
+  }
+}
+
+typedef struct attn_job {
+  vg_tensor *out;
+  const vg_tensor *qkv;
+  int heads, causal;
+  float *scores; /* [threads][t * t] */
+} attn_job;
+
+/* Heads t, t + n, ...: scores = Q K^T (one T x T block per thread, never
+ * more), softmax, then scores V into the head's columns of out. */
+static void attn_heads(void *ctx, int t, int n) {
+  attn_job *j = ctx;
+  const int tok = (int)j->out->rows, d = (int)j->out->cols, hd = d / j->heads;
+  float *scores = j->scores + (size_t)t * tok * tok;
+  const float scale = 1.0f / sqrtf((float)hd);
+  for (int h = t; h < j->heads; h += n) {
+    const float *q = f32(j->qkv) + h * hd, *k = q + d, *v = q + 2 * d;
+    const vg_gemm_args qk = {.m = tok,
+                             .n = tok,
+                             .k = hd,
+                             .a = q,
+                             .lda = 3 * d,
+                             .w = k,
+                             .ldw = 3 * d,
+                             .out = scores,
+                             .ldo = tok};
+    vg_gemm(&qk, 1);
+    softmax_rows(scores, tok, scale, j->causal);
+    const vg_gemm_args pv = {.m = tok,
+                             .n = hd,
+                             .k = tok,
+                             .a = scores,
+                             .lda = tok,
+                             .w = v,
+                             .ldw = 3 * d,
+                             .w_kn = 1,
+                             .out = f32(j->out) + h * hd,
+                             .ldo = d};
+    vg_gemm(&pv, 1);
+  }
+}
+
+/* Fallback without the own GEMM: one head at a time through OpenBLAS. */
+static void attn_openblas(attn_job *j) {
+  const int t = (int)j->out->rows, d = (int)j->out->cols, hd = d / j->heads, ld = 3 * d;
+  const float scale = 1.0f / sqrtf((float)hd);
+  for (int h = 0; h < j->heads; h++) {
+    const float *q = f32(j->qkv) + h * hd, *k = q + d, *v = q + 2 * d;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t, t, hd, 1.0f, q, ld, k, ld, 0.0f,
+                j->scores, t);
+    softmax_rows(j->scores, t, scale, j->causal);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, hd, t, 1.0f, j->scores, t, v, ld,
+                0.0f, f32(j->out) + h * hd, d);
+  }
+}
+
 static vg_status cpu_attention(vg_backend *be, vg_tensor *out, const vg_tensor *qkv, int heads,
                                int causal) {
-  (void)be;
-  const int t = (int)out->rows, d = (int)out->cols, hd = d / heads, ld = 3 * d;
-  float *scores = malloc((size_t)t * (size_t)t * sizeof *scores);
-  if (!scores)
-    return vg_fail(VG_ERR_NOMEM, "attention: no memory for %d x %d scores", t, t);
-  const float scale = 1.0f / sqrtf((float)hd);
-  for (int h = 0; h < heads; h++) {
-    const float *q = f32(qkv) + h * hd, *k = q + d, *v = q + 2 * d;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t, t, hd, scale, q, ld, k, ld, 0.0f,
-                scores, t);
-    for (int i = 0; i < t; i++) {
-      float *row = scores + (size_t)i * t;
-      const int valid = causal ? i + 1 : t;
-      float mx = -INFINITY, sum = 0.0f;
-      for (int j = 0; j < valid; j++)
-        mx = fmaxf(mx, row[j]);
-      for (int j = 0; j < valid; j++)
-        sum += row[j] = expf(row[j] - mx);
-      for (int j = 0; j < valid; j++)
-        row[j] /= sum;
-      for (int j = valid; j < t; j++)
-        row[j] = 0.0f;
-    }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, hd, t, 1.0f, scores, t, v, ld, 0.0f,
-                f32(out) + h * hd, d);
-  }
-  free(scores);
+  const int t = (int)out->rows;
+  const int n = vg_gemm_available() ? (threads_of(be) < heads ? threads_of(be) : heads) : 1;
+  attn_job j = {.out = out, .qkv = qkv, .heads = heads, .causal = causal};
+  j.scores = malloc((size_t)n * (size_t)t * (size_t)t * sizeof *j.scores);
+  if (!j.scores)
+    return vg_fail(VG_ERR_NOMEM, "attention: no memory for %d x %d x %d scores", n, t, t);
+  if (vg_gemm_available())
+    vg_parallel(n, attn_heads, &j);
+  else
+    attn_openblas(&j);
+  free(j.scores);
   return VG_OK;
 }
 
@@ -221,7 +338,8 @@ vg_backend *vg_cpu_backend_new(int threads) {
   cpu->base.kind = "cpu";
   if (threads > 0)
     openblas_set_num_threads(threads);
-  snprintf(cpu->base.device_name, sizeof cpu->base.device_name, "CPU (OpenBLAS, %d threads)",
-           openblas_get_num_threads());
+  cpu->threads = openblas_get_num_threads();
+  snprintf(cpu->base.device_name, sizeof cpu->base.device_name, "CPU (%s GEMM, %d threads)",
+           vg_gemm_available() ? vg_gemm_kind() : "OpenBLAS", cpu->threads);
   return &cpu->base;
 }

@@ -1,0 +1,191 @@
+/* The forward passes: a straight sequence of backend calls.
+ *
+ * Image (MVFA's CLIP_Inplanted.forward, MediaBrain-SJTU/MVFA-AD CLIP/adapter.py):
+ *   x = [class_embedding; conv1(image) as patch rows] + positional_embedding
+ *   x = ln_pre(x)
+ *   for each block i:  x = x + attn(ln_1(x));  x = x + mlp(ln_2(x))
+ *     after adapter blocks: seg_mid = lrelu(x W1s^T), seg_out = lrelu(seg_mid W2s^T),
+ *       the same for det, both from the block's output x, then
+ *       x = 0.8 x + 0.1 seg_out + 0.1 det_out; seg_mid/det_mid over all tokens
+ *       (CLS included, no ln_post or proj) are the seg/det patch tokens.
+ *   pooled = ln_post(x[0]) @ proj
+ * The adapters act per token, so PyTorch's LND layout there changes nothing.
+ *
+ * Text (OpenCLIP's encode_text): token embeddings + positions, causal blocks,
+ * ln_final, the end token's row (argmax id) @ text_projection. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vg_clip_internal.h"
+
+#define TRY(expr)                                                                                  \
+  do {                                                                                             \
+    vg_status s_ = (expr);                                                                         \
+    if (s_ != VG_OK)                                                                               \
+      return s_;                                                                                   \
+  } while (0)
+
+#define LEAKY_SLOPE 0.01f /* nn.LeakyReLU's default, as MVFA's ClipAdapter uses */
+
+const vg_clip_arch *vg_clip_arch_of(const vg_clip *clip) {
+  return clip ? &clip->arch : NULL;
+}
+
+void vg_clip_arch_describe(const vg_clip_arch *a, char *buf, size_t size) {
+  int n = snprintf(buf, size, "%s naming, %s weights%s", a->naming, vg_wdtype_name(a->dtype),
+                   a->run_dtype == VG_F16 ? " (F16 matmuls)" : "");
+  if (a->has_image && n >= 0 && (size_t)n < size)
+    n += snprintf(buf + n, size - (size_t)n,
+                  "; ViT width %d, %d layers, %d heads, patch %d, grid %d (from %d), %d tokens "
+                  "at %d px",
+                  a->width, a->layers, a->heads, a->patch, a->grid, a->pos_grid, a->tokens,
+                  a->image_size);
+  if (a->has_text && n >= 0 && (size_t)n < size)
+    n += snprintf(buf + n, size - (size_t)n,
+                  "; text width %d, %d layers, %d heads, context %d, vocab %d", a->text_width,
+                  a->text_layers, a->text_heads, a->context_length, a->vocab);
+  if (n >= 0 && (size_t)n < size)
+    n += snprintf(buf + n, size - (size_t)n, "; embed %d", a->embed_dim);
+  if (a->n_adapters && n >= 0 && (size_t)n < size)
+    n += snprintf(buf + n, size - (size_t)n, "; %d adapters (dim %d) after blocks %d..%d",
+                  a->n_adapters, a->adapter_dim, a->adapter_layers[0],
+                  a->adapter_layers[a->n_adapters - 1]);
+  if (n >= 0 && (size_t)n < size)
+    snprintf(buf + n, size - (size_t)n, "; %.1fM parameters", (double)a->params / 1e6);
+}
+
+/* x = x + attn(ln_1(x)); x = x + mlp(ln_2(x)), pre-norm residual block. */
+static vg_status block_forward(const vg_clip *m, const vg_clip_block *b, vg_clip_scratch *s,
+                               int heads, int causal) {
+  const float eps = m->opt.ln_eps > 0 ? m->opt.ln_eps : 1e-5f;
+  TRY(vg_layer_norm(s->h, s->x, b->ln1_g, b->ln1_b, eps));
+  TRY(vg_matmul(s->qkv, s->h, b->qkv_w, b->qkv_b));
+  TRY(vg_attention(s->attn, s->qkv, heads, causal));
+  TRY(vg_matmul(s->h, s->attn, b->out_w, b->out_b));
+  TRY(vg_add_scaled(s->x, s->x, 1.0f, s->h, 1.0f));
+  TRY(vg_layer_norm(s->h, s->x, b->ln2_g, b->ln2_b, eps));
+  TRY(vg_matmul(s->mlp, s->h, b->fc1_w, b->fc1_b));
+  TRY(vg_activation_apply(s->mlp, m->opt.act, 0.0f));
+  TRY(vg_matmul(s->h, s->mlp, b->fc2_w, b->fc2_b));
+  TRY(vg_add_scaled(s->x, s->x, 1.0f, s->h, 1.0f));
+  return VG_OK;
+}
+
+/* mid = lrelu(x fc1^T) (kept as the tokens), out = lrelu(mid fc2^T). */
+static vg_status adapter_forward(const vg_clip_adapter *ad, const vg_tensor *x, vg_tensor *mid,
+                                 vg_tensor *out) {
+  TRY(vg_matmul(mid, x, ad->fc1, NULL));
+  TRY(vg_activation_apply(mid, VG_ACT_LEAKY_RELU, LEAKY_SLOPE));
+  TRY(vg_matmul(out, mid, ad->fc2, NULL));
+  TRY(vg_activation_apply(out, VG_ACT_LEAKY_RELU, LEAKY_SLOPE));
+  return VG_OK;
+}
+
+/* conv1 with stride = kernel is a matmul over patch rows: row (gy, gx) holds
+ * the patch's pixels in the kernel's (channel, ky, kx) order. */
+static void im2col(const vg_clip_arch *a, const float *in, float *rows) {
+  const int p = a->patch, g = a->grid, s = a->image_size;
+  for (int gy = 0; gy < g; gy++)
+    for (int gx = 0; gx < g; gx++) {
+      float *row = rows + ((size_t)gy * g + gx) * 3 * p * p;
+      for (int c = 0; c < 3; c++)
+        for (int ky = 0; ky < p; ky++)
+          memcpy(row + (c * p + ky) * p,
+                 in + ((size_t)c * s + (size_t)gy * p + ky) * s + (size_t)gx * p,
+                 (size_t)p * sizeof *row);
+    }
+}
+
+static vg_status download_tokens(const vg_clip *m, vg_clip_image_out *out) {
+  if (out->pooled)
+    TRY(vg_tensor_download(m->pooled, out->pooled));
+  for (int i = 0; i < m->arch.n_adapters; i++) {
+    if (out->seg_tokens[i])
+      TRY(vg_tensor_download(m->seg_tok[i], out->seg_tokens[i]));
+    if (out->det_tokens[i])
+      TRY(vg_tensor_download(m->det_tok[i], out->det_tokens[i]));
+  }
+  return VG_OK;
+}
+
+vg_status vg_clip_encode_image(vg_clip *m, const float *input, vg_clip_image_out *out) {
+  if (!m || !input || !out)
+    return vg_fail(VG_ERR_ARG, "encode_image: NULL argument");
+  if (!m->arch.has_image)
+    return vg_fail(VG_ERR_ARG, "encode_image: the image tower was not loaded");
+  const vg_clip_arch *a = &m->arch;
+  const float eps = m->opt.ln_eps > 0 ? m->opt.ln_eps : 1e-5f;
+  vg_clip_scratch *s = &m->vs;
+
+  im2col(a, input, m->host_patches);
+  TRY(vg_tensor_upload(m->patches, m->host_patches));
+  TRY(vg_matmul(m->emb, m->patches, m->patch_w, NULL));
+  TRY(vg_copy_rows(s->x, 0, m->cls, 0, 1));
+  TRY(vg_copy_rows(s->x, 1, m->emb, 0, (int64_t)a->grid * a->grid));
+  TRY(vg_add_scaled(s->x, s->x, 1.0f, m->pos, 1.0f));
+  TRY(vg_layer_norm(s->h, s->x, m->ln_pre_g, m->ln_pre_b, eps));
+  TRY(vg_copy_rows(s->x, 0, s->h, 0, a->tokens));
+
+  int next = 0; /* the next adapter */
+  for (int i = 0; i < a->layers; i++) {
+    TRY(block_forward(m, &m->vblocks[i], s, a->heads, 0));
+    if (next < a->n_adapters && a->adapter_layers[next] == i + 1) {
+      TRY(adapter_forward(&m->seg[next], s->x, m->seg_tok[next], s->h));
+      TRY(adapter_forward(&m->det[next], s->x, m->det_tok[next], m->adapt_out));
+      TRY(vg_add_scaled(s->x, s->x, 0.8f, s->h, 0.1f));
+      TRY(vg_add_scaled(s->x, s->x, 1.0f, m->adapt_out, 0.1f));
+      next++;
+    }
+  }
+
+  TRY(vg_copy_rows(m->cls_row, 0, s->x, 0, 1));
+  TRY(vg_layer_norm(m->cls_norm, m->cls_row, m->ln_post_g, m->ln_post_b, eps));
+  TRY(vg_matmul(m->pooled, m->cls_norm, m->proj, NULL));
+  TRY(vg_backend_synchronize(m->be));
+  return download_tokens(m, out);
+}
+
+/* The end-of-text token has the largest id (49407 in CLIP's vocabulary). */
+static int eot_position(const int32_t *ids, int n) {
+  int best = 0;
+  for (int i = 1; i < n; i++)
+    if (ids[i] > ids[best])
+      best = i;
+  return best;
+}
+
+static vg_status encode_one(vg_clip *m, const int32_t *ids, float *out) {
+  const vg_clip_arch *a = &m->arch;
+  const float eps = m->opt.ln_eps > 0 ? m->opt.ln_eps : 1e-5f;
+  vg_clip_scratch *s = &m->ts;
+  for (int t = 0; t < a->context_length; t++)
+    TRY(vg_copy_rows(s->x, t, m->tok_emb, ids[t], 1));
+  TRY(vg_add_scaled(s->x, s->x, 1.0f, m->tpos, 1.0f));
+  for (int i = 0; i < a->text_layers; i++)
+    TRY(block_forward(m, &m->tblocks[i], s, a->text_heads, 1));
+  /* ln_final is per row, so normalising only the end token's row is the same. */
+  TRY(vg_copy_rows(m->eot_row, 0, s->x, eot_position(ids, a->context_length), 1));
+  TRY(vg_layer_norm(m->eot_norm, m->eot_row, m->ln_final_g, m->ln_final_b, eps));
+  TRY(vg_matmul(m->text_out, m->eot_norm, m->tproj, NULL));
+  TRY(vg_backend_synchronize(m->be));
+  return vg_tensor_download(m->text_out, out);
+}
+
+vg_status vg_clip_encode_text(vg_clip *m, const int32_t *ids, int n, float *out) {
+  if (!m || !ids || !out || n < 0)
+    return vg_fail(VG_ERR_ARG, "encode_text: bad argument");
+  if (!m->arch.has_text)
+    return vg_fail(VG_ERR_ARG, "encode_text: the text tower was not loaded");
+  const vg_clip_arch *a = &m->arch;
+  for (int r = 0; r < n; r++)
+    for (int t = 0; t < a->context_length; t++) {
+      const int32_t id = ids[(size_t)r * a->context_length + t];
+      if (id < 0 || id >= a->vocab)
+        return vg_fail(VG_ERR_ARG, "encode_text: row %d position %d: token id %d outside 0..%d", r,
+                       t, id, a->vocab - 1);
+    }
+  for (int r = 0; r < n; r++)
+    TRY(encode_one(m, ids + (size_t)r * a->context_length, out + (size_t)r * a->embed_dim));
+  return VG_OK;
+}

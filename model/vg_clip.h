@@ -1,0 +1,89 @@
+/* CLIP's image and text towers with MVFA's residual adapters, written once
+ * over the backend interface (vg_backend.h).
+ *
+ * The architecture comes from the tensor shapes, so any CLIP ViT size loads;
+ * OpenCLIP/OpenAI key names ("visual.conv1.weight", ...) and Hugging Face
+ * transformers names ("vision_model.embeddings.patch_embedding.weight", ...)
+ * are both recognised. MVFA runs the 336-px ViT-L/14 at 240 px (17x17 patches
+ * + CLS = 290 tokens), resizing the position grid 24x24 -> 17x17 with
+ * PyTorch's antialiased bicubic; its adapters follow blocks 6, 12, 18, 24. */
+#pragma once
+
+#include <stdint.h>
+
+#include "vg_backend.h"
+#include "vg_weights.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VG_CLIP_MAX_ADAPTERS 4
+
+enum { VG_CLIP_IMAGE = 1, VG_CLIP_TEXT = 2 };
+
+/* All-zero options are MVFA's settings. */
+typedef struct vg_clip_options {
+  int image_size;        /* input side in pixels; 0 = 240 */
+  unsigned towers;       /* VG_CLIP_IMAGE | VG_CLIP_TEXT; 0 = both */
+  vg_activation act;     /* MLP activation: VG_ACT_GELU (exact erf, MVFA) or VG_ACT_QUICK_GELU */
+  float ln_eps;          /* LayerNorm epsilon; 0 = 1e-5 */
+  vg_dtype matmul_dtype; /* VG_F16 keeps the transformer blocks' matmul weights in half */
+  /* 1-based blocks followed by adapters i = 0, 1, ...; all 0 = evenly spaced,
+   * ending at the last block (6, 12, 18, 24 for 24 blocks and 4 adapters). */
+  int adapter_layers[VG_CLIP_MAX_ADAPTERS];
+} vg_clip_options;
+
+typedef struct vg_clip_arch {
+  const char *naming; /* "openclip" or "hf" */
+  int has_image, has_text;
+  /* Image tower at the configured input size. */
+  int image_size, width, layers, heads, mlp_width, patch, grid, tokens;
+  int pos_grid; /* the checkpoint's position grid (24 for ViT-L/14-336) */
+  /* Text tower. */
+  int text_width, text_layers, text_heads, text_mlp_width, context_length, vocab;
+  int embed_dim;
+  /* MVFA adapters (n_adapters = 0 without them). */
+  int n_adapters, adapter_dim, adapter_layers[VG_CLIP_MAX_ADAPTERS];
+  int64_t params;     /* parameters in the towers loaded, adapters included */
+  vg_wdtype dtype;    /* the checkpoint's dtype (of its first block's qkv weight) */
+  vg_dtype run_dtype; /* matmul weights on the backend */
+} vg_clip_arch;
+
+typedef struct vg_clip vg_clip;
+
+/* Reads the architecture from tensor shapes and checks every tensor the towers
+ * need (missing or wrong-shaped ones give an error naming the tensor), without
+ * loading anything. `adapters` may be NULL. */
+vg_status vg_clip_detect(const vg_weights *clip, const vg_weights *adapters,
+                         const vg_clip_options *options, vg_clip_arch *out);
+
+/* Loads the towers onto `be` (weights are converted; `clip` and `adapters` may
+ * be freed afterwards). `options` may be NULL. */
+vg_status vg_clip_load(const vg_weights *clip, const vg_weights *adapters,
+                       const vg_clip_options *options, vg_backend *be, vg_clip **out);
+void vg_clip_free(vg_clip *clip);
+const vg_clip_arch *vg_clip_arch_of(const vg_clip *clip);
+/* One line, e.g. "ViT width 1024, 24 layers, 16 heads, patch 14, grid 17 ...". */
+void vg_clip_arch_describe(const vg_clip_arch *arch, char *buf, size_t size);
+
+/* Where encode_image writes; NULL pointers are skipped. Caller-owned buffers:
+ * pooled has embed_dim floats, each seg/det entry tokens x adapter_dim. */
+typedef struct vg_clip_image_out {
+  float *pooled;                           /* ln_post(CLS) @ proj */
+  float *seg_tokens[VG_CLIP_MAX_ADAPTERS]; /* seg adapter fc1 outputs, all tokens */
+  float *det_tokens[VG_CLIP_MAX_ADAPTERS]; /* det adapter fc1 outputs, all tokens */
+} vg_clip_image_out;
+
+/* input: 3 x image_size x image_size RGB in [0, 1], channel-major, used as is
+ * (no mean/std normalisation, as MVFA). */
+vg_status vg_clip_encode_image(vg_clip *clip, const float *input, vg_clip_image_out *out);
+
+/* ids: n rows of context_length token ids (start, text, end, zero padding);
+ * out: n x embed_dim text features (not normalised). The end token is found
+ * as the largest id of each row, as CLIP does. */
+vg_status vg_clip_encode_text(vg_clip *clip, const int32_t *ids, int n, float *out);
+
+#ifdef __cplusplus
+}
+#endif

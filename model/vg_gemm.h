@@ -1,0 +1,45 @@
+/* The CPU backend's own single-precision GEMM (AVX-512 or AVX2 + FMA).
+ *
+ * Why not only OpenBLAS: OpenBLAS picks its kernels from the CPU model number
+ * and falls back to its SSE3 "Prescott" kernels on models it does not know
+ * (e.g. Emerald Rapids in Debian 12's 0.3.21), several times slower. This
+ * kernel chooses by feature flags, reads F16 weights directly, and runs
+ * single-threaded inside the attention's per-head parallel loop. */
+#pragma once
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* out[i, j] = bias[j] + sum_k a[i, k] * B(k, j) for i < m, j < n, where
+ * B(k, j) = w[j * ldw + k] (PyTorch Linear layout) or, when w_kn,
+ * w[k * ldw + j]. w is float, or IEEE half (uint16_t) when w_f16 (Linear
+ * layout only). bias may be NULL. Splits the columns over `threads`. */
+typedef struct vg_gemm_args {
+  int m, n, k;
+  const float *a;
+  int64_t lda;
+  const void *w;
+  int64_t ldw;
+  int w_kn, w_f16;
+  const float *bias;
+  float *out;
+  int64_t ldo;
+} vg_gemm_args;
+
+/* 0 when this CPU has neither AVX-512F nor AVX2 + FMA + F16C, or when the
+ * environment says VG_CPU_GEMM=openblas; callers then prefer OpenBLAS
+ * (vg_gemm still works, with a plain C kernel). */
+int vg_gemm_available(void);
+/* "avx512", "avx2" or "c" (the portable kernel). */
+const char *vg_gemm_kind(void);
+void vg_gemm(const vg_gemm_args *args, int threads);
+
+/* Runs fn(ctx, t, n) for t < n on n threads (the caller is thread 0). */
+void vg_parallel(int n, void (*fn)(void *ctx, int t, int n), void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
