@@ -15,6 +15,7 @@ typedef struct {
 
 static const CliEntry commands[] = {
     {"devices", vigil_cli_devices, "List the compute devices Vigil can use"},
+    {"render", vigil_cli_render, "Write a scan frame as the viewer shows it (PNG)"},
 };
 
 static void print_usage(FILE *out) {
