@@ -33,19 +33,79 @@ static gboolean fail(GError **error, int code, const char *path, const char *wha
   return FALSE;
 }
 
+/* Raw header fields in either byte order, read before the library sees the
+ * header: it prints to stderr and gives no reason on bad dims. */
+typedef struct {
+  const guint8 *buf;
+  gboolean swap;
+} Raw;
+
+static guint64 raw_bits(const Raw *r, int offset, int size) {
+  guint64 v = 0;
+  for (int i = 0; i < size; i++)
+    v |= (guint64)r->buf[offset + (r->swap ? i : size - 1 - i)] << (8 * (size - 1 - i));
+  return v; /* little-endian when !swap */
+}
+
+static gint64 raw_int(const Raw *r, int offset, int size) {
+  const guint64 v = raw_bits(r, offset, size);
+  return size == 2 ? (gint16)v : size == 4 ? (gint32)v : (gint64)v;
+}
+
+static double raw_real(const Raw *r, int offset, int size) {
+  const guint64 v = raw_bits(r, offset, size);
+  if (size == 4) {
+    const guint32 u = (guint32)v;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+  }
+  double d;
+  memcpy(&d, &v, 8);
+  return d;
+}
+
+static gboolean check_raw(const guint8 *buf, int version, const char *path, GError **error) {
+  const int hdr_size = version == 1 ? 348 : 540;
+  Raw r = {buf, FALSE};
+  r.swap = raw_int(&r, 0, 4) != hdr_size;
+  const int dim_at = version == 1 ? 40 : 16, dim_size = version == 1 ? 2 : 8;
+  const int pix_at = version == 1 ? 76 : 104, pix_size = version == 1 ? 4 : 8;
+  const gint64 ndim = raw_int(&r, dim_at, dim_size);
+  if (ndim < 1 || ndim > 7)
+    return fail(error, VIGIL_SCAN_ERROR_INVALID, path, "dim[0] is not 1..7");
+  for (int a = 1; a <= 3 && a <= ndim; a++) {
+    const gint64 d = raw_int(&r, dim_at + a * dim_size, dim_size);
+    if (d < 1 || d > MAX_SIDE) {
+      g_autofree char *msg =
+          g_strdup_printf("dim[%d] = %" G_GINT64_FORMAT " is not 1..%d", a, d, MAX_SIDE);
+      return fail(error, VIGIL_SCAN_ERROR_INVALID, path, msg);
+    }
+    const double p = raw_real(&r, pix_at + a * pix_size, pix_size);
+    if (!isfinite(p) || p <= 0) {
+      g_autofree char *msg = g_strdup_printf("pixdim[%d] = %g is not a positive size", a, p);
+      return fail(error, VIGIL_SCAN_ERROR_INVALID, path, msg);
+    }
+  }
+  return TRUE;
+}
+
 /* Reads the first bytes to tell "not there", "not NIfTI" and "bad header" apart. */
 static gboolean sniff(const char *path, GError **error) {
   znzFile fp = znzopen(path, "rb", nifti_is_gzfile(path));
   if (znz_isnull(fp))
     return fail(error, VIGIL_SCAN_ERROR_IO, path, "cannot open the file");
-  char buf[540] = {0};
+  guint8 buf[540] = {0};
   const size_t n = znzread(buf, 1, sizeof buf, fp);
   znzclose(fp);
   if (n < 348)
     return fail(error, VIGIL_SCAN_ERROR_TRUNCATED, path, "shorter than a NIfTI header");
-  if (nifti_header_version(buf, n) < 1)
+  const int version = nifti_header_version((const char *)buf, n);
+  if (version != 1 && version != 2)
     return fail(error, VIGIL_SCAN_ERROR_FORMAT, path, "not a NIfTI-1 or NIfTI-2 file");
-  return TRUE;
+  if (version == 2 && n < 540)
+    return fail(error, VIGIL_SCAN_ERROR_TRUNCATED, path, "shorter than a NIfTI-2 header");
+  return check_raw(buf, version, path, error);
 }
 
 static gboolean supported_type(int dt) {
@@ -70,21 +130,9 @@ static gboolean check_dims(const nifti_image *nim, const char *path, GError **er
         g_strdup_printf("voxel type %s is not supported", nifti_datatype_string(nim->datatype));
     return fail(error, VIGIL_SCAN_ERROR_UNSUPPORTED, path, msg);
   }
-  if (nim->dim[0] < 1 || nim->dim[0] > 7)
-    return fail(error, VIGIL_SCAN_ERROR_INVALID, path, "dim[0] is not 1..7");
-  for (int a = 1; a <= 3; a++) {
-    const gint64 d = a <= nim->dim[0] ? nim->dim[a] : 1;
-    if (d < 1 || d > MAX_SIDE) {
-      g_autofree char *msg = g_strdup_printf("dim[%d] = %" G_GINT64_FORMAT " is not 1..%d", a,
-                                             (gint64)nim->dim[a], MAX_SIDE);
-      return fail(error, VIGIL_SCAN_ERROR_INVALID, path, msg);
-    }
-    const double p = nim->pixdim[a];
-    if (!isfinite(p) || p <= 0) {
-      g_autofree char *msg = g_strdup_printf("pixdim[%d] = %g is not a positive size", a, p);
-      return fail(error, VIGIL_SCAN_ERROR_INVALID, path, msg);
-    }
-  }
+  for (int d = 1; d <= 3; d++) /* the library agrees with check_raw */
+    if ((d <= nim->dim[0] && (nim->dim[d] < 1 || nim->dim[d] > MAX_SIDE)) || !(nim->pixdim[d] > 0))
+      return fail(error, VIGIL_SCAN_ERROR_INVALID, path, "invalid dims or pixdim");
   return TRUE;
 }
 
