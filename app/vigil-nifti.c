@@ -170,8 +170,8 @@ static gboolean check_size(const VigilNifti *n, const char *path, GError **error
   const gint64 voxels = n->dim[0] * n->dim[1] * n->dim[2];
   if (n->dim[n->col] * n->dim[n->row] > MAX_SLICE_VOXELS || voxels > MAX_VOLUME_VOXELS)
     return fail(error, VIGIL_SCAN_ERROR_INVALID, path, "the volume is too large");
-  if (n->nim->iname_offset < 0)
-    return fail(error, VIGIL_SCAN_ERROR_INVALID, path, "negative vox_offset");
+  if (n->nim->iname_offset < 0 || n->nim->iname_offset > ((gint64)1 << 40))
+    return fail(error, VIGIL_SCAN_ERROR_INVALID, path, "vox_offset is negative or absurd");
   if (nifti_is_gzfile(n->nim->iname))
     return TRUE; /* the stream tells on reading */
   const gint64 need = n->nim->iname_offset + voxels * n->nim->nbyper;

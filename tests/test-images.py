@@ -4,6 +4,7 @@ Fixtures are generated here with PIL/numpy. Usage: test-images.py VG_SCAN_DUMP V
 """
 import io
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -282,4 +283,5 @@ for i, (ok, name, err) in enumerate(results, 1):
     print(f"{'ok' if ok else 'not ok'} {i} - {name}")
     if err:
         print("  # " + err.replace("\n", "\n  # "))
+shutil.rmtree(TMP, ignore_errors=True)
 sys.exit(0 if all(r[0] for r in results) else 1)

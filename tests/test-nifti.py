@@ -5,6 +5,7 @@ Volumes are written here with struct/numpy. Usage: test-nifti.py VG_SCAN_DUMP VI
 """
 import gzip
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -197,6 +198,24 @@ def _():
         assert np.array_equal(a, disp[s].astype(np.float32)), s
 
 
+@check("4-D data shows the first volume; 2-D data has one slice")
+def _():
+    axes = [(0, 1), (1, 1), (2, 1)]
+    disp = rng.integers(0, 100, (3, 4, 5)).astype(np.int16)
+    vol = from_display(disp, axes)
+    both = np.stack([vol, vol + 1000], axis=3)
+    hdr, _ = header(vol, (1, 1, 1), sform=sform_for(axes, (1, 1, 1)), dims=[4, 5, 4, 3, 2, 1, 1, 1])
+    open(path("4d.nii"), "wb").write(hdr + both.tobytes(order="F"))
+    for s in range(3):
+        info, a = load(path("4d.nii"), s)
+        assert info["slices"] == "3" and np.array_equal(a, disp[s].astype(np.float32)), s
+    hdr, _ = header(vol[:, :, 0], (1, 1, 1), sform=sform_for(axes, (1, 1, 1)),
+                    dims=[2, 5, 4, 1, 1, 1, 1, 1])
+    open(path("2d.nii"), "wb").write(hdr + vol[:, :, 0].tobytes(order="F"))
+    info, a = load(path("2d.nii"))
+    assert info["slices"] == "1" and np.array_equal(a, disp[0].astype(np.float32))
+
+
 @check("header window from cal_min/cal_max")
 def _():
     p = write("cal.nii", np.zeros((4, 4, 2), np.int16), (1, 1, 1), cal=(-100.0, 300.0))
@@ -223,6 +242,15 @@ def _():
     p = write("off.nii", vol, (1, 1, 1), vox_offset=352 + 100000)
     os.truncate(p, 352 + vol.nbytes)  # the header points past the end
     expect_error(p, TRUNCATED, ["after offset 100352"])
+    p = write("voxoff.nii", vol, (1, 1, 1), version=2)
+    with open(p, "r+b") as f:  # vox_offset 2^50
+        f.seek(168)
+        f.write(struct.pack("<q", 1 << 50))
+    try:
+        load(p)
+        raise AssertionError("absurd vox_offset loaded")
+    except LoadError as e:  # the library or the loader refuses it, with a message
+        assert str(e).startswith(("error 1:", "error 4:")) and "voxoff.nii" in str(e), e
     p = write("cplx.nii", vol, (1, 1, 1), dtype_code=(32, 64))
     expect_error(p, UNSUPPORTED, ["not supported"])
     p = write("slice.nii", vol, (1, 1, 1))
@@ -294,4 +322,5 @@ for i, (ok, name, err) in enumerate(results, 1):
     print(f"{'ok' if ok else 'not ok'} {i} - {name}")
     if err:
         print("  # " + err.replace("\n", "\n  # "))
+shutil.rmtree(TMP, ignore_errors=True)
 sys.exit(0 if all(r[0] for r in results) else 1)
