@@ -216,6 +216,20 @@ def _():
     assert info["slices"] == "1" and np.array_equal(a, disp[0].astype(np.float32))
 
 
+@check("NIfTI-1 header/image pair (.hdr + .img)")
+def _():
+    vol = np.arange(5 * 4 * 3, dtype=np.int16).reshape(5, 4, 3)  # value = 12 i + 3 j + k
+    hdr, _ = header(vol, (1, 1, 1), vox_offset=0)
+    hdr = bytearray(hdr[:348])
+    hdr[344:348] = b"ni1\0"
+    open(path("pair.hdr"), "wb").write(hdr)
+    open(path("pair.img"), "wb").write(vol.tobytes(order="F"))
+    info, a = load(path("pair.hdr"), 1)
+    # no qform/sform: the grid is taken as RAS, so both in-plane axes flip
+    want = (12 * (4 - np.arange(5))[None, :] + 3 * (3 - np.arange(4))[:, None] + 1)
+    assert info["slices"] == "3" and np.array_equal(a, want.astype(np.float32)), a
+
+
 @check("header window from cal_min/cal_max")
 def _():
     p = write("cal.nii", np.zeros((4, 4, 2), np.int16), (1, 1, 1), cal=(-100.0, 300.0))
