@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "vigil-resize.h"
 #include "vigil-window.h"
 
 static void test_presets(void) {
@@ -105,6 +106,48 @@ static void test_lut_matches(void) {
   check_lut(u16, 1000, 2000);
 }
 
+/* vigil_model_input = what the viewer shows (windowed 8 bits) through the
+ * PIL-exact resize (checked against PIL in test-images.py). */
+static void test_model_input(void) {
+  g_autoptr(VigilImage) ct = vigil_image_new(64, 48, VIGIL_IMAGE_GRAY, NULL);
+  for (int i = 0; i < 64 * 48; i++)
+    ct->values[i] = (float)((i * 37) % 2000 - 1000);
+  guint8 shown[64 * 48];
+  vigil_image_window_to_u8(ct, 40, 400, shown);
+  g_autofree float *a = vigil_model_input(ct, 40, 400, NULL);
+  g_autofree float *b = vigil_model_input_from_u8(shown, 64, 48, 1, NULL);
+  g_assert_nonnull(a);
+  g_assert_cmpmem(a, 3 * 240 * 240 * sizeof(float), b, 3 * 240 * 240 * sizeof(float));
+  for (int i = 0; i < 240 * 240; i++) { /* gray replicated, values in 0..1 */
+    g_assert_cmpfloat(a[i], ==, a[240 * 240 + i]);
+    g_assert_cmpfloat(a[i], ==, a[2 * 240 * 240 + i]);
+    g_assert_cmpfloat(a[i], >=, 0);
+    g_assert_cmpfloat(a[i], <=, 1);
+  }
+  /* RGB frames are not windowed: any window gives the same input. */
+  g_autoptr(VigilImage) rgb = vigil_image_new(5, 7, VIGIL_IMAGE_RGB, NULL);
+  for (int i = 0; i < 5 * 7 * 3; i++)
+    rgb->values[i] = (float)(i * 7 % 256);
+  g_autofree float *c = vigil_model_input(rgb, 40, 80, NULL);
+  g_autofree float *d = vigil_model_input(rgb, 1000, 5, NULL);
+  g_assert_cmpmem(c, 3 * 240 * 240 * sizeof(float), d, 3 * 240 * 240 * sizeof(float));
+  g_assert_true(memcmp(c, c + 240 * 240, 240 * 240 * sizeof(float)) != 0); /* channels differ */
+  /* A 240 x 240 input is copied unchanged, value / 255. */
+  g_autoptr(VigilImage) same = vigil_image_new(240, 240, VIGIL_IMAGE_GRAY, NULL);
+  for (int i = 0; i < 240 * 240; i++)
+    same->values[i] = (float)(i % 256);
+  g_autofree float *e = vigil_model_input(same, 128, 256, NULL);
+  for (int i = 0; i < 240 * 240; i++)
+    g_assert_cmpfloat(e[i], ==, (float)(i % 256) / 255.0f);
+  GError *error = NULL;
+  g_assert_null(vigil_model_input_from_u8(shown, 64, 48, 2, &error));
+  g_assert_nonnull(strstr(error->message, "1 or 3 channels"));
+  g_clear_error(&error);
+  g_assert_null(vigil_model_input_from_u8(shown, 0, 48, 1, &error));
+  g_assert_nonnull(strstr(error->message, "cannot resize 0 x 48"));
+  g_clear_error(&error);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/window/presets", test_presets);
@@ -112,5 +155,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/window/full-range", test_full_range);
   g_test_add_func("/window/auto", test_auto);
   g_test_add_func("/window/lut-matches-direct", test_lut_matches);
+  g_test_add_func("/window/model-input", test_model_input);
   return g_test_run();
 }
