@@ -18,6 +18,7 @@ static const CliEntry commands[] = {
     {"tokenize", vigil_cli_tokenize, "CLIP token ids of texts (MVFA prompts too)"},
     {"model", vigil_cli_model, "Random CLIP/MVFA weights; describe a checkpoint"},
     {"bench", vigil_cli_bench, "Time the MVFA image forward"},
+    {"render", vigil_cli_render, "Write a scan frame as the viewer shows it (PNG)"},
 };
 
 static void print_usage(FILE *out) {
