@@ -15,6 +15,8 @@ typedef struct {
 
 static const CliEntry commands[] = {
     {"devices", vigil_cli_devices, "List the compute devices Vigil can use"},
+    {"info", vigil_cli_info, "List the studies, series and slices in scan files or folders"},
+    {"scan-bench", vigil_cli_scan_bench, "Time opening scans and decoding a slice"},
 };
 
 static void print_usage(FILE *out) {

@@ -9,6 +9,8 @@ typedef int (*VigilCliCommand)(int argc, char **argv);
 enum { VIGIL_CLI_OK = 0, VIGIL_CLI_FAILED = 1, VIGIL_CLI_USAGE = 2 };
 
 int vigil_cli_devices(int argc, char **argv);
+int vigil_cli_info(int argc, char **argv);
+int vigil_cli_scan_bench(int argc, char **argv);
 
 /* Parses argv with `entries`; prints the error and returns FALSE on bad usage. */
 gboolean vigil_cli_parse(const char *command, const char *summary, const GOptionEntry *entries,
