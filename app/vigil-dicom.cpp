@@ -9,8 +9,11 @@
 #include <dcmtk/dcmdata/dccodec.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
-#include <dcmtk/dcmdata/dcistrmb.h>
+#include <dcmtk/dcmdata/dcistrmf.h>
+#include <dcmtk/dcmdata/dcmetinf.h>
 #include <dcmtk/dcmdata/dcpixel.h>
+#include <dcmtk/dcmdata/dcpixseq.h>
+#include <dcmtk/dcmdata/dcpxitem.h>
 #include <dcmtk/dcmdata/dcrledrg.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 #include <dcmtk/dcmjpeg/djdecode.h>
@@ -23,6 +26,7 @@
 #include <cstring>
 #include <memory>
 #include <string_view>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "vigil-scan-error.h"
@@ -30,6 +34,9 @@
 namespace {
 
 constexpr Uint32 kLazyBytes = 4096; /* larger values stay in the file until needed */
+/* No codec we register packs more than this many bytes of pixels into one
+ * compressed byte in practice (RLE at most 64); more means a lying header. */
+constexpr guint64 kMaxCompression = 4096;
 
 void init_dcmtk() {
   static gsize once = 0;
@@ -293,6 +300,73 @@ VigilDicomInfo *info_from(DcmFileFormat &ff, const char *name, GError **error) {
   return info;
 }
 
+/* Bytes in all fragments of encapsulated pixel data. */
+guint64 compressed_bytes(DcmPixelData *px, E_TransferSyntax xfer) {
+  DcmPixelSequence *seq = nullptr;
+  if (px->getEncapsulatedRepresentation(xfer, nullptr, seq).bad() || !seq)
+    return 0;
+  guint64 total = 0;
+  for (unsigned long i = 0; i < seq->card(); i++) {
+    DcmPixelItem *item = nullptr;
+    if (seq->getItem(item, i).good() && item)
+      total += item->getLength();
+  }
+  return total;
+}
+
+/* ---- RLE ----
+ * Decoded here rather than by DcmRLEDecoder, which reads out of bounds on
+ * corrupt segment tables (found by fuzzing, tests/fuzz/corpus-dicom). */
+
+/* PackBits-decodes `in` into exactly `n` bytes written `stride` apart. */
+bool unpack_segment(const guint8 *in, gsize len, guint8 *out, gsize n, gsize stride) {
+  gsize o = 0, i = 0;
+  while (o < n && i < len) {
+    const int c = (gint8)in[i++];
+    if (c >= 0) {
+      for (int k = 0; k <= c && o < n && i < len; k++)
+        out[stride * o++] = in[i++];
+    } else if (c != -128 && i < len) {
+      const guint8 v = in[i++];
+      for (int k = 0; k < 1 - c && o < n; k++)
+        out[stride * o++] = v;
+    }
+  }
+  return o == n;
+}
+
+/* One frame (its own fragment, PS3.5 A.4) into native little-endian,
+ * interleaved samples. */
+bool decode_rle(DcmPixelData *px, const Layout &l, int frame, guint8 *buf, GError **error) {
+  DcmPixelSequence *seq = nullptr;
+  DcmPixelItem *item = nullptr;
+  Uint8 *data = nullptr;
+  if (px->getEncapsulatedRepresentation(l.xfer, nullptr, seq).bad() || !seq ||
+      seq->getItem(item, (unsigned long)frame + 1).bad() || !item ||
+      item->getUint8Array(data).bad() || !data || item->getLength() < 64)
+    return set_error(error, VIGIL_SCAN_ERROR_TRUNCATED, "no RLE fragment for frame %d", frame);
+  const gsize len = item->getLength(), bytes = (gsize)l.bits_allocated / 8;
+  const gsize pixels = (gsize)l.rows * l.cols, nseg = (gsize)l.spp * bytes;
+  guint32 header[16];
+  memcpy(header, data, sizeof header);
+  if (GUINT32_FROM_LE(header[0]) != nseg)
+    return set_error(error, VIGIL_SCAN_ERROR_FORMAT, "RLE frame %d has %u segments, %zu expected",
+                     frame, GUINT32_FROM_LE(header[0]), nseg);
+  for (gsize s = 0; s < nseg; s++) {
+    const gsize start = GUINT32_FROM_LE(header[s + 1]);
+    const gsize end = s + 1 < nseg ? GUINT32_FROM_LE(header[s + 2]) : len;
+    if (start < 64 || start > end || end > len)
+      return set_error(error, VIGIL_SCAN_ERROR_FORMAT, "RLE frame %d: bad segment offsets", frame);
+    /* Segment order: per sample, most significant byte first. */
+    const gsize sample = s / bytes, byte = bytes - 1 - s % bytes;
+    guint8 *out = buf + sample * bytes + byte;
+    if (!unpack_segment(data + start, end - start, out, pixels, (gsize)l.spp * bytes))
+      return set_error(error, VIGIL_SCAN_ERROR_TRUNCATED, "RLE frame %d: segment %zu is short",
+                       frame, s);
+  }
+  return true;
+}
+
 /* ---- pixel conversion ---- */
 
 inline gint64 stored_value(const guint8 *buf, gsize index, const Layout &l) {
@@ -368,6 +442,14 @@ VigilImage *decode_from(DcmFileFormat &ff, int frame, GError **error) {
       set_error(error, VIGIL_SCAN_ERROR_INVALID, "cannot size a decompressed frame");
       return nullptr;
     }
+    /* A hostile header may claim a huge image over a few bytes of data. */
+    guint64 have = compressed_bytes(px, l.xfer);
+    if (bytes * (guint64)l.frames > have * kMaxCompression) {
+      set_error(error, VIGIL_SCAN_ERROR_TRUNCATED,
+                "%" G_GUINT64_FORMAT " compressed bytes cannot hold %d frame(s) of %d x %d",
+                have, l.frames, l.cols, l.rows);
+      return nullptr;
+    }
   }
   g_autofree guint8 *buf = (guint8 *)g_try_malloc0(bytes + 2);
   if (!buf) {
@@ -377,8 +459,14 @@ VigilImage *decode_from(DcmFileFormat &ff, int frame, GError **error) {
   }
   Uint32 start_fragment = 0;
   OFString model = l.photometric;
-  OFCondition c = px->getUncompressedFrame(ds, (Uint32)frame, start_fragment, buf,
-                                           (Uint32)(bytes + 2) & ~1u, model);
+  const bool rle = l.xfer == EXS_RLELossless;
+  if (rle && !decode_rle(px, l, frame, buf, error))
+    return nullptr;
+  if (rle)
+    l.planar = 0;
+  OFCondition c = rle ? EC_Normal
+                      : px->getUncompressedFrame(ds, (Uint32)frame, start_fragment, buf,
+                                                 (Uint32)(bytes + 2) & ~1u, model);
   if (c.bad()) {
     set_error(error, l.compressed ? VIGIL_SCAN_ERROR_FORMAT : VIGIL_SCAN_ERROR_TRUNCATED,
               "cannot %s frame %d (%s): %s", l.compressed ? "decompress" : "read", frame,
@@ -419,25 +507,69 @@ bool load_condition(OFCondition c, GError **error) {
   return set_error(error, code, "%s (%s)", what, c.text());
 }
 
+/* A deflated dataset cannot leave values on disk: DCMTK would allocate any
+ * length a hostile header states. Such files (rare for images) are refused
+ * after reading the meta header alone. */
+bool check_not_deflated(const char *path, GError **error) {
+  DcmInputFileStream in(path);
+  if (in.status().bad())
+    return true; /* loadFile reports it */
+  DcmMetaInfo meta;
+  meta.transferInit();
+  OFCondition c = meta.read(in, EXS_Unknown, EGL_noChange, kLazyBytes);
+  meta.transferEnd();
+  OFString uid;
+  if (c.bad()) /* values may claim more than the file holds: do not touch them */
+    return true;
+  if (meta.findAndGetOFString(DCM_TransferSyntaxUID, uid).bad() ||
+      DcmXfer(uid.c_str()).getXfer() != EXS_DeflatedLittleEndianExplicit)
+    return true;
+  return set_error(error, VIGIL_SCAN_ERROR_UNSUPPORTED,
+                   "transfer syntax 'Deflated Explicit VR Little Endian' (%s) is not supported",
+                   uid.c_str());
+}
+
 bool load_path(DcmFileFormat &ff, const char *path, GError **error) {
   init_dcmtk();
   if (!g_file_test(path, G_FILE_TEST_IS_REGULAR))
     return set_error(error, VIGIL_SCAN_ERROR_IO, "no such file");
   if (access(path, R_OK) != 0)
     return set_error(error, VIGIL_SCAN_ERROR_IO, "cannot read the file: %s", g_strerror(errno));
+  if (!check_not_deflated(path, error))
+    return false;
   return load_condition(ff.loadFile(path, EXS_Unknown, EGL_noChange, kLazyBytes), error);
 }
 
-bool load_data(DcmFileFormat &ff, const guint8 *data, gsize size, GError **error) {
-  init_dcmtk();
-  DcmInputBufferStream in;
-  in.setBuffer(data, (offile_off_t)size);
-  in.setEos();
-  ff.transferInit();
-  OFCondition c = ff.read(in, EXS_Unknown, EGL_noChange, kLazyBytes);
-  ff.transferEnd();
-  return load_condition(c, error);
-}
+/* Memory goes through an anonymous file rather than DCMTK's buffer stream:
+ * that stream allocates whatever length a hostile header claims, while file
+ * reading leaves large values on disk and checks them against the file size. */
+class MemoryFile {
+public:
+  MemoryFile(const guint8 *data, gsize size) {
+    fd_ = memfd_create("vigil-dicom", MFD_CLOEXEC);
+    if (fd_ >= 0 && write_all(data, size))
+      path_ = g_strdup_printf("/proc/self/fd/%d", fd_);
+  }
+  ~MemoryFile() {
+    g_free(path_);
+    if (fd_ >= 0)
+      close(fd_);
+  }
+  const char *path() const { return path_; }
+
+private:
+  bool write_all(const guint8 *data, gsize size) {
+    while (size > 0) {
+      ssize_t n = write(fd_, data, size);
+      if (n <= 0)
+        return false;
+      data += n, size -= (gsize)n;
+    }
+    return true;
+  }
+  int fd_ = -1;
+  char *path_ = nullptr;
+};
 
 } // namespace
 
@@ -470,16 +602,26 @@ VigilImage *vigil_dicom_decode_frame(const char *path, int frame, GError **error
 
 VigilDicomInfo *vigil_dicom_read_info_from_data(const guint8 *data, gsize size, const char *name,
                                                 GError **error) {
+  MemoryFile file(data, size);
+  if (!file.path()) {
+    set_error(error, VIGIL_SCAN_ERROR_IO, "cannot make a memory file: %s", g_strerror(errno));
+    return nullptr;
+  }
   DcmFileFormat ff;
-  if (!load_data(ff, data, size, error))
+  if (!load_path(ff, file.path(), error))
     return nullptr;
   return info_from(ff, name, error);
 }
 
 VigilImage *vigil_dicom_decode_frame_from_data(const guint8 *data, gsize size, int frame,
                                                GError **error) {
+  MemoryFile file(data, size);
+  if (!file.path()) {
+    set_error(error, VIGIL_SCAN_ERROR_IO, "cannot make a memory file: %s", g_strerror(errno));
+    return nullptr;
+  }
   DcmFileFormat ff;
-  if (!load_data(ff, data, size, error))
+  if (!load_path(ff, file.path(), error))
     return nullptr;
   return decode_from(ff, frame, error);
 }
