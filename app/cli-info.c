@@ -189,8 +189,9 @@ int vigil_cli_info(int argc, char **argv) {
       {"json", 0, 0, G_OPTION_ARG_NONE, &as_json, "Print JSON", NULL},
       {NULL},
   };
-  if (!vigil_cli_parse("info", "list the studies, series and slices in files, folders or "
-                               "DICOMDIRs",
+  if (!vigil_cli_parse("info",
+                       "list the studies, series and slices in files, folders or "
+                       "DICOMDIRs",
                        entries, &argc, &argv))
     return VIGIL_CLI_USAGE;
   if (argc < 2) {

@@ -91,7 +91,6 @@ int vigil_cli_scan_bench(int argc, char **argv) {
   if (!time_decode(se, repeat, &decode_ms, &window_ms))
     return VIGIL_CLI_FAILED;
   printf("decode: slice %u of %u (%d x %d): %.3f ms median of %d; window to 8-bit: %.3f ms\n",
-         se->slices->len / 2, se->slices->len, se->width, se->height, decode_ms, repeat,
-         window_ms);
+         se->slices->len / 2, se->slices->len, se->width, se->height, decode_ms, repeat, window_ms);
   return VIGIL_CLI_OK;
 }

@@ -143,8 +143,10 @@ bool read_layout(DcmDataset *ds, Layout &l, GError **error) {
     return set_error(error, VIGIL_SCAN_ERROR_FORMAT,
                      "no Rows/Columns (0028,0010/0011): not an image");
   if (l.rows < 1 || l.cols < 1 || (gint64)l.rows * l.cols > ((gint64)1 << 28))
-    return set_error(error, VIGIL_SCAN_ERROR_INVALID, "image size %d x %d (Columns x Rows) is "
-                     "out of range", l.cols, l.rows);
+    return set_error(error, VIGIL_SCAN_ERROR_INVALID,
+                     "image size %d x %d (Columns x Rows) is "
+                     "out of range",
+                     l.cols, l.rows);
   l.spp = get_int(ds, DCM_SamplesPerPixel, 1);
   l.planar = get_int(ds, DCM_PlanarConfiguration, 0);
   l.bits_allocated = get_int(ds, DCM_BitsAllocated, 0);
@@ -168,8 +170,10 @@ bool read_layout(DcmDataset *ds, Layout &l, GError **error) {
     return set_error(error, VIGIL_SCAN_ERROR_UNSUPPORTED,
                      "Bits Allocated %d is not supported (8, 16 or 32)", l.bits_allocated);
   if (l.bits_stored < 1 || l.bits_stored > l.bits_allocated)
-    return set_error(error, VIGIL_SCAN_ERROR_INVALID, "Bits Stored %d does not fit Bits "
-                     "Allocated %d", l.bits_stored, l.bits_allocated);
+    return set_error(error, VIGIL_SCAN_ERROR_INVALID,
+                     "Bits Stored %d does not fit Bits "
+                     "Allocated %d",
+                     l.bits_stored, l.bits_allocated);
   if (l.high_bit < l.bits_stored - 1 || l.high_bit >= l.bits_allocated)
     l.high_bit = l.bits_stored - 1; /* inconsistent High Bit: the usual layout */
   if (l.spp == 1 && pi != "MONOCHROME1" && pi != "MONOCHROME2")
@@ -186,8 +190,7 @@ bool read_layout(DcmDataset *ds, Layout &l, GError **error) {
   if (ds->findAndGetFloat64(DCM_RescaleSlope, l.slope).bad() || !std::isfinite(l.slope) ||
       l.slope == 0)
     l.slope = 1;
-  if (ds->findAndGetFloat64(DCM_RescaleIntercept, l.intercept).bad() ||
-      !std::isfinite(l.intercept))
+  if (ds->findAndGetFloat64(DCM_RescaleIntercept, l.intercept).bad() || !std::isfinite(l.intercept))
     l.intercept = 0;
   return check_xfer(l, error);
 }
@@ -215,7 +218,8 @@ DcmPixelData *find_pixels(DcmDataset *ds, const Layout &l, GError **error) {
 /* Modality-value range of the stored bits, for MONOCHROME1 mirroring. */
 double mirror_constant(const Layout &l) {
   double lo = l.signed_px ? -std::ldexp(1.0, l.bits_stored - 1) : 0;
-  double hi = l.signed_px ? std::ldexp(1.0, l.bits_stored - 1) - 1 : std::ldexp(1.0, l.bits_stored) - 1;
+  double hi =
+      l.signed_px ? std::ldexp(1.0, l.bits_stored - 1) - 1 : std::ldexp(1.0, l.bits_stored) - 1;
   return (lo + hi) * l.slope + 2 * l.intercept;
 }
 
@@ -231,8 +235,8 @@ void fill_windows(DcmDataset *ds, const Layout &l, VigilDicomInfo *info) {
   for (int i = 0; i < n; i++) {
     Float64 c, w;
     if (centers->getFloat64(c, (unsigned long)i).bad() ||
-        widths->getFloat64(w, (unsigned long)i).bad() || !std::isfinite(c) ||
-        !std::isfinite(w) || w < 1)
+        widths->getFloat64(w, (unsigned long)i).bad() || !std::isfinite(c) || !std::isfinite(w) ||
+        w < 1)
       continue;
     VigilDicomWindow *win = &info->windows[info->n_windows++];
     win->center = info->inverted ? k - c : c;
@@ -385,14 +389,36 @@ inline gint64 stored_value(const guint8 *buf, gsize index, const Layout &l) {
   return v;
 }
 
-void convert_gray(const guint8 *buf, const Layout &l, VigilImage *img) {
+/* out = stored * a + b, with T the sample type; the common cases (all bits
+ * stored, no shift) skip masking and sign extension per pixel. */
+template <typename T>
+void convert_typed(const guint8 *buf, const Layout &l, double a, double b, float *out) {
   const gsize n = (gsize)l.rows * l.cols;
-  const bool invert = trim(l.photometric) == "MONOCHROME1";
-  const double k = mirror_constant(l);
-  for (gsize i = 0; i < n; i++) {
-    double v = (double)stored_value(buf, i, l) * l.slope + l.intercept;
-    img->values[i] = (float)(invert ? k - v : v);
+  const T *px = (const T *)buf;
+  if (l.bits_stored == (int)sizeof(T) * 8 && l.high_bit == l.bits_stored - 1) {
+    for (gsize i = 0; i < n; i++)
+      out[i] = (float)((double)px[i] * a + b);
+    return;
   }
+  for (gsize i = 0; i < n; i++)
+    out[i] = (float)((double)stored_value(buf, i, l) * a + b);
+}
+
+void convert_gray(const guint8 *buf, const Layout &l, VigilImage *img) {
+  const bool invert = trim(l.photometric) == "MONOCHROME1";
+  /* MONOCHROME1: v' = k - (s * slope + intercept), folded into a and b. */
+  const double a = invert ? -l.slope : l.slope;
+  const double b = invert ? mirror_constant(l) - l.intercept : l.intercept;
+  float *out = img->values;
+  if (l.bits_allocated == 8)
+    l.signed_px ? convert_typed<gint8>(buf, l, a, b, out)
+                : convert_typed<guint8>(buf, l, a, b, out);
+  else if (l.bits_allocated == 16)
+    l.signed_px ? convert_typed<gint16>(buf, l, a, b, out)
+                : convert_typed<guint16>(buf, l, a, b, out);
+  else
+    l.signed_px ? convert_typed<gint32>(buf, l, a, b, out)
+                : convert_typed<guint32>(buf, l, a, b, out);
 }
 
 void ybr_to_rgb(float *px) {
@@ -427,8 +453,8 @@ VigilImage *decode_from(DcmFileFormat &ff, int frame, GError **error) {
   if (!read_layout(ds, l, error))
     return nullptr;
   if (frame < 0 || frame >= l.frames) {
-    set_error(error, VIGIL_SCAN_ERROR_INVALID, "frame %d is out of range: the file has %d",
-              frame, l.frames);
+    set_error(error, VIGIL_SCAN_ERROR_INVALID, "frame %d is out of range: the file has %d", frame,
+              l.frames);
     return nullptr;
   }
   DcmPixelData *px = find_pixels(ds, l, error);
@@ -446,8 +472,8 @@ VigilImage *decode_from(DcmFileFormat &ff, int frame, GError **error) {
     guint64 have = compressed_bytes(px, l.xfer);
     if (bytes * (guint64)l.frames > have * kMaxCompression) {
       set_error(error, VIGIL_SCAN_ERROR_TRUNCATED,
-                "%" G_GUINT64_FORMAT " compressed bytes cannot hold %d frame(s) of %d x %d",
-                have, l.frames, l.cols, l.rows);
+                "%" G_GUINT64_FORMAT " compressed bytes cannot hold %d frame(s) of %d x %d", have,
+                l.frames, l.cols, l.rows);
       return nullptr;
     }
   }
@@ -475,8 +501,8 @@ VigilImage *decode_from(DcmFileFormat &ff, int frame, GError **error) {
   }
   if (l.compressed && trim(model) == "YBR_FULL_422")
     model = "YBR_FULL"; /* codecs return full-resolution chroma */
-  VigilImage *img = vigil_image_new(l.cols, l.rows, l.spp == 3 ? VIGIL_IMAGE_RGB : VIGIL_IMAGE_GRAY,
-                                    error);
+  VigilImage *img =
+      vigil_image_new(l.cols, l.rows, l.spp == 3 ? VIGIL_IMAGE_RGB : VIGIL_IMAGE_GRAY, error);
   if (!img)
     return nullptr;
   if (l.spp == 3)
@@ -629,12 +655,23 @@ VigilImage *vigil_dicom_decode_frame_from_data(const guint8 *data, gsize size, i
 void vigil_dicom_info_free(VigilDicomInfo *info) {
   if (!info)
     return;
-  char **strings[] = {&info->path, &info->patient_name, &info->patient_id, &info->patient_sex,
-                      &info->patient_birth_date, &info->study_date, &info->study_description,
-                      &info->study_uid, &info->series_description, &info->series_uid,
-                      &info->modality, &info->body_part, &info->manufacturer,
-                      &info->sop_instance_uid, &info->transfer_syntax_uid,
-                      &info->transfer_syntax_name, &info->photometric};
+  char **strings[] = {&info->path,
+                      &info->patient_name,
+                      &info->patient_id,
+                      &info->patient_sex,
+                      &info->patient_birth_date,
+                      &info->study_date,
+                      &info->study_description,
+                      &info->study_uid,
+                      &info->series_description,
+                      &info->series_uid,
+                      &info->modality,
+                      &info->body_part,
+                      &info->manufacturer,
+                      &info->sop_instance_uid,
+                      &info->transfer_syntax_uid,
+                      &info->transfer_syntax_name,
+                      &info->photometric};
   for (char **s : strings)
     g_free(*s);
   for (int i = 0; i < info->n_windows; i++)

@@ -202,8 +202,8 @@ static void flag_splits(VigilStudy *study) {
     }
     if (parts > 1) {
       g_autofree char *text = g_strdup_printf(
-          "series split into %u parts that differ in image size, colour or orientation: %s",
-          parts, sizes->str);
+          "series split into %u parts that differ in image size, colour or orientation: %s", parts,
+          sizes->str);
       char *joined = a->warning ? g_strdup_printf("%s; %s", a->warning, text) : g_strdup(text);
       g_free(a->warning);
       a->warning = joined;

@@ -130,6 +130,12 @@ static void cache_insert(VigilSliceCache *cache, const VigilSlice *slice, VigilI
     entry_free(entry);
 }
 
+static void cache_count_decode(VigilSliceCache *cache) {
+  g_mutex_lock(&cache->lock);
+  cache->decodes++;
+  g_mutex_unlock(&cache->lock);
+}
+
 static void cache_forget(VigilSliceCache *cache, const VigilSlice *slice) {
   g_mutex_lock(&cache->lock);
   GList *link = g_hash_table_lookup(cache->entries, slice);
@@ -205,9 +211,11 @@ VigilImage *vigil_series_get_slice(VigilSeries *series, guint index, GError **er
     g_prefix_error(error, "%s (frame %d): ", slice->path, slice->frame);
     return NULL;
   }
-  VigilImage *copy = image_copy(image);
+  VigilImage *copy = image_bytes(image) <= series->cache->max_bytes ? image_copy(image) : NULL;
   if (copy)
     cache_insert(series->cache, slice, copy);
+  else
+    cache_count_decode(series->cache);
   return image;
 }
 
@@ -220,12 +228,9 @@ static void append_warning(VigilSeries *series, const char *text) {
 
 const char *vigil_slice_order_name(VigilSliceOrder order) {
   switch (order) {
-  case VIGIL_ORDER_POSITION:
-    return "position";
-  case VIGIL_ORDER_INSTANCE:
-    return "instance number";
-  default:
-    return "file name";
+  case VIGIL_ORDER_POSITION: return "position";
+  case VIGIL_ORDER_INSTANCE: return "instance number";
+  default: return "file name";
   }
 }
 
@@ -319,9 +324,8 @@ static void measure_spacing(VigilSeries *series) {
   qsort(gaps, n, sizeof *gaps, cmp_double);
   series->slice_spacing = gaps[n / 2];
   if (gaps[n - 1] - gaps[0] > MAX(0.05 * series->slice_spacing, 0.01)) {
-    g_autofree char *text =
-        g_strdup_printf("uneven slice spacing: %.3g to %.3g mm (missing slices?)", gaps[0],
-                        gaps[n - 1]);
+    g_autofree char *text = g_strdup_printf(
+        "uneven slice spacing: %.3g to %.3g mm (missing slices?)", gaps[0], gaps[n - 1]);
     append_warning(series, text);
   }
 }

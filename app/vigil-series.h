@@ -26,8 +26,8 @@ extern const VigilPixelSource vigil_dicom_pixel_source; /* decodes path's `frame
 struct _VigilSlice {
   const VigilPixelSource *source;
   char *path;
-  int frame;            /* frame (or plane) inside `path` */
-  gpointer data;        /* for the source; freed with `data_free` */
+  int frame;     /* frame (or plane) inside `path` */
+  gpointer data; /* for the source; freed with `data_free` */
   GDestroyNotify data_free;
   VigilDicomInfo *info; /* DICOM header (the scan owns it), NULL for other sources */
   double location;      /* mm along the series normal when ordered by position */
@@ -38,7 +38,7 @@ typedef struct _VigilSliceCache VigilSliceCache;
 VigilSliceCache *vigil_slice_cache_new(gsize max_bytes);
 VigilSliceCache *vigil_slice_cache_ref(VigilSliceCache *cache);
 void vigil_slice_cache_unref(VigilSliceCache *cache);
-gsize vigil_slice_cache_bytes(VigilSliceCache *cache); /* held now */
+gsize vigil_slice_cache_bytes(VigilSliceCache *cache);   /* held now */
 guint vigil_slice_cache_decodes(VigilSliceCache *cache); /* decode calls so far */
 
 typedef enum {
@@ -53,10 +53,10 @@ typedef struct {
   GPtrArray *slices; /* VigilSlice*, display order (owned) */
   int width, height;
   gboolean color;
-  double normal[3];      /* unit slice normal; 0 when unknown */
-  double slice_spacing;  /* mm between neighbouring slices, 0 when unknown */
+  double normal[3];     /* unit slice normal; 0 when unknown */
+  double slice_spacing; /* mm between neighbouring slices, 0 when unknown */
   VigilSliceOrder order;
-  char *warning;         /* NULL, or what is inconsistent about this series */
+  char *warning; /* NULL, or what is inconsistent about this series */
   VigilSliceCache *cache;
 } VigilSeries;
 

@@ -7,8 +7,7 @@ static void run(char **argv) {
   g_autoptr(GError) error = NULL;
   int status = 0;
   g_autofree char *err = NULL;
-  if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, &err, &status,
-                    &error))
+  if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, &err, &status, &error))
     g_error("cannot run %s: %s", argv[0], error->message);
   if (!g_spawn_check_wait_status(status, NULL))
     g_error("%s %s failed: %s", argv[0], argv[1], err);
