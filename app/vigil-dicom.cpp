@@ -490,7 +490,10 @@ VigilImage *decode_from(DcmFileFormat &ff, int frame, GError **error) {
     return nullptr;
   if (rle)
     l.planar = 0;
+  /* Native frames are read directly: getUncompressedFrame sizes YBR_FULL_422 as 3 samples. */
   OFCondition c = rle ? EC_Normal
+                  : !l.compressed
+                      ? px->getPartialValue(buf, (Uint32)(bytes * (guint64)frame), (Uint32)bytes)
                       : px->getUncompressedFrame(ds, (Uint32)frame, start_fragment, buf,
                                                  (Uint32)(bytes + 2) & ~1u, model);
   if (c.bad()) {
@@ -510,7 +513,9 @@ VigilImage *decode_from(DcmFileFormat &ff, int frame, GError **error) {
   else
     convert_gray(buf, l, img);
   double spacing[2];
-  if (get_doubles(ds, DCM_PixelSpacing, spacing, 2) && spacing[0] > 0 && spacing[1] > 0)
+  if ((get_doubles(ds, DCM_PixelSpacing, spacing, 2) ||
+       get_doubles(ds, DCM_ImagerPixelSpacing, spacing, 2)) &&
+      spacing[0] > 0 && spacing[1] > 0)
     img->pixel_spacing[0] = spacing[0], img->pixel_spacing[1] = spacing[1];
   vigil_image_update_range(img);
   return img;

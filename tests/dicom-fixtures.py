@@ -162,6 +162,8 @@ def folders():
     ds.save_as(os.path.join(bag, "nopixels.dcm"), write_like_original=False)
     ds = dataset(60000, 60000)  # 7 GB image claimed, 128 bytes present
     save(ds, "mixed_bag/absurd.dcm", np.zeros(64, "<u2"))
+    ds = dataset(16000, 16000)  # a possible size, but 128 bytes of pixels
+    save(ds, "mixed_bag/short_pixels.dcm", np.zeros(64, "<u2"))
     shutil.copy(os.path.join(TEST_FILES, "JPEG2000.dcm"), os.path.join(bag, "j2k.dcm"))
     locked = save(dataset(8, 8), "mixed_bag/locked.dcm", np.zeros((8, 8), "<u2"))
     os.chmod(locked, 0)
@@ -179,8 +181,25 @@ def ct_small_reference():
         shutil.copy(os.path.join(TEST_FILES, name), OUT)
 
 
+def pydicom_references():
+    """pydicom's own decoding of its colour, odd-size, 32-bit and multi-frame files."""
+    from pydicom.pixel_data_handlers.util import convert_color_space
+    for name in ("SC_rgb_rle.dcm", "SC_rgb_rle_16bit.dcm", "SC_rgb_rle_2frame.dcm",
+                 "SC_ybr_full_422_uncompressed.dcm", "SC_rgb_small_odd.dcm", "rtdose.dcm"):
+        src = pydicom.data.get_testdata_file(name)
+        ds = pydicom.dcmread(src)
+        values = ds.pixel_array.astype(np.float64)
+        if ds.PhotometricInterpretation.startswith("YBR"):  # Vigil shows RGB
+            values = convert_color_space(ds.pixel_array, "YBR_FULL", "RGB").astype(np.float64)
+        if ds.SamplesPerPixel == 3 and ds.BitsStored > 8:  # colour is scaled to 0..255
+            values = values * 255 / (2**ds.BitsStored - 1)
+        shutil.copy(src, os.path.join(OUT, "pd_" + name))
+        np.asarray(values, "<f4").tofile(os.path.join(OUT, "pd_" + name[:-4] + ".f32"))
+
+
 os.makedirs(os.path.join(OUT, "mixed_bag"), exist_ok=True)
 simple_files()
 compressed_copies()
 folders()
 ct_small_reference()
+pydicom_references()

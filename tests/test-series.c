@@ -87,6 +87,7 @@ static void test_mixed_bag(void) {
   g_assert_nonnull(strstr(issue_for(scan, "truncated.dcm"), "ends early"));
   g_assert_nonnull(strstr(issue_for(scan, "nopixels.dcm"), "no Pixel Data"));
   g_assert_nonnull(strstr(issue_for(scan, "absurd.dcm"), "out of range"));
+  g_assert_nonnull(strstr(issue_for(scan, "short_pixels.dcm"), "Pixel Data holds"));
   g_assert_nonnull(strstr(issue_for(scan, "j2k.dcm"), "JPEG 2000"));
   g_assert_nonnull(strstr(issue_for(scan, "ghost"), "no such file"));
   guint want_series = 1; /* CT_small */
@@ -95,7 +96,7 @@ static void test_mixed_bag(void) {
   else
     g_assert_nonnull(strstr(issue_for(scan, "locked.dcm"), "cannot read"));
   g_assert_cmpuint(vigil_scan_n_series(scan), ==, want_series);
-  g_assert_cmpuint(scan->n_files, ==, 7);
+  g_assert_cmpuint(scan->n_files, ==, 8);
 }
 
 /* Opening reads headers only; slices decode on demand within the cache cap. */
