@@ -47,7 +47,9 @@ static void json_slice(JsonBuilder *b, const VigilSlice *s) {
   json_builder_add_double_value(b, s->location);
   if (s->info && s->info->has_instance_number)
     member_int(b, "instance_number", s->info->instance_number);
-  if (s->info && s->info->has_position)
+  if (s->info && s->info->frame_positions)
+    member_doubles(b, "position", s->info->frame_positions + 3 * s->frame, 3);
+  else if (s->info && s->info->has_position)
     member_doubles(b, "position", s->info->position, 3);
   json_builder_end_object(b);
 }

@@ -132,6 +132,33 @@ bool check_xfer(const Layout &l, GError **error) {
                    x.getXferName(), x.getXferID());
 }
 
+/* Enhanced multi-frame objects keep geometry and rescale in functional group
+ * macros: the frame's own item first, then the shared one. */
+DcmItem *functional_group(DcmDataset *ds, const DcmTagKey &macro, int frame) {
+  DcmItem *group = nullptr, *item = nullptr;
+  if (ds->findAndGetSequenceItem(DCM_PerFrameFunctionalGroupsSequence, group, frame).good() &&
+      group && group->findAndGetSequenceItem(macro, item, 0).good() && item)
+    return item;
+  if (ds->findAndGetSequenceItem(DCM_SharedFunctionalGroupsSequence, group, 0).good() && group &&
+      group->findAndGetSequenceItem(macro, item, 0).good() && item)
+    return item;
+  return nullptr;
+}
+
+/* Pixel Spacing (mm), falling back to Imager Pixel Spacing and the frame's
+ * Pixel Measures macro; false (and zeros) when none is valid. */
+bool pixel_spacing(DcmDataset *ds, int frame, double out[2]) {
+  DcmItem *measures = functional_group(ds, DCM_PixelMeasuresSequence, frame);
+  bool ok = get_doubles(ds, DCM_PixelSpacing, out, 2) ||
+            get_doubles(ds, DCM_ImagerPixelSpacing, out, 2) ||
+            (measures && get_doubles(measures, DCM_PixelSpacing, out, 2));
+  if (!ok || out[0] <= 0 || out[1] <= 0) {
+    out[0] = out[1] = 0;
+    return false;
+  }
+  return true;
+}
+
 /* Reads and checks the image description: every later step may trust it. */
 bool read_layout(DcmDataset *ds, Layout &l, GError **error) {
   l.xfer = ds->getOriginalXfer();
@@ -187,10 +214,14 @@ bool read_layout(DcmDataset *ds, Layout &l, GError **error) {
   if (l.spp != 1 && l.spp != 3)
     return set_error(error, VIGIL_SCAN_ERROR_INVALID, "Samples per Pixel %d (must be 1 or 3)",
                      l.spp);
-  if (ds->findAndGetFloat64(DCM_RescaleSlope, l.slope).bad() || !std::isfinite(l.slope) ||
-      l.slope == 0)
+  DcmItem *rescale = ds;
+  if (!ds->tagExists(DCM_RescaleSlope) && l.frames > 1) /* enhanced: frame 0's or shared */
+    rescale = functional_group(ds, DCM_PixelValueTransformationSequence, 0);
+  if (!rescale || rescale->findAndGetFloat64(DCM_RescaleSlope, l.slope).bad() ||
+      !std::isfinite(l.slope) || l.slope == 0)
     l.slope = 1;
-  if (ds->findAndGetFloat64(DCM_RescaleIntercept, l.intercept).bad() || !std::isfinite(l.intercept))
+  if (!rescale || rescale->findAndGetFloat64(DCM_RescaleIntercept, l.intercept).bad() ||
+      !std::isfinite(l.intercept))
     l.intercept = 0;
   return check_xfer(l, error);
 }
@@ -249,6 +280,28 @@ void fill_windows(DcmDataset *ds, const Layout &l, VigilDicomInfo *info) {
   }
 }
 
+/* Geometry of enhanced multi-frame files: positions per frame, and the
+ * orientation and pixel measures when the top level has none. */
+void fill_frame_geometry(DcmDataset *ds, VigilDicomInfo *info) {
+  DcmItem *item;
+  if (!info->has_orientation && (item = functional_group(ds, DCM_PlaneOrientationSequence, 0)))
+    info->has_orientation = get_doubles(item, DCM_ImageOrientationPatient, info->orientation, 6);
+  if (info->slice_thickness <= 0 && (item = functional_group(ds, DCM_PixelMeasuresSequence, 0)) &&
+      !get_doubles(item, DCM_SliceThickness, &info->slice_thickness, 1))
+    info->slice_thickness = 0;
+  double *pos = g_new(double, 3 * (gsize)info->frames);
+  for (int f = 0; f < info->frames; f++) {
+    item = functional_group(ds, DCM_PlanePositionSequence, f);
+    if (!item || !get_doubles(item, DCM_ImagePositionPatient, pos + 3 * f, 3)) {
+      g_free(pos);
+      return;
+    }
+  }
+  info->frame_positions = pos;
+  if (!info->has_position)
+    memcpy(info->position, pos, sizeof info->position), info->has_position = TRUE;
+}
+
 void fill_strings(DcmDataset *ds, VigilDicomInfo *info) {
   info->patient_name = dup_string(ds, DCM_PatientName);
   info->patient_id = dup_string(ds, DCM_PatientID);
@@ -286,10 +339,7 @@ VigilDicomInfo *info_from(DcmFileFormat &ff, const char *name, GError **error) {
   info->has_instance_number = found;
   info->has_position = get_doubles(ds, DCM_ImagePositionPatient, info->position, 3);
   info->has_orientation = get_doubles(ds, DCM_ImageOrientationPatient, info->orientation, 6);
-  info->has_pixel_spacing = get_doubles(ds, DCM_PixelSpacing, info->pixel_spacing, 2) ||
-                            get_doubles(ds, DCM_ImagerPixelSpacing, info->pixel_spacing, 2);
-  if (!info->has_pixel_spacing || info->pixel_spacing[0] <= 0 || info->pixel_spacing[1] <= 0)
-    info->has_pixel_spacing = FALSE, info->pixel_spacing[0] = info->pixel_spacing[1] = 0;
+  info->has_pixel_spacing = pixel_spacing(ds, 0, info->pixel_spacing);
   if (!get_doubles(ds, DCM_SliceThickness, &info->slice_thickness, 1))
     info->slice_thickness = 0;
   info->rows = l.rows, info->cols = l.cols, info->frames = l.frames;
@@ -298,6 +348,8 @@ VigilDicomInfo *info_from(DcmFileFormat &ff, const char *name, GError **error) {
   info->pixel_representation = l.signed_px;
   info->rescale_slope = l.slope, info->rescale_intercept = l.intercept;
   info->inverted = trim(l.photometric) == "MONOCHROME1";
+  if (l.frames > 1)
+    fill_frame_geometry(ds, info);
   fill_windows(ds, l, info);
   info->has_pixel_data = TRUE;
   info->compressed = l.compressed;
@@ -512,11 +564,7 @@ VigilImage *decode_from(DcmFileFormat &ff, int frame, GError **error) {
     convert_color(buf, l, trim(model), img);
   else
     convert_gray(buf, l, img);
-  double spacing[2];
-  if ((get_doubles(ds, DCM_PixelSpacing, spacing, 2) ||
-       get_doubles(ds, DCM_ImagerPixelSpacing, spacing, 2)) &&
-      spacing[0] > 0 && spacing[1] > 0)
-    img->pixel_spacing[0] = spacing[0], img->pixel_spacing[1] = spacing[1];
+  pixel_spacing(ds, frame, img->pixel_spacing);
   vigil_image_update_range(img);
   return img;
 }
@@ -682,6 +730,7 @@ void vigil_dicom_info_free(VigilDicomInfo *info) {
   for (int i = 0; i < info->n_windows; i++)
     g_free(info->windows[i].explanation);
   g_free(info->windows);
+  g_free(info->frame_positions);
   g_free(info);
 }
 

@@ -52,6 +52,11 @@ typedef struct {
   VigilDicomWindow *windows; /* in decoded-value space (mirrored for MONOCHROME1) */
   gboolean has_pixel_data;
   gboolean compressed; /* encapsulated transfer syntax */
+  /* Enhanced multi-frame: Image Position (Patient) of each frame (3 * frames
+   * values) when every frame has one; NULL otherwise. Orientation, spacing
+   * and rescale also fall back to the functional groups when the top level
+   * lacks them. */
+  double *frame_positions;
 } VigilDicomInfo;
 
 /* Reads the header of `path` without loading pixel data. Checks that the

@@ -284,7 +284,8 @@ static gboolean locate_by_position(VigilSeries *series) {
     VigilSlice *slice = g_ptr_array_index(s, i);
     if (!slice->info || !slice->info->has_position)
       return FALSE;
-    const double *p = slice->info->position;
+    const double *p = slice->info->frame_positions ? slice->info->frame_positions + 3 * slice->frame
+                                                   : slice->info->position;
     slice->location = p[0] * n[0] + p[1] * n[1] + p[2] * n[2];
     lo = MIN(lo, slice->location);
     hi = MAX(hi, slice->location);

@@ -98,6 +98,33 @@ def simple_files():
     save(ds, "multiframe.dcm", frames.astype("<u2"), frames)
 
 
+def enhanced_multiframe():
+    """Enhanced-style multi-frame: geometry and rescale only in functional
+    groups; frame f (value 10 * f) lies at z = 10 - 2.5 f, so position order
+    reverses the frames."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+    ds = dataset(6, 4, NumberOfFrames=6, SeriesDescription="enhanced")
+    shared = Dataset()
+    orient, measures, rescale = Dataset(), Dataset(), Dataset()
+    orient.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+    measures.PixelSpacing, measures.SliceThickness = [0.5, 0.5], 2.5
+    rescale.RescaleSlope, rescale.RescaleIntercept, rescale.RescaleType = 2, -100, "US"
+    shared.PlaneOrientationSequence = Sequence([orient])
+    shared.PixelMeasuresSequence = Sequence([measures])
+    shared.PixelValueTransformationSequence = Sequence([rescale])
+    ds.SharedFunctionalGroupsSequence = Sequence([shared])
+    frames = []
+    for f in range(6):
+        item, pos = Dataset(), Dataset()
+        pos.ImagePositionPatient = [0, 0, 10 - 2.5 * f]
+        item.PlanePositionSequence = Sequence([pos])
+        frames.append(item)
+    ds.PerFrameFunctionalGroupsSequence = Sequence(frames)
+    v = np.stack([np.full((6, 4), 10 * f) for f in range(6)])
+    save(ds, "enhanced.dcm", v.astype("<u2"), v * 2.0 - 100)
+
+
 def compressed_copies():
     jobs = [("dcmcjpeg", "+e1", "u16.dcm", "u16_jpegll.dcm"),
             ("dcmcjpeg", "+e1", "signed16.dcm", "signed16_jpegll.dcm"),
@@ -199,6 +226,7 @@ def pydicom_references():
 
 os.makedirs(os.path.join(OUT, "mixed_bag"), exist_ok=True)
 simple_files()
+enhanced_multiframe()
 compressed_copies()
 folders()
 ct_small_reference()

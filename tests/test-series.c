@@ -132,6 +132,22 @@ static void test_multiframe(void) {
   }
 }
 
+/* Per-frame positions of an enhanced multi-frame file order its frames. */
+static void test_enhanced(void) {
+  g_autoptr(VigilScan) scan = open_one("enhanced.dcm", VIGIL_SLICE_CACHE_DEFAULT);
+  VigilSeries *series = only_series(scan);
+  g_assert_cmpuint(series->slices->len, ==, 6);
+  g_assert_cmpint(series->order, ==, VIGIL_ORDER_POSITION);
+  g_assert_cmpfloat_with_epsilon(series->slice_spacing, 2.5, 1e-6);
+  for (guint i = 0; i < 6; i++) {
+    VigilSlice *slice = g_ptr_array_index(series->slices, i);
+    g_assert_cmpint(slice->frame, ==, 5 - (int)i);
+    g_autoptr(VigilImage) image = vigil_series_get_slice(series, i, NULL);
+    g_assert_cmpfloat(image->values[0], ==, (5 - (int)i) * 20 - 100);
+    g_assert_cmpfloat(image->pixel_spacing[0], ==, 0.5);
+  }
+}
+
 static void test_dicomdir(void) {
   const char *paths[] = {
       "/usr/lib/python3/dist-packages/pydicom/data/test_files/dicomdirtests/DICOMDIR", NULL};
@@ -186,6 +202,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/series/mixed-bag", test_mixed_bag);
   g_test_add_func("/series/lazy-cache", test_lazy_cache);
   g_test_add_func("/series/multiframe", test_multiframe);
+  g_test_add_func("/series/enhanced", test_enhanced);
   g_test_add_func("/series/dicomdir", test_dicomdir);
   g_test_add_func("/series/custom-source", test_custom_source);
   int status = g_test_run();
