@@ -16,12 +16,17 @@ $cc $flags -std=c17 -D_GNU_SOURCE $inc -c "$src/app/vigil-image.c" -o "$work/obj
 $cc $flags -std=c17 $inc -c "$src/tests/fuzz/fuzz-dicom.c" -o "$work/obj/fuzz-dicom.o"
 $cxx -fsanitize=fuzzer,address,undefined "$work"/obj/*.o -o "$work/fuzz-dicom" \
   $(pkg-config --libs glib-2.0 dcmtk) -lm
-# Seeds: the committed corpus and pydicom's small test files (every transfer syntax).
+# Seeds: the committed corpus, pydicom's small test files and the generated test
+# fixtures (every supported transfer syntax, multi-frame, enhanced, MONOCHROME1, RGB).
 seeds="$work/seeds"
 mkdir -p "$seeds"
 cp "$src"/tests/fuzz/corpus-dicom/* "$seeds"/ 2>/dev/null || true
 find /usr/lib/python3/dist-packages/pydicom/data/test_files -maxdepth 1 -name '*.dcm' \
   -size -12k -exec cp {} "$seeds"/ \;
+rm -rf "$work/fixtures"
+mkdir -p "$work/fixtures"
+/usr/bin/python3 "$src/tests/dicom-fixtures.py" "$work/fixtures"
+find "$work/fixtures" -maxdepth 1 -name '*.dcm' -size -16k -exec cp {} "$seeds"/ \;
 cd "$work"
 ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0:allocator_may_return_null=1" \
   ./fuzz-dicom -max_total_time="$seconds" -timeout=10 -rss_limit_mb=1024 \
