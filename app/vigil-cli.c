@@ -19,6 +19,8 @@ static const CliEntry commands[] = {
     {"model", vigil_cli_model, "Random CLIP/MVFA weights; describe a checkpoint"},
     {"bench", vigil_cli_bench, "Time the MVFA image forward"},
     {"render", vigil_cli_render, "Write a scan frame as the viewer shows it (PNG)"},
+    {"info", vigil_cli_info, "List the studies, series and slices in scan files or folders"},
+    {"scan-bench", vigil_cli_scan_bench, "Time opening scans and decoding a slice"},
 };
 
 static void print_usage(FILE *out) {

@@ -13,6 +13,8 @@ int vigil_cli_tokenize(int argc, char **argv);
 int vigil_cli_model(int argc, char **argv);
 int vigil_cli_bench(int argc, char **argv);
 int vigil_cli_render(int argc, char **argv);
+int vigil_cli_info(int argc, char **argv);
+int vigil_cli_scan_bench(int argc, char **argv);
 
 /* Parses argv with `entries`; prints the error and returns FALSE on bad usage. */
 gboolean vigil_cli_parse(const char *command, const char *summary, const GOptionEntry *entries,

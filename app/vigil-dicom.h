@@ -1,0 +1,88 @@
+/* DICOM files through DCMTK: header metadata for scanning, one frame decoded
+ * on demand. C API over a C++ implementation (vigil-dicom.cpp).
+ *
+ * Pixel values: GRAY frames hold modality values, i.e. stored values after
+ * Rescale Slope/Intercept (Hounsfield units for CT). MONOCHROME1 frames are
+ * inverted HERE, in vigil_dicom_decode_frame(), so that for every gray frame a
+ * higher value displays brighter: v' = (lo + hi) - v, with lo..hi the range of
+ * modality values the stored bits can hold. The windows in VigilDicomInfo are
+ * mirrored the same way (center' = lo + hi - center), so applying them to
+ * the decoded frame shows what a DICOM viewer shows. RGB frames are 0..255
+ * (YBR colour models are converted to RGB, 16-bit colour is scaled down). */
+#pragma once
+
+#include <glib.h>
+
+#include "vigil-image.h"
+
+G_BEGIN_DECLS
+
+/* Limits that keep hostile headers from causing huge allocations. */
+#define VIGIL_DICOM_MAX_FRAMES 65536
+
+typedef struct {
+  double center, width;
+  char *explanation; /* Window Center & Width Explanation, "" when absent */
+} VigilDicomWindow;
+
+/* Everything a scan list or a report needs from one DICOM file. Strings are
+ * never NULL ("" when absent); numbers have a has_* flag where 0 is valid. */
+typedef struct {
+  char *path;
+  char *patient_name, *patient_id, *patient_sex, *patient_birth_date;
+  char *study_date, *study_description, *study_uid;
+  char *series_description, *series_uid, *modality, *body_part;
+  char *manufacturer, *sop_instance_uid;
+  char *transfer_syntax_uid, *transfer_syntax_name;
+  char *photometric; /* as stored, e.g. MONOCHROME2, RGB, YBR_FULL_422 */
+  int instance_number;
+  gboolean has_instance_number;
+  double position[3]; /* Image Position (Patient), mm */
+  gboolean has_position;
+  double orientation[6]; /* Image Orientation (Patient): row then column direction */
+  gboolean has_orientation;
+  double pixel_spacing[2]; /* mm between rows, between columns */
+  gboolean has_pixel_spacing;
+  double slice_thickness; /* mm, 0 when absent */
+  int rows, cols, frames, samples_per_pixel;
+  int bits_allocated, bits_stored, pixel_representation; /* 1 = signed */
+  double rescale_slope, rescale_intercept;               /* 1 and 0 when absent */
+  gboolean inverted;                                     /* MONOCHROME1, see above */
+  int n_windows;
+  VigilDicomWindow *windows; /* in decoded-value space (mirrored for MONOCHROME1) */
+  gboolean has_pixel_data;
+  gboolean compressed; /* encapsulated transfer syntax */
+  /* Enhanced multi-frame: Image Position (Patient) of each frame (3 * frames
+   * values) when every frame has one; NULL otherwise. Orientation, spacing
+   * and rescale also fall back to the functional groups when the top level
+   * lacks them. */
+  double *frame_positions;
+} VigilDicomInfo;
+
+/* Reads the header of `path` without loading pixel data. Checks that the
+ * image description is decodable (sizes, bits, photometric, transfer syntax)
+ * and that native pixel data is as long as it must be, so a broken file is
+ * reported here rather than when a slice is shown. */
+VigilDicomInfo *vigil_dicom_read_info(const char *path, GError **error);
+void vigil_dicom_info_free(VigilDicomInfo *info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilDicomInfo, vigil_dicom_info_free)
+
+/* Decodes frame `frame` (0-based) of `path`; only that frame is read and
+ * decompressed. Sets image->pixel_spacing and the value range. */
+VigilImage *vigil_dicom_decode_frame(const char *path, int frame, GError **error);
+
+/* The same two from a file image in memory (fuzzing, tests). `path` in the
+ * returned info is `name`. */
+VigilDicomInfo *vigil_dicom_read_info_from_data(const guint8 *data, gsize size, const char *name,
+                                                GError **error);
+VigilImage *vigil_dicom_decode_frame_from_data(const guint8 *data, gsize size, int frame,
+                                               GError **error);
+
+/* DICOMDIR: absolute paths of the files its IMAGE-level records reference
+ * (NULL-terminated, g_strfreev). Referenced files are not opened here. */
+char **vigil_dicom_read_dicomdir(const char *path, GError **error);
+
+/* TRUE if the file starts with a DICOM preamble ("DICM" at byte 128). */
+gboolean vigil_dicom_has_preamble(const char *path);
+
+G_END_DECLS

@@ -1,0 +1,294 @@
+/* Opening paths: collect files (folders recursively, DICOMDIR references),
+ * read DICOM headers, group by study and series, split inconsistent series.
+ * Declared in vigil-series.h. */
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vigil-scan-error.h"
+#include "vigil-series.h"
+
+#define MAX_DEPTH 32
+
+typedef struct {
+  GPtrArray *files; /* paths to read, in order */
+  GHashTable *seen; /* real paths already listed */
+  VigilScan *scan;
+} Collector;
+
+static void add_issue(VigilScan *scan, const char *path, GError *error) {
+  VigilScanIssue *issue = g_new0(VigilScanIssue, 1);
+  issue->path = g_strdup(path);
+  issue->error = error;
+  g_ptr_array_add(scan->issues, issue);
+}
+
+static void issue_free(gpointer data) {
+  VigilScanIssue *issue = data;
+  g_free(issue->path);
+  g_clear_error(&issue->error);
+  g_free(issue);
+}
+
+static void add_file(Collector *c, const char *path) {
+  char *real = realpath(path, NULL);
+  char *key = real ? real : g_strdup(path);
+  if (g_hash_table_contains(c->seen, key)) {
+    free(key);
+    return;
+  }
+  g_hash_table_add(c->seen, g_strdup(key));
+  free(key);
+  g_ptr_array_add(c->files, g_strdup(path));
+}
+
+static int cmp_names(gconstpointer a, gconstpointer b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static gboolean is_dicomdir_name(const char *path) {
+  g_autofree char *base = g_path_get_basename(path);
+  return g_ascii_strcasecmp(base, "DICOMDIR") == 0;
+}
+
+static void walk(Collector *c, const char *dir_path, int depth) {
+  GError *error = NULL;
+  GDir *dir = g_dir_open(dir_path, 0, &error);
+  if (!dir) {
+    add_issue(c->scan, dir_path,
+              g_error_new(VIGIL_SCAN_ERROR, VIGIL_SCAN_ERROR_IO, "cannot read the folder: %s",
+                          error->message));
+    g_error_free(error);
+    return;
+  }
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+  for (const char *name; (name = g_dir_read_name(dir));)
+    if (name[0] != '.')
+      g_ptr_array_add(names, g_build_filename(dir_path, name, NULL));
+  g_dir_close(dir);
+  g_ptr_array_sort(names, cmp_names);
+  for (guint i = 0; i < names->len; i++) {
+    const char *path = g_ptr_array_index(names, i);
+    if (g_file_test(path, G_FILE_TEST_IS_SYMLINK) && g_file_test(path, G_FILE_TEST_IS_DIR))
+      continue; /* no symlink loops */
+    if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+      if (depth < MAX_DEPTH)
+        walk(c, path, depth + 1);
+    } else if (!is_dicomdir_name(path)) { /* its images are in the folder anyway */
+      add_file(c, path);
+    }
+  }
+}
+
+static void collect(Collector *c, const char *path) {
+  if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+    walk(c, path, 0);
+    return;
+  }
+  if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+    add_issue(c->scan, path,
+              g_error_new_literal(VIGIL_SCAN_ERROR, VIGIL_SCAN_ERROR_IO, "no such file or folder"));
+    return;
+  }
+  if (!is_dicomdir_name(path)) {
+    add_file(c, path);
+    return;
+  }
+  GError *error = NULL;
+  g_auto(GStrv) refs = vigil_dicom_read_dicomdir(path, &error);
+  if (!refs) {
+    add_issue(c->scan, path, error);
+    return;
+  }
+  for (char **r = refs; *r; r++)
+    add_file(c, *r);
+}
+
+/* ---- grouping ---- */
+
+typedef struct {
+  VigilStudy *study;
+  GHashTable *series; /* group key -> VigilSeries* */
+} StudyGroup;
+
+static void study_free(gpointer data) {
+  VigilStudy *study = data;
+  g_free(study->uid);
+  g_free(study->description);
+  g_free(study->date);
+  g_free(study->patient_name);
+  g_free(study->patient_id);
+  g_ptr_array_unref(study->series);
+  g_free(study);
+}
+
+static VigilStudy *study_new(const VigilDicomInfo *info) {
+  VigilStudy *study = g_new0(VigilStudy, 1);
+  study->uid = g_strdup(info->study_uid);
+  study->description = g_strdup(info->study_description);
+  study->date = g_strdup(info->study_date);
+  study->patient_name = g_strdup(info->patient_name);
+  study->patient_id = g_strdup(info->patient_id);
+  study->series = g_ptr_array_new_with_free_func((GDestroyNotify)vigil_series_free);
+  return study;
+}
+
+/* Slices of one series must share size, colour and orientation to stack. */
+static char *geometry_key(const VigilDicomInfo *info) {
+  GString *key = g_string_new(NULL);
+  g_string_append_printf(key, "%dx%d:%d", info->cols, info->rows, info->samples_per_pixel);
+  for (int i = 0; info->has_orientation && i < 6; i++)
+    g_string_append_printf(key, ":%.3f", info->orientation[i] + 0.0); /* + 0.0: no "-0.000" */
+  return g_string_free(key, FALSE);
+}
+
+static VigilSeries *series_for(VigilScan *scan, GHashTable *studies, const VigilDicomInfo *info,
+                               VigilSliceCache *cache) {
+  StudyGroup *group = g_hash_table_lookup(studies, info->study_uid);
+  if (!group) {
+    group = g_new0(StudyGroup, 1);
+    group->study = study_new(info);
+    group->series = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_hash_table_insert(studies, g_strdup(info->study_uid), group);
+    g_ptr_array_add(scan->studies, group->study);
+  }
+  g_autofree char *geometry = geometry_key(info);
+  g_autofree char *dir = info->series_uid[0] ? NULL : g_path_get_dirname(info->path);
+  char *key = g_strdup_printf("%s|%s|%s", info->series_uid, dir ? dir : "", geometry);
+  VigilSeries *series = g_hash_table_lookup(group->series, key);
+  if (series) {
+    g_free(key);
+    return series;
+  }
+  series = vigil_series_new(info->series_uid, cache);
+  g_free(series->description);
+  g_free(series->modality);
+  series->description = g_strdup(info->series_description);
+  series->modality = g_strdup(info->modality);
+  series->width = info->cols;
+  series->height = info->rows;
+  series->color = info->samples_per_pixel == 3;
+  g_hash_table_insert(group->series, key, series);
+  g_ptr_array_add(group->study->series, series);
+  return series;
+}
+
+static void study_group_free(gpointer data) {
+  StudyGroup *group = data;
+  g_hash_table_destroy(group->series);
+  g_free(group);
+}
+
+/* Series sharing a UID but not a geometry were split: say so on each part. */
+static void flag_splits(VigilStudy *study) {
+  for (guint i = 0; i < study->series->len; i++) {
+    VigilSeries *a = g_ptr_array_index(study->series, i);
+    guint parts = 0;
+    GString *sizes = g_string_new(NULL);
+    for (guint j = 0; j < study->series->len; j++) {
+      VigilSeries *b = g_ptr_array_index(study->series, j);
+      if (strcmp(a->uid, b->uid) != 0)
+        continue;
+      parts++;
+      const VigilDicomInfo *info = ((VigilSlice *)g_ptr_array_index(b->slices, 0))->info;
+      g_string_append_printf(sizes, "%s%d x %d%s", sizes->len ? ", " : "", b->width, b->height,
+                             b->color ? " colour" : "");
+      for (int k = 0; info->has_orientation && k < 6; k++)
+        g_string_append_printf(sizes, "%s%.3g%s", k ? " " : " orientation (",
+                               info->orientation[k] + 0.0, k == 5 ? ")" : "");
+      g_string_append_printf(sizes, " %u slice(s)", b->slices->len);
+    }
+    if (parts > 1) {
+      g_autofree char *text = g_strdup_printf(
+          "series split into %u parts that differ in image size, colour or orientation: %s", parts,
+          sizes->str);
+      char *joined = a->warning ? g_strdup_printf("%s; %s", a->warning, text) : g_strdup(text);
+      g_free(a->warning);
+      a->warning = joined;
+    }
+    g_string_free(sizes, TRUE);
+  }
+}
+
+/* The same image twice (a copied file, another encoding) would stack twice. */
+static gboolean is_duplicate(VigilScan *scan, GHashTable *instances, VigilDicomInfo *info) {
+  if (!info->sop_instance_uid[0])
+    return FALSE;
+  const char *first = g_hash_table_lookup(instances, info->sop_instance_uid);
+  if (!first) {
+    g_hash_table_insert(instances, info->sop_instance_uid, info->path);
+    return FALSE;
+  }
+  add_issue(scan, info->path,
+            g_error_new(VIGIL_SCAN_ERROR, VIGIL_SCAN_ERROR_INVALID,
+                        "same SOP Instance UID as %s: left out as a duplicate", first));
+  return TRUE;
+}
+
+static void read_files(VigilScan *scan, GPtrArray *files, VigilSliceCache *cache) {
+  g_autoptr(GHashTable) studies =
+      g_hash_table_new_full(g_str_hash, g_str_equal, g_free, study_group_free);
+  g_autoptr(GHashTable) instances = g_hash_table_new(g_str_hash, g_str_equal);
+  for (guint i = 0; i < files->len; i++) {
+    const char *path = g_ptr_array_index(files, i);
+    GError *error = NULL;
+    VigilDicomInfo *info = vigil_dicom_read_info(path, &error);
+    if (!info) {
+      add_issue(scan, path, error);
+      continue;
+    }
+    if (is_duplicate(scan, instances, info)) {
+      vigil_dicom_info_free(info);
+      continue;
+    }
+    g_ptr_array_add(scan->infos, info);
+    VigilSeries *series = series_for(scan, studies, info, cache);
+    for (int f = 0; f < info->frames; f++) {
+      VigilSlice *slice = vigil_slice_new(&vigil_dicom_pixel_source, path, f, NULL, NULL);
+      slice->info = info;
+      g_ptr_array_add(series->slices, slice);
+    }
+  }
+  for (guint i = 0; i < scan->studies->len; i++) {
+    VigilStudy *study = g_ptr_array_index(scan->studies, i);
+    for (guint j = 0; j < study->series->len; j++)
+      vigil_series_sort(g_ptr_array_index(study->series, j));
+    flag_splits(study);
+  }
+}
+
+VigilScan *vigil_scan_open(const char *const *paths, gsize cache_bytes) {
+  VigilScan *scan = g_new0(VigilScan, 1);
+  scan->studies = g_ptr_array_new_with_free_func(study_free);
+  scan->issues = g_ptr_array_new_with_free_func(issue_free);
+  scan->infos = g_ptr_array_new_with_free_func((GDestroyNotify)vigil_dicom_info_free);
+  Collector c = {g_ptr_array_new_with_free_func(g_free),
+                 g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL), scan};
+  for (const char *const *p = paths; p && *p; p++)
+    collect(&c, *p);
+  scan->n_files = c.files->len;
+  VigilSliceCache *cache = vigil_slice_cache_new(cache_bytes);
+  read_files(scan, c.files, cache);
+  vigil_slice_cache_unref(cache);
+  g_ptr_array_unref(c.files);
+  g_hash_table_destroy(c.seen);
+  return scan;
+}
+
+void vigil_scan_free(VigilScan *scan) {
+  if (!scan)
+    return;
+  g_ptr_array_unref(scan->studies); /* series before the infos their slices borrow */
+  g_ptr_array_unref(scan->issues);
+  g_ptr_array_unref(scan->infos);
+  g_free(scan);
+}
+
+guint vigil_scan_n_series(const VigilScan *scan) {
+  guint n = 0;
+  for (guint i = 0; i < scan->studies->len; i++)
+    n += ((VigilStudy *)g_ptr_array_index(scan->studies, i))->series->len;
+  return n;
+}
