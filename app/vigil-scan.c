@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "vigil-scan-error.h"
+#include "vigil-scan-images.h"
 #include "vigil-series.h"
 
 #define MAX_DEPTH 32
@@ -195,7 +196,7 @@ static void flag_splits(VigilStudy *study) {
       const VigilDicomInfo *info = ((VigilSlice *)g_ptr_array_index(b->slices, 0))->info;
       g_string_append_printf(sizes, "%s%d x %d%s", sizes->len ? ", " : "", b->width, b->height,
                              b->color ? " colour" : "");
-      for (int k = 0; info->has_orientation && k < 6; k++)
+      for (int k = 0; info && info->has_orientation && k < 6; k++)
         g_string_append_printf(sizes, "%s%.3g%s", k ? " " : " orientation (",
                                info->orientation[k] + 0.0, k == 5 ? ")" : "");
       g_string_append_printf(sizes, " %u slice(s)", b->slices->len);
@@ -235,6 +236,12 @@ static void read_files(VigilScan *scan, GPtrArray *files, VigilSliceCache *cache
     const char *path = g_ptr_array_index(files, i);
     GError *error = NULL;
     VigilDicomInfo *info = vigil_dicom_read_info(path, &error);
+    if (!info && vigil_file_kind(path) != VIGIL_FILE_UNKNOWN) {
+      g_clear_error(&error); /* not DICOM, but an image or volume we read */
+      if (!vigil_scan_add_image_file(scan, path, cache, &error))
+        add_issue(scan, path, error);
+      continue;
+    }
     if (!info) {
       add_issue(scan, path, error);
       continue;

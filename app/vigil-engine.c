@@ -1,0 +1,359 @@
+#include "vigil-engine.h"
+
+#include <gio/gio.h>
+#include <math.h>
+#include <string.h>
+
+#include "vg_npy.h"
+#include "vg_prompts.h"
+#include "vg_score.h"
+#include "vg_tokenizer.h"
+#include "vg_weights_io.h"
+#include "vigil-config.h"
+
+G_DEFINE_QUARK(vigil - engine - error - quark, vigil_engine_error)
+
+#define VOCAB_NAME "bpe_simple_vocab_16e6.txt.gz"
+#define TEXT_CHUNK 35 /* prompts encoded per call: one template set, cancellable between */
+
+struct _VigilEngine {
+  GMutex lock; /* one forward at a time on the backend */
+  vg_backend *backend;
+  vg_clip *clip;
+  vg_tokenizer *tokenizer;
+  vg_clip_arch arch;
+  gboolean random;
+  char *identity, *fallback, *clip_digest, *cache_dir;
+  GHashTable *text_cache; /* class name -> float[dim * 2] */
+};
+
+static gboolean fail_vg(GError **error, int code, const char *what) {
+  g_set_error(error, VIGIL_ENGINE_ERROR, code, "%s: %s", what, vg_last_error());
+  return FALSE;
+}
+
+static char *file_digest(const char *path, GError **error) {
+  g_autoptr(GFile) file = g_file_new_for_path(path);
+  g_autoptr(GFileInputStream) in = g_file_read(file, NULL, error);
+  if (!in)
+    return NULL;
+  g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+  g_autofree guint8 *buf = g_malloc(1 << 20);
+  gssize n;
+  while ((n = g_input_stream_read(G_INPUT_STREAM(in), buf, 1 << 20, NULL, error)) > 0)
+    g_checksum_update(sum, buf, n);
+  return n < 0 ? NULL : g_strdup(g_checksum_get_string(sum));
+}
+
+static char *vocab_path(void) {
+  char *installed = g_build_filename(VIGIL_DATADIR, "clip", VOCAB_NAME, NULL);
+  if (g_file_test(installed, G_FILE_TEST_EXISTS))
+    return installed;
+  g_free(installed);
+  return g_build_filename(VIGIL_SOURCE_RESOURCES, "clip", VOCAB_NAME, NULL);
+}
+
+static gboolean is_random(const vg_weights *w) {
+  return g_strcmp0(vg_weights_meta(w, "vigil.random"), "true") == 0;
+}
+
+static gboolean load_weights(const char *path, const char *what, vg_weights **out, GError **error) {
+  if (!path || !*path) {
+    g_set_error(error, VIGIL_ENGINE_ERROR, VIGIL_ENGINE_ERROR_WEIGHTS, "no %s file chosen", what);
+    return FALSE;
+  }
+  if (vg_weights_open(path, out) != VG_OK) {
+    g_set_error(error, VIGIL_ENGINE_ERROR, VIGIL_ENGINE_ERROR_WEIGHTS, "%s: %s", what,
+                vg_last_error());
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean describe(VigilEngine *e, const char *clip_path, const char *adapters_path,
+                         GError **error) {
+  g_autofree char *clip_sum = file_digest(clip_path, error);
+  g_autofree char *adapters_sum = clip_sum ? file_digest(adapters_path, error) : NULL;
+  if (!adapters_sum)
+    return FALSE;
+  g_autofree char *clip_name = g_path_get_basename(clip_path);
+  g_autofree char *adapters_name = g_path_get_basename(adapters_path);
+  e->identity = g_strdup_printf("CLIP %s (sha256 %s)\nadapters %s (sha256 %s)\n%s on %s%s",
+                                clip_name, clip_sum, adapters_name, adapters_sum, e->arch.naming,
+                                e->backend->device_name,
+                                e->random ? "\nRANDOM TEST MODEL: results are meaningless" : "");
+  e->clip_digest = g_steal_pointer(&clip_sum);
+  return TRUE;
+}
+
+VigilEngine *vigil_engine_open(const char *clip_path, const char *adapters_path,
+                               const VigilBackendOptions *backend, GError **error) {
+  g_autoptr(VigilEngine) e = g_new0(VigilEngine, 1);
+  g_mutex_init(&e->lock);
+  e->text_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  e->cache_dir = g_build_filename(g_get_user_cache_dir(), "vigil", "text-features", NULL);
+  vg_weights *clip = NULL, *adapters = NULL;
+  if (!load_weights(clip_path, "CLIP weights", &clip, error) ||
+      !load_weights(adapters_path, "MVFA adapters", &adapters, error)) {
+    vg_weights_free(clip);
+    return NULL;
+  }
+  e->random = is_random(clip) || is_random(adapters);
+  g_autofree char *vocab = vocab_path();
+  gboolean ok = (e->backend = vigil_backend_open(backend, &e->fallback, error)) != NULL;
+  if (ok && vg_clip_load(clip, adapters, NULL, e->backend, &e->clip) != VG_OK)
+    ok = fail_vg(error, VIGIL_ENGINE_ERROR_WEIGHTS, "cannot use these weights");
+  vg_weights_free(clip);
+  vg_weights_free(adapters);
+  if (ok && vg_tokenizer_open(vocab, &e->tokenizer) != VG_OK)
+    ok = fail_vg(error, VIGIL_ENGINE_ERROR_WEIGHTS, "CLIP vocabulary");
+  if (!ok)
+    return NULL;
+  e->arch = *vg_clip_arch_of(e->clip);
+  if (e->arch.n_adapters < 1 || e->arch.adapter_dim != e->arch.embed_dim || !e->arch.has_text) {
+    g_set_error(error, VIGIL_ENGINE_ERROR, VIGIL_ENGINE_ERROR_WEIGHTS,
+                "these weights cannot score: %d adapters of width %d, text embedding %d%s",
+                e->arch.n_adapters, e->arch.adapter_dim, e->arch.embed_dim,
+                e->arch.has_text ? "" : ", no text tower");
+    return NULL;
+  }
+  return describe(e, clip_path, adapters_path, error) ? g_steal_pointer(&e) : NULL;
+}
+
+void vigil_engine_free(VigilEngine *e) {
+  if (!e)
+    return;
+  vg_clip_free(e->clip);
+  vg_tokenizer_free(e->tokenizer);
+  vg_backend_destroy(e->backend);
+  g_hash_table_unref(e->text_cache);
+  g_free(e->identity), g_free(e->fallback), g_free(e->clip_digest), g_free(e->cache_dir);
+  g_mutex_clear(&e->lock);
+  g_free(e);
+}
+
+const vg_clip_arch *vigil_engine_arch(VigilEngine *e) {
+  return &e->arch;
+}
+gboolean vigil_engine_is_random(VigilEngine *e) {
+  return e->random;
+}
+const char *vigil_engine_identity(VigilEngine *e) {
+  return e->identity;
+}
+const char *vigil_engine_device(VigilEngine *e) {
+  return e->backend->device_name;
+}
+const char *vigil_engine_fallback_reason(VigilEngine *e) {
+  return e->fallback;
+}
+
+void vigil_engine_set_cache_dir(VigilEngine *e, const char *dir) {
+  g_free(e->cache_dir);
+  e->cache_dir = g_strdup(dir);
+}
+
+void vigil_features_free(VigilFeatures *f) {
+  if (!f)
+    return;
+  g_free(f->pooled);
+  for (int l = 0; l < VG_CLIP_MAX_ADAPTERS; l++)
+    g_free(f->seg[l]), g_free(f->det[l]);
+  g_free(f);
+}
+
+VigilFeatures *vigil_engine_features(VigilEngine *e, const float *input, GError **error) {
+  g_autoptr(VigilFeatures) f = g_new0(VigilFeatures, 1);
+  f->layers = e->arch.n_adapters;
+  f->tokens = e->arch.tokens;
+  f->dim = e->arch.adapter_dim;
+  f->embed_dim = e->arch.embed_dim;
+  f->pooled = g_new(float, f->embed_dim);
+  vg_clip_image_out out = {.pooled = f->pooled};
+  for (int l = 0; l < f->layers; l++) {
+    out.seg_tokens[l] = f->seg[l] = g_new(float, (gsize)f->tokens * f->dim);
+    out.det_tokens[l] = f->det[l] = g_new(float, (gsize)f->tokens * f->dim);
+  }
+  g_mutex_lock(&e->lock);
+  vg_status s = vg_clip_encode_image(e->clip, input, &out);
+  g_mutex_unlock(&e->lock);
+  if (s != VG_OK) {
+    fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, "image encoder");
+    return NULL;
+  }
+  return g_steal_pointer(&f);
+}
+
+static char *cache_file(VigilEngine *e, const char *class_name) {
+  if (!e->cache_dir)
+    return NULL;
+  g_autofree char *class_sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, class_name, -1);
+  g_autofree char *name = g_strdup_printf("text-%.16s-%.16s.npy", e->clip_digest, class_sum);
+  return g_build_filename(e->cache_dir, name, NULL);
+}
+
+/* One column: mean of the L2-normalised prompt embeddings, renormalised. */
+static gboolean encode_state(VigilEngine *e, const char *class_name, vg_prompt_state state,
+                             double *column, GCancellable *cancellable, GError **error) {
+  char **texts = NULL;
+  int n = 0;
+  if (vg_prompts_generate(class_name, state, &texts, &n) != VG_OK)
+    return fail_vg(error, VIGIL_ENGINE_ERROR_INPUT, "prompts");
+  const int d = e->arch.embed_dim, ctx = e->arch.context_length;
+  g_autofree int32_t *ids = g_new0(int32_t, (gsize)TEXT_CHUNK * ctx);
+  g_autofree float *emb = g_new(float, (gsize)TEXT_CHUNK *d);
+  gboolean ok = TRUE;
+  for (int start = 0; ok && start < n; start += TEXT_CHUNK) {
+    const int m = MIN(TEXT_CHUNK, n - start);
+    for (int i = 0; ok && i < m; i++)
+      if (vg_tokenizer_encode(e->tokenizer, texts[start + i], ids + (gsize)i * ctx) != VG_OK)
+        ok = fail_vg(error, VIGIL_ENGINE_ERROR_INPUT, "class name");
+    if (ok && g_cancellable_set_error_if_cancelled(cancellable, error))
+      ok = FALSE;
+    g_mutex_lock(&e->lock);
+    vg_status s = ok ? vg_clip_encode_text(e->clip, ids, m, emb) : VG_OK;
+    g_mutex_unlock(&e->lock);
+    if (s != VG_OK)
+      ok = fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, "text encoder");
+    for (int i = 0; ok && i < m; i++) {
+      double norm = 0;
+      for (int c = 0; c < d; c++)
+        norm += (double)emb[i * d + c] * emb[i * d + c];
+      norm = sqrt(norm);
+      for (int c = 0; c < d; c++)
+        column[c] += emb[i * d + c] / norm / n;
+    }
+  }
+  vg_prompts_free(texts, n);
+  double norm = 0;
+  for (int c = 0; c < d; c++)
+    norm += column[c] * column[c];
+  for (int c = 0; ok && c < d; c++)
+    column[c] /= sqrt(norm);
+  return ok;
+}
+
+static float *load_cached(VigilEngine *e, const char *path) {
+  vg_npy a = {0};
+  const int64_t shape[2] = {e->arch.embed_dim, 2};
+  if (!path || vg_npy_read(path, &a) != VG_OK)
+    return NULL;
+  float *out = NULL;
+  if (vg_npy_expect(&a, "text features", 2, shape) == VG_OK)
+    out = g_memdup2(a.data, a.count * sizeof(float));
+  vg_npy_free(&a);
+  return out;
+}
+
+float *vigil_engine_text_features(VigilEngine *e, const char *class_name, GCancellable *cancellable,
+                                  GError **error) {
+  g_autofree char *stripped = g_strstrip(g_strdup(class_name ? class_name : ""));
+  if (!*stripped) {
+    g_set_error(error, VIGIL_ENGINE_ERROR, VIGIL_ENGINE_ERROR_INPUT, "the class name is empty");
+    return NULL;
+  }
+  const int d = e->arch.embed_dim;
+  g_mutex_lock(&e->lock);
+  const float *hit = g_hash_table_lookup(e->text_cache, class_name);
+  float *copy = hit ? g_memdup2(hit, (gsize)d * 2 * sizeof(float)) : NULL;
+  g_mutex_unlock(&e->lock);
+  if (copy)
+    return copy;
+  g_autofree char *path = cache_file(e, class_name);
+  float *text = load_cached(e, path);
+  if (!text) {
+    g_autofree double *cols = g_new0(double, (gsize)2 * d);
+    if (!encode_state(e, class_name, VG_PROMPT_NORMAL, cols, cancellable, error) ||
+        !encode_state(e, class_name, VG_PROMPT_ABNORMAL, cols + d, cancellable, error))
+      return NULL;
+    text = g_new(float, (gsize)d * 2);
+    for (int c = 0; c < d; c++) {
+      text[c * 2] = (float)cols[c];
+      text[c * 2 + 1] = (float)cols[d + c];
+    }
+    const int64_t shape[2] = {d, 2};
+    g_autofree char *dir = path ? g_path_get_dirname(path) : NULL;
+    if (dir && g_mkdir_with_parents(dir, 0700) == 0)
+      vg_npy_write(path, 2, shape, text); /* a cache: failing to write only costs time */
+  }
+  g_mutex_lock(&e->lock);
+  g_hash_table_replace(e->text_cache, g_strdup(class_name),
+                       g_memdup2(text, (gsize)d * 2 * sizeof(float)));
+  g_mutex_unlock(&e->lock);
+  return text;
+}
+
+void vigil_detection_free(VigilDetection *d) {
+  if (!d)
+    return;
+  g_free(d->zero_layer_maps), g_free(d->zero_map);
+  g_free(d->few_layer_maps), g_free(d->few_map), g_free(d->few_det_map);
+  g_free(d);
+}
+
+static vg_score_shape score_shape(VigilEngine *e) {
+  return (vg_score_shape){e->arch.n_adapters, e->arch.adapter_dim, e->arch.grid,
+                          e->arch.image_size};
+}
+
+vg_membank *vigil_engine_new_bank(VigilEngine *e, GError **error) {
+  vg_score_shape shape = score_shape(e);
+  vg_membank *bank = NULL;
+  if (vg_membank_new(&shape, 0, &bank) != VG_OK)
+    fail_vg(error, VIGIL_ENGINE_ERROR_INPUT, "memory bank");
+  return bank;
+}
+
+gboolean vigil_engine_bank_add(VigilEngine *e, vg_membank *bank, const VigilFeatures *f,
+                               guint64 *id, GError **error) {
+  (void)e;
+  uint64_t vid = 0;
+  if (vg_membank_add(bank, (const float *const *)f->seg, (const float *const *)f->det, &vid) !=
+      VG_OK)
+    return fail_vg(error, VIGIL_ENGINE_ERROR_INPUT, "adding a reference");
+  if (id)
+    *id = vid;
+  return TRUE;
+}
+
+VigilDetection *vigil_engine_detect(VigilEngine *e, const VigilFeatures *f, const float *text,
+                                    const vg_membank *bank, GError **error) {
+  const vg_score_shape shape = score_shape(e);
+  if (f->layers != shape.layers || f->dim != shape.channels ||
+      f->tokens != vg_score_tokens(&shape)) {
+    g_set_error(error, VIGIL_ENGINE_ERROR, VIGIL_ENGINE_ERROR_INPUT,
+                "features of %d layers x %d tokens x %d do not fit this model", f->layers,
+                f->tokens, f->dim);
+    return NULL;
+  }
+  const gsize plane = (gsize)shape.side * shape.side;
+  g_autoptr(VigilDetection) d = g_new0(VigilDetection, 1);
+  d->layers = shape.layers;
+  d->side = shape.side;
+  d->zero_layer_maps = g_new(float, plane *shape.layers);
+  d->zero_map = g_new(float, plane);
+  float score = 0;
+  if (vg_score_zero_seg(&shape, (const float *const *)f->seg, text, d->zero_layer_maps,
+                        d->zero_map) != VG_OK ||
+      vg_score_zero_det(&shape, (const float *const *)f->det, text, NULL, &score) != VG_OK) {
+    fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, "zero-shot scoring");
+    return NULL;
+  }
+  d->zero_score = score;
+  if (bank && vg_membank_count(bank) > 0) {
+    d->has_few = TRUE;
+    d->few_layer_maps = g_new(float, plane *shape.layers);
+    d->few_map = g_new(float, plane);
+    d->few_det_map = g_new(float, plane);
+    float mean = 0;
+    if (vg_membank_query(bank, VG_HEAD_SEG, (const float *const *)f->seg, d->few_layer_maps,
+                         d->few_map, NULL) != VG_OK ||
+        vg_membank_query(bank, VG_HEAD_DET, (const float *const *)f->det, NULL, d->few_det_map,
+                         &mean) != VG_OK) {
+      fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, "few-shot scoring");
+      return NULL;
+    }
+    d->few_score = mean;
+  }
+  return g_steal_pointer(&d);
+}

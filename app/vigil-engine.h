@@ -1,0 +1,86 @@
+/* VigilEngine: the MVFA engine for the application: weights loaded on a
+ * backend, text features per class (cached on disk), image features, and the
+ * zero-/few-shot maps and scores. Thread-safe: one forward at a time. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "vg_clip.h"
+#include "vg_membank.h"
+#include "vigil-backend.h"
+
+G_BEGIN_DECLS
+
+#define VIGIL_ENGINE_ERROR (vigil_engine_error_quark())
+GQuark vigil_engine_error_quark(void);
+
+typedef enum {
+  VIGIL_ENGINE_ERROR_WEIGHTS, /* a weights file is missing, malformed or the wrong model */
+  VIGIL_ENGINE_ERROR_INPUT,   /* wrong input size, empty class name, ... */
+  VIGIL_ENGINE_ERROR_COMPUTE, /* the backend failed */
+} VigilEngineError;
+
+typedef struct _VigilEngine VigilEngine;
+
+/* Loads CLIP weights and MVFA adapters (safetensors or .pth) onto a backend.
+ * The vocabulary comes from the installed data or the source tree. */
+VigilEngine *vigil_engine_open(const char *clip_path, const char *adapters_path,
+                               const VigilBackendOptions *backend, GError **error);
+void vigil_engine_free(VigilEngine *engine);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilEngine, vigil_engine_free)
+
+const vg_clip_arch *vigil_engine_arch(VigilEngine *engine);
+/* TRUE when either file says it is a random test model (vigil.random). */
+gboolean vigil_engine_is_random(VigilEngine *engine);
+/* File names with SHA-256 digests and the device: what a report must name. */
+const char *vigil_engine_identity(VigilEngine *engine);
+const char *vigil_engine_device(VigilEngine *engine);
+/* Why AUTO fell back to the CPU, or NULL. */
+const char *vigil_engine_fallback_reason(VigilEngine *engine);
+/* Where text features are cached; NULL disables the disk cache. */
+void vigil_engine_set_cache_dir(VigilEngine *engine, const char *dir);
+
+typedef struct {
+  int layers, tokens, dim, embed_dim;
+  float *pooled;                    /* embed_dim */
+  float *seg[VG_CLIP_MAX_ADAPTERS]; /* tokens x dim each, CLS first */
+  float *det[VG_CLIP_MAX_ADAPTERS];
+} VigilFeatures;
+
+void vigil_features_free(VigilFeatures *features);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilFeatures, vigil_features_free)
+
+/* `input` is 3 x S x S RGB in [0, 1] (S = arch->image_size). */
+VigilFeatures *vigil_engine_features(VigilEngine *engine, const float *input, GError **error);
+
+/* MVFA's text features for a class: dim x 2 (normal, abnormal), each column
+ * the renormalised mean of the normalised prompt embeddings. Caller g_free()s. */
+float *vigil_engine_text_features(VigilEngine *engine, const char *class_name,
+                                  GCancellable *cancellable, GError **error);
+
+typedef struct {
+  int layers, side;
+  float *zero_layer_maps; /* layers x side x side */
+  float *zero_map;        /* side x side: the sum over layers */
+  double zero_score;      /* zero-shot det score */
+  gboolean has_few;
+  float *few_layer_maps; /* layers x side x side (seg head) */
+  float *few_map;        /* side x side (seg head) */
+  float *few_det_map;    /* side x side (det head) */
+  double few_score;      /* mean of few_det_map */
+} VigilDetection;
+
+void vigil_detection_free(VigilDetection *d);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilDetection, vigil_detection_free)
+
+/* A memory bank shaped for this engine's features. */
+vg_membank *vigil_engine_new_bank(VigilEngine *engine, GError **error);
+gboolean vigil_engine_bank_add(VigilEngine *engine, vg_membank *bank, const VigilFeatures *f,
+                               guint64 *id, GError **error);
+
+/* Zero-shot maps and score from `text` (dim x 2); with a non-empty `bank`,
+ * the few-shot maps and score too. */
+VigilDetection *vigil_engine_detect(VigilEngine *engine, const VigilFeatures *features,
+                                    const float *text, const vg_membank *bank, GError **error);
+
+G_END_DECLS
