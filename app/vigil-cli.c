@@ -17,6 +17,8 @@ static const CliEntry commands[] = {
     {"devices", vigil_cli_devices, "List the compute devices Vigil can use"},
     {"tokenize", vigil_cli_tokenize, "CLIP token ids of texts (MVFA prompts too)"},
     {"model", vigil_cli_model, "Random CLIP/MVFA weights; describe a checkpoint"},
+    {"features", vigil_cli_features, "Write the model input, adapter features, text features"},
+    {"detect", vigil_cli_detect, "Anomaly maps and scores, zero- and few-shot"},
     {"bench", vigil_cli_bench, "Time the MVFA image forward"},
     {"render", vigil_cli_render, "Write a scan frame as the viewer shows it (PNG)"},
     {"info", vigil_cli_info, "List the studies, series and slices in scan files or folders"},

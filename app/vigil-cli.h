@@ -12,6 +12,8 @@ int vigil_cli_devices(int argc, char **argv);
 int vigil_cli_tokenize(int argc, char **argv);
 int vigil_cli_model(int argc, char **argv);
 int vigil_cli_bench(int argc, char **argv);
+int vigil_cli_features(int argc, char **argv);
+int vigil_cli_detect(int argc, char **argv);
 int vigil_cli_render(int argc, char **argv);
 int vigil_cli_info(int argc, char **argv);
 int vigil_cli_scan_bench(int argc, char **argv);

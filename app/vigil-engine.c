@@ -299,8 +299,10 @@ static vg_score_shape score_shape(VigilEngine *e) {
 vg_membank *vigil_engine_new_bank(VigilEngine *e, GError **error) {
   vg_score_shape shape = score_shape(e);
   vg_membank *bank = NULL;
-  if (vg_membank_new(&shape, 0, &bank) != VG_OK)
-    fail_vg(error, VIGIL_ENGINE_ERROR_INPUT, "memory bank");
+  /* 512 references (46 shots with augmentation) is far beyond MVFA's 16-shot
+   * setting; the bank allocates as references arrive, not up front. */
+  if (vg_membank_new(&shape, 512, &bank) != VG_OK)
+    fail_vg(error, VIGIL_ENGINE_ERROR_INPUT, "few-shot");
   return bank;
 }
 

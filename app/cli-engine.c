@@ -1,0 +1,296 @@
+/* vigil-cli features and detect: the engine on scans from the command line,
+ * writing .npy arrays that tests compare with PyTorch, and PNG heatmaps. */
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vg_augment.h"
+#include "vg_npy.h"
+#include "vigil-cli.h"
+#include "vigil-engine.h"
+#include "vigil-export.h"
+#include "vigil-resize.h"
+#include "vigil-scan-images.h"
+
+typedef struct {
+  char *clip, *adapters, *backend, *device, *class_name;
+  gboolean json;
+} EngineArgs;
+
+static void engine_args_clear(EngineArgs *a) {
+  g_free(a->clip), g_free(a->adapters), g_free(a->backend), g_free(a->device);
+  g_free(a->class_name);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(EngineArgs, engine_args_clear)
+
+static VigilEngine *open_engine(const char *command, const EngineArgs *a) {
+  VigilBackendOptions options = {.kind = VIGIL_BACKEND_AUTO, .device = a->device};
+  g_autoptr(GError) error = NULL;
+  if (a->backend && !vigil_backend_kind_parse(a->backend, &options.kind, &error)) {
+    fprintf(stderr, "vigil-cli %s: %s\n", command, error->message);
+    return NULL;
+  }
+  VigilEngine *engine = vigil_engine_open(a->clip, a->adapters, &options, &error);
+  if (!engine) {
+    fprintf(stderr, "vigil-cli %s: %s\n", command, error->message);
+    return NULL;
+  }
+  if (vigil_engine_fallback_reason(engine))
+    fprintf(stderr, "vigil-cli %s: %s\n", command, vigil_engine_fallback_reason(engine));
+  if (vigil_engine_is_random(engine))
+    fprintf(stderr, "vigil-cli %s: random test model: results are meaningless\n", command);
+  return engine;
+}
+
+/* The model input of one scan slice, windowed as the viewer would show it. */
+static float *load_input(const char *path, const char *series, int slice, const char *window,
+                         VigilEngine *engine, GError **error) {
+  VigilWindowLevel w;
+  g_autoptr(VigilImage) image = vigil_scan_load_slice(path, series, slice, &w, error);
+  if (!image)
+    return NULL;
+  if (window && !vigil_wl_parse(window, &w)) {
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "bad --window '%s'", window);
+    return NULL;
+  }
+  if (vigil_engine_arch(engine)->image_size != VIGIL_MODEL_INPUT_SIZE) {
+    g_set_error(error, VIGIL_ENGINE_ERROR, VIGIL_ENGINE_ERROR_INPUT,
+                "the model expects %d px input; scans are prepared at %d",
+                vigil_engine_arch(engine)->image_size, VIGIL_MODEL_INPUT_SIZE);
+    return NULL;
+  }
+  return vigil_model_input(image, w.center, w.width, error);
+}
+
+static gboolean write_npy(const char *dir, const char *name, int ndim, const int64_t *shape,
+                          const float *data, GError **error) {
+  g_autofree char *path = g_build_filename(dir, name, NULL);
+  if (vg_npy_write(path, ndim, shape, data) != VG_OK) {
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s", vg_last_error());
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean write_features(const char *dir, const float *input, int side,
+                               const VigilFeatures *f, GError **error) {
+  const int64_t in_shape[3] = {3, side, side}, pooled[1] = {f->embed_dim};
+  const int64_t tokens[2] = {f->tokens, f->dim};
+  gboolean ok = write_npy(dir, "input.npy", 3, in_shape, input, error) &&
+                write_npy(dir, "pooled.npy", 1, pooled, f->pooled, error);
+  for (int l = 0; ok && l < f->layers; l++) {
+    g_autofree char *seg = g_strdup_printf("seg_tokens_%d.npy", l);
+    g_autofree char *det = g_strdup_printf("det_tokens_%d.npy", l);
+    ok = write_npy(dir, seg, 2, tokens, f->seg[l], error) &&
+         write_npy(dir, det, 2, tokens, f->det[l], error);
+  }
+  return ok;
+}
+
+int vigil_cli_features(int argc, char **argv) {
+  g_auto(EngineArgs) a = {0};
+  g_autofree char *image = NULL, *out = NULL, *series = NULL, *window = NULL;
+  int slice = 0;
+  const GOptionEntry entries[] = {
+      {"clip", 0, 0, G_OPTION_ARG_FILENAME, &a.clip, "CLIP weights (safetensors)", "FILE"},
+      {"adapters", 0, 0, G_OPTION_ARG_FILENAME, &a.adapters, "MVFA adapters (.pth/.safetensors)",
+       "FILE"},
+      {"image", 0, 0, G_OPTION_ARG_FILENAME, &image, "Scan file or folder", "PATH"},
+      {"series", 0, 0, G_OPTION_ARG_STRING, &series, "Series Instance UID", "UID"},
+      {"slice", 0, 0, G_OPTION_ARG_INT, &slice, "Slice in display order, from 0", "N"},
+      {"window", 0, 0, G_OPTION_ARG_STRING, &window, "Window center,width", "C,W"},
+      {"class", 0, 0, G_OPTION_ARG_STRING, &a.class_name, "Also write text features", "NAME"},
+      {"backend", 0, 0, G_OPTION_ARG_STRING, &a.backend, "cpu, vulkan or auto", "NAME"},
+      {"device", 0, 0, G_OPTION_ARG_STRING, &a.device, "Vulkan device index or name", "DEV"},
+      {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Folder for the .npy files", "DIR"},
+      {NULL},
+  };
+  if (!vigil_cli_parse("features", "write the model input, features and text features", entries,
+                       &argc, &argv))
+    return VIGIL_CLI_USAGE;
+  if (argc != 1 || !a.clip || !a.adapters || !image || !out) {
+    fprintf(stderr, "usage: vigil-cli features --clip F --adapters F --image PATH [--class NAME] "
+                    "--out DIR\n");
+    return VIGIL_CLI_USAGE;
+  }
+  g_autoptr(VigilEngine) engine = open_engine("features", &a);
+  if (!engine)
+    return VIGIL_CLI_FAILED;
+  g_autoptr(GError) error = NULL;
+  g_autofree float *input = load_input(image, series, slice, window, engine, &error);
+  g_autoptr(VigilFeatures) f = input ? vigil_engine_features(engine, input, &error) : NULL;
+  gboolean ok = f && g_mkdir_with_parents(out, 0755) == 0 &&
+                write_features(out, input, vigil_engine_arch(engine)->image_size, f, &error);
+  if (ok && a.class_name) {
+    g_autofree float *text = vigil_engine_text_features(engine, a.class_name, NULL, &error);
+    const int64_t shape[2] = {f->dim, 2};
+    ok = text && write_npy(out, "text_features.npy", 2, shape, text, &error);
+  }
+  if (!ok) {
+    fprintf(stderr, "vigil-cli features: %s\n",
+            error ? error->message : "cannot create the folder");
+    return VIGIL_CLI_FAILED;
+  }
+  return VIGIL_CLI_OK;
+}
+
+/* References go into the bank as they are, or as MVFA's 11 augmented views. */
+static gboolean add_reference(VigilEngine *engine, vg_membank *bank, const char *path,
+                              gboolean augment, GError **error) {
+  const int side = vigil_engine_arch(engine)->image_size;
+  g_autofree float *input = load_input(path, NULL, 0, NULL, engine, error);
+  if (!input)
+    return FALSE;
+  const gsize one = (gsize)3 * side * side;
+  int views = augment ? VG_AUGMENT_COUNT : 1;
+  g_autofree float *all = augment ? g_new(float, one *VG_AUGMENT_COUNT) : NULL;
+  if (augment && vg_augment_mvfa(input, 3, side, side, all) != VG_OK) {
+    g_set_error(error, VIGIL_ENGINE_ERROR, VIGIL_ENGINE_ERROR_INPUT, "%s", vg_last_error());
+    return FALSE;
+  }
+  for (int v = 0; v < views; v++) {
+    g_autoptr(VigilFeatures) f =
+        vigil_engine_features(engine, augment ? all + one * v : input, error);
+    if (!f || !vigil_engine_bank_add(engine, bank, f, NULL, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean write_maps(const char *dir, const float *input, const VigilDetection *d,
+                           const char *identity, GError **error) {
+  const int64_t plane[2] = {d->side, d->side};
+  const gsize n = (gsize)d->side * d->side;
+  gboolean ok = g_mkdir_with_parents(dir, 0755) == 0;
+  for (int l = 0; ok && l < d->layers; l++) {
+    g_autofree char *name = g_strdup_printf("zero_seg_map_%d.npy", l);
+    ok = write_npy(dir, name, 2, plane, d->zero_layer_maps + n * l, error);
+    if (ok && d->has_few) {
+      g_autofree char *few = g_strdup_printf("few_seg_map_%d.npy", l);
+      ok = write_npy(dir, few, 2, plane, d->few_layer_maps + n * l, error);
+    }
+  }
+  ok = ok && write_npy(dir, "zero_seg_map.npy", 2, plane, d->zero_map, error);
+  if (ok && d->has_few)
+    ok = write_npy(dir, "few_seg_map.npy", 2, plane, d->few_map, error) &&
+         write_npy(dir, "few_det_map.npy", 2, plane, d->few_det_map, error);
+  /* For people: the model input with the map over it. */
+  g_autoptr(VigilImage) shown =
+      ok ? vigil_image_new(d->side, d->side, VIGIL_IMAGE_RGB, error) : NULL;
+  for (gsize i = 0; shown && i < n; i++)
+    for (int c = 0; c < 3; c++)
+      shown->values[i * 3 + c] = input[n * c + i] * 255.0f;
+  const char *maps[2] = {"zero_seg_map.png", "few_seg_map.png"};
+  for (int k = 0; shown && ok && k < (d->has_few ? 2 : 1); k++) {
+    const float *values = k ? d->few_map : d->zero_map;
+    VigilMap map = {d->side, d->side, (float *)values};
+    float lo = INFINITY, hi = -INFINITY;
+    for (gsize i = 0; i < n; i++)
+      lo = fminf(lo, values[i]), hi = fmaxf(hi, values[i]);
+    const char *text[] = {"Software", "Vigil", "vigil.model", identity, NULL};
+    VigilExportRequest r = {.image = shown,
+                            .window_center = 127.5,
+                            .window_width = 256,
+                            .map = &map,
+                            .map_lo = lo,
+                            .map_hi = hi,
+                            .opacity = 0.5,
+                            .threshold = NAN,
+                            .colormap = VIGIL_COLORMAP_JET,
+                            .legend_label = k ? "few-shot" : "zero-shot",
+                            .text = text};
+    g_autofree char *path = g_build_filename(dir, maps[k], NULL);
+    ok = vigil_export_png(&r, path, error);
+  }
+  return ok && shown;
+}
+
+static void add_result(JsonBuilder *b, const char *path, const VigilDetection *d) {
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "image");
+  json_builder_add_string_value(b, path);
+  json_builder_set_member_name(b, "zero_det_score");
+  json_builder_add_double_value(b, d->zero_score);
+  if (d->has_few) {
+    json_builder_set_member_name(b, "few_det_score");
+    json_builder_add_double_value(b, d->few_score);
+  }
+  json_builder_end_object(b);
+}
+
+int vigil_cli_detect(int argc, char **argv) {
+  g_auto(EngineArgs) a = {0};
+  g_auto(GStrv) refs = NULL;
+  g_autofree char *maps = NULL;
+  gboolean augment = FALSE;
+  const GOptionEntry entries[] = {
+      {"clip", 0, 0, G_OPTION_ARG_FILENAME, &a.clip, "CLIP weights (safetensors)", "FILE"},
+      {"adapters", 0, 0, G_OPTION_ARG_FILENAME, &a.adapters, "MVFA adapters (.pth/.safetensors)",
+       "FILE"},
+      {"class", 0, 0, G_OPTION_ARG_STRING, &a.class_name, "Class name for the prompts", "NAME"},
+      {"ref", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &refs, "A normal reference (repeat)", "IMG"},
+      {"augment", 0, 0, G_OPTION_ARG_NONE, &augment, "MVFA's 11-fold reference augmentation", NULL},
+      {"maps", 0, 0, G_OPTION_ARG_FILENAME, &maps, "Write maps to DIR/<image stem>/", "DIR"},
+      {"backend", 0, 0, G_OPTION_ARG_STRING, &a.backend, "cpu, vulkan or auto", "NAME"},
+      {"device", 0, 0, G_OPTION_ARG_STRING, &a.device, "Vulkan device index or name", "DEV"},
+      {NULL},
+  };
+  if (!vigil_cli_parse("detect", "anomaly maps and scores for images", entries, &argc, &argv))
+    return VIGIL_CLI_USAGE;
+  if (argc < 2 || !a.clip || !a.adapters || !a.class_name) {
+    fprintf(stderr, "usage: vigil-cli detect --clip F --adapters F --class NAME [--ref IMG]... "
+                    "IMG... [--maps DIR]\n");
+    return VIGIL_CLI_USAGE;
+  }
+  g_autoptr(VigilEngine) engine = open_engine("detect", &a);
+  if (!engine)
+    return VIGIL_CLI_FAILED;
+  g_autoptr(GError) error = NULL;
+  g_autofree float *text = vigil_engine_text_features(engine, a.class_name, NULL, &error);
+  vg_membank *bank = text && refs ? vigil_engine_new_bank(engine, &error) : NULL;
+  gboolean ok = text && (!refs || bank);
+  for (int i = 0; ok && refs && refs[i]; i++)
+    ok = add_reference(engine, bank, refs[i], augment, &error);
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "model");
+  json_builder_add_string_value(b, vigil_engine_identity(engine));
+  json_builder_set_member_name(b, "random_model");
+  json_builder_add_boolean_value(b, vigil_engine_is_random(engine));
+  json_builder_set_member_name(b, "results");
+  json_builder_begin_array(b);
+  for (int i = 1; ok && i < argc; i++) {
+    g_autofree float *input = load_input(argv[i], NULL, 0, NULL, engine, &error);
+    g_autoptr(VigilFeatures) f = input ? vigil_engine_features(engine, input, &error) : NULL;
+    g_autoptr(VigilDetection) d = f ? vigil_engine_detect(engine, f, text, bank, &error) : NULL;
+    ok = d != NULL;
+    if (ok && maps) {
+      g_autofree char *base = g_path_get_basename(argv[i]);
+      char *dot = strchr(base, '.');
+      if (dot && dot != base)
+        *dot = '\0';
+      g_autofree char *dir = g_build_filename(maps, base, NULL);
+      ok = write_maps(dir, input, d, vigil_engine_identity(engine), &error);
+    }
+    if (ok)
+      add_result(b, argv[i], d);
+    else if (error)
+      g_prefix_error(&error, "%s: ", argv[i]);
+  }
+  json_builder_end_array(b);
+  json_builder_end_object(b);
+  vg_membank_free(bank);
+  if (!ok) {
+    fprintf(stderr, "vigil-cli detect: %s\n", error ? error->message : "failed");
+    return VIGIL_CLI_FAILED;
+  }
+  g_autoptr(JsonGenerator) gen = json_generator_new();
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  json_generator_set_pretty(gen, TRUE);
+  json_generator_set_root(gen, root);
+  g_autofree char *out = json_generator_to_data(gen, NULL);
+  printf("%s\n", out);
+  return VIGIL_CLI_OK;
+}

@@ -1,0 +1,33 @@
+#!/bin/sh
+# vigil-cli features and detect on a random tiny model, end to end (scan
+# loading, model input, forward on the CPU and on Vulkan, prompts, scoring),
+# against the PyTorch reference in tests/reference/e2e_ref.py.
+set -eu
+cli=$1 src=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export XDG_CACHE_HOME="$work/cache"
+"$cli" model random --preset tiny --seed 11 --out "$work/m" >/dev/null
+/usr/bin/python3 - "$work" <<'PY'
+import sys
+import numpy as np
+from PIL import Image
+r = np.random.default_rng(5)
+y, x = np.mgrid[0:180, 0:200]
+Image.fromarray((120 + 60 * np.sin(x / 9.0) + r.normal(0, 8, x.shape)).clip(0, 255).astype(np.uint8)).save(sys.argv[1] + "/query.png")
+Image.fromarray(r.integers(0, 256, (64, 72, 3), dtype=np.uint8)).save(sys.argv[1] + "/ref.png")
+PY
+m="--clip $work/m/clip.safetensors --adapters $work/m/adapters.safetensors"
+# shellcheck disable=SC2086
+"$cli" features $m --image "$work/query.png" --class "Brain" --backend cpu --out "$work/f" 2>/dev/null
+# shellcheck disable=SC2086
+"$cli" features $m --image "$work/query.png" --backend vulkan --out "$work/vk" 2>"$work/vk.log" ||
+  { cat "$work/vk.log"; exit 1; }
+# shellcheck disable=SC2086
+"$cli" features $m --image "$work/ref.png" --backend cpu --out "$work/r" 2>/dev/null
+# shellcheck disable=SC2086
+"$cli" detect $m --class "Brain" --ref "$work/ref.png" "$work/query.png" --backend cpu \
+  --maps "$work/maps" >"$work/detect.json" 2>/dev/null
+test -s "$work/maps/query/zero_seg_map.png"
+OPENBLAS_NUM_THREADS=2 /usr/bin/python3 "$src/tests/reference/e2e_ref.py" "$cli" "$work/m" \
+  "$work/f" "$work/r" "$work/maps/query" "$work/detect.json" "Brain" "$work/vk"
