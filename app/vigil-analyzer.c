@@ -1,0 +1,220 @@
+#include "vigil-analyzer.h"
+
+#include <string.h>
+
+#include "vigil-resize.h"
+
+struct _VigilAnalyzer {
+  GObject parent_instance;
+  GMutex lock; /* guards engine and bank against jobs on workers */
+  VigilEngine *engine;
+  vg_membank *bank;
+};
+
+G_DEFINE_FINAL_TYPE(VigilAnalyzer, vigil_analyzer, G_TYPE_OBJECT)
+
+VigilAnalyzer *vigil_analyzer_new(void) {
+  return g_object_new(VIGIL_TYPE_ANALYZER, NULL);
+}
+
+VigilEngine *vigil_analyzer_get_engine(VigilAnalyzer *self) {
+  return self->engine;
+}
+
+guint vigil_analyzer_reference_count(VigilAnalyzer *self) {
+  g_mutex_lock(&self->lock);
+  guint n = self->bank ? (guint)vg_membank_count(self->bank) : 0;
+  g_mutex_unlock(&self->lock);
+  return n;
+}
+
+/* ---- loading ---------------------------------------------------------------- */
+
+typedef struct {
+  VigilAnalyzer *self;
+  char *clip, *adapters, *device;
+} LoadWork;
+
+static void load_work_free(gpointer data) {
+  LoadWork *w = data;
+  g_object_unref(w->self);
+  g_free(w->clip), g_free(w->adapters), g_free(w->device);
+  g_free(w);
+}
+
+static gboolean load_in_thread(VigilJob *job, gpointer data, GCancellable *cancellable,
+                               GError **error) {
+  (void)cancellable;
+  LoadWork *w = data;
+  VigilBackendOptions options;
+  g_autofree char *device = NULL;
+  if (!vigil_backend_options_from_setting(w->device, &options, &device, error))
+    return FALSE;
+  vigil_job_report_progress(job, -1, "Loading the model…");
+  VigilEngine *engine = vigil_engine_open(w->clip, w->adapters, &options, error);
+  if (!engine)
+    return FALSE;
+  vg_membank *bank = vigil_engine_new_bank(engine, error);
+  if (!bank) {
+    vigil_engine_free(engine);
+    return FALSE;
+  }
+  g_mutex_lock(&w->self->lock);
+  vigil_engine_free(w->self->engine);
+  vg_membank_free(w->self->bank);
+  w->self->engine = engine;
+  w->self->bank = bank;
+  g_mutex_unlock(&w->self->lock);
+  return TRUE;
+}
+
+VigilJob *vigil_analyzer_load(VigilAnalyzer *self, const char *clip_path, const char *adapters_path,
+                              const char *device_setting) {
+  LoadWork *w = g_new0(LoadWork, 1);
+  w->self = g_object_ref(self);
+  w->clip = g_strdup(clip_path);
+  w->adapters = g_strdup(adapters_path);
+  w->device = g_strdup(device_setting);
+  return vigil_job_new("Load model", load_in_thread, w, load_work_free);
+}
+
+/* ---- analysing and references ---------------------------------------------- */
+
+typedef struct {
+  VigilAnalyzer *self;
+  VigilImage *image;
+  double center, width;
+  char *class_name;
+  gboolean few_shot;
+  VigilDetection *result;
+  guint64 reference_id;
+} ImageWork;
+
+static void image_work_free(gpointer data) {
+  ImageWork *w = data;
+  g_object_unref(w->self);
+  vigil_image_free(w->image);
+  g_free(w->class_name);
+  vigil_detection_free(w->result);
+  g_free(w);
+}
+
+static ImageWork *image_work_new(VigilAnalyzer *self, const VigilImage *image, double center,
+                                 double width) {
+  ImageWork *w = g_new0(ImageWork, 1);
+  w->self = g_object_ref(self);
+  w->image = vigil_image_new(image->width, image->height, image->kind, NULL);
+  memcpy(w->image->values, image->values,
+         (gsize)image->width * image->height * vigil_image_channels(image) * sizeof(float));
+  w->image->min_value = image->min_value;
+  w->image->max_value = image->max_value;
+  w->center = center;
+  w->width = width;
+  return w;
+}
+
+static VigilEngine *engine_or_error(VigilAnalyzer *self, GError **error) {
+  if (!self->engine)
+    g_set_error(error, VIGIL_ENGINE_ERROR, VIGIL_ENGINE_ERROR_WEIGHTS,
+                "no model is loaded: choose the CLIP weights and MVFA adapters in Preferences");
+  return self->engine;
+}
+
+static VigilFeatures *features_of(ImageWork *w, VigilJob *job, GError **error) {
+  VigilEngine *engine = engine_or_error(w->self, error);
+  if (!engine)
+    return NULL;
+  vigil_job_report_progress(job, 0.2, "Preparing the model input…");
+  g_autofree float *input = vigil_model_input(w->image, w->center, w->width, error);
+  if (!input)
+    return NULL;
+  vigil_job_report_progress(job, 0.4, "Encoding the slice…");
+  return vigil_engine_features(engine, input, error);
+}
+
+static gboolean analyse_in_thread(VigilJob *job, gpointer data, GCancellable *cancellable,
+                                  GError **error) {
+  ImageWork *w = data;
+  g_mutex_lock(&w->self->lock); /* the engine and bank stay while we use them */
+  VigilEngine *engine = engine_or_error(w->self, error);
+  g_autofree float *text = NULL;
+  if (engine) {
+    vigil_job_report_progress(job, 0.05, "Encoding the prompts…");
+    text = vigil_engine_text_features(engine, w->class_name, cancellable, error);
+  }
+  g_autoptr(VigilFeatures) f = text ? features_of(w, job, error) : NULL;
+  if (f && !g_cancellable_set_error_if_cancelled(cancellable, error)) {
+    vigil_job_report_progress(job, 0.9, "Scoring…");
+    w->result = vigil_engine_detect(engine, f, text, w->few_shot ? w->self->bank : NULL, error);
+  }
+  g_mutex_unlock(&w->self->lock);
+  return w->result != NULL;
+}
+
+VigilJob *vigil_analyzer_analyse(VigilAnalyzer *self, const VigilImage *image, double center,
+                                 double width, const char *class_name, gboolean few_shot) {
+  ImageWork *w = image_work_new(self, image, center, width);
+  w->class_name = g_strdup(class_name);
+  w->few_shot = few_shot;
+  VigilJob *job = vigil_job_new("Analyse slice", analyse_in_thread, w, image_work_free);
+  g_object_set_data(G_OBJECT(job), "vigil-work", w);
+  return job;
+}
+
+VigilDetection *vigil_analyzer_take_result(VigilAnalyzer *self, VigilJob *job) {
+  (void)self;
+  ImageWork *w = g_object_get_data(G_OBJECT(job), "vigil-work");
+  return w ? g_steal_pointer(&w->result) : NULL;
+}
+
+static gboolean reference_in_thread(VigilJob *job, gpointer data, GCancellable *cancellable,
+                                    GError **error) {
+  (void)cancellable;
+  ImageWork *w = data;
+  g_mutex_lock(&w->self->lock);
+  g_autoptr(VigilFeatures) f = features_of(w, job, error);
+  gboolean ok =
+      f && vigil_engine_bank_add(w->self->engine, w->self->bank, f, &w->reference_id, error);
+  g_mutex_unlock(&w->self->lock);
+  return ok;
+}
+
+VigilJob *vigil_analyzer_add_reference(VigilAnalyzer *self, const VigilImage *image, double center,
+                                       double width) {
+  ImageWork *w = image_work_new(self, image, center, width);
+  VigilJob *job = vigil_job_new("Add reference", reference_in_thread, w, image_work_free);
+  g_object_set_data(G_OBJECT(job), "vigil-work", w);
+  return job;
+}
+
+guint64 vigil_analyzer_take_reference_id(VigilAnalyzer *self, VigilJob *job) {
+  (void)self;
+  ImageWork *w = g_object_get_data(G_OBJECT(job), "vigil-work");
+  return w ? w->reference_id : 0;
+}
+
+gboolean vigil_analyzer_remove_reference(VigilAnalyzer *self, guint64 id, GError **error) {
+  g_mutex_lock(&self->lock);
+  gboolean ok = self->bank && vg_membank_remove(self->bank, id) == VG_OK;
+  if (!ok)
+    g_set_error(error, VIGIL_ENGINE_ERROR, VIGIL_ENGINE_ERROR_INPUT,
+                "no reference %" G_GUINT64_FORMAT, id);
+  g_mutex_unlock(&self->lock);
+  return ok;
+}
+
+static void vigil_analyzer_finalize(GObject *object) {
+  VigilAnalyzer *self = VIGIL_ANALYZER(object);
+  vg_membank_free(self->bank);
+  vigil_engine_free(self->engine);
+  g_mutex_clear(&self->lock);
+  G_OBJECT_CLASS(vigil_analyzer_parent_class)->finalize(object);
+}
+
+static void vigil_analyzer_class_init(VigilAnalyzerClass *klass) {
+  G_OBJECT_CLASS(klass)->finalize = vigil_analyzer_finalize;
+}
+
+static void vigil_analyzer_init(VigilAnalyzer *self) {
+  g_mutex_init(&self->lock);
+}

@@ -1,0 +1,39 @@
+/* VigilAnalyzer: the analysis state of one window, driven from the UI thread.
+ * It owns the engine (loaded on a worker), the few-shot memory bank and its
+ * references, and runs every engine call as a VigilJob on a worker thread. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "vigil-engine.h"
+#include "vigil-image.h"
+#include "vigil-job.h"
+
+G_BEGIN_DECLS
+
+#define VIGIL_TYPE_ANALYZER (vigil_analyzer_get_type())
+G_DECLARE_FINAL_TYPE(VigilAnalyzer, vigil_analyzer, VIGIL, ANALYZER, GObject)
+
+VigilAnalyzer *vigil_analyzer_new(void);
+
+/* Loads weights on a worker; replaces the engine (and clears the references)
+ * when it succeeds. The job reports progress; finish with vigil_job_run_finish. */
+VigilJob *vigil_analyzer_load(VigilAnalyzer *self, const char *clip_path, const char *adapters_path,
+                              const char *device_setting);
+VigilEngine *vigil_analyzer_get_engine(VigilAnalyzer *self); /* NULL until loaded */
+
+/* Analyses `image` seen through the window (center, width) for `class_name`;
+ * few-shot too when `few_shot` and references exist. The result is taken
+ * with vigil_analyzer_take_result after the job finishes. */
+VigilJob *vigil_analyzer_analyse(VigilAnalyzer *self, const VigilImage *image, double center,
+                                 double width, const char *class_name, gboolean few_shot);
+VigilDetection *vigil_analyzer_take_result(VigilAnalyzer *self, VigilJob *job);
+
+/* Adds a normal reference; its id is returned by vigil_analyzer_take_reference_id. */
+VigilJob *vigil_analyzer_add_reference(VigilAnalyzer *self, const VigilImage *image, double center,
+                                       double width);
+guint64 vigil_analyzer_take_reference_id(VigilAnalyzer *self, VigilJob *job);
+gboolean vigil_analyzer_remove_reference(VigilAnalyzer *self, guint64 id, GError **error);
+guint vigil_analyzer_reference_count(VigilAnalyzer *self);
+
+G_END_DECLS

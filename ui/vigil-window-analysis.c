@@ -1,0 +1,353 @@
+/* VigilWindow's analysis: loading the model from the preferences, analysing
+ * the shown slice on a worker, showing maps and scores, and few-shot
+ * references. Part of VigilWindow (see vigil-window-private.h). */
+#include <math.h>
+
+#include "vigil-domain.h"
+#include "vigil-job.h"
+#include "vigil-window-private.h"
+
+static GSettings *settings_of(VigilWindow *self) {
+  GtkApplication *app = gtk_window_get_application(GTK_WINDOW(self));
+  return app ? vigil_application_get_settings(VIGIL_APPLICATION(app)) : NULL;
+}
+
+/* The adapters for the chosen domain, or for a custom class the first set
+ * any domain has (MVFA's checkpoints are per domain; a custom class borrows). */
+static char *adapters_for(VigilWindow *self, GSettings *settings) {
+  g_autoptr(GVariant) map = g_settings_get_value(settings, "adapter-checkpoints");
+  const char *domain = vigil_analysis_panel_get_domain(self->analysis_panel);
+  const char *path = NULL;
+  if (domain)
+    g_variant_lookup(map, domain, "&s", &path);
+  else if (g_variant_n_children(map) > 0)
+    g_variant_get_child(map, 0, "{&s&s}", NULL, &path);
+  return path ? g_strdup(path) : NULL;
+}
+
+static void update_model_status(VigilWindow *self, const char *problem) {
+  VigilEngine *engine = vigil_analyzer_get_engine(self->analyzer);
+  if (problem) {
+    g_autofree char *text = g_markup_escape_text(problem, -1);
+    vigil_analysis_panel_set_model_status(self->analysis_panel, text, TRUE);
+  } else if (engine && vigil_engine_is_random(engine)) {
+    vigil_analysis_panel_set_model_status(
+        self->analysis_panel, "<b>Random test model — results are meaningless</b>", TRUE);
+  } else {
+    vigil_analysis_panel_set_model_status(self->analysis_panel, NULL, FALSE);
+  }
+}
+
+static void set_running(VigilWindow *self, VigilJob *job) {
+  vigil_analysis_panel_set_progress(self->analysis_panel, job != NULL, 0,
+                                    job ? vigil_job_get_title(job) : NULL);
+  const struct {
+    const char *name;
+    gboolean enabled;
+  } states[] = {{"analyse-slice", !job}, {"add-reference", !job}, {"cancel-analysis", !!job}};
+  for (gsize i = 0; i < G_N_ELEMENTS(states); i++) {
+    GAction *a = g_action_map_lookup_action(G_ACTION_MAP(self), states[i].name);
+    if (a)
+      g_simple_action_set_enabled(G_SIMPLE_ACTION(a), states[i].enabled);
+  }
+}
+
+static void on_progress(VigilJob *job, GParamSpec *pspec, gpointer user_data) {
+  (void)pspec;
+  VigilWindow *self = user_data;
+  vigil_analysis_panel_set_progress(self->analysis_panel, TRUE, vigil_job_get_fraction(job),
+                                    vigil_job_get_message(job));
+}
+
+static void run(VigilWindow *self, VigilJob *job, GAsyncReadyCallback done) {
+  g_clear_object(&self->analysis_cancellable);
+  self->analysis_cancellable = g_cancellable_new();
+  g_signal_connect_object(job, "notify::fraction", G_CALLBACK(on_progress), self, 0);
+  set_running(self, job);
+  vigil_job_run_async(job, self->analysis_cancellable, done, g_object_ref(self));
+}
+
+/* A finished job's outcome; FALSE (after telling the user) on failure. */
+static gboolean finish(VigilWindow *self, GObject *source, GAsyncResult *result) {
+  g_autoptr(GError) error = NULL;
+  gboolean ok = vigil_job_run_finish(VIGIL_JOB(source), result, &error);
+  if (!self->files) /* closed meanwhile */
+    return FALSE;
+  set_running(self, NULL);
+  if (!ok && !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    vigil_window_toast(self, error->message);
+  return ok;
+}
+
+static void on_loaded(GObject *source, GAsyncResult *result, gpointer user_data) {
+  VigilWindow *self = user_data;
+  const char *key = g_object_get_data(source, "vigil-model-key");
+  if (finish(self, source, result)) {
+    g_free(self->loaded_model);
+    self->loaded_model = g_strdup(key);
+    g_hash_table_remove_all(self->references); /* a new engine starts an empty bank */
+    vigil_analysis_panel_clear_references(self->analysis_panel);
+    update_model_status(self, NULL);
+  } else if (self->files) {
+    update_model_status(self, "The model could not be loaded; see the message, then check "
+                              "Preferences.");
+  }
+  g_object_unref(self);
+}
+
+/* Loads the model the preferences name, unless it is already loaded. */
+static void ensure_model(VigilWindow *self) {
+  GSettings *settings = settings_of(self);
+  if (!settings)
+    return;
+  g_autofree char *clip = g_settings_get_string(settings, "clip-weights");
+  g_autofree char *adapters = adapters_for(self, settings);
+  g_autofree char *device = g_settings_get_string(settings, "compute-device");
+  if (!*clip || !adapters) {
+    update_model_status(self, "No model yet: choose the CLIP ViT-L/14-336 weights and the MVFA "
+                              "adapters for this domain in Preferences (the README says where "
+                              "to get them). The viewer works without them.");
+    return;
+  }
+  g_autofree char *key = g_strdup_printf("%s|%s|%s", clip, adapters, device);
+  if (g_strcmp0(key, self->loaded_model) == 0)
+    return;
+  g_autoptr(VigilJob) job = vigil_analyzer_load(self->analyzer, clip, adapters, device);
+  g_object_set_data_full(G_OBJECT(job), "vigil-model-key", g_steal_pointer(&key), g_free);
+  run(self, job, on_loaded);
+}
+
+/* The window the model sees: the domain's CT preset, else what the user sees. */
+static char *model_window(VigilWindow *self, double *center, double *width) {
+  const VigilDomain *d = vigil_domain_find(vigil_analysis_panel_get_domain(self->analysis_panel));
+  if (d && !d->window_from_file) {
+    *center = d->window_center;
+    *width = d->window_width;
+    return g_strdup_printf("W %.0f L %.0f (%s preset)", *width, *center, d->label);
+  }
+  vigil_slice_view_get_window(self->slice_view, center, width);
+  return g_strdup_printf("W %.0f L %.0f (as shown)", *width, *center);
+}
+
+static void show_result(VigilWindow *self) {
+  VigilDetection *d = self->result;
+  if (!d) {
+    vigil_slice_view_set_overlay(self->slice_view, NULL, 0, 1);
+    return;
+  }
+  const gboolean few = vigil_analysis_panel_get_few_shot(self->analysis_panel) && d->has_few;
+  const guint layers = vigil_analysis_panel_get_layers(self->analysis_panel);
+  const gsize n = (gsize)d->side * d->side;
+  g_autofree float *values = g_new0(float, n);
+  guint used = 0;
+  for (int l = 0; l < d->layers; l++) {
+    if (!(layers & (1u << l)))
+      continue;
+    const float *src = (few ? d->few_layer_maps : d->zero_layer_maps) + n * l;
+    for (gsize i = 0; i < n; i++)
+      values[i] += src[i];
+    used++;
+  }
+  /* Zero-shot layers are probabilities, so the sum spans 0..layers; the
+   * few-shot distances have no fixed scale, so their own range is used. */
+  double lo = 0, hi = MAX(used, 1);
+  if (few) {
+    lo = INFINITY, hi = -INFINITY;
+    for (gsize i = 0; i < n; i++)
+      lo = MIN(lo, values[i]), hi = MAX(hi, values[i]);
+  }
+  VigilMap map = {d->side, d->side, values};
+  vigil_slice_view_set_overlay(self->slice_view, used ? &map : NULL, lo, hi);
+  const double t = vigil_analysis_panel_get_threshold(self->analysis_panel);
+  vigil_slice_view_set_overlay_style(
+      self->slice_view, vigil_analysis_panel_get_opacity(self->analysis_panel),
+      vigil_analysis_panel_get_colormap(self->analysis_panel), isnan(t) ? NAN : lo + t * (hi - lo));
+}
+
+static void on_analysed(GObject *source, GAsyncResult *result, gpointer user_data) {
+  VigilWindow *self = user_data;
+  if (finish(self, source, result)) {
+    vigil_detection_free(self->result);
+    self->result = vigil_analyzer_take_result(self->analyzer, VIGIL_JOB(source));
+    self->result_slice = GPOINTER_TO_INT(g_object_get_data(source, "vigil-slice"));
+    const char *window = g_object_get_data(source, "vigil-window-text");
+    vigil_analysis_panel_set_scores(self->analysis_panel, self->result->zero_score,
+                                    self->result->has_few ? self->result->few_score : NAN, window);
+    show_result(self);
+  }
+  g_object_unref(self);
+}
+
+static void analyse_slice(GSimpleAction *action, GVariant *param, gpointer user_data) {
+  (void)action, (void)param;
+  VigilWindow *self = VIGIL_WINDOW(user_data);
+  const VigilImage *image = vigil_slice_view_get_image(self->slice_view);
+  const char *class_name = vigil_analysis_panel_get_class_name(self->analysis_panel);
+  if (!image || !class_name) {
+    vigil_window_toast(self, !image ? "Open a scan first" : "Type the class name to look for");
+    return;
+  }
+  if (!vigil_analyzer_get_engine(self->analyzer)) {
+    ensure_model(self);
+    vigil_window_toast(self, "The model is not loaded yet");
+    return;
+  }
+  double center, width;
+  g_autofree char *window_text = model_window(self, &center, &width);
+  g_autoptr(VigilJob) job =
+      vigil_analyzer_analyse(self->analyzer, image, center, width, class_name,
+                             vigil_analysis_panel_get_few_shot(self->analysis_panel));
+  g_object_set_data(G_OBJECT(job), "vigil-slice",
+                    GINT_TO_POINTER(vigil_slice_view_get_slice(self->slice_view)));
+  g_object_set_data_full(G_OBJECT(job), "vigil-window-text", g_steal_pointer(&window_text), g_free);
+  run(self, job, on_analysed);
+}
+
+static GdkPaintable *thumbnail(const VigilImage *image, double center, double width) {
+  const gsize n = (gsize)image->width * image->height * vigil_image_channels(image);
+  guint8 *pixels = g_malloc(n);
+  vigil_image_window_to_u8(image, center, width, pixels);
+  g_autoptr(GBytes) bytes = g_bytes_new_take(pixels, n);
+  if (image->kind == VIGIL_IMAGE_GRAY) { /* GTK 4.8 has no 8-bit gray textures */
+    guint8 *rgb = g_malloc(n * 3);
+    for (gsize i = 0; i < n; i++)
+      rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = pixels[i];
+    g_bytes_unref(bytes);
+    bytes = g_bytes_new_take(rgb, n * 3);
+  }
+  return GDK_PAINTABLE(gdk_memory_texture_new(image->width, image->height, GDK_MEMORY_R8G8B8, bytes,
+                                              (gsize)image->width * 3));
+}
+
+static void on_reference_added(GObject *source, GAsyncResult *result, gpointer user_data) {
+  VigilWindow *self = user_data;
+  if (finish(self, source, result)) {
+    guint64 id = vigil_analyzer_take_reference_id(self->analyzer, VIGIL_JOB(source));
+    const char *label = g_object_get_data(source, "vigil-label");
+    GdkPaintable *thumb = g_object_get_data(source, "vigil-thumb");
+    g_hash_table_insert(self->references, GSIZE_TO_POINTER((gsize)id), g_strdup(label));
+    vigil_analysis_panel_add_reference(self->analysis_panel, (guint)id, thumb, label);
+    vigil_window_toast(self, "Added as a normal reference");
+  }
+  g_object_unref(self);
+}
+
+static void add_reference(GSimpleAction *action, GVariant *param, gpointer user_data) {
+  (void)action, (void)param;
+  VigilWindow *self = VIGIL_WINDOW(user_data);
+  const VigilImage *image = vigil_slice_view_get_image(self->slice_view);
+  if (!image || !vigil_analyzer_get_engine(self->analyzer)) {
+    vigil_window_toast(self, !image ? "Open a scan first" : "The model is not loaded yet");
+    return;
+  }
+  double center, width;
+  g_autofree char *unused = model_window(self, &center, &width);
+  g_autoptr(VigilJob) job = vigil_analyzer_add_reference(self->analyzer, image, center, width);
+  g_autofree char *label = g_strdup_printf(
+      "%s, slice %d", self->series && self->series->description ? self->series->description : "",
+      vigil_slice_view_get_slice(self->slice_view) + 1);
+  g_object_set_data_full(G_OBJECT(job), "vigil-label", g_steal_pointer(&label), g_free);
+  double vc, vw;
+  vigil_slice_view_get_window(self->slice_view, &vc, &vw);
+  g_object_set_data_full(G_OBJECT(job), "vigil-thumb", thumbnail(image, vc, vw), g_object_unref);
+  run(self, job, on_reference_added);
+}
+
+static void on_remove_reference(VigilAnalysisPanel *panel, guint id, gpointer user_data) {
+  VigilWindow *self = user_data;
+  g_autoptr(GError) error = NULL;
+  if (!vigil_analyzer_remove_reference(self->analyzer, id, &error)) {
+    vigil_window_toast(self, error->message);
+    return;
+  }
+  g_hash_table_remove(self->references, GSIZE_TO_POINTER((gsize)id));
+  /* Rebuild the strip from what is left. */
+  vigil_analysis_panel_clear_references(panel);
+  GHashTableIter iter;
+  gpointer key, label;
+  g_hash_table_iter_init(&iter, self->references);
+  while (g_hash_table_iter_next(&iter, &key, &label)) {
+    g_autoptr(GdkPaintable) empty = gdk_paintable_new_empty(88, 88);
+    vigil_analysis_panel_add_reference(panel, (guint)GPOINTER_TO_SIZE(key), empty, label);
+  }
+}
+
+static void cancel_analysis(GSimpleAction *action, GVariant *param, gpointer user_data) {
+  (void)action, (void)param;
+  g_cancellable_cancel(VIGIL_WINDOW(user_data)->analysis_cancellable);
+}
+
+/* win.load-model(ss): use these files (tests and scripts drive it over D-Bus). */
+static void load_model_action(GSimpleAction *action, GVariant *param, gpointer user_data) {
+  (void)action;
+  VigilWindow *self = VIGIL_WINDOW(user_data);
+  GSettings *settings = settings_of(self);
+  const char *clip, *adapters;
+  g_variant_get(param, "(&s&s)", &clip, &adapters);
+  if (!settings)
+    return;
+  const char *domain = vigil_analysis_panel_get_domain(self->analysis_panel);
+  GVariantBuilder b;
+  g_variant_builder_init(&b, G_VARIANT_TYPE("a{ss}"));
+  g_variant_builder_add(&b, "{ss}", domain ? domain : "custom", adapters);
+  g_settings_set_string(settings, "clip-weights", clip);
+  g_settings_set_value(settings, "adapter-checkpoints", g_variant_builder_end(&b));
+}
+
+void vigil_window_analysis_slice_changed(VigilWindow *self) {
+  const gboolean same =
+      self->result && self->result_slice == vigil_slice_view_get_slice(self->slice_view);
+  if (!same) {
+    g_clear_pointer(&self->result, vigil_detection_free);
+    vigil_analysis_panel_set_scores(self->analysis_panel, NAN, NAN, NULL);
+  }
+  show_result(self);
+}
+
+static void on_panel_changed(VigilWindow *self) {
+  show_result(self);
+  ensure_model(self);
+}
+
+static gboolean start_loading(gpointer data) {
+  VigilWindow *self = data;
+  GSettings *settings = settings_of(self);
+  if (settings && self->files) {
+    g_signal_connect_object(settings, "changed", G_CALLBACK(ensure_model), self, G_CONNECT_SWAPPED);
+    ensure_model(self);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+void vigil_window_analysis_init(VigilWindow *self) {
+  g_idle_add_full(G_PRIORITY_DEFAULT, start_loading, g_object_ref(self), g_object_unref);
+  /* In the window's action map, so they are exported over D-Bus too. */
+  static const GActionEntry entries[] = {
+      {.name = "analyse-slice", .activate = analyse_slice},
+      {.name = "add-reference", .activate = add_reference},
+      {.name = "cancel-analysis", .activate = cancel_analysis},
+      {.name = "load-model", .activate = load_model_action, .parameter_type = "(ss)"},
+  };
+  g_action_map_add_action_entries(G_ACTION_MAP(self), entries, G_N_ELEMENTS(entries), self);
+  self->analyzer = vigil_analyzer_new();
+  self->references = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+  g_signal_connect_swapped(self->analysis_panel, "changed", G_CALLBACK(on_panel_changed), self);
+  g_signal_connect(self->analysis_panel, "remove-reference", G_CALLBACK(on_remove_reference), self);
+  set_running(self, NULL);
+}
+
+void vigil_window_analysis_class_init(GtkWidgetClass *widget_class) {
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_r, GDK_CONTROL_MASK,
+                                      "win.add-reference", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Return, GDK_CONTROL_MASK,
+                                      "win.analyse-slice", NULL);
+}
+
+void vigil_window_analysis_dispose(VigilWindow *self) {
+  g_cancellable_cancel(self->analysis_cancellable);
+  g_clear_object(&self->analysis_cancellable);
+  g_clear_object(&self->analyzer);
+  g_clear_pointer(&self->result, vigil_detection_free);
+  g_clear_pointer(&self->references, g_hash_table_unref);
+  g_clear_pointer(&self->loaded_model, g_free);
+}
