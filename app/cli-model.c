@@ -8,6 +8,7 @@
 #include "vg_clip.h"
 #include "vg_clip_random.h"
 #include "vg_safetensors.h"
+#include "vg_pth.h"
 #include "vigil-cli.h"
 
 static gboolean parse_dtype(const char *name, vg_wdtype *out) {
@@ -51,17 +52,22 @@ static int model_random(int argc, char **argv) {
   vg_weights *clip = NULL, *adapters = NULL;
   g_autofree char *clip_path = g_build_filename(out, "clip.safetensors", NULL);
   g_autofree char *ad_path = g_build_filename(out, "adapters.safetensors", NULL);
+  g_autofree char *pth_path = g_build_filename(out, "adapters.pth", NULL);
   vg_status s = vg_clip_random(p, &o, &clip, &adapters);
   if (s == VG_OK)
     s = vg_safetensors_write(clip_path, clip);
   if (s == VG_OK)
     s = vg_safetensors_write(ad_path, adapters);
+  /* The same adapters as MVFA releases them: {'seg_adapters': ..., 'det_adapters': ...}.
+   * A .pth has no metadata; the random CLIP file still marks the pair as random. */
+  if (s == VG_OK)
+    s = vg_pth_write(pth_path, adapters, VG_PTH_NESTED);
   vg_weights_free(clip), vg_weights_free(adapters);
   if (s != VG_OK) {
     fprintf(stderr, "vigil-cli model random: %s\n", vg_last_error());
     return VIGIL_CLI_FAILED;
   }
-  printf("%s\n%s\n", clip_path, ad_path);
+  printf("%s\n%s\n%s\n", clip_path, ad_path, pth_path);
   return VIGIL_CLI_OK;
 }
 

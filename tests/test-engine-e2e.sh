@@ -29,5 +29,20 @@ m="--clip $work/m/clip.safetensors --adapters $work/m/adapters.safetensors"
 "$cli" detect $m --class "Brain" --ref "$work/ref.png" "$work/query.png" --backend cpu \
   --maps "$work/maps" >"$work/detect.json" 2>/dev/null
 test -s "$work/maps/query/zero_seg_map.png"
+# The adapters as a real PyTorch .pth: torch.load reads MVFA's layout, and
+# detect gives the same numbers from it as from the safetensors copy.
+/usr/bin/python3 -c "
+import sys, torch
+d = torch.load(sys.argv[1])
+assert sorted(d) == ['det_adapters', 'seg_adapters'], sorted(d)
+assert '0.fc1.0.weight' in d['seg_adapters'], list(d['seg_adapters'])
+" "$work/m/adapters.pth"
+"$cli" detect --clip "$work/m/clip.safetensors" --adapters "$work/m/adapters.pth" --class "Brain" \
+  --ref "$work/ref.png" "$work/query.png" --backend cpu >"$work/detect-pth.json" 2>/dev/null
+/usr/bin/python3 -c "
+import json, sys
+a, b = (json.load(open(p))['results'][0] for p in sys.argv[1:3])
+assert a['zero_det_score'] == b['zero_det_score'] and a['few_det_score'] == b['few_det_score'], (a, b)
+" "$work/detect.json" "$work/detect-pth.json"
 OPENBLAS_NUM_THREADS=2 /usr/bin/python3 "$src/tests/reference/e2e_ref.py" "$cli" "$work/m" \
   "$work/f" "$work/r" "$work/maps/query" "$work/detect.json" "Brain" "$work/vk"
