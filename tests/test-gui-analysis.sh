@@ -11,7 +11,7 @@ trap 'rm -rf "$work"' EXIT
 export XDG_CACHE_HOME="$work/cache"
 ct=/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm
 echo "TAP version 13"
-echo "1..6"
+echo "1..7"
 "$cli" model random --preset tiny --seed 1 --out "$work/m" >/dev/null || exit 1
 "$vigil" "$ct" /usr/share/mricron/templates/ch2.nii.gz >"$logdir/analysis-vigil.log" 2>&1 &
 pid=$!
@@ -69,15 +69,31 @@ if kill -0 $pid 2>/dev/null; then
 else
   echo "not ok 4 - the app died during the analysis"; cat "$logdir/analysis-vigil.log"; exit 1
 fi
+call export-view "[<'$logdir/analysis-export.png'>]" "{}" && sleep 1
+if /usr/bin/python3 - "$logdir/analysis-export.png" <<'PY'
+import sys
+import numpy as np
+from PIL import Image
+im = Image.open(sys.argv[1])
+assert float(im.text["vigil.zero_det_score"]) > 0, im.text
+assert "RANDOM TEST MODEL" in im.text["vigil.model"], im.text
+a = np.array(im.convert("RGB")).astype(int)
+assert (np.abs(a[..., 0] - a[..., 2]) > 60).mean() > 0.2  # the overlay is in the file
+PY
+then
+  echo "ok 5 - Export View wrote the PNG with overlay, scores and model identity"
+else
+  echo "not ok 5 - export"
+fi
 call add-reference "[]" "{}" && sleep 3
-"$shot" Vigil "$logdir/analysis-reference.png" 30 16 >/dev/null && echo "ok 5 - reference added, window alive" ||
-  echo "not ok 5 - window gone after adding a reference"
+"$shot" Vigil "$logdir/analysis-reference.png" 30 16 >/dev/null && echo "ok 6 - reference added, window alive" ||
+  echo "not ok 6 - window gone after adding a reference"
 
 gdbus call --session --dest org.vigil.Vigil --object-path /org/vigil/Vigil \
   --method org.gtk.Actions.Activate quit "[]" "{}" >/dev/null
 i=0
 while kill -0 $pid 2>/dev/null; do
-  i=$((i + 1)); [ $i -gt 100 ] && { echo "not ok 6 - did not quit"; kill -9 $pid; exit 1; }
+  i=$((i + 1)); [ $i -gt 100 ] && { echo "not ok 7 - did not quit"; kill -9 $pid; exit 1; }
   sleep 0.1
 done
-wait $pid && echo "ok 6 - quit cleanly" || { echo "not ok 6 - exit status $?"; cat "$logdir/analysis-vigil.log"; }
+wait $pid && echo "ok 7 - quit cleanly" || { echo "not ok 7 - exit status $?"; cat "$logdir/analysis-vigil.log"; }

@@ -3,7 +3,9 @@
  * references. Part of VigilWindow (see vigil-window-private.h). */
 #include <math.h>
 
+#include "vigil-config.h"
 #include "vigil-domain.h"
+#include "vigil-export.h"
 #include "vigil-job.h"
 #include "vigil-window-private.h"
 
@@ -131,6 +133,7 @@ static char *model_window(VigilWindow *self, double *center, double *width) {
 
 static void show_result(VigilWindow *self) {
   VigilDetection *d = self->result;
+  g_clear_pointer(&self->shown_map, g_free);
   if (!d) {
     vigil_slice_view_set_overlay(self->slice_view, NULL, 0, 1);
     return;
@@ -158,6 +161,12 @@ static void show_result(VigilWindow *self) {
   }
   VigilMap map = {d->side, d->side, values};
   vigil_slice_view_set_overlay(self->slice_view, used ? &map : NULL, lo, hi);
+  if (used) {
+    self->shown_map = g_steal_pointer(&values);
+    self->shown_side = d->side;
+    self->shown_lo = lo;
+    self->shown_hi = hi;
+  }
   const double t = vigil_analysis_panel_get_threshold(self->analysis_panel);
   vigil_slice_view_set_overlay_style(
       self->slice_view, vigil_analysis_panel_get_opacity(self->analysis_panel),
@@ -294,6 +303,100 @@ static void load_model_action(GSimpleAction *action, GVariant *param, gpointer u
   g_settings_set_value(settings, "adapter-checkpoints", g_variant_builder_end(&b));
 }
 
+static gboolean export_view(VigilWindow *self, const char *path, GError **error) {
+  const VigilImage *image = vigil_slice_view_get_image(self->slice_view);
+  if (!image) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "there is no slice to export");
+    return FALSE;
+  }
+  double center, width;
+  vigil_slice_view_get_window(self->slice_view, &center, &width);
+  VigilEngine *engine = vigil_analyzer_get_engine(self->analyzer);
+  const VigilDetection *d = self->result;
+  g_autofree char *window = g_strdup_printf("%g,%g", center, width);
+  g_autofree char *zero = d ? g_strdup_printf("%.6f", d->zero_score) : NULL;
+  g_autofree char *few = d && d->has_few ? g_strdup_printf("%.6f", d->few_score) : NULL;
+  g_autofree char *slice = g_strdup_printf("%d", vigil_slice_view_get_slice(self->slice_view));
+  const char *class_name = vigil_analysis_panel_get_class_name(self->analysis_panel);
+  const char *text[] = {"Software",
+                        "Vigil " VIGIL_VERSION,
+                        "vigil.series",
+                        self->series ? self->series->uid : "",
+                        "vigil.slice",
+                        slice,
+                        "vigil.window",
+                        window,
+                        "vigil.class",
+                        class_name ? class_name : "",
+                        "vigil.mode",
+                        vigil_analysis_panel_get_few_shot(self->analysis_panel) ? "few-shot"
+                                                                                : "zero-shot",
+                        "vigil.model",
+                        engine ? vigil_engine_identity(engine) : "none",
+                        zero ? "vigil.zero_det_score" : NULL,
+                        zero,
+                        few ? "vigil.few_det_score" : NULL,
+                        few,
+                        NULL};
+  VigilMap map = {self->shown_side, self->shown_side, self->shown_map};
+  VigilExportRequest r = {
+      .image = image,
+      .window_center = center,
+      .window_width = width,
+      .map = self->shown_map ? &map : NULL,
+      .map_lo = self->shown_lo,
+      .map_hi = self->shown_hi,
+      .opacity = vigil_analysis_panel_get_opacity(self->analysis_panel),
+      .threshold = isnan(vigil_analysis_panel_get_threshold(self->analysis_panel))
+                       ? NAN
+                       : self->shown_lo + vigil_analysis_panel_get_threshold(self->analysis_panel) *
+                                              (self->shown_hi - self->shown_lo),
+      .colormap = vigil_analysis_panel_get_colormap(self->analysis_panel),
+      .legend_label =
+          vigil_analysis_panel_get_few_shot(self->analysis_panel) ? "few-shot" : "zero-shot",
+      .text = text,
+  };
+  return vigil_export_png(&r, path, error);
+}
+
+/* win.export-view(s): the view as a PNG at this path (the dialog uses it too). */
+static void export_view_action(GSimpleAction *action, GVariant *param, gpointer user_data) {
+  (void)action;
+  VigilWindow *self = VIGIL_WINDOW(user_data);
+  g_autoptr(GError) error = NULL;
+  const char *path = g_variant_get_string(param, NULL);
+  if (export_view(self, path, &error)) {
+    g_autofree char *name = g_path_get_basename(path);
+    g_autofree char *msg = g_strdup_printf("Exported %s", name);
+    vigil_window_toast(self, msg);
+  } else {
+    vigil_window_toast(self, error->message);
+  }
+}
+
+static void on_export_chosen(GtkNativeDialog *dialog, int response, gpointer user_data) {
+  VigilWindow *self = user_data;
+  if (response == GTK_RESPONSE_ACCEPT) {
+    g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
+    g_autofree char *path = file ? g_file_get_path(file) : NULL;
+    if (path)
+      g_action_group_activate_action(G_ACTION_GROUP(self), "export-view",
+                                     g_variant_new_string(path));
+  }
+  g_object_unref(dialog);
+}
+
+static void export_dialog_action(GSimpleAction *action, GVariant *param, gpointer user_data) {
+  (void)action, (void)param;
+  VigilWindow *self = VIGIL_WINDOW(user_data);
+  GtkFileChooserNative *chooser = gtk_file_chooser_native_new(
+      "Export View", GTK_WINDOW(self), GTK_FILE_CHOOSER_ACTION_SAVE, "_Export", "_Cancel");
+  gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(chooser), "vigil-view.png");
+  gtk_native_dialog_set_modal(GTK_NATIVE_DIALOG(chooser), TRUE);
+  g_signal_connect(chooser, "response", G_CALLBACK(on_export_chosen), self);
+  gtk_native_dialog_show(GTK_NATIVE_DIALOG(chooser));
+}
+
 void vigil_window_analysis_slice_changed(VigilWindow *self) {
   const gboolean same =
       self->result && self->result_slice == vigil_slice_view_get_slice(self->slice_view);
@@ -327,6 +430,8 @@ void vigil_window_analysis_init(VigilWindow *self) {
       {.name = "add-reference", .activate = add_reference},
       {.name = "cancel-analysis", .activate = cancel_analysis},
       {.name = "load-model", .activate = load_model_action, .parameter_type = "(ss)"},
+      {.name = "export-view", .activate = export_view_action, .parameter_type = "s"},
+      {.name = "export-dialog", .activate = export_dialog_action},
   };
   g_action_map_add_action_entries(G_ACTION_MAP(self), entries, G_N_ELEMENTS(entries), self);
   self->analyzer = vigil_analyzer_new();
@@ -341,6 +446,8 @@ void vigil_window_analysis_class_init(GtkWidgetClass *widget_class) {
                                       "win.add-reference", NULL);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Return, GDK_CONTROL_MASK,
                                       "win.analyse-slice", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_e, GDK_CONTROL_MASK,
+                                      "win.export-dialog", NULL);
 }
 
 void vigil_window_analysis_dispose(VigilWindow *self) {
@@ -348,6 +455,7 @@ void vigil_window_analysis_dispose(VigilWindow *self) {
   g_clear_object(&self->analysis_cancellable);
   g_clear_object(&self->analyzer);
   g_clear_pointer(&self->result, vigil_detection_free);
+  g_clear_pointer(&self->shown_map, g_free);
   g_clear_pointer(&self->references, g_hash_table_unref);
   g_clear_pointer(&self->loaded_model, g_free);
 }

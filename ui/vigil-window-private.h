@@ -30,6 +30,9 @@ struct _VigilWindow {
   VigilDetection *result;             /* of the shown slice, or NULL */
   int result_slice;
   GHashTable *references; /* id (guint64 as pointer) -> label */
+  float *shown_map;       /* the overlay as shown (selected layers summed), or NULL */
+  int shown_side;
+  double shown_lo, shown_hi;
 };
 
 void vigil_window_toast(VigilWindow *self, const char *message);
