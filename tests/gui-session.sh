@@ -7,6 +7,7 @@ runtime=$(mktemp -d "${TMPDIR:-/tmp}/vigil-gui.XXXXXX")
 chmod 700 "$runtime"
 export XDG_RUNTIME_DIR="$runtime"
 export XDG_CONFIG_HOME="$runtime/config" XDG_DATA_HOME="$runtime/data" XDG_CACHE_HOME="$runtime/cache"
+export XDG_STATE_HOME="$runtime/state"
 export GSETTINGS_BACKEND=memory GSK_RENDERER=cairo GDK_BACKEND=x11 NO_AT_BRIDGE=1
 export GTK_A11Y=none LIBGL_ALWAYS_SOFTWARE=1
 

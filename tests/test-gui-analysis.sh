@@ -11,7 +11,7 @@ trap 'rm -rf "$work"' EXIT
 export XDG_CACHE_HOME="$work/cache"
 ct=/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm
 echo "TAP version 13"
-echo "1..7"
+echo "1..10"
 "$cli" model random --preset tiny --seed 1 --out "$work/m" >/dev/null || exit 1
 "$vigil" "$ct" /usr/share/mricron/templates/ch2.nii.gz >"$logdir/analysis-vigil.log" 2>&1 &
 pid=$!
@@ -89,11 +89,55 @@ call add-reference "[]" "{}" && sleep 3
 "$shot" Vigil "$logdir/analysis-reference.png" 30 16 >/dev/null && echo "ok 6 - reference added, window alive" ||
   echo "not ok 6 - window gone after adding a reference"
 
+call save-session "[<'$work/study.vigil'>]" "{}" && sleep 1
+if /usr/bin/python3 -c "
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert len(s['open']) == 2 and len(s['references']) == 1, s
+assert s['references'][0]['slice'] == 0 and s['view']['series'], s
+" "$work/study.vigil"; then
+  echo "ok 7 - Save Session wrote what is open, the view and the reference"
+else
+  echo "not ok 7 - session file"; cat "$work/study.vigil"
+fi
+
 gdbus call --session --dest org.vigil.Vigil --object-path /org/vigil/Vigil \
   --method org.gtk.Actions.Activate quit "[]" "{}" >/dev/null
 i=0
 while kill -0 $pid 2>/dev/null; do
-  i=$((i + 1)); [ $i -gt 100 ] && { echo "not ok 7 - did not quit"; kill -9 $pid; exit 1; }
+  i=$((i + 1)); [ $i -gt 100 ] && { echo "not ok 8 - did not quit"; kill -9 $pid; exit 1; }
   sleep 0.1
 done
-wait $pid && echo "ok 7 - quit cleanly" || { echo "not ok 7 - exit status $?"; cat "$logdir/analysis-vigil.log"; }
+wait $pid && echo "ok 8 - quit cleanly" || { echo "not ok 8 - exit status $?"; cat "$logdir/analysis-vigil.log"; }
+
+# Reopen the session: the scans, the view and (once the model is back) the reference.
+autosaved="$XDG_STATE_HOME/vigil/autosave.vigil"
+rm -f "$autosaved"
+"$vigil" "$work/study.vigil" >"$logdir/session-vigil.log" 2>&1 &
+pid=$!
+"$shot" Vigil "$logdir/session-restored.png" 60 16 >/dev/null
+sleep 2
+call load-model "[<('$work/m/clip.safetensors', '$work/m/adapters.safetensors')>]" "{}"
+restored=no
+for i in $(seq 40); do
+  sleep 2
+  if [ -s "$autosaved" ] && /usr/bin/python3 -c "
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert len(s['references']) == 1 and len(s['open']) == 2 and s['view']['series']
+" "$autosaved" 2>/dev/null; then restored=yes; break; fi
+done
+"$shot" Vigil "$logdir/session-restored.png" 30 16 >/dev/null
+if [ $restored = yes ]; then
+  echo "ok 9 - reopening the session restored the scans and recomputed the reference"
+else
+  echo "not ok 9 - session not restored"; cat "$logdir/session-vigil.log"
+fi
+gdbus call --session --dest org.vigil.Vigil --object-path /org/vigil/Vigil \
+  --method org.gtk.Actions.Activate quit "[]" "{}" >/dev/null
+i=0
+while kill -0 $pid 2>/dev/null; do
+  i=$((i + 1)); [ $i -gt 100 ] && { echo "not ok 10 - did not quit"; kill -9 $pid; exit 1; }
+  sleep 0.1
+done
+wait $pid && echo "ok 10 - quit cleanly" || echo "not ok 10 - exit status $?"

@@ -6,6 +6,7 @@
 #include "vigil-config.h"
 #include "vigil-domain.h"
 #include "vigil-export.h"
+#include "vigil-scan-images.h"
 #include "vigil-job.h"
 #include "vigil-window-private.h"
 
@@ -90,6 +91,7 @@ static void on_loaded(GObject *source, GAsyncResult *result, gpointer user_data)
     g_hash_table_remove_all(self->references); /* a new engine starts an empty bank */
     vigil_analysis_panel_clear_references(self->analysis_panel);
     update_model_status(self, NULL);
+    vigil_window_session_continue_references(self);
   } else if (self->files) {
     update_model_status(self, "The model could not be loaded; see the message, then check "
                               "Preferences.");
@@ -228,38 +230,83 @@ static GdkPaintable *thumbnail(const VigilImage *image, double center, double wi
                                               (gsize)image->width * 3));
 }
 
+void vigil_window_ref_free(gpointer data) {
+  VigilWindowRef *ref = data;
+  g_free(ref->label), g_free(ref->path), g_free(ref->series_uid);
+  g_clear_object(&ref->thumb);
+  g_free(ref);
+}
+
 static void on_reference_added(GObject *source, GAsyncResult *result, gpointer user_data) {
   VigilWindow *self = user_data;
   if (finish(self, source, result)) {
     guint64 id = vigil_analyzer_take_reference_id(self->analyzer, VIGIL_JOB(source));
-    const char *label = g_object_get_data(source, "vigil-label");
-    GdkPaintable *thumb = g_object_get_data(source, "vigil-thumb");
-    g_hash_table_insert(self->references, GSIZE_TO_POINTER((gsize)id), g_strdup(label));
-    vigil_analysis_panel_add_reference(self->analysis_panel, (guint)id, thumb, label);
-    vigil_window_toast(self, "Added as a normal reference");
+    VigilWindowRef *ref =
+        g_steal_pointer((VigilWindowRef **)g_object_get_data(source, "vigil-ref"));
+    g_hash_table_insert(self->references, GSIZE_TO_POINTER((gsize)id), ref);
+    vigil_analysis_panel_add_reference(self->analysis_panel, (guint)id, ref->thumb, ref->label);
+    if (!self->pending)
+      vigil_window_toast(self, "Added as a normal reference");
+    vigil_window_session_changed(self);
   }
+  if (self->files)
+    vigil_window_session_continue_references(self);
   g_object_unref(self);
 }
 
-static void add_reference(GSimpleAction *action, GVariant *param, gpointer user_data) {
-  (void)action, (void)param;
-  VigilWindow *self = VIGIL_WINDOW(user_data);
-  const VigilImage *image = vigil_slice_view_get_image(self->slice_view);
-  if (!image || !vigil_analyzer_get_engine(self->analyzer)) {
-    vigil_window_toast(self, !image ? "Open a scan first" : "The model is not loaded yet");
+static void free_ref_slot(gpointer data) {
+  VigilWindowRef **slot = data;
+  if (*slot)
+    vigil_window_ref_free(*slot);
+  g_free(slot);
+}
+
+void vigil_window_analysis_add_reference_from(VigilWindow *self, VigilSeries *series, int slice) {
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VigilImage) image = vigil_series_get_slice(series, (guint)slice, &error);
+  if (!image) {
+    vigil_window_toast(self, error->message);
+    vigil_window_session_continue_references(self);
     return;
   }
   double center, width;
   g_autofree char *unused = model_window(self, &center, &width);
   g_autoptr(VigilJob) job = vigil_analyzer_add_reference(self->analyzer, image, center, width);
-  g_autofree char *label = g_strdup_printf(
-      "%s, slice %d", self->series && self->series->description ? self->series->description : "",
-      vigil_slice_view_get_slice(self->slice_view) + 1);
-  g_object_set_data_full(G_OBJECT(job), "vigil-label", g_steal_pointer(&label), g_free);
+  VigilWindowRef **slot = g_new0(VigilWindowRef *, 1);
+  VigilWindowRef *ref = *slot = g_new0(VigilWindowRef, 1);
+  ref->label =
+      g_strdup_printf("%s, slice %d", series->description ? series->description : "", slice + 1);
+  ref->series_uid = g_strdup(series->uid);
+  ref->path = g_strdup(
+      series->slices->len ? ((VigilSlice *)g_ptr_array_index(series->slices, 0))->path : "");
+  ref->slice = slice;
+  /* The thumbnail shows the slice as the user saw it (or its default window). */
   double vc, vw;
   vigil_slice_view_get_window(self->slice_view, &vc, &vw);
-  g_object_set_data_full(G_OBJECT(job), "vigil-thumb", thumbnail(image, vc, vw), g_object_unref);
+  if (series != self->series) {
+    VigilWindowLevel w = vigil_series_default_window(series, image, NULL);
+    vc = w.center;
+    vw = w.width;
+  }
+  ref->thumb = thumbnail(image, vc, vw);
+  g_object_set_data_full(G_OBJECT(job), "vigil-ref", slot, free_ref_slot);
   run(self, job, on_reference_added);
+}
+
+gboolean vigil_window_analysis_model_ready(VigilWindow *self) {
+  return vigil_analyzer_get_engine(self->analyzer) != NULL;
+}
+
+static void add_reference(GSimpleAction *action, GVariant *param, gpointer user_data) {
+  (void)action, (void)param;
+  VigilWindow *self = VIGIL_WINDOW(user_data);
+  if (!self->series || !vigil_slice_view_get_image(self->slice_view) ||
+      !vigil_analyzer_get_engine(self->analyzer)) {
+    vigil_window_toast(self, !self->series ? "Open a scan first" : "The model is not loaded yet");
+    return;
+  }
+  vigil_window_analysis_add_reference_from(self, self->series,
+                                           vigil_slice_view_get_slice(self->slice_view));
 }
 
 static void on_remove_reference(VigilAnalysisPanel *panel, guint id, gpointer user_data) {
@@ -273,12 +320,13 @@ static void on_remove_reference(VigilAnalysisPanel *panel, guint id, gpointer us
   /* Rebuild the strip from what is left. */
   vigil_analysis_panel_clear_references(panel);
   GHashTableIter iter;
-  gpointer key, label;
+  gpointer key, value;
   g_hash_table_iter_init(&iter, self->references);
-  while (g_hash_table_iter_next(&iter, &key, &label)) {
-    g_autoptr(GdkPaintable) empty = gdk_paintable_new_empty(88, 88);
-    vigil_analysis_panel_add_reference(panel, (guint)GPOINTER_TO_SIZE(key), empty, label);
+  while (g_hash_table_iter_next(&iter, &key, &value)) {
+    VigilWindowRef *ref = value;
+    vigil_analysis_panel_add_reference(panel, (guint)GPOINTER_TO_SIZE(key), ref->thumb, ref->label);
   }
+  vigil_window_session_changed(self);
 }
 
 static void cancel_analysis(GSimpleAction *action, GVariant *param, gpointer user_data) {
@@ -410,6 +458,7 @@ void vigil_window_analysis_slice_changed(VigilWindow *self) {
 static void on_panel_changed(VigilWindow *self) {
   show_result(self);
   ensure_model(self);
+  vigil_window_session_changed(self);
 }
 
 static gboolean start_loading(gpointer data) {
@@ -435,7 +484,7 @@ void vigil_window_analysis_init(VigilWindow *self) {
   };
   g_action_map_add_action_entries(G_ACTION_MAP(self), entries, G_N_ELEMENTS(entries), self);
   self->analyzer = vigil_analyzer_new();
-  self->references = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+  self->references = g_hash_table_new_full(NULL, NULL, NULL, vigil_window_ref_free);
   g_signal_connect_swapped(self->analysis_panel, "changed", G_CALLBACK(on_panel_changed), self);
   g_signal_connect(self->analysis_panel, "remove-reference", G_CALLBACK(on_remove_reference), self);
   set_running(self, NULL);

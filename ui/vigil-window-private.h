@@ -3,6 +3,7 @@
 #pragma once
 
 #include "vigil-analysis-panel.h"
+#include "vigil-session.h"
 #include "vigil-analyzer.h"
 #include "vigil-series.h"
 #include "vigil-slice-view.h"
@@ -29,17 +30,45 @@ struct _VigilWindow {
   char *loaded_model;                 /* "clip|adapters|device" of the engine loaded */
   VigilDetection *result;             /* of the shown slice, or NULL */
   int result_slice;
-  GHashTable *references; /* id (guint64 as pointer) -> label */
-  float *shown_map;       /* the overlay as shown (selected layers summed), or NULL */
+  GHashTable *references; /* id (guint64 as pointer) -> VigilWindowRef* */
+  VigilSession *pending;  /* a session being restored: view after the scan, refs after the model */
+  guint pending_ref;      /* next of pending->references to add */
+  guint autosave_source;
+  float *shown_map; /* the overlay as shown (selected layers summed), or NULL */
   int shown_side;
   double shown_lo, shown_hi;
 };
 
+/* A normal reference as the window shows and saves it. */
+typedef struct {
+  char *label, *path, *series_uid;
+  int slice;
+  GdkPaintable *thumb;
+} VigilWindowRef;
+void vigil_window_ref_free(gpointer ref);
+
 void vigil_window_toast(VigilWindow *self, const char *message);
+void vigil_window_replace_files(VigilWindow *self, const char *const *paths);
+VigilSeries *vigil_window_find_series(VigilWindow *self, const char *uid);
+void vigil_window_select_series(VigilWindow *self, VigilSeries *series);
 
 /* vigil-window-analysis.c */
 void vigil_window_analysis_init(VigilWindow *self);
 void vigil_window_analysis_class_init(GtkWidgetClass *widget_class);
 void vigil_window_analysis_dispose(VigilWindow *self);
+/* Adds a reference to the bank from (series, slice), as restoring a session does. */
+void vigil_window_analysis_add_reference_from(VigilWindow *self, VigilSeries *series, int slice);
+gboolean vigil_window_analysis_model_ready(VigilWindow *self);
 /* The slice changed: drop a result that belongs to another slice. */
 void vigil_window_analysis_slice_changed(VigilWindow *self);
+
+/* vigil-window-session.c */
+void vigil_window_session_init(VigilWindow *self);
+void vigil_window_session_dispose(VigilWindow *self);
+/* Opening a .vigil file: TRUE when `file` was one and is being restored. */
+gboolean vigil_window_session_open(VigilWindow *self, GFile *file);
+/* After a scan: apply a pending session's view. After the model: its references. */
+void vigil_window_session_scanned(VigilWindow *self);
+void vigil_window_session_continue_references(VigilWindow *self);
+/* Something worth keeping changed: autosave soon. */
+void vigil_window_session_changed(VigilWindow *self);

@@ -63,6 +63,31 @@ static void show_series(VigilWindow *self, VigilSeries *series) {
 
 static void on_slice_changed(VigilWindow *self) {
   show_slice(self, FALSE);
+  vigil_window_session_changed(self);
+}
+
+VigilSeries *vigil_window_find_series(VigilWindow *self, const char *uid) {
+  for (guint i = 0; self->scan && i < self->scan->studies->len; i++) {
+    VigilStudy *study = g_ptr_array_index(self->scan->studies, i);
+    for (guint j = 0; j < study->series->len; j++) {
+      VigilSeries *series = g_ptr_array_index(study->series, j);
+      if (g_strcmp0(series->uid, uid) == 0)
+        return series;
+    }
+  }
+  return NULL;
+}
+
+void vigil_window_select_series(VigilWindow *self, VigilSeries *series) {
+  for (int i = 0;; i++) {
+    GtkListBoxRow *row = gtk_list_box_get_row_at_index(self->file_list, i);
+    if (!row)
+      return;
+    if (g_object_get_data(G_OBJECT(row), "vigil-series") == series) {
+      gtk_list_box_select_row(self->file_list, row);
+      return;
+    }
+  }
 }
 
 static GtkWidget *series_row(VigilStudy *study, VigilSeries *series) {
@@ -158,6 +183,8 @@ static void on_scanned(GObject *source, GAsyncResult *result, gpointer user_data
     gtk_list_box_select_row(self->file_list, first);
   else
     vigil_window_toast(self, "No scans found in what was opened");
+  vigil_window_session_scanned(self);
+  vigil_window_session_changed(self);
   g_object_unref(self);
 }
 
@@ -179,20 +206,37 @@ static void rescan(VigilWindow *self) {
   vigil_job_run_async(job, self->scan_cancellable, on_scanned, g_object_ref(self));
 }
 
-void vigil_window_open_files(VigilWindow *self, GFile **files, int n_files) {
-  g_return_if_fail(VIGIL_IS_WINDOW(self));
-  GtkRecentManager *recent = gtk_recent_manager_get_default();
-  for (int i = 0; i < n_files; i++) {
-    g_list_store_append(self->files, files[i]);
-    g_autofree char *uri = g_file_get_uri(files[i]);
-    gtk_recent_manager_add_item(recent, uri);
-  }
+static void files_changed(VigilWindow *self) {
   guint n = g_list_model_get_n_items(G_LIST_MODEL(self->files));
   g_autofree char *subtitle = g_strdup_printf(g_dngettext(NULL, "%u item", "%u items", n), n);
   adw_window_title_set_subtitle(self->window_title, n ? subtitle : "");
   gtk_stack_set_visible_child_name(self->content_stack, n ? "viewer" : "empty");
   if (n)
     rescan(self);
+}
+
+void vigil_window_open_files(VigilWindow *self, GFile **files, int n_files) {
+  g_return_if_fail(VIGIL_IS_WINDOW(self));
+  GtkRecentManager *recent = gtk_recent_manager_get_default();
+  for (int i = 0; i < n_files; i++) {
+    if (vigil_window_session_open(self, files[i]))
+      return; /* the session names what to open */
+  }
+  for (int i = 0; i < n_files; i++) {
+    g_list_store_append(self->files, files[i]);
+    g_autofree char *uri = g_file_get_uri(files[i]);
+    gtk_recent_manager_add_item(recent, uri);
+  }
+  files_changed(self);
+}
+
+void vigil_window_replace_files(VigilWindow *self, const char *const *paths) {
+  g_list_store_remove_all(self->files);
+  for (const char *const *p = paths; p && *p; p++) {
+    g_autoptr(GFile) file = g_file_new_for_path(*p);
+    g_list_store_append(self->files, file);
+  }
+  files_changed(self);
 }
 
 static void on_chooser_response(GtkNativeDialog *dialog, int response, gpointer user_data) {
@@ -271,6 +315,7 @@ static void vigil_window_dispose(GObject *object) {
   VigilWindow *self = VIGIL_WINDOW(object);
   g_cancellable_cancel(self->scan_cancellable);
   g_clear_object(&self->scan_cancellable);
+  vigil_window_session_dispose(self);
   vigil_window_analysis_dispose(self);
   g_clear_object(&self->files);
   g_clear_pointer(&self->scan, vigil_scan_free);
@@ -309,6 +354,7 @@ static void vigil_window_init(VigilWindow *self) {
   g_signal_connect(self->file_list, "row-selected", G_CALLBACK(on_series_selected), self);
   g_signal_connect_swapped(self->slice_view, "notify::slice", G_CALLBACK(on_slice_changed), self);
   vigil_window_analysis_init(self);
+  vigil_window_session_init(self);
 
   GtkDropTarget *drop = gtk_drop_target_new(GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect(drop, "drop", G_CALLBACK(on_drop), self);
