@@ -293,6 +293,11 @@ void vigil_window_analysis_add_reference_from(VigilWindow *self, VigilSeries *se
   run(self, job, on_reference_added);
 }
 
+const char *vigil_window_get_model_identity(VigilWindow *self) {
+  VigilEngine *engine = vigil_analyzer_get_engine(self->analyzer);
+  return engine ? vigil_engine_identity(engine) : NULL;
+}
+
 gboolean vigil_window_analysis_model_ready(VigilWindow *self) {
   return vigil_analyzer_get_engine(self->analyzer) != NULL;
 }

@@ -17,4 +17,7 @@ void vigil_window_open_files(VigilWindow *self, GFile **files, int n_files);
 /* The files opened so far, as a GListModel of GFile. */
 GListModel *vigil_window_get_files(VigilWindow *self);
 
+/* The loaded model's files, SHA-256s and device, or NULL when none is loaded. */
+const char *vigil_window_get_model_identity(VigilWindow *self);
+
 G_END_DECLS
