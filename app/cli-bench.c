@@ -75,11 +75,7 @@ static void report(const vg_clip_arch *a, const char *device, int threads, const
     json_builder_add_double_value(b, dvals[i]);
   }
   json_builder_end_object(b);
-  g_autoptr(JsonGenerator) gen = json_generator_new();
-  g_autoptr(JsonNode) root = json_builder_get_root(b);
-  json_generator_set_root(gen, root);
-  g_autofree char *text = json_generator_to_data(gen, NULL);
-  printf("%s\n", text);
+  vigil_cli_print_json(b);
 }
 
 /* Loads a random image tower + adapters and times `iters` forwards. */

@@ -62,12 +62,7 @@ int vigil_cli_devices(int argc, char **argv) {
       json_builder_add_string_value(b, vg_last_error());
     }
     json_builder_end_object(b);
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    g_autoptr(JsonNode) root = json_builder_get_root(b);
-    json_generator_set_pretty(gen, TRUE);
-    json_generator_set_root(gen, root);
-    g_autofree char *text = json_generator_to_data(gen, NULL);
-    printf("%s\n", text);
+    vigil_cli_print_json(b);
   } else {
     if (n < 0)
       printf("Vulkan: unavailable (%s)\n", vg_last_error());

@@ -286,11 +286,6 @@ int vigil_cli_detect(int argc, char **argv) {
     fprintf(stderr, "vigil-cli detect: %s\n", error ? error->message : "failed");
     return VIGIL_CLI_FAILED;
   }
-  g_autoptr(JsonGenerator) gen = json_generator_new();
-  g_autoptr(JsonNode) root = json_builder_get_root(b);
-  json_generator_set_pretty(gen, TRUE);
-  json_generator_set_root(gen, root);
-  g_autofree char *out = json_generator_to_data(gen, NULL);
-  printf("%s\n", out);
+  vigil_cli_print_json(b);
   return VIGIL_CLI_OK;
 }

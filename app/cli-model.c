@@ -138,12 +138,7 @@ static void print_json(const vg_clip_arch *a, gboolean random, const char *clip_
     json_builder_end_object(b);
   }
   json_builder_end_object(b);
-  g_autoptr(JsonGenerator) gen = json_generator_new();
-  g_autoptr(JsonNode) root = json_builder_get_root(b);
-  json_generator_set_pretty(gen, TRUE);
-  json_generator_set_root(gen, root);
-  g_autofree char *text = json_generator_to_data(gen, NULL);
-  printf("%s\n", text);
+  vigil_cli_print_json(b);
 }
 
 static int model_info(int argc, char **argv) {

@@ -58,12 +58,7 @@ static void add_json_text(JsonBuilder *b, const char *text, const int32_t *ids, 
 }
 
 static void print_json(JsonBuilder *b) {
-  g_autoptr(JsonGenerator) gen = json_generator_new();
-  g_autoptr(JsonNode) root = json_builder_get_root(b);
-  json_generator_set_pretty(gen, TRUE);
-  json_generator_set_root(gen, root);
-  g_autofree char *out = json_generator_to_data(gen, NULL);
-  printf("%s\n", out);
+  vigil_cli_print_json(b);
 }
 
 /* Tokenizes every text; prints ids (or JSON); returns FALSE on the first failure. */

@@ -50,6 +50,15 @@ gboolean vigil_cli_parse(const char *command, const char *summary, const GOption
   return TRUE;
 }
 
+void vigil_cli_print_json(JsonBuilder *builder) {
+  g_autoptr(JsonGenerator) gen = json_generator_new();
+  g_autoptr(JsonNode) root = json_builder_get_root(builder);
+  json_generator_set_pretty(gen, TRUE);
+  json_generator_set_root(gen, root);
+  g_autofree char *text = json_generator_to_data(gen, NULL);
+  printf("%s\n", text);
+}
+
 int main(int argc, char **argv) {
   setlocale(LC_ALL, "");
   setlocale(LC_NUMERIC, "C"); /* numbers in JSON and files use '.' */

@@ -1,7 +1,7 @@
 /* vigil-cli: one function per command; each parses its own options. */
 #pragma once
 
-#include <glib.h>
+#include <json-glib/json-glib.h>
 
 typedef int (*VigilCliCommand)(int argc, char **argv);
 
@@ -17,6 +17,9 @@ int vigil_cli_detect(int argc, char **argv);
 int vigil_cli_render(int argc, char **argv);
 int vigil_cli_info(int argc, char **argv);
 int vigil_cli_scan_bench(int argc, char **argv);
+
+/* Prints the builder's JSON, indented, to stdout. */
+void vigil_cli_print_json(JsonBuilder *builder);
 
 /* Parses argv with `entries`; prints the error and returns FALSE on bad usage. */
 gboolean vigil_cli_parse(const char *command, const char *summary, const GOptionEntry *entries,
