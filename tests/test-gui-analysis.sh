@@ -11,7 +11,7 @@ trap 'rm -rf "$work"' EXIT
 export XDG_CACHE_HOME="$work/cache"
 ct=/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm
 echo "TAP version 13"
-echo "1..10"
+echo "1..11"
 "$cli" model random --preset tiny --seed 1 --out "$work/m" >/dev/null || exit 1
 "$vigil" "$ct" /usr/share/mricron/templates/ch2.nii.gz >"$logdir/analysis-vigil.log" 2>&1 &
 pid=$!
@@ -43,10 +43,25 @@ else
   echo "not ok 1 - no scan on screen (lit $2, coloured $1)"
 fi
 
-if call load-model "[<('$work/m/clip.safetensors', '$work/m/adapters.safetensors')>]" "{}"; then
-  echo "ok 2 - win.load-model accepted a random test model"
+call window-preset "[<'lung'>]" "{}" && sleep 1
+"$shot" Vigil "$logdir/analysis-lung.png" 30 16 >/dev/null
+if /usr/bin/python3 - "$logdir/analysis-opened.png" "$logdir/analysis-lung.png" <<'PY'
+import sys
+import numpy as np
+from PIL import Image
+a, b = (np.array(Image.open(p).convert("L")).astype(float)[60:-60, 260:-360] for p in sys.argv[1:])
+assert abs(a.mean() - b.mean()) > 5, (a.mean(), b.mean())
+PY
+then
+  echo "ok 2 - the CT lung preset changes what is shown"
 else
-  echo "not ok 2 - win.load-model failed"
+  echo "not ok 2 - the lung preset changed nothing"
+fi
+call window-preset "[<'default'>]" "{}"
+if call load-model "[<('$work/m/clip.safetensors', '$work/m/adapters.safetensors')>]" "{}"; then
+  echo "ok 3 - win.load-model accepted a random test model"
+else
+  echo "not ok 3 - win.load-model failed"
 fi
 # Lavapipe runs the model slowly: ask again until the overlay shows (90 s at most).
 coloured=0
@@ -60,14 +75,14 @@ for i in $(seq 30); do
 done
 set -- "$coloured"
 if awk "BEGIN { exit !($1 > 0.2) }"; then
-  echo "ok 3 - the heatmap covers the slice after analysis (coloured $1)"
+  echo "ok 4 - the heatmap covers the slice after analysis (coloured $1)"
 else
-  echo "not ok 3 - no heatmap after analysis (coloured $1)"; cat "$logdir/analysis-vigil.log"
+  echo "not ok 4 - no heatmap after analysis (coloured $1)"; cat "$logdir/analysis-vigil.log"
 fi
 if kill -0 $pid 2>/dev/null; then
-  echo "ok 4 - the app is still running after the analysis"
+  echo "ok 5 - the app is still running after the analysis"
 else
-  echo "not ok 4 - the app died during the analysis"; cat "$logdir/analysis-vigil.log"; exit 1
+  echo "not ok 5 - the app died during the analysis"; cat "$logdir/analysis-vigil.log"; exit 1
 fi
 call export-view "[<'$logdir/analysis-export.png'>]" "{}" && sleep 1
 if /usr/bin/python3 - "$logdir/analysis-export.png" <<'PY'
@@ -81,13 +96,13 @@ a = np.array(im.convert("RGB")).astype(int)
 assert (np.abs(a[..., 0] - a[..., 2]) > 60).mean() > 0.2  # the overlay is in the file
 PY
 then
-  echo "ok 5 - Export View wrote the PNG with overlay, scores and model identity"
+  echo "ok 6 - Export View wrote the PNG with overlay, scores and model identity"
 else
-  echo "not ok 5 - export"
+  echo "not ok 6 - export"
 fi
 call add-reference "[]" "{}" && sleep 3
-"$shot" Vigil "$logdir/analysis-reference.png" 30 16 >/dev/null && echo "ok 6 - reference added, window alive" ||
-  echo "not ok 6 - window gone after adding a reference"
+"$shot" Vigil "$logdir/analysis-reference.png" 30 16 >/dev/null && echo "ok 7 - reference added, window alive" ||
+  echo "not ok 7 - window gone after adding a reference"
 
 call save-session "[<'$work/study.vigil'>]" "{}" && sleep 1
 if /usr/bin/python3 -c "
@@ -96,19 +111,19 @@ s = json.load(open(sys.argv[1]))
 assert len(s['open']) == 2 and len(s['references']) == 1, s
 assert s['references'][0]['slice'] == 0 and s['view']['series'], s
 " "$work/study.vigil"; then
-  echo "ok 7 - Save Session wrote what is open, the view and the reference"
+  echo "ok 8 - Save Session wrote what is open, the view and the reference"
 else
-  echo "not ok 7 - session file"; cat "$work/study.vigil"
+  echo "not ok 8 - session file"; cat "$work/study.vigil"
 fi
 
 gdbus call --session --dest org.vigil.Vigil --object-path /org/vigil/Vigil \
   --method org.gtk.Actions.Activate quit "[]" "{}" >/dev/null
 i=0
 while kill -0 $pid 2>/dev/null; do
-  i=$((i + 1)); [ $i -gt 100 ] && { echo "not ok 8 - did not quit"; kill -9 $pid; exit 1; }
+  i=$((i + 1)); [ $i -gt 100 ] && { echo "not ok 9 - did not quit"; kill -9 $pid; exit 1; }
   sleep 0.1
 done
-wait $pid && echo "ok 8 - quit cleanly" || { echo "not ok 8 - exit status $?"; cat "$logdir/analysis-vigil.log"; }
+wait $pid && echo "ok 9 - quit cleanly" || { echo "not ok 9 - exit status $?"; cat "$logdir/analysis-vigil.log"; }
 
 # Reopen the session: the scans, the view and (once the model is back) the reference.
 autosaved="$XDG_STATE_HOME/vigil/autosave.vigil"
@@ -129,15 +144,15 @@ assert len(s['references']) == 1 and len(s['open']) == 2 and s['view']['series']
 done
 "$shot" Vigil "$logdir/session-restored.png" 30 16 >/dev/null
 if [ $restored = yes ]; then
-  echo "ok 9 - reopening the session restored the scans and recomputed the reference"
+  echo "ok 10 - reopening the session restored the scans and recomputed the reference"
 else
-  echo "not ok 9 - session not restored"; cat "$logdir/session-vigil.log"
+  echo "not ok 10 - session not restored"; cat "$logdir/session-vigil.log"
 fi
 gdbus call --session --dest org.vigil.Vigil --object-path /org/vigil/Vigil \
   --method org.gtk.Actions.Activate quit "[]" "{}" >/dev/null
 i=0
 while kill -0 $pid 2>/dev/null; do
-  i=$((i + 1)); [ $i -gt 100 ] && { echo "not ok 10 - did not quit"; kill -9 $pid; exit 1; }
+  i=$((i + 1)); [ $i -gt 100 ] && { echo "not ok 11 - did not quit"; kill -9 $pid; exit 1; }
   sleep 0.1
 done
-wait $pid && echo "ok 10 - quit cleanly" || echo "not ok 10 - exit status $?"
+wait $pid && echo "ok 11 - quit cleanly" || echo "not ok 11 - exit status $?"

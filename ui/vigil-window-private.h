@@ -19,6 +19,7 @@ struct _VigilWindow {
   VigilAnalysisPanel *analysis_panel;
   AdwWindowTitle *window_title;
   AdwToastOverlay *toasts;
+  GtkMenuButton *window_presets;
   GListStore *files;
 
   VigilScan *scan;

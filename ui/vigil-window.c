@@ -44,6 +44,50 @@ static void show_slice(VigilWindow *self, gboolean reset_window) {
   vigil_window_analysis_slice_changed(self);
 }
 
+/* The W/L menu: the series' own window, automatic, and the modality's presets. */
+static void build_presets_menu(VigilWindow *self, const VigilSeries *series) {
+  g_autoptr(GMenu) menu = g_menu_new();
+  g_menu_append(menu, "Default for This Series", "win.window-preset::default");
+  g_menu_append(menu, "Automatic (1st–99th Percentile)", "win.window-preset::auto");
+  gsize n = 0;
+  const VigilWlPreset *presets = vigil_wl_presets(series->modality, &n);
+  g_autoptr(GMenu) section = g_menu_new();
+  for (gsize i = 0; i < n; i++) {
+    g_autofree char *label = g_strdup_printf("%s (W %.0f, L %.0f)", presets[i].label,
+                                             presets[i].window.width, presets[i].window.center);
+    g_autofree char *action = g_strdup_printf("win.window-preset::%s", presets[i].id);
+    g_menu_append(section, label, action);
+  }
+  if (n)
+    g_menu_append_section(menu, series->modality, G_MENU_MODEL(section));
+  gtk_menu_button_set_menu_model(self->window_presets, G_MENU_MODEL(menu));
+  gtk_widget_set_sensitive(GTK_WIDGET(self->window_presets), TRUE);
+}
+
+/* win.window-preset(s): "default", "auto" or a preset id of the series' modality. */
+static void window_preset(GSimpleAction *action, GVariant *param, gpointer user_data) {
+  (void)action;
+  VigilWindow *self = user_data;
+  const char *id = g_variant_get_string(param, NULL);
+  const VigilImage *image = vigil_slice_view_get_image(self->slice_view);
+  if (!self->series || !image)
+    return;
+  const VigilWlPreset *preset = vigil_wl_preset_find(self->series->modality, id);
+  VigilWindowLevel w;
+  if (preset)
+    w = preset->window;
+  else if (g_str_equal(id, "auto"))
+    w = vigil_wl_auto_percentiles(image, 1, 99);
+  else if (g_str_equal(id, "default"))
+    w = vigil_series_default_window(self->series, image, NULL);
+  else {
+    g_autofree char *msg = g_strdup_printf("No window preset '%s' for this series", id);
+    vigil_window_toast(self, msg);
+    return;
+  }
+  vigil_slice_view_set_window(self->slice_view, w.center, w.width);
+}
+
 static void show_series(VigilWindow *self, VigilSeries *series) {
   self->series = series;
   int n = (int)series->slices->len;
@@ -56,6 +100,7 @@ static void show_series(VigilWindow *self, VigilSeries *series) {
   vigil_slice_view_set_slice(self->slice_view, n / 2);
   g_signal_handlers_unblock_matched(self->slice_view, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, self);
   vigil_slice_view_fit(self->slice_view);
+  build_presets_menu(self, series);
   show_slice(self, TRUE);
   if (series->warning)
     vigil_window_toast(self, series->warning);
@@ -338,6 +383,7 @@ static void vigil_window_class_init(VigilWindowClass *klass) {
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, slice_adjustment);
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, analysis_panel);
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, toasts);
+  gtk_widget_class_bind_template_child(widget_class, VigilWindow, window_presets);
   vigil_window_analysis_class_init(widget_class);
   gtk_widget_class_install_action(widget_class, "win.open", NULL, open_dialog);
   gtk_widget_class_install_action(widget_class, "win.open-folder", NULL, open_folder_dialog);
@@ -355,6 +401,10 @@ static void vigil_window_init(VigilWindow *self) {
   g_signal_connect_swapped(self->slice_view, "notify::slice", G_CALLBACK(on_slice_changed), self);
   vigil_window_analysis_init(self);
   vigil_window_session_init(self);
+  static const GActionEntry entries[] = {
+      {.name = "window-preset", .activate = window_preset, .parameter_type = "s"},
+  };
+  g_action_map_add_action_entries(G_ACTION_MAP(self), entries, G_N_ELEMENTS(entries), self);
 
   GtkDropTarget *drop = gtk_drop_target_new(GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect(drop, "drop", G_CALLBACK(on_drop), self);
