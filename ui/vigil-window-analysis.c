@@ -47,7 +47,10 @@ static void set_running(VigilWindow *self, VigilJob *job) {
   const struct {
     const char *name;
     gboolean enabled;
-  } states[] = {{"analyse-slice", !job}, {"add-reference", !job}, {"cancel-analysis", !!job}};
+  } states[] = {{"analyse-slice", !job},
+                {"analyse-series", !job},
+                {"add-reference", !job},
+                {"cancel-analysis", !!job}};
   for (gsize i = 0; i < G_N_ELEMENTS(states); i++) {
     GAction *a = g_action_map_lookup_action(G_ACTION_MAP(self), states[i].name);
     if (a)
@@ -89,6 +92,7 @@ static void on_loaded(GObject *source, GAsyncResult *result, gpointer user_data)
     g_free(self->loaded_model);
     self->loaded_model = g_strdup(key);
     g_hash_table_remove_all(self->references); /* a new engine starts an empty bank */
+    self->references_version++;
     vigil_analysis_panel_clear_references(self->analysis_panel);
     update_model_status(self, NULL);
     vigil_window_session_continue_references(self);
@@ -175,42 +179,150 @@ static void show_result(VigilWindow *self) {
       vigil_analysis_panel_get_colormap(self->analysis_panel), isnan(t) ? NAN : lo + t * (hi - lo));
 }
 
+/* What a cached result depends on; when it changes, every cached map is stale. */
+static char *current_key(VigilWindow *self) {
+  double c, w;
+  g_autofree char *window = model_window(self, &c, &w);
+  const char *class_name = vigil_analysis_panel_get_class_name(self->analysis_panel);
+  return g_strdup_printf("%s|%s|%s|%d|%s|%u", self->loaded_model ? self->loaded_model : "",
+                         self->series ? self->series->uid : "", class_name ? class_name : "",
+                         vigil_analysis_panel_get_few_shot(self->analysis_panel), window,
+                         self->references_version);
+}
+
+/* Drops every cached result if what they depend on changed. */
+static void check_cache(VigilWindow *self) {
+  g_autofree char *key = current_key(self);
+  if (g_strcmp0(key, self->cache_key) == 0)
+    return;
+  self->result = NULL;
+  g_hash_table_remove_all(self->cache);
+  g_free(self->cache_key);
+  self->cache_key = g_steal_pointer(&key);
+}
+
+static void show_cached(VigilWindow *self) {
+  check_cache(self);
+  self->result = g_hash_table_lookup(self->cache,
+                                     GINT_TO_POINTER(vigil_slice_view_get_slice(self->slice_view)));
+  if (self->result) {
+    double c, w;
+    g_autofree char *window = model_window(self, &c, &w);
+    vigil_analysis_panel_set_scores(self->analysis_panel, self->result->zero_score,
+                                    self->result->has_few ? self->result->few_score : NAN, window);
+  } else {
+    vigil_analysis_panel_set_scores(self->analysis_panel, NAN, NAN, NULL);
+  }
+  show_result(self);
+}
+
+/* Stores a finished job's result under its slice (if the key still holds). */
+static void store_result(VigilWindow *self, GObject *source) {
+  g_autofree char *key = g_strdup(g_object_get_data(source, "vigil-key"));
+  VigilDetection *d = vigil_analyzer_take_result(self->analyzer, VIGIL_JOB(source));
+  check_cache(self);
+  if (!d || g_strcmp0(key, self->cache_key) != 0) {
+    vigil_detection_free(d); /* settings changed while it ran */
+    return;
+  }
+  g_hash_table_replace(self->cache, g_object_get_data(source, "vigil-slice"), d);
+}
+
 static void on_analysed(GObject *source, GAsyncResult *result, gpointer user_data) {
   VigilWindow *self = user_data;
   if (finish(self, source, result)) {
-    vigil_detection_free(self->result);
-    self->result = vigil_analyzer_take_result(self->analyzer, VIGIL_JOB(source));
-    self->result_slice = GPOINTER_TO_INT(g_object_get_data(source, "vigil-slice"));
-    const char *window = g_object_get_data(source, "vigil-window-text");
-    vigil_analysis_panel_set_scores(self->analysis_panel, self->result->zero_score,
-                                    self->result->has_few ? self->result->few_score : NAN, window);
-    show_result(self);
+    store_result(self, source);
+    show_cached(self);
   }
   g_object_unref(self);
+}
+
+static VigilJob *analyse_job(VigilWindow *self, const VigilImage *image, int slice) {
+  double center, width;
+  g_autofree char *window_text = model_window(self, &center, &width);
+  VigilJob *job = vigil_analyzer_analyse(self->analyzer, image, center, width,
+                                         vigil_analysis_panel_get_class_name(self->analysis_panel),
+                                         vigil_analysis_panel_get_few_shot(self->analysis_panel));
+  check_cache(self);
+  g_object_set_data(G_OBJECT(job), "vigil-slice", GINT_TO_POINTER(slice));
+  g_object_set_data_full(G_OBJECT(job), "vigil-key", g_strdup(self->cache_key), g_free);
+  return job;
+}
+
+static gboolean can_analyse(VigilWindow *self) {
+  if (!self->series || !vigil_slice_view_get_image(self->slice_view) ||
+      !vigil_analysis_panel_get_class_name(self->analysis_panel)) {
+    vigil_window_toast(self,
+                       !self->series ? "Open a scan first" : "Type the class name to look for");
+    return FALSE;
+  }
+  if (!vigil_analyzer_get_engine(self->analyzer)) {
+    ensure_model(self);
+    vigil_window_toast(self, "The model is not loaded yet");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Analyse Series: one slice per job, skipping slices already done, so a
+ * cancelled run keeps what it finished and a new run continues from there. */
+static void series_step(VigilWindow *self);
+
+static void on_series_step(GObject *source, GAsyncResult *result, gpointer user_data) {
+  VigilWindow *self = user_data;
+  gboolean ok = finish(self, source, result);
+  if (ok) {
+    store_result(self, source);
+    if (GPOINTER_TO_INT(g_object_get_data(source, "vigil-slice")) ==
+        vigil_slice_view_get_slice(self->slice_view))
+      show_cached(self);
+    series_step(self);
+  } else if (self->files) {
+    self->series_running = FALSE;
+  }
+  g_object_unref(self);
+}
+
+static void series_step(VigilWindow *self) {
+  check_cache(self);
+  const int n = self->series ? (int)self->series->slices->len : 0;
+  int next = 0;
+  while (next < n && g_hash_table_contains(self->cache, GINT_TO_POINTER(next)))
+    next++;
+  if (next >= n) {
+    self->series_running = FALSE;
+    vigil_window_toast(self, "The whole series is analysed");
+    return;
+  }
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VigilImage) image = vigil_series_get_slice(self->series, (guint)next, &error);
+  if (!image) {
+    self->series_running = FALSE;
+    vigil_window_toast(self, error->message);
+    return;
+  }
+  g_autoptr(VigilJob) job = analyse_job(self, image, next);
+  run(self, job, on_series_step);
+  g_autofree char *text = g_strdup_printf("Slice %d of %d", next + 1, n);
+  vigil_analysis_panel_set_progress(self->analysis_panel, TRUE, (double)next / n, text);
+}
+
+static void analyse_series(GSimpleAction *action, GVariant *param, gpointer user_data) {
+  (void)action, (void)param;
+  VigilWindow *self = VIGIL_WINDOW(user_data);
+  if (!can_analyse(self))
+    return;
+  self->series_running = TRUE;
+  series_step(self);
 }
 
 static void analyse_slice(GSimpleAction *action, GVariant *param, gpointer user_data) {
   (void)action, (void)param;
   VigilWindow *self = VIGIL_WINDOW(user_data);
-  const VigilImage *image = vigil_slice_view_get_image(self->slice_view);
-  const char *class_name = vigil_analysis_panel_get_class_name(self->analysis_panel);
-  if (!image || !class_name) {
-    vigil_window_toast(self, !image ? "Open a scan first" : "Type the class name to look for");
+  if (!can_analyse(self))
     return;
-  }
-  if (!vigil_analyzer_get_engine(self->analyzer)) {
-    ensure_model(self);
-    vigil_window_toast(self, "The model is not loaded yet");
-    return;
-  }
-  double center, width;
-  g_autofree char *window_text = model_window(self, &center, &width);
-  g_autoptr(VigilJob) job =
-      vigil_analyzer_analyse(self->analyzer, image, center, width, class_name,
-                             vigil_analysis_panel_get_few_shot(self->analysis_panel));
-  g_object_set_data(G_OBJECT(job), "vigil-slice",
-                    GINT_TO_POINTER(vigil_slice_view_get_slice(self->slice_view)));
-  g_object_set_data_full(G_OBJECT(job), "vigil-window-text", g_steal_pointer(&window_text), g_free);
+  g_autoptr(VigilJob) job = analyse_job(self, vigil_slice_view_get_image(self->slice_view),
+                                        vigil_slice_view_get_slice(self->slice_view));
   run(self, job, on_analysed);
 }
 
@@ -244,6 +356,8 @@ static void on_reference_added(GObject *source, GAsyncResult *result, gpointer u
     VigilWindowRef *ref =
         g_steal_pointer((VigilWindowRef **)g_object_get_data(source, "vigil-ref"));
     g_hash_table_insert(self->references, GSIZE_TO_POINTER((gsize)id), ref);
+    self->references_version++;
+    show_cached(self); /* few-shot results are stale now */
     vigil_analysis_panel_add_reference(self->analysis_panel, (guint)id, ref->thumb, ref->label);
     if (!self->pending)
       vigil_window_toast(self, "Added as a normal reference");
@@ -322,6 +436,8 @@ static void on_remove_reference(VigilAnalysisPanel *panel, guint id, gpointer us
     return;
   }
   g_hash_table_remove(self->references, GSIZE_TO_POINTER((gsize)id));
+  self->references_version++;
+  show_cached(self);
   /* Rebuild the strip from what is left. */
   vigil_analysis_panel_clear_references(panel);
   GHashTableIter iter;
@@ -451,17 +567,11 @@ static void export_dialog_action(GSimpleAction *action, GVariant *param, gpointe
 }
 
 void vigil_window_analysis_slice_changed(VigilWindow *self) {
-  const gboolean same =
-      self->result && self->result_slice == vigil_slice_view_get_slice(self->slice_view);
-  if (!same) {
-    g_clear_pointer(&self->result, vigil_detection_free);
-    vigil_analysis_panel_set_scores(self->analysis_panel, NAN, NAN, NULL);
-  }
-  show_result(self);
+  show_cached(self);
 }
 
 static void on_panel_changed(VigilWindow *self) {
-  show_result(self);
+  show_cached(self);
   ensure_model(self);
   vigil_window_session_changed(self);
 }
@@ -481,6 +591,7 @@ void vigil_window_analysis_init(VigilWindow *self) {
   /* In the window's action map, so they are exported over D-Bus too. */
   static const GActionEntry entries[] = {
       {.name = "analyse-slice", .activate = analyse_slice},
+      {.name = "analyse-series", .activate = analyse_series},
       {.name = "add-reference", .activate = add_reference},
       {.name = "cancel-analysis", .activate = cancel_analysis},
       {.name = "load-model", .activate = load_model_action, .parameter_type = "(ss)"},
@@ -490,6 +601,7 @@ void vigil_window_analysis_init(VigilWindow *self) {
   g_action_map_add_action_entries(G_ACTION_MAP(self), entries, G_N_ELEMENTS(entries), self);
   self->analyzer = vigil_analyzer_new();
   self->references = g_hash_table_new_full(NULL, NULL, NULL, vigil_window_ref_free);
+  self->cache = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)vigil_detection_free);
   g_signal_connect_swapped(self->analysis_panel, "changed", G_CALLBACK(on_panel_changed), self);
   g_signal_connect(self->analysis_panel, "remove-reference", G_CALLBACK(on_remove_reference), self);
   set_running(self, NULL);
@@ -508,7 +620,9 @@ void vigil_window_analysis_dispose(VigilWindow *self) {
   g_cancellable_cancel(self->analysis_cancellable);
   g_clear_object(&self->analysis_cancellable);
   g_clear_object(&self->analyzer);
-  g_clear_pointer(&self->result, vigil_detection_free);
+  self->result = NULL;
+  g_clear_pointer(&self->cache, g_hash_table_unref);
+  g_clear_pointer(&self->cache_key, g_free);
   g_clear_pointer(&self->shown_map, g_free);
   g_clear_pointer(&self->references, g_hash_table_unref);
   g_clear_pointer(&self->loaded_model, g_free);

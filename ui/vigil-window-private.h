@@ -29,11 +29,14 @@ struct _VigilWindow {
   VigilAnalyzer *analyzer;
   GCancellable *analysis_cancellable; /* the running analysis job, or NULL */
   char *loaded_model;                 /* "clip|adapters|device" of the engine loaded */
-  VigilDetection *result;             /* of the shown slice, or NULL */
-  int result_slice;
-  GHashTable *references; /* id (guint64 as pointer) -> VigilWindowRef* */
-  VigilSession *pending;  /* a session being restored: view after the scan, refs after the model */
-  guint pending_ref;      /* next of pending->references to add */
+  VigilDetection *result;             /* of the shown slice (owned by cache), or NULL */
+  GHashTable *cache;                  /* slice index -> VigilDetection*, valid for cache_key */
+  char *cache_key;                    /* model, series, class, mode, window, references */
+  guint references_version;           /* bumped when the bank changes */
+  gboolean series_running;            /* Analyse Series is stepping through slices */
+  GHashTable *references;             /* id (guint64 as pointer) -> VigilWindowRef* */
+  VigilSession *pending; /* a session being restored: view after the scan, refs after the model */
+  guint pending_ref;     /* next of pending->references to add */
   guint autosave_source;
   float *shown_map; /* the overlay as shown (selected layers summed), or NULL */
   int shown_side;

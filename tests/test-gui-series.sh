@@ -1,0 +1,70 @@
+#!/bin/sh
+# Analyse Series under Xvfb: a small generated NIfTI volume, every slice
+# analysed one job at a time; the shown (middle) slice gets its overlay from
+# the series run, and the app stays responsive and quits cleanly.
+# Usage (inside gui-session.sh): VIGIL CLI SHOT LOG_DIR
+set -u
+vigil=$1 cli=$2 shot=$3 logdir=$4
+mkdir -p "$logdir"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export XDG_CACHE_HOME="$work/cache"
+echo "TAP version 13"
+echo "1..3"
+"$cli" model random --preset tiny --seed 2 --out "$work/m" >/dev/null || exit 1
+/usr/bin/python3 - "$work/vol.nii" <<'PY'
+import struct, sys
+import numpy as np
+nx, ny, nz = 48, 40, 5
+z, y, x = np.mgrid[0:nz, 0:ny, 0:nx]
+vol = (100 + 80 * np.sin(x / 5.0) * np.cos(y / 7.0) + 10 * z).astype(np.int16)
+h = bytearray(348)
+struct.pack_into("<i", h, 0, 348)
+struct.pack_into("<8h", h, 40, 3, nx, ny, nz, 1, 1, 1, 1)
+struct.pack_into("<hh", h, 70, 4, 16)  # datatype int16, bitpix
+struct.pack_into("<8f", h, 76, 1, 1, 1, 1, 1, 1, 1, 1)
+struct.pack_into("<f", h, 108, 352)  # vox_offset
+struct.pack_into("<f", h, 112, 1)  # scl_slope
+struct.pack_into("<h", h, 254, 1)  # sform_code
+for row, v in zip((280, 296, 312), ((1, 0, 0, 0), (0, 1, 0, 0), (0, 0, 1, 0))):
+    struct.pack_into("<4f", h, row, *v)
+h[344:348] = b"n+1\0"
+open(sys.argv[1], "wb").write(bytes(h) + b"\0" * 4 + vol.tobytes(order="C"))
+PY
+"$vigil" "$work/vol.nii" >"$logdir/series-vigil.log" 2>&1 &
+pid=$!
+call() {
+  gdbus call --session --dest org.vigil.Vigil --object-path /org/vigil/Vigil/window/1 \
+    --method org.gtk.Actions.Activate "$@" >/dev/null 2>&1
+}
+"$shot" Vigil "$logdir/series-opened.png" 60 16 >/dev/null
+sleep 1
+call load-model "[<('$work/m/clip.safetensors', '$work/m/adapters.safetensors')>]" "{}"
+coloured=0
+for i in $(seq 40); do
+  sleep 3
+  call analyse-series "[]" "{}" || true
+  "$shot" Vigil "$logdir/series-result.png" 30 16 >/dev/null
+  coloured=$(/usr/bin/python3 -c "
+import sys
+import numpy as np
+from PIL import Image
+a = np.array(Image.open(sys.argv[1]).convert('RGB')).astype(int)[60:-60, 260:-360]
+print(f'{(np.abs(a[..., 0] - a[..., 2]) > 60).mean():.4f}')
+" "$logdir/series-result.png")
+  awk "BEGIN { exit !($coloured > 0.2) }" && break
+done
+if awk "BEGIN { exit !($coloured > 0.2) }"; then
+  echo "ok 1 - Analyse Series reached the shown slice and drew its map (coloured $coloured)"
+else
+  echo "not ok 1 - no map from Analyse Series (coloured $coloured)"; cat "$logdir/series-vigil.log"
+fi
+if kill -0 $pid 2>/dev/null; then echo "ok 2 - the app is alive"; else echo "not ok 2 - the app died"; exit 1; fi
+gdbus call --session --dest org.vigil.Vigil --object-path /org/vigil/Vigil \
+  --method org.gtk.Actions.Activate quit "[]" "{}" >/dev/null
+i=0
+while kill -0 $pid 2>/dev/null; do
+  i=$((i + 1)); [ $i -gt 100 ] && { echo "not ok 3 - did not quit"; kill -9 $pid; exit 1; }
+  sleep 0.1
+done
+wait $pid && echo "ok 3 - quit cleanly" || echo "not ok 3 - exit status $?"
