@@ -53,6 +53,18 @@ static gboolean decode(Decode *d, const guint8 *data, gsize size) {
     g_strlcpy(d->err.message, "CMYK JPEG is not supported", sizeof d->err.message);
     return FALSE;
   }
+  /* A tiny file must not claim gigabytes: even flat content costs the entropy
+   * coder bits per 8x8 block (progressive EOB runs aside), so 2048 pixels per
+   * byte is far beyond any real scan. libjpeg's own buffers get a cap too. */
+  const guint64 pixels = (guint64)d->cinfo.image_width * d->cinfo.image_height;
+  if (pixels > MAX((guint64)1 << 22, (guint64)size * 2048)) {
+    d->err.code = VIGIL_SCAN_ERROR_INVALID;
+    g_snprintf(d->err.message, sizeof d->err.message,
+               "declares %u x %u pixels, more than its %" G_GSIZE_FORMAT " bytes can hold",
+               d->cinfo.image_width, d->cinfo.image_height, size);
+    return FALSE;
+  }
+  d->cinfo.mem->max_memory_to_use = 512L << 20;
   const gboolean gray = cs == JCS_GRAYSCALE;
   d->cinfo.out_color_space = gray ? JCS_GRAYSCALE : JCS_RGB;
   GError *err = NULL;

@@ -12,7 +12,7 @@ exe=$1 seeds=$2 secs=$3 out=$4
 work=$(mktemp -d "${TMPDIR:-/tmp}/vigil-fuzz.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$out"
-"$exe" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+"$exe" -seed=1 -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
   -artifact_prefix="$out/" -print_final_stats=1 "$work" "$seeds"
 rc=$?
 [ $rc -eq 0 ] || echo "fuzz: $(basename "$exe") failed (exit $rc); crashing input under $out/" >&2

@@ -29,6 +29,6 @@ mkdir -p "$work/fixtures"
 find "$work/fixtures" -maxdepth 1 -name '*.dcm' -size -16k -exec cp {} "$seeds"/ \;
 cd "$work"
 ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0:allocator_may_return_null=1" \
-  ./fuzz-dicom -max_total_time="$seconds" -timeout=10 -rss_limit_mb=1024 \
+  ./fuzz-dicom -seed=1 -max_total_time="$seconds" -timeout=10 -rss_limit_mb=1024 \
   -malloc_limit_mb=512 -max_len=16384 -print_final_stats=1 \
   -artifact_prefix="$src/tests/fuzz/corpus-dicom/crash-" corpus "$seeds"

@@ -26,7 +26,7 @@ fi
 /usr/bin/python3 "$root/tests/fuzz/make-seeds.py" "$kind" "$work/seeds-$kind"
 mkdir -p "$work/corpus-$kind"
 if ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  "$work/fuzz-$kind" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  "$work/fuzz-$kind" -seed=1 -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
   -malloc_limit_mb=4096 -artifact_prefix="$work/artifacts-$kind/" -print_final_stats=1 \
   "$work/corpus-$kind" "$work/seeds-$kind" "$root/tests/fuzz/regress/$kind" >"$work/fuzz-$kind.log" 2>&1; then
   echo "ok 2 - fuzz-$kind ran $seconds s without a crash # $(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' "$work/fuzz-$kind.log")"
