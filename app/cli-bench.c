@@ -20,11 +20,7 @@ static double now_s(void) {
 /* VmHWM, not getrusage: ru_maxrss survives exec, so a child of a big parent
  * (tools/bench-torch.py) would report the parent's peak. */
 static double peak_rss_mb(void) {
-  g_autofree char *status = NULL;
-  if (!g_file_get_contents("/proc/self/status", &status, NULL, NULL))
-    return -1;
-  const char *hwm = strstr(status, "VmHWM:");
-  return hwm ? g_ascii_strtod(hwm + 6, NULL) / 1024.0 : -1; /* kB */
+  return vigil_cli_proc_mb("VmHWM:");
 }
 
 /* Multiply-adds x 2 of one image forward: patch embedding, blocks, adapters. */

@@ -9,11 +9,7 @@
 #include "vigil-series.h"
 
 static double rss_mb(void) {
-  g_autofree char *status = NULL;
-  if (!g_file_get_contents("/proc/self/status", &status, NULL, NULL))
-    return -1;
-  const char *line = strstr(status, "VmRSS:");
-  return line ? g_ascii_strtod(line + 6, NULL) / 1024.0 : -1;
+  return vigil_cli_proc_mb("VmRSS:");
 }
 
 static int cmp_double(const void *a, const void *b) {

@@ -50,6 +50,14 @@ gboolean vigil_cli_parse(const char *command, const char *summary, const GOption
   return TRUE;
 }
 
+double vigil_cli_proc_mb(const char *field) {
+  g_autofree char *status = NULL;
+  if (!g_file_get_contents("/proc/self/status", &status, NULL, NULL))
+    return -1;
+  const char *line = strstr(status, field);
+  return line ? g_ascii_strtod(line + strlen(field), NULL) / 1024.0 : -1; /* kB */
+}
+
 void vigil_cli_print_json(JsonBuilder *builder) {
   g_autoptr(JsonGenerator) gen = json_generator_new();
   g_autoptr(JsonNode) root = json_builder_get_root(builder);

@@ -18,6 +18,10 @@ int vigil_cli_render(int argc, char **argv);
 int vigil_cli_info(int argc, char **argv);
 int vigil_cli_scan_bench(int argc, char **argv);
 
+/* A memory figure of this process in MB from /proc/self/status, e.g.
+ * "VmHWM:" (peak) or "VmRSS:" (now); -1 when unavailable. */
+double vigil_cli_proc_mb(const char *field);
+
 /* Prints the builder's JSON, indented, to stdout. */
 void vigil_cli_print_json(JsonBuilder *builder);
 

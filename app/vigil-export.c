@@ -1,5 +1,7 @@
 #include "vigil-export.h"
 
+#include "vigil-wl.h"
+
 #include <cairo.h>
 #include <gio/gio.h>
 #include <math.h>
@@ -11,21 +13,16 @@
 static cairo_surface_t *slice_surface(const VigilImage *im, double center, double width) {
   cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, im->width, im->height);
   const int stride = cairo_image_surface_get_stride(s);
-  guint8 *u8 = g_malloc((gsize)im->width * im->height * vigil_image_channels(im));
-  vigil_image_window_to_u8(im, center, width, u8);
+  g_autofree guint8 *rgb = vigil_wl_to_rgb8(im, center, width);
   cairo_surface_flush(s);
   guint8 *data = cairo_image_surface_get_data(s);
   for (int y = 0; y < im->height; y++) {
     guint32 *row = (guint32 *)(data + (gsize)y * stride);
-    for (int x = 0; x < im->width; x++) {
-      const guint8 *p = u8 + ((gsize)y * im->width + x) * vigil_image_channels(im);
-      guint32 r = p[0], g = im->kind == VIGIL_IMAGE_RGB ? p[1] : p[0],
-              b = im->kind == VIGIL_IMAGE_RGB ? p[2] : p[0];
-      row[x] = 0xff000000u | (r << 16) | (g << 8) | b;
-    }
+    const guint8 *p = rgb + (gsize)y * im->width * 3;
+    for (int x = 0; x < im->width; x++, p += 3)
+      row[x] = 0xff000000u | ((guint32)p[0] << 16) | ((guint32)p[1] << 8) | p[2];
   }
   cairo_surface_mark_dirty(s);
-  g_free(u8);
   return s;
 }
 

@@ -69,3 +69,11 @@ void vigil_image_window_to_u8(const VigilImage *image, double center, double wid
       out[i] = (guint8)lrint(((v - (center - 0.5)) / (width - 1) + 0.5) * 255.0);
   }
 }
+
+gboolean vigil_scan_read_file(const char *path, char **data, gsize *size, GError **error) {
+  g_autoptr(GError) err = NULL;
+  if (g_file_get_contents(path, data, size, &err))
+    return TRUE;
+  g_set_error(error, VIGIL_SCAN_ERROR, VIGIL_SCAN_ERROR_IO, "%s", err->message);
+  return FALSE;
+}

@@ -35,4 +35,7 @@ void vigil_image_update_range(VigilImage *image);
  * and are copied. `out` holds width * height * channels bytes. */
 void vigil_image_window_to_u8(const VigilImage *image, double center, double width, guint8 *out);
 
+/* Reads a whole scan file for a loader; failures are VIGIL_SCAN_ERROR_IO. */
+gboolean vigil_scan_read_file(const char *path, char **data, gsize *size, GError **error);
+
 G_END_DECLS

@@ -172,12 +172,8 @@ VigilImage *vigil_png_load_from_memory(const guint8 *data, gsize size, int *bits
 VigilImage *vigil_png_load(const char *path, int *bits, GError **error) {
   g_autofree char *data = NULL;
   gsize size = 0;
-  GError *err = NULL;
-  if (!g_file_get_contents(path, &data, &size, &err)) {
-    g_set_error(error, VIGIL_SCAN_ERROR, VIGIL_SCAN_ERROR_IO, "%s", err->message);
-    g_error_free(err);
+  if (!vigil_scan_read_file(path, &data, &size, error))
     return NULL;
-  }
   g_autoptr(GError) inner = NULL;
   VigilImage *im = vigil_png_load_from_memory((const guint8 *)data, size, bits, &inner);
   if (!im)

@@ -120,3 +120,17 @@ void vigil_wl_to_u8_lut(const VigilImage *image, double center, double width, gu
       out[i] = window_value(v, center, width);
   }
 }
+
+guint8 *vigil_wl_to_rgb8(const VigilImage *image, double center, double width) {
+  const gsize n = (gsize)image->width * image->height;
+  guint8 *rgb = g_malloc(n * 3);
+  if (image->kind == VIGIL_IMAGE_RGB) {
+    vigil_wl_to_u8_lut(image, center, width, rgb);
+    return rgb;
+  }
+  g_autofree guint8 *gray = g_malloc(n);
+  vigil_wl_to_u8_lut(image, center, width, gray);
+  for (gsize i = 0; i < n; i++)
+    rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = gray[i];
+  return rgb;
+}

@@ -45,4 +45,8 @@ gboolean vigil_wl_parse(const char *text, VigilWindowLevel *window);
  * integer data: one table lookup per pixel instead of a division. */
 void vigil_wl_to_u8_lut(const VigilImage *image, double center, double width, guint8 *out);
 
+/* The slice as shown, 3 bytes per pixel (gray replicated), through the
+ * lookup-table path; g_free the result. For textures and thumbnails. */
+guint8 *vigil_wl_to_rgb8(const VigilImage *image, double center, double width);
+
 G_END_DECLS

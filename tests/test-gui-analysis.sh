@@ -4,6 +4,7 @@
 # slice, see the heatmap over it (checked on pixels), add a normal reference,
 # quit cleanly. Usage (inside gui-session.sh): VIGIL CLI SHOT LOG_DIR
 set -u
+. "$(dirname "$0")/gui-lib.sh"
 vigil=$1 cli=$2 shot=$3 logdir=$4
 mkdir -p "$logdir"
 work=$(mktemp -d)
@@ -28,10 +29,6 @@ colour = (np.abs(view[..., 0] - view[..., 2]) > 60).mean()
 lit = (view.sum(axis=2) > 60).mean()
 print(f"{colour:.4f} {lit:.4f}")
 PY
-}
-call() {
-  gdbus call --session --dest org.vigil.Vigil --object-path /org/vigil/Vigil/window/1 \
-    --method org.gtk.Actions.Activate "$@" >/dev/null
 }
 
 sleep 3
@@ -116,14 +113,7 @@ else
   echo "not ok 8 - session file"; cat "$work/study.vigil"
 fi
 
-gdbus call --session --dest org.vigil.Vigil --object-path /org/vigil/Vigil \
-  --method org.gtk.Actions.Activate quit "[]" "{}" >/dev/null
-i=0
-while kill -0 $pid 2>/dev/null; do
-  i=$((i + 1)); [ $i -gt 100 ] && { echo "not ok 9 - did not quit"; kill -9 $pid; exit 1; }
-  sleep 0.1
-done
-wait $pid && echo "ok 9 - quit cleanly" || { echo "not ok 9 - exit status $?"; cat "$logdir/analysis-vigil.log"; }
+quit_and_check $pid 9 || cat "$logdir/analysis-vigil.log"
 
 # Reopen the session: the scans, the view and (once the model is back) the reference.
 autosaved="$XDG_STATE_HOME/vigil/autosave.vigil"
@@ -148,11 +138,4 @@ if [ $restored = yes ]; then
 else
   echo "not ok 10 - session not restored"; cat "$logdir/session-vigil.log"
 fi
-gdbus call --session --dest org.vigil.Vigil --object-path /org/vigil/Vigil \
-  --method org.gtk.Actions.Activate quit "[]" "{}" >/dev/null
-i=0
-while kill -0 $pid 2>/dev/null; do
-  i=$((i + 1)); [ $i -gt 100 ] && { echo "not ok 11 - did not quit"; kill -9 $pid; exit 1; }
-  sleep 0.1
-done
-wait $pid && echo "ok 11 - quit cleanly" || echo "not ok 11 - exit status $?"
+quit_and_check $pid 11

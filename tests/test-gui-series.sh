@@ -4,6 +4,7 @@
 # the series run, and the app stays responsive and quits cleanly.
 # Usage (inside gui-session.sh): VIGIL CLI SHOT LOG_DIR
 set -u
+. "$(dirname "$0")/gui-lib.sh"
 vigil=$1 cli=$2 shot=$3 logdir=$4
 mkdir -p "$logdir"
 work=$(mktemp -d)
@@ -33,10 +34,6 @@ open(sys.argv[1], "wb").write(bytes(h) + b"\0" * 4 + vol.tobytes(order="C"))
 PY
 "$vigil" "$work/vol.nii" >"$logdir/series-vigil.log" 2>&1 &
 pid=$!
-call() {
-  gdbus call --session --dest org.vigil.Vigil --object-path /org/vigil/Vigil/window/1 \
-    --method org.gtk.Actions.Activate "$@" >/dev/null 2>&1
-}
 "$shot" Vigil "$logdir/series-opened.png" 60 16 >/dev/null
 sleep 1
 call load-model "[<('$work/m/clip.safetensors', '$work/m/adapters.safetensors')>]" "{}"
@@ -60,11 +57,4 @@ else
   echo "not ok 1 - no map from Analyse Series (coloured $coloured)"; cat "$logdir/series-vigil.log"
 fi
 if kill -0 $pid 2>/dev/null; then echo "ok 2 - the app is alive"; else echo "not ok 2 - the app died"; exit 1; fi
-gdbus call --session --dest org.vigil.Vigil --object-path /org/vigil/Vigil \
-  --method org.gtk.Actions.Activate quit "[]" "{}" >/dev/null
-i=0
-while kill -0 $pid 2>/dev/null; do
-  i=$((i + 1)); [ $i -gt 100 ] && { echo "not ok 3 - did not quit"; kill -9 $pid; exit 1; }
-  sleep 0.1
-done
-wait $pid && echo "ok 3 - quit cleanly" || echo "not ok 3 - exit status $?"
+quit_and_check $pid 3

@@ -6,6 +6,8 @@
  * pointer. Pixel spacing sets the aspect ratio. */
 #include "vigil-slice-view.h"
 
+#include "vigil-wl.h"
+
 #include <math.h>
 
 #define MIN_ZOOM 0.1
@@ -89,17 +91,8 @@ static void rebuild_texture(VigilSliceView *self) {
   if (!self->image)
     return;
   const VigilImage *im = self->image;
-  gsize n = (gsize)im->width * im->height;
-  guint8 *rgb = g_malloc(n * 3);
-  if (im->kind == VIGIL_IMAGE_RGB) {
-    vigil_image_window_to_u8(im, self->center, self->width, rgb);
-  } else {
-    guint8 *gray = g_malloc(n);
-    vigil_image_window_to_u8(im, self->center, self->width, gray);
-    for (gsize i = 0; i < n; i++)
-      rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = gray[i];
-    g_free(gray);
-  }
+  const gsize n = (gsize)im->width * im->height;
+  guint8 *rgb = vigil_wl_to_rgb8(im, self->center, self->width);
   g_autoptr(GBytes) bytes = g_bytes_new_take(rgb, n * 3);
   self->texture =
       gdk_memory_texture_new(im->width, im->height, GDK_MEMORY_R8G8B8, bytes, (gsize)im->width * 3);

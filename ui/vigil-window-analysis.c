@@ -327,17 +327,9 @@ static void analyse_slice(GSimpleAction *action, GVariant *param, gpointer user_
 }
 
 static GdkPaintable *thumbnail(const VigilImage *image, double center, double width) {
-  const gsize n = (gsize)image->width * image->height * vigil_image_channels(image);
-  guint8 *pixels = g_malloc(n);
-  vigil_image_window_to_u8(image, center, width, pixels);
-  g_autoptr(GBytes) bytes = g_bytes_new_take(pixels, n);
-  if (image->kind == VIGIL_IMAGE_GRAY) { /* GTK 4.8 has no 8-bit gray textures */
-    guint8 *rgb = g_malloc(n * 3);
-    for (gsize i = 0; i < n; i++)
-      rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = pixels[i];
-    g_bytes_unref(bytes);
-    bytes = g_bytes_new_take(rgb, n * 3);
-  }
+  /* RGB even for gray slices: GTK 4.8 has no 8-bit gray textures. */
+  g_autoptr(GBytes) bytes = g_bytes_new_take(vigil_wl_to_rgb8(image, center, width),
+                                             (gsize)image->width * image->height * 3);
   return GDK_PAINTABLE(gdk_memory_texture_new(image->width, image->height, GDK_MEMORY_R8G8B8, bytes,
                                               (gsize)image->width * 3));
 }
