@@ -44,5 +44,17 @@ import json, sys
 a, b = (json.load(open(p))['results'][0] for p in sys.argv[1:3])
 assert a['zero_det_score'] == b['zero_det_score'] and a['few_det_score'] == b['few_det_score'], (a, b)
 " "$work/detect.json" "$work/detect-pth.json"
+# Bad weights and a missing image: exit 1 with a message naming the problem, no crash.
+head -c 1000 "$work/m/adapters.pth" >"$work/cut.pth"
+set +e
+"$cli" detect --clip "$work/m/clip.safetensors" --adapters "$work/cut.pth" --class Brain \
+  "$work/query.png" >/dev/null 2>"$work/bad.log"
+rc=$?
+"$cli" detect $m --class Brain "$work/missing.png" >/dev/null 2>"$work/missing.log"
+rc2=$?
+set -e
+test $rc -eq 1 && grep -q "MVFA adapters" "$work/bad.log" || { cat "$work/bad.log"; exit 1; }
+test $rc2 -eq 1 && grep -q "missing.png: .*no such file" "$work/missing.log" ||
+  { cat "$work/missing.log"; exit 1; }
 OPENBLAS_NUM_THREADS=2 /usr/bin/python3 "$src/tests/reference/e2e_ref.py" "$cli" "$work/m" \
   "$work/f" "$work/r" "$work/maps/query" "$work/detect.json" "Brain" "$work/vk"
