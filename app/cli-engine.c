@@ -276,8 +276,8 @@ int vigil_cli_detect(int argc, char **argv) {
     }
     if (ok)
       add_result(b, argv[i], d);
-    else if (error)
-      g_prefix_error(&error, "%s: ", argv[i]);
+    else if (error && !g_str_has_prefix(error->message, argv[i]))
+      g_prefix_error(&error, "%s: ", argv[i]); /* scan errors name the path already */
   }
   json_builder_end_array(b);
   json_builder_end_object(b);
