@@ -1,3 +1,12 @@
+/* MVFA's scoring as backend ops. Per layer l and head h (seg, det):
+ *   qn = l2_normalize(patch rows of tokens)                    P x C
+ *   zero-shot: logits = text100 . qn^T (2 x P); the seg head upsamples both
+ *     rows to S x S and takes softmax entry 1 per pixel, the det head takes
+ *     it per patch; maps and per-layer means are summed over layers;
+ *   few-shot: dist = min over bank rows of 1 - qn . row (1 x P), upsampled;
+ *     summed over layers; the det head's map mean is the few-shot score.
+ * Everything is recorded before the first download, so on Vulkan it is one
+ * submission. */
 #include "vg_score_backend.h"
 
 #include <stdlib.h>
@@ -31,6 +40,7 @@ struct vg_score_bank {
   vg_score_shape shape;
   int64_t tokens; /* rows per reference and layer */
   size_t count, cap;
+  int broken;                /* a drop failed half way: rows are out of step */
   vg_tensor *rows[2][MAX_L]; /* [head][layer]: cap * tokens x C */
 };
 
@@ -123,10 +133,15 @@ vg_status vg_score_bank_drop(vg_score_bank *b, size_t index) {
   if (!b || index >= b->count)
     return vg_fail(VG_ERR_ARG, "device memory bank: no reference at index %zu", index);
   const int64_t after = (int64_t)(b->count - index - 1) * b->tokens;
-  for (int h = 0; after > 0 && h < 2; h++)
-    for (int l = 0; l < b->shape.layers; l++)
-      TRY(vg_copy_rows(b->rows[h][l], (int64_t)index * b->tokens, b->rows[h][l],
-                       (int64_t)(index + 1) * b->tokens, after));
+  vg_status st = VG_OK;
+  for (int h = 0; after > 0 && h < 2 && st == VG_OK; h++)
+    for (int l = 0; l < b->shape.layers && st == VG_OK; l++)
+      st = vg_copy_rows(b->rows[h][l], (int64_t)index * b->tokens, b->rows[h][l],
+                        (int64_t)(index + 1) * b->tokens, after);
+  if (st != VG_OK) {
+    b->broken = 1;
+    return st;
+  }
   b->count--;
   return VG_OK;
 }
@@ -294,6 +309,9 @@ static vg_status check_run(const vg_scorer *sc, const vg_tensor *const *seg,
     }
   if (bank && (bank->be != sc->be || memcmp(&bank->shape, &sc->shape, sizeof sc->shape) != 0))
     return vg_fail(VG_ERR_ARG, "scorer: the memory bank has another backend or shape");
+  if (bank && bank->broken)
+    return vg_fail(VG_ERR_DEVICE, "scorer: the device memory bank is out of step after a "
+                                  "failed removal; make a new bank");
   return VG_OK;
 }
 
