@@ -69,6 +69,7 @@ vg_status vk_upsample(vg_backend *be, vg_tensor *out, const vg_tensor *x, int in
   vk_backend *vk = (vk_backend *)be;
   const uint64_t n = (uint64_t)out->rows * (uint64_t)out->cols;
   VG_TRY(fits_u32("upsample", n));
+  VG_TRY(fits_u32("upsample", (uint64_t)x->rows * (uint64_t)x->cols));
   struct {
     uint32_t planes, in_h, in_w, out_h, out_w;
     float scale_h, scale_w;
