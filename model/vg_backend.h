@@ -61,6 +61,19 @@ typedef struct vg_backend_ops {
   /* Waits until all submitted work is done. */
   vg_status (*synchronize)(vg_backend *be);
   void (*destroy)(vg_backend *be);
+  /* Scoring ops (MVFA's maps), appended so the table above stays as it was. */
+  /* out[p, out_h*out_w] = bilinear upsampling, align_corners=True, of each
+   * row x[p, in_h*in_w] read as an in_h x in_w plane (PyTorch's arithmetic). */
+  vg_status (*upsample_bilinear)(vg_backend *be, vg_tensor *out, const vg_tensor *x, int in_h,
+                                 int in_w, int out_h, int out_w);
+  /* out[0, j] = softmax over i of x[i, j], entry `pick`: per column of x. */
+  vg_status (*softmax_pick)(vg_backend *be, vg_tensor *out, const vg_tensor *x, int pick);
+  /* out[i, 0] = mean of row i of x. */
+  vg_status (*row_mean)(vg_backend *be, vg_tensor *out, const vg_tensor *x);
+  /* out[0, i] = min over j < bank_rows of (1 - q[i,:] . bank[j,:]), without
+   * ever holding the q x bank product (tiled, min reduced on the fly). */
+  vg_status (*min_distance)(vg_backend *be, vg_tensor *out, const vg_tensor *q,
+                            const vg_tensor *bank, int64_t bank_rows);
 } vg_backend_ops;
 
 struct vg_backend {
@@ -90,6 +103,13 @@ vg_status vg_copy_rows(vg_tensor *dst, int64_t dst_row, const vg_tensor *src, in
 vg_status vg_l2_normalize(vg_tensor *out, const vg_tensor *x, float eps);
 vg_status vg_backend_synchronize(vg_backend *be);
 void vg_backend_destroy(vg_backend *be);
+
+/* Scoring ops: see vg_backend_ops. */
+vg_status vg_upsample(vg_tensor *out, const vg_tensor *x, int in_h, int in_w, int out_h, int out_w);
+vg_status vg_softmax_pick(vg_tensor *out, const vg_tensor *x, int pick);
+vg_status vg_row_mean(vg_tensor *out, const vg_tensor *x);
+vg_status vg_min_distance(vg_tensor *out, const vg_tensor *q, const vg_tensor *bank,
+                          int64_t bank_rows);
 
 /* F16 <-> F32 conversions (IEEE binary16, round to nearest even). */
 uint16_t vg_f32_to_f16(float f);
