@@ -24,7 +24,7 @@ call() {
 }
 
 # app.open takes paths; the window switches from the empty state to the file list.
-if call open "[<['/usr/share/mricron/templates/ch2.nii.gz', '/tmp']>]" "{}"; then
+if call open "[<['/usr/share/mricron/templates/ch2.nii.gz', '/usr/share/mricron/templates']>]" "{}"; then
   echo "ok 2 - app.open accepted paths over D-Bus"
 else
   echo "not ok 2 - app.open failed"
