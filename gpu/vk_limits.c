@@ -28,8 +28,18 @@ void vk_limits_init(vk_backend *vk, uint64_t max_buffer, uint64_t max_memory) {
     vk->max_device = max_memory;
 }
 
-static double mib(uint64_t bytes) {
-  return (double)bytes / (1024.0 * 1024.0);
+/* "147.0 KiB", "144.7 MiB": small limits (in tests) still read right. */
+typedef struct size_text {
+  char s[32];
+} size_text;
+
+static size_text sz(uint64_t bytes) {
+  size_text t;
+  if (bytes < (1u << 20))
+    snprintf(t.s, sizeof t.s, "%.1f KiB", (double)bytes / 1024.0);
+  else
+    snprintf(t.s, sizeof t.s, "%.1f MiB", (double)bytes / (1024.0 * 1024.0));
+  return t;
 }
 
 vg_status vk_check_plan(vg_backend *be, const vg_tensor_plan *plan, size_t n) {
@@ -42,23 +52,20 @@ vg_status vk_check_plan(vg_backend *be, const vg_tensor_plan *plan, size_t n) {
     const char *dt = p->dtype == VG_F16 ? "F16" : "F32";
     if (!p->gather_only && bytes > vk->max_buffer)
       return vg_fail(VG_ERR_UNSUPPORTED,
-                     "tensor '%s' (%lld x %lld %s, %.1f MiB) is larger than one storage buffer "
-                     "on %s may be (%.1f MiB)",
-                     p->name, (long long)p->rows, (long long)p->cols, dt, mib(bytes),
-                     vk->props.deviceName, mib(vk->max_buffer));
+                     "tensor '%s' (%lld x %lld %s, %s) exceeds %s's storage buffer limit (%s)",
+                     p->name, (long long)p->rows, (long long)p->cols, dt, sz(bytes).s,
+                     vk->props.deviceName, sz(vk->max_buffer).s);
     if (bytes > vk->mem.max_alloc)
       return vg_fail(VG_ERR_UNSUPPORTED,
-                     "tensor '%s' (%lld x %lld %s, %.1f MiB) is larger than one allocation on %s "
-                     "may be (%.1f MiB)",
-                     p->name, (long long)p->rows, (long long)p->cols, dt, mib(bytes),
-                     vk->props.deviceName, mib(vk->mem.max_alloc));
+                     "tensor '%s' (%lld x %lld %s, %s) exceeds %s's allocation limit (%s)", p->name,
+                     (long long)p->rows, (long long)p->cols, dt, sz(bytes).s, vk->props.deviceName,
+                     sz(vk->mem.max_alloc).s);
     total += bytes;
   }
   if (vk->max_device && total > vk->max_device)
-    return vg_fail(VG_ERR_UNSUPPORTED,
-                   "the model needs %.1f MiB of %s memory on %s, which has %.1f MiB", mib(total),
-                   vk->device_local ? "device-local" : "host-visible", vk->props.deviceName,
-                   mib(vk->max_device));
+    return vg_fail(VG_ERR_UNSUPPORTED, "the model needs %s of %s memory on %s, which has %s",
+                   sz(total).s, vk->device_local ? "device-local" : "host-visible",
+                   vk->props.deviceName, sz(vk->max_device).s);
   return VG_OK;
 }
 
@@ -66,8 +73,7 @@ vg_status vk_check_plan(vg_backend *be, const vg_tensor_plan *plan, size_t n) {
 vg_status vk_check_bindable(vk_backend *vk, vk_buffer *const *bufs, uint32_t n) {
   for (uint32_t i = 0; i < n; i++)
     if (bufs[i]->size > vk->max_buffer)
-      return vg_fail(VG_ERR_UNSUPPORTED,
-                     "a %.1f MiB tensor exceeds %s's storage buffer limit (%.1f MiB)",
-                     mib(bufs[i]->size), vk->props.deviceName, mib(vk->max_buffer));
+      return vg_fail(VG_ERR_UNSUPPORTED, "a %s tensor exceeds %s's storage buffer limit (%s)",
+                     sz(bufs[i]->size).s, vk->props.deviceName, sz(vk->max_buffer).s);
   return VG_OK;
 }
