@@ -23,7 +23,11 @@ struct _VigilEngine {
   vg_tokenizer *tokenizer;
   vg_clip_arch arch;
   gboolean random;
-  char *identity, *fallback, *clip_digest, *cache_dir;
+  char *identity, *fallback, *clip_digest, *cache_dir, *device;
+  char *clip_path, *adapters_path, *clip_name, *adapters_name, *adapters_digest;
+  VigilBackendKind kind; /* what was asked for: only AUTO falls back to the CPU */
+  int threads;
+  GPtrArray *retired;     /* strings replaced at a fallback, which callers may still hold */
   GHashTable *text_cache; /* class name -> float[dim * 2] */
 };
 
@@ -70,26 +74,116 @@ static gboolean load_weights(const char *path, const char *what, vg_weights **ou
   return TRUE;
 }
 
+/* Replaces a string callers may have been handed; the old one lives on. */
+static void replace_string(VigilEngine *e, char **slot, char *value) {
+  if (*slot)
+    g_ptr_array_add(e->retired, *slot);
+  *slot = value;
+}
+
+static void build_identity(VigilEngine *e) {
+  replace_string(e, &e->identity,
+                 g_strdup_printf("CLIP %s (sha256 %s)\nadapters %s (sha256 %s)\n%s on %s%s",
+                                 e->clip_name, e->clip_digest, e->adapters_name, e->adapters_digest,
+                                 e->arch.naming, e->device,
+                                 e->random ? "\nRANDOM TEST MODEL: results are meaningless" : ""));
+}
+
 static gboolean describe(VigilEngine *e, const char *clip_path, const char *adapters_path,
                          GError **error) {
   g_autofree char *clip_sum = file_digest(clip_path, error);
   g_autofree char *adapters_sum = clip_sum ? file_digest(adapters_path, error) : NULL;
   if (!adapters_sum)
     return FALSE;
-  g_autofree char *clip_name = g_path_get_basename(clip_path);
-  g_autofree char *adapters_name = g_path_get_basename(adapters_path);
-  e->identity = g_strdup_printf("CLIP %s (sha256 %s)\nadapters %s (sha256 %s)\n%s on %s%s",
-                                clip_name, clip_sum, adapters_name, adapters_sum, e->arch.naming,
-                                e->backend->device_name,
-                                e->random ? "\nRANDOM TEST MODEL: results are meaningless" : "");
+  e->clip_name = g_path_get_basename(clip_path);
+  e->adapters_name = g_path_get_basename(adapters_path);
   e->clip_digest = g_steal_pointer(&clip_sum);
+  e->adapters_digest = g_steal_pointer(&adapters_sum);
+  build_identity(e);
   return TRUE;
+}
+
+/* Under AUTO, a Vulkan failure (a lost device, exhausted memory, a model over
+ * its limits) moves the engine to the CPU instead of failing the request. */
+static gboolean can_fall_back(VigilEngine *e, vg_status s) {
+  /* A tensor the device could not allocate reaches the loader as NOMEM. */
+  return e->kind == VIGIL_BACKEND_AUTO && g_strcmp0(e->backend->kind, "vulkan") == 0 &&
+         (s == VG_ERR_DEVICE || s == VG_ERR_UNSUPPORTED || s == VG_ERR_NOMEM);
+}
+
+/* Reloads the model on a CPU backend (from `clip`/`adapters`, or the files
+ * again when they are NULL) and records why; the Vulkan backend is closed. */
+static gboolean switch_to_cpu(VigilEngine *e, const char *what, const vg_weights *clip,
+                              const vg_weights *adapters, GError **error) {
+  g_autofree char *reason =
+      g_strdup_printf("Vulkan failed %s: %s; using the CPU", what, vg_last_error());
+  vg_weights *cw = NULL, *aw = NULL;
+  if (!clip && (!load_weights(e->clip_path, "CLIP weights", &cw, error) ||
+                !load_weights(e->adapters_path, "MVFA adapters", &aw, error))) {
+    vg_weights_free(cw);
+    return FALSE;
+  }
+  const VigilBackendOptions cpu = {.kind = VIGIL_BACKEND_CPU, .threads = e->threads};
+  vg_backend *be = vigil_backend_open(&cpu, NULL, error);
+  vg_clip *m = NULL;
+  if (be && vg_clip_load(clip ? clip : cw, clip ? adapters : aw, NULL, be, &m) != VG_OK) {
+    fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, reason);
+    vg_backend_destroy(be);
+    be = NULL;
+  }
+  vg_weights_free(cw), vg_weights_free(aw);
+  if (!be)
+    return FALSE;
+  vg_clip_free(e->clip);
+  vg_backend_destroy(e->backend);
+  e->clip = m;
+  e->backend = be;
+  replace_string(e, &e->fallback, g_steal_pointer(&reason));
+  replace_string(e, &e->device, g_strdup(be->device_name));
+  if (e->identity)
+    build_identity(e);
+  return TRUE;
+}
+
+/* Loads the model on the backend opened, falling back to the CPU under AUTO. */
+static gboolean load_model(VigilEngine *e, const vg_weights *clip, const vg_weights *adapters,
+                           GError **error) {
+  vg_status s = vg_clip_load(clip, adapters, NULL, e->backend, &e->clip);
+  if (s == VG_OK)
+    return TRUE;
+  if (can_fall_back(e, s))
+    return switch_to_cpu(e, "loading the model", clip, adapters, error);
+  if (g_strcmp0(e->backend->kind, "vulkan") == 0 &&
+      (s == VG_ERR_DEVICE || s == VG_ERR_UNSUPPORTED || s == VG_ERR_NOMEM))
+    return fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, "the model cannot run on Vulkan");
+  return fail_vg(error, VIGIL_ENGINE_ERROR_WEIGHTS, "cannot use these weights");
+}
+
+typedef vg_status (*ForwardFunc)(vg_clip *clip, gpointer data);
+
+/* Runs a forward (lock held); under AUTO a Vulkan failure moves the model to
+ * the CPU and runs it again there. */
+static gboolean run_forward(VigilEngine *e, const char *what, ForwardFunc run, gpointer data,
+                            GError **error) {
+  vg_status s = run(e->clip, data);
+  if (s != VG_OK && can_fall_back(e, s)) {
+    g_autofree char *during = g_strdup_printf("in the %s", what);
+    if (!switch_to_cpu(e, during, NULL, NULL, error))
+      return FALSE;
+    s = run(e->clip, data);
+  }
+  return s == VG_OK || fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, what);
 }
 
 VigilEngine *vigil_engine_open(const char *clip_path, const char *adapters_path,
                                const VigilBackendOptions *backend, GError **error) {
   g_autoptr(VigilEngine) e = g_new0(VigilEngine, 1);
   g_mutex_init(&e->lock);
+  e->retired = g_ptr_array_new_with_free_func(g_free);
+  e->kind = backend->kind;
+  e->threads = backend->threads;
+  e->clip_path = g_strdup(clip_path);
+  e->adapters_path = g_strdup(adapters_path);
   e->text_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   e->cache_dir = g_build_filename(g_get_user_cache_dir(), "vigil", "text-features", NULL);
   vg_weights *clip = NULL, *adapters = NULL;
@@ -101,8 +195,9 @@ VigilEngine *vigil_engine_open(const char *clip_path, const char *adapters_path,
   e->random = is_random(clip) || is_random(adapters);
   g_autofree char *vocab = vocab_path();
   gboolean ok = (e->backend = vigil_backend_open(backend, &e->fallback, error)) != NULL;
-  if (ok && vg_clip_load(clip, adapters, NULL, e->backend, &e->clip) != VG_OK)
-    ok = fail_vg(error, VIGIL_ENGINE_ERROR_WEIGHTS, "cannot use these weights");
+  if (ok)
+    e->device = g_strdup(e->backend->device_name);
+  ok = ok && load_model(e, clip, adapters, error);
   vg_weights_free(clip);
   vg_weights_free(adapters);
   if (ok && vg_tokenizer_open(vocab, &e->tokenizer) != VG_OK)
@@ -128,6 +223,10 @@ void vigil_engine_free(VigilEngine *e) {
   vg_backend_destroy(e->backend);
   g_hash_table_unref(e->text_cache);
   g_free(e->identity), g_free(e->fallback), g_free(e->clip_digest), g_free(e->cache_dir);
+  g_free(e->device), g_free(e->clip_path), g_free(e->adapters_path), g_free(e->clip_name);
+  g_free(e->adapters_name), g_free(e->adapters_digest);
+  if (e->retired)
+    g_ptr_array_unref(e->retired);
   g_mutex_clear(&e->lock);
   g_free(e);
 }
@@ -142,7 +241,7 @@ const char *vigil_engine_identity(VigilEngine *e) {
   return e->identity;
 }
 const char *vigil_engine_device(VigilEngine *e) {
-  return e->backend->device_name;
+  return e->device;
 }
 const char *vigil_engine_fallback_reason(VigilEngine *e) {
   return e->fallback;
@@ -162,6 +261,27 @@ void vigil_features_free(VigilFeatures *f) {
   g_free(f);
 }
 
+typedef struct {
+  const float *input;
+  vg_clip_image_out *out;
+} ImageForward;
+
+static vg_status image_forward(vg_clip *clip, gpointer data) {
+  ImageForward *f = data;
+  return vg_clip_encode_image(clip, f->input, f->out);
+}
+
+typedef struct {
+  const int32_t *ids;
+  int n;
+  float *out;
+} TextForward;
+
+static vg_status text_forward(vg_clip *clip, gpointer data) {
+  TextForward *f = data;
+  return vg_clip_encode_text(clip, f->ids, f->n, f->out);
+}
+
 VigilFeatures *vigil_engine_features(VigilEngine *e, const float *input, GError **error) {
   g_autoptr(VigilFeatures) f = g_new0(VigilFeatures, 1);
   f->layers = e->arch.n_adapters;
@@ -174,14 +294,11 @@ VigilFeatures *vigil_engine_features(VigilEngine *e, const float *input, GError 
     out.seg_tokens[l] = f->seg[l] = g_new(float, (gsize)f->tokens * f->dim);
     out.det_tokens[l] = f->det[l] = g_new(float, (gsize)f->tokens * f->dim);
   }
+  ImageForward fw = {input, &out};
   g_mutex_lock(&e->lock);
-  vg_status s = vg_clip_encode_image(e->clip, input, &out);
+  gboolean ok = run_forward(e, "image encoder", image_forward, &fw, error);
   g_mutex_unlock(&e->lock);
-  if (s != VG_OK) {
-    fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, "image encoder");
-    return NULL;
-  }
-  return g_steal_pointer(&f);
+  return ok ? g_steal_pointer(&f) : NULL;
 }
 
 static char *cache_file(VigilEngine *e, const char *class_name) {
@@ -210,11 +327,10 @@ static gboolean encode_state(VigilEngine *e, const char *class_name, vg_prompt_s
         ok = fail_vg(error, VIGIL_ENGINE_ERROR_INPUT, "class name");
     if (ok && g_cancellable_set_error_if_cancelled(cancellable, error))
       ok = FALSE;
+    TextForward fw = {ids, m, emb};
     g_mutex_lock(&e->lock);
-    vg_status s = ok ? vg_clip_encode_text(e->clip, ids, m, emb) : VG_OK;
+    ok = ok && run_forward(e, "text encoder", text_forward, &fw, error);
     g_mutex_unlock(&e->lock);
-    if (s != VG_OK)
-      ok = fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, "text encoder");
     for (int i = 0; ok && i < m; i++) {
       double norm = 0;
       for (int c = 0; c < d; c++)
