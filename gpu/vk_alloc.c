@@ -3,9 +3,9 @@
  * allocations may exist (maxMemoryAllocationCount, often 4096) and each costs
  * a kernel call, so a model's hundreds of tensors share a handful of blocks.
  *
- * Blocks grow 32 MiB, 64, 128 up to max_block per memory type; a buffer over
- * half of max_block gets a dedicated allocation. Each block keeps its free
- * ranges sorted by offset and merged, first fit; an empty block is freed. */
+ * Blocks grow 32 MiB, 64, 128 up to 256 MiB (or an eighth of the heap) per
+ * memory type; a buffer over half the largest block gets its own allocation. Each block keeps its
+ * free ranges sorted by offset and merged, first fit; an empty block is freed. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +33,21 @@ static VkDeviceSize align_up(VkDeviceSize v, VkDeviceSize a) {
   return a > 1 ? (v + a - 1) / a * a : v;
 }
 
+/* The largest shared block of a memory type: an eighth of its heap at most,
+ * so blocks never crowd a small heap (such as a 256 MiB BAR window). */
+static VkDeviceSize type_max_block(const vk_backend *vk, uint32_t type) {
+  VkDeviceSize block = VK_MAX_BLOCK;
+  const VkDeviceSize heap =
+      vk->mem_props.memoryHeaps[vk->mem_props.memoryTypes[type].heapIndex].size;
+  if (heap / 8 < block)
+    block = heap / 8;
+  if (block > vk->mem.max_alloc)
+    block = vk->mem.max_alloc;
+  return block < VK_FIRST_BLOCK ? VK_FIRST_BLOCK : block;
+}
+
+static int pick_type(const vk_backend *vk, uint32_t bits, int host_visible);
+
 vg_status vk_memory_init(vk_backend *vk) {
   VkPhysicalDeviceMaintenance3Properties m3 = {
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES};
@@ -43,14 +58,10 @@ vg_status vk_memory_init(vk_backend *vk) {
     vkGetPhysicalDeviceProperties2(vk->physical, &p2);
     vk->mem.max_alloc = m3.maxMemoryAllocationSize;
   }
-  /* At most an eighth of the smallest heap, so blocks never crowd a small one. */
-  VkDeviceSize block = VK_MAX_BLOCK;
-  for (uint32_t h = 0; h < vk->mem_props.memoryHeapCount; h++)
-    if (vk->mem_props.memoryHeaps[h].size / 8 < block)
-      block = vk->mem_props.memoryHeaps[h].size / 8;
-  if (block > vk->mem.max_alloc)
-    block = vk->mem.max_alloc;
-  vk->mem.max_block = block < VK_FIRST_BLOCK ? VK_FIRST_BLOCK : block;
+  int type = pick_type(vk, ~0u, !vk->device_local);
+  if (type < 0)
+    return vg_fail(VG_ERR_UNSUPPORTED, "%s has no memory type for tensors", vk->props.deviceName);
+  vk->mem.max_block = type_max_block(vk, (uint32_t)type); /* for the stats */
   return VG_OK;
 }
 
@@ -207,12 +218,13 @@ static int give_back(vk_block *b, VkDeviceSize offset, VkDeviceSize size) {
 
 /* The size of the next shared block of `type`: doubling with each one. */
 static VkDeviceSize next_block_size(const vk_backend *vk, uint32_t type, VkDeviceSize need) {
+  const VkDeviceSize max = type_max_block(vk, type);
   VkDeviceSize size = VK_FIRST_BLOCK;
   for (const vk_block *b = vk->mem.blocks; b; b = b->next)
-    if (b->type == type && !b->dedicated && size < vk->mem.max_block)
+    if (b->type == type && !b->dedicated && size < max)
       size *= 2;
-  if (size > vk->mem.max_block)
-    size = vk->mem.max_block;
+  if (size > max)
+    size = max;
   return size < need ? need : size;
 }
 
@@ -231,7 +243,7 @@ vg_status vk_bind_memory(vk_backend *vk, vk_buffer *buf, int host_visible) {
   const VkDeviceSize span = align_up(req.size, req.alignment);
   vk_block *b = NULL;
   VkDeviceSize offset = 0;
-  if (span > vk->mem.max_block / 2) {
+  if (span > type_max_block(vk, (uint32_t)type) / 2) {
     VG_TRY(new_block(vk, (uint32_t)type, req.size, 1, &b));
     carve(b, req.size, 1, &offset);
   } else {
