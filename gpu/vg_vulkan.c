@@ -20,6 +20,7 @@ static void vk_destroy(vg_backend *be) {
     vk_flush(vk);
     vkDeviceWaitIdle(vk->device);
     vk_free_garbage(vk);
+    vk_pipeline_cache_close(vk);
     vk_destroy_op_pipelines(vk);
     vk_destroy_score_pipelines(vk);
     if (vk->desc_pool)
@@ -61,15 +62,20 @@ static const vg_backend_ops vk_ops = {
     .softmax_pick = vk_softmax_pick,
     .row_mean = vk_row_mean,
     .min_distance = vk_min_distance,
+    .check_plan = vk_check_plan,
 };
 
 static vg_status start(vk_backend *vk, const vg_vk_options *options) {
   const char *choice = options->device ? options->device : getenv("VIGIL_VK_DEVICE");
+  VG_TRY(vk_fault_init(vk));
   VG_TRY(vk_create_instance(vk, options->validation, options->sync_validation));
   VG_TRY(vk_pick_device(vk, choice));
   vk->device_local =
       options->staging || vk->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU;
   VG_TRY(vk_create_device(vk, !options->no_16bit_storage));
+  VG_TRY(vk_memory_init(vk));
+  vk_limits_init(vk, options->max_buffer_bytes, options->max_memory_bytes);
+  vk_pipeline_cache_open(vk, options->no_pipeline_cache);
   VG_TRY(vk_create_op_pipelines(vk));
   return vk_create_score_pipelines(vk);
 }

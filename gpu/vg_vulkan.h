@@ -25,6 +25,15 @@ typedef struct vg_vk_options {
   /* Leave 16-bit storage off even where the device has it, so F16 weights are
    * read as packed 32-bit words as on devices without it (for tests). */
   int no_16bit_storage;
+  /* Lower limits than the device's, to test what happens on smaller devices:
+   * bytes one kernel binding may span (maxStorageBufferRange) and bytes of
+   * the memory heap tensors live in. 0 = the device's own (or the
+   * VIGIL_VK_MAX_BUFFER / VIGIL_VK_MAX_MEMORY environment variables). */
+  uint64_t max_buffer_bytes;
+  uint64_t max_memory_bytes;
+  /* Do not load or save the pipeline cache in $XDG_CACHE_HOME/vigil/
+   * vulkan-pipelines (also VIGIL_VK_PIPELINE_CACHE=0). */
+  int no_pipeline_cache;
 } vg_vk_options;
 
 typedef struct vg_vk_device_info {
@@ -46,6 +55,32 @@ vg_backend *vg_vulkan_backend_new(const vg_vk_options *options);
 
 /* Messages the validation layer has reported so far (0 without validation). */
 int vg_vulkan_validation_messages(const vg_backend *be);
+
+typedef struct vg_vk_memory_stats {
+  uint32_t allocations;       /* live VkDeviceMemory objects */
+  uint32_t peak_allocations;  /* the most that were live at once */
+  uint32_t dedicated;         /* live ones holding one large buffer alone */
+  uint32_t buffers;           /* live buffers bound in them */
+  uint64_t total_allocations; /* vkAllocateMemory calls so far */
+  uint64_t allocated_bytes;   /* in live VkDeviceMemory objects */
+  uint64_t used_bytes;        /* bound to live buffers */
+  uint64_t max_block_bytes;   /* the largest shared block */
+} vg_vk_memory_stats;
+
+/* 1 and *out filled for a Vulkan backend, else 0. */
+int vg_vulkan_memory_stats(const vg_backend *be, vg_vk_memory_stats *out);
+
+typedef struct vg_vk_pipeline_cache_info {
+  const char *path;    /* the cache file, NULL when the cache is off */
+  const char *state;   /* "disabled", "absent", "loaded", or "ignored: <why>" */
+  size_t loaded_bytes; /* cache data handed to the driver at start-up */
+} vg_vk_pipeline_cache_info;
+
+/* 1 and *out filled (valid while the backend lives) for a Vulkan backend. */
+int vg_vulkan_pipeline_cache_info(const vg_backend *be, vg_vk_pipeline_cache_info *out);
+
+/* Writes the pipeline cache now (the backend also does at destroy). */
+vg_status vg_vulkan_save_pipeline_cache(vg_backend *be);
 
 #ifdef __cplusplus
 }

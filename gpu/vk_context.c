@@ -288,7 +288,9 @@ vg_status vk_create_pipeline(vk_backend *vk, vk_pipeline *pl, const uint32_t *sp
           },
       .layout = pl->layout,
   };
-  VkResult r = vkCreateComputePipelines(vk->device, VK_NULL_HANDLE, 1, &cinfo, NULL, &pl->pipeline);
+  VkResult r = vk_fault_check(vk, VK_FAULT_PIPELINE);
+  if (r == VK_SUCCESS)
+    r = vkCreateComputePipelines(vk->device, vk->pcache, 1, &cinfo, NULL, &pl->pipeline);
   vkDestroyShaderModule(vk->device, module, NULL);
   VK_TRY(r, "vkCreateComputePipelines");
   return VG_OK;

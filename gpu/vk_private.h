@@ -2,6 +2,10 @@
  *
  * vk_context.c  instance, device, pipelines, device list
  * vk_memory.c   buffers, tensors, upload/download
+ * vk_alloc.c    the block sub-allocator under vk_memory.c
+ * vk_cache.c    the on-disk pipeline cache
+ * vk_fault.c    fault injection (VIGIL_VK_FAULT)
+ * vk_limits.c   the storage-buffer and memory limits a model must fit
  * vk_record.c   the command buffer: hazards, barriers, dispatches, flush
  * vk_ops.c      the backend operations
  * vg_vulkan.c   backend construction and the ops table */
@@ -16,7 +20,7 @@
   do {                                                                                             \
     VkResult r_ = (call);                                                                          \
     if (r_ != VK_SUCCESS)                                                                          \
-      return vg_fail(VG_ERR_DEVICE, "%s failed (VkResult %d)", what, (int)r_);                     \
+      return vg_fail(VG_ERR_DEVICE, "%s failed (%s, %d)", what, vk_result_name(r_), (int)r_);      \
   } while (0)
 
 #define VG_TRY(call)                                                                               \
@@ -40,9 +44,12 @@ typedef struct vk_pipeline {
   uint32_t spec[VK_MAX_SPEC]; /* spec[0] is the workgroup size */
 } vk_pipeline;
 
+typedef struct vk_block vk_block; /* one VkDeviceMemory, private to vk_alloc.c */
+
 typedef struct vk_buffer {
   VkBuffer buffer;
-  VkDeviceMemory memory;
+  vk_block *block;           /* the memory the buffer is bound in */
+  VkDeviceSize offset, span; /* where in the block, and the bytes reserved there */
   VkDeviceSize size;
   void *mapped; /* NULL for device-local memory, reached through staging copies */
   /* Hazard tracking: the barrier epoch of the last read and write recorded,
@@ -54,6 +61,24 @@ typedef struct vk_attention_pipeline {
   uint32_t head_dim;
   vk_pipeline pl;
 } vk_attention_pipeline;
+
+typedef struct vk_allocator {
+  vk_block *blocks;       /* live VkDeviceMemory objects, a list */
+  VkDeviceSize max_block; /* the largest shared block; bigger buffers get their own */
+  VkDeviceSize max_alloc; /* maxMemoryAllocationSize */
+  uint32_t allocations, peak_allocations, dedicated, buffers;
+  uint64_t total_allocations, allocated_bytes, used_bytes;
+  VkDeviceSize staging_pending; /* staging bytes waiting for the batch to finish */
+} vk_allocator;
+
+typedef enum { VK_FAULT_NONE, VK_FAULT_ALLOC, VK_FAULT_PIPELINE, VK_FAULT_LOST } vk_fault_kind;
+
+typedef struct vk_fault {
+  vk_fault_kind kind;
+  uint64_t after; /* calls that succeed before the fault */
+  uint64_t calls;
+  int fired; /* later calls of the kind fail too: a lost device stays lost */
+} vk_fault;
 
 typedef struct vk_backend {
   vg_backend base;
@@ -86,6 +111,16 @@ typedef struct vk_backend {
   vk_pipeline upsample, softmax_pick, row_mean, min_distance, min_reduce;
   uint32_t min_tile;      /* min_distance's query and bank tile */
   vk_buffer *min_scratch; /* its per-chunk partial minima */
+  vk_allocator mem;
+  vk_fault fault;
+  uint64_t max_buffer;    /* bytes one shader binding may span (maxStorageBufferRange) */
+  uint64_t max_device;    /* bytes of the heap tensors live in */
+  VkPipelineCache pcache; /* VK_NULL_HANDLE without the disk cache */
+  char *pcache_path;      /* where it is saved */
+  char pcache_state[256]; /* what happened to the file at start-up */
+  size_t pcache_loaded;   /* bytes of cache data loaded at start-up */
+  size_t pcache_synced;   /* bytes the file holds now */
+  uint64_t pcache_hash;   /* of what the file holds: unchanged data is not rewritten */
 } vk_backend;
 
 /* vk_context.c */
@@ -96,6 +131,26 @@ vg_status vk_create_pipeline(vk_backend *vk, vk_pipeline *pl, const uint32_t *sp
                              uint32_t bindings, uint32_t push_bytes, const uint32_t *spec,
                              uint32_t nspec);
 void vk_destroy_pipeline(vk_backend *vk, vk_pipeline *pl);
+
+/* vk_alloc.c */
+vg_status vk_memory_init(vk_backend *vk);
+vg_status vk_bind_memory(vk_backend *vk, vk_buffer *buf, int host_visible);
+void vk_unbind_memory(vk_backend *vk, vk_buffer *buf);
+VkDeviceSize vk_tensor_heap_bytes(const vk_backend *vk);
+
+/* vk_cache.c */
+void vk_pipeline_cache_open(vk_backend *vk, int disabled);
+void vk_pipeline_cache_close(vk_backend *vk);
+
+/* vk_fault.c */
+vg_status vk_fault_init(vk_backend *vk);
+VkResult vk_fault_check(vk_backend *vk, vk_fault_kind kind);
+const char *vk_result_name(VkResult r);
+
+/* vk_limits.c */
+void vk_limits_init(vk_backend *vk, uint64_t max_buffer, uint64_t max_memory);
+vg_status vk_check_plan(vg_backend *be, const vg_tensor_plan *plan, size_t n);
+vg_status vk_check_bindable(vk_backend *vk, vk_buffer *const *bufs, uint32_t n);
 
 /* vk_memory.c */
 vg_status vk_buffer_new(vk_backend *vk, VkDeviceSize bytes, int host_visible, vk_buffer **out);
