@@ -71,6 +71,7 @@ static vg_status start(vk_backend *vk, const vg_vk_options *options) {
       options->staging || vk->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU;
   const char *no_coop = getenv("VIGIL_VK_NO_COOPMAT");
   const int allow_coop = !options->no_coopmat && !(no_coop && *no_coop && strcmp(no_coop, "0"));
+  vk->coop_emulate = options->coop_emulate;
   VG_TRY(vk_create_device(vk, !options->no_16bit_storage, allow_coop));
   VG_TRY(vk_create_op_pipelines(vk));
   VG_TRY(vk_create_score_pipelines(vk));

@@ -27,13 +27,17 @@ typedef struct vg_vk_options {
   int no_16bit_storage;
   /* Never run matmuls on cooperative matrices (also VIGIL_VK_NO_COOPMAT=1). */
   int no_coopmat;
+  /* Tests only, where m != 0: run F16 matmuls through the coop GEMM's tiling
+   * with its matrix ops emulated in plain GLSL (any device with shaderFloat16),
+   * using this fragment shape (sides 8, 16 or 32). */
+  struct vg_vk_coop_shape {
+    uint32_t m, n, k;
+  } coop_emulate;
 } vg_vk_options;
 
 #define VG_VK_MAX_COOP_SHAPES 8
 
-typedef struct vg_vk_coop_shape {
-  uint32_t m, n, k;
-} vg_vk_coop_shape;
+typedef struct vg_vk_coop_shape vg_vk_coop_shape;
 
 typedef struct vg_vk_device_info {
   char name[256];

@@ -184,21 +184,6 @@ static int has_storage16(VkPhysicalDevice dev, const VkPhysicalDeviceProperties 
   return s16.storageBuffer16BitAccess == VK_TRUE;
 }
 
-/* Cooperative matrices need 16-bit storage too (the shader reads F16 weights). */
-static void decide_coop(vk_backend *vk, int allow_coop) {
-  vk_coop_query(vk->instance, vk->physical, &vk->props, &vk->coop_caps);
-  vk->coop = 0;
-  if (!allow_coop)
-    snprintf(vk->coop_note, sizeof vk->coop_note,
-             "disabled (no_coopmat option or VIGIL_VK_NO_COOPMAT=1)");
-  else if (!vk->coop_caps.usable)
-    snprintf(vk->coop_note, sizeof vk->coop_note, "%s", vk->coop_caps.why_not);
-  else if (!vk->storage16)
-    snprintf(vk->coop_note, sizeof vk->coop_note, "16-bit storage is off");
-  else
-    vk->coop = 1;
-}
-
 vg_status vk_create_device(vk_backend *vk, int allow_storage16, int allow_coop) {
   float priority = 1.0f;
   VkDeviceQueueCreateInfo qinfo = {
@@ -208,7 +193,7 @@ vg_status vk_create_device(vk_backend *vk, int allow_storage16, int allow_coop) 
       .pQueuePriorities = &priority,
   };
   vk->storage16 = allow_storage16 && has_storage16(vk->physical, &vk->props);
-  decide_coop(vk, allow_coop);
+  vk_coop_decide(vk, allow_coop);
   VkPhysicalDevice16BitStorageFeatures s16 = {
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES,
       .storageBuffer16BitAccess = VK_TRUE,
@@ -218,7 +203,7 @@ vg_status vk_create_device(vk_backend *vk, int allow_storage16, int allow_coop) 
   vk_coop_chain chain;
   void *features = vk->storage16 ? &s16 : NULL;
   if (vk->coop)
-    features = vk_coop_enable(&chain, features, exts, &n_exts);
+    features = vk_coop_enable(vk, &chain, features, exts, &n_exts);
   VkDeviceCreateInfo dinfo = {
       .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
       .pNext = features,

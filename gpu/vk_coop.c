@@ -15,8 +15,10 @@
 #include "vk_private.h"
 
 #include "matmul_coop.spv.h"
+#include "matmul_coop_emu.spv.h"
 
 #define COOP_MAX_PROPS 64
+#define EMU_LANES 32 /* the emulated shader's "subgroup" */
 
 /* Every tiling divides a subgroup's block into 32 x 32 pieces at least, so a
  * fragment shape fits if each side divides 32. */
@@ -126,21 +128,66 @@ void vk_coop_query(VkInstance instance, VkPhysicalDevice dev, const VkPhysicalDe
   caps->usable = 1;
 }
 
-void *vk_coop_enable(vk_coop_chain *c, void *next, const char **exts, uint32_t *n_exts) {
-  c->coop = (VkPhysicalDeviceCooperativeMatrixFeaturesNV){
-      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV,
-      .pNext = next,
-      .cooperativeMatrix = VK_TRUE};
+/* The emulated shader needs F16 arithmetic (shared F16 tiles) only. */
+static const char *check_emulation(const vk_backend *vk) {
+  const vg_vk_coop_shape *s = &vk->coop_emulate;
+  if (!shape_fits(s))
+    return "the emulated fragment shape's sides must divide 32";
+  uint32_t n = 0;
+  vkEnumerateDeviceExtensionProperties(vk->physical, NULL, &n, NULL);
+  VkExtensionProperties *exts = calloc(n ? n : 1, sizeof *exts);
+  if (!exts)
+    return "out of memory";
+  vkEnumerateDeviceExtensionProperties(vk->physical, NULL, &n, exts);
+  const int f16_ext = has_ext(exts, n, VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME);
+  free(exts);
+  VkPhysicalDeviceShaderFloat16Int8FeaturesKHR f16 = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES_KHR};
+  VkPhysicalDeviceFeatures2 f = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
+                                 .pNext = &f16};
+  if (f16_ext)
+    vkGetPhysicalDeviceFeatures2(vk->physical, &f);
+  return f16_ext && f16.shaderFloat16 ? NULL : "the emulation needs shaderFloat16";
+}
+
+void vk_coop_decide(vk_backend *vk, int allow) {
+  vk_coop_query(vk->instance, vk->physical, &vk->props, &vk->coop_caps);
+  vk_coop_caps *c = &vk->coop_caps;
+  const int emulate = vk->coop_emulate.m != 0;
+  const char *why = NULL;
+  if (!allow)
+    why = "disabled (no_coopmat option or VIGIL_VK_NO_COOPMAT=1)";
+  else if (!vk->storage16)
+    why = "16-bit storage is off";
+  else if (emulate)
+    why = check_emulation(vk);
+  else if (!c->usable)
+    why = c->why_not;
+  vk->coop = why == NULL;
+  if (why)
+    snprintf(vk->coop_note, sizeof vk->coop_note, "%s", why);
+  if (vk->coop && emulate)
+    c->shape = vk->coop_emulate, c->subgroup_size = EMU_LANES;
+}
+
+void *vk_coop_enable(const vk_backend *vk, vk_coop_chain *c, void *next, const char **exts,
+                     uint32_t *n_exts) {
   c->f16 = (VkPhysicalDeviceShaderFloat16Int8FeaturesKHR){
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES_KHR,
-      .pNext = &c->coop,
+      .pNext = next,
       .shaderFloat16 = VK_TRUE};
+  exts[(*n_exts)++] = VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME;
+  if (vk->coop_emulate.m)
+    return &c->f16;
+  c->coop = (VkPhysicalDeviceCooperativeMatrixFeaturesNV){
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV,
+      .pNext = &c->f16,
+      .cooperativeMatrix = VK_TRUE};
   c->vmm = (VkPhysicalDeviceVulkanMemoryModelFeaturesKHR){
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_MEMORY_MODEL_FEATURES_KHR,
-      .pNext = &c->f16,
+      .pNext = &c->coop,
       .vulkanMemoryModel = VK_TRUE};
   exts[(*n_exts)++] = VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME;
-  exts[(*n_exts)++] = VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME;
   exts[(*n_exts)++] = VK_KHR_VULKAN_MEMORY_MODEL_EXTENSION_NAME;
   return &c->vmm;
 }
@@ -178,15 +225,20 @@ vg_status vk_coop_create_pipeline(vk_backend *vk) {
              "no tiling fits the workgroup and shared-memory limits");
     return VG_OK;
   }
-  const uint32_t spec[9] = {t->threads, t->bm, t->bn, t->bk, s->m, s->n, s->k, t->subgroups, t->wn};
-  if (vk_create_pipeline(vk, &vk->matmul_coop, vg_spv_matmul_coop, sizeof vg_spv_matmul_coop, 4, 16,
-                         spec, 9) != VG_OK) {
+  const uint32_t spec[10] = {t->threads, t->bm, t->bn,        t->bk, s->m,
+                             s->n,       s->k,  t->subgroups, t->wn, EMU_LANES};
+  const int emulate = vk->coop_emulate.m != 0;
+  const vg_status st = emulate ? vk_create_pipeline(vk, &vk->matmul_coop, vg_spv_matmul_coop_emu,
+                                                    sizeof vg_spv_matmul_coop_emu, 4, 16, spec, 10)
+                               : vk_create_pipeline(vk, &vk->matmul_coop, vg_spv_matmul_coop,
+                                                    sizeof vg_spv_matmul_coop, 4, 16, spec, 9);
+  if (st != VG_OK) {
     vk_destroy_pipeline(vk, &vk->matmul_coop);
     vk->coop = 0;
     snprintf(vk->coop_note, sizeof vk->coop_note, "the coop pipeline failed: %s", vg_last_error());
     return VG_OK;
   }
-  snprintf(vk->coop_note, sizeof vk->coop_note, "%ux%ux%u fragments, %ux%u tiles", s->m, s->n, s->k,
-           t->bm, t->bn);
+  snprintf(vk->coop_note, sizeof vk->coop_note, "%s%ux%ux%u fragments, %ux%u tiles",
+           emulate ? "emulated " : "", s->m, s->n, s->k, t->bm, t->bn);
   return VG_OK;
 }

@@ -28,7 +28,7 @@
   } while (0)
 
 #define VK_MAX_BINDINGS 4
-#define VK_MAX_SPEC 9
+#define VK_MAX_SPEC 10
 #define VK_ATTN_CACHE 8
 #define VK_DESC_SETS 256
 
@@ -101,6 +101,7 @@ typedef struct vk_backend {
   /* Cooperative matrices: caps found at device creation; `coop` when F16
    * matmuls use matmul_coop, else `coop_note` says why not. */
   vk_coop_caps coop_caps;
+  vg_vk_coop_shape coop_emulate; /* tests: the emulated shader, this shape (m != 0) */
   int coop;
   char coop_note[160];
   vk_coop_tiles coop_tiles;
@@ -130,9 +131,13 @@ typedef struct vk_coop_chain {
 
 void vk_coop_query(VkInstance instance, VkPhysicalDevice dev, const VkPhysicalDeviceProperties *p,
                    vk_coop_caps *caps);
+/* Sets vk->coop (and coop_note when off) once the device is picked and
+ * vk->storage16 decided. */
+void vk_coop_decide(vk_backend *vk, int allow);
 /* Fills `c` with the features the coop GEMM needs, chained in front of
  * `next`, and appends its extensions to exts[*n_exts]; returns the chain head. */
-void *vk_coop_enable(vk_coop_chain *c, void *next, const char **exts, uint32_t *n_exts);
+void *vk_coop_enable(const vk_backend *vk, vk_coop_chain *c, void *next, const char **exts,
+                     uint32_t *n_exts);
 int vk_coop_pick_tiles(const vk_backend *vk, vk_coop_tiles *t);
 vg_status vk_coop_create_pipeline(vk_backend *vk);
 

@@ -11,11 +11,29 @@
 // (SG / WN) x WN grid, each owning a block of lM x lN accumulator fragments.
 // Results go through a per-subgroup lM x lN scratch in shared memory, where
 // the bias is added and rows/columns past M/N are masked.
+//
+// -DEMULATE builds a stand-in for tests on devices without cooperative
+// matrices (lavapipe): the same tiling, staging, offsets and stores, with the
+// three matrix ops replaced by plain GLSL of the same memory semantics, and
+// "subgroups" of EMU_LANES consecutive invocations synchronised by barrier().
+#if !defined(EMULATE)
 #extension GL_NV_cooperative_matrix : require
 #extension GL_KHR_memory_scope_semantics : require
 #extension GL_KHR_shader_subgroup_basic : require
+#endif
 #extension GL_EXT_shader_16bit_storage : require
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
+#if defined(EMULATE)
+// A rolled fragment loop keeps lavapipe's compile time in seconds; the inner
+// loops stay unrolled because lavapipe ends a shader invocation's loops after
+// 65535 iterations in all (gallivm's loop limiter), which K = 1024 would pass.
+#extension GL_EXT_control_flow_attributes : require
+#define NO_UNROLL [[dont_unroll]]
+#define UNROLL [[unroll]]
+#else
+#define NO_UNROLL
+#define UNROLL
+#endif
 
 layout(local_size_x_id = 0) in; // SG * subgroup size
 layout(constant_id = 1) const uint BM = 128;
@@ -31,6 +49,20 @@ const uint WM = SG / WN;
 const uint SM = BM / WM, SN = BN / WN; // one subgroup's block
 const uint FM = SM / lM, FN = SN / lN; // its fragments
 const uint AST = BK + 8;               // shared row stride in halves: 16-byte rows, fewer conflicts
+
+#if defined(EMULATE)
+layout(constant_id = 9) const uint EMU_LANES = 32;
+const uint FE = (lM * lN + EMU_LANES - 1) / EMU_LANES; // accumulator elements per lane
+#define SG_ID (gl_LocalInvocationID.x / EMU_LANES)
+#define LANE (gl_LocalInvocationID.x % EMU_LANES)
+#define LANES EMU_LANES
+#define SG_SYNC() memoryBarrierShared(), barrier()
+#else
+#define SG_ID gl_SubgroupID
+#define LANE gl_SubgroupInvocationID
+#define LANES gl_SubgroupSize
+#define SG_SYNC() subgroupMemoryBarrierShared(), subgroupBarrier()
+#endif
 
 layout(std430, binding = 0) readonly buffer A { float a[]; };
 layout(std430, binding = 0) readonly buffer A4 { vec4 a4[]; };
@@ -89,18 +121,40 @@ void stage_w(uint col0, uint k0) {
 }
 
 void main() {
-  const uint sg = gl_SubgroupID, sgm = sg / WN, sgn = sg % WN;
+  const uint sg = SG_ID, sgm = sg / WN, sgn = sg % WN;
   const uint row0 = gl_WorkGroupID.y * BM, col0 = gl_WorkGroupID.x * BN;
 
+#if defined(EMULATE)
+  // Accumulator element e = LANE + t * LANES of each fragment, row-major.
+  float acc[FM * FN][FE];
+  for (uint f = 0; f < FM * FN; f++)
+    for (uint t = 0; t < FE; t++)
+      acc[f][t] = 0.0;
+#else
   fcoopmatNV<32, gl_ScopeSubgroup, lM, lN> acc[FM * FN];
   for (uint i = 0; i < FM * FN; i++)
     acc[i] = fcoopmatNV<32, gl_ScopeSubgroup, lM, lN>(0.0);
+#endif
 
   for (uint k0 = 0; k0 < p.k; k0 += BK) {
     stage_a(row0, k0);
     stage_w(col0, k0);
     barrier();
     for (uint kk = 0; kk < BK; kk += lK) {
+#if defined(EMULATE)
+      // coopMatLoadNV row-major: A(r, q) = as_[oa + r * AST + q]; column-major:
+      // B(q, c) = ws_[ob + c * AST + q]; then acc += A B.
+      NO_UNROLL for (uint f = 0; f < FM * FN; f++) {
+        const uint oa = (sgm * SM + (f / FN) * lM) * AST + kk;
+        const uint ob = (sgn * SN + (f % FN) * lN) * AST + kk;
+        UNROLL for (uint t = 0; t < FE; t++) {
+          const uint e = LANE + t * LANES, r = e / lN, c = e % lN;
+          if (e < lM * lN)
+            UNROLL for (uint q = 0; q < lK; q++)
+              acc[f][t] += float(as_[oa + r * AST + q]) * float(ws_[ob + c * AST + q]);
+        }
+      }
+#else
       fcoopmatNV<16, gl_ScopeSubgroup, lM, lK> fa[FM];
       for (uint i = 0; i < FM; i++)
         coopMatLoadNV(fa[i], as_, (sgm * SM + i * lM) * AST + kk, AST, false);
@@ -111,6 +165,7 @@ void main() {
         for (uint i = 0; i < FM; i++)
           acc[i * FN + j] = coopMatMulAddNV(fa[i], fb, acc[i * FN + j]);
       }
+#endif
     }
     barrier();
   }
@@ -118,16 +173,21 @@ void main() {
   const uint scratch = sg * lM * lN;
   for (uint i = 0; i < FM; i++) {
     for (uint j = 0; j < FN; j++) {
+#if defined(EMULATE)
+      for (uint t = 0; t < FE; t++)
+        if (LANE + t * LANES < lM * lN)
+          cs_[scratch + LANE + t * LANES] = acc[i * FN + j][t];
+#else
       coopMatStoreNV(acc[i * FN + j], cs_, scratch, lN, false);
-      subgroupMemoryBarrierShared();
-      subgroupBarrier();
+#endif
+      SG_SYNC();
       const uint r0 = row0 + sgm * SM + i * lM, c0 = col0 + sgn * SN + j * lN;
-      for (uint e = gl_SubgroupInvocationID; e < lM * lN; e += gl_SubgroupSize) {
+      for (uint e = LANE; e < lM * lN; e += LANES) {
         const uint gr = r0 + e / lN, gc = c0 + e % lN;
         if (gr < p.m && gc < p.n)
           o[gr * p.n + gc] = cs_[scratch + e] + (p.has_bias != 0u ? bias[gc] : 0.0);
       }
-      subgroupBarrier(); // the scratch is rewritten by the next fragment
+      SG_SYNC(); // the scratch is rewritten by the next fragment
     }
   }
 }
