@@ -2,7 +2,7 @@
 # On a machine with a real GPU (written for an NVIDIA H200): build Vigil,
 # check the Vulkan ops there (the cooperative-matrix GEMM against the CPU
 # included), and time the GEMMs and the ViT-L/14 forward. Run it from the
-# repository root; everything goes under $OUT (default ./device-out):
+# repository root; everything goes under $OUT (default ./build-device-out):
 # summary.txt says what ran, each step's output is in <step>.log.
 #
 # Finishes within ~7.5 minutes: each step has a time cap and the steps left
@@ -19,7 +19,7 @@
 # VIGIL_BUILD=dir reuses a build directory instead of ./build-device.
 set -u
 cd "$(dirname "$0")/.." || exit 1
-OUT=${OUT:-$PWD/device-out}
+OUT=${OUT:-$PWD/build-device-out}
 BUILD=${VIGIL_BUILD:-build-device}
 BUDGET=${VIGIL_DEVICE_BUDGET:-450}
 mkdir -p "$OUT"
@@ -104,7 +104,8 @@ batches=1
 if echo "$help" | grep -q -- "--batch"; then batches="1 32"; else
   say "NOTE: this vigil-cli bench has no --batch; batch 1 only"; fi
 prof=()
-echo "$help" | grep -q -- "--profile" && prof=(--profile)
+# Only a plain flag: a --profile=FILE form would need a value this script can't know.
+echo "$help" | grep -qE -- "--profile( |$)" && prof=(--profile)
 for b in $batches; do
   base=("$cli" bench --preset vit-l-14 --backend vulkan --warmup 1 "${prof[@]}")
   if [ "$b" = 1 ]; then base+=(--iters 5); else base+=(--iters 3 --batch "$b"); fi
