@@ -9,6 +9,11 @@
 extern "C" {
 #endif
 
+/* A cooperative-matrix fragment shape: M x N x K. */
+typedef struct vg_vk_coop_shape {
+  uint32_t m, n, k;
+} vg_vk_coop_shape;
+
 typedef struct vg_vk_options {
   /* Enable VK_LAYER_KHRONOS_validation and count every message it reports. */
   int validation;
@@ -30,14 +35,10 @@ typedef struct vg_vk_options {
   /* Tests only, where m != 0: run F16 matmuls through the coop GEMM's tiling
    * with its matrix ops emulated in plain GLSL (any device with shaderFloat16),
    * using this fragment shape (sides 8, 16 or 32). */
-  struct vg_vk_coop_shape {
-    uint32_t m, n, k;
-  } coop_emulate;
+  vg_vk_coop_shape coop_emulate;
 } vg_vk_options;
 
 #define VG_VK_MAX_COOP_SHAPES 8
-
-typedef struct vg_vk_coop_shape vg_vk_coop_shape;
 
 typedef struct vg_vk_device_info {
   char name[256];
@@ -64,8 +65,8 @@ int vg_vk_list_devices(vg_vk_device_info *out, int max);
 vg_backend *vg_vulkan_backend_new(const vg_vk_options *options);
 
 /* Whether matmuls with F16 weights run on cooperative matrices. `why` (may
- * be NULL) gets the fragment shape and tiles ("16x16x16, 128x128 tiles") when
- * they do, or the reason they do not. */
+ * be NULL) gets the fragment shape and tiles ("16x16x16 fragments, 128x128
+ * tiles") when they do, or the reason they do not. */
 int vg_vulkan_coopmat(const vg_backend *be, const char **why);
 
 /* Messages the validation layer has reported so far (0 without validation). */
