@@ -86,11 +86,13 @@ cli=$BUILD/app/vigil-cli
 step devices 20 "$cli" devices
 cat "$OUT/devices.log"
 step devices-json 20 "$cli" devices --json
+rm -f "$BUILD/meson-logs/testlog.txt"
 step test-vulkan 120 meson test -C "$BUILD" --suite vulkan --no-rebuild --print-errorlogs
 cp "$BUILD/meson-logs/testlog.txt" "$OUT/test-vulkan-testlog.txt" 2>/dev/null
 grep -E "^ *[0-9]+/[0-9]+ " "$OUT/test-vulkan.log" >>"$SUMMARY"
-grep -E "^(ok|not ok) .*vulkan-coop|^# (Vulkan device|coop)" "$OUT/test-vulkan-testlog.txt" \
-  2>/dev/null | head -40 >>"$SUMMARY"
+# The coop GEMM's own lines: its device, verdicts, and ViT-L shapes vs the CPU.
+grep -E "^(ok|not ok) .*vulkan-coop|^# (Vulkan device|coop GEMM|emulated)|^# coop 290x(3072|1024)x" \
+  "$OUT/test-vulkan-testlog.txt" 2>/dev/null | head -40 >>"$SUMMARY"
 
 # --- GEMM bench: F32, F16, F16 coop vs CPU; errors above 2e-3 fail it ----
 step gemm-b1 60 "$BUILD/tests/bench-gemm" --batch 1 --iters 20 --cpu-iters 3 --max-err 2e-3
