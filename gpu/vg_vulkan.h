@@ -9,6 +9,11 @@
 extern "C" {
 #endif
 
+/* A cooperative-matrix fragment shape: M x N x K. */
+typedef struct vg_vk_coop_shape {
+  uint32_t m, n, k;
+} vg_vk_coop_shape;
+
 typedef struct vg_vk_options {
   /* Enable VK_LAYER_KHRONOS_validation and count every message it reports. */
   int validation;
@@ -34,7 +39,15 @@ typedef struct vg_vk_options {
   /* Do not load or save the pipeline cache in $XDG_CACHE_HOME/vigil/
    * vulkan-pipelines (also VIGIL_VK_PIPELINE_CACHE=0). */
   int no_pipeline_cache;
+  /* Never run matmuls on cooperative matrices (also VIGIL_VK_NO_COOPMAT=1). */
+  int no_coopmat;
+  /* Tests only, where m != 0: run F16 matmuls through the coop GEMM's tiling
+   * with its matrix ops emulated in plain GLSL (any device with shaderFloat16),
+   * using this fragment shape (sides 8, 16 or 32). */
+  vg_vk_coop_shape coop_emulate;
 } vg_vk_options;
+
+#define VG_VK_MAX_COOP_SHAPES 8
 
 typedef struct vg_vk_device_info {
   char name[256];
@@ -42,8 +55,15 @@ typedef struct vg_vk_device_info {
   uint32_t api_version;
   uint64_t max_storage_buffer_range;
   uint64_t device_local_bytes;
-  int float16;            /* shaderFloat16 and 16-bit storage buffers */
-  int cooperative_matrix; /* VK_KHR_cooperative_matrix */
+  int float16; /* shaderFloat16 and 16-bit storage buffers */
+  /* Vigil's coop GEMM can run here (VK_NV_cooperative_matrix with an F16 x F16
+   * -> F32 subgroup shape and the features its shader needs); if not, why. */
+  int cooperative_matrix;
+  const char *coop_why_not;
+  int coop_nv, coop_khr; /* VK_NV_ / VK_KHR_cooperative_matrix listed by the driver */
+  /* VK_NV_cooperative_matrix's F16 x F16 -> F32 subgroup shapes (M x N x K). */
+  int n_coop_shapes;
+  vg_vk_coop_shape coop_shapes[VG_VK_MAX_COOP_SHAPES];
 } vg_vk_device_info;
 
 /* Fills up to `max` entries; returns how many devices exist, or -1 (message
@@ -52,6 +72,11 @@ int vg_vk_list_devices(vg_vk_device_info *out, int max);
 
 /* NULL on failure, with the reason in vg_last_error(). */
 vg_backend *vg_vulkan_backend_new(const vg_vk_options *options);
+
+/* Whether matmuls with F16 weights run on cooperative matrices. `why` (may
+ * be NULL) gets the fragment shape and tiles ("16x16x16 fragments, 128x128
+ * tiles") when they do, or the reason they do not. */
+int vg_vulkan_coopmat(const vg_backend *be, const char **why);
 
 /* Messages the validation layer has reported so far (0 without validation). */
 int vg_vulkan_validation_messages(const vg_backend *be);
