@@ -213,74 +213,147 @@ static void flag_splits(VigilStudy *study) {
   }
 }
 
+/* ---- incremental building (see VigilScanBuilder in vigil-series.h) ---- */
+
+struct _VigilScanBuilder {
+  VigilScan *scan;
+  VigilSliceCache *cache;
+  GHashTable *studies;   /* study UID -> StudyGroup* */
+  GHashTable *instances; /* SOP Instance UID -> first path */
+  GHashTable *touched;   /* VigilStudy* whose series changed since the last settle */
+};
+
+VigilScan *vigil_scan_new(void) {
+  VigilScan *scan = g_new0(VigilScan, 1);
+  scan->studies = g_ptr_array_new_with_free_func(study_free);
+  scan->issues = g_ptr_array_new_with_free_func(issue_free);
+  scan->infos = g_ptr_array_new_with_free_func((GDestroyNotify)vigil_dicom_info_free);
+  return scan;
+}
+
+VigilScanBuilder *vigil_scan_builder_new(VigilScan *scan, VigilSliceCache *cache) {
+  VigilScanBuilder *b = g_new0(VigilScanBuilder, 1);
+  b->scan = scan;
+  b->cache = vigil_slice_cache_ref(cache);
+  b->studies = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, study_group_free);
+  b->instances = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  b->touched = g_hash_table_new(NULL, NULL);
+  return b;
+}
+
+void vigil_scan_builder_free(VigilScanBuilder *b) {
+  if (!b)
+    return;
+  vigil_slice_cache_unref(b->cache);
+  g_hash_table_destroy(b->studies);
+  g_hash_table_destroy(b->instances);
+  g_hash_table_destroy(b->touched);
+  g_free(b);
+}
+
+VigilSliceCache *vigil_scan_builder_get_cache(VigilScanBuilder *b) {
+  return b->cache;
+}
+
 /* The same image twice (a copied file, another encoding) would stack twice. */
-static gboolean is_duplicate(VigilScan *scan, GHashTable *instances, VigilDicomInfo *info) {
+static gboolean is_duplicate(VigilScanBuilder *b, VigilDicomInfo *info) {
   if (!info->sop_instance_uid[0])
     return FALSE;
-  const char *first = g_hash_table_lookup(instances, info->sop_instance_uid);
+  const char *first = g_hash_table_lookup(b->instances, info->sop_instance_uid);
   if (!first) {
-    g_hash_table_insert(instances, info->sop_instance_uid, info->path);
+    g_hash_table_insert(b->instances, g_strdup(info->sop_instance_uid), g_strdup(info->path));
     return FALSE;
   }
-  add_issue(scan, info->path,
+  add_issue(b->scan, info->path,
             g_error_new(VIGIL_SCAN_ERROR, VIGIL_SCAN_ERROR_INVALID,
                         "same SOP Instance UID as %s: left out as a duplicate", first));
   return TRUE;
 }
 
-static void read_files(VigilScan *scan, GPtrArray *files, VigilSliceCache *cache) {
-  g_autoptr(GHashTable) studies =
-      g_hash_table_new_full(g_str_hash, g_str_equal, g_free, study_group_free);
-  g_autoptr(GHashTable) instances = g_hash_table_new(g_str_hash, g_str_equal);
-  for (guint i = 0; i < files->len; i++) {
-    const char *path = g_ptr_array_index(files, i);
-    GError *error = NULL;
-    VigilDicomInfo *info = vigil_dicom_read_info(path, &error);
-    if (!info && vigil_file_kind(path) != VIGIL_FILE_UNKNOWN) {
-      g_clear_error(&error); /* not DICOM, but an image or volume we read */
-      if (!vigil_scan_add_image_file(scan, path, cache, &error))
-        add_issue(scan, path, error);
-      continue;
-    }
-    if (!info) {
-      add_issue(scan, path, error);
-      continue;
-    }
-    if (is_duplicate(scan, instances, info)) {
-      vigil_dicom_info_free(info);
-      continue;
-    }
-    g_ptr_array_add(scan->infos, info);
-    VigilSeries *series = series_for(scan, studies, info, cache);
-    for (int f = 0; f < info->frames; f++) {
-      VigilSlice *slice = vigil_slice_new(&vigil_dicom_pixel_source, path, f, NULL, NULL);
-      slice->info = info;
-      g_ptr_array_add(series->slices, slice);
-    }
+VigilSeries *vigil_scan_builder_add(VigilScanBuilder *b, VigilDicomInfo *info, gboolean *is_new) {
+  if (is_new)
+    *is_new = FALSE;
+  if (is_duplicate(b, info)) {
+    vigil_dicom_info_free(info);
+    return NULL;
   }
-  for (guint i = 0; i < scan->studies->len; i++) {
-    VigilStudy *study = g_ptr_array_index(scan->studies, i);
-    for (guint j = 0; j < study->series->len; j++)
-      vigil_series_sort(g_ptr_array_index(study->series, j));
-    flag_splits(study);
+  g_ptr_array_add(b->scan->infos, info);
+  guint before = vigil_scan_n_series(b->scan);
+  VigilSeries *series = series_for(b->scan, b->studies, info, b->cache);
+  if (is_new)
+    *is_new = vigil_scan_n_series(b->scan) != before;
+  StudyGroup *group = g_hash_table_lookup(b->studies, info->study_uid);
+  g_hash_table_add(b->touched, group->study);
+  for (int f = 0; f < info->frames; f++) {
+    VigilSlice *slice = vigil_slice_new(&vigil_dicom_pixel_source, info->path, f, NULL, NULL);
+    slice->info = info;
+    g_ptr_array_add(series->slices, slice);
   }
+  return series;
 }
 
-VigilScan *vigil_scan_open(const char *const *paths, gsize cache_bytes) {
-  VigilScan *scan = g_new0(VigilScan, 1);
-  scan->studies = g_ptr_array_new_with_free_func(study_free);
-  scan->issues = g_ptr_array_new_with_free_func(issue_free);
-  scan->infos = g_ptr_array_new_with_free_func((GDestroyNotify)vigil_dicom_info_free);
+/* Sorting appends warnings, so each settle starts the changed studies afresh. */
+void vigil_scan_builder_settle(VigilScanBuilder *b) {
+  GHashTableIter iter;
+  gpointer key;
+  g_hash_table_iter_init(&iter, b->touched);
+  while (g_hash_table_iter_next(&iter, &key, NULL)) {
+    VigilStudy *study = key;
+    for (guint j = 0; j < study->series->len; j++) {
+      VigilSeries *series = g_ptr_array_index(study->series, j);
+      g_clear_pointer(&series->warning, g_free);
+      vigil_series_sort(series);
+    }
+    flag_splits(study);
+  }
+  g_hash_table_remove_all(b->touched);
+}
+
+VigilDicomInfo *vigil_scan_read_header(VigilScan *scan, const char *path, VigilSliceCache *cache) {
+  GError *error = NULL;
+  VigilDicomInfo *info = vigil_dicom_read_info(path, &error);
+  if (!info && vigil_file_kind(path) != VIGIL_FILE_UNKNOWN) {
+    g_clear_error(&error); /* not DICOM, but an image or volume we read */
+    if (!vigil_scan_add_image_file(scan, path, cache, &error))
+      add_issue(scan, path, error);
+    return NULL;
+  }
+  if (!info)
+    add_issue(scan, path, error);
+  return info;
+}
+
+GPtrArray *vigil_scan_collect(VigilScan *scan, const char *const *paths) {
   Collector c = {g_ptr_array_new_with_free_func(g_free),
                  g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL), scan};
   for (const char *const *p = paths; p && *p; p++)
     collect(&c, *p);
-  scan->n_files = c.files->len;
-  VigilSliceCache *cache = vigil_slice_cache_new(cache_bytes);
-  read_files(scan, c.files, cache);
-  vigil_slice_cache_unref(cache);
-  g_ptr_array_unref(c.files);
   g_hash_table_destroy(c.seen);
+  return c.files;
+}
+
+void vigil_scan_merge(VigilScan *into, VigilScan *from) {
+  g_ptr_array_extend_and_steal(into->studies, g_steal_pointer(&from->studies));
+  g_ptr_array_extend_and_steal(into->issues, g_steal_pointer(&from->issues));
+  g_ptr_array_extend_and_steal(into->infos, g_steal_pointer(&from->infos));
+  into->n_files += from->n_files;
+  g_free(from);
+}
+
+VigilScan *vigil_scan_open(const char *const *paths, gsize cache_bytes) {
+  VigilScan *scan = vigil_scan_new();
+  g_autoptr(GPtrArray) files = vigil_scan_collect(scan, paths);
+  scan->n_files = files->len;
+  VigilSliceCache *cache = vigil_slice_cache_new(cache_bytes);
+  VigilScanBuilder *b = vigil_scan_builder_new(scan, cache);
+  vigil_slice_cache_unref(cache);
+  for (guint i = 0; i < files->len; i++) {
+    VigilDicomInfo *info = vigil_scan_read_header(scan, g_ptr_array_index(files, i), b->cache);
+    if (info)
+      vigil_scan_builder_add(b, info, NULL);
+  }
+  vigil_scan_builder_settle(b);
+  vigil_scan_builder_free(b);
   return scan;
 }
 

@@ -89,6 +89,30 @@ void vigil_scan_free(VigilScan *scan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilScan, vigil_scan_free)
 guint vigil_scan_n_series(const VigilScan *scan);
 
+/* Opening step by step, so a worker can read headers while the UI thread
+ * groups them (see VigilIndexer). None of these are thread-safe: a scan
+ * belongs to one thread at a time. */
+VigilScan *vigil_scan_new(void);
+/* The files under `paths` in reading order; unreadable paths become issues. */
+GPtrArray *vigil_scan_collect(VigilScan *scan, const char *const *paths);
+/* A DICOM header to group (caller owns it), or NULL when `path` was added to
+ * `scan` as an image file or an issue. */
+VigilDicomInfo *vigil_scan_read_header(VigilScan *scan, const char *path, VigilSliceCache *cache);
+/* Moves everything in `from` (studies, issues, infos) into `into`; frees `from`. */
+void vigil_scan_merge(VigilScan *into, VigilScan *from);
+
+/* Groups DICOM headers into a scan's studies and series as they arrive. */
+typedef struct _VigilScanBuilder VigilScanBuilder;
+VigilScanBuilder *vigil_scan_builder_new(VigilScan *scan, VigilSliceCache *cache);
+void vigil_scan_builder_free(VigilScanBuilder *builder);
+VigilSliceCache *vigil_scan_builder_get_cache(VigilScanBuilder *builder);
+/* Takes `info`; returns the series its slices joined (NULL: a duplicate,
+ * noted as an issue), with *is_new set when that series was created now. */
+VigilSeries *vigil_scan_builder_add(VigilScanBuilder *builder, VigilDicomInfo *info,
+                                    gboolean *is_new);
+/* Sorts the series added to since the last call and notes their warnings. */
+void vigil_scan_builder_settle(VigilScanBuilder *builder);
+
 /* Building blocks for other sources. vigil_slice_new takes a copy of path. */
 VigilSlice *vigil_slice_new(const VigilPixelSource *source, const char *path, int frame,
                             gpointer data, GDestroyNotify data_free);
