@@ -5,8 +5,11 @@
 #include "vigil-analysis-panel.h"
 #include "vigil-session.h"
 #include "vigil-analyzer.h"
+#include "vigil-indexer.h"
+#include "vigil-series-row.h"
 #include "vigil-series.h"
 #include "vigil-slice-view.h"
+#include "vigil-thumbnailer.h"
 #include "vigil-window.h"
 
 struct _VigilWindow {
@@ -21,11 +24,15 @@ struct _VigilWindow {
   AdwToastOverlay *toasts;
   GtkMenuButton *window_presets;
   GMenu *recent_submenu; /* filled with the application's recent menu */
+  GtkProgressBar *index_progress;
   GListStore *files;
 
-  VigilScan *scan;
+  VigilScan *scan;     /* the indexer's: grows while it reads */
   VigilSeries *series; /* shown; owned by scan */
-  GCancellable *scan_cancellable;
+  VigilIndexer *indexer;
+  VigilThumbnailer *thumbnailer;
+  GSimpleAction *indexing_action;
+  gboolean shown_while_indexing; /* the first series came up before indexing ended */
 
   VigilAnalyzer *analyzer;
   GCancellable *analysis_cancellable; /* the running analysis job, or NULL */
@@ -57,6 +64,14 @@ void vigil_window_toast(VigilWindow *self, const char *message);
 void vigil_window_replace_files(VigilWindow *self, const char *const *paths);
 VigilSeries *vigil_window_find_series(VigilWindow *self, const char *uid);
 void vigil_window_select_series(VigilWindow *self, VigilSeries *series);
+/* Shows `series` (NULL: nothing) from its middle slice with its default window. */
+void vigil_window_show_series(VigilWindow *self, VigilSeries *series);
+
+/* vigil-window-index.c */
+void vigil_window_index_init(VigilWindow *self);
+void vigil_window_index_dispose(VigilWindow *self);
+/* Cancels any indexing and starts reading `paths` into a new, empty sidebar. */
+void vigil_window_index_start(VigilWindow *self, const char *const *paths);
 
 /* vigil-window-analysis.c */
 void vigil_window_analysis_init(VigilWindow *self);

@@ -1,7 +1,6 @@
 /* VigilWindow: the main window. Opening scans indexes them on a worker
  * (headers only), lists studies and series in the sidebar, and shows the
  * chosen series in the slice view; analysis lives in vigil-window-analysis.c. */
-#include "vigil-job.h"
 #include "vigil-scan-images.h"
 #include "vigil-window-private.h"
 
@@ -99,8 +98,15 @@ static void window_preset(GSimpleAction *action, GVariant *param, gpointer user_
   vigil_slice_view_set_window(self->slice_view, w.center, w.width);
 }
 
-static void show_series(VigilWindow *self, VigilSeries *series) {
+void vigil_window_show_series(VigilWindow *self, VigilSeries *series) {
   self->series = series;
+  if (!series) {
+    vigil_slice_view_set_image(self->slice_view, NULL, FALSE);
+    vigil_slice_view_set_slice_count(self->slice_view, 0);
+    gtk_widget_set_visible(GTK_WIDGET(self->slice_scale), FALSE);
+    vigil_window_analysis_slice_changed(self);
+    return;
+  }
   int n = (int)series->slices->len;
   vigil_slice_view_set_slice_count(self->slice_view, n);
   gtk_adjustment_set_upper(self->slice_adjustment, MAX(n - 1, 0));
@@ -146,120 +152,24 @@ void vigil_window_select_series(VigilWindow *self, VigilSeries *series) {
   }
 }
 
-static GtkWidget *series_row(VigilStudy *study, VigilSeries *series) {
-  GtkWidget *row = adw_action_row_new();
-  const char *title = series->description && *series->description ? series->description
-                      : series->modality && *series->modality     ? series->modality
-                                                                  : "Series";
-  g_autofree char *escaped = g_markup_escape_text(title, -1);
-  adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), escaped);
-  const char *who = study->patient_name && *study->patient_name ? study->patient_name
-                    : study->description                        ? study->description
-                                                                : "";
-  g_autofree char *subtitle = g_markup_printf_escaped(
-      "%s · %u slice%s · %d × %d%s%s", series->modality ? series->modality : "",
-      series->slices->len, series->slices->len == 1 ? "" : "s", series->width, series->height,
-      *who ? "\n" : "", who);
-  adw_action_row_set_subtitle(ADW_ACTION_ROW(row), subtitle);
-  g_object_set_data(G_OBJECT(row), "vigil-series", series);
-  return row;
-}
-
 static void on_series_selected(GtkListBox *box, GtkListBoxRow *row, gpointer user_data) {
   (void)box;
   VigilWindow *self = user_data;
   VigilSeries *series = row ? g_object_get_data(G_OBJECT(row), "vigil-series") : NULL;
   if (series && series != self->series)
-    show_series(self, series);
-}
-
-static void fill_sidebar(VigilWindow *self) {
-  GtkWidget *child;
-  while ((child = gtk_widget_get_first_child(GTK_WIDGET(self->file_list))))
-    gtk_list_box_remove(self->file_list, child);
-  for (guint i = 0; self->scan && i < self->scan->studies->len; i++) {
-    VigilStudy *study = g_ptr_array_index(self->scan->studies, i);
-    for (guint j = 0; j < study->series->len; j++)
-      gtk_list_box_append(self->file_list, series_row(study, g_ptr_array_index(study->series, j)));
-  }
-}
-
-/* Indexing runs on a worker: headers only, so even large folders come back fast. */
-typedef struct {
-  char **paths;
-  VigilScan *scan;
-} ScanWork;
-
-static void scan_work_free(gpointer data) {
-  ScanWork *w = data;
-  g_strfreev(w->paths);
-  vigil_scan_free(w->scan);
-  g_free(w);
-}
-
-static gboolean scan_in_thread(VigilJob *job, gpointer data, GCancellable *cancellable,
-                               GError **error) {
-  (void)job, (void)cancellable, (void)error;
-  ScanWork *w = data;
-  w->scan = vigil_scan_open((const char *const *)w->paths, VIGIL_SLICE_CACHE_DEFAULT);
-  return TRUE;
-}
-
-static void on_scanned(GObject *source, GAsyncResult *result, gpointer user_data) {
-  VigilWindow *self = user_data;
-  VigilJob *job = VIGIL_JOB(source);
-  ScanWork *w = g_object_get_data(source, "vigil-work");
-  g_autoptr(GError) error = NULL;
-  gboolean ok = vigil_job_run_finish(job, result, &error);
-  if (!self->files) { /* the window closed meanwhile */
-    g_object_unref(self);
-    return;
-  }
-  if (!ok || !w->scan) {
-    if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-      vigil_window_toast(self, error ? error->message : "cannot open");
-    g_object_unref(self);
-    return;
-  }
-  VigilScan *old = self->scan;
-  self->scan = g_steal_pointer(&w->scan);
-  self->series = NULL;
-  fill_sidebar(self);
-  vigil_scan_free(old);
-  if (self->scan->issues->len > 0) {
-    const VigilScanIssue *issue = g_ptr_array_index(self->scan->issues, 0);
-    g_autofree char *text = self->scan->issues->len == 1
-                                ? g_strdup(issue->error->message)
-                                : g_strdup_printf("%u files could not be opened, e.g. %s",
-                                                  self->scan->issues->len, issue->error->message);
-    vigil_window_toast(self, text);
-  }
-  GtkListBoxRow *first = gtk_list_box_get_row_at_index(self->file_list, 0);
-  if (first)
-    gtk_list_box_select_row(self->file_list, first);
-  else
-    vigil_window_toast(self, "No scans found in what was opened");
-  vigil_window_session_scanned(self);
-  vigil_window_session_changed(self);
-  g_object_unref(self);
+    vigil_window_show_series(self, series);
 }
 
 static void rescan(VigilWindow *self) {
   guint n = g_list_model_get_n_items(G_LIST_MODEL(self->files));
-  ScanWork *w = g_new0(ScanWork, 1);
-  w->paths = g_new0(char *, n + 1);
+  g_auto(GStrv) paths = g_new0(char *, n + 1);
   for (guint i = 0; i < n; i++) {
     g_autoptr(GFile) file = g_list_model_get_item(G_LIST_MODEL(self->files), i);
-    w->paths[i] = g_file_get_path(file);
-    if (!w->paths[i])
-      w->paths[i] = g_file_get_uri(file); /* reported as unreadable by the scan */
+    paths[i] = g_file_get_path(file);
+    if (!paths[i])
+      paths[i] = g_file_get_uri(file); /* reported as unreadable by the scan */
   }
-  g_cancellable_cancel(self->scan_cancellable);
-  g_clear_object(&self->scan_cancellable);
-  self->scan_cancellable = g_cancellable_new();
-  g_autoptr(VigilJob) job = vigil_job_new("Open scans", scan_in_thread, w, scan_work_free);
-  g_object_set_data(G_OBJECT(job), "vigil-work", w);
-  vigil_job_run_async(job, self->scan_cancellable, on_scanned, g_object_ref(self));
+  vigil_window_index_start(self, (const char *const *)paths);
 }
 
 static void files_changed(VigilWindow *self) {
@@ -369,12 +279,10 @@ static gboolean on_close_request(GtkWindow *window) {
 
 static void vigil_window_dispose(GObject *object) {
   VigilWindow *self = VIGIL_WINDOW(object);
-  g_cancellable_cancel(self->scan_cancellable);
-  g_clear_object(&self->scan_cancellable);
   vigil_window_session_dispose(self);
   vigil_window_analysis_dispose(self);
+  vigil_window_index_dispose(self);
   g_clear_object(&self->files);
-  g_clear_pointer(&self->scan, vigil_scan_free);
   gtk_widget_dispose_template(GTK_WIDGET(self), VIGIL_TYPE_WINDOW);
   G_OBJECT_CLASS(vigil_window_parent_class)->dispose(object);
 }
@@ -396,6 +304,7 @@ static void vigil_window_class_init(VigilWindowClass *klass) {
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, toasts);
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, window_presets);
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, recent_submenu);
+  gtk_widget_class_bind_template_child(widget_class, VigilWindow, index_progress);
   vigil_window_analysis_class_init(widget_class);
   gtk_widget_class_install_action(widget_class, "win.open", NULL, open_dialog);
   gtk_widget_class_install_action(widget_class, "win.open-folder", NULL, open_folder_dialog);
@@ -413,6 +322,7 @@ static void vigil_window_init(VigilWindow *self) {
   g_signal_connect_swapped(self->slice_view, "notify::slice", G_CALLBACK(on_slice_changed), self);
   vigil_window_analysis_init(self);
   vigil_window_session_init(self);
+  vigil_window_index_init(self);
   static const GActionEntry entries[] = {
       {.name = "window-preset", .activate = window_preset, .parameter_type = "s"},
   };

@@ -1,0 +1,82 @@
+/* VigilSeriesRow: one series in the sidebar: a thumbnail of its middle
+ * slice, its description, modality, slice count and size, and the patient. */
+#include "vigil-series-row.h"
+
+#define THUMB_PX 48
+
+struct _VigilSeriesRow {
+  AdwActionRow parent_instance;
+  VigilStudy *study;
+  VigilSeries *series;
+  GtkImage *thumbnail;
+  gboolean has_thumbnail;
+};
+
+G_DEFINE_FINAL_TYPE(VigilSeriesRow, vigil_series_row, ADW_TYPE_ACTION_ROW)
+
+static const char *series_title(const VigilSeries *series) {
+  return series->description && *series->description ? series->description
+         : series->modality && *series->modality     ? series->modality
+                                                     : "Series";
+}
+
+void vigil_series_row_update(VigilSeriesRow *self) {
+  const VigilSeries *series = self->series;
+  const VigilStudy *study = self->study;
+  g_autofree char *escaped = g_markup_escape_text(series_title(series), -1);
+  adw_preferences_row_set_title(ADW_PREFERENCES_ROW(self), escaped);
+  const char *who = study->patient_name && *study->patient_name ? study->patient_name
+                    : study->description                        ? study->description
+                                                                : "";
+  const guint n = series->slices->len;
+  g_autofree char *subtitle = g_markup_printf_escaped(
+      "%s · %u slice%s · %d × %d%s%s", series->modality ? series->modality : "", n,
+      n == 1 ? "" : "s", series->width, series->height, *who ? "\n" : "", who);
+  adw_action_row_set_subtitle(ADW_ACTION_ROW(self), subtitle);
+  /* Screen readers get one sentence instead of markup with separators. */
+  g_autofree char *label =
+      g_strdup_printf("%s series %s, %u slice%s, %d by %d%s%s",
+                      series->modality ? series->modality : "", series_title(series), n,
+                      n == 1 ? "" : "s", series->width, series->height, *who ? ", " : "", who);
+  gtk_accessible_update_property(GTK_ACCESSIBLE(self), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+  g_autofree char *thumb_label = g_strdup_printf("Middle slice of %s", series_title(series));
+  gtk_accessible_update_property(GTK_ACCESSIBLE(self->thumbnail), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                 thumb_label, -1);
+}
+
+GtkWidget *vigil_series_row_new(VigilStudy *study, VigilSeries *series) {
+  VigilSeriesRow *self = g_object_new(VIGIL_TYPE_SERIES_ROW, NULL);
+  self->study = study;
+  self->series = series;
+  g_object_set_data(G_OBJECT(self), "vigil-series", series); /* for code that finds rows */
+  vigil_series_row_update(self);
+  return GTK_WIDGET(self);
+}
+
+VigilSeries *vigil_series_row_get_series(VigilSeriesRow *self) {
+  return self->series;
+}
+
+void vigil_series_row_set_thumbnail(VigilSeriesRow *self, GdkPaintable *thumbnail) {
+  gtk_image_set_from_paintable(self->thumbnail, thumbnail);
+  self->has_thumbnail = thumbnail != NULL;
+  if (self->has_thumbnail)
+    gtk_widget_remove_css_class(GTK_WIDGET(self->thumbnail), "dim-label");
+}
+
+gboolean vigil_series_row_has_thumbnail(VigilSeriesRow *self) {
+  return self->has_thumbnail;
+}
+
+static void vigil_series_row_class_init(VigilSeriesRowClass *klass) {
+  (void)klass;
+}
+
+static void vigil_series_row_init(VigilSeriesRow *self) {
+  self->thumbnail = GTK_IMAGE(gtk_image_new_from_icon_name("image-x-generic-symbolic"));
+  gtk_image_set_pixel_size(self->thumbnail, THUMB_PX);
+  gtk_widget_set_size_request(GTK_WIDGET(self->thumbnail), THUMB_PX, THUMB_PX);
+  gtk_widget_add_css_class(GTK_WIDGET(self->thumbnail), "dim-label");
+  gtk_widget_add_css_class(GTK_WIDGET(self->thumbnail), "series-thumbnail");
+  adw_action_row_add_prefix(ADW_ACTION_ROW(self), GTK_WIDGET(self->thumbnail));
+}
