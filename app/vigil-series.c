@@ -219,6 +219,20 @@ VigilImage *vigil_series_get_slice(VigilSeries *series, guint index, GError **er
   return image;
 }
 
+gboolean vigil_series_warm(VigilSeries *series, guint index, GError **error) {
+  if (index >= series->slices->len)
+    return TRUE;
+  const VigilSlice *slice = g_ptr_array_index(series->slices, index);
+  g_mutex_lock(&series->cache->lock);
+  gboolean cached = g_hash_table_contains(series->cache->entries, slice);
+  g_mutex_unlock(&series->cache->lock);
+  if (cached)
+    return TRUE;
+  VigilImage *image = vigil_series_get_slice(series, index, error);
+  vigil_image_free(image);
+  return image != NULL;
+}
+
 static void append_warning(VigilSeries *series, const char *text) {
   char *joined =
       series->warning ? g_strdup_printf("%s; %s", series->warning, text) : g_strdup(text);

@@ -124,6 +124,10 @@ void vigil_series_free(VigilSeries *series);
  * image the caller frees (the cache keeps its own copy). */
 VigilImage *vigil_series_get_slice(VigilSeries *series, guint index, GError **error);
 
+/* Decodes slice `index` into the cache unless it is there already, e.g. on a
+ * worker ahead of scrolling. FALSE (with error) when it does not decode. */
+gboolean vigil_series_warm(VigilSeries *series, guint index, GError **error);
+
 /* Sorts series->slices and fills order, normal, slice_spacing, and warning
  * (duplicates, uneven spacing). Slices need `info` for position ordering. */
 void vigil_series_sort(VigilSeries *series);

@@ -134,3 +134,22 @@ guint8 *vigil_wl_to_rgb8(const VigilImage *image, double center, double width) {
     rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = gray[i];
   return rgb;
 }
+
+guint32 *vigil_wl_to_bgra32(const VigilImage *image, double center, double width) {
+  const gsize n = (gsize)image->width * image->height;
+  guint32 *bgra = g_new(guint32, n);
+  if (image->kind == VIGIL_IMAGE_GRAY) {
+    /* Windowed into the buffer's last quarter, then widened front to back:
+     * pixel i is written (bytes 4i..4i+3) only after byte 3n+i was read. */
+    guint8 *gray = (guint8 *)bgra + 3 * n;
+    vigil_wl_to_u8_lut(image, center, width, gray);
+    for (gsize i = 0; i < n; i++)
+      bgra[i] = 0xff000000u | gray[i] * 0x010101u;
+    return bgra;
+  }
+  g_autofree guint8 *rgb = vigil_wl_to_rgb8(image, center, width);
+  for (gsize i = 0; i < n; i++)
+    bgra[i] =
+        0xff000000u | (guint32)rgb[3 * i] << 16 | (guint32)rgb[3 * i + 1] << 8 | rgb[3 * i + 2];
+  return bgra;
+}

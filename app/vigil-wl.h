@@ -49,4 +49,9 @@ void vigil_wl_to_u8_lut(const VigilImage *image, double center, double width, gu
  * lookup-table path; g_free the result. For textures and thumbnails. */
 guint8 *vigil_wl_to_rgb8(const VigilImage *image, double center, double width);
 
+/* The same as 0xAARRGGBB words with alpha 255: in memory B, G, R, A on
+ * little-endian machines, which is cairo's and GDK_MEMORY_DEFAULT's layout,
+ * so textures made from it are drawn without a conversion. g_free it. */
+guint32 *vigil_wl_to_bgra32(const VigilImage *image, double center, double width);
+
 G_END_DECLS

@@ -6,17 +6,21 @@
  * pointer. Pixel spacing sets the aspect ratio. */
 #include "vigil-slice-view.h"
 
+#include "vigil-texture-cache.h"
 #include "vigil-wl.h"
 
 #include <math.h>
 
 #define MIN_ZOOM 0.1
 #define MAX_ZOOM 40.0
+#define TEXTURE_CACHE_BYTES (128u << 20) /* 128 windowed 512 x 512 slices */
 
 struct _VigilSliceView {
   GtkWidget parent_instance;
   VigilImage *image;
-  GdkTexture *texture;
+  VigilWindowed *shown;    /* `image` windowed, made when drawn */
+  gconstpointer image_key; /* names `image` in the texture cache, or NULL */
+  VigilTextureCache *textures;
   double center, width;                 /* current window */
   double default_center, default_width; /* what reset returns to */
   double zoom, pan_x, pan_y;
@@ -87,16 +91,65 @@ gboolean vigil_slice_view_widget_to_pixel(VigilSliceView *self, double x, double
   return TRUE;
 }
 
+gboolean vigil_slice_view_has_texture(VigilSliceView *self, gconstpointer key, double center,
+                                      double width) {
+  return vigil_texture_cache_contains(self->textures, key, center, width);
+}
+
+void vigil_slice_view_add_pixels(VigilSliceView *self, gconstpointer key, double center,
+                                 double width, GBytes *bgra, int img_width, int img_height) {
+  g_autoptr(VigilWindowed) w = vigil_windowed_new(g_bytes_ref(bgra), img_width, img_height);
+  if (w)
+    vigil_texture_cache_insert(self->textures, key, center, width, w);
+}
+
+void vigil_slice_view_forget_textures(VigilSliceView *self) {
+  vigil_texture_cache_clear(self->textures);
+}
+
 static void rebuild_texture(VigilSliceView *self) {
-  g_clear_object(&self->texture);
+  g_clear_pointer(&self->shown, vigil_windowed_unref);
   if (!self->image)
     return;
   const VigilImage *im = self->image;
-  const gsize n = (gsize)im->width * im->height;
-  guint8 *rgb = vigil_wl_to_rgb8(im, self->center, self->width);
-  g_autoptr(GBytes) bytes = g_bytes_new_take(rgb, n * 3);
-  self->texture =
-      gdk_memory_texture_new(im->width, im->height, GDK_MEMORY_R8G8B8, bytes, (gsize)im->width * 3);
+  if (self->image_key)
+    self->shown =
+        vigil_texture_cache_lookup(self->textures, self->image_key, self->center, self->width);
+  if (self->shown && vigil_windowed_width(self->shown) == im->width &&
+      vigil_windowed_height(self->shown) == im->height)
+    return;
+  g_clear_pointer(&self->shown, vigil_windowed_unref);
+  GBytes *bytes = g_bytes_new_take(vigil_wl_to_bgra32(im, self->center, self->width),
+                                   (gsize)im->width * im->height * 4);
+  self->shown = vigil_windowed_new(bytes, im->width, im->height);
+  if (self->image_key)
+    vigil_texture_cache_insert(self->textures, self->image_key, self->center, self->width,
+                               self->shown);
+}
+
+/* The cairo renderer of GTK 4.8 converts a texture through floats on every
+ * frame; a cairo node paints the cached ARGB32 surface directly, with the
+ * same extend and filter as a texture node. Other renderers keep the texture. */
+static void append_slice(VigilSliceView *self, GtkSnapshot *snapshot, const graphene_rect_t *area,
+                         const graphene_rect_t *visible) {
+  GtkNative *native = gtk_widget_get_native(GTK_WIDGET(self));
+  GskRenderer *renderer = native ? gtk_native_get_renderer(native) : NULL;
+  if (!renderer || !GSK_IS_CAIRO_RENDERER(renderer)) {
+    gtk_snapshot_append_texture(snapshot, vigil_windowed_texture(self->shown), area);
+    return;
+  }
+  graphene_rect_t bounds;
+  if (!graphene_rect_intersection(area, visible, &bounds))
+    return;
+  cairo_t *cr = gtk_snapshot_append_cairo(snapshot, &bounds);
+  cairo_translate(cr, area->origin.x, area->origin.y);
+  cairo_scale(cr, area->size.width / vigil_windowed_width(self->shown),
+              area->size.height / vigil_windowed_height(self->shown));
+  cairo_set_source_surface(cr, vigil_windowed_surface(self->shown), 0, 0);
+  cairo_pattern_set_extend(cairo_get_source(cr), CAIRO_EXTEND_PAD);
+  cairo_rectangle(cr, 0, 0, vigil_windowed_width(self->shown), vigil_windowed_height(self->shown));
+  cairo_fill(cr);
+  cairo_destroy(cr);
 }
 
 static void rebuild_overlay_texture(VigilSliceView *self) {
@@ -210,14 +263,14 @@ static void vigil_slice_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) 
   gtk_snapshot_append_color(snapshot, &(GdkRGBA){0, 0, 0, 1}, &GRAPHENE_RECT_INIT(0, 0, vw, vh));
   if (!self->image)
     return;
-  if (!self->texture)
+  if (!self->shown)
     rebuild_texture(self);
   double ox, oy, w, h, sx, sy;
   double scale = layout(self, &ox, &oy);
   image_extent(self, &w, &h, &sx, &sy);
   gtk_snapshot_push_clip(snapshot, &GRAPHENE_RECT_INIT(0, 0, vw, vh));
   graphene_rect_t area = GRAPHENE_RECT_INIT(ox, oy, w * scale, h * scale);
-  gtk_snapshot_append_texture(snapshot, self->texture, &area);
+  append_slice(self, snapshot, &area, &GRAPHENE_RECT_INIT(0, 0, vw, vh));
   if (self->overlay.values)
     add_overlay(self, snapshot, &area);
   gtk_snapshot_pop(snapshot);
@@ -267,7 +320,7 @@ void vigil_slice_view_set_window(VigilSliceView *self, double center, double wid
     return;
   self->center = center;
   self->width = width;
-  g_clear_object(&self->texture);
+  g_clear_pointer(&self->shown, vigil_windowed_unref);
   g_object_notify_by_pspec(G_OBJECT(self), props[PROP_WINDOW_CENTER]);
   g_object_notify_by_pspec(G_OBJECT(self), props[PROP_WINDOW_WIDTH]);
   gtk_widget_queue_draw(GTK_WIDGET(self));
@@ -279,9 +332,15 @@ void vigil_slice_view_get_window(VigilSliceView *self, double *center, double *w
 }
 
 void vigil_slice_view_set_image(VigilSliceView *self, VigilImage *image, gboolean reset_window) {
+  vigil_slice_view_set_image_keyed(self, image, NULL, reset_window);
+}
+
+void vigil_slice_view_set_image_keyed(VigilSliceView *self, VigilImage *image, gconstpointer key,
+                                      gboolean reset_window) {
   g_clear_pointer(&self->image, vigil_image_free);
-  g_clear_object(&self->texture);
+  g_clear_pointer(&self->shown, vigil_windowed_unref);
   self->image = image;
+  self->image_key = image ? key : NULL;
   if (image && reset_window)
     vigil_slice_view_set_window(self, self->default_center, self->default_width);
   gtk_widget_queue_draw(GTK_WIDGET(self));
@@ -484,7 +543,8 @@ static void vigil_slice_view_set_property(GObject *object, guint id, const GValu
 static void vigil_slice_view_finalize(GObject *object) {
   VigilSliceView *self = VIGIL_SLICE_VIEW(object);
   g_clear_pointer(&self->image, vigil_image_free);
-  g_clear_object(&self->texture);
+  g_clear_pointer(&self->shown, vigil_windowed_unref);
+  vigil_texture_cache_free(self->textures);
   g_clear_object(&self->overlay_texture);
   g_free(self->overlay.values);
   g_free(self->value_unit);
@@ -534,6 +594,7 @@ static void vigil_slice_view_init(VigilSliceView *self) {
   self->width = self->default_width = 256;
   self->overlay_opacity = 0.5;
   self->overlay_threshold = NAN;
+  self->textures = vigil_texture_cache_new(TEXTURE_CACHE_BYTES);
   gtk_widget_set_focusable(widget, TRUE);
   gtk_widget_set_hexpand(widget, TRUE);
   gtk_widget_set_vexpand(widget, TRUE);

@@ -16,6 +16,18 @@ GtkWidget *vigil_slice_view_new(void);
  * unless `reset_window` is set, then it becomes the default window. */
 void vigil_slice_view_set_image(VigilSliceView *self, VigilImage *image, gboolean reset_window);
 const VigilImage *vigil_slice_view_get_image(VigilSliceView *self);
+/* The same, naming the image's pixels with `key` (e.g. its VigilSlice): the
+ * view then keeps windowed textures per (key, window) and reuses them when
+ * the slice comes back. Call forget_textures when keys may be reused. */
+void vigil_slice_view_set_image_keyed(VigilSliceView *self, VigilImage *image, gconstpointer key,
+                                      gboolean reset_window);
+void vigil_slice_view_forget_textures(VigilSliceView *self);
+/* Pixels windowed elsewhere (a prefetch worker) for a keyed slice and window:
+ * vigil_wl_to_bgra32's layout, img_width x img_height. */
+gboolean vigil_slice_view_has_texture(VigilSliceView *self, gconstpointer key, double center,
+                                      double width);
+void vigil_slice_view_add_pixels(VigilSliceView *self, gconstpointer key, double center,
+                                 double width, GBytes *bgra, int img_width, int img_height);
 
 /* The window that R (reset) returns to, e.g. from the file or a preset. */
 void vigil_slice_view_set_default_window(VigilSliceView *self, double center, double width);

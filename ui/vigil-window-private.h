@@ -6,6 +6,7 @@
 #include "vigil-session.h"
 #include "vigil-analyzer.h"
 #include "vigil-indexer.h"
+#include "vigil-prefetcher.h"
 #include "vigil-series-row.h"
 #include "vigil-series.h"
 #include "vigil-slice-view.h"
@@ -31,6 +32,7 @@ struct _VigilWindow {
   VigilSeries *series; /* shown; owned by scan */
   VigilIndexer *indexer;
   VigilThumbnailer *thumbnailer;
+  VigilPrefetcher *prefetcher;
   GSimpleAction *indexing_action;
   gboolean shown_while_indexing; /* the first series came up before indexing ended */
 

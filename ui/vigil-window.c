@@ -6,6 +6,8 @@
 
 G_DEFINE_FINAL_TYPE(VigilWindow, vigil_window, ADW_TYPE_APPLICATION_WINDOW)
 
+#define PREFETCH_AHEAD 8 /* slices decoded ahead of scrolling */
+
 static void restore_size(VigilWindow *self, VigilApplication *app);
 
 VigilWindow *vigil_window_new(VigilApplication *app) {
@@ -50,7 +52,10 @@ static void show_slice(VigilWindow *self, gboolean reset_window) {
     VigilWindowLevel w = vigil_series_default_window(self->series, image, NULL);
     vigil_slice_view_set_default_window(self->slice_view, w.center, w.width);
   }
-  vigil_slice_view_set_image(self->slice_view, image, reset_window);
+  const VigilSlice *slice = g_ptr_array_index(self->series->slices, index);
+  vigil_slice_view_set_image_keyed(self->slice_view, image, slice, reset_window);
+  vigil_prefetcher_request(self->prefetcher, G_OBJECT(self->indexer), self->series, index,
+                           PREFETCH_AHEAD, self->slice_view);
   vigil_window_analysis_slice_changed(self);
 }
 
@@ -100,6 +105,8 @@ static void window_preset(GSimpleAction *action, GVariant *param, gpointer user_
 
 void vigil_window_show_series(VigilWindow *self, VigilSeries *series) {
   self->series = series;
+  vigil_prefetcher_clear(self->prefetcher);
+  vigil_slice_view_forget_textures(self->slice_view); /* slice addresses may be reused */
   if (!series) {
     vigil_slice_view_set_image(self->slice_view, NULL, FALSE);
     vigil_slice_view_set_slice_count(self->slice_view, 0);
@@ -282,6 +289,9 @@ static void vigil_window_dispose(GObject *object) {
   vigil_window_session_dispose(self);
   vigil_window_analysis_dispose(self);
   vigil_window_index_dispose(self);
+  if (self->prefetcher)
+    vigil_prefetcher_clear(self->prefetcher);
+  g_clear_object(&self->prefetcher);
   g_clear_object(&self->files);
   gtk_widget_dispose_template(GTK_WIDGET(self), VIGIL_TYPE_WINDOW);
   G_OBJECT_CLASS(vigil_window_parent_class)->dispose(object);
@@ -318,6 +328,7 @@ static void vigil_window_init(VigilWindow *self) {
   g_object_bind_property(self->slice_adjustment, "value", self->slice_view, "slice",
                          G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
   self->files = g_list_store_new(G_TYPE_FILE);
+  self->prefetcher = vigil_prefetcher_new();
   g_signal_connect(self->file_list, "row-selected", G_CALLBACK(on_series_selected), self);
   g_signal_connect_swapped(self->slice_view, "notify::slice", G_CALLBACK(on_slice_changed), self);
   vigil_window_analysis_init(self);
