@@ -16,6 +16,7 @@ struct _VigilIndexer {
   GMainContext *context;
   guint files_done, files_total;
   gboolean finished;
+  guint delay_us;                 /* per file, for tests */
   const VigilSeries *last_series; /* the series the latest file joined */
 };
 
@@ -86,7 +87,6 @@ static gboolean deliver(gpointer data) {
   vigil_scan_merge(self->scan, part);
   self->files_done = batch->files_done;
   self->files_total = batch->files_total;
-  self->finished = batch->last;
   for (guint i = 0; i < added->len; i++) {
     VigilSeries *series = g_ptr_array_index(added, i);
     g_signal_emit(self, signals[SERIES_ADDED], 0, study_of(self->scan, series), series);
@@ -101,6 +101,7 @@ static gboolean deliver(gpointer data) {
   g_hash_table_iter_init(&iter, grown);
   while (g_hash_table_iter_next(&iter, &key, NULL))
     g_signal_emit(self, signals[SERIES_CHANGED], 0, key);
+  self->finished = batch->last; /* series-added never comes after it */
   g_signal_emit(self, signals[PROGRESS], 0);
   if (self->finished)
     g_signal_emit(self, signals[FINISHED], 0);
@@ -128,7 +129,7 @@ static gboolean index_in_thread(VigilJob *job, gpointer data, GCancellable *canc
   VigilSliceCache *cache = self->cache;
   Batch *batch = batch_new(self);
   g_autoptr(GPtrArray) files = vigil_scan_collect(batch->part, (const char *const *)self->paths);
-  const guint total = files->len, delay = index_delay_us();
+  const guint total = files->len, delay = self->delay_us;
   batch->part->n_files = total;
   hand_over(self, &batch, 0, total, FALSE);
   gint64 last_flush = g_get_monotonic_time();
@@ -173,6 +174,7 @@ static void on_indexed(GObject *source, GAsyncResult *result, gpointer user_data
 VigilIndexer *vigil_indexer_new(const char *const *paths, gsize cache_bytes) {
   VigilIndexer *self = g_object_new(VIGIL_TYPE_INDEXER, NULL);
   self->paths = g_strdupv((char **)paths);
+  self->delay_us = index_delay_us();
   self->cache = vigil_slice_cache_new(cache_bytes);
   self->builder = vigil_scan_builder_new(self->scan, self->cache);
   return self;
@@ -183,6 +185,10 @@ void vigil_indexer_start(VigilIndexer *self) {
   g_autoptr(VigilJob) job =
       vigil_job_new("Index scans", index_in_thread, g_object_ref(self), g_object_unref);
   vigil_job_run_async(job, self->cancellable, on_indexed, g_object_ref(self));
+}
+
+void vigil_indexer_set_file_delay(VigilIndexer *self, guint ms) {
+  self->delay_us = MIN(ms, 10000) * 1000;
 }
 
 void vigil_indexer_cancel(VigilIndexer *self) {

@@ -22,6 +22,9 @@ G_DECLARE_FINAL_TYPE(VigilIndexer, vigil_indexer, VIGIL, INDEXER, GObject)
  *   finished (): everything was read (not emitted after cancel). */
 VigilIndexer *vigil_indexer_new(const char *const *paths, gsize cache_bytes);
 void vigil_indexer_start(VigilIndexer *self);
+/* Tests: wait `ms` before each file (before start). The environment variable
+ * VIGIL_INDEX_DELAY_MS sets it for the app, so GUI tests can watch indexing. */
+void vigil_indexer_set_file_delay(VigilIndexer *self, guint ms);
 /* Stops the worker; no signal is emitted afterwards. */
 void vigil_indexer_cancel(VigilIndexer *self);
 
