@@ -85,6 +85,66 @@ static void test_zoom_keeps_point(void) {
   g_assert_cmpfloat(vigil_slice_view_get_zoom(view), ==, 1.0);
 }
 
+/* Zoomed in and off-centre, the pixel drawn under a point is the one
+ * widget_to_pixel names there (the slice is clipped to the view). */
+static void test_zoomed_pixels(void) {
+  vigil_slice_view_set_default_window(view, 0, 2000);
+  vigil_slice_view_set_image(view, ramp(1, 1), TRUE);
+  vigil_slice_view_fit(view);
+  vigil_slice_view_zoom_at(view, 6.0, 350, 100);
+  for (int x = 20; x < 400; x += 60) {
+    int px, py;
+    g_assert_true(vigil_slice_view_widget_to_pixel(view, x, 150, &px, &py));
+    double value = -1000.0 + 2000.0 * px / 99.0;
+    int want = (int)((value + 1000.0) / 2000.0 * 255.0 + 0.5);
+    g_assert_cmpint(abs(rendered_gray(x, 150) - want), <=, 4);
+  }
+  vigil_slice_view_fit(view);
+}
+
+static VigilImage *flat(float value) {
+  VigilImage *im = vigil_image_new(20, 10, VIGIL_IMAGE_GRAY, NULL);
+  for (int i = 0; i < 200; i++)
+    im->values[i] = value;
+  vigil_image_update_range(im);
+  return im;
+}
+
+/* Keyed images reuse their windowed pixels per (key, window), never another
+ * key's or another window's; pixels made elsewhere are used as given. */
+static void test_keyed_textures(void) {
+  static const int key_a = 0, key_b = 0, key_c = 0;
+  vigil_slice_view_forget_textures(view);
+  vigil_slice_view_set_window(view, 0, 2000);
+  vigil_slice_view_set_image_keyed(view, flat(-1000), &key_a, FALSE);
+  g_assert_cmpint(rendered_gray(200, 150), ==, 0);
+  g_assert_true(vigil_slice_view_has_texture(view, &key_a, 0, 2000));
+  vigil_slice_view_set_image_keyed(view, flat(1000), &key_b, FALSE);
+  g_assert_cmpint(rendered_gray(200, 150), ==, 255);
+  vigil_slice_view_set_image_keyed(view, flat(-1000), &key_a, FALSE);
+  g_assert_cmpint(rendered_gray(200, 150), ==, 0);
+  vigil_slice_view_set_window(view, -1000, 100); /* -1000 is now mid-grey */
+  g_assert_false(vigil_slice_view_has_texture(view, &key_a, -1000, 100));
+  g_assert_cmpint(abs(rendered_gray(200, 150) - 128), <=, 2);
+  vigil_slice_view_set_window(view, 0, 2000);
+  g_assert_cmpint(rendered_gray(200, 150), ==, 0);
+  /* Pixels handed in for key_c (grey 0x50) win over windowing the image. */
+  guint32 *pixels = g_new(guint32, 200);
+  for (int i = 0; i < 200; i++)
+    pixels[i] = 0xff505050u;
+  g_autoptr(GBytes) bytes = g_bytes_new_take(pixels, 200 * 4);
+  vigil_slice_view_add_pixels(view, &key_c, 0, 2000, bytes, 20, 10);
+  vigil_slice_view_set_image_keyed(view, flat(1000), &key_c, FALSE);
+  g_assert_cmpint(rendered_gray(200, 150), ==, 0x50);
+  /* Pixels of another size than the image are not used. */
+  vigil_slice_view_forget_textures(view);
+  g_assert_false(vigil_slice_view_has_texture(view, &key_c, 0, 2000));
+  vigil_slice_view_add_pixels(view, &key_c, 0, 2000, bytes, 10, 20);
+  vigil_slice_view_set_image_keyed(view, flat(1000), &key_c, FALSE);
+  g_assert_cmpint(rendered_gray(200, 150), ==, 255);
+  vigil_slice_view_forget_textures(view);
+}
+
 static void test_slices_clamp(void) {
   vigil_slice_view_set_slice_count(view, 10);
   vigil_slice_view_set_slice(view, 25);
@@ -152,6 +212,8 @@ int main(int argc, char **argv) {
   g_assert_cmpint(gtk_widget_get_height(GTK_WIDGET(view)), ==, 300);
   g_test_add_func("/slice-view/window-level-rendering", test_window_level_rendering);
   g_test_add_func("/slice-view/zoom-keeps-point", test_zoom_keeps_point);
+  g_test_add_func("/slice-view/zoomed-pixels", test_zoomed_pixels);
+  g_test_add_func("/slice-view/keyed-textures", test_keyed_textures);
   g_test_add_func("/slice-view/slices-clamp", test_slices_clamp);
   g_test_add_func("/slice-view/aspect-from-spacing", test_aspect_from_spacing);
   g_test_add_func("/slice-view/overlay", test_overlay);
