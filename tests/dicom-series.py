@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """Writes a folder of CT-like DICOM series for GUI tests and benchmarks.
 
-Usage: dicom-series.py OUTDIR [--series N] [--slices M] [--size S] [--studies K]
+Usage: dicom-series.py OUTDIR [--series N] [--slices M] [--size S] [--studies K] [--interleave]
 Each series is a stack of 16-bit signed slices (HU = stored - 1024) with a
 soft-tissue window, positions 2.5 mm apart along z, and a pattern that
-differs per series and slice, in OUTDIR/study<K>/series<N>/slice<M>.dcm.
+differs per series and slice, in OUTDIR/study<K>/series<N>/slice<M>.dcm, or
+with --interleave all in OUTDIR, named so that series alternate file by file.
 """
 import argparse
 import os
@@ -19,6 +20,8 @@ ap.add_argument("--series", type=int, default=3)
 ap.add_argument("--slices", type=int, default=10)
 ap.add_argument("--size", type=int, default=64)
 ap.add_argument("--studies", type=int, default=1)
+ap.add_argument("--interleave", action="store_true",
+                help="all series in one folder, files alternating between series")
 args = ap.parse_args()
 
 n = args.size
@@ -27,7 +30,7 @@ for st in range(args.studies):
     study = generate_uid()
     for se in range(args.series):
         series = generate_uid()
-        folder = os.path.join(args.out, f"study{st}", f"series{se}")
+        folder = args.out if args.interleave else os.path.join(args.out, f"study{st}", f"series{se}")
         os.makedirs(folder, exist_ok=True)
         for sl in range(args.slices):
             # A body-like disc with an off-centre blob that moves with the slice.
@@ -57,4 +60,5 @@ for st in range(args.studies):
             ds.RescaleSlope, ds.RescaleIntercept = 1, -1024
             ds.WindowCenter, ds.WindowWidth = 40, 400
             ds.PixelData = (hu + 1024).astype("<i2").tobytes()
-            ds.save_as(os.path.join(folder, f"slice{sl:03d}.dcm"), write_like_original=False)
+            name = f"slice{sl:03d}_{st}_{se}.dcm" if args.interleave else f"slice{sl:03d}.dcm"
+            ds.save_as(os.path.join(folder, name), write_like_original=False)

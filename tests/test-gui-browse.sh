@@ -2,8 +2,9 @@
 # The series browser under Xvfb: a folder of 4 generated CT series is indexed
 # slowly (VIGIL_INDEX_DELAY_MS per file); the first series must show before
 # indexing ends, every series must be listed at the end with a thumbnail
-# (checked in the pixels), opening another folder mid-way replaces the list,
-# and quitting mid-indexing exits cleanly. Progress is read from the
+# (checked in the pixels), opening another folder mid-way restarts indexing
+# without leftovers, a series whose files are interleaved with another's
+# grows in view, and quitting mid-indexing exits cleanly. Progress is read from the
 # win.indexing action's state over D-Bus.
 # Usage (inside gui-session.sh): VIGIL SHOT LOG_DIR
 set -u
@@ -13,10 +14,11 @@ mkdir -p "$logdir"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 echo "TAP version 13"
-echo "1..7"
+echo "1..8"
 gen="$(dirname "$0")/dicom-series.py"
 /usr/bin/python3 "$gen" "$work/a" --studies 2 --series 2 --slices 10 --size 64 || exit 1
 /usr/bin/python3 "$gen" "$work/b" --studies 1 --series 3 --slices 4 --size 32 || exit 1
+/usr/bin/python3 "$gen" "$work/c" --series 2 --slices 6 --size 32 --interleave || exit 1
 
 # state: the win.indexing state as KEY=VALUE lines.
 state() {
@@ -109,9 +111,28 @@ else
   echo "not ok 5 - after reopening"; echo "$s" | sed 's/^/# /'
 fi
 
-# Quit while indexing: the window closes under the worker.
+quit_and_check $pid 6
+
+# Files of two series alternate: the series shown first keeps growing, and
+# the view follows it; quitting mid-way (the window closes under the worker).
+VIGIL_INDEX_DELAY_MS=100 "$vigil" "$work/c" >>"$logdir/browse-vigil.log" 2>&1 &
+pid=$!
+"$shot" Vigil "$logdir/browse-c.png" 60 16 >/dev/null
+for i in $(seq 100); do
+  s=$(state)
+  [ "$(get "$s" done)" = true ] && break
+  sleep 0.1
+done
+if [ "$(get "$s" series)" = 2 ] && [ "$(get "$s" showing-slices)" = 6 ]; then
+  echo "ok 7 - the shown series grew to all 6 slices while indexing"
+else
+  echo "not ok 7 - interleaved series"; echo "$s" | sed 's/^/# /'
+fi
 VIGIL_INDEX_DELAY_MS=120 "$vigil" "$work/a" >>"$logdir/browse-vigil.log" 2>&1
 sleep 1
 s=$(state)
-if [ "$(get "$s" done)" = false ]; then echo "ok 6 - still indexing when quitting"; else echo "not ok 6 - indexing had ended"; fi
-quit_and_check $pid 7
+if [ "$(get "$s" done)" = false ]; then
+  quit_and_check $pid 8
+else
+  echo "not ok 8 - indexing had ended before quitting"; kill $pid
+fi

@@ -36,6 +36,8 @@ static void publish_state(VigilWindow *self) {
   g_variant_dict_insert(&dict, "series", "u", rows->len);
   g_variant_dict_insert(&dict, "thumbnails", "u", thumbs);
   g_variant_dict_insert(&dict, "showing", "s", self->series ? self->series->uid : "");
+  g_variant_dict_insert(&dict, "showing-slices", "u",
+                        self->series ? vigil_slice_view_get_slice_count(self->slice_view) : 0);
   g_variant_dict_insert(&dict, "shown-while-indexing", "b", self->shown_while_indexing);
   g_simple_action_set_state(self->indexing_action, g_variant_dict_end(&dict));
 }
@@ -78,7 +80,8 @@ static void on_series_changed(VigilIndexer *ix, VigilSeries *series, VigilWindow
   if (row)
     vigil_series_row_update(row);
   if (series == self->series) /* more slices arrived for what is shown */
-    vigil_window_show_series(self, series);
+    vigil_window_series_grew(self);
+  publish_state(self);
 }
 
 /* Thumbnails for settled series; the first settled one is shown if nothing is. */

@@ -68,6 +68,8 @@ VigilSeries *vigil_window_find_series(VigilWindow *self, const char *uid);
 void vigil_window_select_series(VigilWindow *self, VigilSeries *series);
 /* Shows `series` (NULL: nothing) from its middle slice with its default window. */
 void vigil_window_show_series(VigilWindow *self, VigilSeries *series);
+/* The shown series gained slices while indexing: keep the view, refresh the count. */
+void vigil_window_series_grew(VigilWindow *self);
 
 /* vigil-window-index.c */
 void vigil_window_index_init(VigilWindow *self);

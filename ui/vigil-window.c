@@ -130,6 +130,14 @@ void vigil_window_show_series(VigilWindow *self, VigilSeries *series) {
     vigil_window_toast(self, series->warning);
 }
 
+void vigil_window_series_grew(VigilWindow *self) {
+  int n = (int)self->series->slices->len;
+  vigil_slice_view_set_slice_count(self->slice_view, n);
+  gtk_adjustment_set_upper(self->slice_adjustment, MAX(n - 1, 0));
+  gtk_widget_set_visible(GTK_WIDGET(self->slice_scale), n > 1);
+  show_slice(self, FALSE); /* the same index may hold another slice after re-sorting */
+}
+
 static void on_slice_changed(VigilWindow *self) {
   show_slice(self, FALSE);
   vigil_window_session_changed(self);
