@@ -49,8 +49,10 @@ for i in $(seq 150); do
   fi
   sleep 0.1
 done
-if [ -n "$early" ] && [ "$(get "$last" shown-while-indexing)" = true ]; then
-  echo "ok 1 - first series shown while indexing ($early)"
+shown_ms=$(get "$last" shown-after-ms) indexed_ms=$(get "$last" indexed-after-ms)
+if [ -n "$early" ] && [ "$(get "$last" shown-while-indexing)" = true ] &&
+   [ "$shown_ms" -gt 0 ] && [ "$shown_ms" -lt "$indexed_ms" ]; then
+  echo "ok 1 - first series shown while indexing ($early; after $shown_ms of $indexed_ms ms)"
 else
   echo "not ok 1 - no series shown before indexing ended"; echo "$last" | sed 's/^/# /'
 fi

@@ -35,6 +35,8 @@ struct _VigilWindow {
   VigilPrefetcher *prefetcher;
   GSimpleAction *indexing_action;
   gboolean shown_while_indexing; /* the first series came up before indexing ended */
+  gint64 index_started_us;
+  guint shown_after_ms, indexed_after_ms; /* since index_started_us; 0 until then */
 
   VigilAnalyzer *analyzer;
   GCancellable *analysis_cancellable; /* the running analysis job, or NULL */
