@@ -148,8 +148,29 @@ static void test_model_input(void) {
   g_clear_error(&error);
 }
 
+/* The view's 32-bit pixels are the RGB bytes with alpha 255, gray and colour,
+ * for odd sizes too (the gray path widens in place). */
+static void test_bgra_matches_rgb(void) {
+  for (int kind = 0; kind < 2; kind++) {
+    VigilImageKind k = kind ? VIGIL_IMAGE_RGB : VIGIL_IMAGE_GRAY;
+    g_autoptr(VigilImage) im = vigil_image_new(37, 5, k, NULL);
+    const int channels = vigil_image_channels(im);
+    for (int i = 0; i < 37 * 5 * channels; i++)
+      im->values[i] = (float)((i * 37) % 700) - 200.0f;
+    vigil_image_update_range(im);
+    g_autofree guint8 *rgb = vigil_wl_to_rgb8(im, 100, 400);
+    g_autofree guint32 *bgra = vigil_wl_to_bgra32(im, 100, 400);
+    for (int i = 0; i < 37 * 5; i++) {
+      guint32 want =
+          0xff000000u | (guint32)rgb[3 * i] << 16 | (guint32)rgb[3 * i + 1] << 8 | rgb[3 * i + 2];
+      g_assert_cmphex(bgra[i], ==, want);
+    }
+  }
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/window/bgra-matches-rgb", test_bgra_matches_rgb);
   g_test_add_func("/window/presets", test_presets);
   g_test_add_func("/window/parse", test_parse);
   g_test_add_func("/window/full-range", test_full_range);
