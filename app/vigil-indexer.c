@@ -112,7 +112,7 @@ static void hand_over(VigilIndexer *self, Batch **batch, guint done, guint total
   (*batch)->files_done = done;
   (*batch)->files_total = total;
   (*batch)->last = last;
-  g_main_context_invoke_full(self->context, G_PRIORITY_DEFAULT, deliver, *batch, batch_free);
+  vigil_job_defer(self->context, deliver, *batch, batch_free); /* grouped on the owner's thread */
   *batch = last ? NULL : batch_new(self);
 }
 

@@ -48,13 +48,23 @@ static void free_progress(gpointer user_data) {
   g_free(p);
 }
 
+void vigil_job_defer(GMainContext *context, GSourceFunc func, gpointer data,
+                     GDestroyNotify destroy) {
+  GSource *source = g_idle_source_new();
+  g_source_set_priority(source, G_PRIORITY_DEFAULT);
+  g_source_set_callback(source, func, data, destroy);
+  g_source_set_static_name(source, "vigil-job-defer");
+  g_source_attach(source, context);
+  g_source_unref(source);
+}
+
 void vigil_job_report_progress(VigilJob *job, double fraction, const char *message) {
   g_return_if_fail(VIGIL_IS_JOB(job));
   Progress *p = g_new0(Progress, 1);
   p->job = g_object_ref(job);
   p->fraction = fraction < 0 ? -1 : MIN(fraction, 1.0);
   p->message = g_strdup(message);
-  g_main_context_invoke_full(job->context, G_PRIORITY_DEFAULT, deliver_progress, p, free_progress);
+  vigil_job_defer(job->context, deliver_progress, p, free_progress);
 }
 
 const char *vigil_job_get_title(VigilJob *job) {

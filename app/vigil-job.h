@@ -29,6 +29,12 @@ void vigil_job_run_async(VigilJob *job, GCancellable *cancellable, GAsyncReadyCa
                          gpointer user_data);
 gboolean vigil_job_run_finish(VigilJob *job, GAsyncResult *result, GError **error);
 
+/* Runs `func` once from `context`'s main loop, never right here: unlike
+ * g_main_context_invoke, which runs it at once in a worker that manages to
+ * acquire the context (the owner thread between two loop iterations). */
+void vigil_job_defer(GMainContext *context, GSourceFunc func, gpointer data,
+                     GDestroyNotify destroy);
+
 /* At exit: cancels every job started and not yet returned from its worker,
  * and waits up to timeout_ms for them to stop. FALSE when some still run;
  * the caller should then leave with _exit(), since library destructors

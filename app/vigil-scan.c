@@ -77,7 +77,8 @@ static void walk(Collector *c, const char *dir_path, int depth) {
     if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
       if (depth < MAX_DEPTH)
         walk(c, path, depth + 1);
-    } else if (!is_dicomdir_name(path)) { /* its images are in the folder anyway */
+    } else if (!is_dicomdir_name(path) && /* its images are in the folder anyway */
+               g_file_test(path, G_FILE_TEST_IS_REGULAR)) { /* a FIFO would block reading */
       add_file(c, path);
     }
   }
@@ -91,6 +92,12 @@ static void collect(Collector *c, const char *path) {
   if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
     add_issue(c->scan, path,
               g_error_new_literal(VIGIL_SCAN_ERROR, VIGIL_SCAN_ERROR_IO, "no such file or folder"));
+    return;
+  }
+  if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+    add_issue(c->scan, path,
+              g_error_new_literal(VIGIL_SCAN_ERROR, VIGIL_SCAN_ERROR_IO,
+                                  "not a regular file (a pipe, socket or device)"));
     return;
   }
   if (!is_dicomdir_name(path)) {

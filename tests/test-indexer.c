@@ -1,10 +1,14 @@
 /* VigilIndexer: background indexing gives the same studies and series as
  * opening in one go, tells about each series once and in time, settles
  * series before the end, and stops cleanly when cancelled or dropped. */
+#include <glib/gstdio.h>
+#include <sys/stat.h>
+
 #include "dicom-test-util.h"
 #include "vigil-indexer.h"
 
 static char *fixtures;
+static GThread *main_thread;
 
 typedef struct {
   guint added, changed, progress, finished;
@@ -16,6 +20,7 @@ typedef struct {
 } Seen;
 
 static void on_added(VigilIndexer *ix, VigilStudy *study, VigilSeries *series, Seen *seen) {
+  g_assert_true(g_thread_self() == main_thread); /* never on the worker */
   g_assert_nonnull(study);
   g_assert_true(g_ptr_array_find(study->series, series, NULL));
   g_assert_false(vigil_indexer_is_finished(ix));
@@ -29,6 +34,7 @@ static void on_changed(VigilIndexer *ix, VigilSeries *series, Seen *seen) {
 }
 
 static void on_progress(VigilIndexer *ix, Seen *seen) {
+  g_assert_true(g_thread_self() == main_thread);
   seen->progress++;
   guint done = vigil_indexer_get_files_done(ix);
   seen->done_backwards += done < seen->last_done;
@@ -160,13 +166,46 @@ static void test_nothing_there(void) {
   g_assert_cmpstr(issue->error->message, ==, "no such file or folder");
 }
 
+/* A pipe in a folder would block reading forever: folders skip it, and
+ * naming it is an issue, in one go and in the background alike. */
+static void test_pipe(void) {
+  g_autofree char *dir = g_dir_make_tmp("vigil-indexer-XXXXXX", NULL);
+  g_autofree char *pipe = g_build_filename(dir, "a-pipe", NULL);
+  g_autofree char *src = g_build_filename(fixtures, "u16.dcm", NULL);
+  g_autofree char *dst = g_build_filename(dir, "u16.dcm", NULL);
+  g_autofree char *bytes = NULL;
+  gsize len = 0;
+  g_assert_true(g_file_get_contents(src, &bytes, &len, NULL));
+  g_assert_true(g_file_set_contents(dst, bytes, (gssize)len, NULL));
+  g_assert_cmpint(mkfifo(pipe, 0600), ==, 0);
+  const char *folder[] = {dir, NULL}, *named[] = {pipe, NULL};
+  g_autoptr(VigilScan) scan = vigil_scan_open(folder, VIGIL_SLICE_CACHE_DEFAULT);
+  g_assert_cmpuint(scan->n_files, ==, 1);
+  g_assert_cmpuint(vigil_scan_n_series(scan), ==, 1);
+  g_assert_cmpuint(scan->issues->len, ==, 0);
+  g_autoptr(VigilScan) direct = vigil_scan_open(named, VIGIL_SLICE_CACHE_DEFAULT);
+  g_assert_cmpuint(direct->issues->len, ==, 1);
+  const VigilScanIssue *issue = g_ptr_array_index(direct->issues, 0);
+  g_assert_true(g_str_has_prefix(issue->error->message, "not a regular file"));
+  Seen seen = {0};
+  g_autoptr(VigilIndexer) ix = start(dir, 0, &seen);
+  spin(10000, &seen.finished);
+  g_assert_cmpuint(seen.finished, ==, 1);
+  g_assert_cmpuint(vigil_scan_n_series(vigil_indexer_get_scan(ix)), ==, 1);
+  g_unlink(pipe);
+  g_unlink(dst);
+  g_rmdir(dir);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
+  main_thread = g_thread_self();
   fixtures = dicom_fixtures_make();
   g_test_add_func("/indexer/same-as-open", test_same_as_open);
   g_test_add_func("/indexer/settles-early", test_settles_early);
   g_test_add_func("/indexer/cancel", test_cancel);
   g_test_add_func("/indexer/nothing-there", test_nothing_there);
+  g_test_add_func("/indexer/pipe", test_pipe);
   int result = g_test_run();
   dicom_fixtures_remove(fixtures);
   g_free(fixtures);

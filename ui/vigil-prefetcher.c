@@ -87,7 +87,7 @@ static void prepare(Work *w, guint i) {
   d->img_height = image->height;
   d->bgra = g_bytes_new_take(vigil_wl_to_bgra32(image, w->center, w->width),
                              (gsize)image->width * image->height * 4);
-  g_main_context_invoke_full(w->prefetcher->context, G_PRIORITY_DEFAULT, deliver, d, delivery_free);
+  vigil_job_defer(w->prefetcher->context, deliver, d, delivery_free);
 }
 
 static gboolean prepare_in_thread(VigilJob *job, gpointer data, GCancellable *cancellable,
