@@ -115,10 +115,15 @@ static void report_issues(VigilWindow *self, VigilScan *scan) {
   if (scan->issues->len == 0)
     return;
   const VigilScanIssue *issue = g_ptr_array_index(scan->issues, 0);
-  g_autofree char *text = scan->issues->len == 1
-                              ? g_strdup(issue->error->message)
-                              : g_strdup_printf("%u files could not be opened, e.g. %s",
-                                                scan->issues->len, issue->error->message);
+  /* Some errors name their file already; the others get it in front. */
+  const char *message = issue->error->message;
+  g_autofree char *named = g_str_has_prefix(message, issue->path)
+                               ? g_strdup(message)
+                               : g_strdup_printf("%s: %s", issue->path, message);
+  g_autofree char *text =
+      scan->issues->len == 1
+          ? g_strdup(named)
+          : g_strdup_printf("%u files could not be opened, e.g. %s", scan->issues->len, named);
   vigil_window_toast(self, text);
 }
 
