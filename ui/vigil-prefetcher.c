@@ -92,10 +92,11 @@ static void prepare(Work *w, guint i) {
 
 static gboolean prepare_in_thread(VigilJob *job, gpointer data, GCancellable *cancellable,
                                   GError **error) {
-  (void)job, (void)cancellable, (void)error;
+  (void)job, (void)error;
   Work *w = data;
   for (guint i = 0; i < w->series.slices->len; i++) {
-    if (w->generation != g_atomic_int_get(&w->prefetcher->generation))
+    if (w->generation != g_atomic_int_get(&w->prefetcher->generation) ||
+        g_cancellable_is_cancelled(cancellable)) /* another series, or quitting */
       break;
     prepare(w, i);
   }
