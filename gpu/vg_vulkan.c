@@ -21,6 +21,7 @@ static void vk_destroy(vg_backend *be) {
     vkDeviceWaitIdle(vk->device);
     vk_free_garbage(vk);
     vk_destroy_op_pipelines(vk);
+    vk_profile_destroy(vk);
     if (vk->desc_pool)
       vkDestroyDescriptorPool(vk->device, vk->desc_pool, NULL);
     if (vk->fence)
@@ -56,6 +57,7 @@ static const vg_backend_ops vk_ops = {
     .l2_normalize = vk_l2_normalize,
     .synchronize = vk_synchronize,
     .destroy = vk_destroy,
+    .profile = vk_profile_set,
 };
 
 static vg_status start(vk_backend *vk, const vg_vk_options *options) {

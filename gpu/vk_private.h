@@ -29,7 +29,7 @@
 #define VK_MAX_BINDINGS 4
 #define VK_MAX_SPEC 6
 #define VK_ATTN_CACHE 8
-#define VK_DESC_SETS 256
+#define VK_DESC_SETS 1024 /* a ViT-L/14 forward (~300 dispatches) fits one submission */
 
 typedef struct vk_pipeline {
   VkDescriptorSetLayout set_layout;
@@ -82,6 +82,11 @@ typedef struct vk_backend {
   vk_pipeline add_scaled, matmul_f32, matmul_f16, layer_norm, activation, l2_normalize;
   uint32_t tile_m, tile_n; /* the GEMM's output tile */
   vk_attention_pipeline attention[VK_ATTN_CACHE];
+  /* Profiling (vk_profile.c). */
+  vg_profile *prof;
+  VkQueryPool query_pool;
+  uint32_t ts_bits, queries;
+  uint8_t query_kind[1024]; /* the op kind of each timestamp */
 } vk_backend;
 
 /* vk_context.c */
@@ -113,6 +118,18 @@ vg_status vk_copy(vk_backend *vk, vk_buffer *src, VkDeviceSize src_off, vk_buffe
                   VkDeviceSize dst_off, VkDeviceSize bytes);
 vg_status vk_flush(vk_backend *vk);
 int vk_pending(const vk_backend *vk, const vk_buffer *buf);
+/* vk_dispatch over a 3-D grid of workgroups. */
+vg_status vk_dispatch3(vk_backend *vk, const vk_pipeline *pl, vk_buffer *const *bufs, uint32_t n,
+                       uint32_t writes_mask, const void *push, uint32_t gx, uint32_t gy,
+                       uint32_t gz);
+
+/* vk_profile.c */
+vg_status vk_profile_set(vg_backend *be, vg_profile *p);
+void vk_profile_begin_cmd(vk_backend *vk);
+vg_status vk_profile_reserve(vk_backend *vk);
+void vk_profile_mark(vk_backend *vk);
+vg_status vk_profile_collect(vk_backend *vk);
+void vk_profile_destroy(vk_backend *vk);
 
 /* vk_ops.c */
 vg_status vk_matmul(vg_backend *be, vg_tensor *out, const vg_tensor *a, const vg_tensor *w,
@@ -122,7 +139,8 @@ vg_status vk_layer_norm(vg_backend *be, vg_tensor *out, const vg_tensor *x, cons
 vg_status vk_activation(vg_backend *be, vg_tensor *x, vg_activation act, float alpha);
 vg_status vk_add_scaled(vg_backend *be, vg_tensor *out, const vg_tensor *a, float alpha,
                         const vg_tensor *b, float beta);
-vg_status vk_attention(vg_backend *be, vg_tensor *out, const vg_tensor *qkv, int heads, int causal);
+vg_status vk_attention(vg_backend *be, vg_tensor *out, const vg_tensor *qkv, int heads, int causal,
+                       int seqs);
 vg_status vk_copy_rows(vg_backend *be, vg_tensor *dst, int64_t dst_row, const vg_tensor *src,
                        int64_t src_row, int64_t rows);
 vg_status vk_l2_normalize(vg_backend *be, vg_tensor *out, const vg_tensor *x, float eps);

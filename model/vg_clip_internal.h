@@ -41,8 +41,12 @@ struct vg_clip {
   vg_tensor *tproj; /* [embed, text_width] */
   vg_clip_block *tblocks;
 
-  /* Image scratch. */
+  /* Image scratch, for `cap` images at once (rows below are per image); the
+   * forward narrows the row counts to the images of a chunk (vg_clip.c). */
+  int cap;
   float *host_patches;  /* im2col of the input, [grid^2, 3 * patch^2] */
+  float *host_out;      /* downloads: [tokens, max(adapter_dim, embed)] */
+  vg_tensor *pos_rep;   /* pos repeated per image, [tokens, width] */
   vg_tensor *patches;   /* the same on the backend */
   vg_tensor *emb;       /* [grid^2, width] */
   vg_clip_scratch vs;   /* [tokens, ...] */
@@ -55,3 +59,6 @@ struct vg_clip {
   vg_clip_scratch ts; /* [context, ...] */
   vg_tensor *eot_row, *eot_norm, *text_out;
 };
+
+/* (Re)allocates the image scratch for `cap` images (vg_clip_load.c). */
+vg_status vg_clip_image_scratch(vg_clip *m, int cap);
