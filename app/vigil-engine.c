@@ -162,26 +162,43 @@ void vigil_features_free(VigilFeatures *f) {
   g_free(f);
 }
 
-VigilFeatures *vigil_engine_features(VigilEngine *e, const float *input, GError **error) {
-  g_autoptr(VigilFeatures) f = g_new0(VigilFeatures, 1);
+static VigilFeatures *features_new(VigilEngine *e, vg_clip_image_out *out) {
+  VigilFeatures *f = g_new0(VigilFeatures, 1);
   f->layers = e->arch.n_adapters;
   f->tokens = e->arch.tokens;
   f->dim = e->arch.adapter_dim;
   f->embed_dim = e->arch.embed_dim;
   f->pooled = g_new(float, f->embed_dim);
-  vg_clip_image_out out = {.pooled = f->pooled};
+  *out = (vg_clip_image_out){.pooled = f->pooled};
   for (int l = 0; l < f->layers; l++) {
-    out.seg_tokens[l] = f->seg[l] = g_new(float, (gsize)f->tokens * f->dim);
-    out.det_tokens[l] = f->det[l] = g_new(float, (gsize)f->tokens * f->dim);
+    out->seg_tokens[l] = f->seg[l] = g_new(float, (gsize)f->tokens * f->dim);
+    out->det_tokens[l] = f->det[l] = g_new(float, (gsize)f->tokens * f->dim);
   }
+  return f;
+}
+
+int vigil_engine_batch_limit(VigilEngine *e) {
+  return vg_clip_batch_limit(e->clip);
+}
+
+gboolean vigil_engine_features_batch(VigilEngine *e, int n, const float *const *inputs,
+                                     VigilFeatures **out, GError **error) {
+  g_autofree vg_clip_image_out *outs = g_new0(vg_clip_image_out, n > 0 ? n : 1);
+  for (int i = 0; i < n; i++)
+    out[i] = features_new(e, &outs[i]);
   g_mutex_lock(&e->lock);
-  vg_status s = vg_clip_encode_image(e->clip, input, &out);
+  vg_status s = vg_clip_encode_images(e->clip, n, inputs, outs);
   g_mutex_unlock(&e->lock);
-  if (s != VG_OK) {
-    fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, "image encoder");
-    return NULL;
-  }
-  return g_steal_pointer(&f);
+  if (s == VG_OK)
+    return TRUE;
+  for (int i = 0; i < n; i++)
+    g_clear_pointer(&out[i], vigil_features_free);
+  return fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, "image encoder");
+}
+
+VigilFeatures *vigil_engine_features(VigilEngine *e, const float *input, GError **error) {
+  VigilFeatures *f = NULL;
+  return vigil_engine_features_batch(e, 1, &input, &f, error) ? f : NULL;
 }
 
 static char *cache_file(VigilEngine *e, const char *class_name) {
