@@ -178,7 +178,7 @@ static VigilFeatures *features_new(VigilEngine *e, vg_clip_image_out *out) {
 }
 
 int vigil_engine_batch_limit(VigilEngine *e) {
-  return vg_clip_batch_limit(e->clip);
+  return e ? vg_clip_batch_limit(e->clip) : 1;
 }
 
 gboolean vigil_engine_features_batch(VigilEngine *e, int n, const float *const *inputs,
