@@ -29,6 +29,7 @@
 #define VK_MAX_BINDINGS 4
 #define VK_MAX_SPEC 6
 #define VK_ATTN_CACHE 8
+#define VK_QUERIES 1024   /* profiling timestamps per command buffer, the begin one included */
 #define VK_DESC_SETS 1024 /* a ViT-L/14 forward (~300 dispatches) fits one submission */
 
 typedef struct vk_pipeline {
@@ -86,7 +87,7 @@ typedef struct vk_backend {
   vg_profile *prof;
   VkQueryPool query_pool;
   uint32_t ts_bits, queries;
-  uint8_t query_kind[1024]; /* the op kind of each timestamp */
+  uint8_t query_kind[VK_QUERIES]; /* the op kind of each timestamp */
 } vk_backend;
 
 /* vk_context.c */

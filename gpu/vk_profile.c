@@ -14,8 +14,6 @@
 
 #include "vk_private.h"
 
-#define VK_QUERIES 1024 /* timestamps per command buffer, the begin one included */
-
 static uint32_t timestamp_bits(vk_backend *vk) {
   uint32_t n = 0;
   vkGetPhysicalDeviceQueueFamilyProperties(vk->physical, &n, NULL);
