@@ -45,6 +45,7 @@ typedef struct bench {
   /* Results: per forward of `batch` images. */
   double median, min, max, gflops, rss_mb;
   int full_layers; /* the preset's blocks (layers < full_layers: truncated) */
+  int chunk;       /* images per forward the model allows (vg_clip_batch_limit) */
   vg_profile prof;
   double prof_wall_ms; /* wall time of the profiled forward */
 } bench;
@@ -143,8 +144,9 @@ static void report(const vg_clip_arch *a, const vg_backend *be, int threads, con
       printf("TRUNCATED FORWARD: %d of the preset's %d blocks (adapters after blocks %d..%d); "
              "times below are for this shortened model, not the full one\n",
              r->layers, r->full_layers, a->adapter_layers[0], a->adapter_layers[a->n_adapters - 1]);
-    printf("forward of %d image(s): median %.1f ms, min %.1f ms, max %.1f ms over %d runs\n",
-           r->batch, r->median * 1e3, r->min * 1e3, r->max * 1e3, r->iters);
+    printf("forward of %d image(s)%s: median %.1f ms, min %.1f ms, max %.1f ms over %d runs\n",
+           r->batch, r->chunk < r->batch ? " (in chunks that fit the memory bound)" : "",
+           r->median * 1e3, r->min * 1e3, r->max * 1e3, r->iters);
     printf("per image: %.1f ms, %.2f images/s; %.1f GFLOP/s; peak RSS %.0f MB\n", per_image * 1e3,
            1.0 / per_image, r->gflops, r->rss_mb);
     if (r->profile)
@@ -160,6 +162,7 @@ static void report(const vg_clip_arch *a, const vg_backend *be, int threads, con
   add_int(b, "threads", threads);
   add_int(b, "iters", r->iters);
   add_int(b, "batch", r->batch);
+  add_int(b, "images_per_forward", MIN(r->batch, r->chunk));
   add_int(b, "layers", r->layers);
   add_int(b, "preset_layers", r->full_layers);
   json_builder_set_member_name(b, "truncated");
@@ -238,6 +241,7 @@ static int run(const vg_clip_preset *preset, vg_backend *be, const vg_clip_arch 
   if (s != VG_OK)
     return VIGIL_CLI_FAILED;
   const vg_clip_arch *a = *arch = vg_clip_arch_of(*model);
+  r->chunk = vg_clip_batch_limit(*model);
   io x = {0};
   io_make(a, r->batch, &x);
   g_autofree double *times = g_new(double, r->iters);

@@ -217,7 +217,7 @@ vg_status vg_clip_encode_images(vg_clip *m, int n, const float *const *inputs,
   const int limit = vg_clip_batch_limit(m);
   for (int done = 0; done < n;) {
     const int c = n - done < limit ? n - done : limit;
-    if (m->cap < c || m->cap > limit) /* grow to the chunk; shrink after a larger limit */
+    if (m->cap < c) /* grows to the largest chunk seen, then stays */
       TRY(vg_clip_image_scratch(m, c));
     view_rows(m, c);
     vg_status st = forward(m, c, inputs + done, outs + done);

@@ -608,10 +608,8 @@ vg_status vg_clip_image_scratch(vg_clip *m, int cap) {
     char why[256];
     snprintf(why, sizeof why, "%s", vg_last_error());
     free_image_scratch(m);
-    return vg_fail(s == VG_ERR_NOMEM ? VG_ERR_NOMEM : s,
-                   "no memory for the activations of %d "
-                   "image(s): %s",
-                   cap, *why ? why : "out of memory");
+    return vg_fail(s, "no memory for the activations of %d image(s): %s", cap,
+                   *why ? why : "out of memory");
   }
   m->cap = cap;
   return VG_OK;
