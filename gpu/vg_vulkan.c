@@ -48,6 +48,7 @@ static const vg_backend_ops vk_ops = {
     .tensor_release = vk_tensor_release,
     .upload = vk_upload,
     .download = vk_download,
+    .download_many = vk_download_many,
     .matmul = vk_matmul,
     .layer_norm = vk_layer_norm,
     .activation = vk_activation,

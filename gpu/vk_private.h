@@ -124,6 +124,9 @@ vg_status vk_dispatch3(vk_backend *vk, const vk_pipeline *pl, vk_buffer *const *
                        uint32_t writes_mask, const void *push, uint32_t gx, uint32_t gy,
                        uint32_t gz);
 
+/* vk_transfer.c */
+vg_status vk_download_many(vg_backend *be, int n, const vg_tensor *const *t, void *const *dst);
+
 /* vk_profile.c */
 vg_status vk_profile_set(vg_backend *be, vg_profile *p);
 void vk_profile_begin_cmd(vk_backend *vk);

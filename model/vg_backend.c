@@ -53,6 +53,38 @@ vg_status vg_tensor_download(const vg_tensor *t, void *dst) {
   return t->backend->ops->download(t->backend, t, dst);
 }
 
+vg_status vg_tensors_download(int n, const vg_tensor *const *t, void *const *dst) {
+  if (n < 0 || (n > 0 && (!t || !dst)))
+    return vg_fail(VG_ERR_ARG, "download: bad tensor list");
+  const vg_tensor *ts[64];
+  void *ds[64];
+  int m = 0;
+  for (int i = 0; i < n; i++) {
+    if (!dst[i])
+      continue;
+    if (!t[i] || t[i]->backend != t[0]->backend)
+      return vg_fail(VG_ERR_ARG, "download: tensor %d is missing or on another backend", i);
+    if (m == 64) { /* more than one batch holds: do these now */
+      vg_status s = vg_tensors_download(m, ts, ds);
+      if (s != VG_OK)
+        return s;
+      m = 0;
+    }
+    ts[m] = t[i], ds[m++] = dst[i];
+  }
+  if (m == 0)
+    return VG_OK;
+  vg_backend *be = ts[0]->backend;
+  if (be->ops->download_many)
+    return be->ops->download_many(be, m, ts, ds);
+  for (int i = 0; i < m; i++) {
+    vg_status s = be->ops->download(be, ts[i], ds[i]);
+    if (s != VG_OK)
+      return s;
+  }
+  return VG_OK;
+}
+
 /* Checks that a tensor exists, is F32 unless `any_dtype`, has the given shape
  * (-1 = any) and belongs to `be`. */
 static vg_status check(const char *op, const char *name, const vg_tensor *t, vg_backend *be,

@@ -71,6 +71,8 @@ typedef struct vg_backend_ops {
   void (*tensor_release)(vg_backend *be, vg_tensor *t);
   vg_status (*upload)(vg_backend *be, vg_tensor *t, const void *src);
   vg_status (*download)(vg_backend *be, const vg_tensor *t, void *dst);
+  /* Optional: n downloads at once (one device submission); NULL = one by one. */
+  vg_status (*download_many)(vg_backend *be, int n, const vg_tensor *const *t, void *const *dst);
   /* out[M,N] = a[M,K] * w[N,K]^T (+ bias[1,N]) -- PyTorch's Linear layout. */
   vg_status (*matmul)(vg_backend *be, vg_tensor *out, const vg_tensor *a, const vg_tensor *w,
                       const vg_tensor *bias);
@@ -114,6 +116,9 @@ size_t vg_dtype_size(vg_dtype dtype);
 size_t vg_tensor_bytes(const vg_tensor *t);
 vg_status vg_tensor_upload(vg_tensor *t, const void *src);
 vg_status vg_tensor_download(const vg_tensor *t, void *dst);
+/* n tensors of one backend into dst[i] (NULL entries are skipped); a device
+ * backend waits for its work once for all of them. */
+vg_status vg_tensors_download(int n, const vg_tensor *const *t, void *const *dst);
 
 /* Operations, shape-checked, then dispatched to the tensor's backend. */
 vg_status vg_matmul(vg_tensor *out, const vg_tensor *a, const vg_tensor *w, const vg_tensor *bias);

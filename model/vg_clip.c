@@ -111,34 +111,34 @@ static void view_rows(vg_clip *m, int c) {
   m->cls_row->rows = m->cls_norm->rows = m->pooled->rows = c;
 }
 
-/* Downloads [c * rows, cols] once and hands each image its rows; dst[b] is
- * the destination of image b (NULL: not wanted). */
-static vg_status download_split(const vg_clip *m, const vg_tensor *t, int c, float *const *dst) {
-  int any = 0;
-  for (int b = 0; b < c; b++)
-    any |= dst[b] != NULL;
-  if (!any)
-    return VG_OK;
-  TRY(vg_tensor_download(t, m->host_out));
-  const size_t per = (size_t)(t->rows / c) * (size_t)t->cols;
-  for (int b = 0; b < c; b++)
-    if (dst[b])
-      memcpy(dst[b], m->host_out + per * b, per * sizeof *dst[b]);
-  return VG_OK;
+/* Output k of an image: 0 pooled, then seg and det tokens of each adapter. */
+static float *out_field(const vg_clip_image_out *o, int k) {
+  return k == 0 ? o->pooled : k % 2 ? o->seg_tokens[(k - 1) / 2] : o->det_tokens[(k - 1) / 2];
 }
 
+/* Every output of the chunk in one download call (one device wait): a single
+ * image's go straight to the caller, a batch's through m->host_out and are
+ * then handed out image by image. */
 static vg_status download_tokens(const vg_clip *m, int c, const vg_clip_image_out *outs) {
-  float *dst[VG_CLIP_BATCH_MAX];
-  for (int b = 0; b < c; b++)
-    dst[b] = outs[b].pooled;
-  TRY(download_split(m, m->pooled, c, dst));
-  for (int i = 0; i < m->arch.n_adapters; i++) {
+  const vg_tensor *t[1 + 2 * VG_CLIP_MAX_ADAPTERS] = {m->pooled};
+  void *dst[1 + 2 * VG_CLIP_MAX_ADAPTERS];
+  const int n = 1 + 2 * m->arch.n_adapters;
+  for (int i = 0; i < m->arch.n_adapters; i++)
+    t[1 + 2 * i] = m->seg_tok[i], t[2 + 2 * i] = m->det_tok[i];
+  float *at = m->host_out;
+  for (int k = 0; k < n; k++) {
+    int any = 0;
     for (int b = 0; b < c; b++)
-      dst[b] = outs[b].seg_tokens[i];
-    TRY(download_split(m, m->seg_tok[i], c, dst));
-    for (int b = 0; b < c; b++)
-      dst[b] = outs[b].det_tokens[i];
-    TRY(download_split(m, m->det_tok[i], c, dst));
+      any |= out_field(&outs[b], k) != NULL;
+    dst[k] = !any ? NULL : c == 1 ? out_field(&outs[0], k) : at;
+    at += (size_t)t[k]->rows * (size_t)t[k]->cols;
+  }
+  TRY(vg_tensors_download(n, t, dst));
+  for (int k = 0; c > 1 && k < n; k++) {
+    const size_t per = (size_t)(t[k]->rows / c) * (size_t)t[k]->cols;
+    for (int b = 0; dst[k] && b < c; b++)
+      if (out_field(&outs[b], k))
+        memcpy(out_field(&outs[b], k), (const float *)dst[k] + per * b, per * sizeof(float));
   }
   return VG_OK;
 }

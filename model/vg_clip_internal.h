@@ -45,7 +45,7 @@ struct vg_clip {
    * forward narrows the row counts to the images of a chunk (vg_clip.c). */
   int cap;
   float *host_patches;  /* im2col of the input, [grid^2, 3 * patch^2] */
-  float *host_out;      /* downloads: [tokens, max(adapter_dim, embed)] */
+  float *host_out;      /* a batch's downloads: pooled, then each adapter's seg, det */
   vg_tensor *pos_rep;   /* pos repeated per image, [tokens, width] */
   vg_tensor *patches;   /* the same on the backend */
   vg_tensor *emb;       /* [grid^2, width] */

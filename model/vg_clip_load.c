@@ -582,10 +582,11 @@ vg_status vg_clip_image_scratch(vg_clip *m, int cap) {
   vg_backend *be = m->be;
   free_image_scratch(m);
   const int64_t np = (int64_t)a->grid * a->grid * cap, k = 3LL * a->patch * a->patch;
-  const int64_t t = (int64_t)a->tokens * cap,
-                out_cols = a->adapter_dim > a->embed_dim ? a->adapter_dim : a->embed_dim;
+  const int64_t t = (int64_t)a->tokens * cap;
+  /* Downloads of a batch: pooled, then every adapter's seg and det tokens. */
+  const int64_t out = cap * (int64_t)a->embed_dim + 2LL * a->n_adapters * t * a->adapter_dim;
   m->host_patches = malloc((size_t)(np * k) * sizeof *m->host_patches);
-  m->host_out = malloc((size_t)(t * out_cols) * sizeof *m->host_out);
+  m->host_out = malloc((size_t)out * sizeof *m->host_out);
   m->patches = vg_tensor_new(be, VG_F32, np, k);
   m->emb = vg_tensor_new(be, VG_F32, np, a->width);
   m->adapt_out = vg_tensor_new(be, VG_F32, t, a->width);

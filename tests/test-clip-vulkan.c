@@ -190,6 +190,12 @@ static void test_tiny_staging(void) {
   encode(v, 3, in, &got);
   for (int b = 0; b < 3; b++)
     expect("tiny staging vulkan vs cpu", worst(a, &got.o[b], &want.o[b]), TOL);
+  /* Upload, forward and every output's download: one submission per chunk. */
+  vg_profile p;
+  g_assert_cmpint(vg_backend_profile_begin(st, &p), ==, VG_OK);
+  encode(v, 3, in, &got);
+  g_assert_cmpint(vg_backend_profile_end(st), ==, VG_OK);
+  g_assert_cmpint(p.submits, ==, 2); /* chunks of 2 + 1 */
   outs_free(&want), outs_free(&got);
   vg_clip_free(c), vg_clip_free(v);
   vg_backend_destroy(st);
