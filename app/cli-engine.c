@@ -221,6 +221,8 @@ static void add_result(JsonBuilder *b, const char *path, const VigilDetection *d
     json_builder_set_member_name(b, "few_det_score");
     json_builder_add_double_value(b, d->few_score);
   }
+  json_builder_set_member_name(b, "scored_on_device");
+  json_builder_add_boolean_value(b, d->on_device);
   json_builder_end_object(b);
 }
 

@@ -60,8 +60,8 @@ static gboolean load_in_thread(VigilJob *job, gpointer data, GCancellable *cance
     return FALSE;
   }
   g_mutex_lock(&w->self->lock);
+  vg_membank_free(w->self->bank); /* first: its device rows belong to the engine */
   vigil_engine_free(w->self->engine);
-  vg_membank_free(w->self->bank);
   w->self->engine = engine;
   w->self->bank = bank;
   g_mutex_unlock(&w->self->lock);
@@ -260,7 +260,7 @@ guint64 vigil_analyzer_take_reference_id(VigilAnalyzer *self, VigilJob *job) {
 
 gboolean vigil_analyzer_remove_reference(VigilAnalyzer *self, guint64 id, GError **error) {
   g_mutex_lock(&self->lock);
-  gboolean ok = self->bank && vg_membank_remove(self->bank, id) == VG_OK;
+  gboolean ok = self->bank && vigil_engine_bank_remove(self->engine, self->bank, id, NULL);
   if (!ok)
     g_set_error(error, VIGIL_ENGINE_ERROR, VIGIL_ENGINE_ERROR_INPUT,
                 "no reference %" G_GUINT64_FORMAT, id);

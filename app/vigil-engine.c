@@ -7,6 +7,7 @@
 #include "vg_npy.h"
 #include "vg_prompts.h"
 #include "vg_score.h"
+#include "vg_score_backend.h"
 #include "vg_tokenizer.h"
 #include "vg_weights_io.h"
 #include "vigil-config.h"
@@ -25,6 +26,7 @@ struct _VigilEngine {
   gboolean random;
   char *identity, *fallback, *clip_digest, *cache_dir;
   GHashTable *text_cache; /* class name -> float[dim * 2] */
+  vg_scorer *scorer;      /* scoring on the device (Vulkan), made on first use */
 };
 
 static gboolean fail_vg(GError **error, int code, const char *what) {
@@ -124,6 +126,7 @@ void vigil_engine_free(VigilEngine *e) {
   if (!e)
     return;
   vg_clip_free(e->clip);
+  vg_scorer_free(e->scorer);
   vg_tokenizer_free(e->tokenizer);
   vg_backend_destroy(e->backend);
   g_hash_table_unref(e->text_cache);
@@ -308,6 +311,11 @@ void vigil_detection_free(VigilDetection *d) {
   g_free(d);
 }
 
+/* Scoring runs as shaders when the model runs on Vulkan. */
+static gboolean on_device(VigilEngine *e) {
+  return g_strcmp0(e->backend->kind, "vulkan") == 0;
+}
+
 static vg_score_shape score_shape(VigilEngine *e) {
   return (vg_score_shape){e->arch.n_adapters, e->arch.adapter_dim, e->arch.grid,
                           e->arch.image_size};
@@ -318,20 +326,82 @@ vg_membank *vigil_engine_new_bank(VigilEngine *e, GError **error) {
   vg_membank *bank = NULL;
   /* 512 references (46 shots with augmentation) is far beyond MVFA's 16-shot
    * setting; the bank allocates as references arrive, not up front. */
-  if (vg_membank_new(&shape, 512, &bank) != VG_OK)
+  if (vg_membank_new(&shape, 512, &bank) != VG_OK) {
     fail_vg(error, VIGIL_ENGINE_ERROR_INPUT, "few-shot");
+    return NULL;
+  }
+  /* On a GPU the bank's rows also live there, uploaded once per reference. */
+  if (on_device(e) && vg_membank_mirror(bank, e->backend) != VG_OK) {
+    fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, "few-shot bank on the device");
+    vg_membank_free(bank);
+    return NULL;
+  }
   return bank;
 }
 
 gboolean vigil_engine_bank_add(VigilEngine *e, vg_membank *bank, const VigilFeatures *f,
                                guint64 *id, GError **error) {
-  (void)e;
   uint64_t vid = 0;
-  if (vg_membank_add(bank, (const float *const *)f->seg, (const float *const *)f->det, &vid) !=
-      VG_OK)
+  g_mutex_lock(&e->lock); /* a mirrored bank uploads to the backend */
+  vg_status s =
+      vg_membank_add(bank, (const float *const *)f->seg, (const float *const *)f->det, &vid);
+  g_mutex_unlock(&e->lock);
+  if (s != VG_OK)
     return fail_vg(error, VIGIL_ENGINE_ERROR_INPUT, "adding a reference");
   if (id)
     *id = vid;
+  return TRUE;
+}
+
+gboolean vigil_engine_bank_remove(VigilEngine *e, vg_membank *bank, guint64 id, GError **error) {
+  g_mutex_lock(&e->lock);
+  vg_status s = vg_membank_remove(bank, id);
+  g_mutex_unlock(&e->lock);
+  return s == VG_OK || fail_vg(error, VIGIL_ENGINE_ERROR_INPUT, "removing a reference");
+}
+
+/* The whole scoring as one batch of shaders (vg_score_backend.h). */
+static gboolean detect_on_device(VigilEngine *e, const VigilFeatures *f, const float *text,
+                                 const vg_membank *bank, VigilDetection *d, GError **error) {
+  const vg_score_shape shape = score_shape(e);
+  vg_score_out out = {.zero_layer_maps = d->zero_layer_maps,
+                      .zero_map = d->zero_map,
+                      .few_layer_maps = d->few_layer_maps,
+                      .few_map = d->few_map,
+                      .few_det_map = d->few_det_map};
+  g_mutex_lock(&e->lock);
+  vg_status s = e->scorer ? VG_OK : vg_scorer_new(e->backend, &shape, &e->scorer);
+  if (s == VG_OK)
+    s = vg_scorer_set_text(e->scorer, text);
+  if (s == VG_OK)
+    s = vg_scorer_run_host(e->scorer, (const float *const *)f->seg, (const float *const *)f->det,
+                           d->has_few ? vg_membank_mirrored(bank) : NULL, &out);
+  g_mutex_unlock(&e->lock);
+  if (s != VG_OK)
+    return fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, "scoring on the device");
+  d->zero_score = out.zero_score;
+  d->few_score = out.few_score;
+  return TRUE;
+}
+
+static gboolean detect_on_host(VigilEngine *e, const VigilFeatures *f, const float *text,
+                               const vg_membank *bank, VigilDetection *d, GError **error) {
+  const vg_score_shape shape = score_shape(e);
+  float score = 0;
+  if (vg_score_zero_seg(&shape, (const float *const *)f->seg, text, d->zero_layer_maps,
+                        d->zero_map) != VG_OK ||
+      vg_score_zero_det(&shape, (const float *const *)f->det, text, NULL, &score) != VG_OK)
+    return fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, "zero-shot scoring");
+  d->zero_score = score;
+  if (!d->has_few)
+    return TRUE;
+  float mean = 0;
+  if (vg_membank_query(bank, VG_HEAD_SEG, (const float *const *)f->seg, d->few_layer_maps,
+                       d->few_map, NULL) != VG_OK ||
+      vg_membank_query(bank, VG_HEAD_DET, (const float *const *)f->det, NULL, d->few_det_map,
+                       &mean) != VG_OK)
+    return fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, "few-shot scoring");
+  d->few_score = mean;
   return TRUE;
 }
 
@@ -351,28 +421,16 @@ VigilDetection *vigil_engine_detect(VigilEngine *e, const VigilFeatures *f, cons
   d->side = shape.side;
   d->zero_layer_maps = g_new(float, plane *shape.layers);
   d->zero_map = g_new(float, plane);
-  float score = 0;
-  if (vg_score_zero_seg(&shape, (const float *const *)f->seg, text, d->zero_layer_maps,
-                        d->zero_map) != VG_OK ||
-      vg_score_zero_det(&shape, (const float *const *)f->det, text, NULL, &score) != VG_OK) {
-    fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, "zero-shot scoring");
-    return NULL;
-  }
-  d->zero_score = score;
-  if (bank && vg_membank_count(bank) > 0) {
-    d->has_few = TRUE;
+  d->has_few = bank && vg_membank_count(bank) > 0;
+  if (d->has_few) {
     d->few_layer_maps = g_new(float, plane *shape.layers);
     d->few_map = g_new(float, plane);
     d->few_det_map = g_new(float, plane);
-    float mean = 0;
-    if (vg_membank_query(bank, VG_HEAD_SEG, (const float *const *)f->seg, d->few_layer_maps,
-                         d->few_map, NULL) != VG_OK ||
-        vg_membank_query(bank, VG_HEAD_DET, (const float *const *)f->det, NULL, d->few_det_map,
-                         &mean) != VG_OK) {
-      fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, "few-shot scoring");
-      return NULL;
-    }
-    d->few_score = mean;
   }
-  return g_steal_pointer(&d);
+  /* A bank without a device mirror (made on the CPU) is scored on the host. */
+  const gboolean device = on_device(e) && (!d->has_few || vg_membank_mirrored(bank));
+  gboolean ok = device ? detect_on_device(e, f, text, bank, d, error)
+                       : detect_on_host(e, f, text, bank, d, error);
+  d->on_device = device;
+  return ok ? g_steal_pointer(&d) : NULL;
 }

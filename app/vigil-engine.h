@@ -74,18 +74,25 @@ typedef struct {
   float *few_map;        /* side x side (seg head) */
   float *few_det_map;    /* side x side (det head) */
   double few_score;      /* mean of few_det_map */
+  gboolean on_device;    /* scored by shaders on the engine's GPU, not on the host */
 } VigilDetection;
 
 void vigil_detection_free(VigilDetection *d);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilDetection, vigil_detection_free)
 
-/* A memory bank shaped for this engine's features. */
+/* A memory bank shaped for this engine's features; on Vulkan it keeps its
+ * rows on the device too (vg_membank_mirror), so it must be freed before the
+ * engine. */
 vg_membank *vigil_engine_new_bank(VigilEngine *engine, GError **error);
 gboolean vigil_engine_bank_add(VigilEngine *engine, vg_membank *bank, const VigilFeatures *f,
                                guint64 *id, GError **error);
+/* Removes reference `id` (on the device too when the bank is mirrored there). */
+gboolean vigil_engine_bank_remove(VigilEngine *engine, vg_membank *bank, guint64 id,
+                                  GError **error);
 
 /* Zero-shot maps and score from `text` (dim x 2); with a non-empty `bank`,
- * the few-shot maps and score too. */
+ * the few-shot maps and score too. On Vulkan the scoring runs as shaders
+ * (vg_score_backend.h), else on the host (vg_score.h, vg_membank.h). */
 VigilDetection *vigil_engine_detect(VigilEngine *engine, const VigilFeatures *features,
                                     const float *text, const vg_membank *bank, GError **error);
 

@@ -67,6 +67,39 @@ const char *vigil_job_get_message(VigilJob *job) {
   return job->message;
 }
 
+/* Jobs started and not yet returned from their worker, for vigil_job_shutdown. */
+static GMutex running_lock;
+static GCond running_cond;
+static GPtrArray *running; /* their GCancellables */
+
+static void running_add(GCancellable *cancellable) {
+  g_mutex_lock(&running_lock);
+  if (!running)
+    running = g_ptr_array_new_with_free_func(g_object_unref);
+  g_ptr_array_add(running, g_object_ref(cancellable));
+  g_mutex_unlock(&running_lock);
+}
+
+static void running_remove(GCancellable *cancellable) {
+  g_mutex_lock(&running_lock);
+  g_ptr_array_remove(running, cancellable);
+  g_cond_broadcast(&running_cond);
+  g_mutex_unlock(&running_lock);
+}
+
+gboolean vigil_job_shutdown(guint timeout_ms) {
+  gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+  g_mutex_lock(&running_lock);
+  for (guint i = 0; running && i < running->len; i++)
+    g_cancellable_cancel(g_ptr_array_index(running, i));
+  while (running && running->len > 0)
+    if (!g_cond_wait_until(&running_cond, &running_lock, deadline))
+      break;
+  gboolean stopped = !running || running->len == 0;
+  g_mutex_unlock(&running_lock);
+  return stopped;
+}
+
 static void run_in_thread(GTask *task, gpointer source, gpointer task_data,
                           GCancellable *cancellable) {
   (void)task_data;
@@ -77,12 +110,16 @@ static void run_in_thread(GTask *task, gpointer source, gpointer task_data,
     g_task_return_error(task, error);
   else
     g_task_return_boolean(task, TRUE);
+  running_remove(cancellable);
 }
 
 void vigil_job_run_async(VigilJob *job, GCancellable *cancellable, GAsyncReadyCallback callback,
                          gpointer user_data) {
   g_return_if_fail(VIGIL_IS_JOB(job));
-  g_autoptr(GTask) task = g_task_new(job, cancellable, callback, user_data);
+  /* Every job gets a cancellable, so that shutdown can stop it. */
+  g_autoptr(GCancellable) own = cancellable ? g_object_ref(cancellable) : g_cancellable_new();
+  running_add(own);
+  g_autoptr(GTask) task = g_task_new(job, own, callback, user_data);
   g_task_set_source_tag(task, vigil_job_run_async);
   g_task_set_name(task, job->title);
   g_task_set_return_on_cancel(task, FALSE); /* the worker owns its data until it stops */

@@ -29,4 +29,10 @@ void vigil_job_run_async(VigilJob *job, GCancellable *cancellable, GAsyncReadyCa
                          gpointer user_data);
 gboolean vigil_job_run_finish(VigilJob *job, GAsyncResult *result, GError **error);
 
+/* At exit: cancels every job started and not yet returned from its worker,
+ * and waits up to timeout_ms for them to stop. FALSE when some still run;
+ * the caller should then leave with _exit(), since library destructors
+ * running under a live worker (DCMTK's logger, say) crash. */
+gboolean vigil_job_shutdown(guint timeout_ms);
+
 G_END_DECLS

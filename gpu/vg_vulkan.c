@@ -21,6 +21,7 @@ static void vk_destroy(vg_backend *be) {
     vkDeviceWaitIdle(vk->device);
     vk_free_garbage(vk);
     vk_destroy_op_pipelines(vk);
+    vk_destroy_score_pipelines(vk);
     vk_profile_destroy(vk);
     if (vk->desc_pool)
       vkDestroyDescriptorPool(vk->device, vk->desc_pool, NULL);
@@ -58,6 +59,10 @@ static const vg_backend_ops vk_ops = {
     .l2_normalize = vk_l2_normalize,
     .synchronize = vk_synchronize,
     .destroy = vk_destroy,
+    .upsample_bilinear = vk_upsample,
+    .softmax_pick = vk_softmax_pick,
+    .row_mean = vk_row_mean,
+    .min_distance = vk_min_distance,
     .profile = vk_profile_set,
 };
 
@@ -68,7 +73,8 @@ static vg_status start(vk_backend *vk, const vg_vk_options *options) {
   vk->device_local =
       options->staging || vk->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU;
   VG_TRY(vk_create_device(vk, !options->no_16bit_storage));
-  return vk_create_op_pipelines(vk);
+  VG_TRY(vk_create_op_pipelines(vk));
+  return vk_create_score_pipelines(vk);
 }
 
 vg_backend *vg_vulkan_backend_new(const vg_vk_options *options) {

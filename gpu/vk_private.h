@@ -83,6 +83,10 @@ typedef struct vk_backend {
   vk_pipeline add_scaled, matmul_f32, matmul_f16, layer_norm, activation, l2_normalize;
   uint32_t tile_m, tile_n; /* the GEMM's output tile */
   vk_attention_pipeline attention[VK_ATTN_CACHE];
+  /* Scoring (vk_score_ops.c). */
+  vk_pipeline upsample, softmax_pick, row_mean, min_distance, min_reduce;
+  uint32_t min_tile;      /* min_distance's query and bank tile */
+  vk_buffer *min_scratch; /* its per-chunk partial minima */
   /* Profiling (vk_profile.c). */
   vg_profile *prof;
   VkQueryPool query_pool;
@@ -150,3 +154,13 @@ vg_status vk_copy_rows(vg_backend *be, vg_tensor *dst, int64_t dst_row, const vg
 vg_status vk_l2_normalize(vg_backend *be, vg_tensor *out, const vg_tensor *x, float eps);
 vg_status vk_create_op_pipelines(vk_backend *vk);
 void vk_destroy_op_pipelines(vk_backend *vk);
+
+/* vk_score_ops.c */
+vg_status vk_upsample(vg_backend *be, vg_tensor *out, const vg_tensor *x, int in_h, int in_w,
+                      int out_h, int out_w);
+vg_status vk_softmax_pick(vg_backend *be, vg_tensor *out, const vg_tensor *x, int pick);
+vg_status vk_row_mean(vg_backend *be, vg_tensor *out, const vg_tensor *x);
+vg_status vk_min_distance(vg_backend *be, vg_tensor *out, const vg_tensor *q, const vg_tensor *bank,
+                          int64_t bank_rows);
+vg_status vk_create_score_pipelines(vk_backend *vk);
+void vk_destroy_score_pipelines(vk_backend *vk);

@@ -233,6 +233,58 @@ vg_status vg_l2_normalize(vg_tensor *out, const vg_tensor *x, float eps) {
   RUN(be, VG_OP_L2_NORMALIZE, 0, be->ops->l2_normalize(be, out, x, eps));
 }
 
+/* Sides up to 1 << 14: their products stay exact in float and int arithmetic. */
+#define VG_MAX_SIDE (1 << 14)
+
+vg_status vg_upsample(vg_tensor *out, const vg_tensor *x, int in_h, int in_w, int out_h,
+                      int out_w) {
+  if (!out || !x)
+    return vg_fail(VG_ERR_ARG, "upsample: missing tensor");
+  if (in_h < 1 || in_w < 1 || out_h < 1 || out_w < 1 || in_h > VG_MAX_SIDE || in_w > VG_MAX_SIDE ||
+      out_h > VG_MAX_SIDE || out_w > VG_MAX_SIDE)
+    return vg_fail(VG_ERR_ARG, "upsample: %dx%d -> %dx%d (sides 1 to %d)", in_h, in_w, out_h, out_w,
+                   VG_MAX_SIDE);
+  vg_backend *be = out->backend;
+  CHECK("upsample", "x", x, be, -1, (int64_t)in_h * in_w, 0);
+  CHECK("upsample", "out", out, be, x->rows, (int64_t)out_h * out_w, 0);
+  RUN(be, VG_OP_SCORE, 0, be->ops->upsample_bilinear(be, out, x, in_h, in_w, out_h, out_w));
+}
+
+vg_status vg_softmax_pick(vg_tensor *out, const vg_tensor *x, int pick) {
+  if (!out || !x)
+    return vg_fail(VG_ERR_ARG, "softmax_pick: missing tensor");
+  vg_backend *be = out->backend;
+  CHECK("softmax_pick", "x", x, be, -1, -1, 0);
+  CHECK("softmax_pick", "out", out, be, 1, x->cols, 0);
+  if (pick < 0 || pick >= x->rows)
+    return vg_fail(VG_ERR_ARG, "softmax_pick: entry %d of %lld", pick, (long long)x->rows);
+  RUN(be, VG_OP_SCORE, 0, be->ops->softmax_pick(be, out, x, pick));
+}
+
+vg_status vg_row_mean(vg_tensor *out, const vg_tensor *x) {
+  if (!out || !x)
+    return vg_fail(VG_ERR_ARG, "row_mean: missing tensor");
+  vg_backend *be = out->backend;
+  CHECK("row_mean", "x", x, be, -1, -1, 0);
+  CHECK("row_mean", "out", out, be, x->rows, 1, 0);
+  RUN(be, VG_OP_SCORE, 0, be->ops->row_mean(be, out, x));
+}
+
+vg_status vg_min_distance(vg_tensor *out, const vg_tensor *q, const vg_tensor *bank,
+                          int64_t bank_rows) {
+  if (!out || !q || !bank)
+    return vg_fail(VG_ERR_ARG, "min_distance: missing tensor");
+  vg_backend *be = out->backend;
+  CHECK("min_distance", "q", q, be, -1, -1, 0);
+  CHECK("min_distance", "bank", bank, be, -1, q->cols, 0);
+  CHECK("min_distance", "out", out, be, 1, q->rows, 0);
+  if (bank_rows < 1 || bank_rows > bank->rows)
+    return vg_fail(VG_ERR_ARG, "min_distance: %lld bank rows of %lld", (long long)bank_rows,
+                   (long long)bank->rows);
+  const double flops = 2.0 * (double)q->rows * (double)bank_rows * (double)q->cols;
+  RUN(be, VG_OP_SCORE, flops, be->ops->min_distance(be, out, q, bank, bank_rows));
+}
+
 vg_status vg_backend_synchronize(vg_backend *be) {
   if (!be)
     return vg_fail(VG_ERR_ARG, "synchronize: no backend");
@@ -245,8 +297,9 @@ void vg_backend_destroy(vg_backend *be) {
 }
 
 const char *vg_op_kind_name(vg_op_kind kind) {
-  static const char *names[VG_OP_KINDS] = {"other",      "matmul", "attention", "layer_norm",
-                                           "activation", "add",    "copy",      "l2_normalize"};
+  static const char *names[VG_OP_KINDS] = {"other",      "matmul",       "attention",
+                                           "layer_norm", "activation",   "add",
+                                           "copy",       "l2_normalize", "score"};
   return kind >= 0 && kind < VG_OP_KINDS ? names[kind] : "other";
 }
 

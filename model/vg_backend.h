@@ -36,6 +36,7 @@ typedef enum vg_op_kind {
   VG_OP_ADD,
   VG_OP_COPY,
   VG_OP_L2_NORMALIZE,
+  VG_OP_SCORE, /* the scoring ops: upsample, softmax_pick, row_mean, min_distance */
   VG_OP_KINDS
 } vg_op_kind;
 
@@ -96,6 +97,19 @@ typedef struct vg_backend_ops {
   /* Waits until all submitted work is done. */
   vg_status (*synchronize)(vg_backend *be);
   void (*destroy)(vg_backend *be);
+  /* Scoring ops (MVFA's maps), appended so the table above stays as it was. */
+  /* out[p, out_h*out_w] = bilinear upsampling, align_corners=True, of each
+   * row x[p, in_h*in_w] read as an in_h x in_w plane (PyTorch's arithmetic). */
+  vg_status (*upsample_bilinear)(vg_backend *be, vg_tensor *out, const vg_tensor *x, int in_h,
+                                 int in_w, int out_h, int out_w);
+  /* out[0, j] = softmax over i of x[i, j], entry `pick`: per column of x. */
+  vg_status (*softmax_pick)(vg_backend *be, vg_tensor *out, const vg_tensor *x, int pick);
+  /* out[i, 0] = mean of row i of x. */
+  vg_status (*row_mean)(vg_backend *be, vg_tensor *out, const vg_tensor *x);
+  /* out[0, i] = min over j < bank_rows of (1 - q[i,:] . bank[j,:]), without
+   * ever holding the q x bank product (tiled, min reduced on the fly). */
+  vg_status (*min_distance)(vg_backend *be, vg_tensor *out, const vg_tensor *q,
+                            const vg_tensor *bank, int64_t bank_rows);
   /* Optional device timing: records into `p` from now on (NULL: stop). Where
    * this is NULL the ops are timed with the wall clock around each call. */
   vg_status (*profile)(vg_backend *be, vg_profile *p);
@@ -137,6 +151,12 @@ vg_status vg_l2_normalize(vg_tensor *out, const vg_tensor *x, float eps);
 vg_status vg_backend_synchronize(vg_backend *be);
 void vg_backend_destroy(vg_backend *be);
 
+/* Scoring ops: see vg_backend_ops. */
+vg_status vg_upsample(vg_tensor *out, const vg_tensor *x, int in_h, int in_w, int out_h, int out_w);
+vg_status vg_softmax_pick(vg_tensor *out, const vg_tensor *x, int pick);
+vg_status vg_row_mean(vg_tensor *out, const vg_tensor *x);
+vg_status vg_min_distance(vg_tensor *out, const vg_tensor *q, const vg_tensor *bank,
+                          int64_t bank_rows);
 /* Profiles the ops called from now until vg_backend_profile_end (which
  * synchronizes first), accumulating into `p` (zeroed here; caller-owned). */
 vg_status vg_backend_profile_begin(vg_backend *be, vg_profile *p);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vg_cpu_score.h"
 #include "vg_gemm.h"
 
 typedef struct vg_cpu_backend {
@@ -341,6 +342,10 @@ static const vg_backend_ops cpu_ops = {
     .l2_normalize = cpu_l2_normalize,
     .synchronize = cpu_synchronize,
     .destroy = cpu_destroy,
+    .upsample_bilinear = vg_cpu_upsample,
+    .softmax_pick = vg_cpu_softmax_pick,
+    .row_mean = vg_cpu_row_mean,
+    .min_distance = vg_cpu_min_distance,
 };
 
 vg_backend *vg_cpu_backend_new(int threads) {

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vg_score_backend.h"
+
 #define NORM_EPS 1e-8f
 
 struct vg_membank {
@@ -15,6 +17,7 @@ struct vg_membank {
   uint64_t next_id;
   uint64_t *ids;
   float *rows[2][VG_SCORE_MAX_LAYERS]; /* [head][layer]: cap * tokens rows of C */
+  vg_score_bank *mirror;               /* the same rows on a backend, or NULL */
 };
 
 static size_t ref_floats(const vg_membank *b) {
@@ -56,6 +59,7 @@ void vg_membank_free(vg_membank *b) {
     for (int l = 0; l < b->shape.layers; l++)
       free(b->rows[h][l]);
   free(b->ids);
+  vg_score_bank_free(b->mirror);
   free(b);
 }
 
@@ -120,6 +124,14 @@ vg_status vg_membank_add(vg_membank *b, const float *const *seg, const float *co
     normalize_rows(seg[l], b->tokens, b->shape.channels, b->rows[VG_HEAD_SEG][l] + off);
     normalize_rows(det[l], b->tokens, b->shape.channels, b->rows[VG_HEAD_DET][l] + off);
   }
+  if (b->mirror) { /* rows past count are not the bank's until count grows */
+    const float *ms[VG_SCORE_MAX_LAYERS], *md[VG_SCORE_MAX_LAYERS];
+    for (int l = 0; l < b->shape.layers; l++)
+      ms[l] = b->rows[VG_HEAD_SEG][l] + off, md[l] = b->rows[VG_HEAD_DET][l] + off;
+    st = vg_score_bank_append(b->mirror, ms, md);
+    if (st != VG_OK)
+      return st;
+  }
   b->ids[b->count++] = b->next_id;
   if (id)
     *id = b->next_id;
@@ -135,6 +147,11 @@ vg_status vg_membank_remove(vg_membank *b, uint64_t id) {
     k++;
   if (k == b->count)
     return vg_fail(VG_ERR_ARG, "memory bank has no reference with id %llu", (unsigned long long)id);
+  if (b->mirror) {
+    vg_status st = vg_score_bank_drop(b->mirror, k);
+    if (st != VG_OK)
+      return st;
+  }
   size_t n = ref_floats(b), after = b->count - k - 1;
   for (int h = 0; h < 2; h++)
     for (int l = 0; l < b->shape.layers; l++)
@@ -154,6 +171,18 @@ size_t vg_membank_bytes(const vg_membank *b) {
 
 const uint64_t *vg_membank_ids(const vg_membank *b) {
   return b ? b->ids : NULL;
+}
+
+vg_status vg_membank_mirror(vg_membank *b, vg_backend *be) {
+  if (!b || !be)
+    return vg_fail(VG_ERR_ARG, "memory bank mirror: NULL bank or backend");
+  if (b->count > 0 || b->mirror)
+    return vg_fail(VG_ERR_ARG, "memory bank mirror: the bank must be empty and not mirrored yet");
+  return vg_score_bank_new(be, &b->shape, &b->mirror);
+}
+
+const vg_score_bank *vg_membank_mirrored(const vg_membank *b) {
+  return b ? b->mirror : NULL;
 }
 
 vg_status vg_membank_set_block_rows(vg_membank *b, size_t rows) {

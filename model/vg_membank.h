@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vg_backend.h"
 #include "vg_score.h"
 
 #ifdef __cplusplus
@@ -59,6 +60,15 @@ vg_status vg_membank_set_block_rows(vg_membank *bank, size_t rows);
  * An empty bank is VG_ERR_ARG. */
 vg_status vg_membank_query(const vg_membank *bank, vg_head head, const float *const *tokens,
                            float *layer_maps, float *map, float *mean);
+
+/* Device mirror: from now on the bank also keeps its rows on `be` (a
+ * vg_score_bank, see vg_score_backend.h), uploading a reference's rows once
+ * when it is added and dropping them when it is removed, so queries can run
+ * there. Only on an empty bank; the backend must outlive the bank. */
+typedef struct vg_score_bank vg_score_bank;
+vg_status vg_membank_mirror(vg_membank *bank, vg_backend *be);
+/* The mirror, or NULL when the bank has none. */
+const vg_score_bank *vg_membank_mirrored(const vg_membank *bank);
 
 #ifdef __cplusplus
 }

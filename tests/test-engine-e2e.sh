@@ -29,6 +29,27 @@ m="--clip $work/m/clip.safetensors --adapters $work/m/adapters.safetensors"
 "$cli" detect $m --class "Brain" --ref "$work/ref.png" "$work/query.png" --backend cpu \
   --maps "$work/maps" >"$work/detect.json" 2>/dev/null
 test -s "$work/maps/query/zero_seg_map.png"
+# On Vulkan the scoring runs as shaders (vg_score_backend.h); its maps and
+# scores match the CPU run's within the forward pass's float differences.
+# shellcheck disable=SC2086
+"$cli" detect $m --class "Brain" --ref "$work/ref.png" "$work/query.png" \
+  --backend vulkan --maps "$work/maps-vk" >"$work/detect-vk.json" 2>"$work/detect-vk.log" ||
+  { cat "$work/detect-vk.log"; exit 1; }
+/usr/bin/python3 -c "
+import glob, json, os, sys
+import numpy as np
+cpu, vk = sys.argv[1:3]
+names = sorted(os.path.basename(f) for f in glob.glob(cpu + '/*.npy'))
+assert len(names) == 2 * 2 + 3, names  # 2 layers of zero and few maps, 3 sums
+for n in names:
+    a, b = np.load(os.path.join(cpu, n)), np.load(os.path.join(vk, n))
+    err = np.abs(a - b).max() / np.abs(a).max()
+    assert err < 1e-4, (n, err)
+a, b = (json.load(open(p))['results'][0] for p in sys.argv[3:5])
+assert not a['scored_on_device'] and b['scored_on_device'], (a, b)
+for k in ('zero_det_score', 'few_det_score'):
+    assert abs(a[k] - b[k]) <= 1e-5 * abs(a[k]), (k, a[k], b[k])
+" "$work/maps/query" "$work/maps-vk/query" "$work/detect.json" "$work/detect-vk.json"
 # The adapters as a real PyTorch .pth: torch.load reads MVFA's layout, and
 # detect gives the same numbers from it as from the safetensors copy.
 /usr/bin/python3 -c "

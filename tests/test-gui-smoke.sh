@@ -7,7 +7,7 @@ vigil=$1 shot=$2 logdir=$3
 mkdir -p "$logdir"
 app_id=org.vigil.Vigil
 echo "TAP version 13"
-echo "1..4"
+echo "1..6"
 
 "$vigil" >"$logdir/smoke-vigil.log" 2>&1 &
 pid=$!
@@ -24,7 +24,7 @@ call() {
 }
 
 # app.open takes paths; the window switches from the empty state to the file list.
-if call open "[<['/usr/share/mricron/templates/ch2.nii.gz', '/tmp']>]" "{}"; then
+if call open "[<['/usr/share/mricron/templates/ch2.nii.gz', '/usr/share/mricron/templates']>]" "{}"; then
   echo "ok 2 - app.open accepted paths over D-Bus"
 else
   echo "not ok 2 - app.open failed"
@@ -37,19 +37,37 @@ else
   echo "not ok 3 - window unchanged or gone after app.open"
 fi
 
+# Open Recent: a scan moved away since is said so (and no crash); one that exists opens.
+call open-recent "[<'file:///nonexistent/moved-away.dcm'>]" "{}" || true
+sleep 0.5
+if grep -q "moved-away.dcm no longer exists" "$logdir/smoke-vigil.log"; then
+  echo "ok 4 - Open Recent of a missing file says so"
+else
+  echo "not ok 4 - no message for a missing recent file"
+fi
+"$shot" Vigil "$logdir/smoke-before-recent.png" 20 16 >/dev/null
+call open-recent "[<'file:///usr/share/mricron/templates/ch2.nii.gz'>]" "{}" || true
+sleep 1
+if "$shot" Vigil "$logdir/smoke-recent.png" 20 16 >/dev/null &&
+   ! cmp -s "$logdir/smoke-before-recent.png" "$logdir/smoke-recent.png"; then
+  echo "ok 5 - Open Recent opened the file"
+else
+  echo "not ok 5 - Open Recent changed nothing"
+fi
+
 call quit "[]" "{}" || true
 i=0
 while kill -0 $pid 2>/dev/null; do
   i=$((i + 1))
-  if [ $i -gt 100 ]; then echo "not ok 4 - vigil did not quit"; kill -9 $pid; exit 1; fi
+  if [ $i -gt 100 ]; then echo "not ok 6 - vigil did not quit"; kill -9 $pid; exit 1; fi
   sleep 0.1
 done
 wait $pid
 rc=$?
 if [ $rc -eq 0 ]; then
-  echo "ok 4 - quit cleanly"
+  echo "ok 6 - quit cleanly"
 else
-  echo "not ok 4 - exit status $rc"; cat "$logdir/smoke-vigil.log"; exit 1
+  echo "not ok 6 - exit status $rc"; cat "$logdir/smoke-vigil.log"; exit 1
 fi
 if grep -E "CRITICAL|WARNING" "$logdir/smoke-vigil.log"; then
   echo "# vigil logged warnings (see above)"; exit 1

@@ -111,10 +111,55 @@ static void test_error(void) {
   g_clear_error(&o.error);
 }
 
+/* A worker that stops only when cancelled (a long folder index, say). */
+static gboolean until_cancelled(VigilJob *job, gpointer data, GCancellable *cancellable,
+                                GError **error) {
+  (void)job;
+  g_atomic_int_set((int *)data, 1);
+  while (!g_cancellable_set_error_if_cancelled(cancellable, error))
+    g_usleep(1000);
+  g_atomic_int_set((int *)data, 2);
+  return FALSE;
+}
+
+/* A worker that ignores cancel for a while (a forward pass mid-way). */
+static gboolean deaf_for_a_while(VigilJob *job, gpointer data, GCancellable *cancellable,
+                                 GError **error) {
+  (void)job, (void)cancellable, (void)error;
+  g_atomic_int_set((int *)data, 1);
+  g_usleep(400 * 1000);
+  g_atomic_int_set((int *)data, 2);
+  return TRUE;
+}
+
+static void test_shutdown(void) {
+  g_assert_true(vigil_job_shutdown(0)); /* nothing running */
+  int state = 0;
+  /* Started without a cancellable: shutdown still reaches it. */
+  g_autoptr(VigilJob) job = vigil_job_new("Index folder", until_cancelled, &state, NULL);
+  vigil_job_run_async(job, NULL, NULL, NULL);
+  while (g_atomic_int_get(&state) == 0)
+    g_usleep(1000);
+  g_assert_true(vigil_job_shutdown(5000));
+  g_assert_cmpint(g_atomic_int_get(&state), ==, 2);
+
+  int deaf = 0;
+  g_autoptr(VigilJob) slow = vigil_job_new("Forward", deaf_for_a_while, &deaf, NULL);
+  vigil_job_run_async(slow, NULL, NULL, NULL);
+  while (g_atomic_int_get(&deaf) == 0)
+    g_usleep(1000);
+  g_assert_false(vigil_job_shutdown(20)); /* says it could not stop it */
+  g_assert_true(vigil_job_shutdown(5000));
+  g_assert_cmpint(g_atomic_int_get(&deaf), ==, 2);
+  while (g_main_context_iteration(NULL, FALSE)) /* the tasks' completions */
+    ;
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/job/progress", test_progress);
   g_test_add_func("/job/cancel", test_cancel);
   g_test_add_func("/job/error", test_error);
+  g_test_add_func("/job/shutdown", test_shutdown);
   return g_test_run();
 }

@@ -60,12 +60,28 @@ static void test_device_choice(void) {
   gtk_window_destroy(GTK_WINDOW(window));
 }
 
+static void test_style_choice(void) {
+  GtkWidget *window = vigil_preferences_window_new(NULL, settings);
+  AdwComboRow *style = ADW_COMBO_ROW(find_row(window, "Color scheme"));
+  g_assert_nonnull(style);
+  g_assert_cmpuint(adw_combo_row_get_selected(style), ==, 0);
+  adw_combo_row_set_selected(style, 2);
+  g_autofree char *value = g_settings_get_string(settings, "color-scheme");
+  g_assert_cmpstr(value, ==, "dark");
+  g_settings_set_string(settings, "color-scheme", "light");
+  g_assert_cmpuint(adw_combo_row_get_selected(style), ==, 1);
+  g_settings_reset(settings, "color-scheme");
+  g_assert_cmpuint(adw_combo_row_get_selected(style), ==, 0);
+  gtk_window_destroy(GTK_WINDOW(window));
+}
+
 int main(int argc, char **argv) {
   gtk_test_init(&argc, &argv, NULL);
   adw_init();
   settings = g_settings_new("org.vigil.Vigil");
   g_test_add_func("/preferences/rows-follow-settings", test_rows_follow_settings);
   g_test_add_func("/preferences/device-choice", test_device_choice);
+  g_test_add_func("/preferences/style-choice", test_style_choice);
   int rc = g_test_run();
   g_object_unref(settings);
   return rc;

@@ -342,6 +342,136 @@ static void test_bad_input(void) {
   no_messages();
 }
 
+static void check_upsample(vg_backend *vk, int planes, int ih, int iw, int oh, int ow) {
+  g_autoptr(GRand) rng = g_rand_new_with_seed((guint32)(planes * 131 + ih * 17 + ow));
+  const size_t n = (size_t)planes * ih * iw;
+  g_autofree float *x = g_new(float, n);
+  fill(x, n, rng, -50, 50);
+  pair px = make(vk, VG_F32, planes, (int64_t)ih * iw, x);
+  pair po = make(vk, VG_F32, planes, (int64_t)oh * ow, NULL);
+  for (int s = 0; s < 2; s++)
+    g_assert_cmpint(vg_upsample(po.t[s], px.t[s], ih, iw, oh, ow), ==, VG_OK);
+  /* Same taps, weights and separately rounded products and sums as the C
+   * code (the shader's `precise`): the maps must be identical, not close. */
+  const double err = compare(po);
+  g_test_message("upsample %d planes %dx%d -> %dx%d: normalised max error %.3g", planes, ih, iw, oh,
+                 ow, err);
+  g_assert_cmpfloat(err, ==, 0);
+  drop(px), drop(po);
+}
+
+static void test_upsample(gconstpointer data) {
+  vg_backend *vk = vks[GPOINTER_TO_INT(data)];
+  check_upsample(vk, 2, 17, 17, 240, 240); /* MVFA's two logit planes */
+  check_upsample(vk, 1, 1, 1, 1, 1);
+  check_upsample(vk, 1, 1, 1, 5, 3);   /* a single source pixel */
+  check_upsample(vk, 3, 5, 7, 1, 1);   /* one output pixel: scale 0 */
+  check_upsample(vk, 290, 2, 3, 9, 4); /* many planes, odd sides */
+  check_upsample(vk, 1, 33, 65, 1025, 7);
+  check_upsample(vk, 4, 17, 17, 17, 17); /* identity */
+  no_messages();
+}
+
+static void check_softmax_pick(vg_backend *vk, int k, int n, int pick, double spread) {
+  g_autoptr(GRand) rng = g_rand_new_with_seed((guint32)(k * 7 + n + pick));
+  g_autofree float *x = g_new(float, (size_t)k *n);
+  fill(x, (size_t)k * n, rng, -spread, spread);
+  pair px = make(vk, VG_F32, k, n, x), po = make(vk, VG_F32, 1, n, NULL);
+  for (int s = 0; s < 2; s++)
+    g_assert_cmpint(vg_softmax_pick(po.t[s], px.t[s], pick), ==, VG_OK);
+  g_autofree char *what = g_strdup_printf("softmax_pick %dx%d entry %d", k, n, pick);
+  expect_close(what, po, TOL);
+  drop(px), drop(po);
+}
+
+static void test_softmax_pick(gconstpointer data) {
+  vg_backend *vk = vks[GPOINTER_TO_INT(data)];
+  check_softmax_pick(vk, 2, 57600, 1, 30); /* MVFA: 100 * cos logits, upsampled */
+  check_softmax_pick(vk, 1, 1, 0, 1);
+  check_softmax_pick(vk, 2, 1, 0, 200); /* saturated: exp(-400) underflows */
+  check_softmax_pick(vk, 5, 1025, 4, 10);
+  check_softmax_pick(vk, 290, 3, 17, 5);
+  no_messages();
+}
+
+static void check_row_mean(vg_backend *vk, int rows, int cols, double offset) {
+  g_autoptr(GRand) rng = g_rand_new_with_seed((guint32)(rows * 3 + cols));
+  g_autofree float *x = g_new(float, (size_t)rows *cols);
+  fill(x, (size_t)rows * cols, rng, offset - 1, offset + 1);
+  pair px = make(vk, VG_F32, rows, cols, x), po = make(vk, VG_F32, rows, 1, NULL);
+  for (int s = 0; s < 2; s++)
+    g_assert_cmpint(vg_row_mean(po.t[s], px.t[s]), ==, VG_OK);
+  g_autofree char *what = g_strdup_printf("row_mean %dx%d", rows, cols);
+  expect_close(what, po, TOL);
+  drop(px), drop(po);
+}
+
+static void test_row_mean(gconstpointer data) {
+  vg_backend *vk = vks[GPOINTER_TO_INT(data)];
+  check_row_mean(vk, 1, 1, 0);
+  check_row_mean(vk, 290, 1025, 0.5);
+  check_row_mean(vk, 1, 57600, 2); /* a few-shot map's mean */
+  check_row_mean(vk, 4, 289, 0.5); /* per-layer det means */
+  no_messages();
+}
+
+static void check_min_distance(vg_backend *vk, int m, int n, int k, int used) {
+  g_autoptr(GRand) rng = g_rand_new_with_seed((guint32)(m * 11 + n * 5 + k + used));
+  g_autofree float *q = g_new(float, (size_t)m *k), *b = g_new(float, (size_t)n *k);
+  fill(q, (size_t)m * k, rng, -1, 1);
+  fill(b, (size_t)n * k, rng, -1, 1);
+  for (int r = 0; r < n; r += 7) /* exact copies of query rows: distance ~0 */
+    memcpy(b + (size_t)r * k, q + (size_t)(r % m) * k, (size_t)k * sizeof *q);
+  /* Unused bank rows hold a trap: a shader reading them finds distance -1e6. */
+  for (size_t i = (size_t)used * k; i < (size_t)n * k; i++)
+    b[i] = 1e3f * q[i % k];
+  pair pq = make(vk, VG_F32, m, k, q), pb = make(vk, VG_F32, n, k, b);
+  pair po = make(vk, VG_F32, 1, m, NULL);
+  for (int s = 0; s < 2; s++)
+    g_assert_cmpint(vg_min_distance(po.t[s], pq.t[s], pb.t[s], used), ==, VG_OK);
+  g_autofree char *what = g_strdup_printf("min_distance %d x %d (of %d) x %d", m, used, n, k);
+  expect_close(what, po, TOL);
+  drop(pq), drop(pb), drop(po);
+}
+
+static void test_min_distance(gconstpointer data) {
+  vg_backend *vk = vks[GPOINTER_TO_INT(data)];
+  static const int cases[][4] = {/* query rows, bank rows, width, rows used */
+                                 {289, 1160, 768, 1160}, {1, 1, 1, 1},       {290, 65, 1025, 64},
+                                 {1, 4097, 33, 4097},    {65, 300, 17, 290}, {7, 2, 5, 1}};
+  for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
+    check_min_distance(vk, cases[i][0], cases[i][1], cases[i][2], cases[i][3]);
+  no_messages();
+}
+
+static void test_score_ops_bad_input(void) {
+  vg_backend *vk = vks[0];
+  vg_tensor *x = vg_tensor_new(vk, VG_F32, 2, 289), *o = vg_tensor_new(vk, VG_F32, 2, 100);
+  g_assert_cmpint(vg_upsample(o, x, 17, 17, 10, 10), ==, VG_OK);
+  g_assert_cmpint(vg_upsample(o, x, 17, 16, 10, 10), ==, VG_ERR_ARG);
+  g_assert_nonnull(strstr(vg_last_error(), "'x'"));
+  g_assert_cmpint(vg_upsample(o, x, 17, 17, 10, 0), ==, VG_ERR_ARG);
+  g_assert_cmpint(vg_softmax_pick(o, x, 0), ==, VG_ERR_ARG); /* out must be 1 x 289 */
+  vg_tensor *row = vg_tensor_new(vk, VG_F32, 1, 289), *col = vg_tensor_new(vk, VG_F32, 2, 1);
+  g_assert_cmpint(vg_softmax_pick(row, x, 2), ==, VG_ERR_ARG);
+  g_assert_nonnull(strstr(vg_last_error(), "entry 2 of 2"));
+  g_assert_cmpint(vg_row_mean(row, x), ==, VG_ERR_ARG);
+  g_assert_cmpint(vg_row_mean(col, x), ==, VG_OK);
+  vg_tensor *out2 = vg_tensor_new(vk, VG_F32, 1, 2);
+  g_assert_cmpint(vg_min_distance(out2, x, x, 3), ==, VG_ERR_ARG);
+  g_assert_nonnull(strstr(vg_last_error(), "3 bank rows of 2"));
+  g_assert_cmpint(vg_min_distance(out2, x, x, 0), ==, VG_ERR_ARG);
+  g_assert_cmpint(vg_min_distance(out2, x, o, 1), ==, VG_ERR_ARG);
+  g_assert_cmpint(vg_min_distance(out2, x, x, 2), ==, VG_OK);
+  g_assert_cmpint(vg_min_distance(out2, x, NULL, 2), ==, VG_ERR_ARG);
+  vg_tensor *c = vg_tensor_new(cpu, VG_F32, 1, 2);
+  g_assert_cmpint(vg_min_distance(c, x, x, 2), ==, VG_ERR_ARG);
+  g_assert_nonnull(strstr(vg_last_error(), "another backend"));
+  vg_tensor_free(x), vg_tensor_free(o), vg_tensor_free(row), vg_tensor_free(col);
+  vg_tensor_free(out2), vg_tensor_free(c);
+  no_messages();
+}
+
 static void add(const char *name, GTestDataFunc fn) {
   for (int v = 0; v < 2; v++) {
     g_autofree char *path = g_strdup_printf("/vulkan-ops/%s/%s", v ? "staging" : "host", name);
@@ -371,6 +501,11 @@ int main(int argc, char **argv) {
   add("l2-normalize", test_l2_normalize);
   add("batch-order", test_batch_order);
   g_test_add_func("/vulkan-ops/bad-input", test_bad_input);
+  add("upsample", test_upsample);
+  add("softmax-pick", test_softmax_pick);
+  add("row-mean", test_row_mean);
+  add("min-distance", test_min_distance);
+  g_test_add_func("/vulkan-ops/score-ops-bad-input", test_score_ops_bad_input);
   int rc = g_test_run();
   int messages = vg_vulkan_validation_messages(vks[0]) + vg_vulkan_validation_messages(vks[1]);
   vg_backend_destroy(vks[0]);

@@ -3,11 +3,13 @@
 
 #include "vigil-config.h"
 #include "vigil-preferences-window.h"
+#include "vigil-recent.h"
 #include "vigil-window.h"
 
 struct _VigilApplication {
   AdwApplication parent_instance;
   GSettings *settings;
+  GMenu *recent_menu;
 };
 
 G_DEFINE_FINAL_TYPE(VigilApplication, vigil_application, ADW_TYPE_APPLICATION)
@@ -20,6 +22,28 @@ VigilApplication *vigil_application_new(void) {
 GSettings *vigil_application_get_settings(VigilApplication *self) {
   g_return_val_if_fail(VIGIL_IS_APPLICATION(self), NULL);
   return self->settings;
+}
+
+GMenu *vigil_application_get_recent_menu(VigilApplication *self) {
+  g_return_val_if_fail(VIGIL_IS_APPLICATION(self), NULL);
+  if (!self->recent_menu)
+    self->recent_menu = vigil_recent_menu_new(gtk_recent_manager_get_default(), g_get_prgname());
+  return self->recent_menu;
+}
+
+AdwColorScheme vigil_application_color_scheme(const char *setting) {
+  if (g_strcmp0(setting, "light") == 0)
+    return ADW_COLOR_SCHEME_FORCE_LIGHT;
+  if (g_strcmp0(setting, "dark") == 0)
+    return ADW_COLOR_SCHEME_FORCE_DARK;
+  return ADW_COLOR_SCHEME_DEFAULT;
+}
+
+static void apply_color_scheme(GSettings *settings, const char *key, gpointer user_data) {
+  (void)key, (void)user_data;
+  g_autofree char *value = g_settings_get_string(settings, "color-scheme");
+  adw_style_manager_set_color_scheme(adw_style_manager_get_default(),
+                                     vigil_application_color_scheme(value));
 }
 
 static VigilWindow *ensure_window(VigilApplication *self) {
@@ -52,6 +76,26 @@ static void on_open_action(GSimpleAction *action, GVariant *param, gpointer user
   for (guint i = 0; i < n; i++)
     g_ptr_array_add(files, g_file_new_for_commandline_arg(paths[i]));
   g_application_open(G_APPLICATION(user_data), (GFile **)files->pdata, (int)n, "");
+}
+
+/* app.open-recent(s): a URI from the recent menu. A scan moved away since is
+ * said so, and the recent entry goes (it would fail again). */
+static void on_open_recent_action(GSimpleAction *action, GVariant *param, gpointer user_data) {
+  (void)action;
+  VigilApplication *self = VIGIL_APPLICATION(user_data);
+  const char *uri = g_variant_get_string(param, NULL);
+  g_autoptr(GFile) file = g_file_new_for_uri(uri);
+  if (!g_file_query_exists(file, NULL)) {
+    g_autofree char *name = g_file_get_parse_name(file);
+    g_autofree char *msg = g_strdup_printf("%s no longer exists; removed from Open Recent", name);
+    gtk_recent_manager_remove_item(gtk_recent_manager_get_default(), uri, NULL);
+    VigilWindow *window = ensure_window(self);
+    gtk_window_present(GTK_WINDOW(window));
+    vigil_window_show_message(window, msg);
+    return;
+  }
+  GFile *files[] = {file};
+  g_application_open(G_APPLICATION(self), files, 1, "");
 }
 
 static void on_about_action(GSimpleAction *action, GVariant *param, gpointer user_data) {
@@ -106,6 +150,7 @@ static void on_quit_action(GSimpleAction *action, GVariant *param, gpointer user
 
 static const GActionEntry app_actions[] = {
     {.name = "open", .activate = on_open_action, .parameter_type = "as"},
+    {.name = "open-recent", .activate = on_open_recent_action, .parameter_type = "s"},
     {.name = "about", .activate = on_about_action},
     {.name = "preferences", .activate = on_preferences_action},
     {.name = "quit", .activate = on_quit_action},
@@ -118,9 +163,11 @@ static void vigil_application_startup(GApplication *app) {
   GSettingsSchemaSource *source = g_settings_schema_source_get_default();
   g_autoptr(GSettingsSchema) schema =
       source ? g_settings_schema_source_lookup(source, VIGIL_APP_ID, TRUE) : NULL;
-  if (schema)
+  if (schema) {
     self->settings = g_settings_new(VIGIL_APP_ID);
-  else
+    g_signal_connect(self->settings, "changed::color-scheme", G_CALLBACK(apply_color_scheme), NULL);
+    apply_color_scheme(self->settings, "color-scheme", NULL);
+  } else
     g_warning("settings schema %s is not installed; preferences will not be kept", VIGIL_APP_ID);
 
   g_action_map_add_action_entries(G_ACTION_MAP(app), app_actions, G_N_ELEMENTS(app_actions), app);
@@ -134,6 +181,7 @@ static void vigil_application_startup(GApplication *app) {
 
 static void vigil_application_finalize(GObject *object) {
   g_clear_object(&VIGIL_APPLICATION(object)->settings);
+  g_clear_object(&VIGIL_APPLICATION(object)->recent_menu);
   G_OBJECT_CLASS(vigil_application_parent_class)->finalize(object);
 }
 

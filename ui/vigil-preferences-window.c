@@ -10,11 +10,15 @@ struct _VigilPreferencesWindow {
   AdwActionRow *clip_row;
   AdwPreferencesGroup *adapters_group;
   AdwComboRow *device_row;
+  AdwComboRow *style_row;
   GSettings *settings;
   GPtrArray *adapter_rows; /* AdwActionRow per domain, in vigil_domains() order */
   char **device_settings;  /* setting value per combo position */
   gboolean syncing;
 };
+
+/* color-scheme setting values, in the order of the style row's items. */
+static const char *const style_settings[] = {"default", "light", "dark"};
 
 G_DEFINE_FINAL_TYPE(VigilPreferencesWindow, vigil_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
 
@@ -45,6 +49,10 @@ static void sync_from_settings(VigilPreferencesWindow *self) {
     if (g_str_equal(self->device_settings[i], device))
       pos = i;
   adw_combo_row_set_selected(self->device_row, pos);
+  g_autofree char *style = g_settings_get_string(self->settings, "color-scheme");
+  for (guint i = 0; i < G_N_ELEMENTS(style_settings); i++)
+    if (g_str_equal(style_settings[i], style))
+      adw_combo_row_set_selected(self->style_row, i);
   self->syncing = FALSE;
 }
 
@@ -151,6 +159,14 @@ static void on_device_selected(GObject *row, GParamSpec *pspec, gpointer user_da
     g_settings_set_string(self->settings, "compute-device", self->device_settings[pos]);
 }
 
+static void on_style_selected(GObject *row, GParamSpec *pspec, gpointer user_data) {
+  (void)row, (void)pspec;
+  VigilPreferencesWindow *self = user_data;
+  guint pos = adw_combo_row_get_selected(self->style_row);
+  if (!self->syncing && pos < G_N_ELEMENTS(style_settings))
+    g_settings_set_string(self->settings, "color-scheme", style_settings[pos]);
+}
+
 static void build_device_list(VigilPreferencesWindow *self) {
   g_auto(GStrv) names = vigil_backend_list_vulkan_devices();
   GtkStringList *labels = gtk_string_list_new(NULL);
@@ -191,6 +207,7 @@ GtkWidget *vigil_preferences_window_new(GtkWindow *parent, GSettings *settings) 
   g_signal_connect_object(settings, "changed", G_CALLBACK(sync_from_settings), self,
                           G_CONNECT_SWAPPED);
   g_signal_connect(self->device_row, "notify::selected", G_CALLBACK(on_device_selected), self);
+  g_signal_connect(self->style_row, "notify::selected", G_CALLBACK(on_style_selected), self);
   return GTK_WIDGET(self);
 }
 
@@ -211,6 +228,7 @@ static void vigil_preferences_window_class_init(VigilPreferencesWindowClass *kla
   gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, clip_row);
   gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, adapters_group);
   gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, device_row);
+  gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, style_row);
 }
 
 static void vigil_preferences_window_init(VigilPreferencesWindow *self) {

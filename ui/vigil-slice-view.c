@@ -1,6 +1,6 @@
 /* VigilSliceView: one slice of a scan, drawn with GtkSnapshot.
  *
- * Wheel scrolls slices, Ctrl+wheel zooms around the pointer, primary drag
+ * Wheel scrolls slices, Ctrl+wheel or pinch zooms around the pointer, primary drag
  * pans, secondary drag (or the W/L tool) changes window/level, double-click
  * fits. Corner text shows the slice, window, zoom and the value under the
  * pointer. Pixel spacing sets the aspect ratio. */
@@ -30,6 +30,7 @@ struct _VigilSliceView {
   VigilColormap colormap;
   GdkTexture *overlay_texture;
   double drag_center, drag_width, drag_pan_x, drag_pan_y;
+  double pinch_zoom; /* zoom when the pinch began */
 };
 
 G_DEFINE_FINAL_TYPE(VigilSliceView, vigil_slice_view, GTK_TYPE_WIDGET)
@@ -510,6 +511,22 @@ static void vigil_slice_view_class_init(VigilSliceViewClass *klass) {
   gtk_widget_class_set_accessible_role(widget_class, GTK_ACCESSIBLE_ROLE_IMG);
 }
 
+/* Pinch (touchpad or touchscreen) zooms around the fingers' centre, like
+ * Ctrl+wheel around the pointer; the gesture's scale is relative to its start. */
+static void on_pinch_begin(GtkGesture *gesture, GdkEventSequence *sequence, gpointer user_data) {
+  (void)gesture, (void)sequence;
+  VigilSliceView *self = user_data;
+  self->pinch_zoom = self->zoom;
+}
+
+static void on_pinch(GtkGestureZoom *gesture, double scale, gpointer user_data) {
+  VigilSliceView *self = user_data;
+  double x, y;
+  if (!gtk_gesture_get_bounding_box_center(GTK_GESTURE(gesture), &x, &y) || scale <= 0)
+    return;
+  vigil_slice_view_zoom_at(self, self->pinch_zoom * scale / self->zoom, x, y);
+}
+
 static void vigil_slice_view_init(VigilSliceView *self) {
   GtkWidget *widget = GTK_WIDGET(self);
   self->zoom = 1;
@@ -546,4 +563,9 @@ static void vigil_slice_view_init(VigilSliceView *self) {
   GtkEventController *key = gtk_event_controller_key_new();
   g_signal_connect(key, "key-pressed", G_CALLBACK(on_key), self);
   gtk_widget_add_controller(widget, key);
+
+  GtkGesture *pinch = gtk_gesture_zoom_new();
+  g_signal_connect(pinch, "begin", G_CALLBACK(on_pinch_begin), self);
+  g_signal_connect(pinch, "scale-changed", G_CALLBACK(on_pinch), self);
+  gtk_widget_add_controller(widget, GTK_EVENT_CONTROLLER(pinch));
 }

@@ -20,6 +20,7 @@ struct _VigilWindow {
   AdwWindowTitle *window_title;
   AdwToastOverlay *toasts;
   GtkMenuButton *window_presets;
+  GMenu *recent_submenu; /* filled with the application's recent menu */
   GListStore *files;
 
   VigilScan *scan;

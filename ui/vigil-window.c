@@ -12,7 +12,14 @@ static void restore_size(VigilWindow *self, VigilApplication *app);
 VigilWindow *vigil_window_new(VigilApplication *app) {
   VigilWindow *self = g_object_new(VIGIL_TYPE_WINDOW, "application", app, NULL);
   restore_size(self, app);
+  g_menu_append_section(self->recent_submenu, NULL,
+                        G_MENU_MODEL(vigil_application_get_recent_menu(app)));
   return self;
+}
+
+void vigil_window_show_message(VigilWindow *self, const char *message) {
+  g_return_if_fail(VIGIL_IS_WINDOW(self));
+  vigil_window_toast(self, message);
 }
 
 GListModel *vigil_window_get_files(VigilWindow *self) {
@@ -20,7 +27,11 @@ GListModel *vigil_window_get_files(VigilWindow *self) {
 }
 
 void vigil_window_toast(VigilWindow *self, const char *message) {
-  AdwToast *toast = adw_toast_new(message);
+  /* Logged too, so a message outlives its toast (and tests can read it). */
+  g_message("%s", message);
+  /* libadwaita 1.2 parses toast titles as markup; paths may hold '&' or '<'. */
+  g_autofree char *escaped = g_markup_escape_text(message, -1);
+  AdwToast *toast = adw_toast_new(escaped);
   adw_toast_set_timeout(toast, 6);
   adw_toast_overlay_add_toast(self->toasts, toast);
 }
@@ -384,6 +395,7 @@ static void vigil_window_class_init(VigilWindowClass *klass) {
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, analysis_panel);
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, toasts);
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, window_presets);
+  gtk_widget_class_bind_template_child(widget_class, VigilWindow, recent_submenu);
   vigil_window_analysis_class_init(widget_class);
   gtk_widget_class_install_action(widget_class, "win.open", NULL, open_dialog);
   gtk_widget_class_install_action(widget_class, "win.open-folder", NULL, open_folder_dialog);

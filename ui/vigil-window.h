@@ -20,4 +20,7 @@ GListModel *vigil_window_get_files(VigilWindow *self);
 /* The loaded model's files, SHA-256s and device, or NULL when none is loaded. */
 const char *vigil_window_get_model_identity(VigilWindow *self);
 
+/* A short message to the user (a toast, also logged). */
+void vigil_window_show_message(VigilWindow *self, const char *message);
+
 G_END_DECLS
