@@ -245,20 +245,43 @@ static int eot_position(const int32_t *ids, int n) {
   return best;
 }
 
-static vg_status encode_one(vg_clip *m, const int32_t *ids, float *out) {
+/* Narrows the text scratch to `c` prompts' rows (c <= tcap). */
+static void view_text_rows(vg_clip *m, int c) {
+  const int64_t t = (int64_t)m->arch.context_length * c;
+  vg_tensor *tok[] = {m->ts.x, m->ts.h, m->ts.qkv, m->ts.attn, m->ts.mlp, m->tpos_rep};
+  for (size_t i = 0; i < sizeof tok / sizeof *tok; i++)
+    tok[i]->rows = t;
+  m->eot_row->rows = m->eot_norm->rows = m->text_out->rows = c;
+}
+
+/* Prompts per text forward: as for images, each activation stays within
+ * VG_CLIP_BATCH_BYTES. */
+static int text_batch_limit(const vg_clip *m) {
+  const vg_clip_arch *a = &m->arch;
+  const int64_t cols =
+      a->text_mlp_width > 3 * a->text_width ? a->text_mlp_width : 3 * a->text_width;
+  const int64_t per_row = (int64_t)a->context_length * cols * (int64_t)sizeof(float);
+  const int64_t fit = per_row > 0 ? VG_CLIP_BATCH_BYTES / per_row : 1;
+  return fit < 1 ? 1 : fit > VG_CLIP_BATCH_MAX ? VG_CLIP_BATCH_MAX : (int)fit;
+}
+
+/* c prompts through one causal forward, each attending only within itself. */
+static vg_status encode_rows(vg_clip *m, const int32_t *ids, int c, float *out) {
   const vg_clip_arch *a = &m->arch;
   const float eps = m->opt.ln_eps > 0 ? m->opt.ln_eps : 1e-5f;
+  const int ctx = a->context_length;
   vg_clip_scratch *s = &m->ts;
-  for (int t = 0; t < a->context_length; t++)
-    TRY(vg_copy_rows(s->x, t, m->tok_emb, ids[t], 1));
-  TRY(vg_add_scaled(s->x, s->x, 1.0f, m->tpos, 1.0f));
+  for (int r = 0; r < c; r++)
+    for (int t = 0; t < ctx; t++)
+      TRY(vg_copy_rows(s->x, (int64_t)r * ctx + t, m->tok_emb, ids[r * ctx + t], 1));
+  TRY(vg_add_scaled(s->x, s->x, 1.0f, m->tpos_rep, 1.0f));
   for (int i = 0; i < a->text_layers; i++)
-    TRY(block_forward(m, &m->tblocks[i], s, a->text_heads, 1, 1));
-  /* ln_final is per row, so normalising only the end token's row is the same. */
-  TRY(vg_copy_rows(m->eot_row, 0, s->x, eot_position(ids, a->context_length), 1));
+    TRY(block_forward(m, &m->tblocks[i], s, a->text_heads, 1, c));
+  /* ln_final is per row, so normalising only the end tokens' rows is the same. */
+  for (int r = 0; r < c; r++)
+    TRY(vg_copy_rows(m->eot_row, r, s->x, (int64_t)r * ctx + eot_position(ids + r * ctx, ctx), 1));
   TRY(vg_layer_norm(m->eot_norm, m->eot_row, m->ln_final_g, m->ln_final_b, eps));
   TRY(vg_matmul(m->text_out, m->eot_norm, m->tproj, NULL));
-  TRY(vg_backend_synchronize(m->be));
   return vg_tensor_download(m->text_out, out);
 }
 
@@ -275,7 +298,19 @@ vg_status vg_clip_encode_text(vg_clip *m, const int32_t *ids, int n, float *out)
         return vg_fail(VG_ERR_ARG, "encode_text: row %d position %d: token id %d outside 0..%d", r,
                        t, id, a->vocab - 1);
     }
-  for (int r = 0; r < n; r++)
-    TRY(encode_one(m, ids + (size_t)r * a->context_length, out + (size_t)r * a->embed_dim));
+  const int limit = text_batch_limit(m);
+  for (int done = 0; done < n;) {
+    const int c = n - done < limit ? n - done : limit;
+    if (m->tcap < c)
+      TRY(vg_clip_text_scratch(m, c));
+    view_text_rows(m, c);
+    vg_status st = encode_rows(m, ids + (size_t)done * a->context_length, c,
+                               out + (size_t)done * a->embed_dim);
+    vg_status sync = vg_backend_synchronize(m->be);
+    view_text_rows(m, m->tcap);
+    TRY(st);
+    TRY(sync);
+    done += c;
+  }
   return VG_OK;
 }

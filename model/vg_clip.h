@@ -96,7 +96,8 @@ int vg_clip_batch_limit(const vg_clip *clip);
 
 /* ids: n rows of context_length token ids (start, text, end, zero padding);
  * out: n x embed_dim text features (not normalised). The end token is found
- * as the largest id of each row, as CLIP does. */
+ * as the largest id of each row, as CLIP does. Rows go through the tower
+ * several per forward (causal attention per row), like images. */
 vg_status vg_clip_encode_text(vg_clip *clip, const int32_t *ids, int n, float *out);
 
 #ifdef __cplusplus

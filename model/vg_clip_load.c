@@ -616,20 +616,48 @@ vg_status vg_clip_image_scratch(vg_clip *m, int cap) {
   return VG_OK;
 }
 
-static vg_status scratch(vg_clip *m) {
+static void free_text_scratch(vg_clip *m) {
+  vg_tensor *all[] = {m->tpos_rep, m->eot_row, m->eot_norm, m->text_out};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+    vg_tensor_free(all[i]);
+  m->tpos_rep = m->eot_row = m->eot_norm = m->text_out = NULL;
+  free_scratch(&m->ts);
+  m->ts = (vg_clip_scratch){0};
+  m->tcap = 0;
+}
+
+vg_status vg_clip_text_scratch(vg_clip *m, int cap) {
   const vg_clip_arch *a = &m->arch;
   vg_backend *be = m->be;
+  free_text_scratch(m);
+  const int64_t t = (int64_t)a->context_length * cap;
+  vg_status s = scratch_tower(be, t, a->text_width, a->text_mlp_width, &m->ts);
+  m->tpos_rep = vg_tensor_new(be, VG_F32, t, a->text_width);
+  m->eot_row = vg_tensor_new(be, VG_F32, cap, a->text_width);
+  m->eot_norm = vg_tensor_new(be, VG_F32, cap, a->text_width);
+  m->text_out = vg_tensor_new(be, VG_F32, cap, a->embed_dim);
+  if (!m->tpos_rep || !m->eot_row || !m->eot_norm || !m->text_out)
+    s = VG_ERR_NOMEM;
+  for (int b = 0; s == VG_OK && b < cap; b++) /* the position table, once per prompt */
+    s = vg_copy_rows(m->tpos_rep, (int64_t)b * a->context_length, m->tpos, 0, a->context_length);
+  if (s != VG_OK) {
+    char why[256];
+    snprintf(why, sizeof why, "%s", vg_last_error());
+    free_text_scratch(m);
+    return vg_fail(s, "no memory for the activations of %d prompt(s): %s", cap,
+                   *why ? why : "out of memory");
+  }
+  m->tcap = cap;
+  return VG_OK;
+}
+
+static vg_status scratch(vg_clip *m) {
+  const vg_clip_arch *a = &m->arch;
   vg_status s = VG_OK;
   if (a->has_image)
     s = vg_clip_image_scratch(m, 1);
-  if (s == VG_OK && a->has_text) {
-    s = scratch_tower(be, a->context_length, a->text_width, a->text_mlp_width, &m->ts);
-    m->eot_row = vg_tensor_new(be, VG_F32, 1, a->text_width);
-    m->eot_norm = vg_tensor_new(be, VG_F32, 1, a->text_width);
-    m->text_out = vg_tensor_new(be, VG_F32, 1, a->embed_dim);
-    if (!m->eot_row || !m->eot_norm || !m->text_out)
-      s = VG_ERR_NOMEM;
-  }
+  if (s == VG_OK && a->has_text)
+    s = vg_clip_text_scratch(m, 1);
   if (s == VG_ERR_NOMEM && !*vg_last_error())
     vg_fail(s, "out of memory for activations");
   return s;
@@ -673,10 +701,10 @@ void vg_clip_free(vg_clip *m) {
   if (!m)
     return;
   free_image_scratch(m);
-  vg_tensor *all[] = {m->patch_w,  m->cls,       m->pos,        m->ln_pre_g,
-                      m->ln_pre_b, m->ln_post_g, m->ln_post_b,  m->proj,
-                      m->tok_emb,  m->tpos,      m->ln_final_g, m->ln_final_b,
-                      m->tproj,    m->eot_row,   m->eot_norm,   m->text_out};
+  free_text_scratch(m);
+  vg_tensor *all[] = {m->patch_w,    m->cls,        m->pos,  m->ln_pre_g, m->ln_pre_b,
+                      m->ln_post_g,  m->ln_post_b,  m->proj, m->tok_emb,  m->tpos,
+                      m->ln_final_g, m->ln_final_b, m->tproj};
   for (size_t i = 0; i < sizeof all / sizeof *all; i++)
     vg_tensor_free(all[i]);
   for (int i = 0; m->vblocks && i < m->arch.layers; i++)
@@ -687,7 +715,6 @@ void vg_clip_free(vg_clip *m) {
     vg_tensor_free(m->seg[i].fc1), vg_tensor_free(m->seg[i].fc2);
     vg_tensor_free(m->det[i].fc1), vg_tensor_free(m->det[i].fc2);
   }
-  free_scratch(&m->ts);
   free(m->vblocks), free(m->tblocks);
   free(m);
 }

@@ -210,6 +210,42 @@ static void test_mid_batched(void) {
   check_batched("mid", 0); /* one chunk of 3 */
 }
 
+/* Prompts through the text tower several per forward (causal attention per
+ * prompt) equal one per call, on both backends, and Vulkan equals the CPU. */
+static void test_text_batched(void) {
+  enum { N = 5, CTX = 77 };
+  vg_clip_random_options ro = {.seed = 9, .towers = VG_CLIP_TEXT};
+  vg_weights *w = NULL;
+  g_assert_cmpint(vg_clip_random(vg_clip_preset_find("tiny"), &ro, &w, NULL), ==, VG_OK);
+  vg_clip_options o = {.towers = VG_CLIP_TEXT};
+  vg_clip *m[2] = {NULL, NULL}; /* cpu, vulkan */
+  g_assert_cmpint(vg_clip_load(w, NULL, &o, cpu, &m[0]), ==, VG_OK);
+  g_assert_cmpint(vg_clip_load(w, NULL, &o, vk, &m[1]), ==, VG_OK);
+  vg_weights_free(w);
+  const int e = vg_clip_arch_of(m[0])->embed_dim;
+  int32_t ids[N * CTX] = {0};
+  g_autoptr(GRand) rng = g_rand_new_with_seed(4);
+  for (int r = 0; r < N; r++) { /* start, 3 + 9 r words, end, padding */
+    const int len = 3 + 9 * r;
+    ids[r * CTX] = 49406;
+    for (int t = 1; t <= len; t++)
+      ids[r * CTX + t] = g_rand_int_range(rng, 1, 49406);
+    ids[r * CTX + len + 1] = 49407;
+  }
+  g_autofree float *batch = g_new(float, 2 * N * e), *one = g_new(float, e);
+  for (int k = 0; k < 2; k++) {
+    g_assert_cmpint(vg_clip_encode_text(m[k], ids, N, batch + k * N * e), ==, VG_OK);
+    for (int r = 0; r < N; r++) {
+      g_assert_cmpint(vg_clip_encode_text(m[k], ids + r * CTX, 1, one), ==, VG_OK);
+      expect(k ? "text vulkan batch vs single" : "text cpu batch vs single",
+             rel_error(batch + (k * N + r) * e, one, e), k ? BATCH_TOL : CPU_BATCH_TOL);
+    }
+  }
+  expect("text vulkan vs cpu", rel_error(batch + N * e, batch, N * e), TOL);
+  vg_clip_free(m[0]), vg_clip_free(m[1]);
+  g_assert_cmpint(vg_vulkan_validation_messages(vk), ==, 0);
+}
+
 /* A profiled forward on the Vulkan backend ran there: dispatches recorded in
  * one submission, timed by device timestamps. The CPU profile is wall clock. */
 static void test_device_work(void) {
@@ -322,6 +358,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/clip-vulkan/tiny/device-work", test_device_work);
   g_test_add_func("/clip-vulkan/tiny/attention-batched", test_attention_batched);
   g_test_add_func("/clip-vulkan/tiny/bad-input", test_bad_input);
+  g_test_add_func("/clip-vulkan/tiny/text-batched", test_text_batched);
   g_test_add_func("/clip-vulkan/mid/forward", test_mid_forward);
   g_test_add_func("/clip-vulkan/mid/batched", test_mid_batched);
   int rc = g_test_run();
