@@ -6,6 +6,45 @@
 #include "vg_vulkan.h"
 #include "vigil-cli.h"
 
+static void add_coop(JsonBuilder *b, const vg_vk_device_info *d) {
+  json_builder_set_member_name(b, "cooperative_matrix_extensions");
+  json_builder_begin_array(b);
+  if (d->coop_nv)
+    json_builder_add_string_value(b, "VK_NV_cooperative_matrix");
+  if (d->coop_khr)
+    json_builder_add_string_value(b, "VK_KHR_cooperative_matrix");
+  json_builder_end_array(b);
+  json_builder_set_member_name(b, "cooperative_matrix_f16_shapes");
+  json_builder_begin_array(b);
+  for (int i = 0; i < d->n_coop_shapes; i++) {
+    g_autofree char *s =
+        g_strdup_printf("%ux%ux%u", d->coop_shapes[i].m, d->coop_shapes[i].n, d->coop_shapes[i].k);
+    json_builder_add_string_value(b, s);
+  }
+  json_builder_end_array(b);
+  json_builder_set_member_name(b, "cooperative_matrix_unused_because");
+  if (d->coop_why_not)
+    json_builder_add_string_value(b, d->coop_why_not);
+  else
+    json_builder_add_null_value(b);
+}
+
+/* "  cooperative matrix: VK_NV_... VK_KHR_...; F16 x F16 -> F32 (MxNxK) ...; used" */
+static void print_coop(const vg_vk_device_info *d) {
+  printf("  cooperative matrix:%s%s%s", d->coop_nv ? " VK_NV_cooperative_matrix" : "",
+         d->coop_khr ? " VK_KHR_cooperative_matrix" : "",
+         d->coop_nv || d->coop_khr ? "" : " no extension");
+  if (d->n_coop_shapes > 0) {
+    printf("; F16 x F16 -> F32 shapes (MxNxK):");
+    for (int i = 0; i < d->n_coop_shapes; i++)
+      printf(" %ux%ux%u", d->coop_shapes[i].m, d->coop_shapes[i].n, d->coop_shapes[i].k);
+  }
+  if (d->coop_why_not)
+    printf("; unused: %s\n", d->coop_why_not);
+  else
+    printf("; used for F16 matmuls\n");
+}
+
 static void add_vulkan(JsonBuilder *b, const vg_vk_device_info *d, int index) {
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "backend");
@@ -24,6 +63,7 @@ static void add_vulkan(JsonBuilder *b, const vg_vk_device_info *d, int index) {
   json_builder_add_boolean_value(b, d->float16);
   json_builder_set_member_name(b, "cooperative_matrix");
   json_builder_add_boolean_value(b, d->cooperative_matrix);
+  add_coop(b, d);
   json_builder_set_member_name(b, "device_local_bytes");
   json_builder_add_int_value(b, (gint64)d->device_local_bytes);
   json_builder_set_member_name(b, "max_storage_buffer_bytes");
@@ -66,12 +106,14 @@ int vigil_cli_devices(int argc, char **argv) {
   } else {
     if (n < 0)
       printf("Vulkan: unavailable (%s)\n", vg_last_error());
-    for (int i = 0; i < n && i < (int)G_N_ELEMENTS(devs); i++)
+    for (int i = 0; i < n && i < (int)G_N_ELEMENTS(devs); i++) {
       printf("vulkan %d: %s (%s, Vulkan %u.%u, F16 %s, cooperative matrix %s, %.1f GiB)\n", i,
              devs[i].name, devs[i].type, devs[i].api_version >> 22,
              (devs[i].api_version >> 12) & 0x3ff, devs[i].float16 ? "yes" : "no",
              devs[i].cooperative_matrix ? "yes" : "no",
              (double)devs[i].device_local_bytes / (1 << 30));
+      print_coop(&devs[i]);
+    }
     printf("cpu: %s\n", cpu ? cpu->device_name : "CPU");
   }
   vg_backend_destroy(cpu);

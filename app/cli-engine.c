@@ -25,6 +25,15 @@ static void engine_args_clear(EngineArgs *a) {
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(EngineArgs, engine_args_clear)
 
+/* A move to the CPU (at start-up or during a forward) gets one warning line. */
+static void report_fallback(const char *command, VigilEngine *engine) {
+  static const char *shown;
+  const char *reason = vigil_engine_fallback_reason(engine);
+  if (reason && reason != shown)
+    fprintf(stderr, "vigil-cli %s: warning: %s\n", command, reason);
+  shown = reason;
+}
+
 static VigilEngine *open_engine(const char *command, const EngineArgs *a) {
   VigilBackendOptions options = {.kind = VIGIL_BACKEND_AUTO, .device = a->device};
   g_autoptr(GError) error = NULL;
@@ -37,8 +46,7 @@ static VigilEngine *open_engine(const char *command, const EngineArgs *a) {
     fprintf(stderr, "vigil-cli %s: %s\n", command, error->message);
     return NULL;
   }
-  if (vigil_engine_fallback_reason(engine))
-    fprintf(stderr, "vigil-cli %s: %s\n", command, vigil_engine_fallback_reason(engine));
+  report_fallback(command, engine);
   if (vigil_engine_is_random(engine))
     fprintf(stderr, "vigil-cli %s: random test model: results are meaningless\n", command);
   return engine;
@@ -128,6 +136,7 @@ int vigil_cli_features(int argc, char **argv) {
     const int64_t shape[2] = {f->dim, 2};
     ok = text && write_npy(out, "text_features.npy", 2, shape, text, &error);
   }
+  report_fallback("features", engine);
   if (!ok) {
     fprintf(stderr, "vigil-cli features: %s\n",
             error ? error->message : "cannot create the folder");
@@ -303,10 +312,6 @@ int vigil_cli_detect(int argc, char **argv) {
     ok = add_reference(engine, bank, refs[i], augment, &error);
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  json_builder_set_member_name(b, "model");
-  json_builder_add_string_value(b, vigil_engine_identity(engine));
-  json_builder_set_member_name(b, "random_model");
-  json_builder_add_boolean_value(b, vigil_engine_is_random(engine));
   json_builder_set_member_name(b, "results");
   json_builder_begin_array(b);
   /* Images go through the encoder in groups, one batched forward per group. */
@@ -314,8 +319,21 @@ int vigil_cli_detect(int argc, char **argv) {
   for (int first = 1; ok && first < argc; first += group)
     ok = detect_group(engine, text, bank, maps, argv + first, MIN(group, argc - first), b, &error);
   json_builder_end_array(b);
+  /* After the work: a fallback to the CPU during it shows here too. */
+  json_builder_set_member_name(b, "model");
+  json_builder_add_string_value(b, vigil_engine_identity(engine));
+  json_builder_set_member_name(b, "random_model");
+  json_builder_add_boolean_value(b, vigil_engine_is_random(engine));
+  json_builder_set_member_name(b, "device");
+  json_builder_add_string_value(b, vigil_engine_device(engine));
+  json_builder_set_member_name(b, "backend_fallback");
+  if (vigil_engine_fallback_reason(engine))
+    json_builder_add_string_value(b, vigil_engine_fallback_reason(engine));
+  else
+    json_builder_add_null_value(b);
   json_builder_end_object(b);
-  vg_membank_free(bank);
+  report_fallback("detect", engine);
+  vigil_engine_free_bank(engine, bank);
   if (!ok) {
     fprintf(stderr, "vigil-cli detect: %s\n", error ? error->message : "failed");
     return VIGIL_CLI_FAILED;

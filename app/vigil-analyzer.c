@@ -60,7 +60,7 @@ static gboolean load_in_thread(VigilJob *job, gpointer data, GCancellable *cance
     return FALSE;
   }
   g_mutex_lock(&w->self->lock);
-  vg_membank_free(w->self->bank); /* first: its device rows belong to the engine */
+  vigil_engine_free_bank(w->self->engine, w->self->bank);
   vigil_engine_free(w->self->engine);
   w->self->engine = engine;
   w->self->bank = bank;
@@ -270,7 +270,7 @@ gboolean vigil_analyzer_remove_reference(VigilAnalyzer *self, guint64 id, GError
 
 static void vigil_analyzer_finalize(GObject *object) {
   VigilAnalyzer *self = VIGIL_ANALYZER(object);
-  vg_membank_free(self->bank);
+  vigil_engine_free_bank(self->engine, self->bank);
   vigil_engine_free(self->engine);
   g_mutex_clear(&self->lock);
   G_OBJECT_CLASS(vigil_analyzer_parent_class)->finalize(object);

@@ -18,15 +18,21 @@ G_DEFINE_QUARK(vigil - engine - error - quark, vigil_engine_error)
 #define TEXT_CHUNK 35 /* prompts encoded per call: one template set, cancellable between */
 
 struct _VigilEngine {
-  GMutex lock; /* one forward at a time on the backend */
+  GMutex lock;     /* one forward at a time on the backend */
+  int batch_limit; /* images per forward (the same after a fallback: same model and options) */
   vg_backend *backend;
   vg_clip *clip;
   vg_tokenizer *tokenizer;
   vg_clip_arch arch;
   gboolean random;
-  char *identity, *fallback, *clip_digest, *cache_dir;
+  char *identity, *fallback, *clip_digest, *cache_dir, *device;
+  char *clip_path, *adapters_path, *clip_name, *adapters_name, *adapters_digest;
+  VigilBackendKind kind; /* what was asked for: only AUTO falls back to the CPU */
+  int threads;
+  GPtrArray *retired;     /* strings replaced at a fallback, which callers may still hold */
   GHashTable *text_cache; /* class name -> float[dim * 2] */
   vg_scorer *scorer;      /* scoring on the device (Vulkan), made on first use */
+  GPtrArray *banks;       /* banks made here (not owned): their mirrors use `backend` */
 };
 
 static gboolean fail_vg(GError **error, int code, const char *what) {
@@ -72,26 +78,123 @@ static gboolean load_weights(const char *path, const char *what, vg_weights **ou
   return TRUE;
 }
 
+/* Replaces a string callers may have been handed; the old one lives on. */
+static void replace_string(VigilEngine *e, char **slot, char *value) {
+  if (*slot)
+    g_ptr_array_add(e->retired, *slot);
+  *slot = value;
+}
+
+static void build_identity(VigilEngine *e) {
+  replace_string(e, &e->identity,
+                 g_strdup_printf("CLIP %s (sha256 %s)\nadapters %s (sha256 %s)\n%s on %s%s",
+                                 e->clip_name, e->clip_digest, e->adapters_name, e->adapters_digest,
+                                 e->arch.naming, e->device,
+                                 e->random ? "\nRANDOM TEST MODEL: results are meaningless" : ""));
+}
+
 static gboolean describe(VigilEngine *e, const char *clip_path, const char *adapters_path,
                          GError **error) {
   g_autofree char *clip_sum = file_digest(clip_path, error);
   g_autofree char *adapters_sum = clip_sum ? file_digest(adapters_path, error) : NULL;
   if (!adapters_sum)
     return FALSE;
-  g_autofree char *clip_name = g_path_get_basename(clip_path);
-  g_autofree char *adapters_name = g_path_get_basename(adapters_path);
-  e->identity = g_strdup_printf("CLIP %s (sha256 %s)\nadapters %s (sha256 %s)\n%s on %s%s",
-                                clip_name, clip_sum, adapters_name, adapters_sum, e->arch.naming,
-                                e->backend->device_name,
-                                e->random ? "\nRANDOM TEST MODEL: results are meaningless" : "");
+  e->clip_name = g_path_get_basename(clip_path);
+  e->adapters_name = g_path_get_basename(adapters_path);
   e->clip_digest = g_steal_pointer(&clip_sum);
+  e->adapters_digest = g_steal_pointer(&adapters_sum);
+  build_identity(e);
   return TRUE;
+}
+
+/* Under AUTO, a Vulkan failure (a lost device, exhausted memory, a model over
+ * its limits) moves the engine to the CPU instead of failing the request. */
+static gboolean can_fall_back(VigilEngine *e, vg_status s) {
+  /* A tensor the device could not allocate reaches the loader as NOMEM. */
+  return e->kind == VIGIL_BACKEND_AUTO && g_strcmp0(e->backend->kind, "vulkan") == 0 &&
+         (s == VG_ERR_DEVICE || s == VG_ERR_UNSUPPORTED || s == VG_ERR_NOMEM);
+}
+
+static void drop_device_state(VigilEngine *e) {
+  g_clear_pointer(&e->scorer, vg_scorer_free);
+  for (guint i = 0; e->banks && i < e->banks->len; i++)
+    vg_membank_unmirror(g_ptr_array_index(e->banks, i));
+}
+
+/* Reloads the model on a CPU backend (from `clip`/`adapters`, or the files
+ * again when they are NULL) and records why; the Vulkan backend is closed. */
+static gboolean switch_to_cpu(VigilEngine *e, const char *what, const vg_weights *clip,
+                              const vg_weights *adapters, GError **error) {
+  g_autofree char *reason =
+      g_strdup_printf("Vulkan failed %s: %s; using the CPU", what, vg_last_error());
+  vg_weights *cw = NULL, *aw = NULL;
+  if (!clip && (!load_weights(e->clip_path, "CLIP weights", &cw, error) ||
+                !load_weights(e->adapters_path, "MVFA adapters", &aw, error))) {
+    vg_weights_free(cw);
+    return FALSE;
+  }
+  const VigilBackendOptions cpu = {.kind = VIGIL_BACKEND_CPU, .threads = e->threads};
+  vg_backend *be = vigil_backend_open(&cpu, NULL, error);
+  vg_clip *m = NULL;
+  if (be && vg_clip_load(clip ? clip : cw, clip ? adapters : aw, NULL, be, &m) != VG_OK) {
+    fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, reason);
+    vg_backend_destroy(be);
+    be = NULL;
+  }
+  vg_weights_free(cw), vg_weights_free(aw);
+  if (!be)
+    return FALSE;
+  drop_device_state(e); /* the scorer and bank mirrors live on the old backend */
+  vg_clip_free(e->clip);
+  vg_backend_destroy(e->backend);
+  e->clip = m;
+  e->backend = be;
+  replace_string(e, &e->fallback, g_steal_pointer(&reason));
+  replace_string(e, &e->device, g_strdup(be->device_name));
+  if (e->identity)
+    build_identity(e);
+  return TRUE;
+}
+
+/* Loads the model on the backend opened, falling back to the CPU under AUTO. */
+static gboolean load_model(VigilEngine *e, const vg_weights *clip, const vg_weights *adapters,
+                           GError **error) {
+  vg_status s = vg_clip_load(clip, adapters, NULL, e->backend, &e->clip);
+  if (s == VG_OK)
+    return TRUE;
+  if (can_fall_back(e, s))
+    return switch_to_cpu(e, "loading the model", clip, adapters, error);
+  if (g_strcmp0(e->backend->kind, "vulkan") == 0 &&
+      (s == VG_ERR_DEVICE || s == VG_ERR_UNSUPPORTED || s == VG_ERR_NOMEM))
+    return fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, "the model cannot run on Vulkan");
+  return fail_vg(error, VIGIL_ENGINE_ERROR_WEIGHTS, "cannot use these weights");
+}
+
+typedef vg_status (*ForwardFunc)(vg_clip *clip, gpointer data);
+
+/* Runs a forward (lock held); under AUTO a Vulkan failure moves the model to
+ * the CPU and runs it again there. */
+static gboolean run_forward(VigilEngine *e, const char *what, ForwardFunc run, gpointer data,
+                            GError **error) {
+  vg_status s = run(e->clip, data);
+  if (s != VG_OK && can_fall_back(e, s)) {
+    g_autofree char *during = g_strdup_printf("in the %s", what);
+    if (!switch_to_cpu(e, during, NULL, NULL, error))
+      return FALSE;
+    s = run(e->clip, data);
+  }
+  return s == VG_OK || fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, what);
 }
 
 VigilEngine *vigil_engine_open(const char *clip_path, const char *adapters_path,
                                const VigilBackendOptions *backend, GError **error) {
   g_autoptr(VigilEngine) e = g_new0(VigilEngine, 1);
   g_mutex_init(&e->lock);
+  e->retired = g_ptr_array_new_with_free_func(g_free);
+  e->kind = backend->kind;
+  e->threads = backend->threads;
+  e->clip_path = g_strdup(clip_path);
+  e->adapters_path = g_strdup(adapters_path);
   e->text_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   e->cache_dir = g_build_filename(g_get_user_cache_dir(), "vigil", "text-features", NULL);
   vg_weights *clip = NULL, *adapters = NULL;
@@ -103,8 +206,9 @@ VigilEngine *vigil_engine_open(const char *clip_path, const char *adapters_path,
   e->random = is_random(clip) || is_random(adapters);
   g_autofree char *vocab = vocab_path();
   gboolean ok = (e->backend = vigil_backend_open(backend, &e->fallback, error)) != NULL;
-  if (ok && vg_clip_load(clip, adapters, NULL, e->backend, &e->clip) != VG_OK)
-    ok = fail_vg(error, VIGIL_ENGINE_ERROR_WEIGHTS, "cannot use these weights");
+  if (ok)
+    e->device = g_strdup(e->backend->device_name);
+  ok = ok && load_model(e, clip, adapters, error);
   vg_weights_free(clip);
   vg_weights_free(adapters);
   if (ok && vg_tokenizer_open(vocab, &e->tokenizer) != VG_OK)
@@ -112,6 +216,7 @@ VigilEngine *vigil_engine_open(const char *clip_path, const char *adapters_path,
   if (!ok)
     return NULL;
   e->arch = *vg_clip_arch_of(e->clip);
+  e->batch_limit = vg_clip_batch_limit(e->clip);
   if (e->arch.n_adapters < 1 || e->arch.adapter_dim != e->arch.embed_dim || !e->arch.has_text) {
     g_set_error(error, VIGIL_ENGINE_ERROR, VIGIL_ENGINE_ERROR_WEIGHTS,
                 "these weights cannot score: %d adapters of width %d, text embedding %d%s",
@@ -125,12 +230,18 @@ VigilEngine *vigil_engine_open(const char *clip_path, const char *adapters_path,
 void vigil_engine_free(VigilEngine *e) {
   if (!e)
     return;
+  drop_device_state(e); /* banks may outlive the engine; their mirrors may not */
+  if (e->banks)
+    g_ptr_array_unref(e->banks);
   vg_clip_free(e->clip);
-  vg_scorer_free(e->scorer);
   vg_tokenizer_free(e->tokenizer);
   vg_backend_destroy(e->backend);
   g_hash_table_unref(e->text_cache);
   g_free(e->identity), g_free(e->fallback), g_free(e->clip_digest), g_free(e->cache_dir);
+  g_free(e->device), g_free(e->clip_path), g_free(e->adapters_path), g_free(e->clip_name);
+  g_free(e->adapters_name), g_free(e->adapters_digest);
+  if (e->retired)
+    g_ptr_array_unref(e->retired);
   g_mutex_clear(&e->lock);
   g_free(e);
 }
@@ -145,7 +256,7 @@ const char *vigil_engine_identity(VigilEngine *e) {
   return e->identity;
 }
 const char *vigil_engine_device(VigilEngine *e) {
-  return e->backend->device_name;
+  return e->device;
 }
 const char *vigil_engine_fallback_reason(VigilEngine *e) {
   return e->fallback;
@@ -165,6 +276,28 @@ void vigil_features_free(VigilFeatures *f) {
   g_free(f);
 }
 
+typedef struct {
+  int n;
+  const float *const *inputs;
+  vg_clip_image_out *outs;
+} ImageForward;
+
+static vg_status image_forward(vg_clip *clip, gpointer data) {
+  ImageForward *f = data;
+  return vg_clip_encode_images(clip, f->n, f->inputs, f->outs);
+}
+
+typedef struct {
+  const int32_t *ids;
+  int n;
+  float *out;
+} TextForward;
+
+static vg_status text_forward(vg_clip *clip, gpointer data) {
+  TextForward *f = data;
+  return vg_clip_encode_text(clip, f->ids, f->n, f->out);
+}
+
 static VigilFeatures *features_new(VigilEngine *e, vg_clip_image_out *out) {
   VigilFeatures *f = g_new0(VigilFeatures, 1);
   f->layers = e->arch.n_adapters;
@@ -181,7 +314,7 @@ static VigilFeatures *features_new(VigilEngine *e, vg_clip_image_out *out) {
 }
 
 int vigil_engine_batch_limit(VigilEngine *e) {
-  return e ? vg_clip_batch_limit(e->clip) : 1;
+  return e ? e->batch_limit : 1;
 }
 
 gboolean vigil_engine_features_batch(VigilEngine *e, int n, const float *const *inputs,
@@ -189,14 +322,13 @@ gboolean vigil_engine_features_batch(VigilEngine *e, int n, const float *const *
   g_autofree vg_clip_image_out *outs = g_new0(vg_clip_image_out, n > 0 ? n : 1);
   for (int i = 0; i < n; i++)
     out[i] = features_new(e, &outs[i]);
+  ImageForward fw = {n, inputs, outs};
   g_mutex_lock(&e->lock);
-  vg_status s = vg_clip_encode_images(e->clip, n, inputs, outs);
+  gboolean ok = run_forward(e, "image encoder", image_forward, &fw, error);
   g_mutex_unlock(&e->lock);
-  if (s == VG_OK)
-    return TRUE;
-  for (int i = 0; i < n; i++)
+  for (int i = 0; !ok && i < n; i++)
     g_clear_pointer(&out[i], vigil_features_free);
-  return fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, "image encoder");
+  return ok;
 }
 
 VigilFeatures *vigil_engine_features(VigilEngine *e, const float *input, GError **error) {
@@ -230,11 +362,10 @@ static gboolean encode_state(VigilEngine *e, const char *class_name, vg_prompt_s
         ok = fail_vg(error, VIGIL_ENGINE_ERROR_INPUT, "class name");
     if (ok && g_cancellable_set_error_if_cancelled(cancellable, error))
       ok = FALSE;
+    TextForward fw = {ids, m, emb};
     g_mutex_lock(&e->lock);
-    vg_status s = ok ? vg_clip_encode_text(e->clip, ids, m, emb) : VG_OK;
+    ok = ok && run_forward(e, "text encoder", text_forward, &fw, error);
     g_mutex_unlock(&e->lock);
-    if (s != VG_OK)
-      ok = fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, "text encoder");
     for (int i = 0; ok && i < m; i++) {
       double norm = 0;
       for (int c = 0; c < d; c++)
@@ -336,7 +467,24 @@ vg_membank *vigil_engine_new_bank(VigilEngine *e, GError **error) {
     vg_membank_free(bank);
     return NULL;
   }
+  g_mutex_lock(&e->lock);
+  if (!e->banks)
+    e->banks = g_ptr_array_new();
+  g_ptr_array_add(e->banks, bank);
+  g_mutex_unlock(&e->lock);
   return bank;
+}
+
+void vigil_engine_free_bank(VigilEngine *e, vg_membank *bank) {
+  if (!bank)
+    return;
+  if (e) {
+    g_mutex_lock(&e->lock);
+    if (e->banks)
+      g_ptr_array_remove_fast(e->banks, bank);
+    g_mutex_unlock(&e->lock);
+  }
+  vg_membank_free(bank);
 }
 
 gboolean vigil_engine_bank_add(VigilEngine *e, vg_membank *bank, const VigilFeatures *f,
@@ -361,27 +509,41 @@ gboolean vigil_engine_bank_remove(VigilEngine *e, vg_membank *bank, guint64 id, 
 }
 
 /* The whole scoring as one batch of shaders (vg_score_backend.h). */
-static gboolean detect_on_device(VigilEngine *e, const VigilFeatures *f, const float *text,
-                                 const vg_membank *bank, VigilDetection *d, GError **error) {
+static vg_status detect_on_device(VigilEngine *e, const VigilFeatures *f, const float *text,
+                                  const vg_membank *bank, VigilDetection *d) {
   const vg_score_shape shape = score_shape(e);
   vg_score_out out = {.zero_layer_maps = d->zero_layer_maps,
                       .zero_map = d->zero_map,
                       .few_layer_maps = d->few_layer_maps,
                       .few_map = d->few_map,
                       .few_det_map = d->few_det_map};
-  g_mutex_lock(&e->lock);
   vg_status s = e->scorer ? VG_OK : vg_scorer_new(e->backend, &shape, &e->scorer);
   if (s == VG_OK)
     s = vg_scorer_set_text(e->scorer, text);
   if (s == VG_OK)
     s = vg_scorer_run_host(e->scorer, (const float *const *)f->seg, (const float *const *)f->det,
                            d->has_few ? vg_membank_mirrored(bank) : NULL, &out);
-  g_mutex_unlock(&e->lock);
-  if (s != VG_OK)
-    return fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, "scoring on the device");
   d->zero_score = out.zero_score;
   d->few_score = out.few_score;
-  return TRUE;
+  return s;
+}
+
+/* Device scoring; under AUTO a Vulkan failure moves the engine to the CPU
+ * (dropping the bank's device copy) and the caller scores on the host. */
+static gboolean score_on_device(VigilEngine *e, const VigilFeatures *f, const float *text,
+                                const vg_membank *bank, VigilDetection *d, gboolean *fell_back,
+                                GError **error) {
+  g_mutex_lock(&e->lock);
+  vg_status s = detect_on_device(e, f, text, bank, d);
+  gboolean ok = s == VG_OK;
+  if (!ok && can_fall_back(e, s)) {
+    *fell_back = switch_to_cpu(e, "in scoring", NULL, NULL, error);
+    ok = *fell_back;
+  } else if (!ok) {
+    fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, "scoring on the device");
+  }
+  g_mutex_unlock(&e->lock);
+  return ok;
 }
 
 static gboolean detect_on_host(VigilEngine *e, const VigilFeatures *f, const float *text,
@@ -428,9 +590,12 @@ VigilDetection *vigil_engine_detect(VigilEngine *e, const VigilFeatures *f, cons
     d->few_det_map = g_new(float, plane);
   }
   /* A bank without a device mirror (made on the CPU) is scored on the host. */
-  const gboolean device = on_device(e) && (!d->has_few || vg_membank_mirrored(bank));
-  gboolean ok = device ? detect_on_device(e, f, text, bank, d, error)
+  gboolean device = on_device(e) && (!d->has_few || vg_membank_mirrored(bank));
+  gboolean fell_back = FALSE;
+  gboolean ok = device ? score_on_device(e, f, text, bank, d, &fell_back, error)
                        : detect_on_host(e, f, text, bank, d, error);
+  if (fell_back)
+    ok = detect_on_host(e, f, text, bank, d, error), device = FALSE;
   d->on_device = device;
   return ok ? g_steal_pointer(&d) : NULL;
 }

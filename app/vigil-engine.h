@@ -81,9 +81,11 @@ void vigil_detection_free(VigilDetection *d);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilDetection, vigil_detection_free)
 
 /* A memory bank shaped for this engine's features; on Vulkan it keeps its
- * rows on the device too (vg_membank_mirror), so it must be freed before the
- * engine. */
+ * rows on the device too (vg_membank_mirror). The engine drops that copy when
+ * it falls back to the CPU or is freed; free the bank with
+ * vigil_engine_free_bank (before or after the engine: pass NULL then). */
 vg_membank *vigil_engine_new_bank(VigilEngine *engine, GError **error);
+void vigil_engine_free_bank(VigilEngine *engine, vg_membank *bank);
 gboolean vigil_engine_bank_add(VigilEngine *engine, vg_membank *bank, const VigilFeatures *f,
                                guint64 *id, GError **error);
 /* Removes reference `id` (on the device too when the bank is mirrored there). */

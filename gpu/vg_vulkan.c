@@ -20,6 +20,7 @@ static void vk_destroy(vg_backend *be) {
     vk_flush(vk);
     vkDeviceWaitIdle(vk->device);
     vk_free_garbage(vk);
+    vk_pipeline_cache_close(vk);
     vk_destroy_op_pipelines(vk);
     vk_destroy_score_pipelines(vk);
     vk_profile_destroy(vk);
@@ -63,18 +64,27 @@ static const vg_backend_ops vk_ops = {
     .softmax_pick = vk_softmax_pick,
     .row_mean = vk_row_mean,
     .min_distance = vk_min_distance,
+    .check_plan = vk_check_plan,
     .profile = vk_profile_set,
 };
 
 static vg_status start(vk_backend *vk, const vg_vk_options *options) {
   const char *choice = options->device ? options->device : getenv("VIGIL_VK_DEVICE");
+  VG_TRY(vk_fault_init(vk));
   VG_TRY(vk_create_instance(vk, options->validation, options->sync_validation));
   VG_TRY(vk_pick_device(vk, choice));
   vk->device_local =
       options->staging || vk->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU;
-  VG_TRY(vk_create_device(vk, !options->no_16bit_storage));
+  const char *no_coop = getenv("VIGIL_VK_NO_COOPMAT");
+  const int allow_coop = !options->no_coopmat && !(no_coop && *no_coop && strcmp(no_coop, "0"));
+  vk->coop_emulate = options->coop_emulate;
+  VG_TRY(vk_create_device(vk, !options->no_16bit_storage, allow_coop));
+  VG_TRY(vk_memory_init(vk));
+  vk_limits_init(vk, options->max_buffer_bytes, options->max_memory_bytes);
+  vk_pipeline_cache_open(vk, options->no_pipeline_cache);
   VG_TRY(vk_create_op_pipelines(vk));
-  return vk_create_score_pipelines(vk);
+  VG_TRY(vk_create_score_pipelines(vk));
+  return vk_coop_create_pipeline(vk);
 }
 
 vg_backend *vg_vulkan_backend_new(const vg_vk_options *options) {
@@ -97,6 +107,18 @@ vg_backend *vg_vulkan_backend_new(const vg_vk_options *options) {
     return NULL;
   }
   return &vk->base;
+}
+
+int vg_vulkan_coopmat(const vg_backend *be, const char **why) {
+  if (!be || be->ops != &vk_ops) {
+    if (why)
+      *why = "not a Vulkan backend";
+    return 0;
+  }
+  const vk_backend *vk = (const vk_backend *)be;
+  if (why)
+    *why = vk->coop_note;
+  return vk->coop;
 }
 
 int vg_vulkan_validation_messages(const vg_backend *be) {

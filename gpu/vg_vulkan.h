@@ -9,6 +9,11 @@
 extern "C" {
 #endif
 
+/* A cooperative-matrix fragment shape: M x N x K. */
+typedef struct vg_vk_coop_shape {
+  uint32_t m, n, k;
+} vg_vk_coop_shape;
+
 typedef struct vg_vk_options {
   /* Enable VK_LAYER_KHRONOS_validation and count every message it reports. */
   int validation;
@@ -25,7 +30,24 @@ typedef struct vg_vk_options {
   /* Leave 16-bit storage off even where the device has it, so F16 weights are
    * read as packed 32-bit words as on devices without it (for tests). */
   int no_16bit_storage;
+  /* Lower limits than the device's, to test what happens on smaller devices:
+   * bytes one kernel binding may span (maxStorageBufferRange) and bytes of
+   * the memory heap tensors live in. 0 = the device's own (or the
+   * VIGIL_VK_MAX_BUFFER / VIGIL_VK_MAX_MEMORY environment variables). */
+  uint64_t max_buffer_bytes;
+  uint64_t max_memory_bytes;
+  /* Do not load or save the pipeline cache in $XDG_CACHE_HOME/vigil/
+   * vulkan-pipelines (also VIGIL_VK_PIPELINE_CACHE=0). */
+  int no_pipeline_cache;
+  /* Never run matmuls on cooperative matrices (also VIGIL_VK_NO_COOPMAT=1). */
+  int no_coopmat;
+  /* Tests only, where m != 0: run F16 matmuls through the coop GEMM's tiling
+   * with its matrix ops emulated in plain GLSL (any device with shaderFloat16),
+   * using this fragment shape (sides 8, 16 or 32). */
+  vg_vk_coop_shape coop_emulate;
 } vg_vk_options;
+
+#define VG_VK_MAX_COOP_SHAPES 8
 
 typedef struct vg_vk_device_info {
   char name[256];
@@ -33,8 +55,15 @@ typedef struct vg_vk_device_info {
   uint32_t api_version;
   uint64_t max_storage_buffer_range;
   uint64_t device_local_bytes;
-  int float16;            /* shaderFloat16 and 16-bit storage buffers */
-  int cooperative_matrix; /* VK_KHR_cooperative_matrix */
+  int float16; /* shaderFloat16 and 16-bit storage buffers */
+  /* Vigil's coop GEMM can run here (VK_NV_cooperative_matrix with an F16 x F16
+   * -> F32 subgroup shape and the features its shader needs); if not, why. */
+  int cooperative_matrix;
+  const char *coop_why_not;
+  int coop_nv, coop_khr; /* VK_NV_ / VK_KHR_cooperative_matrix listed by the driver */
+  /* VK_NV_cooperative_matrix's F16 x F16 -> F32 subgroup shapes (M x N x K). */
+  int n_coop_shapes;
+  vg_vk_coop_shape coop_shapes[VG_VK_MAX_COOP_SHAPES];
 } vg_vk_device_info;
 
 /* Fills up to `max` entries; returns how many devices exist, or -1 (message
@@ -44,8 +73,39 @@ int vg_vk_list_devices(vg_vk_device_info *out, int max);
 /* NULL on failure, with the reason in vg_last_error(). */
 vg_backend *vg_vulkan_backend_new(const vg_vk_options *options);
 
+/* Whether matmuls with F16 weights run on cooperative matrices. `why` (may
+ * be NULL) gets the fragment shape and tiles ("16x16x16 fragments, 128x128
+ * tiles") when they do, or the reason they do not. */
+int vg_vulkan_coopmat(const vg_backend *be, const char **why);
+
 /* Messages the validation layer has reported so far (0 without validation). */
 int vg_vulkan_validation_messages(const vg_backend *be);
+
+typedef struct vg_vk_memory_stats {
+  uint32_t allocations;       /* live VkDeviceMemory objects */
+  uint32_t peak_allocations;  /* the most that were live at once */
+  uint32_t dedicated;         /* live ones holding one large buffer alone */
+  uint32_t buffers;           /* live buffers bound in them */
+  uint64_t total_allocations; /* vkAllocateMemory calls so far */
+  uint64_t allocated_bytes;   /* in live VkDeviceMemory objects */
+  uint64_t used_bytes;        /* bound to live buffers */
+  uint64_t max_block_bytes;   /* the largest shared block */
+} vg_vk_memory_stats;
+
+/* 1 and *out filled for a Vulkan backend, else 0. */
+int vg_vulkan_memory_stats(const vg_backend *be, vg_vk_memory_stats *out);
+
+typedef struct vg_vk_pipeline_cache_info {
+  const char *path;    /* the cache file, NULL when the cache is off */
+  const char *state;   /* "disabled", "absent", "loaded", or "ignored: <why>" */
+  size_t loaded_bytes; /* cache data handed to the driver at start-up */
+} vg_vk_pipeline_cache_info;
+
+/* 1 and *out filled (valid while the backend lives) for a Vulkan backend. */
+int vg_vulkan_pipeline_cache_info(const vg_backend *be, vg_vk_pipeline_cache_info *out);
+
+/* Writes the pipeline cache now (the backend also does at destroy). */
+vg_status vg_vulkan_save_pipeline_cache(vg_backend *be);
 
 #ifdef __cplusplus
 }

@@ -184,7 +184,7 @@ static int has_storage16(VkPhysicalDevice dev, const VkPhysicalDeviceProperties 
   return s16.storageBuffer16BitAccess == VK_TRUE;
 }
 
-vg_status vk_create_device(vk_backend *vk, int allow_storage16) {
+vg_status vk_create_device(vk_backend *vk, int allow_storage16, int allow_coop) {
   float priority = 1.0f;
   VkDeviceQueueCreateInfo qinfo = {
       .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
@@ -193,15 +193,24 @@ vg_status vk_create_device(vk_backend *vk, int allow_storage16) {
       .pQueuePriorities = &priority,
   };
   vk->storage16 = allow_storage16 && has_storage16(vk->physical, &vk->props);
+  vk_coop_decide(vk, allow_coop);
   VkPhysicalDevice16BitStorageFeatures s16 = {
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES,
       .storageBuffer16BitAccess = VK_TRUE,
   };
+  const char *exts[4];
+  uint32_t n_exts = 0;
+  vk_coop_chain chain;
+  void *features = vk->storage16 ? &s16 : NULL;
+  if (vk->coop)
+    features = vk_coop_enable(vk, &chain, features, exts, &n_exts);
   VkDeviceCreateInfo dinfo = {
       .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-      .pNext = vk->storage16 ? &s16 : NULL,
+      .pNext = features,
       .queueCreateInfoCount = 1,
       .pQueueCreateInfos = &qinfo,
+      .enabledExtensionCount = n_exts,
+      .ppEnabledExtensionNames = n_exts ? exts : NULL,
   };
   VK_TRY(vkCreateDevice(vk->physical, &dinfo, NULL, &vk->device), "vkCreateDevice");
   vkGetDeviceQueue(vk->device, vk->queue_family, 0, &vk->queue);
@@ -288,7 +297,9 @@ vg_status vk_create_pipeline(vk_backend *vk, vk_pipeline *pl, const uint32_t *sp
           },
       .layout = pl->layout,
   };
-  VkResult r = vkCreateComputePipelines(vk->device, VK_NULL_HANDLE, 1, &cinfo, NULL, &pl->pipeline);
+  VkResult r = vk_fault_check(vk, VK_FAULT_PIPELINE);
+  if (r == VK_SUCCESS)
+    r = vkCreateComputePipelines(vk->device, vk->pcache, 1, &cinfo, NULL, &pl->pipeline);
   vkDestroyShaderModule(vk->device, module, NULL);
   VK_TRY(r, "vkCreateComputePipelines");
   return VG_OK;
@@ -327,16 +338,8 @@ int vg_vk_list_devices(vg_vk_device_info *out, int max) {
                                    .pNext = &f12};
     if (p.apiVersion >= VK_API_VERSION_1_2)
       vkGetPhysicalDeviceFeatures2(devs[i], &f);
-    uint32_t next = 0;
-    vkEnumerateDeviceExtensionProperties(devs[i], NULL, &next, NULL);
-    VkExtensionProperties *exts = calloc(next ? next : 1, sizeof *exts);
-    int coop = 0;
-    if (exts) {
-      vkEnumerateDeviceExtensionProperties(devs[i], NULL, &next, exts);
-      for (uint32_t e = 0; e < next; e++)
-        coop |= strcmp(exts[e].extensionName, "VK_KHR_cooperative_matrix") == 0;
-      free(exts);
-    }
+    vk_coop_caps coop;
+    vk_coop_query(tmp.instance, devs[i], &p, &coop);
     uint64_t local = 0;
     for (uint32_t h = 0; h < m.memoryHeapCount; h++)
       if (m.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT)
@@ -348,7 +351,11 @@ int vg_vk_list_devices(vg_vk_device_info *out, int max) {
     d->max_storage_buffer_range = p.limits.maxStorageBufferRange;
     d->device_local_bytes = local;
     d->float16 = f12.shaderFloat16 && f11.storageBuffer16BitAccess;
-    d->cooperative_matrix = coop;
+    d->cooperative_matrix = coop.usable;
+    d->coop_why_not = coop.why_not;
+    d->coop_nv = coop.nv, d->coop_khr = coop.khr;
+    d->n_coop_shapes = (int)coop.n_shapes;
+    memcpy(d->coop_shapes, coop.shapes, sizeof coop.shapes);
   }
   vkDestroyInstance(tmp.instance, NULL);
   return (int)n;

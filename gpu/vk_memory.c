@@ -7,12 +7,7 @@
 
 #include "vk_private.h"
 
-static int find_memory_type(vk_backend *vk, uint32_t bits, VkMemoryPropertyFlags want) {
-  for (uint32_t i = 0; i < vk->mem_props.memoryTypeCount; i++)
-    if ((bits & (1u << i)) && (vk->mem_props.memoryTypes[i].propertyFlags & want) == want)
-      return (int)i;
-  return -1;
-}
+#define VK_STAGING_FLUSH ((VkDeviceSize)64 << 20)
 
 vg_status vk_buffer_new(vk_backend *vk, VkDeviceSize bytes, int host_visible, vk_buffer **out) {
   vk_buffer *buf = calloc(1, sizeof *buf);
@@ -27,35 +22,16 @@ vg_status vk_buffer_new(vk_backend *vk, VkDeviceSize bytes, int host_visible, vk
                VK_BUFFER_USAGE_TRANSFER_DST_BIT,
       .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
   };
-  VkMemoryRequirements req;
-  VkMemoryPropertyFlags want =
-      host_visible ? VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT
-                   : VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;
-  int type;
-  if (vkCreateBuffer(vk->device, &binfo, NULL, &buf->buffer) != VK_SUCCESS)
-    goto fail;
-  vkGetBufferMemoryRequirements(vk->device, buf->buffer, &req);
-  type = find_memory_type(vk, req.memoryTypeBits, want);
-  if (type < 0)
-    goto fail;
-  VkMemoryAllocateInfo ainfo = {
-      .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-      .allocationSize = req.size,
-      .memoryTypeIndex = (uint32_t)type,
-  };
-  if (vkAllocateMemory(vk->device, &ainfo, NULL, &buf->memory) != VK_SUCCESS ||
-      vkBindBufferMemory(vk->device, buf->buffer, buf->memory, 0) != VK_SUCCESS)
-    goto fail;
-  if (host_visible &&
-      vkMapMemory(vk->device, buf->memory, 0, VK_WHOLE_SIZE, 0, &buf->mapped) != VK_SUCCESS)
-    goto fail;
+  VkResult r = vkCreateBuffer(vk->device, &binfo, NULL, &buf->buffer);
+  vg_status s = r == VK_SUCCESS ? vk_bind_memory(vk, buf, host_visible)
+                                : vg_fail(VG_ERR_DEVICE, "vkCreateBuffer of %llu bytes failed (%d)",
+                                          (unsigned long long)bytes, (int)r);
+  if (s != VG_OK) {
+    vk_buffer_free(vk, buf);
+    return s;
+  }
   *out = buf;
   return VG_OK;
-fail:
-  vk_buffer_free(vk, buf);
-  return vg_fail(VG_ERR_DEVICE, "cannot allocate %llu bytes of %s memory on %s",
-                 (unsigned long long)bytes, host_visible ? "host-visible" : "device-local",
-                 vk->props.deviceName);
 }
 
 void vk_buffer_free(vk_backend *vk, vk_buffer *buf) {
@@ -63,8 +39,7 @@ void vk_buffer_free(vk_backend *vk, vk_buffer *buf) {
     return;
   if (buf->buffer)
     vkDestroyBuffer(vk->device, buf->buffer, NULL);
-  if (buf->memory)
-    vkFreeMemory(vk->device, buf->memory, NULL);
+  vk_unbind_memory(vk, buf);
   free(buf);
 }
 
@@ -94,17 +69,14 @@ void vk_free_garbage(vk_backend *vk) {
   for (size_t i = 0; i < vk->garbage_len; i++)
     vk_buffer_free(vk, vk->garbage[i]);
   vk->garbage_len = 0;
+  vk->mem.staging_pending = 0;
 }
 
 vg_status vk_tensor_alloc(vg_backend *be, vg_tensor *t) {
   vk_backend *vk = (vk_backend *)be;
   VkDeviceSize bytes = vg_tensor_bytes(t);
-  /* The whole (rounded-up) buffer is bound to one storage descriptor. */
-  if (((bytes + 15) & ~(VkDeviceSize)15) > vk->props.limits.maxStorageBufferRange)
-    return vg_fail(VG_ERR_UNSUPPORTED,
-                   "a %lld x %lld tensor (%llu MiB) exceeds %s's storage buffer limit (%u MiB)",
-                   (long long)t->rows, (long long)t->cols, (unsigned long long)(bytes >> 20),
-                   vk->props.deviceName, vk->props.limits.maxStorageBufferRange >> 20);
+  /* A tensor over the storage-buffer range may exist (copy_rows reads an
+   * embedding table by copies); a kernel binding it is refused (vk_dispatch). */
   vk_buffer *buf;
   VG_TRY(vk_buffer_new(vk, bytes, !vk->device_local, &buf));
   t->priv = buf;
@@ -137,7 +109,11 @@ vg_status vk_upload(vg_backend *be, vg_tensor *t, const void *src) {
     vk_buffer_free(vk, staging);
     return s;
   }
-  return vk_buffer_release_later(vk, staging);
+  vk->mem.staging_pending += staging->span;
+  VG_TRY(vk_buffer_release_later(vk, staging));
+  /* A model's weights are uploaded once: submitting every VK_STAGING_FLUSH
+   * bytes keeps the staging memory they pass through bounded. */
+  return vk->mem.staging_pending > VK_STAGING_FLUSH ? vk_flush(vk) : VG_OK;
 }
 
 vg_status vk_download(vg_backend *be, const vg_tensor *t, void *dst) {

@@ -60,8 +60,8 @@ vg_status vk_create_op_pipelines(vk_backend *vk) {
 }
 
 void vk_destroy_op_pipelines(vk_backend *vk) {
-  vk_pipeline *all[] = {&vk->add_scaled,   &vk->activation, &vk->layer_norm,
-                        &vk->l2_normalize, &vk->matmul_f32, &vk->matmul_f16};
+  vk_pipeline *all[] = {&vk->add_scaled, &vk->activation, &vk->layer_norm, &vk->l2_normalize,
+                        &vk->matmul_f32, &vk->matmul_f16, &vk->matmul_coop};
   for (size_t i = 0; i < sizeof all / sizeof *all; i++)
     vk_destroy_pipeline(vk, all[i]);
   for (int i = 0; i < VK_ATTN_CACHE; i++)
@@ -71,8 +71,11 @@ void vk_destroy_op_pipelines(vk_backend *vk) {
 vg_status vk_matmul(vg_backend *be, vg_tensor *out, const vg_tensor *a, const vg_tensor *w,
                     const vg_tensor *bias) {
   vk_backend *vk = (vk_backend *)be;
-  const uint64_t gx = ((uint64_t)w->rows + vk->tile_n - 1) / vk->tile_n;
-  const uint64_t gy = ((uint64_t)a->rows + vk->tile_m - 1) / vk->tile_m;
+  const int coop = vk->coop && w->dtype == VG_F16;
+  const uint32_t tm = coop ? vk->coop_tiles.bm : vk->tile_m,
+                 tn = coop ? vk->coop_tiles.bn : vk->tile_n;
+  const uint64_t gx = ((uint64_t)w->rows + tn - 1) / tn;
+  const uint64_t gy = ((uint64_t)a->rows + tm - 1) / tm;
   if (gx > vk->props.limits.maxComputeWorkGroupCount[0] ||
       gy > vk->props.limits.maxComputeWorkGroupCount[1])
     return vg_fail(VG_ERR_UNSUPPORTED,
@@ -83,7 +86,9 @@ vg_status vk_matmul(vg_backend *be, vg_tensor *out, const vg_tensor *a, const vg
   } push = {(uint32_t)a->rows, (uint32_t)w->rows, (uint32_t)a->cols, bias != NULL};
   /* Without a bias, `a` fills the binding; the shader does not read it. */
   vk_buffer *bufs[4] = {buf_of(a), buf_of(w), buf_of(bias ? bias : a), buf_of(out)};
-  const vk_pipeline *pl = w->dtype == VG_F16 ? &vk->matmul_f16 : &vk->matmul_f32;
+  const vk_pipeline *pl = coop                 ? &vk->matmul_coop
+                          : w->dtype == VG_F16 ? &vk->matmul_f16
+                                               : &vk->matmul_f32;
   return vk_dispatch(vk, pl, bufs, 4, 1u << 3, &push, (uint32_t)gx, (uint32_t)gy);
 }
 

@@ -1,7 +1,12 @@
 /* Internals of the Vulkan backend, shared by its source files (not installed).
  *
  * vk_context.c  instance, device, pipelines, device list
+ * vk_coop.c     cooperative matrices: what a device offers, tiles for the coop GEMM
  * vk_memory.c   buffers, tensors, upload/download
+ * vk_alloc.c    the block sub-allocator under vk_memory.c
+ * vk_cache.c    the on-disk pipeline cache
+ * vk_fault.c    fault injection (VIGIL_VK_FAULT)
+ * vk_limits.c   the storage-buffer and memory limits a model must fit
  * vk_record.c   the command buffer: hazards, barriers, dispatches, flush
  * vk_ops.c      the backend operations
  * vg_vulkan.c   backend construction and the ops table */
@@ -16,7 +21,7 @@
   do {                                                                                             \
     VkResult r_ = (call);                                                                          \
     if (r_ != VK_SUCCESS)                                                                          \
-      return vg_fail(VG_ERR_DEVICE, "%s failed (VkResult %d)", what, (int)r_);                     \
+      return vg_fail(VG_ERR_DEVICE, "%s failed (%s, %d)", what, vk_result_name(r_), (int)r_);      \
   } while (0)
 
 #define VG_TRY(call)                                                                               \
@@ -27,7 +32,7 @@
   } while (0)
 
 #define VK_MAX_BINDINGS 4
-#define VK_MAX_SPEC 6
+#define VK_MAX_SPEC 10
 #define VK_ATTN_CACHE 8
 #define VK_QUERIES 1024   /* profiling timestamps per command buffer, the begin one included */
 #define VK_DESC_SETS 1024 /* a ViT-L/14 forward (~300 dispatches) fits one submission */
@@ -41,9 +46,12 @@ typedef struct vk_pipeline {
   uint32_t spec[VK_MAX_SPEC]; /* spec[0] is the workgroup size */
 } vk_pipeline;
 
+typedef struct vk_block vk_block; /* one VkDeviceMemory, private to vk_alloc.c */
+
 typedef struct vk_buffer {
   VkBuffer buffer;
-  VkDeviceMemory memory;
+  vk_block *block;           /* the memory the buffer is bound in */
+  VkDeviceSize offset, span; /* where in the block, and the bytes reserved there */
   VkDeviceSize size;
   void *mapped; /* NULL for device-local memory, reached through staging copies */
   /* Hazard tracking: the barrier epoch of the last read and write recorded,
@@ -55,6 +63,39 @@ typedef struct vk_attention_pipeline {
   uint32_t head_dim;
   vk_pipeline pl;
 } vk_attention_pipeline;
+
+typedef struct vk_allocator {
+  vk_block *blocks;       /* live VkDeviceMemory objects, a list */
+  VkDeviceSize max_block; /* the largest shared block; bigger buffers get their own */
+  VkDeviceSize max_alloc; /* maxMemoryAllocationSize */
+  uint32_t allocations, peak_allocations, dedicated, buffers;
+  uint64_t total_allocations, allocated_bytes, used_bytes;
+  VkDeviceSize staging_pending; /* staging bytes waiting for the batch to finish */
+} vk_allocator;
+
+typedef enum { VK_FAULT_NONE, VK_FAULT_ALLOC, VK_FAULT_PIPELINE, VK_FAULT_LOST } vk_fault_kind;
+
+typedef struct vk_fault {
+  vk_fault_kind kind;
+  uint64_t after; /* calls that succeed before the fault */
+  uint64_t calls;
+  int fired; /* later calls of the kind fail too: a lost device stays lost */
+} vk_fault;
+/* Cooperative matrices of one device (VK_NV_cooperative_matrix). */
+typedef struct vk_coop_caps {
+  int nv, khr;         /* the extensions the driver lists (KHR by name: no headers here) */
+  int usable;          /* the coop GEMM can run: extensions, features, stage, shape */
+  const char *why_not; /* when not usable: the first thing missing */
+  uint32_t subgroup_size;
+  uint32_t n_shapes; /* F16 x F16 -> F32 subgroup-scope shapes, the driver's order */
+  vg_vk_coop_shape shapes[VG_VK_MAX_COOP_SHAPES];
+  vg_vk_coop_shape shape; /* the one the GEMM uses */
+} vk_coop_caps;
+
+/* The coop GEMM's tiling (spec constants 0-8 of shaders/matmul_coop.comp). */
+typedef struct vk_coop_tiles {
+  uint32_t threads, bm, bn, bk, subgroups, wn;
+} vk_coop_tiles;
 
 typedef struct vk_backend {
   vg_backend base;
@@ -82,11 +123,29 @@ typedef struct vk_backend {
   size_t garbage_len, garbage_cap;
   vk_pipeline add_scaled, matmul_f32, matmul_f16, layer_norm, activation, l2_normalize;
   uint32_t tile_m, tile_n; /* the GEMM's output tile */
+  /* Cooperative matrices: caps found at device creation; `coop` when F16
+   * matmuls use matmul_coop, else `coop_note` says why not. */
+  vk_coop_caps coop_caps;
+  vg_vk_coop_shape coop_emulate; /* tests: the emulated shader, this shape (m != 0) */
+  int coop;
+  char coop_note[160];
+  vk_coop_tiles coop_tiles;
+  vk_pipeline matmul_coop;
   vk_attention_pipeline attention[VK_ATTN_CACHE];
   /* Scoring (vk_score_ops.c). */
   vk_pipeline upsample, softmax_pick, row_mean, min_distance, min_reduce;
   uint32_t min_tile;      /* min_distance's query and bank tile */
   vk_buffer *min_scratch; /* its per-chunk partial minima */
+  vk_allocator mem;
+  vk_fault fault;
+  uint64_t max_buffer;    /* bytes one shader binding may span (maxStorageBufferRange) */
+  uint64_t max_device;    /* bytes of the heap tensors live in */
+  VkPipelineCache pcache; /* VK_NULL_HANDLE without the disk cache */
+  char *pcache_path;      /* where it is saved */
+  char pcache_state[256]; /* what happened to the file at start-up */
+  size_t pcache_loaded;   /* bytes of cache data loaded at start-up */
+  size_t pcache_synced;   /* bytes the file holds now */
+  uint64_t pcache_hash;   /* of what the file holds: unchanged data is not rewritten */
   /* Profiling (vk_profile.c). */
   vg_profile *prof;
   VkQueryPool query_pool;
@@ -97,11 +156,49 @@ typedef struct vk_backend {
 /* vk_context.c */
 vg_status vk_create_instance(vk_backend *vk, int validation, int sync_validation);
 vg_status vk_pick_device(vk_backend *vk, const char *choice);
-vg_status vk_create_device(vk_backend *vk, int allow_storage16);
+vg_status vk_create_device(vk_backend *vk, int allow_storage16, int allow_coop);
 vg_status vk_create_pipeline(vk_backend *vk, vk_pipeline *pl, const uint32_t *spv, size_t spv_bytes,
                              uint32_t bindings, uint32_t push_bytes, const uint32_t *spec,
                              uint32_t nspec);
 void vk_destroy_pipeline(vk_backend *vk, vk_pipeline *pl);
+
+/* vk_alloc.c */
+vg_status vk_memory_init(vk_backend *vk);
+vg_status vk_bind_memory(vk_backend *vk, vk_buffer *buf, int host_visible);
+void vk_unbind_memory(vk_backend *vk, vk_buffer *buf);
+VkDeviceSize vk_tensor_heap_bytes(const vk_backend *vk);
+
+/* vk_cache.c */
+void vk_pipeline_cache_open(vk_backend *vk, int disabled);
+void vk_pipeline_cache_close(vk_backend *vk);
+
+/* vk_fault.c */
+vg_status vk_fault_init(vk_backend *vk);
+VkResult vk_fault_check(vk_backend *vk, vk_fault_kind kind);
+const char *vk_result_name(VkResult r);
+
+/* vk_limits.c */
+void vk_limits_init(vk_backend *vk, uint64_t max_buffer, uint64_t max_memory);
+vg_status vk_check_plan(vg_backend *be, const vg_tensor_plan *plan, size_t n);
+vg_status vk_check_bindable(vk_backend *vk, vk_buffer *const *bufs, uint32_t n);
+/* vk_coop.c */
+typedef struct vk_coop_chain {
+  VkPhysicalDeviceCooperativeMatrixFeaturesNV coop;
+  VkPhysicalDeviceShaderFloat16Int8FeaturesKHR f16;
+  VkPhysicalDeviceVulkanMemoryModelFeaturesKHR vmm;
+} vk_coop_chain;
+
+void vk_coop_query(VkInstance instance, VkPhysicalDevice dev, const VkPhysicalDeviceProperties *p,
+                   vk_coop_caps *caps);
+/* Sets vk->coop (and coop_note when off) once the device is picked and
+ * vk->storage16 decided. */
+void vk_coop_decide(vk_backend *vk, int allow);
+/* Fills `c` with the features the coop GEMM needs, chained in front of
+ * `next`, and appends its extensions to exts[*n_exts]; returns the chain head. */
+void *vk_coop_enable(const vk_backend *vk, vk_coop_chain *c, void *next, const char **exts,
+                     uint32_t *n_exts);
+int vk_coop_pick_tiles(const vk_backend *vk, vk_coop_tiles *t);
+vg_status vk_coop_create_pipeline(vk_backend *vk);
 
 /* vk_memory.c */
 vg_status vk_buffer_new(vk_backend *vk, VkDeviceSize bytes, int host_visible, vk_buffer **out);

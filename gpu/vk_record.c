@@ -83,6 +83,7 @@ vg_status vk_dispatch3(vk_backend *vk, const vk_pipeline *pl, vk_buffer *const *
                        uint32_t writes_mask, const void *push, uint32_t gx, uint32_t gy,
                        uint32_t gz) {
   VG_TRY(vk_profile_reserve(vk)); /* may flush, so before the set is taken */
+  VG_TRY(vk_check_bindable(vk, bufs, n));
   VkDescriptorSet set;
   VG_TRY(alloc_set(vk, pl, &set));
   vk_buffer *reads[VK_MAX_BINDINGS], *writes[VK_MAX_BINDINGS];
@@ -138,7 +139,9 @@ vg_status vk_flush(vk_backend *vk) {
       .commandBufferCount = 1,
       .pCommandBuffers = &vk->cmd,
   };
-  VkResult r = vkQueueSubmit(vk->queue, 1, &submit, vk->fence);
+  VkResult r = vk_fault_check(vk, VK_FAULT_LOST);
+  if (r == VK_SUCCESS)
+    r = vkQueueSubmit(vk->queue, 1, &submit, vk->fence);
   if (r == VK_SUCCESS)
     r = vkWaitForFences(vk->device, 1, &vk->fence, VK_TRUE, UINT64_MAX);
   if (r == VK_SUCCESS) {
@@ -151,7 +154,7 @@ vg_status vk_flush(vk_backend *vk) {
   vk->sets_used = 0;
   vk_free_garbage(vk);
   if (r != VK_SUCCESS)
-    return vg_fail(VG_ERR_DEVICE, "the compute submission on %s failed (VkResult %d)",
-                   vk->props.deviceName, (int)r);
+    return vg_fail(VG_ERR_DEVICE, "the compute submission on %s failed (%s)", vk->props.deviceName,
+                   vk_result_name(r));
   return VG_OK;
 }

@@ -291,6 +291,12 @@ vg_status vg_backend_synchronize(vg_backend *be) {
   return be->ops->synchronize(be);
 }
 
+vg_status vg_backend_check_plan(vg_backend *be, const vg_tensor_plan *plan, size_t n) {
+  if (!be || (n && !plan))
+    return vg_fail(VG_ERR_ARG, "check_plan: no backend or plan");
+  return be->ops->check_plan ? be->ops->check_plan(be, plan, n) : VG_OK;
+}
+
 void vg_backend_destroy(vg_backend *be) {
   if (be)
     be->ops->destroy(be);

@@ -67,6 +67,14 @@ typedef struct vg_tensor {
   void *priv; /* the backend's own handle */
 } vg_tensor;
 
+/* One tensor a model is about to put on a backend, for vg_backend_check_plan. */
+typedef struct vg_tensor_plan {
+  const char *name; /* for messages, e.g. the checkpoint key */
+  vg_dtype dtype;
+  int64_t rows, cols;
+  int gather_only; /* only ever read by copy_rows (an embedding table), never bound to a kernel */
+} vg_tensor_plan;
+
 typedef struct vg_backend_ops {
   vg_status (*tensor_alloc)(vg_backend *be, vg_tensor *t);
   void (*tensor_release)(vg_backend *be, vg_tensor *t);
@@ -110,6 +118,9 @@ typedef struct vg_backend_ops {
    * ever holding the q x bank product (tiled, min reduced on the fly). */
   vg_status (*min_distance)(vg_backend *be, vg_tensor *out, const vg_tensor *q,
                             const vg_tensor *bank, int64_t bank_rows);
+  /* Optional: can all these tensors live on the backend at once? Checked
+   * before a model is uploaded, so a model too big fails with one message. */
+  vg_status (*check_plan)(vg_backend *be, const vg_tensor_plan *plan, size_t n);
   /* Optional device timing: records into `p` from now on (NULL: stop). Where
    * this is NULL the ops are timed with the wall clock around each call. */
   vg_status (*profile)(vg_backend *be, vg_profile *p);
@@ -149,6 +160,9 @@ vg_status vg_copy_rows(vg_tensor *dst, int64_t dst_row, const vg_tensor *src, in
                        int64_t rows);
 vg_status vg_l2_normalize(vg_tensor *out, const vg_tensor *x, float eps);
 vg_status vg_backend_synchronize(vg_backend *be);
+/* VG_OK when the backend has no limits to check; otherwise an error naming
+ * the tensor (its size and the limit) or the total against the memory. */
+vg_status vg_backend_check_plan(vg_backend *be, const vg_tensor_plan *plan, size_t n);
 void vg_backend_destroy(vg_backend *be);
 
 /* Scoring ops: see vg_backend_ops. */

@@ -74,7 +74,30 @@ typedef struct loader {
   const naming *nm;
   vg_backend *be; /* NULL: check shapes only */
   int64_t params;
+  /* Planning (be NULL): the tensors the load would make, for check_plan. */
+  int planning, gather;
+  vg_tensor_plan *plan;
+  size_t nplan, cap;
 } loader;
+
+/* Records a tensor the load will make; names are copied. */
+static vg_status plan_add(loader *L, const char *name, int64_t rows, int64_t cols, vg_dtype dt) {
+  if (!L->planning)
+    return VG_OK;
+  if (L->nplan == L->cap) {
+    size_t cap = L->cap ? 2 * L->cap : 256;
+    vg_tensor_plan *p = realloc(L->plan, cap * sizeof *p);
+    if (!p)
+      return vg_fail(VG_ERR_NOMEM, "out of memory planning the model");
+    L->plan = p;
+    L->cap = cap;
+  }
+  char *copy = strdup(name);
+  if (!copy)
+    return vg_fail(VG_ERR_NOMEM, "out of memory planning the model");
+  L->plan[L->nplan++] = (vg_tensor_plan){copy, dt, rows, cols, L->gather};
+  return VG_OK;
+}
 
 static const char *name_of(char *buf, size_t size, const char *a, const char *b, const char *c) {
   snprintf(buf, size, "%s%s%s", a, b ? b : "", c ? c : "");
@@ -124,7 +147,7 @@ static vg_status put(loader *L, const float *data, int64_t rows, int64_t cols, v
 static vg_status load(loader *L, const vg_weight *t, int64_t rows, int64_t cols, int transpose,
                       vg_dtype dt, vg_tensor **out) {
   if (!L->be)
-    return VG_OK;
+    return plan_add(L, t->name, rows, cols, dt);
   const size_t n = (size_t)rows * (size_t)cols;
   float *f = malloc(n * sizeof *f), *tr = transpose ? malloc(n * sizeof *tr) : NULL;
   if (!f || (transpose && !tr)) {
@@ -175,8 +198,13 @@ static vg_status packed_qkv(loader *L, const char *prefix, int64_t width, vg_dty
     if (s != VG_OK)
       return s;
   }
-  if (!L->be)
-    return VG_OK;
+  if (!L->be) {
+    vg_status s = plan_add(L, name_of(name, sizeof name, prefix, "q, k, v weights", NULL),
+                           3 * width, width, dt);
+    return s == VG_OK ? plan_add(L, name_of(name, sizeof name, prefix, "q, k, v biases", NULL), 1,
+                                 3 * width, VG_F32)
+                      : s;
+  }
   const size_t n = (size_t)width * (size_t)width;
   float *wf = malloc(3 * n * sizeof *wf), *bf = malloc(3 * (size_t)width * sizeof *bf);
   vg_status s = wf && bf ? VG_OK : vg_fail(VG_ERR_NOMEM, "out of memory packing q, k, v");
@@ -439,6 +467,8 @@ static vg_status load_image(loader *L, vg_clip *m) {
     s = want(L, L->nm->pos, 2, (int64_t)g0 * g0 + 1, w, &t);
   if (s == VG_OK && L->be)
     s = load_positions(L, t, w, g0, g, &m->pos);
+  else if (s == VG_OK)
+    s = plan_add(L, t->name, (int64_t)g * g + 1, w, VG_F32);
   char name[256];
   if (s == VG_OK)
     s = vec(L, name_of(name, sizeof name, L->nm->ln_pre, "weight", NULL), w, &m->ln_pre_g);
@@ -480,8 +510,10 @@ static vg_status load_text(loader *L, vg_clip *m) {
   const int w = a->text_width;
   const vg_weight *t;
   vg_status s = want(L, L->nm->tok, 2, a->vocab, w, &t);
+  L->gather = 1; /* only read by copy_rows: may exceed a storage buffer */
   if (s == VG_OK)
     s = load(L, t, a->vocab, w, 0, VG_F32, &m->tok_emb);
+  L->gather = 0;
   if (s == VG_OK)
     s = want(L, L->nm->tpos, 2, a->context_length, w, &t);
   if (s == VG_OK)
@@ -521,6 +553,25 @@ static vg_status load_all(loader *L, const vg_weights *clip, const vg_weights *a
 
 static vg_status scratch(vg_clip *m);
 static void free_scratch(vg_clip_scratch *sc);
+static vg_status plan_scratch(loader *L, const vg_clip_arch *a);
+
+/* Lists every tensor the load would make and asks the backend whether they
+ * fit, before anything is converted or uploaded. */
+static vg_status check_fits(const loader *L0, const vg_weights *clip, const vg_weights *adapters,
+                            vg_clip *m, vg_backend *be) {
+  if (!be->ops->check_plan)
+    return VG_OK;
+  loader P = {.nm = L0->nm, .planning = 1};
+  vg_status s = load_all(&P, clip, adapters, m);
+  if (s == VG_OK)
+    s = plan_scratch(&P, &m->arch);
+  if (s == VG_OK)
+    s = vg_backend_check_plan(be, P.plan, P.nplan);
+  for (size_t i = 0; i < P.nplan; i++)
+    free((char *)P.plan[i].name);
+  free(P.plan);
+  return s;
+}
 
 static vg_status load_model(const vg_weights *clip, const vg_weights *adapters,
                             const vg_clip_options *options, vg_backend *be, vg_clip **out) {
@@ -537,6 +588,8 @@ static vg_status load_model(const vg_weights *clip, const vg_weights *adapters,
     m->tblocks = calloc((size_t)m->arch.text_layers + 1, sizeof *m->tblocks);
     s = m->vblocks && m->tblocks ? VG_OK : vg_fail(VG_ERR_NOMEM, "out of memory for blocks");
   }
+  if (s == VG_OK && be)
+    s = check_fits(&L, clip, adapters, m, be);
   if (s == VG_OK)
     s = load_all(&L, clip, adapters, m);
   if (s == VG_OK && be)
@@ -558,6 +611,30 @@ static vg_status scratch_tower(vg_backend *be, int64_t tokens, int64_t width, in
   sc->attn = vg_tensor_new(be, VG_F32, tokens, width);
   sc->mlp = vg_tensor_new(be, VG_F32, tokens, mlp);
   return sc->x && sc->h && sc->qkv && sc->attn && sc->mlp ? VG_OK : VG_ERR_NOMEM;
+}
+
+/* The activations scratch() makes, for the plan. */
+static vg_status plan_scratch(loader *L, const vg_clip_arch *a) {
+  vg_status s = VG_OK;
+  const int64_t np = (int64_t)a->grid * a->grid;
+  const struct {
+    const char *name;
+    int on;
+    int64_t rows, cols, count;
+  } acts[] = {
+      {"image patches", a->has_image, np, 3LL * a->patch * a->patch, 1},
+      {"image activations", a->has_image, a->tokens, a->width, 5}, /* x, h, attn, adapter, pos */
+      {"image q, k, v", a->has_image, a->tokens, 3LL * a->width, 1},
+      {"image MLP activations", a->has_image, a->tokens, a->mlp_width, 1},
+      {"adapter outputs", a->has_image, a->tokens, a->adapter_dim, 2LL * a->n_adapters},
+      {"text activations", a->has_text, a->context_length, a->text_width, 5}, /* with pos */
+      {"text q, k, v", a->has_text, a->context_length, 3LL * a->text_width, 1},
+      {"text MLP activations", a->has_text, a->context_length, a->text_mlp_width, 1},
+  };
+  for (size_t i = 0; s == VG_OK && i < sizeof acts / sizeof *acts; i++)
+    for (int64_t k = 0; s == VG_OK && acts[i].on && k < acts[i].count; k++)
+      s = plan_add(L, acts[i].name, acts[i].rows, acts[i].cols, VG_F32);
+  return s;
 }
 
 static void free_image_scratch(vg_clip *m) {

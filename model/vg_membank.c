@@ -181,6 +181,13 @@ vg_status vg_membank_mirror(vg_membank *b, vg_backend *be) {
   return vg_score_bank_new(be, &b->shape, &b->mirror);
 }
 
+void vg_membank_unmirror(vg_membank *b) {
+  if (!b)
+    return;
+  vg_score_bank_free(b->mirror);
+  b->mirror = NULL;
+}
+
 const vg_score_bank *vg_membank_mirrored(const vg_membank *b) {
   return b ? b->mirror : NULL;
 }

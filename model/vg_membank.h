@@ -67,6 +67,8 @@ vg_status vg_membank_query(const vg_membank *bank, vg_head head, const float *co
  * there. Only on an empty bank; the backend must outlive the bank. */
 typedef struct vg_score_bank vg_score_bank;
 vg_status vg_membank_mirror(vg_membank *bank, vg_backend *be);
+/* Drops the device copy (its backend is going away); the host rows stay. */
+void vg_membank_unmirror(vg_membank *bank);
 /* The mirror, or NULL when the bank has none. */
 const vg_score_bank *vg_membank_mirrored(const vg_membank *bank);
 

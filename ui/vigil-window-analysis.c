@@ -30,15 +30,34 @@ static char *adapters_for(VigilWindow *self, GSettings *settings) {
 
 static void update_model_status(VigilWindow *self, const char *problem) {
   VigilEngine *engine = vigil_analyzer_get_engine(self->analyzer);
+  const char *fallback = engine ? vigil_engine_fallback_reason(engine) : NULL;
   if (problem) {
     g_autofree char *text = g_markup_escape_text(problem, -1);
     vigil_analysis_panel_set_model_status(self->analysis_panel, text, TRUE);
-  } else if (engine && vigil_engine_is_random(engine)) {
-    vigil_analysis_panel_set_model_status(
-        self->analysis_panel, "<b>Random test model — results are meaningless</b>", TRUE);
+  } else if (engine && (vigil_engine_is_random(engine) || fallback)) {
+    g_autofree char *cpu =
+        fallback ? g_markup_printf_escaped("Running on the CPU: %s", fallback) : NULL;
+    g_autofree char *text = g_strdup_printf(
+        "%s%s%s",
+        vigil_engine_is_random(engine) ? "<b>Random test model — results are meaningless</b>" : "",
+        vigil_engine_is_random(engine) && cpu ? "\n" : "", cpu ? cpu : "");
+    vigil_analysis_panel_set_model_status(self->analysis_panel, text, TRUE);
   } else {
     vigil_analysis_panel_set_model_status(self->analysis_panel, NULL, FALSE);
   }
+}
+
+/* A Vulkan failure moves the engine to the CPU (at load or mid-analysis):
+ * said once, and kept in the panel's model status. */
+static void show_fallback(VigilWindow *self) {
+  VigilEngine *engine = vigil_analyzer_get_engine(self->analyzer);
+  const char *fallback = engine ? vigil_engine_fallback_reason(engine) : NULL;
+  if (!fallback || g_strcmp0(fallback, self->fallback_shown) == 0)
+    return;
+  g_free(self->fallback_shown);
+  self->fallback_shown = g_strdup(fallback);
+  vigil_window_toast(self, fallback);
+  update_model_status(self, NULL);
 }
 
 static void set_running(VigilWindow *self, VigilJob *job) {
@@ -82,6 +101,7 @@ static gboolean finish(VigilWindow *self, GObject *source, GAsyncResult *result)
   set_running(self, NULL);
   if (!ok && !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     vigil_window_toast(self, error->message);
+  show_fallback(self);
   return ok;
 }
 
@@ -637,5 +657,6 @@ void vigil_window_analysis_dispose(VigilWindow *self) {
   g_clear_pointer(&self->cache_key, g_free);
   g_clear_pointer(&self->shown_map, g_free);
   g_clear_pointer(&self->references, g_hash_table_unref);
+  g_clear_pointer(&self->fallback_shown, g_free);
   g_clear_pointer(&self->loaded_model, g_free);
 }

@@ -30,6 +30,7 @@ struct _VigilWindow {
   VigilAnalyzer *analyzer;
   GCancellable *analysis_cancellable; /* the running analysis job, or NULL */
   char *loaded_model;                 /* "clip|adapters|device" of the engine loaded */
+  char *fallback_shown;               /* the engine's fallback reason last shown */
   VigilDetection *result;             /* of the shown slice (owned by cache), or NULL */
   GHashTable *cache;                  /* slice index -> VigilDetection*, valid for cache_key */
   char *cache_key;                    /* model, series, class, mode, window, references */

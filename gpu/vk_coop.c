@@ -1,0 +1,244 @@
+/* Cooperative matrices: what a device offers, the features device creation
+ * enables for them, and the tiling and pipeline of the coop GEMM
+ * (shaders/matmul_coop.comp).
+ *
+ * Only VK_NV_cooperative_matrix is used: Debian 12's glslang and Vulkan
+ * headers predate VK_KHR_cooperative_matrix, which is reported by name only.
+ * NVIDIA drivers list both. The shader needs, besides the extension: F16
+ * arithmetic (VK_KHR_shader_float16_int8), the Vulkan memory model (which
+ * GL_KHR_memory_scope_semantics implies), 16-bit storage buffers, and basic
+ * subgroup operations in compute shaders. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vk_private.h"
+
+#include "matmul_coop.spv.h"
+#include "matmul_coop_emu.spv.h"
+
+#define COOP_MAX_PROPS 64
+#define EMU_LANES 32 /* the emulated shader's "subgroup" */
+
+/* Every tiling divides a subgroup's block into 32 x 32 pieces at least, so a
+ * fragment shape fits if each side divides 32. */
+static int shape_fits(const vg_vk_coop_shape *s) {
+  return s->m && s->n && s->k && 32 % s->m == 0 && 32 % s->n == 0 && 32 % s->k == 0;
+}
+
+static int has_ext(const VkExtensionProperties *e, uint32_t n, const char *name) {
+  for (uint32_t i = 0; i < n; i++)
+    if (strcmp(e[i].extensionName, name) == 0)
+      return 1;
+  return 0;
+}
+
+/* The F16 x F16 -> F32 subgroup shapes of VK_NV_cooperative_matrix. */
+static void query_shapes(VkInstance instance, VkPhysicalDevice dev, vk_coop_caps *caps) {
+  PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesNV get =
+      (PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesNV)vkGetInstanceProcAddr(
+          instance, "vkGetPhysicalDeviceCooperativeMatrixPropertiesNV");
+  VkCooperativeMatrixPropertiesNV props[COOP_MAX_PROPS];
+  uint32_t n = COOP_MAX_PROPS;
+  for (uint32_t i = 0; i < n; i++)
+    props[i] = (VkCooperativeMatrixPropertiesNV){
+        .sType = VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_NV};
+  if (!get || get(dev, &n, props) < 0) /* VK_INCOMPLETE: the first 64 will do */
+    return;
+  for (uint32_t i = 0; i < n && caps->n_shapes < VG_VK_MAX_COOP_SHAPES; i++) {
+    const VkCooperativeMatrixPropertiesNV *q = &props[i];
+    if (q->AType == VK_COMPONENT_TYPE_FLOAT16_NV && q->BType == VK_COMPONENT_TYPE_FLOAT16_NV &&
+        q->CType == VK_COMPONENT_TYPE_FLOAT32_NV && q->DType == VK_COMPONENT_TYPE_FLOAT32_NV &&
+        q->scope == VK_SCOPE_SUBGROUP_NV)
+      caps->shapes[caps->n_shapes++] = (vg_vk_coop_shape){q->MSize, q->NSize, q->KSize};
+  }
+}
+
+/* The first unmet requirement of the shader, or NULL. */
+static const char *check_features(VkPhysicalDevice dev, vk_coop_caps *caps) {
+  VkPhysicalDeviceCooperativeMatrixFeaturesNV coop = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV};
+  VkPhysicalDeviceShaderFloat16Int8FeaturesKHR f16 = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES_KHR, .pNext = &coop};
+  VkPhysicalDeviceVulkanMemoryModelFeaturesKHR vmm = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_MEMORY_MODEL_FEATURES_KHR, .pNext = &f16};
+  VkPhysicalDevice16BitStorageFeatures s16 = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES, .pNext = &vmm};
+  VkPhysicalDeviceFeatures2 f = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
+                                 .pNext = &s16};
+  vkGetPhysicalDeviceFeatures2(dev, &f);
+  VkPhysicalDeviceCooperativeMatrixPropertiesNV cp = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_PROPERTIES_NV};
+  VkPhysicalDeviceSubgroupProperties sp = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES, .pNext = &cp};
+  VkPhysicalDeviceProperties2 p = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                   .pNext = &sp};
+  vkGetPhysicalDeviceProperties2(dev, &p);
+  caps->subgroup_size = sp.subgroupSize;
+  if (!coop.cooperativeMatrix)
+    return "the cooperativeMatrix feature is off";
+  if (!(cp.cooperativeMatrixSupportedStages & VK_SHADER_STAGE_COMPUTE_BIT))
+    return "cooperative matrices are not supported in compute shaders";
+  if (!f16.shaderFloat16 || !vmm.vulkanMemoryModel || !s16.storageBuffer16BitAccess)
+    return "shaderFloat16, vulkanMemoryModel or 16-bit storage buffers are missing";
+  if (!(sp.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) ||
+      !(sp.supportedOperations & VK_SUBGROUP_FEATURE_BASIC_BIT) || sp.subgroupSize == 0)
+    return "basic subgroup operations are not supported in compute shaders";
+  return NULL;
+}
+
+void vk_coop_query(VkInstance instance, VkPhysicalDevice dev, const VkPhysicalDeviceProperties *p,
+                   vk_coop_caps *caps) {
+  *caps = (vk_coop_caps){.why_not = "the device lacks VK_NV_cooperative_matrix"};
+  uint32_t n = 0;
+  vkEnumerateDeviceExtensionProperties(dev, NULL, &n, NULL);
+  VkExtensionProperties *exts = calloc(n ? n : 1, sizeof *exts);
+  if (!exts) {
+    caps->why_not = "out of memory";
+    return;
+  }
+  vkEnumerateDeviceExtensionProperties(dev, NULL, &n, exts);
+  caps->nv = has_ext(exts, n, VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME);
+  caps->khr = has_ext(exts, n, "VK_KHR_cooperative_matrix");
+  const int extras = has_ext(exts, n, VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME) &&
+                     has_ext(exts, n, VK_KHR_VULKAN_MEMORY_MODEL_EXTENSION_NAME);
+  free(exts);
+  if (!caps->nv)
+    return;
+  query_shapes(instance, dev, caps);
+  if (p->apiVersion < VK_API_VERSION_1_1 || !extras) {
+    caps->why_not = "the device lacks VK_KHR_shader_float16_int8 or VK_KHR_vulkan_memory_model";
+    return;
+  }
+  caps->why_not = check_features(dev, caps);
+  if (caps->why_not)
+    return;
+  /* The driver lists its preferred shapes first; 16x16x16 is the usual best. */
+  int pick = -1;
+  for (uint32_t i = 0; i < caps->n_shapes; i++) {
+    const vg_vk_coop_shape *s = &caps->shapes[i];
+    if (shape_fits(s) && (pick < 0 || (s->m == 16 && s->n == 16 && s->k == 16)))
+      pick = (int)i;
+  }
+  if (pick < 0) {
+    caps->why_not = "no F16 x F16 -> F32 subgroup shape with sides dividing 32";
+    return;
+  }
+  caps->shape = caps->shapes[pick];
+  caps->usable = 1;
+}
+
+/* The emulated shader needs F16 arithmetic (shared F16 tiles) only. */
+static const char *check_emulation(const vk_backend *vk) {
+  const vg_vk_coop_shape *s = &vk->coop_emulate;
+  if (!shape_fits(s))
+    return "the emulated fragment shape's sides must divide 32";
+  uint32_t n = 0;
+  vkEnumerateDeviceExtensionProperties(vk->physical, NULL, &n, NULL);
+  VkExtensionProperties *exts = calloc(n ? n : 1, sizeof *exts);
+  if (!exts)
+    return "out of memory";
+  vkEnumerateDeviceExtensionProperties(vk->physical, NULL, &n, exts);
+  const int f16_ext = has_ext(exts, n, VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME);
+  free(exts);
+  VkPhysicalDeviceShaderFloat16Int8FeaturesKHR f16 = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES_KHR};
+  VkPhysicalDeviceFeatures2 f = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
+                                 .pNext = &f16};
+  if (f16_ext)
+    vkGetPhysicalDeviceFeatures2(vk->physical, &f);
+  return f16_ext && f16.shaderFloat16 ? NULL : "the emulation needs shaderFloat16";
+}
+
+void vk_coop_decide(vk_backend *vk, int allow) {
+  vk_coop_query(vk->instance, vk->physical, &vk->props, &vk->coop_caps);
+  vk_coop_caps *c = &vk->coop_caps;
+  const int emulate = vk->coop_emulate.m != 0;
+  const char *why = NULL;
+  if (!allow)
+    why = "disabled (no_coopmat option or VIGIL_VK_NO_COOPMAT=1)";
+  else if (!vk->storage16)
+    why = "16-bit storage is off";
+  else if (emulate)
+    why = check_emulation(vk);
+  else if (!c->usable)
+    why = c->why_not;
+  vk->coop = why == NULL;
+  if (why)
+    snprintf(vk->coop_note, sizeof vk->coop_note, "%s", why);
+  if (vk->coop && emulate)
+    c->shape = vk->coop_emulate, c->subgroup_size = EMU_LANES;
+}
+
+void *vk_coop_enable(const vk_backend *vk, vk_coop_chain *c, void *next, const char **exts,
+                     uint32_t *n_exts) {
+  c->f16 = (VkPhysicalDeviceShaderFloat16Int8FeaturesKHR){
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES_KHR,
+      .pNext = next,
+      .shaderFloat16 = VK_TRUE};
+  exts[(*n_exts)++] = VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME;
+  if (vk->coop_emulate.m)
+    return &c->f16;
+  c->coop = (VkPhysicalDeviceCooperativeMatrixFeaturesNV){
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV,
+      .pNext = &c->f16,
+      .cooperativeMatrix = VK_TRUE};
+  c->vmm = (VkPhysicalDeviceVulkanMemoryModelFeaturesKHR){
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_MEMORY_MODEL_FEATURES_KHR,
+      .pNext = &c->coop,
+      .vulkanMemoryModel = VK_TRUE};
+  exts[(*n_exts)++] = VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME;
+  exts[(*n_exts)++] = VK_KHR_VULKAN_MEMORY_MODEL_EXTENSION_NAME;
+  return &c->vmm;
+}
+
+/* 128 x 128 tiles on 8 subgroups where shared memory allows, else 64 x 64 on
+ * 4. A subgroup's block is 32 x 64 or 32 x 32, so fitting shapes divide it. */
+int vk_coop_pick_tiles(const vk_backend *vk, vk_coop_tiles *t) {
+  static const vk_coop_tiles options[] = {{0, 128, 128, 32, 8, 2}, {0, 64, 64, 32, 4, 2}};
+  const VkPhysicalDeviceLimits *lim = &vk->props.limits;
+  const vg_vk_coop_shape *s = &vk->coop_caps.shape;
+  for (size_t i = 0; i < sizeof options / sizeof *options; i++) {
+    vk_coop_tiles o = options[i];
+    o.threads = o.subgroups * vk->coop_caps.subgroup_size;
+    const uint64_t shared = (uint64_t)(o.bm + o.bn) * (o.bk + 8) * 2 +
+                            (uint64_t)o.subgroups * s->m * s->n * sizeof(float);
+    if (o.threads <= lim->maxComputeWorkGroupInvocations &&
+        o.threads <= lim->maxComputeWorkGroupSize[0] && shared <= lim->maxComputeSharedMemorySize) {
+      *t = o;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* Builds the coop GEMM when device creation enabled it; any failure leaves F16
+ * matmuls on the plain GEMM and says why in coop_note. */
+vg_status vk_coop_create_pipeline(vk_backend *vk) {
+  if (!vk->coop)
+    return VG_OK;
+  vk_coop_tiles *t = &vk->coop_tiles;
+  const vg_vk_coop_shape *s = &vk->coop_caps.shape;
+  if (!vk_coop_pick_tiles(vk, t)) {
+    vk->coop = 0;
+    snprintf(vk->coop_note, sizeof vk->coop_note,
+             "no tiling fits the workgroup and shared-memory limits");
+    return VG_OK;
+  }
+  const uint32_t spec[10] = {t->threads, t->bm, t->bn,        t->bk, s->m,
+                             s->n,       s->k,  t->subgroups, t->wn, EMU_LANES};
+  const int emulate = vk->coop_emulate.m != 0;
+  const vg_status st = emulate ? vk_create_pipeline(vk, &vk->matmul_coop, vg_spv_matmul_coop_emu,
+                                                    sizeof vg_spv_matmul_coop_emu, 4, 16, spec, 10)
+                               : vk_create_pipeline(vk, &vk->matmul_coop, vg_spv_matmul_coop,
+                                                    sizeof vg_spv_matmul_coop, 4, 16, spec, 9);
+  if (st != VG_OK) {
+    vk_destroy_pipeline(vk, &vk->matmul_coop);
+    vk->coop = 0;
+    snprintf(vk->coop_note, sizeof vk->coop_note, "the coop pipeline failed: %s", vg_last_error());
+    return VG_OK;
+  }
+  snprintf(vk->coop_note, sizeof vk->coop_note, "%s%ux%ux%u fragments, %ux%u tiles",
+           emulate ? "emulated " : "", s->m, s->n, s->k, t->bm, t->bn);
+  return VG_OK;
+}
