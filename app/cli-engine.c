@@ -159,13 +159,17 @@ static gboolean add_reference(VigilEngine *engine, vg_membank *bank, const char 
     g_set_error(error, VIGIL_ENGINE_ERROR, VIGIL_ENGINE_ERROR_INPUT, "%s", vg_last_error());
     return FALSE;
   }
-  for (int v = 0; v < views; v++) {
-    g_autoptr(VigilFeatures) f =
-        vigil_engine_features(engine, augment ? all + one * v : input, error);
-    if (!f || !vigil_engine_bank_add(engine, bank, f, NULL, error))
-      return FALSE;
-  }
-  return TRUE;
+  /* The views go through the encoder together, several per forward. */
+  const float *inputs[VG_AUGMENT_COUNT];
+  VigilFeatures *f[VG_AUGMENT_COUNT] = {NULL};
+  for (int v = 0; v < views; v++)
+    inputs[v] = augment ? all + one * v : input;
+  gboolean ok = vigil_engine_features_batch(engine, views, inputs, f, error);
+  for (int v = 0; ok && v < views; v++)
+    ok = vigil_engine_bank_add(engine, bank, f[v], NULL, error);
+  for (int v = 0; v < views; v++)
+    vigil_features_free(f[v]);
+  return ok;
 }
 
 static gboolean write_maps(const char *dir, const float *input, const VigilDetection *d,
@@ -231,6 +235,48 @@ static void add_result(JsonBuilder *b, const char *path, const VigilDetection *d
   json_builder_end_object(b);
 }
 
+/* Maps and scores for one image; names it in a failure. */
+static gboolean detect_one(VigilEngine *engine, const float *text, const vg_membank *bank,
+                           const char *maps, const char *path, const float *input,
+                           const VigilFeatures *f, JsonBuilder *b, GError **error) {
+  g_autoptr(VigilDetection) d = vigil_engine_detect(engine, f, text, bank, error);
+  gboolean ok = d != NULL;
+  if (ok && maps) {
+    g_autofree char *base = g_path_get_basename(path);
+    char *dot = strchr(base, '.');
+    if (dot && dot != base)
+      *dot = '\0';
+    g_autofree char *dir = g_build_filename(maps, base, NULL);
+    ok = write_maps(dir, input, d, vigil_engine_identity(engine), error);
+  }
+  if (ok)
+    add_result(b, path, d);
+  return ok;
+}
+
+/* n images: inputs, one batched encoder call, then each image's maps. */
+static gboolean detect_group(VigilEngine *engine, const float *text, const vg_membank *bank,
+                             const char *maps, char **paths, int n, JsonBuilder *b,
+                             GError **error) {
+  g_autofree float **inputs = g_new0(float *, n);
+  g_autofree VigilFeatures **f = g_new0(VigilFeatures *, n);
+  g_autofree char *failed = NULL; /* what a failure is about */
+  for (int i = 0; !failed && i < n; i++)
+    if (!(inputs[i] = load_input(paths[i], NULL, 0, NULL, engine, error)))
+      failed = g_strdup(paths[i]);
+  if (!failed && !vigil_engine_features_batch(engine, n, (const float *const *)inputs, f, error))
+    failed = n == 1 ? g_strdup(paths[0])
+                    : g_strdup_printf("the batch %s ... %s", paths[0], paths[n - 1]);
+  for (int i = 0; !failed && i < n; i++)
+    if (!detect_one(engine, text, bank, maps, paths[i], inputs[i], f[i], b, error))
+      failed = g_strdup(paths[i]);
+  if (failed && error && *error && !g_str_has_prefix((*error)->message, failed))
+    g_prefix_error(error, "%s: ", failed); /* scan errors name the path already */
+  for (int i = 0; i < n; i++)
+    g_free(inputs[i]), vigil_features_free(f[i]);
+  return !failed;
+}
+
 int vigil_cli_detect(int argc, char **argv) {
   g_auto(EngineArgs) a = {0};
   g_auto(GStrv) refs = NULL;
@@ -268,24 +314,10 @@ int vigil_cli_detect(int argc, char **argv) {
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "results");
   json_builder_begin_array(b);
-  for (int i = 1; ok && i < argc; i++) {
-    g_autofree float *input = load_input(argv[i], NULL, 0, NULL, engine, &error);
-    g_autoptr(VigilFeatures) f = input ? vigil_engine_features(engine, input, &error) : NULL;
-    g_autoptr(VigilDetection) d = f ? vigil_engine_detect(engine, f, text, bank, &error) : NULL;
-    ok = d != NULL;
-    if (ok && maps) {
-      g_autofree char *base = g_path_get_basename(argv[i]);
-      char *dot = strchr(base, '.');
-      if (dot && dot != base)
-        *dot = '\0';
-      g_autofree char *dir = g_build_filename(maps, base, NULL);
-      ok = write_maps(dir, input, d, vigil_engine_identity(engine), &error);
-    }
-    if (ok)
-      add_result(b, argv[i], d);
-    else if (error && !g_str_has_prefix(error->message, argv[i]))
-      g_prefix_error(&error, "%s: ", argv[i]); /* scan errors name the path already */
-  }
+  /* Images go through the encoder in groups, one batched forward per group. */
+  const int group = vigil_engine_batch_limit(engine);
+  for (int first = 1; ok && first < argc; first += group)
+    ok = detect_group(engine, text, bank, maps, argv + first, MIN(group, argc - first), b, &error);
   json_builder_end_array(b);
   /* After the work: a fallback to the CPU during it shows here too. */
   json_builder_set_member_name(b, "model");

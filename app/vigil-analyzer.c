@@ -84,9 +84,6 @@ typedef struct {
   VigilAnalyzer *self;
   VigilImage *image;
   double center, width;
-  char *class_name;
-  gboolean few_shot;
-  VigilDetection *result;
   guint64 reference_id;
 } ImageWork;
 
@@ -94,20 +91,24 @@ static void image_work_free(gpointer data) {
   ImageWork *w = data;
   g_object_unref(w->self);
   vigil_image_free(w->image);
-  g_free(w->class_name);
-  vigil_detection_free(w->result);
   g_free(w);
+}
+
+/* Jobs work on their own copy: the caller's image may go meanwhile. */
+static VigilImage *image_copy(const VigilImage *image) {
+  VigilImage *c = vigil_image_new(image->width, image->height, image->kind, NULL);
+  memcpy(c->values, image->values,
+         (gsize)image->width * image->height * vigil_image_channels(image) * sizeof(float));
+  c->min_value = image->min_value;
+  c->max_value = image->max_value;
+  return c;
 }
 
 static ImageWork *image_work_new(VigilAnalyzer *self, const VigilImage *image, double center,
                                  double width) {
   ImageWork *w = g_new0(ImageWork, 1);
   w->self = g_object_ref(self);
-  w->image = vigil_image_new(image->width, image->height, image->kind, NULL);
-  memcpy(w->image->values, image->values,
-         (gsize)image->width * image->height * vigil_image_channels(image) * sizeof(float));
-  w->image->min_value = image->min_value;
-  w->image->max_value = image->max_value;
+  w->image = image_copy(image);
   w->center = center;
   w->width = width;
   return w;
@@ -132,9 +133,50 @@ static VigilFeatures *features_of(ImageWork *w, VigilJob *job, GError **error) {
   return vigil_engine_features(engine, input, error);
 }
 
+/* Several slices analysed in one job: their features come from batched
+ * forwards (vigil_engine_batch_limit images each). */
+typedef struct {
+  VigilAnalyzer *self;
+  GPtrArray *images; /* VigilImage */
+  double center, width;
+  char *class_name;
+  gboolean few_shot;
+  VigilDetection **results; /* one per image */
+} BatchWork;
+
+static void batch_work_free(gpointer data) {
+  BatchWork *w = data;
+  g_object_unref(w->self);
+  for (guint i = 0; i < w->images->len; i++)
+    vigil_detection_free(w->results[i]);
+  g_ptr_array_unref(w->images);
+  g_free(w->class_name), g_free(w->results);
+  g_free(w);
+}
+
+/* Model inputs of every image, then their features together. */
+static gboolean batch_features(BatchWork *w, VigilEngine *engine, VigilJob *job, VigilFeatures **f,
+                               GError **error) {
+  const guint n = w->images->len;
+  vigil_job_report_progress(job, 0.2, "Preparing the model input…");
+  float **inputs = g_new0(float *, n);
+  gboolean ok = TRUE;
+  for (guint i = 0; ok && i < n; i++)
+    ok = (inputs[i] = vigil_model_input(w->images->pdata[i], w->center, w->width, error)) != NULL;
+  if (ok) {
+    vigil_job_report_progress(job, 0.4, n > 1 ? "Encoding the slices…" : "Encoding the slice…");
+    ok = vigil_engine_features_batch(engine, (int)n, (const float *const *)inputs, f, error);
+  }
+  for (guint i = 0; i < n; i++)
+    g_free(inputs[i]);
+  g_free(inputs);
+  return ok;
+}
+
 static gboolean analyse_in_thread(VigilJob *job, gpointer data, GCancellable *cancellable,
                                   GError **error) {
-  ImageWork *w = data;
+  BatchWork *w = data;
+  const guint n = w->images->len;
   g_mutex_lock(&w->self->lock); /* the engine and bank stay while we use them */
   VigilEngine *engine = engine_or_error(w->self, error);
   g_autofree float *text = NULL;
@@ -142,29 +184,52 @@ static gboolean analyse_in_thread(VigilJob *job, gpointer data, GCancellable *ca
     vigil_job_report_progress(job, 0.05, "Encoding the prompts…");
     text = vigil_engine_text_features(engine, w->class_name, cancellable, error);
   }
-  g_autoptr(VigilFeatures) f = text ? features_of(w, job, error) : NULL;
-  if (f && !g_cancellable_set_error_if_cancelled(cancellable, error)) {
+  g_autofree VigilFeatures **f = g_new0(VigilFeatures *, n);
+  gboolean ok = text && batch_features(w, engine, job, f, error) &&
+                !g_cancellable_set_error_if_cancelled(cancellable, error);
+  if (ok)
     vigil_job_report_progress(job, 0.9, "Scoring…");
-    w->result = vigil_engine_detect(engine, f, text, w->few_shot ? w->self->bank : NULL, error);
-  }
+  const vg_membank *bank = w->few_shot ? w->self->bank : NULL;
+  for (guint i = 0; ok && i < n; i++)
+    ok = (w->results[i] = vigil_engine_detect(engine, f[i], text, bank, error)) != NULL;
   g_mutex_unlock(&w->self->lock);
-  return w->result != NULL;
+  for (guint i = 0; i < n; i++)
+    vigil_features_free(f[i]);
+  return ok;
+}
+
+VigilJob *vigil_analyzer_analyse_batch(VigilAnalyzer *self, const VigilImage *const *images,
+                                       guint n, double center, double width, const char *class_name,
+                                       gboolean few_shot) {
+  BatchWork *w = g_new0(BatchWork, 1);
+  w->self = g_object_ref(self);
+  w->images = g_ptr_array_new_with_free_func((GDestroyNotify)vigil_image_free);
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add(w->images, image_copy(images[i]));
+  w->results = g_new0(VigilDetection *, n ? n : 1);
+  w->center = center;
+  w->width = width;
+  w->class_name = g_strdup(class_name);
+  w->few_shot = few_shot;
+  VigilJob *job = vigil_job_new(n > 1 ? "Analyse slices" : "Analyse slice", analyse_in_thread, w,
+                                batch_work_free);
+  g_object_set_data(G_OBJECT(job), "vigil-batch", w);
+  return job;
 }
 
 VigilJob *vigil_analyzer_analyse(VigilAnalyzer *self, const VigilImage *image, double center,
                                  double width, const char *class_name, gboolean few_shot) {
-  ImageWork *w = image_work_new(self, image, center, width);
-  w->class_name = g_strdup(class_name);
-  w->few_shot = few_shot;
-  VigilJob *job = vigil_job_new("Analyse slice", analyse_in_thread, w, image_work_free);
-  g_object_set_data(G_OBJECT(job), "vigil-work", w);
-  return job;
+  return vigil_analyzer_analyse_batch(self, &image, 1, center, width, class_name, few_shot);
+}
+
+VigilDetection *vigil_analyzer_take_result_at(VigilAnalyzer *self, VigilJob *job, guint i) {
+  (void)self;
+  BatchWork *w = g_object_get_data(G_OBJECT(job), "vigil-batch");
+  return w && i < w->images->len ? g_steal_pointer(&w->results[i]) : NULL;
 }
 
 VigilDetection *vigil_analyzer_take_result(VigilAnalyzer *self, VigilJob *job) {
-  (void)self;
-  ImageWork *w = g_object_get_data(G_OBJECT(job), "vigil-work");
-  return w ? g_steal_pointer(&w->result) : NULL;
+  return vigil_analyzer_take_result_at(self, job, 0);
 }
 
 static gboolean reference_in_thread(VigilJob *job, gpointer data, GCancellable *cancellable,

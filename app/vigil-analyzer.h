@@ -28,6 +28,13 @@ VigilEngine *vigil_analyzer_get_engine(VigilAnalyzer *self); /* NULL until loade
 VigilJob *vigil_analyzer_analyse(VigilAnalyzer *self, const VigilImage *image, double center,
                                  double width, const char *class_name, gboolean few_shot);
 VigilDetection *vigil_analyzer_take_result(VigilAnalyzer *self, VigilJob *job);
+/* The same for n images in one job, encoded in batched forwards (so a series
+ * goes vigil_engine_batch_limit slices per device submission); result i is
+ * taken with vigil_analyzer_take_result_at. */
+VigilJob *vigil_analyzer_analyse_batch(VigilAnalyzer *self, const VigilImage *const *images,
+                                       guint n, double center, double width, const char *class_name,
+                                       gboolean few_shot);
+VigilDetection *vigil_analyzer_take_result_at(VigilAnalyzer *self, VigilJob *job, guint i);
 
 /* Adds a normal reference; its id is returned by vigil_analyzer_take_reference_id. */
 VigilJob *vigil_analyzer_add_reference(VigilAnalyzer *self, const VigilImage *image, double center,

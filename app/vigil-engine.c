@@ -18,7 +18,8 @@ G_DEFINE_QUARK(vigil - engine - error - quark, vigil_engine_error)
 #define TEXT_CHUNK 35 /* prompts encoded per call: one template set, cancellable between */
 
 struct _VigilEngine {
-  GMutex lock; /* one forward at a time on the backend */
+  GMutex lock;     /* one forward at a time on the backend */
+  int batch_limit; /* images per forward (the same after a fallback: same model and options) */
   vg_backend *backend;
   vg_clip *clip;
   vg_tokenizer *tokenizer;
@@ -215,6 +216,7 @@ VigilEngine *vigil_engine_open(const char *clip_path, const char *adapters_path,
   if (!ok)
     return NULL;
   e->arch = *vg_clip_arch_of(e->clip);
+  e->batch_limit = vg_clip_batch_limit(e->clip);
   if (e->arch.n_adapters < 1 || e->arch.adapter_dim != e->arch.embed_dim || !e->arch.has_text) {
     g_set_error(error, VIGIL_ENGINE_ERROR, VIGIL_ENGINE_ERROR_WEIGHTS,
                 "these weights cannot score: %d adapters of width %d, text embedding %d%s",
@@ -275,13 +277,14 @@ void vigil_features_free(VigilFeatures *f) {
 }
 
 typedef struct {
-  const float *input;
-  vg_clip_image_out *out;
+  int n;
+  const float *const *inputs;
+  vg_clip_image_out *outs;
 } ImageForward;
 
 static vg_status image_forward(vg_clip *clip, gpointer data) {
   ImageForward *f = data;
-  return vg_clip_encode_image(clip, f->input, f->out);
+  return vg_clip_encode_images(clip, f->n, f->inputs, f->outs);
 }
 
 typedef struct {
@@ -295,23 +298,42 @@ static vg_status text_forward(vg_clip *clip, gpointer data) {
   return vg_clip_encode_text(clip, f->ids, f->n, f->out);
 }
 
-VigilFeatures *vigil_engine_features(VigilEngine *e, const float *input, GError **error) {
-  g_autoptr(VigilFeatures) f = g_new0(VigilFeatures, 1);
+static VigilFeatures *features_new(VigilEngine *e, vg_clip_image_out *out) {
+  VigilFeatures *f = g_new0(VigilFeatures, 1);
   f->layers = e->arch.n_adapters;
   f->tokens = e->arch.tokens;
   f->dim = e->arch.adapter_dim;
   f->embed_dim = e->arch.embed_dim;
   f->pooled = g_new(float, f->embed_dim);
-  vg_clip_image_out out = {.pooled = f->pooled};
+  *out = (vg_clip_image_out){.pooled = f->pooled};
   for (int l = 0; l < f->layers; l++) {
-    out.seg_tokens[l] = f->seg[l] = g_new(float, (gsize)f->tokens * f->dim);
-    out.det_tokens[l] = f->det[l] = g_new(float, (gsize)f->tokens * f->dim);
+    out->seg_tokens[l] = f->seg[l] = g_new(float, (gsize)f->tokens * f->dim);
+    out->det_tokens[l] = f->det[l] = g_new(float, (gsize)f->tokens * f->dim);
   }
-  ImageForward fw = {input, &out};
+  return f;
+}
+
+int vigil_engine_batch_limit(VigilEngine *e) {
+  return e ? e->batch_limit : 1;
+}
+
+gboolean vigil_engine_features_batch(VigilEngine *e, int n, const float *const *inputs,
+                                     VigilFeatures **out, GError **error) {
+  g_autofree vg_clip_image_out *outs = g_new0(vg_clip_image_out, n > 0 ? n : 1);
+  for (int i = 0; i < n; i++)
+    out[i] = features_new(e, &outs[i]);
+  ImageForward fw = {n, inputs, outs};
   g_mutex_lock(&e->lock);
   gboolean ok = run_forward(e, "image encoder", image_forward, &fw, error);
   g_mutex_unlock(&e->lock);
-  return ok ? g_steal_pointer(&f) : NULL;
+  for (int i = 0; !ok && i < n; i++)
+    g_clear_pointer(&out[i], vigil_features_free);
+  return ok;
+}
+
+VigilFeatures *vigil_engine_features(VigilEngine *e, const float *input, GError **error) {
+  VigilFeatures *f = NULL;
+  return vigil_engine_features_batch(e, 1, &input, &f, error) ? f : NULL;
 }
 
 static char *cache_file(VigilEngine *e, const char *class_name) {

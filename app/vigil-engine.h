@@ -52,6 +52,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilFeatures, vigil_features_free)
 
 /* `input` is 3 x S x S RGB in [0, 1] (S = arch->image_size). */
 VigilFeatures *vigil_engine_features(VigilEngine *engine, const float *input, GError **error);
+/* Features of n inputs, several per forward (vigil_engine_batch_limit each):
+ * out[i] for inputs[i]. All or nothing: on failure every out[i] is NULL. */
+gboolean vigil_engine_features_batch(VigilEngine *engine, int n, const float *const *inputs,
+                                     VigilFeatures **out, GError **error);
+/* Images per forward in vigil_engine_features_batch (8 unless memory bounds it). */
+int vigil_engine_batch_limit(VigilEngine *engine);
 
 /* MVFA's text features for a class: dim x 2 (normal, abnormal), each column
  * the renormalised mean of the normalised prompt embeddings. Caller g_free()s. */

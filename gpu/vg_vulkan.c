@@ -23,6 +23,7 @@ static void vk_destroy(vg_backend *be) {
     vk_pipeline_cache_close(vk);
     vk_destroy_op_pipelines(vk);
     vk_destroy_score_pipelines(vk);
+    vk_profile_destroy(vk);
     if (vk->desc_pool)
       vkDestroyDescriptorPool(vk->device, vk->desc_pool, NULL);
     if (vk->fence)
@@ -49,6 +50,7 @@ static const vg_backend_ops vk_ops = {
     .tensor_release = vk_tensor_release,
     .upload = vk_upload,
     .download = vk_download,
+    .download_many = vk_download_many,
     .matmul = vk_matmul,
     .layer_norm = vk_layer_norm,
     .activation = vk_activation,
@@ -63,6 +65,7 @@ static const vg_backend_ops vk_ops = {
     .row_mean = vk_row_mean,
     .min_distance = vk_min_distance,
     .check_plan = vk_check_plan,
+    .profile = vk_profile_set,
 };
 
 static vg_status start(vk_backend *vk, const vg_vk_options *options) {

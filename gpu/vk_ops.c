@@ -159,23 +159,26 @@ static vg_status attention_pipeline(vk_backend *vk, uint32_t hd, const vk_pipeli
   return VG_OK;
 }
 
-vg_status vk_attention(vg_backend *be, vg_tensor *out, const vg_tensor *qkv, int heads,
-                       int causal) {
+vg_status vk_attention(vg_backend *be, vg_tensor *out, const vg_tensor *qkv, int heads, int causal,
+                       int seqs) {
   vk_backend *vk = (vk_backend *)be;
   const uint32_t hd = (uint32_t)(out->cols / heads);
-  const uint64_t gx = ((uint64_t)out->rows + ATTN_ROWS - 1) / ATTN_ROWS;
-  if (gx > vk->props.limits.maxComputeWorkGroupCount[0] ||
-      (uint32_t)heads > vk->props.limits.maxComputeWorkGroupCount[1])
-    return vg_fail(VG_ERR_UNSUPPORTED, "attention: %lld tokens x %d heads exceed %s's grid",
-                   (long long)out->rows, heads, vk->props.deviceName);
+  const int64_t t = out->rows / seqs; /* rows per sequence */
+  const uint64_t gx = ((uint64_t)t + ATTN_ROWS - 1) / ATTN_ROWS;
+  const uint32_t *cap = vk->props.limits.maxComputeWorkGroupCount;
+  if (gx > cap[0] || (uint32_t)heads > cap[1] || (uint32_t)seqs > cap[2])
+    return vg_fail(VG_ERR_UNSUPPORTED,
+                   "attention: %lld tokens x %d heads x %d sequences exceed %s's grid",
+                   (long long)t, heads, seqs, vk->props.deviceName);
   const vk_pipeline *pl = NULL;
   VG_TRY(attention_pipeline(vk, hd, &pl));
   struct {
     uint32_t t, d, causal;
     float scale;
-  } push = {(uint32_t)out->rows, (uint32_t)out->cols, causal != 0, 1.0f / sqrtf((float)hd)};
+  } push = {(uint32_t)t, (uint32_t)out->cols, causal != 0, 1.0f / sqrtf((float)hd)};
   vk_buffer *bufs[2] = {buf_of(qkv), buf_of(out)};
-  return vk_dispatch(vk, pl, bufs, 2, 1u << 1, &push, (uint32_t)gx, (uint32_t)heads);
+  return vk_dispatch3(vk, pl, bufs, 2, 1u << 1, &push, (uint32_t)gx, (uint32_t)heads,
+                      (uint32_t)seqs);
 }
 
 vg_status vk_copy_rows(vg_backend *be, vg_tensor *dst, int64_t dst_row, const vg_tensor *src,

@@ -34,7 +34,8 @@
 #define VK_MAX_BINDINGS 4
 #define VK_MAX_SPEC 10
 #define VK_ATTN_CACHE 8
-#define VK_DESC_SETS 256
+#define VK_QUERIES 1024   /* profiling timestamps per command buffer, the begin one included */
+#define VK_DESC_SETS 1024 /* a ViT-L/14 forward (~300 dispatches) fits one submission */
 
 typedef struct vk_pipeline {
   VkDescriptorSetLayout set_layout;
@@ -145,6 +146,11 @@ typedef struct vk_backend {
   size_t pcache_loaded;   /* bytes of cache data loaded at start-up */
   size_t pcache_synced;   /* bytes the file holds now */
   uint64_t pcache_hash;   /* of what the file holds: unchanged data is not rewritten */
+  /* Profiling (vk_profile.c). */
+  vg_profile *prof;
+  VkQueryPool query_pool;
+  uint32_t ts_bits, queries;
+  uint8_t query_kind[VK_QUERIES]; /* the op kind of each timestamp */
 } vk_backend;
 
 /* vk_context.c */
@@ -214,6 +220,21 @@ vg_status vk_copy(vk_backend *vk, vk_buffer *src, VkDeviceSize src_off, vk_buffe
                   VkDeviceSize dst_off, VkDeviceSize bytes);
 vg_status vk_flush(vk_backend *vk);
 int vk_pending(const vk_backend *vk, const vk_buffer *buf);
+/* vk_dispatch over a 3-D grid of workgroups. */
+vg_status vk_dispatch3(vk_backend *vk, const vk_pipeline *pl, vk_buffer *const *bufs, uint32_t n,
+                       uint32_t writes_mask, const void *push, uint32_t gx, uint32_t gy,
+                       uint32_t gz);
+
+/* vk_transfer.c */
+vg_status vk_download_many(vg_backend *be, int n, const vg_tensor *const *t, void *const *dst);
+
+/* vk_profile.c */
+vg_status vk_profile_set(vg_backend *be, vg_profile *p);
+void vk_profile_begin_cmd(vk_backend *vk);
+vg_status vk_profile_reserve(vk_backend *vk);
+void vk_profile_mark(vk_backend *vk);
+vg_status vk_profile_collect(vk_backend *vk);
+void vk_profile_destroy(vk_backend *vk);
 
 /* vk_ops.c */
 vg_status vk_matmul(vg_backend *be, vg_tensor *out, const vg_tensor *a, const vg_tensor *w,
@@ -223,7 +244,8 @@ vg_status vk_layer_norm(vg_backend *be, vg_tensor *out, const vg_tensor *x, cons
 vg_status vk_activation(vg_backend *be, vg_tensor *x, vg_activation act, float alpha);
 vg_status vk_add_scaled(vg_backend *be, vg_tensor *out, const vg_tensor *a, float alpha,
                         const vg_tensor *b, float beta);
-vg_status vk_attention(vg_backend *be, vg_tensor *out, const vg_tensor *qkv, int heads, int causal);
+vg_status vk_attention(vg_backend *be, vg_tensor *out, const vg_tensor *qkv, int heads, int causal,
+                       int seqs);
 vg_status vk_copy_rows(vg_backend *be, vg_tensor *dst, int64_t dst_row, const vg_tensor *src,
                        int64_t src_row, int64_t rows);
 vg_status vk_l2_normalize(vg_backend *be, vg_tensor *out, const vg_tensor *x, float eps);

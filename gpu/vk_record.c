@@ -22,6 +22,7 @@ vg_status vk_begin(vk_backend *vk) {
   VK_TRY(vkBeginCommandBuffer(vk->cmd, &begin), "vkBeginCommandBuffer");
   vk->recording = 1;
   vk->epoch++;
+  vk_profile_begin_cmd(vk);
   return VG_OK;
 }
 
@@ -75,6 +76,13 @@ static vg_status alloc_set(vk_backend *vk, const vk_pipeline *pl, VkDescriptorSe
  * `writes_mask` says the shader writes binding i. */
 vg_status vk_dispatch(vk_backend *vk, const vk_pipeline *pl, vk_buffer *const *bufs, uint32_t n,
                       uint32_t writes_mask, const void *push, uint32_t gx, uint32_t gy) {
+  return vk_dispatch3(vk, pl, bufs, n, writes_mask, push, gx, gy, 1);
+}
+
+vg_status vk_dispatch3(vk_backend *vk, const vk_pipeline *pl, vk_buffer *const *bufs, uint32_t n,
+                       uint32_t writes_mask, const void *push, uint32_t gx, uint32_t gy,
+                       uint32_t gz) {
+  VG_TRY(vk_profile_reserve(vk)); /* may flush, so before the set is taken */
   VG_TRY(vk_check_bindable(vk, bufs, n));
   VkDescriptorSet set;
   VG_TRY(alloc_set(vk, pl, &set));
@@ -102,15 +110,18 @@ vg_status vk_dispatch(vk_backend *vk, const vk_pipeline *pl, vk_buffer *const *b
   vkCmdBindPipeline(vk->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pl->pipeline);
   vkCmdBindDescriptorSets(vk->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pl->layout, 0, 1, &set, 0, NULL);
   vkCmdPushConstants(vk->cmd, pl->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, pl->push_bytes, push);
-  vkCmdDispatch(vk->cmd, gx, gy, 1);
+  vkCmdDispatch(vk->cmd, gx, gy, gz);
+  vk_profile_mark(vk);
   return VG_OK;
 }
 
 vg_status vk_copy(vk_backend *vk, vk_buffer *src, VkDeviceSize src_off, vk_buffer *dst,
                   VkDeviceSize dst_off, VkDeviceSize bytes) {
+  VG_TRY(vk_profile_reserve(vk));
   VG_TRY(vk_access(vk, &src, 1, &dst, 1));
   VkBufferCopy region = {src_off, dst_off, bytes};
   vkCmdCopyBuffer(vk->cmd, src->buffer, dst->buffer, 1, &region);
+  vk_profile_mark(vk);
   return VG_OK;
 }
 
@@ -133,6 +144,11 @@ vg_status vk_flush(vk_backend *vk) {
     r = vkQueueSubmit(vk->queue, 1, &submit, vk->fence);
   if (r == VK_SUCCESS)
     r = vkWaitForFences(vk->device, 1, &vk->fence, VK_TRUE, UINT64_MAX);
+  if (r == VK_SUCCESS) {
+    vg_status ps = vk_profile_collect(vk);
+    if (ps != VG_OK)
+      r = VK_ERROR_UNKNOWN;
+  }
   vkResetFences(vk->device, 1, &vk->fence);
   vkResetDescriptorPool(vk->device, vk->desc_pool, 0);
   vk->sets_used = 0;

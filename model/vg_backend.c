@@ -1,7 +1,9 @@
 #include "vg_backend.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Rows * cols * 4 bytes must stay well inside size_t and sane memory. */
 #define VG_MAX_ELEMENTS ((int64_t)1 << 34)
@@ -51,6 +53,38 @@ vg_status vg_tensor_download(const vg_tensor *t, void *dst) {
   return t->backend->ops->download(t->backend, t, dst);
 }
 
+vg_status vg_tensors_download(int n, const vg_tensor *const *t, void *const *dst) {
+  if (n < 0 || (n > 0 && (!t || !dst)))
+    return vg_fail(VG_ERR_ARG, "download: bad tensor list");
+  const vg_tensor *ts[64];
+  void *ds[64];
+  int m = 0;
+  for (int i = 0; i < n; i++) {
+    if (!dst[i])
+      continue;
+    if (!t[i] || t[i]->backend != t[0]->backend)
+      return vg_fail(VG_ERR_ARG, "download: tensor %d is missing or on another backend", i);
+    if (m == 64) { /* more than one batch holds: do these now */
+      vg_status s = vg_tensors_download(m, ts, ds);
+      if (s != VG_OK)
+        return s;
+      m = 0;
+    }
+    ts[m] = t[i], ds[m++] = dst[i];
+  }
+  if (m == 0)
+    return VG_OK;
+  vg_backend *be = ts[0]->backend;
+  if (be->ops->download_many)
+    return be->ops->download_many(be, m, ts, ds);
+  for (int i = 0; i < m; i++) {
+    vg_status s = be->ops->download(be, ts[i], ds[i]);
+    if (s != VG_OK)
+      return s;
+  }
+  return VG_OK;
+}
+
 /* Checks that a tensor exists, is F32 unless `any_dtype`, has the given shape
  * (-1 = any) and belongs to `be`. */
 static vg_status check(const char *op, const char *name, const vg_tensor *t, vg_backend *be,
@@ -66,6 +100,36 @@ static vg_status check(const char *op, const char *name, const vg_tensor *t, vg_
                    (long long)t->rows, (long long)t->cols, (long long)rows, (long long)cols);
   return VG_OK;
 }
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
+
+/* Labels the op for the backend and counts it; returns the wall-clock start
+ * where the backend has no device timing of its own. */
+static double op_begin(vg_backend *be, vg_op_kind kind, double flops) {
+  be->op = kind;
+  if (!be->profile)
+    return 0;
+  be->profile->op[kind].calls++;
+  be->profile->op[kind].flops += flops;
+  return be->ops->profile ? 0 : now_ms();
+}
+
+static vg_status op_end(vg_backend *be, vg_op_kind kind, double t0, vg_status s) {
+  if (be->profile && !be->ops->profile)
+    be->profile->op[kind].ms += now_ms() - t0;
+  be->op = VG_OP_OTHER;
+  return s;
+}
+
+#define RUN(be, kind, flops, call)                                                                 \
+  do {                                                                                             \
+    const double t0_ = op_begin(be, kind, flops);                                                  \
+    return op_end(be, kind, t0_, (call));                                                          \
+  } while (0)
 
 #define CHECK(...)                                                                                 \
   do {                                                                                             \
@@ -83,7 +147,8 @@ vg_status vg_matmul(vg_tensor *out, const vg_tensor *a, const vg_tensor *w, cons
   CHECK("matmul", "out", out, be, a->rows, w->rows, 0);
   if (bias)
     CHECK("matmul", "bias", bias, be, 1, w->rows, 0);
-  return be->ops->matmul(be, out, a, w, bias);
+  const double flops = 2.0 * (double)a->rows * (double)w->rows * (double)a->cols;
+  RUN(be, VG_OP_MATMUL, flops, be->ops->matmul(be, out, a, w, bias));
 }
 
 vg_status vg_layer_norm(vg_tensor *out, const vg_tensor *x, const vg_tensor *gamma,
@@ -97,7 +162,7 @@ vg_status vg_layer_norm(vg_tensor *out, const vg_tensor *x, const vg_tensor *gam
   CHECK("layer_norm", "beta", beta, be, 1, x->cols, 0);
   if (!(eps > 0.0f))
     return vg_fail(VG_ERR_ARG, "layer_norm: eps must be positive");
-  return be->ops->layer_norm(be, out, x, gamma, beta, eps);
+  RUN(be, VG_OP_LAYER_NORM, 0, be->ops->layer_norm(be, out, x, gamma, beta, eps));
 }
 
 vg_status vg_activation_apply(vg_tensor *x, vg_activation act, float alpha) {
@@ -106,7 +171,7 @@ vg_status vg_activation_apply(vg_tensor *x, vg_activation act, float alpha) {
   CHECK("activation", "x", x, x->backend, -1, -1, 0);
   if (act != VG_ACT_GELU && act != VG_ACT_QUICK_GELU && act != VG_ACT_LEAKY_RELU)
     return vg_fail(VG_ERR_ARG, "activation: unknown kind %d", (int)act);
-  return x->backend->ops->activation(x->backend, x, act, alpha);
+  RUN(x->backend, VG_OP_ACTIVATION, 0, x->backend->ops->activation(x->backend, x, act, alpha));
 }
 
 vg_status vg_add_scaled(vg_tensor *out, const vg_tensor *a, float alpha, const vg_tensor *b,
@@ -117,10 +182,15 @@ vg_status vg_add_scaled(vg_tensor *out, const vg_tensor *a, float alpha, const v
   CHECK("add_scaled", "a", a, be, out->rows, out->cols, 0);
   CHECK("add_scaled", "b", b, be, out->rows, out->cols, 0);
   CHECK("add_scaled", "out", out, be, -1, -1, 0);
-  return be->ops->add_scaled(be, out, a, alpha, b, beta);
+  RUN(be, VG_OP_ADD, 0, be->ops->add_scaled(be, out, a, alpha, b, beta));
 }
 
 vg_status vg_attention(vg_tensor *out, const vg_tensor *qkv, int heads, int causal) {
+  return vg_attention_batched(out, qkv, heads, causal, 1);
+}
+
+vg_status vg_attention_batched(vg_tensor *out, const vg_tensor *qkv, int heads, int causal,
+                               int seqs) {
   if (!out || !qkv)
     return vg_fail(VG_ERR_ARG, "attention: missing tensor");
   vg_backend *be = out->backend;
@@ -129,7 +199,13 @@ vg_status vg_attention(vg_tensor *out, const vg_tensor *qkv, int heads, int caus
   if (heads <= 0 || out->cols % heads != 0)
     return vg_fail(VG_ERR_ARG, "attention: width %lld is not divisible into %d heads",
                    (long long)out->cols, heads);
-  return be->ops->attention(be, out, qkv, heads, causal);
+  if (seqs <= 0 || out->rows % seqs != 0)
+    return vg_fail(VG_ERR_ARG, "attention: %lld rows do not split into %d sequences",
+                   (long long)out->rows, seqs);
+  /* Q K^T and P V per sequence (causal masks are counted in full). */
+  const double t = (double)(out->rows / seqs);
+  const double flops = 4.0 * seqs * t * t * (double)out->cols;
+  RUN(be, VG_OP_ATTENTION, flops, be->ops->attention(be, out, qkv, heads, causal, seqs));
 }
 
 vg_status vg_copy_rows(vg_tensor *dst, int64_t dst_row, const vg_tensor *src, int64_t src_row,
@@ -143,7 +219,7 @@ vg_status vg_copy_rows(vg_tensor *dst, int64_t dst_row, const vg_tensor *src, in
       src_row + rows > src->rows)
     return vg_fail(VG_ERR_ARG, "copy_rows: rows [%lld, +%lld) -> [%lld, +%lld) out of range",
                    (long long)src_row, (long long)rows, (long long)dst_row, (long long)rows);
-  return be->ops->copy_rows(be, dst, dst_row, src, src_row, rows);
+  RUN(be, VG_OP_COPY, 0, be->ops->copy_rows(be, dst, dst_row, src, src_row, rows));
 }
 
 vg_status vg_l2_normalize(vg_tensor *out, const vg_tensor *x, float eps) {
@@ -154,7 +230,7 @@ vg_status vg_l2_normalize(vg_tensor *out, const vg_tensor *x, float eps) {
   CHECK("l2_normalize", "out", out, be, x->rows, x->cols, 0);
   if (!(eps >= 0.0f))
     return vg_fail(VG_ERR_ARG, "l2_normalize: eps must not be negative");
-  return be->ops->l2_normalize(be, out, x, eps);
+  RUN(be, VG_OP_L2_NORMALIZE, 0, be->ops->l2_normalize(be, out, x, eps));
 }
 
 /* Sides up to 1 << 14: their products stay exact in float and int arithmetic. */
@@ -171,7 +247,7 @@ vg_status vg_upsample(vg_tensor *out, const vg_tensor *x, int in_h, int in_w, in
   vg_backend *be = out->backend;
   CHECK("upsample", "x", x, be, -1, (int64_t)in_h * in_w, 0);
   CHECK("upsample", "out", out, be, x->rows, (int64_t)out_h * out_w, 0);
-  return be->ops->upsample_bilinear(be, out, x, in_h, in_w, out_h, out_w);
+  RUN(be, VG_OP_SCORE, 0, be->ops->upsample_bilinear(be, out, x, in_h, in_w, out_h, out_w));
 }
 
 vg_status vg_softmax_pick(vg_tensor *out, const vg_tensor *x, int pick) {
@@ -182,7 +258,7 @@ vg_status vg_softmax_pick(vg_tensor *out, const vg_tensor *x, int pick) {
   CHECK("softmax_pick", "out", out, be, 1, x->cols, 0);
   if (pick < 0 || pick >= x->rows)
     return vg_fail(VG_ERR_ARG, "softmax_pick: entry %d of %lld", pick, (long long)x->rows);
-  return be->ops->softmax_pick(be, out, x, pick);
+  RUN(be, VG_OP_SCORE, 0, be->ops->softmax_pick(be, out, x, pick));
 }
 
 vg_status vg_row_mean(vg_tensor *out, const vg_tensor *x) {
@@ -191,7 +267,7 @@ vg_status vg_row_mean(vg_tensor *out, const vg_tensor *x) {
   vg_backend *be = out->backend;
   CHECK("row_mean", "x", x, be, -1, -1, 0);
   CHECK("row_mean", "out", out, be, x->rows, 1, 0);
-  return be->ops->row_mean(be, out, x);
+  RUN(be, VG_OP_SCORE, 0, be->ops->row_mean(be, out, x));
 }
 
 vg_status vg_min_distance(vg_tensor *out, const vg_tensor *q, const vg_tensor *bank,
@@ -205,7 +281,8 @@ vg_status vg_min_distance(vg_tensor *out, const vg_tensor *q, const vg_tensor *b
   if (bank_rows < 1 || bank_rows > bank->rows)
     return vg_fail(VG_ERR_ARG, "min_distance: %lld bank rows of %lld", (long long)bank_rows,
                    (long long)bank->rows);
-  return be->ops->min_distance(be, out, q, bank, bank_rows);
+  const double flops = 2.0 * (double)q->rows * (double)bank_rows * (double)q->cols;
+  RUN(be, VG_OP_SCORE, flops, be->ops->min_distance(be, out, q, bank, bank_rows));
 }
 
 vg_status vg_backend_synchronize(vg_backend *be) {
@@ -223,6 +300,43 @@ vg_status vg_backend_check_plan(vg_backend *be, const vg_tensor_plan *plan, size
 void vg_backend_destroy(vg_backend *be) {
   if (be)
     be->ops->destroy(be);
+}
+
+const char *vg_op_kind_name(vg_op_kind kind) {
+  static const char *names[VG_OP_KINDS] = {"other",      "matmul",       "attention",
+                                           "layer_norm", "activation",   "add",
+                                           "copy",       "l2_normalize", "score"};
+  return kind >= 0 && kind < VG_OP_KINDS ? names[kind] : "other";
+}
+
+vg_status vg_backend_profile_begin(vg_backend *be, vg_profile *p) {
+  if (!be || !p)
+    return vg_fail(VG_ERR_ARG, "profile: no backend or profile");
+  /* Work recorded before now must not land in the profile. */
+  vg_status s = vg_backend_synchronize(be);
+  if (s != VG_OK)
+    return s;
+  memset(p, 0, sizeof *p);
+  if (!be->ops->profile) {
+    p->clock = "wall clock";
+    snprintf(p->note, sizeof p->note, "host wall clock around each op call");
+  } else if ((s = be->ops->profile(be, p)) != VG_OK) {
+    return s;
+  }
+  be->profile = p;
+  return VG_OK;
+}
+
+vg_status vg_backend_profile_end(vg_backend *be) {
+  if (!be || !be->profile)
+    return vg_fail(VG_ERR_ARG, "profile: not profiling");
+  vg_status s = vg_backend_synchronize(be); /* collects the last timestamps */
+  if (be->ops->profile) {
+    vg_status t = be->ops->profile(be, NULL);
+    s = s != VG_OK ? s : t;
+  }
+  be->profile = NULL;
+  return s;
 }
 
 uint16_t vg_f32_to_f16(float f) {

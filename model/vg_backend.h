@@ -26,6 +26,39 @@ typedef enum vg_activation {
 
 typedef struct vg_backend vg_backend;
 
+/* What an op is, for the per-op profile. */
+typedef enum vg_op_kind {
+  VG_OP_OTHER,
+  VG_OP_MATMUL,
+  VG_OP_ATTENTION,
+  VG_OP_LAYER_NORM,
+  VG_OP_ACTIVATION,
+  VG_OP_ADD,
+  VG_OP_COPY,
+  VG_OP_L2_NORMALIZE,
+  VG_OP_SCORE, /* the scoring ops: upsample, softmax_pick, row_mean, min_distance */
+  VG_OP_KINDS
+} vg_op_kind;
+
+typedef struct vg_op_stats {
+  int64_t calls;
+  double ms;    /* time attributed to these ops */
+  double flops; /* multiply-adds x 2 (matmul, attention); 0 for the rest */
+} vg_op_stats;
+
+/* A per-op profile. Device backends time their commands with device
+ * timestamps; the CPU backend with the wall clock around each call. */
+typedef struct vg_profile {
+  const char *clock;  /* "vulkan timestamps", "wall clock", or NULL: no timing */
+  char note[192];     /* why there is no timing, or how it is attributed */
+  int64_t dispatches; /* device commands recorded (0 on the CPU) */
+  int64_t submits;    /* command buffers submitted (0 on the CPU) */
+  vg_op_stats op[VG_OP_KINDS];
+} vg_profile;
+
+/* "matmul", "attention", "layer_norm", ... */
+const char *vg_op_kind_name(vg_op_kind kind);
+
 typedef struct vg_tensor {
   vg_backend *backend;
   vg_dtype dtype;
@@ -47,6 +80,8 @@ typedef struct vg_backend_ops {
   void (*tensor_release)(vg_backend *be, vg_tensor *t);
   vg_status (*upload)(vg_backend *be, vg_tensor *t, const void *src);
   vg_status (*download)(vg_backend *be, const vg_tensor *t, void *dst);
+  /* Optional: n downloads at once (one device submission); NULL = one by one. */
+  vg_status (*download_many)(vg_backend *be, int n, const vg_tensor *const *t, void *const *dst);
   /* out[M,N] = a[M,K] * w[N,K]^T (+ bias[1,N]) -- PyTorch's Linear layout. */
   vg_status (*matmul)(vg_backend *be, vg_tensor *out, const vg_tensor *a, const vg_tensor *w,
                       const vg_tensor *bias);
@@ -58,9 +93,10 @@ typedef struct vg_backend_ops {
   /* out = alpha * a + beta * b; out may alias a or b. */
   vg_status (*add_scaled)(vg_backend *be, vg_tensor *out, const vg_tensor *a, float alpha,
                           const vg_tensor *b, float beta);
-  /* out[T,D] = multi-head softmax(Q K^T / sqrt(D/heads)) V, from packed qkv[T,3D]. */
+  /* out[S*T,D] = multi-head softmax(Q K^T / sqrt(D/heads)) V, from packed
+   * qkv[S*T,3D]: `seqs` sequences of T rows each, attended separately. */
   vg_status (*attention)(vg_backend *be, vg_tensor *out, const vg_tensor *qkv, int heads,
-                         int causal);
+                         int causal, int seqs);
   /* dst[dst_row + i, :] = src[src_row + i, :] for i < rows (same column count). */
   vg_status (*copy_rows)(vg_backend *be, vg_tensor *dst, int64_t dst_row, const vg_tensor *src,
                          int64_t src_row, int64_t rows);
@@ -85,12 +121,17 @@ typedef struct vg_backend_ops {
   /* Optional: can all these tensors live on the backend at once? Checked
    * before a model is uploaded, so a model too big fails with one message. */
   vg_status (*check_plan)(vg_backend *be, const vg_tensor_plan *plan, size_t n);
+  /* Optional device timing: records into `p` from now on (NULL: stop). Where
+   * this is NULL the ops are timed with the wall clock around each call. */
+  vg_status (*profile)(vg_backend *be, vg_profile *p);
 } vg_backend_ops;
 
 struct vg_backend {
   const vg_backend_ops *ops;
   const char *kind;      /* "cpu", "vulkan" */
   char device_name[256]; /* what the user sees, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)" */
+  vg_op_kind op;         /* the op being recorded (set by the wrappers below) */
+  vg_profile *profile;   /* non-NULL while profiling */
 };
 
 /* Tensors. */
@@ -100,6 +141,9 @@ size_t vg_dtype_size(vg_dtype dtype);
 size_t vg_tensor_bytes(const vg_tensor *t);
 vg_status vg_tensor_upload(vg_tensor *t, const void *src);
 vg_status vg_tensor_download(const vg_tensor *t, void *dst);
+/* n tensors of one backend into dst[i] (NULL entries are skipped); a device
+ * backend waits for its work once for all of them. */
+vg_status vg_tensors_download(int n, const vg_tensor *const *t, void *const *dst);
 
 /* Operations, shape-checked, then dispatched to the tensor's backend. */
 vg_status vg_matmul(vg_tensor *out, const vg_tensor *a, const vg_tensor *w, const vg_tensor *bias);
@@ -109,6 +153,9 @@ vg_status vg_activation_apply(vg_tensor *x, vg_activation act, float alpha);
 vg_status vg_add_scaled(vg_tensor *out, const vg_tensor *a, float alpha, const vg_tensor *b,
                         float beta);
 vg_status vg_attention(vg_tensor *out, const vg_tensor *qkv, int heads, int causal);
+/* Attention over `seqs` sequences stacked in rows (rows must divide evenly). */
+vg_status vg_attention_batched(vg_tensor *out, const vg_tensor *qkv, int heads, int causal,
+                               int seqs);
 vg_status vg_copy_rows(vg_tensor *dst, int64_t dst_row, const vg_tensor *src, int64_t src_row,
                        int64_t rows);
 vg_status vg_l2_normalize(vg_tensor *out, const vg_tensor *x, float eps);
@@ -124,6 +171,10 @@ vg_status vg_softmax_pick(vg_tensor *out, const vg_tensor *x, int pick);
 vg_status vg_row_mean(vg_tensor *out, const vg_tensor *x);
 vg_status vg_min_distance(vg_tensor *out, const vg_tensor *q, const vg_tensor *bank,
                           int64_t bank_rows);
+/* Profiles the ops called from now until vg_backend_profile_end (which
+ * synchronizes first), accumulating into `p` (zeroed here; caller-owned). */
+vg_status vg_backend_profile_begin(vg_backend *be, vg_profile *p);
+vg_status vg_backend_profile_end(vg_backend *be);
 
 /* F16 <-> F32 conversions (IEEE binary16, round to nearest even). */
 uint16_t vg_f32_to_f16(float f);

@@ -57,11 +57,11 @@ void vg_clip_arch_describe(const vg_clip_arch *a, char *buf, size_t size) {
 
 /* x = x + attn(ln_1(x)); x = x + mlp(ln_2(x)), pre-norm residual block. */
 static vg_status block_forward(const vg_clip *m, const vg_clip_block *b, vg_clip_scratch *s,
-                               int heads, int causal) {
+                               int heads, int causal, int seqs) {
   const float eps = m->opt.ln_eps > 0 ? m->opt.ln_eps : 1e-5f;
   TRY(vg_layer_norm(s->h, s->x, b->ln1_g, b->ln1_b, eps));
   TRY(vg_matmul(s->qkv, s->h, b->qkv_w, b->qkv_b));
-  TRY(vg_attention(s->attn, s->qkv, heads, causal));
+  TRY(vg_attention_batched(s->attn, s->qkv, heads, causal, seqs));
   TRY(vg_matmul(s->h, s->attn, b->out_w, b->out_b));
   TRY(vg_add_scaled(s->x, s->x, 1.0f, s->h, 1.0f));
   TRY(vg_layer_norm(s->h, s->x, b->ln2_g, b->ln2_b, eps));
@@ -97,39 +97,83 @@ static void im2col(const vg_clip_arch *a, const float *in, float *rows) {
     }
 }
 
-static vg_status download_tokens(const vg_clip *m, vg_clip_image_out *out) {
-  if (out->pooled)
-    TRY(vg_tensor_download(m->pooled, out->pooled));
-  for (int i = 0; i < m->arch.n_adapters; i++) {
-    if (out->seg_tokens[i])
-      TRY(vg_tensor_download(m->seg_tok[i], out->seg_tokens[i]));
-    if (out->det_tokens[i])
-      TRY(vg_tensor_download(m->det_tok[i], out->det_tokens[i]));
+/* Narrows the image scratch to the first `c` images' rows (c <= cap): the
+ * buffers keep their size, the ops see c images. */
+static void view_rows(vg_clip *m, int c) {
+  const vg_clip_arch *a = &m->arch;
+  const int64_t np = (int64_t)a->grid * a->grid * c, t = (int64_t)a->tokens * c;
+  m->patches->rows = m->emb->rows = np;
+  vg_tensor *tok[] = {m->vs.x, m->vs.h, m->vs.qkv, m->vs.attn, m->vs.mlp, m->adapt_out, m->pos_rep};
+  for (size_t i = 0; i < sizeof tok / sizeof *tok; i++)
+    tok[i]->rows = t;
+  for (int i = 0; i < a->n_adapters; i++)
+    m->seg_tok[i]->rows = m->det_tok[i]->rows = t;
+  m->cls_row->rows = m->cls_norm->rows = m->pooled->rows = c;
+}
+
+/* Output k of an image: 0 pooled, then seg and det tokens of each adapter. */
+static float *out_field(const vg_clip_image_out *o, int k) {
+  return k == 0 ? o->pooled : k % 2 ? o->seg_tokens[(k - 1) / 2] : o->det_tokens[(k - 1) / 2];
+}
+
+/* Every output of the chunk in one download call (one device wait): a single
+ * image's go straight to the caller, a batch's through m->host_out and are
+ * then handed out image by image. */
+static vg_status download_tokens(const vg_clip *m, int c, const vg_clip_image_out *outs) {
+  const vg_tensor *t[1 + 2 * VG_CLIP_MAX_ADAPTERS] = {m->pooled};
+  void *dst[1 + 2 * VG_CLIP_MAX_ADAPTERS];
+  const int n = 1 + 2 * m->arch.n_adapters;
+  for (int i = 0; i < m->arch.n_adapters; i++)
+    t[1 + 2 * i] = m->seg_tok[i], t[2 + 2 * i] = m->det_tok[i];
+  float *at = m->host_out;
+  for (int k = 0; k < n; k++) {
+    int any = 0;
+    for (int b = 0; b < c; b++)
+      any |= out_field(&outs[b], k) != NULL;
+    dst[k] = !any ? NULL : c == 1 ? out_field(&outs[0], k) : at;
+    at += (size_t)t[k]->rows * (size_t)t[k]->cols;
+  }
+  TRY(vg_tensors_download(n, t, dst));
+  for (int k = 0; c > 1 && k < n; k++) {
+    const size_t per = (size_t)(t[k]->rows / c) * (size_t)t[k]->cols;
+    for (int b = 0; dst[k] && b < c; b++)
+      if (out_field(&outs[b], k))
+        memcpy(out_field(&outs[b], k), (const float *)dst[k] + per * b, per * sizeof(float));
   }
   return VG_OK;
 }
 
-vg_status vg_clip_encode_image(vg_clip *m, const float *input, vg_clip_image_out *out) {
-  if (!m || !input || !out)
-    return vg_fail(VG_ERR_ARG, "encode_image: NULL argument");
-  if (!m->arch.has_image)
-    return vg_fail(VG_ERR_ARG, "encode_image: the image tower was not loaded");
+/* x = ln_pre([cls; patches] + pos) for c images stacked in rows. */
+static vg_status embed(vg_clip *m, int c, const float *const *inputs) {
+  const vg_clip_arch *a = &m->arch;
+  const float eps = m->opt.ln_eps > 0 ? m->opt.ln_eps : 1e-5f;
+  const int64_t np = (int64_t)a->grid * a->grid, t = a->tokens;
+  const size_t patch_floats = (size_t)np * 3 * a->patch * a->patch;
+  vg_clip_scratch *s = &m->vs;
+  for (int b = 0; b < c; b++)
+    im2col(a, inputs[b], m->host_patches + patch_floats * b);
+  TRY(vg_tensor_upload(m->patches, m->host_patches));
+  TRY(vg_matmul(m->emb, m->patches, m->patch_w, NULL));
+  for (int b = 0; b < c; b++) {
+    TRY(vg_copy_rows(s->x, b * t, m->cls, 0, 1));
+    TRY(vg_copy_rows(s->x, b * t + 1, m->emb, b * np, np));
+  }
+  TRY(vg_add_scaled(s->x, s->x, 1.0f, m->pos_rep, 1.0f));
+  TRY(vg_layer_norm(s->h, s->x, m->ln_pre_g, m->ln_pre_b, eps));
+  return vg_copy_rows(s->x, 0, s->h, 0, s->h->rows);
+}
+
+/* One forward over c <= cap images, recorded whole: the device backend
+ * submits it once, at the first download. */
+static vg_status forward(vg_clip *m, int c, const float *const *inputs,
+                         const vg_clip_image_out *outs) {
   const vg_clip_arch *a = &m->arch;
   const float eps = m->opt.ln_eps > 0 ? m->opt.ln_eps : 1e-5f;
   vg_clip_scratch *s = &m->vs;
-
-  im2col(a, input, m->host_patches);
-  TRY(vg_tensor_upload(m->patches, m->host_patches));
-  TRY(vg_matmul(m->emb, m->patches, m->patch_w, NULL));
-  TRY(vg_copy_rows(s->x, 0, m->cls, 0, 1));
-  TRY(vg_copy_rows(s->x, 1, m->emb, 0, (int64_t)a->grid * a->grid));
-  TRY(vg_add_scaled(s->x, s->x, 1.0f, m->pos, 1.0f));
-  TRY(vg_layer_norm(s->h, s->x, m->ln_pre_g, m->ln_pre_b, eps));
-  TRY(vg_copy_rows(s->x, 0, s->h, 0, a->tokens));
-
+  TRY(embed(m, c, inputs));
   int next = 0; /* the next adapter */
   for (int i = 0; i < a->layers; i++) {
-    TRY(block_forward(m, &m->vblocks[i], s, a->heads, 0));
+    TRY(block_forward(m, &m->vblocks[i], s, a->heads, 0, c));
     if (next < a->n_adapters && a->adapter_layers[next] == i + 1) {
       TRY(adapter_forward(&m->seg[next], s->x, m->seg_tok[next], s->h));
       TRY(adapter_forward(&m->det[next], s->x, m->det_tok[next], m->adapt_out));
@@ -138,12 +182,58 @@ vg_status vg_clip_encode_image(vg_clip *m, const float *input, vg_clip_image_out
       next++;
     }
   }
-
-  TRY(vg_copy_rows(m->cls_row, 0, s->x, 0, 1));
+  for (int b = 0; b < c; b++)
+    TRY(vg_copy_rows(m->cls_row, b, s->x, (int64_t)b * a->tokens, 1));
   TRY(vg_layer_norm(m->cls_norm, m->cls_row, m->ln_post_g, m->ln_post_b, eps));
   TRY(vg_matmul(m->pooled, m->cls_norm, m->proj, NULL));
-  TRY(vg_backend_synchronize(m->be));
-  return download_tokens(m, out);
+  return download_tokens(m, c, outs);
+}
+
+int vg_clip_batch_limit(const vg_clip *m) {
+  if (!m)
+    return 1;
+  const vg_clip_arch *a = &m->arch;
+  int limit = m->opt.max_batch > 0 ? m->opt.max_batch : 8;
+  if (limit > VG_CLIP_BATCH_MAX)
+    limit = VG_CLIP_BATCH_MAX;
+  /* The widest activation, [tokens, max(mlp, 3 width)] floats per image. */
+  const int64_t cols = a->mlp_width > 3 * a->width ? a->mlp_width : 3 * a->width;
+  const int64_t per_image = (int64_t)a->tokens * cols * (int64_t)sizeof(float);
+  const int64_t fit = per_image > 0 ? VG_CLIP_BATCH_BYTES / per_image : 1;
+  if (limit > fit)
+    limit = fit > 0 ? (int)fit : 1;
+  return limit;
+}
+
+vg_status vg_clip_encode_images(vg_clip *m, int n, const float *const *inputs,
+                                vg_clip_image_out *outs) {
+  if (!m || n < 0 || (n > 0 && (!inputs || !outs)))
+    return vg_fail(VG_ERR_ARG, "encode_images: bad argument");
+  if (!m->arch.has_image)
+    return vg_fail(VG_ERR_ARG, "encode_image: the image tower was not loaded");
+  for (int i = 0; i < n; i++)
+    if (!inputs[i])
+      return vg_fail(VG_ERR_ARG, "encode_images: image %d has no pixels", i);
+  const int limit = vg_clip_batch_limit(m);
+  for (int done = 0; done < n;) {
+    const int c = n - done < limit ? n - done : limit;
+    if (m->cap < c) /* grows to the largest chunk seen, then stays */
+      TRY(vg_clip_image_scratch(m, c));
+    view_rows(m, c);
+    vg_status st = forward(m, c, inputs + done, outs + done);
+    vg_status sync = vg_backend_synchronize(m->be); /* nothing left pending on error */
+    view_rows(m, m->cap);
+    TRY(st);
+    TRY(sync);
+    done += c;
+  }
+  return VG_OK;
+}
+
+vg_status vg_clip_encode_image(vg_clip *m, const float *input, vg_clip_image_out *out) {
+  if (!m || !input || !out)
+    return vg_fail(VG_ERR_ARG, "encode_image: NULL argument");
+  return vg_clip_encode_images(m, 1, &input, out);
 }
 
 /* The end-of-text token has the largest id (49407 in CLIP's vocabulary). */
@@ -155,20 +245,43 @@ static int eot_position(const int32_t *ids, int n) {
   return best;
 }
 
-static vg_status encode_one(vg_clip *m, const int32_t *ids, float *out) {
+/* Narrows the text scratch to `c` prompts' rows (c <= tcap). */
+static void view_text_rows(vg_clip *m, int c) {
+  const int64_t t = (int64_t)m->arch.context_length * c;
+  vg_tensor *tok[] = {m->ts.x, m->ts.h, m->ts.qkv, m->ts.attn, m->ts.mlp, m->tpos_rep};
+  for (size_t i = 0; i < sizeof tok / sizeof *tok; i++)
+    tok[i]->rows = t;
+  m->eot_row->rows = m->eot_norm->rows = m->text_out->rows = c;
+}
+
+/* Prompts per text forward: as for images, each activation stays within
+ * VG_CLIP_BATCH_BYTES. */
+static int text_batch_limit(const vg_clip *m) {
+  const vg_clip_arch *a = &m->arch;
+  const int64_t cols =
+      a->text_mlp_width > 3 * a->text_width ? a->text_mlp_width : 3 * a->text_width;
+  const int64_t per_row = (int64_t)a->context_length * cols * (int64_t)sizeof(float);
+  const int64_t fit = per_row > 0 ? VG_CLIP_BATCH_BYTES / per_row : 1;
+  return fit < 1 ? 1 : fit > VG_CLIP_BATCH_MAX ? VG_CLIP_BATCH_MAX : (int)fit;
+}
+
+/* c prompts through one causal forward, each attending only within itself. */
+static vg_status encode_rows(vg_clip *m, const int32_t *ids, int c, float *out) {
   const vg_clip_arch *a = &m->arch;
   const float eps = m->opt.ln_eps > 0 ? m->opt.ln_eps : 1e-5f;
+  const int ctx = a->context_length;
   vg_clip_scratch *s = &m->ts;
-  for (int t = 0; t < a->context_length; t++)
-    TRY(vg_copy_rows(s->x, t, m->tok_emb, ids[t], 1));
-  TRY(vg_add_scaled(s->x, s->x, 1.0f, m->tpos, 1.0f));
+  for (int r = 0; r < c; r++)
+    for (int t = 0; t < ctx; t++)
+      TRY(vg_copy_rows(s->x, (int64_t)r * ctx + t, m->tok_emb, ids[r * ctx + t], 1));
+  TRY(vg_add_scaled(s->x, s->x, 1.0f, m->tpos_rep, 1.0f));
   for (int i = 0; i < a->text_layers; i++)
-    TRY(block_forward(m, &m->tblocks[i], s, a->text_heads, 1));
-  /* ln_final is per row, so normalising only the end token's row is the same. */
-  TRY(vg_copy_rows(m->eot_row, 0, s->x, eot_position(ids, a->context_length), 1));
+    TRY(block_forward(m, &m->tblocks[i], s, a->text_heads, 1, c));
+  /* ln_final is per row, so normalising only the end tokens' rows is the same. */
+  for (int r = 0; r < c; r++)
+    TRY(vg_copy_rows(m->eot_row, r, s->x, (int64_t)r * ctx + eot_position(ids + r * ctx, ctx), 1));
   TRY(vg_layer_norm(m->eot_norm, m->eot_row, m->ln_final_g, m->ln_final_b, eps));
   TRY(vg_matmul(m->text_out, m->eot_norm, m->tproj, NULL));
-  TRY(vg_backend_synchronize(m->be));
   return vg_tensor_download(m->text_out, out);
 }
 
@@ -185,7 +298,19 @@ vg_status vg_clip_encode_text(vg_clip *m, const int32_t *ids, int n, float *out)
         return vg_fail(VG_ERR_ARG, "encode_text: row %d position %d: token id %d outside 0..%d", r,
                        t, id, a->vocab - 1);
     }
-  for (int r = 0; r < n; r++)
-    TRY(encode_one(m, ids + (size_t)r * a->context_length, out + (size_t)r * a->embed_dim));
+  const int limit = text_batch_limit(m);
+  for (int done = 0; done < n;) {
+    const int c = n - done < limit ? n - done : limit;
+    if (m->tcap < c)
+      TRY(vg_clip_text_scratch(m, c));
+    view_text_rows(m, c);
+    vg_status st = encode_rows(m, ids + (size_t)done * a->context_length, c,
+                               out + (size_t)done * a->embed_dim);
+    vg_status sync = vg_backend_synchronize(m->be);
+    view_text_rows(m, m->tcap);
+    TRY(st);
+    TRY(sync);
+    done += c;
+  }
   return VG_OK;
 }

@@ -32,7 +32,14 @@ typedef struct vg_clip_options {
   /* 1-based blocks followed by adapters i = 0, 1, ...; all 0 = evenly spaced,
    * ending at the last block (6, 12, 18, 24 for 24 blocks and 4 adapters). */
   int adapter_layers[VG_CLIP_MAX_ADAPTERS];
+  /* Images per forward in vg_clip_encode_images; 0 = 8. Larger batches are
+   * split into chunks, which bounds the activation memory (fewer images go
+   * in a chunk where one activation would pass VG_CLIP_BATCH_BYTES). */
+  int max_batch;
 } vg_clip_options;
+
+#define VG_CLIP_BATCH_BYTES ((int64_t)96 << 20) /* per activation tensor of a chunk */
+#define VG_CLIP_BATCH_MAX 64                    /* images per chunk at most */
 
 typedef struct vg_clip_arch {
   const char *naming; /* "openclip" or "hf" */
@@ -79,9 +86,18 @@ typedef struct vg_clip_image_out {
  * (no mean/std normalisation, as MVFA). */
 vg_status vg_clip_encode_image(vg_clip *clip, const float *input, vg_clip_image_out *out);
 
+/* n images through one forward per chunk: every matmul over all the chunk's
+ * tokens, attention per image, one device submission per chunk. Results equal
+ * n vg_clip_encode_image calls. inputs[i] as above; outs[i] receives image i. */
+vg_status vg_clip_encode_images(vg_clip *clip, int n, const float *const *inputs,
+                                vg_clip_image_out *outs);
+/* The images per forward chunk this model uses. */
+int vg_clip_batch_limit(const vg_clip *clip);
+
 /* ids: n rows of context_length token ids (start, text, end, zero padding);
  * out: n x embed_dim text features (not normalised). The end token is found
- * as the largest id of each row, as CLIP does. */
+ * as the largest id of each row, as CLIP does. Rows go through the tower
+ * several per forward (causal attention per row), like images. */
 vg_status vg_clip_encode_text(vg_clip *clip, const int32_t *ids, int n, float *out);
 
 #ifdef __cplusplus

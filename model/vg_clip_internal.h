@@ -41,8 +41,12 @@ struct vg_clip {
   vg_tensor *tproj; /* [embed, text_width] */
   vg_clip_block *tblocks;
 
-  /* Image scratch. */
+  /* Image scratch, for `cap` images at once (rows below are per image); the
+   * forward narrows the row counts to the images of a chunk (vg_clip.c). */
+  int cap;
   float *host_patches;  /* im2col of the input, [grid^2, 3 * patch^2] */
+  float *host_out;      /* a batch's downloads: pooled, then each adapter's seg, det */
+  vg_tensor *pos_rep;   /* pos repeated per image, [tokens, width] */
   vg_tensor *patches;   /* the same on the backend */
   vg_tensor *emb;       /* [grid^2, width] */
   vg_clip_scratch vs;   /* [tokens, ...] */
@@ -51,7 +55,14 @@ struct vg_clip {
   vg_tensor *cls_row, *cls_norm;                                            /* [1, width] */
   vg_tensor *pooled;                                                        /* [1, embed] */
 
-  /* Text scratch. */
-  vg_clip_scratch ts; /* [context, ...] */
-  vg_tensor *eot_row, *eot_norm, *text_out;
+  /* Text scratch, for `tcap` token rows (prompts) at once; rows below are per prompt. */
+  int tcap;
+  vg_clip_scratch ts;                       /* [context, ...] */
+  vg_tensor *tpos_rep;                      /* tpos repeated per prompt, [context, text_width] */
+  vg_tensor *eot_row, *eot_norm, *text_out; /* [1, text_width], [1, embed] */
 };
+
+/* (Re)allocate the image scratch for `cap` images and the text scratch for
+ * `cap` prompts (vg_clip_load.c). */
+vg_status vg_clip_image_scratch(vg_clip *m, int cap);
+vg_status vg_clip_text_scratch(vg_clip *m, int cap);

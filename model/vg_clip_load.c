@@ -552,6 +552,7 @@ static vg_status load_all(loader *L, const vg_weights *clip, const vg_weights *a
 }
 
 static vg_status scratch(vg_clip *m);
+static void free_scratch(vg_clip_scratch *sc);
 static vg_status plan_scratch(loader *L, const vg_clip_arch *a);
 
 /* Lists every tensor the load would make and asks the backend whether they
@@ -622,11 +623,11 @@ static vg_status plan_scratch(loader *L, const vg_clip_arch *a) {
     int64_t rows, cols, count;
   } acts[] = {
       {"image patches", a->has_image, np, 3LL * a->patch * a->patch, 1},
-      {"image activations", a->has_image, a->tokens, a->width, 4},
+      {"image activations", a->has_image, a->tokens, a->width, 5}, /* x, h, attn, adapter, pos */
       {"image q, k, v", a->has_image, a->tokens, 3LL * a->width, 1},
       {"image MLP activations", a->has_image, a->tokens, a->mlp_width, 1},
       {"adapter outputs", a->has_image, a->tokens, a->adapter_dim, 2LL * a->n_adapters},
-      {"text activations", a->has_text, a->context_length, a->text_width, 4},
+      {"text activations", a->has_text, a->context_length, a->text_width, 5}, /* with pos */
       {"text q, k, v", a->has_text, a->context_length, 3LL * a->text_width, 1},
       {"text MLP activations", a->has_text, a->context_length, a->text_mlp_width, 1},
   };
@@ -636,37 +637,104 @@ static vg_status plan_scratch(loader *L, const vg_clip_arch *a) {
   return s;
 }
 
-static vg_status scratch(vg_clip *m) {
+static void free_image_scratch(vg_clip *m) {
+  vg_tensor *all[] = {m->patches,  m->emb,    m->adapt_out, m->cls_row,
+                      m->cls_norm, m->pooled, m->pos_rep};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+    vg_tensor_free(all[i]);
+  m->patches = m->emb = m->adapt_out = m->cls_row = m->cls_norm = m->pooled = m->pos_rep = NULL;
+  for (int i = 0; i < VG_CLIP_MAX_ADAPTERS; i++) {
+    vg_tensor_free(m->seg_tok[i]), vg_tensor_free(m->det_tok[i]);
+    m->seg_tok[i] = m->det_tok[i] = NULL;
+  }
+  free_scratch(&m->vs);
+  m->vs = (vg_clip_scratch){0};
+  free(m->host_patches), free(m->host_out);
+  m->host_patches = m->host_out = NULL;
+  m->cap = 0;
+}
+
+vg_status vg_clip_image_scratch(vg_clip *m, int cap) {
   const vg_clip_arch *a = &m->arch;
   vg_backend *be = m->be;
+  free_image_scratch(m);
+  const int64_t np = (int64_t)a->grid * a->grid * cap, k = 3LL * a->patch * a->patch;
+  const int64_t t = (int64_t)a->tokens * cap;
+  /* Downloads of a batch: pooled, then every adapter's seg and det tokens. */
+  const int64_t out = cap * (int64_t)a->embed_dim + 2LL * a->n_adapters * t * a->adapter_dim;
+  m->host_patches = malloc((size_t)(np * k) * sizeof *m->host_patches);
+  m->host_out = malloc((size_t)out * sizeof *m->host_out);
+  m->patches = vg_tensor_new(be, VG_F32, np, k);
+  m->emb = vg_tensor_new(be, VG_F32, np, a->width);
+  m->adapt_out = vg_tensor_new(be, VG_F32, t, a->width);
+  m->pos_rep = vg_tensor_new(be, VG_F32, t, a->width);
+  m->cls_row = vg_tensor_new(be, VG_F32, cap, a->width);
+  m->cls_norm = vg_tensor_new(be, VG_F32, cap, a->width);
+  m->pooled = vg_tensor_new(be, VG_F32, cap, a->embed_dim);
+  vg_status s = scratch_tower(be, t, a->width, a->mlp_width, &m->vs);
+  if (!m->host_patches || !m->host_out || !m->patches || !m->emb || !m->adapt_out || !m->pos_rep ||
+      !m->cls_row || !m->cls_norm || !m->pooled)
+    s = VG_ERR_NOMEM;
+  for (int i = 0; s == VG_OK && i < a->n_adapters; i++) {
+    m->seg_tok[i] = vg_tensor_new(be, VG_F32, t, a->adapter_dim);
+    m->det_tok[i] = vg_tensor_new(be, VG_F32, t, a->adapter_dim);
+    s = m->seg_tok[i] && m->det_tok[i] ? VG_OK : VG_ERR_NOMEM;
+  }
+  for (int b = 0; s == VG_OK && b < cap; b++) /* the position table, once per image */
+    s = vg_copy_rows(m->pos_rep, (int64_t)b * a->tokens, m->pos, 0, a->tokens);
+  if (s != VG_OK) {
+    char why[256];
+    snprintf(why, sizeof why, "%s", vg_last_error());
+    free_image_scratch(m);
+    return vg_fail(s, "no memory for the activations of %d image(s): %s", cap,
+                   *why ? why : "out of memory");
+  }
+  m->cap = cap;
+  return VG_OK;
+}
+
+static void free_text_scratch(vg_clip *m) {
+  vg_tensor *all[] = {m->tpos_rep, m->eot_row, m->eot_norm, m->text_out};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+    vg_tensor_free(all[i]);
+  m->tpos_rep = m->eot_row = m->eot_norm = m->text_out = NULL;
+  free_scratch(&m->ts);
+  m->ts = (vg_clip_scratch){0};
+  m->tcap = 0;
+}
+
+vg_status vg_clip_text_scratch(vg_clip *m, int cap) {
+  const vg_clip_arch *a = &m->arch;
+  vg_backend *be = m->be;
+  free_text_scratch(m);
+  const int64_t t = (int64_t)a->context_length * cap;
+  vg_status s = scratch_tower(be, t, a->text_width, a->text_mlp_width, &m->ts);
+  m->tpos_rep = vg_tensor_new(be, VG_F32, t, a->text_width);
+  m->eot_row = vg_tensor_new(be, VG_F32, cap, a->text_width);
+  m->eot_norm = vg_tensor_new(be, VG_F32, cap, a->text_width);
+  m->text_out = vg_tensor_new(be, VG_F32, cap, a->embed_dim);
+  if (!m->tpos_rep || !m->eot_row || !m->eot_norm || !m->text_out)
+    s = VG_ERR_NOMEM;
+  for (int b = 0; s == VG_OK && b < cap; b++) /* the position table, once per prompt */
+    s = vg_copy_rows(m->tpos_rep, (int64_t)b * a->context_length, m->tpos, 0, a->context_length);
+  if (s != VG_OK) {
+    char why[256];
+    snprintf(why, sizeof why, "%s", vg_last_error());
+    free_text_scratch(m);
+    return vg_fail(s, "no memory for the activations of %d prompt(s): %s", cap,
+                   *why ? why : "out of memory");
+  }
+  m->tcap = cap;
+  return VG_OK;
+}
+
+static vg_status scratch(vg_clip *m) {
+  const vg_clip_arch *a = &m->arch;
   vg_status s = VG_OK;
-  if (a->has_image) {
-    const int64_t np = (int64_t)a->grid * a->grid, k = 3LL * a->patch * a->patch;
-    m->host_patches = malloc((size_t)(np * k) * sizeof *m->host_patches);
-    m->patches = vg_tensor_new(be, VG_F32, np, k);
-    m->emb = vg_tensor_new(be, VG_F32, np, a->width);
-    m->adapt_out = vg_tensor_new(be, VG_F32, a->tokens, a->width);
-    m->cls_row = vg_tensor_new(be, VG_F32, 1, a->width);
-    m->cls_norm = vg_tensor_new(be, VG_F32, 1, a->width);
-    m->pooled = vg_tensor_new(be, VG_F32, 1, a->embed_dim);
-    s = scratch_tower(be, a->tokens, a->width, a->mlp_width, &m->vs);
-    if (!m->host_patches || !m->patches || !m->emb || !m->adapt_out || !m->cls_row ||
-        !m->cls_norm || !m->pooled)
-      s = VG_ERR_NOMEM;
-    for (int i = 0; s == VG_OK && i < a->n_adapters; i++) {
-      m->seg_tok[i] = vg_tensor_new(be, VG_F32, a->tokens, a->adapter_dim);
-      m->det_tok[i] = vg_tensor_new(be, VG_F32, a->tokens, a->adapter_dim);
-      s = m->seg_tok[i] && m->det_tok[i] ? VG_OK : VG_ERR_NOMEM;
-    }
-  }
-  if (s == VG_OK && a->has_text) {
-    s = scratch_tower(be, a->context_length, a->text_width, a->text_mlp_width, &m->ts);
-    m->eot_row = vg_tensor_new(be, VG_F32, 1, a->text_width);
-    m->eot_norm = vg_tensor_new(be, VG_F32, 1, a->text_width);
-    m->text_out = vg_tensor_new(be, VG_F32, 1, a->embed_dim);
-    if (!m->eot_row || !m->eot_norm || !m->text_out)
-      s = VG_ERR_NOMEM;
-  }
+  if (a->has_image)
+    s = vg_clip_image_scratch(m, 1);
+  if (s == VG_OK && a->has_text)
+    s = vg_clip_text_scratch(m, 1);
   if (s == VG_ERR_NOMEM && !*vg_last_error())
     vg_fail(s, "out of memory for activations");
   return s;
@@ -709,11 +777,11 @@ static void free_scratch(vg_clip_scratch *sc) {
 void vg_clip_free(vg_clip *m) {
   if (!m)
     return;
-  vg_tensor *all[] = {m->patch_w,    m->cls,        m->pos,      m->ln_pre_g, m->ln_pre_b,
-                      m->ln_post_g,  m->ln_post_b,  m->proj,     m->tok_emb,  m->tpos,
-                      m->ln_final_g, m->ln_final_b, m->tproj,    m->patches,  m->emb,
-                      m->adapt_out,  m->cls_row,    m->cls_norm, m->pooled,   m->eot_row,
-                      m->eot_norm,   m->text_out};
+  free_image_scratch(m);
+  free_text_scratch(m);
+  vg_tensor *all[] = {m->patch_w,    m->cls,        m->pos,  m->ln_pre_g, m->ln_pre_b,
+                      m->ln_post_g,  m->ln_post_b,  m->proj, m->tok_emb,  m->tpos,
+                      m->ln_final_g, m->ln_final_b, m->tproj};
   for (size_t i = 0; i < sizeof all / sizeof *all; i++)
     vg_tensor_free(all[i]);
   for (int i = 0; m->vblocks && i < m->arch.layers; i++)
@@ -723,9 +791,7 @@ void vg_clip_free(vg_clip *m) {
   for (int i = 0; i < VG_CLIP_MAX_ADAPTERS; i++) {
     vg_tensor_free(m->seg[i].fc1), vg_tensor_free(m->seg[i].fc2);
     vg_tensor_free(m->det[i].fc1), vg_tensor_free(m->det[i].fc2);
-    vg_tensor_free(m->seg_tok[i]), vg_tensor_free(m->det_tok[i]);
   }
-  free_scratch(&m->vs), free_scratch(&m->ts);
-  free(m->vblocks), free(m->tblocks), free(m->host_patches);
+  free(m->vblocks), free(m->tblocks);
   free(m);
 }

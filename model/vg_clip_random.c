@@ -10,6 +10,7 @@
 
 static const vg_clip_preset presets[] = {
     {"tiny", 64, 2, 14, 24, 32, 64, 2, 49408, 77, 2, 32},
+    {"mid", 256, 4, 14, 24, 128, 128, 2, 49408, 77, 4, 128},
     {"vit-l-14", 1024, 24, 14, 24, 768, 768, 12, 49408, 77, 4, 768},
 };
 
@@ -21,7 +22,7 @@ const vg_clip_preset *vg_clip_preset_find(const char *name) {
 }
 
 const char *vg_clip_preset_names(void) {
-  return "tiny, vit-l-14";
+  return "tiny, mid, vit-l-14";
 }
 
 /* splitmix64 and Box-Muller: reproducible normals from a seed. */

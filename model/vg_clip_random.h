@@ -18,8 +18,10 @@ typedef struct vg_clip_preset {
   int adapters, adapter_dim;
 } vg_clip_preset;
 
-/* "tiny" (width 64, 2 blocks) or "vit-l-14" (OpenAI ViT-L/14-336 shapes with
- * MVFA's 4 x 768 adapters); NULL if unknown. */
+/* "tiny" (width 64, 2 blocks), "mid" (width 256, 4 blocks, 4 x 128 adapters:
+ * 290 tokens at 240 px like the real model, a few GFLOP per image) or
+ * "vit-l-14" (OpenAI ViT-L/14-336 shapes with MVFA's 4 x 768 adapters); NULL
+ * if unknown. */
 const vg_clip_preset *vg_clip_preset_find(const char *name);
 /* The preset names, comma separated, for messages. */
 const char *vg_clip_preset_names(void);

@@ -211,19 +211,31 @@ static void softmax_rows(float *scores, int t, float scale, int causal) {
 typedef struct attn_job {
   vg_tensor *out;
   const vg_tensor *qkv;
-  int heads, causal;
-  float *scores; /* [threads][t * t] */
+  int heads, causal, seqs, tok; /* tok: rows per sequence */
+  float *scores;                /* [threads][tok * tok] */
 } attn_job;
 
-/* Heads t, t + n, ...: scores = Q K^T (one T x T block per thread, never
+/* Work item i is head i % heads of sequence i / heads: the pointers to its
+ * Q (K and V follow at +d, +2d) and to its output columns. */
+static void attn_item(const attn_job *j, int i, const float **q, float **o) {
+  const int d = (int)j->out->cols, hd = d / j->heads, seq = i / j->heads, h = i % j->heads;
+  const size_t row = (size_t)seq * j->tok;
+  *q = f32(j->qkv) + row * 3 * d + h * hd;
+  *o = f32(j->out) + row * d + h * hd;
+}
+
+/* Items t, t + n, ...: scores = Q K^T (one T x T block per thread, never
  * more), softmax, then scores V into the head's columns of out. */
 static void attn_heads(void *ctx, int t, int n) {
   attn_job *j = ctx;
-  const int tok = (int)j->out->rows, d = (int)j->out->cols, hd = d / j->heads;
+  const int tok = j->tok, d = (int)j->out->cols, hd = d / j->heads;
   float *scores = j->scores + (size_t)t * tok * tok;
   const float scale = 1.0f / sqrtf((float)hd);
-  for (int h = t; h < j->heads; h += n) {
-    const float *q = f32(j->qkv) + h * hd, *k = q + d, *v = q + 2 * d;
+  for (int i = t; i < j->heads * j->seqs; i += n) {
+    const float *q;
+    float *o;
+    attn_item(j, i, &q, &o);
+    const float *k = q + d, *v = q + 2 * d;
     const vg_gemm_args qk = {.m = tok,
                              .n = tok,
                              .k = hd,
@@ -243,7 +255,7 @@ static void attn_heads(void *ctx, int t, int n) {
                              .w = v,
                              .ldw = 3 * d,
                              .w_kn = 1,
-                             .out = f32(j->out) + h * hd,
+                             .out = o,
                              .ldo = d};
     vg_gemm(&pv, 1);
   }
@@ -251,23 +263,26 @@ static void attn_heads(void *ctx, int t, int n) {
 
 /* Fallback without the own GEMM: one head at a time through OpenBLAS. */
 static void attn_openblas(attn_job *j) {
-  const int t = (int)j->out->rows, d = (int)j->out->cols, hd = d / j->heads, ld = 3 * d;
+  const int t = j->tok, d = (int)j->out->cols, hd = d / j->heads, ld = 3 * d;
   const float scale = 1.0f / sqrtf((float)hd);
-  for (int h = 0; h < j->heads; h++) {
-    const float *q = f32(j->qkv) + h * hd, *k = q + d, *v = q + 2 * d;
+  for (int i = 0; i < j->heads * j->seqs; i++) {
+    const float *q;
+    float *o;
+    attn_item(j, i, &q, &o);
+    const float *k = q + d, *v = q + 2 * d;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t, t, hd, 1.0f, q, ld, k, ld, 0.0f,
                 j->scores, t);
     softmax_rows(j->scores, t, scale, j->causal);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, hd, t, 1.0f, j->scores, t, v, ld,
-                0.0f, f32(j->out) + h * hd, d);
+                0.0f, o, d);
   }
 }
 
 static vg_status cpu_attention(vg_backend *be, vg_tensor *out, const vg_tensor *qkv, int heads,
-                               int causal) {
-  const int t = (int)out->rows;
-  const int n = vg_gemm_available() ? (threads_of(be) < heads ? threads_of(be) : heads) : 1;
-  attn_job j = {.out = out, .qkv = qkv, .heads = heads, .causal = causal};
+                               int causal, int seqs) {
+  const int t = (int)(out->rows / seqs), items = heads * seqs;
+  const int n = vg_gemm_available() ? (threads_of(be) < items ? threads_of(be) : items) : 1;
+  attn_job j = {.out = out, .qkv = qkv, .heads = heads, .causal = causal, .seqs = seqs, .tok = t};
   j.scores = malloc((size_t)n * (size_t)t * (size_t)t * sizeof *j.scores);
   if (!j.scores)
     return vg_fail(VG_ERR_NOMEM, "attention: no memory for %d x %d x %d scores", n, t, t);

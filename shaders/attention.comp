@@ -1,6 +1,8 @@
 #version 450
-// out[T,D] = softmax(Q K^T / sqrt(hd)) V per head, from packed qkv[T,3D]
-// (q | k | v, heads side by side in each). Flash-attention style: a workgroup
+// out[S*T,D] = softmax(Q K^T / sqrt(hd)) V per head and sequence, from packed
+// qkv[S*T,3D] (q | k | v, heads side by side in each): S sequences of T rows
+// (images of a batch) stacked, each attending only within itself; the
+// workgroup's z index is the sequence. Flash-attention style: a workgroup
 // takes BR query rows of one head (one invocation per row), walks the keys in
 // BC-row tiles of K and V staged in shared memory, and keeps a running max,
 // sum and output per row (online softmax), so no T x T score matrix exists.
@@ -15,7 +17,7 @@ layout(std430, binding = 0) readonly buffer QKV { float qkv[]; };
 layout(std430, binding = 1) writeonly buffer Out { float o[]; };
 
 layout(push_constant) uniform Params {
-  uint t, d;
+  uint t, d; // t: rows per sequence
   uint causal;
   float scale;
 } p;
@@ -28,10 +30,11 @@ void main() {
   const uint head = gl_WorkGroupID.y, q0 = gl_WorkGroupID.x * br, row = q0 + tid;
   const bool live = row < p.t;
   const uint ld = 3u * p.d, hoff = head * HD;
+  const uint base = gl_WorkGroupID.z * p.t; // the sequence's first row
 
   float q[HD], acc[HD];
   for (uint c = 0; c < HD; c++) {
-    q[c] = live ? qkv[row * ld + hoff + c] * p.scale : 0.0;
+    q[c] = live ? qkv[(base + row) * ld + hoff + c] * p.scale : 0.0;
     acc[c] = 0.0;
   }
   float m = -1.0 / 0.0, l = 0.0;
@@ -42,8 +45,8 @@ void main() {
     for (uint e = tid; e < BC * HD; e += br) {
       const uint j = j0 + e / HD, c = e % HD;
       const bool inside = j < p.t;
-      ks[e] = inside ? qkv[j * ld + p.d + hoff + c] : 0.0;
-      vs[e] = inside ? qkv[j * ld + 2u * p.d + hoff + c] : 0.0;
+      ks[e] = inside ? qkv[(base + j) * ld + p.d + hoff + c] : 0.0;
+      vs[e] = inside ? qkv[(base + j) * ld + 2u * p.d + hoff + c] : 0.0;
     }
     barrier();
     if (live) {
@@ -75,5 +78,5 @@ void main() {
   }
   if (live)
     for (uint c = 0; c < HD; c++)
-      o[row * p.d + hoff + c] = acc[c] / l;
+      o[(base + row) * p.d + hoff + c] = acc[c] / l;
 }

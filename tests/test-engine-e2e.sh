@@ -65,6 +65,27 @@ import json, sys
 a, b = (json.load(open(p))['results'][0] for p in sys.argv[1:3])
 assert a['zero_det_score'] == b['zero_det_score'] and a['few_det_score'] == b['few_det_score'], (a, b)
 " "$work/detect.json" "$work/detect-pth.json"
+# Several images in one call are encoded together (one batched forward):
+# the same scores as one image per call, on the CPU and on Vulkan.
+# shellcheck disable=SC2086
+"$cli" detect $m --class "Brain" --ref "$work/ref.png" --backend cpu >"$work/one-ref.json" \
+  "$work/ref.png" 2>/dev/null
+for be in cpu vulkan; do
+  # shellcheck disable=SC2086
+  "$cli" detect $m --class "Brain" --ref "$work/ref.png" --backend $be "$work/query.png" \
+    "$work/ref.png" "$work/query.png" >"$work/multi-$be.json" 2>"$work/multi.log" ||
+    { cat "$work/multi.log"; exit 1; }
+done
+/usr/bin/python3 -c "
+import json, sys
+q, r = (json.load(open(p))['results'][0] for p in sys.argv[1:3])
+for f in sys.argv[3:]:
+    got = json.load(open(f))['results']
+    assert [g['image'].split('/')[-1] for g in got] == ['query.png', 'ref.png', 'query.png'], got
+    for g, w in zip(got, [q, r, q]):
+        for k in ('zero_det_score', 'few_det_score'):
+            assert abs(g[k] - w[k]) <= 1e-4 * max(1.0, abs(w[k])), (f, k, g, w)
+" "$work/detect.json" "$work/one-ref.json" "$work/multi-cpu.json" "$work/multi-vulkan.json"
 # Bad weights and a missing image: exit 1 with a message naming the problem, no crash.
 head -c 1000 "$work/m/adapters.pth" >"$work/cut.pth"
 set +e

@@ -1,7 +1,7 @@
 #!/bin/sh
-# Analyse Series under Xvfb: a small generated NIfTI volume, every slice
-# analysed one job at a time; the shown (middle) slice gets its overlay from
-# the series run, and the app stays responsive and quits cleanly.
+# Analyse Series under Xvfb: a small generated NIfTI volume, its 5 slices
+# analysed in one batched job (one forward); the shown (middle) slice gets its
+# overlay from the series run, and the app stays responsive and quits cleanly.
 # Usage (inside gui-session.sh): VIGIL CLI SHOT LOG_DIR
 set -u
 . "$(dirname "$0")/gui-lib.sh"

@@ -236,16 +236,18 @@ static void show_cached(VigilWindow *self) {
   show_result(self);
 }
 
-/* Stores a finished job's result under its slice (if the key still holds). */
+/* Stores a finished job's results under their slices (if the key still holds). */
 static void store_result(VigilWindow *self, GObject *source) {
   g_autofree char *key = g_strdup(g_object_get_data(source, "vigil-key"));
-  VigilDetection *d = vigil_analyzer_take_result(self->analyzer, VIGIL_JOB(source));
+  GArray *slices = g_object_get_data(source, "vigil-slices");
   check_cache(self);
-  if (!d || g_strcmp0(key, self->cache_key) != 0) {
-    vigil_detection_free(d); /* settings changed while it ran */
-    return;
+  for (guint i = 0; slices && i < slices->len; i++) {
+    VigilDetection *d = vigil_analyzer_take_result_at(self->analyzer, VIGIL_JOB(source), i);
+    if (!d || g_strcmp0(key, self->cache_key) != 0)
+      vigil_detection_free(d); /* settings changed while it ran */
+    else
+      g_hash_table_replace(self->cache, GINT_TO_POINTER(g_array_index(slices, int, i)), d);
   }
-  g_hash_table_replace(self->cache, g_object_get_data(source, "vigil-slice"), d);
 }
 
 static void on_analysed(GObject *source, GAsyncResult *result, gpointer user_data) {
@@ -257,14 +259,19 @@ static void on_analysed(GObject *source, GAsyncResult *result, gpointer user_dat
   g_object_unref(self);
 }
 
-static VigilJob *analyse_job(VigilWindow *self, const VigilImage *image, int slice) {
+/* One job for n slices: their features come from batched forwards. */
+static VigilJob *analyse_job(VigilWindow *self, const VigilImage *const *images, const int *slices,
+                             guint n) {
   double center, width;
   g_autofree char *window_text = model_window(self, &center, &width);
-  VigilJob *job = vigil_analyzer_analyse(self->analyzer, image, center, width,
-                                         vigil_analysis_panel_get_class_name(self->analysis_panel),
-                                         vigil_analysis_panel_get_few_shot(self->analysis_panel));
+  VigilJob *job =
+      vigil_analyzer_analyse_batch(self->analyzer, images, n, center, width,
+                                   vigil_analysis_panel_get_class_name(self->analysis_panel),
+                                   vigil_analysis_panel_get_few_shot(self->analysis_panel));
   check_cache(self);
-  g_object_set_data(G_OBJECT(job), "vigil-slice", GINT_TO_POINTER(slice));
+  GArray *ids = g_array_sized_new(FALSE, FALSE, sizeof(int), n);
+  g_array_append_vals(ids, slices, n);
+  g_object_set_data_full(G_OBJECT(job), "vigil-slices", ids, (GDestroyNotify)g_array_unref);
   g_object_set_data_full(G_OBJECT(job), "vigil-key", g_strdup(self->cache_key), g_free);
   return job;
 }
@@ -284,8 +291,9 @@ static gboolean can_analyse(VigilWindow *self) {
   return TRUE;
 }
 
-/* Analyse Series: one slice per job, skipping slices already done, so a
- * cancelled run keeps what it finished and a new run continues from there. */
+/* Analyse Series: a few slices per job (as many as the engine encodes in one
+ * forward), skipping slices already done, so a cancelled run keeps what it
+ * finished and a new run continues from there. */
 static void series_step(VigilWindow *self);
 
 static void on_series_step(GObject *source, GAsyncResult *result, gpointer user_data) {
@@ -293,9 +301,10 @@ static void on_series_step(GObject *source, GAsyncResult *result, gpointer user_
   gboolean ok = finish(self, source, result);
   if (ok) {
     store_result(self, source);
-    if (GPOINTER_TO_INT(g_object_get_data(source, "vigil-slice")) ==
-        vigil_slice_view_get_slice(self->slice_view))
-      show_cached(self);
+    GArray *slices = g_object_get_data(source, "vigil-slices");
+    for (guint i = 0; i < slices->len; i++)
+      if (g_array_index(slices, int, i) == vigil_slice_view_get_slice(self->slice_view))
+        show_cached(self);
     series_step(self);
   } else if (self->files) {
     self->series_running = FALSE;
@@ -306,25 +315,35 @@ static void on_series_step(GObject *source, GAsyncResult *result, gpointer user_
 static void series_step(VigilWindow *self) {
   check_cache(self);
   const int n = self->series ? (int)self->series->slices->len : 0;
-  int next = 0;
-  while (next < n && g_hash_table_contains(self->cache, GINT_TO_POINTER(next)))
-    next++;
-  if (next >= n) {
+  const int batch = MAX(1, vigil_engine_batch_limit(vigil_analyzer_get_engine(self->analyzer)));
+  int slices[VG_CLIP_BATCH_MAX], count = 0;
+  for (int s = 0; s < n && count < MIN(batch, VG_CLIP_BATCH_MAX); s++)
+    if (!g_hash_table_contains(self->cache, GINT_TO_POINTER(s)))
+      slices[count++] = s;
+  if (count == 0) {
     self->series_running = FALSE;
     vigil_window_toast(self, "The whole series is analysed");
     return;
   }
   g_autoptr(GError) error = NULL;
-  g_autoptr(VigilImage) image = vigil_series_get_slice(self->series, (guint)next, &error);
-  if (!image) {
+  g_autoptr(GPtrArray) images = g_ptr_array_new_with_free_func((GDestroyNotify)vigil_image_free);
+  for (int i = 0; i < count && !error; i++) {
+    VigilImage *image = vigil_series_get_slice(self->series, (guint)slices[i], &error);
+    if (image)
+      g_ptr_array_add(images, image);
+  }
+  if (error) {
     self->series_running = FALSE;
     vigil_window_toast(self, error->message);
     return;
   }
-  g_autoptr(VigilJob) job = analyse_job(self, image, next);
+  g_autoptr(VigilJob) job =
+      analyse_job(self, (const VigilImage *const *)images->pdata, slices, (guint)count);
   run(self, job, on_series_step);
-  g_autofree char *text = g_strdup_printf("Slice %d of %d", next + 1, n);
-  vigil_analysis_panel_set_progress(self->analysis_panel, TRUE, (double)next / n, text);
+  g_autofree char *text =
+      count > 1 ? g_strdup_printf("Slices %d to %d of %d", slices[0] + 1, slices[count - 1] + 1, n)
+                : g_strdup_printf("Slice %d of %d", slices[0] + 1, n);
+  vigil_analysis_panel_set_progress(self->analysis_panel, TRUE, (double)slices[0] / n, text);
 }
 
 static void analyse_series(GSimpleAction *action, GVariant *param, gpointer user_data) {
@@ -341,8 +360,9 @@ static void analyse_slice(GSimpleAction *action, GVariant *param, gpointer user_
   VigilWindow *self = VIGIL_WINDOW(user_data);
   if (!can_analyse(self))
     return;
-  g_autoptr(VigilJob) job = analyse_job(self, vigil_slice_view_get_image(self->slice_view),
-                                        vigil_slice_view_get_slice(self->slice_view));
+  const VigilImage *image = vigil_slice_view_get_image(self->slice_view);
+  const int slice = vigil_slice_view_get_slice(self->slice_view);
+  g_autoptr(VigilJob) job = analyse_job(self, &image, &slice, 1);
   run(self, job, on_analysed);
 }
 
