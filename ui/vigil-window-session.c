@@ -117,7 +117,11 @@ void vigil_window_session_continue_references(VigilWindow *self) {
     VigilSeries *series = vigil_window_find_series(self, ref->series_uid);
     if (series && ref->slice < (int)series->slices->len) {
       vigil_window_analysis_add_reference_from(self, series, ref->slice);
-      return; /* on_reference_added calls back for the next */
+      return; /* when it is added (or not), the next */
+    }
+    if (!series && ref->path && *ref->path) { /* e.g. a file dropped on the strip */
+      vigil_window_references_add_path(self, ref->path, ref->series_uid, ref->slice);
+      return;
     }
     g_autofree char *msg =
         g_strdup_printf("Reference %s slice %d is no longer there", ref->path, ref->slice + 1);

@@ -20,6 +20,7 @@ GListModel *vigil_window_get_files(VigilWindow *self) {
 }
 
 void vigil_window_toast(VigilWindow *self, const char *message) {
+  g_log("Vigil", G_LOG_LEVEL_INFO, "toast: %s", message); /* G_MESSAGES_DEBUG=Vigil shows it */
   AdwToast *toast = adw_toast_new(message);
   adw_toast_set_timeout(toast, 6);
   adw_toast_overlay_add_toast(self->toasts, toast);
