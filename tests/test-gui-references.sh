@@ -92,14 +92,12 @@ else
   echo "not ok 2 - dropped PNG"; tail -20 "$log"
 fi
 sleep 1
-missing=""
-for f in junk.dcm empty.png notes.txt; do
-  grep -q "toast: $f was not added as a reference: ..*" "$log" || missing="$missing $f"
-done
-if [ -z "$missing" ] && refs_are 3; then
-  echo "ok 3 - each bad file got a message naming it and why; nothing else was added"
+# One toast for the batch names every bad file and the first one's reason.
+if grep -qE "toast: 3 files were not added as references: junk\.dcm, empty\.png, notes\.txt \(junk\.dcm: .+\)" "$log" &&
+   grep -q "toast: Added normal.png as a normal reference" "$log" && refs_are 3; then
+  echo "ok 3 - one message names the three bad files and why; nothing else was added"
 else
-  echo "not ok 3 - no message for:$missing"; grep toast "$log"
+  echo "not ok 3 - messages for the dropped files"; grep toast "$log"
 fi
 "$shot" Vigil "$logdir/references-dropped.png" 30 16 >/dev/null
 
@@ -133,8 +131,9 @@ fi
 alive
 
 # A series run, with a removal in the middle: it restarts with the new bank and finishes.
-for i in $(seq 40); do enabled analyse-series && break; sleep 0.5; done
-call analyse-series "[]" "{}"
+# (The first analysis also encodes the prompts, which takes a while on lavapipe.)
+for i in $(seq 180); do enabled analyse-series && break; sleep 0.5; done
+call analyse-series "[]" "{}" || echo "# analyse-series was refused"
 sleep 4
 call remove-reference "[<uint64 2>]" "{}"
 done_series=no

@@ -38,6 +38,7 @@ struct _VigilWindow {
   GQueue *ref_queue;                  /* references to add, one job at a time */
   gboolean ref_busy;                  /* one of them is being opened or encoded */
   GCancellable *ref_cancellable;
+  GPtrArray *ref_added, *ref_failed; /* this batch: labels; (name, reason) pairs */
   VigilSession *pending; /* a session being restored: view after the scan, refs after the model */
   guint pending_ref;     /* next of pending->references to add */
   guint autosave_source;

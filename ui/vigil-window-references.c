@@ -59,12 +59,48 @@ void vigil_window_ref_free(gpointer data) {
 
 static void process_next(VigilWindow *self);
 
+/* What a batch (e.g. one drop) added and refused is told once it is done,
+ * in one toast each rather than a queue of them. */
+static void note_failed(VigilWindow *self, const char *name, const char *reason) {
+  g_log("Vigil", G_LOG_LEVEL_INFO, "not a reference: %s: %s", name, reason);
+  g_ptr_array_add(self->ref_failed, g_strdup(name));
+  g_ptr_array_add(self->ref_failed, g_strdup(reason));
+}
+
+static void tell_batch(VigilWindow *self) {
+  GPtrArray *added = self->ref_added, *failed = self->ref_failed;
+  g_autofree char *msg = NULL;
+  if (added->len == 1)
+    msg = g_strdup_printf("Added %s as a normal reference", (char *)added->pdata[0]);
+  else if (added->len > 1)
+    msg = g_strdup_printf("Added %u normal references", added->len);
+  if (msg)
+    vigil_window_toast(self, msg);
+  g_clear_pointer(&msg, g_free);
+  const char *name = failed->len ? failed->pdata[0] : NULL, *why = name ? failed->pdata[1] : NULL;
+  if (failed->len == 2) {
+    msg = g_strdup_printf("%s was not added as a reference: %s", name, why);
+  } else if (failed->len > 2) {
+    g_autoptr(GString) names = g_string_new(name);
+    for (guint i = 2; i < failed->len; i += 2)
+      g_string_append_printf(names, ", %s", (char *)failed->pdata[i]);
+    msg = g_strdup_printf("%u files were not added as references: %s (%s: %s)", failed->len / 2,
+                          names->str, name, why);
+  }
+  if (msg)
+    vigil_window_toast(self, msg);
+  g_ptr_array_set_size(added, 0);
+  g_ptr_array_set_size(failed, 0);
+}
+
 /* One queued source is done (added or not): on to the next. */
 static void source_done(VigilWindow *self) {
   self->ref_busy = FALSE;
   process_next(self);
-  if (!self->ref_busy)
-    vigil_window_session_continue_references(self);
+  if (self->ref_busy)
+    return;
+  tell_batch(self);
+  vigil_window_session_continue_references(self);
 }
 
 static int compare_ids(gconstpointer a, gconstpointer b) {
@@ -98,13 +134,12 @@ static void on_reference_added(GObject *source, GAsyncResult *result, gpointer u
     g_hash_table_insert(self->references, GSIZE_TO_POINTER((gsize)id), ref);
     vigil_analysis_panel_add_reference(self->analysis_panel, (guint)id, ref->thumb, ref->label);
     vigil_window_analysis_references_changed(self);
-    if (!self->pending) {
-      g_autofree char *msg = g_strdup_printf("Added %s as a normal reference", ref->label);
-      vigil_window_toast(self, msg);
-    }
+    if (!self->pending)
+      g_ptr_array_add(self->ref_added, g_strdup(ref->label));
     vigil_window_session_changed(self);
   } else if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-    vigil_window_toast(self, error->message);
+    VigilWindowRef **slot = g_object_get_data(source, "vigil-ref");
+    note_failed(self, *slot ? (*slot)->label : "A slice", error->message);
   }
   source_done(self);
   g_object_unref(self);
@@ -157,9 +192,8 @@ static void add_from_series(VigilWindow *self, VigilSeries *series, int slice) {
                                     ? vigil_series_get_slice(series, (guint)slice, &error)
                                     : NULL;
   if (!image) {
-    g_autofree char *msg = g_strdup_printf(
-        "Not added as a reference: %s", error ? error->message : "that slice is not in the series");
-    vigil_window_toast(self, msg);
+    g_autofree char *label = series_label(series, NULL, slice);
+    note_failed(self, label, error ? error->message : "that slice is not in the series");
     source_done(self);
     return;
   }
@@ -169,10 +203,10 @@ static void add_from_series(VigilWindow *self, VigilSeries *series, int slice) {
   else
     view = vigil_series_default_window(series, image, NULL);
   VigilWindowRef *ref = g_new0(VigilWindowRef, 1);
-  ref->label = series_label(series, NULL, slice);
   ref->series_uid = g_strdup(series->uid);
   ref->path = g_strdup(
       series->slices->len ? ((VigilSlice *)g_ptr_array_index(series->slices, 0))->path : "");
+  ref->label = series_label(series, ref->path, slice);
   ref->slice = slice;
   add_image(self, image, view, ref);
 }
@@ -255,9 +289,7 @@ static void on_file_opened(GObject *source, GAsyncResult *result, gpointer user_
   } else {
     if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
       g_autofree char *name = g_path_get_basename(w->source->path);
-      g_autofree char *msg = g_strdup_printf("%s was not added as a reference: %s", name,
-                                             error ? error->message : "the model is not loaded");
-      vigil_window_toast(self, msg);
+      note_failed(self, name, error ? error->message : "the model is not loaded");
     }
     source_done(self);
   }
@@ -287,7 +319,7 @@ static void process_next(VigilWindow *self) {
   } else if (s->path) {
     add_from_file(self, s); /* the job owns s */
   } else {
-    vigil_window_toast(self, "Not added as a reference: that series is no longer open");
+    note_failed(self, "A series", "it is no longer open");
     ref_source_free(s);
     source_done(self);
   }
@@ -474,6 +506,8 @@ void vigil_window_references_init(VigilWindow *self) {
   g_action_map_add_action_entries(G_ACTION_MAP(self), entries, G_N_ELEMENTS(entries), self);
   self->references = g_hash_table_new_full(NULL, NULL, NULL, vigil_window_ref_free);
   self->ref_queue = g_queue_new();
+  self->ref_added = g_ptr_array_new_with_free_func(g_free);
+  self->ref_failed = g_ptr_array_new_with_free_func(g_free);
   self->ref_cancellable = g_cancellable_new();
   g_signal_connect(self->analysis_panel, "remove-reference", G_CALLBACK(on_remove_clicked), self);
   setup_dnd(self);
@@ -488,4 +522,6 @@ void vigil_window_references_dispose(VigilWindow *self) {
   if (self->ref_queue)
     g_queue_free_full(g_steal_pointer(&self->ref_queue), ref_source_free);
   g_clear_pointer(&self->references, g_hash_table_unref);
+  g_clear_pointer(&self->ref_added, g_ptr_array_unref);
+  g_clear_pointer(&self->ref_failed, g_ptr_array_unref);
 }

@@ -1,6 +1,8 @@
 /* VigilWindow: the main window. Opening scans indexes them on a worker
  * (headers only), lists studies and series in the sidebar, and shows the
  * chosen series in the slice view; analysis lives in vigil-window-analysis.c. */
+#include <string.h>
+
 #include "vigil-job.h"
 #include "vigil-scan-images.h"
 #include "vigil-window-private.h"
@@ -218,10 +220,15 @@ static void on_scanned(GObject *source, GAsyncResult *result, gpointer user_data
   vigil_scan_free(old);
   if (self->scan->issues->len > 0) {
     const VigilScanIssue *issue = g_ptr_array_index(self->scan->issues, 0);
-    g_autofree char *text = self->scan->issues->len == 1
+    /* Name the file unless the message already does. */
+    g_autofree char *name = g_path_get_basename(issue->path);
+    g_autofree char *what = strstr(issue->error->message, issue->path)
                                 ? g_strdup(issue->error->message)
+                                : g_strdup_printf("%s: %s", name, issue->error->message);
+    g_autofree char *text = self->scan->issues->len == 1
+                                ? g_strdup(what)
                                 : g_strdup_printf("%u files could not be opened, e.g. %s",
-                                                  self->scan->issues->len, issue->error->message);
+                                                  self->scan->issues->len, what);
     vigil_window_toast(self, text);
   }
   GtkListBoxRow *first = gtk_list_box_get_row_at_index(self->file_list, 0);
