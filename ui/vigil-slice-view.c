@@ -460,6 +460,13 @@ GtkWidget *vigil_slice_view_get_context_popover(VigilSliceView *self) {
   return self->context_menu;
 }
 
+/* menu.popup (Menu, Shift+F10): the menu at the middle of the view. */
+static void popup_action(GtkWidget *widget, const char *name, GVariant *param) {
+  (void)name, (void)param;
+  vigil_slice_view_popup_menu(VIGIL_SLICE_VIEW(widget), gtk_widget_get_width(widget) / 2.0,
+                              gtk_widget_get_height(widget) / 2.0);
+}
+
 static void vigil_slice_view_size_allocate(GtkWidget *widget, int width, int height, int baseline) {
   (void)width, (void)height, (void)baseline;
   VigilSliceView *self = VIGIL_SLICE_VIEW(widget);
@@ -476,7 +483,7 @@ static void on_pressed(GtkGestureClick *click, int n_press, double x, double y,
 
 static gboolean on_key(GtkEventControllerKey *key, guint keyval, guint keycode,
                        GdkModifierType state, gpointer user_data) {
-  (void)key, (void)keycode;
+  (void)key, (void)keycode, (void)state;
   VigilSliceView *self = user_data;
   double cx = gtk_widget_get_width(GTK_WIDGET(self)) / 2.0;
   double cy = gtk_widget_get_height(GTK_WIDGET(self)) / 2.0;
@@ -498,8 +505,6 @@ static gboolean on_key(GtkEventControllerKey *key, guint keyval, guint keycode,
   case GDK_KEY_KP_0: vigil_slice_view_fit(self); return TRUE;
   case GDK_KEY_r:
   case GDK_KEY_R: vigil_slice_view_reset(self); return TRUE;
-  case GDK_KEY_Menu: return vigil_slice_view_popup_menu(self, cx, cy);
-  case GDK_KEY_F10: return (state & GDK_SHIFT_MASK) && vigil_slice_view_popup_menu(self, cx, cy);
   default: return FALSE;
   }
 }
@@ -556,6 +561,10 @@ static void vigil_slice_view_class_init(VigilSliceViewClass *klass) {
   object_class->dispose = vigil_slice_view_dispose;
   object_class->finalize = vigil_slice_view_finalize;
   widget_class->size_allocate = vigil_slice_view_size_allocate;
+  gtk_widget_class_install_action(widget_class, "menu.popup", NULL, popup_action);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Menu, 0, "menu.popup", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_F10, GDK_SHIFT_MASK, "menu.popup",
+                                      NULL);
   object_class->get_property = vigil_slice_view_get_property;
   object_class->set_property = vigil_slice_view_set_property;
   widget_class->snapshot = vigil_slice_view_snapshot;
