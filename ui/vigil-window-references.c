@@ -517,6 +517,9 @@ void vigil_window_references_init(VigilWindow *self) {
 }
 
 void vigil_window_references_dispose(VigilWindow *self) {
+  /* The menu button drops its model as the template goes: not for us then. */
+  if (self->window_presets)
+    g_signal_handlers_disconnect_by_data(self->window_presets, self);
   g_cancellable_cancel(self->ref_cancellable);
   g_clear_object(&self->ref_cancellable);
   if (self->ref_queue)
