@@ -229,7 +229,10 @@ static void store_result(VigilWindow *self, GObject *source) {
   VigilDetection *d = vigil_analyzer_take_result(self->analyzer, VIGIL_JOB(source));
   check_cache(self);
   if (!d || g_strcmp0(key, self->cache_key) != 0) {
-    vigil_detection_free(d); /* settings changed while it ran */
+    if (d) /* settings or references changed while it ran: recomputed when asked again */
+      g_log("Vigil", G_LOG_LEVEL_INFO, "stale result of slice %d discarded",
+            GPOINTER_TO_INT(g_object_get_data(source, "vigil-slice")));
+    vigil_detection_free(d);
     return;
   }
   g_hash_table_replace(self->cache, g_object_get_data(source, "vigil-slice"), d);
