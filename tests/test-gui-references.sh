@@ -17,7 +17,7 @@ export XDG_CACHE_HOME="$work/cache" G_MESSAGES_DEBUG=Vigil VIGIL_TEST_ANALYSIS_D
 log="$logdir/references-vigil.log"
 autosaved="$XDG_STATE_HOME/vigil/autosave.vigil"
 echo "TAP version 13"
-echo "1..12"
+echo "1..14"
 "$cli" model random --preset tiny --seed 3 --out "$work/m" >/dev/null || exit 1
 vol="$work/vol.nii"
 /usr/bin/python3 - "$work" <<'PY' || exit 1
@@ -71,6 +71,14 @@ assert len(r) == int(sys.argv[2]) and (${2:-True})
 enabled() {
   gdbus call --session --dest org.vigil.Vigil --object-path /org/vigil/Vigil/window/1 \
     --method org.gtk.Actions.Describe "$1" | grep -q '^((true,'
+}
+# toast_within SECONDS PATTERN: a toast matching PATTERN (grep -E) was shown.
+toast_within() {
+  for i in $(seq $(($1 * 2))); do
+    grep -qE "toast: $2" "$log" && return 0
+    sleep 0.5
+  done
+  return 1
 }
 alive() { kill -0 $pid 2>/dev/null || { echo "Bail out! vigil died"; tail -20 "$log"; exit 1; }; }
 
@@ -155,15 +163,45 @@ else
   echo "not ok 8 - the log has warnings"; grep -i "critical\|warning" "$log"
 fi
 
+# Adding a reference while the shown slice has a map: the map is recomputed with the new bank.
+has_score() {
+  rm -f "$work/view.png"
+  call export-view "[<'$work/view.png'>]" "{}" && sleep 0.3
+  /usr/bin/python3 -c "
+import sys
+from PIL import Image
+assert 'vigil.zero_det_score' in Image.open(sys.argv[1]).text
+" "$work/view.png" 2>/dev/null
+}
+has_score && before=yes || before=no
+call add-reference-series "[<('$vol', 0)>]" "{}"
+refs_are 3 "b[2] == ('vol.nii', 0)" && added=yes || added=no
+after=no
+for i in $(seq 40); do has_score && { after=yes; break; }; sleep 0.5; done
+"$shot" Vigil "$logdir/references-recomputed.png" 30 16 >/dev/null
+if [ $before = yes ] && [ $added = yes ] && [ $after = yes ]; then
+  echo "ok 9 - after adding a reference the shown slice's map was recomputed"
+else
+  echo "not ok 9 - map before: $before, added: $added, map after: $after"; tail -5 "$log"
+fi
+
+# The same slice again is refused, by name.
+call add-reference-files "[<['$work/normal.png']>]" "{}"
+if toast_within 20 "normal\.png was not added as a reference: it is already a reference" && refs_are 3; then
+  echo "ok 10 - adding the same file again is refused with a message"
+else
+  echo "not ok 10 - duplicate reference"; grep toast "$log" | tail -3
+fi
+
 # Close the window while an analysis runs: no crash, the session is kept.
 call analyse-slice "[]" "{}"
 sleep 0.5
 enabled cancel-analysis && echo "# an analysis is running as the window closes"
-quit_and_check $pid 9 || tail -20 "$log"
-if refs_are 2 "b == [('normal.png', 0), ('vol.nii', 2)]"; then
-  echo "ok 10 - the autosave kept the open scan and both references"
+quit_and_check $pid 11 || tail -20 "$log"
+if refs_are 3 "b == [('normal.png', 0), ('vol.nii', 2), ('vol.nii', 0)]"; then
+  echo "ok 12 - the autosave kept the open scan and the three references"
 else
-  echo "not ok 10 - autosave after closing"; cat "$autosaved"
+  echo "not ok 12 - autosave after closing"; cat "$autosaved"
 fi
 
 # Reopen: restore the autosave; the study and both references (one a dropped file) come back.
@@ -175,15 +213,15 @@ call restore-autosave "[]" "{}"
 sleep 0.5
 rm -f "$autosaved"
 call load-model "[<('$work/m/clip.safetensors', '$work/m/adapters.safetensors')>]" "{}"
-if refs_are 2 && /usr/bin/python3 -c "
+if refs_are 3 && /usr/bin/python3 -c "
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:])
 key = lambda s: sorted((x['path'], x['series'], x['slice']) for x in s['references'])
 assert key(a) == key(b) and a['open'] == b['open'] and b['view']['series'], (a, b)
 " "$work/before.vigil" "$autosaved"; then
-  echo "ok 11 - reopening restored the study and both references"
+  echo "ok 13 - reopening restored the study and the references"
 else
-  echo "not ok 11 - restore after closing"; tail -20 "$logdir/references-reopen.log"
+  echo "not ok 13 - restore after closing"; tail -20 "$logdir/references-reopen.log"
 fi
 "$shot" Vigil "$logdir/references-restored.png" 30 16 >/dev/null
-quit_and_check $pid 12
+quit_and_check $pid 14

@@ -152,10 +152,29 @@ static void free_ref_slot(gpointer data) {
   g_free(slot);
 }
 
+static gboolean is_reference(VigilWindow *self, const char *series_uid, int slice) {
+  GHashTableIter iter;
+  gpointer value;
+  g_hash_table_iter_init(&iter, self->references);
+  while (g_hash_table_iter_next(&iter, NULL, &value)) {
+    const VigilWindowRef *ref = value;
+    if (ref->slice == slice && g_strcmp0(ref->series_uid, series_uid) == 0)
+      return TRUE;
+  }
+  return FALSE;
+}
+
 /* Encodes `image` on a worker into the bank. `view` is the window it is
  * shown with; the model sees the domain's fixed window, else that one. */
 static void add_image(VigilWindow *self, const VigilImage *image, VigilWindowLevel view,
                       VigilWindowRef *ref) {
+  if (is_reference(self, ref->series_uid, ref->slice)) {
+    /* The same slice twice would only weigh it double (and a session keeps it once). */
+    note_failed(self, ref->label, "it is already a reference");
+    vigil_window_ref_free(ref);
+    source_done(self);
+    return;
+  }
   double center = view.center, width = view.width;
   vigil_window_analysis_fixed_window(self, &center, &width);
   g_autoptr(VigilJob) job = vigil_analyzer_add_reference(self->analyzer, image, center, width);
