@@ -474,12 +474,14 @@ static gboolean on_strip_drop(GtkDropTarget *target, const GValue *value, double
 /* A drag from a sidebar row carries its series (the row under the pointer). */
 static GdkContentProvider *on_row_drag_prepare(GtkDragSource *source, double x, double y,
                                                gpointer user_data) {
-  (void)source, (void)x;
+  (void)x;
   VigilWindow *self = user_data;
   GtkListBoxRow *row = gtk_list_box_get_row_at_y(self->file_list, (int)y);
   VigilSeries *series = row ? g_object_get_data(G_OBJECT(row), "vigil-series") : NULL;
   if (!series)
     return NULL;
+  g_autoptr(GdkPaintable) icon = gtk_widget_paintable_new(GTK_WIDGET(row));
+  gtk_drag_source_set_icon(source, icon, 16, 16); /* the row follows the pointer */
   VigilSeriesDrag d = {series->uid, -1};
   return gdk_content_provider_new_typed(vigil_series_drag_get_type(), &d);
 }
