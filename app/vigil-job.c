@@ -54,7 +54,14 @@ void vigil_job_report_progress(VigilJob *job, double fraction, const char *messa
   p->job = g_object_ref(job);
   p->fraction = fraction < 0 ? -1 : MIN(fraction, 1.0);
   p->message = g_strdup(message);
-  g_main_context_invoke_full(job->context, G_PRIORITY_DEFAULT, deliver_progress, p, free_progress);
+  /* Always through a source: g_main_context_invoke would run it right here,
+   * on the worker, whenever the context happens not to be owned (between
+   * iterations of a hand-run loop), and UI handlers must not run there. */
+  GSource *source = g_idle_source_new();
+  g_source_set_priority(source, G_PRIORITY_DEFAULT);
+  g_source_set_callback(source, deliver_progress, p, free_progress);
+  g_source_attach(source, job->context);
+  g_source_unref(source);
 }
 
 const char *vigil_job_get_title(VigilJob *job) {
