@@ -13,6 +13,11 @@ struct _VigilJob {
 
 G_DEFINE_FINAL_TYPE(VigilJob, vigil_job, G_TYPE_OBJECT)
 
+/* Jobs started and not yet returned from their worker, for vigil_job_wait_all. */
+static GMutex running_lock;
+static GCond running_cond;
+static int running;
+
 enum { PROP_0, PROP_TITLE, PROP_FRACTION, PROP_MESSAGE, N_PROPS };
 static GParamSpec *props[N_PROPS];
 
@@ -79,11 +84,27 @@ static void run_in_thread(GTask *task, gpointer source, gpointer task_data,
   (void)task_data;
   VigilJob *job = source;
   GError *error = NULL;
-  if (g_cancellable_set_error_if_cancelled(cancellable, &error) ||
-      !job->func(job, job->data, cancellable, &error))
-    g_task_return_error(task, error);
-  else
+  const gboolean ok = !g_cancellable_set_error_if_cancelled(cancellable, &error) &&
+                      job->func(job, job->data, cancellable, &error);
+  /* Done before the result is delivered, so its callback sees the job gone. */
+  g_mutex_lock(&running_lock);
+  running--;
+  g_cond_broadcast(&running_cond);
+  g_mutex_unlock(&running_lock);
+  if (ok)
     g_task_return_boolean(task, TRUE);
+  else
+    g_task_return_error(task, error);
+}
+
+gboolean vigil_job_wait_all(gint64 timeout_us) {
+  const gint64 end = g_get_monotonic_time() + timeout_us;
+  g_mutex_lock(&running_lock);
+  while (running > 0 && g_cond_wait_until(&running_cond, &running_lock, end))
+    ;
+  const gboolean idle = running == 0;
+  g_mutex_unlock(&running_lock);
+  return idle;
 }
 
 void vigil_job_run_async(VigilJob *job, GCancellable *cancellable, GAsyncReadyCallback callback,
@@ -93,6 +114,9 @@ void vigil_job_run_async(VigilJob *job, GCancellable *cancellable, GAsyncReadyCa
   g_task_set_source_tag(task, vigil_job_run_async);
   g_task_set_name(task, job->title);
   g_task_set_return_on_cancel(task, FALSE); /* the worker owns its data until it stops */
+  g_mutex_lock(&running_lock);
+  running++;
+  g_mutex_unlock(&running_lock);
   g_task_run_in_thread(task, run_in_thread);
 }
 

@@ -29,4 +29,8 @@ void vigil_job_run_async(VigilJob *job, GCancellable *cancellable, GAsyncReadyCa
                          gpointer user_data);
 gboolean vigil_job_run_finish(VigilJob *job, GAsyncResult *result, GError **error);
 
+/* Waits until no job is running or queued, at most `timeout_us`; FALSE if
+ * some still are (a program must not run its exit handlers under them). */
+gboolean vigil_job_wait_all(gint64 timeout_us);
+
 G_END_DECLS

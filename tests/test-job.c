@@ -111,10 +111,37 @@ static void test_error(void) {
   g_clear_error(&o.error);
 }
 
+static gboolean wait_for_flag(VigilJob *job, gpointer data, GCancellable *cancellable,
+                              GError **error) {
+  (void)job, (void)cancellable, (void)error;
+  while (!g_atomic_int_get((int *)data))
+    g_usleep(1000);
+  return TRUE;
+}
+
+static void count_done(GObject *source, GAsyncResult *result, gpointer user_data) {
+  g_assert_true(vigil_job_run_finish(VIGIL_JOB(source), result, NULL));
+  (*(int *)user_data)++;
+}
+
+/* wait_all reports a job still on its worker, and returns once it is done. */
+static void test_wait_all(void) {
+  int go = 0, done = 0;
+  g_autoptr(VigilJob) job = vigil_job_new("Wait", wait_for_flag, &go, NULL);
+  vigil_job_run_async(job, NULL, count_done, &done);
+  g_assert_false(vigil_job_wait_all(50 * 1000));
+  g_atomic_int_set(&go, 1);
+  g_assert_true(vigil_job_wait_all(10 * G_USEC_PER_SEC));
+  while (!done)
+    g_main_context_iteration(NULL, TRUE);
+  g_assert_true(vigil_job_wait_all(0));
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/job/progress", test_progress);
   g_test_add_func("/job/cancel", test_cancel);
   g_test_add_func("/job/error", test_error);
+  g_test_add_func("/job/wait-all", test_wait_all);
   return g_test_run();
 }
