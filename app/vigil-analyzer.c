@@ -6,9 +6,15 @@
 
 struct _VigilAnalyzer {
   GObject parent_instance;
-  GMutex lock; /* guards engine and bank against jobs on workers */
+  GMutex lock; /* guards engine and bank; held by a job for its whole run */
   VigilEngine *engine;
   vg_membank *bank;
+  /* Removals asked for while a job held the bank: the UI thread must not
+   * wait for a forward, so they are applied by the next holder of `lock`. */
+  GMutex removal_lock;
+  GArray *removals; /* guint64 ids */
+  gint count;       /* references, removals counted: readable without `lock` */
+  guint delay_ms;   /* VIGIL_TEST_ANALYSIS_DELAY_MS: a slow forward, for tests */
 };
 
 G_DEFINE_FINAL_TYPE(VigilAnalyzer, vigil_analyzer, G_TYPE_OBJECT)
@@ -22,10 +28,29 @@ VigilEngine *vigil_analyzer_get_engine(VigilAnalyzer *self) {
 }
 
 guint vigil_analyzer_reference_count(VigilAnalyzer *self) {
+  return (guint)g_atomic_int_get(&self->count);
+}
+
+/* With `lock` held: apply queued removals, then publish the count. */
+static void apply_removals(VigilAnalyzer *self) {
+  g_mutex_lock(&self->removal_lock);
+  for (guint i = 0; self->bank && i < self->removals->len; i++)
+    vigil_engine_bank_remove(self->engine, self->bank, g_array_index(self->removals, guint64, i),
+                             NULL);
+  g_array_set_size(self->removals, 0);
+  g_mutex_unlock(&self->removal_lock);
+  g_atomic_int_set(&self->count, self->bank ? (gint)vg_membank_count(self->bank) : 0);
+}
+
+/* Takes the engine and bank for a job, with the bank as the UI last asked. */
+static void hold(VigilAnalyzer *self) {
   g_mutex_lock(&self->lock);
-  guint n = self->bank ? (guint)vg_membank_count(self->bank) : 0;
+  apply_removals(self);
+}
+
+static void release(VigilAnalyzer *self) {
+  apply_removals(self);
   g_mutex_unlock(&self->lock);
-  return n;
 }
 
 /* ---- loading ---------------------------------------------------------------- */
@@ -59,12 +84,15 @@ static gboolean load_in_thread(VigilJob *job, gpointer data, GCancellable *cance
     vigil_engine_free(engine);
     return FALSE;
   }
-  g_mutex_lock(&w->self->lock);
+  hold(w->self);
   vigil_engine_free_bank(w->self->engine, w->self->bank);
   vigil_engine_free(w->self->engine);
   w->self->engine = engine;
   w->self->bank = bank;
-  g_mutex_unlock(&w->self->lock);
+  g_mutex_lock(&w->self->removal_lock); /* ids of the old bank mean nothing now */
+  g_array_set_size(w->self->removals, 0);
+  g_mutex_unlock(&w->self->removal_lock);
+  release(w->self);
   return TRUE;
 }
 
@@ -173,11 +201,21 @@ static gboolean batch_features(BatchWork *w, VigilEngine *engine, VigilJob *job,
   return ok;
 }
 
+/* The test hook: a forward that takes `delay_ms` longer, cancellable. */
+static gboolean test_delay(VigilAnalyzer *self, GCancellable *cancellable, GError **error) {
+  for (guint t = 0; t < self->delay_ms; t += 10) {
+    if (g_cancellable_set_error_if_cancelled(cancellable, error))
+      return FALSE;
+    g_usleep(10 * 1000);
+  }
+  return TRUE;
+}
+
 static gboolean analyse_in_thread(VigilJob *job, gpointer data, GCancellable *cancellable,
                                   GError **error) {
   BatchWork *w = data;
   const guint n = w->images->len;
-  g_mutex_lock(&w->self->lock); /* the engine and bank stay while we use them */
+  hold(w->self); /* the engine and bank stay while we use them */
   VigilEngine *engine = engine_or_error(w->self, error);
   g_autofree float *text = NULL;
   if (engine) {
@@ -186,13 +224,16 @@ static gboolean analyse_in_thread(VigilJob *job, gpointer data, GCancellable *ca
   }
   g_autofree VigilFeatures **f = g_new0(VigilFeatures *, n);
   gboolean ok = text && batch_features(w, engine, job, f, error) &&
+                test_delay(w->self, cancellable, error) &&
                 !g_cancellable_set_error_if_cancelled(cancellable, error);
-  if (ok)
+  if (ok) {
     vigil_job_report_progress(job, 0.9, "Scoring…");
+    apply_removals(w->self); /* between forwards: score with the bank as it is now */
+  }
   const vg_membank *bank = w->few_shot ? w->self->bank : NULL;
   for (guint i = 0; ok && i < n; i++)
     ok = (w->results[i] = vigil_engine_detect(engine, f[i], text, bank, error)) != NULL;
-  g_mutex_unlock(&w->self->lock);
+  release(w->self);
   for (guint i = 0; i < n; i++)
     vigil_features_free(f[i]);
   return ok;
@@ -236,11 +277,11 @@ static gboolean reference_in_thread(VigilJob *job, gpointer data, GCancellable *
                                     GError **error) {
   (void)cancellable;
   ImageWork *w = data;
-  g_mutex_lock(&w->self->lock);
+  hold(w->self);
   g_autoptr(VigilFeatures) f = features_of(w, job, error);
   gboolean ok =
       f && vigil_engine_bank_add(w->self->engine, w->self->bank, f, &w->reference_id, error);
-  g_mutex_unlock(&w->self->lock);
+  release(w->self);
   return ok;
 }
 
@@ -259,12 +300,19 @@ guint64 vigil_analyzer_take_reference_id(VigilAnalyzer *self, VigilJob *job) {
 }
 
 gboolean vigil_analyzer_remove_reference(VigilAnalyzer *self, guint64 id, GError **error) {
-  g_mutex_lock(&self->lock);
+  if (!g_mutex_trylock(&self->lock)) {
+    /* A job holds the bank: queue it; the job applies it before it scores. */
+    g_mutex_lock(&self->removal_lock);
+    g_array_append_val(self->removals, id);
+    g_mutex_unlock(&self->removal_lock);
+    g_atomic_int_add(&self->count, -1);
+    return TRUE;
+  }
   gboolean ok = self->bank && vigil_engine_bank_remove(self->engine, self->bank, id, NULL);
   if (!ok)
     g_set_error(error, VIGIL_ENGINE_ERROR, VIGIL_ENGINE_ERROR_INPUT,
                 "no reference %" G_GUINT64_FORMAT, id);
-  g_mutex_unlock(&self->lock);
+  release(self);
   return ok;
 }
 
@@ -272,6 +320,8 @@ static void vigil_analyzer_finalize(GObject *object) {
   VigilAnalyzer *self = VIGIL_ANALYZER(object);
   vigil_engine_free_bank(self->engine, self->bank);
   vigil_engine_free(self->engine);
+  g_array_unref(self->removals);
+  g_mutex_clear(&self->removal_lock);
   g_mutex_clear(&self->lock);
   G_OBJECT_CLASS(vigil_analyzer_parent_class)->finalize(object);
 }
@@ -282,4 +332,8 @@ static void vigil_analyzer_class_init(VigilAnalyzerClass *klass) {
 
 static void vigil_analyzer_init(VigilAnalyzer *self) {
   g_mutex_init(&self->lock);
+  g_mutex_init(&self->removal_lock);
+  self->removals = g_array_new(FALSE, FALSE, sizeof(guint64));
+  const char *delay = g_getenv("VIGIL_TEST_ANALYSIS_DELAY_MS");
+  self->delay_ms = delay ? (guint)g_ascii_strtoull(delay, NULL, 10) : 0;
 }

@@ -40,7 +40,11 @@ VigilDetection *vigil_analyzer_take_result_at(VigilAnalyzer *self, VigilJob *job
 VigilJob *vigil_analyzer_add_reference(VigilAnalyzer *self, const VigilImage *image, double center,
                                        double width);
 guint64 vigil_analyzer_take_reference_id(VigilAnalyzer *self, VigilJob *job);
+/* Never waits for a running job: while one holds the bank the removal is
+ * queued and applied before that job scores (results computed with the old
+ * bank are the caller's to discard). Errors only for an unknown id when idle. */
 gboolean vigil_analyzer_remove_reference(VigilAnalyzer *self, guint64 id, GError **error);
+/* The references the bank will hold once queued removals apply. */
 guint vigil_analyzer_reference_count(VigilAnalyzer *self);
 
 G_END_DECLS

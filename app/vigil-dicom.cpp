@@ -26,6 +26,7 @@
 #include <cstring>
 #include <memory>
 #include <string_view>
+#include <glib/gstdio.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -655,6 +656,11 @@ private:
 extern "C" {
 
 VigilDicomInfo *vigil_dicom_read_info(const char *path, GError **error) {
+  GStatBuf st;
+  if (g_stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) {
+    set_error(error, VIGIL_SCAN_ERROR_FORMAT, "the file is empty");
+    return nullptr; /* DCMTK would call it a bare dataset that ends early */
+  }
   DcmFileFormat ff;
   GError *local = nullptr;
   VigilDicomInfo *info = load_path(ff, path, &local) ? info_from(ff, path, &local) : nullptr;

@@ -197,6 +197,35 @@ static void test_no_image(void) {
   vigil_slice_view_zoom_at(view, 2, 10, 10); /* must not crash without an image */
 }
 
+/* The context menu opens where asked, and from menu.popup (Menu, Shift+F10) at the middle. */
+static void test_context_menu(void) {
+  g_assert_false(vigil_slice_view_popup_menu(view, 10, 10)); /* no menu set: nothing opens */
+  g_autoptr(GMenu) menu = g_menu_new();
+  g_menu_append(menu, "Add This Slice as Normal Reference", "win.add-reference");
+  vigil_slice_view_set_context_menu(view, G_MENU_MODEL(menu));
+  GtkPopover *popover = GTK_POPOVER(vigil_slice_view_get_context_popover(view));
+  g_assert_nonnull(popover);
+  g_assert_true(gtk_widget_get_parent(GTK_WIDGET(popover)) == GTK_WIDGET(view));
+  g_assert_true(vigil_slice_view_popup_menu(view, 120, 80));
+  wait_for_draw();
+  g_assert_true(gtk_widget_get_visible(GTK_WIDGET(popover)));
+  GdkRectangle at;
+  g_assert_true(gtk_popover_get_pointing_to(popover, &at));
+  g_assert_cmpint(at.x, ==, 120);
+  g_assert_cmpint(at.y, ==, 80);
+  gtk_popover_popdown(popover);
+  wait_for_draw();
+  g_assert_false(gtk_widget_get_visible(GTK_WIDGET(popover)));
+  g_assert_true(gtk_widget_activate_action(GTK_WIDGET(view), "menu.popup", NULL));
+  wait_for_draw();
+  g_assert_true(gtk_widget_get_visible(GTK_WIDGET(popover)));
+  g_assert_true(gtk_popover_get_pointing_to(popover, &at));
+  g_assert_cmpint(at.x, ==, 200); /* the view is 400 x 300 */
+  g_assert_cmpint(at.y, ==, 150);
+  gtk_popover_popdown(popover);
+  wait_for_draw();
+}
+
 int main(int argc, char **argv) {
   gtk_test_init(&argc, &argv, NULL);
   window = gtk_window_new();
@@ -218,6 +247,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/slice-view/aspect-from-spacing", test_aspect_from_spacing);
   g_test_add_func("/slice-view/overlay", test_overlay);
   g_test_add_func("/slice-view/no-image", test_no_image);
+  g_test_add_func("/slice-view/context-menu", test_context_menu);
   int rc = g_test_run();
   gtk_window_destroy(GTK_WINDOW(window));
   return rc;

@@ -3,7 +3,9 @@
  *
  *   vg-x11-shot TITLE OUT.png [TIMEOUT_SECONDS] [MIN_COLOURS]
  *
- * Used by the GUI tests under Xvfb; it checks what the X server really shows. */
+ * Used by the GUI tests under Xvfb; it checks what the X server really shows.
+ * VG_SHOT_SCREEN=1 takes the screen's pixels where the window is, so popups
+ * over it show too. */
 #include <X11/Xatom.h>
 #include <X11/Xlib.h>
 #include <X11/Xutil.h>
@@ -95,6 +97,24 @@ static int save_png(XImage *img, const char *path) {
   return fclose(f) == 0;
 }
 
+/* The window's own contents; with VG_SHOT_SCREEN=1 what the screen shows
+ * there instead, popups (menus, popovers) over it included. */
+static XImage *grab(Display *dpy, Window w, XWindowAttributes *attr) {
+  const char *screen = getenv("VG_SHOT_SCREEN");
+  if (!screen || strcmp(screen, "1") != 0)
+    return XGetImage(dpy, w, 0, 0, (unsigned)attr->width, (unsigned)attr->height, AllPlanes,
+                     ZPixmap);
+  Window root = DefaultRootWindow(dpy), child;
+  int x, y;
+  XTranslateCoordinates(dpy, w, root, 0, 0, &x, &y, &child);
+  const int sw = DisplayWidth(dpy, DefaultScreen(dpy)), sh = DisplayHeight(dpy, DefaultScreen(dpy));
+  x = x < 0 ? 0 : x, y = y < 0 ? 0 : y;
+  attr->width = attr->width < sw - x ? attr->width : sw - x;
+  attr->height = attr->height < sh - y ? attr->height : sh - y;
+  return XGetImage(dpy, root, x, y, (unsigned)attr->width, (unsigned)attr->height, AllPlanes,
+                   ZPixmap);
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) {
     fprintf(stderr, "usage: %s TITLE OUT.png [TIMEOUT_SECONDS] [MIN_COLOURS]\n", argv[0]);
@@ -116,8 +136,7 @@ int main(int argc, char **argv) {
     if (w) {
       XWindowAttributes attr;
       XGetWindowAttributes(dpy, w, &attr);
-      XImage *img =
-          XGetImage(dpy, w, 0, 0, (unsigned)attr.width, (unsigned)attr.height, AllPlanes, ZPixmap);
+      XImage *img = grab(dpy, w, &attr);
       if (img) {
         colours = distinct_colours(img);
         if (colours >= min_colours) {

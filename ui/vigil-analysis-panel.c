@@ -22,6 +22,7 @@ struct _VigilAnalysisPanel {
   GtkBox *layers_box;
   GtkFlowBox *references_box;
   GtkLabel *references_label;
+  GtkWidget *references_group;
   GtkToggleButton *layer_buttons[4];
   guint reference_count;
   guint n_domains;
@@ -178,6 +179,10 @@ void vigil_analysis_panel_add_reference(VigilAnalysisPanel *self, guint id, GdkP
   update_reference_label(self);
 }
 
+GtkWidget *vigil_analysis_panel_get_references_area(VigilAnalysisPanel *self) {
+  return self->references_group;
+}
+
 guint vigil_analysis_panel_get_reference_count(VigilAnalysisPanel *self) {
   return self->reference_count;
 }
@@ -250,6 +255,7 @@ static void vigil_analysis_panel_class_init(VigilAnalysisPanelClass *klass) {
   BIND(layers_box);
   BIND(references_box);
   BIND(references_label);
+  BIND(references_group);
 #undef BIND
 }
 

@@ -42,5 +42,7 @@ void vigil_analysis_panel_clear_references(VigilAnalysisPanel *self);
 void vigil_analysis_panel_add_reference(VigilAnalysisPanel *self, guint id, GdkPaintable *thumb,
                                         const char *label);
 guint vigil_analysis_panel_get_reference_count(VigilAnalysisPanel *self);
+/* The references group: where things can be dropped to become references. */
+GtkWidget *vigil_analysis_panel_get_references_area(VigilAnalysisPanel *self);
 
 G_END_DECLS

@@ -2,7 +2,8 @@
  *
  * Wheel scrolls slices, Ctrl+wheel or pinch zooms around the pointer, primary drag
  * pans, secondary drag (or the W/L tool) changes window/level, double-click
- * fits. Corner text shows the slice, window, zoom and the value under the
+ * fits. A secondary click without motion, a long press or the Menu key opens
+ * the context menu. Corner text shows the slice, window, zoom and the value under the
  * pointer. Pixel spacing sets the aspect ratio. */
 #include "vigil-slice-view.h"
 
@@ -34,8 +35,12 @@ struct _VigilSliceView {
   VigilColormap colormap;
   GdkTexture *overlay_texture;
   double drag_center, drag_width, drag_pan_x, drag_pan_y;
-  double pinch_zoom; /* zoom when the pinch began */
+  double pinch_zoom;       /* zoom when the pinch began */
+  GtkWidget *context_menu; /* a GtkPopoverMenu parented to the view, or NULL */
 };
+
+/* A secondary press that moves less than this is a click, not a W/L drag. */
+#define CLICK_SLOP 4.0
 
 G_DEFINE_FINAL_TYPE(VigilSliceView, vigil_slice_view, GTK_TYPE_WIDGET)
 
@@ -475,6 +480,60 @@ static void on_drag_update(GtkGestureDrag *gesture, double dx, double dy, gpoint
   gtk_widget_queue_draw(GTK_WIDGET(self));
 }
 
+static void on_drag_end(GtkGestureDrag *gesture, double dx, double dy, gpointer user_data) {
+  VigilSliceView *self = user_data;
+  if (!self->adjusting_window || hypot(dx, dy) >= CLICK_SLOP)
+    return;
+  /* A right click: undo the tiny W/L change and open the menu there. */
+  double x, y;
+  gtk_gesture_drag_get_start_point(gesture, &x, &y);
+  vigil_slice_view_set_window(self, self->drag_center, self->drag_width);
+  vigil_slice_view_popup_menu(self, x, y);
+}
+
+static void on_long_press(GtkGestureLongPress *press, double x, double y, gpointer user_data) {
+  (void)press;
+  vigil_slice_view_popup_menu(user_data, x, y);
+}
+
+void vigil_slice_view_set_context_menu(VigilSliceView *self, GMenuModel *menu) {
+  if (self->context_menu)
+    gtk_popover_menu_set_menu_model(GTK_POPOVER_MENU(self->context_menu), menu);
+  else if (menu) {
+    self->context_menu = gtk_popover_menu_new_from_model(menu);
+    gtk_widget_set_parent(self->context_menu, GTK_WIDGET(self));
+    gtk_popover_set_has_arrow(GTK_POPOVER(self->context_menu), FALSE);
+    gtk_widget_set_halign(self->context_menu, GTK_ALIGN_START);
+  }
+}
+
+gboolean vigil_slice_view_popup_menu(VigilSliceView *self, double x, double y) {
+  if (!self->context_menu)
+    return FALSE;
+  GdkRectangle at = {(int)x, (int)y, 1, 1};
+  gtk_popover_set_pointing_to(GTK_POPOVER(self->context_menu), &at);
+  gtk_popover_popup(GTK_POPOVER(self->context_menu));
+  return TRUE;
+}
+
+GtkWidget *vigil_slice_view_get_context_popover(VigilSliceView *self) {
+  return self->context_menu;
+}
+
+/* menu.popup (Menu, Shift+F10): the menu at the middle of the view. */
+static void popup_action(GtkWidget *widget, const char *name, GVariant *param) {
+  (void)name, (void)param;
+  vigil_slice_view_popup_menu(VIGIL_SLICE_VIEW(widget), gtk_widget_get_width(widget) / 2.0,
+                              gtk_widget_get_height(widget) / 2.0);
+}
+
+static void vigil_slice_view_size_allocate(GtkWidget *widget, int width, int height, int baseline) {
+  (void)width, (void)height, (void)baseline;
+  VigilSliceView *self = VIGIL_SLICE_VIEW(widget);
+  if (self->context_menu)
+    gtk_popover_present(GTK_POPOVER(self->context_menu));
+}
+
 static void on_pressed(GtkGestureClick *click, int n_press, double x, double y,
                        gpointer user_data) {
   (void)click, (void)x, (void)y;
@@ -540,6 +599,12 @@ static void vigil_slice_view_set_property(GObject *object, guint id, const GValu
   }
 }
 
+static void vigil_slice_view_dispose(GObject *object) {
+  VigilSliceView *self = VIGIL_SLICE_VIEW(object);
+  g_clear_pointer(&self->context_menu, gtk_widget_unparent);
+  G_OBJECT_CLASS(vigil_slice_view_parent_class)->dispose(object);
+}
+
 static void vigil_slice_view_finalize(GObject *object) {
   VigilSliceView *self = VIGIL_SLICE_VIEW(object);
   g_clear_pointer(&self->image, vigil_image_free);
@@ -554,7 +619,13 @@ static void vigil_slice_view_finalize(GObject *object) {
 static void vigil_slice_view_class_init(VigilSliceViewClass *klass) {
   GObjectClass *object_class = G_OBJECT_CLASS(klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+  object_class->dispose = vigil_slice_view_dispose;
   object_class->finalize = vigil_slice_view_finalize;
+  widget_class->size_allocate = vigil_slice_view_size_allocate;
+  gtk_widget_class_install_action(widget_class, "menu.popup", NULL, popup_action);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Menu, 0, "menu.popup", NULL);
+  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_F10, GDK_SHIFT_MASK, "menu.popup",
+                                      NULL);
   object_class->get_property = vigil_slice_view_get_property;
   object_class->set_property = vigil_slice_view_set_property;
   widget_class->snapshot = vigil_slice_view_snapshot;
@@ -615,11 +686,17 @@ static void vigil_slice_view_init(VigilSliceView *self) {
   gtk_gesture_single_set_button(GTK_GESTURE_SINGLE(drag), 0);
   g_signal_connect(drag, "drag-begin", G_CALLBACK(on_drag_begin), self);
   g_signal_connect(drag, "drag-update", G_CALLBACK(on_drag_update), self);
+  g_signal_connect(drag, "drag-end", G_CALLBACK(on_drag_end), self);
   gtk_widget_add_controller(widget, GTK_EVENT_CONTROLLER(drag));
 
   GtkGesture *click = gtk_gesture_click_new();
   g_signal_connect(click, "pressed", G_CALLBACK(on_pressed), self);
   gtk_widget_add_controller(widget, GTK_EVENT_CONTROLLER(click));
+
+  GtkGesture *press = gtk_gesture_long_press_new();
+  gtk_gesture_single_set_touch_only(GTK_GESTURE_SINGLE(press), TRUE);
+  g_signal_connect(press, "pressed", G_CALLBACK(on_long_press), self);
+  gtk_widget_add_controller(widget, GTK_EVENT_CONTROLLER(press));
 
   GtkEventController *key = gtk_event_controller_key_new();
   g_signal_connect(key, "key-pressed", G_CALLBACK(on_key), self);

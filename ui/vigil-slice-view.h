@@ -58,6 +58,12 @@ void vigil_slice_view_set_overlay_style(VigilSliceView *self, double opacity,
                                         VigilColormap colormap, double threshold);
 gboolean vigil_slice_view_has_overlay(VigilSliceView *self);
 
+/* The menu a right click (without motion), a long press or the Menu key
+ * opens; NULL for none. popup_menu opens it at a widget point (FALSE: none). */
+void vigil_slice_view_set_context_menu(VigilSliceView *self, GMenuModel *menu);
+gboolean vigil_slice_view_popup_menu(VigilSliceView *self, double x, double y);
+GtkWidget *vigil_slice_view_get_context_popover(VigilSliceView *self);
+
 /* Widget point -> image pixel; FALSE outside the image. */
 gboolean vigil_slice_view_widget_to_pixel(VigilSliceView *self, double x, double y, int *px,
                                           int *py);

@@ -66,10 +66,7 @@ static void set_running(VigilWindow *self, VigilJob *job) {
   const struct {
     const char *name;
     gboolean enabled;
-  } states[] = {{"analyse-slice", !job},
-                {"analyse-series", !job},
-                {"add-reference", !job},
-                {"cancel-analysis", !!job}};
+  } states[] = {{"analyse-slice", !job}, {"analyse-series", !job}, {"cancel-analysis", !!job}};
   for (gsize i = 0; i < G_N_ELEMENTS(states); i++) {
     GAction *a = g_action_map_lookup_action(G_ACTION_MAP(self), states[i].name);
     if (a)
@@ -145,6 +142,15 @@ static void ensure_model(VigilWindow *self) {
   run(self, job, on_loaded);
 }
 
+gboolean vigil_window_analysis_fixed_window(VigilWindow *self, double *center, double *width) {
+  const VigilDomain *d = vigil_domain_find(vigil_analysis_panel_get_domain(self->analysis_panel));
+  if (!d || d->window_from_file)
+    return FALSE;
+  *center = d->window_center;
+  *width = d->window_width;
+  return TRUE;
+}
+
 /* The window the model sees: the domain's CT preset, else what the user sees. */
 static char *model_window(VigilWindow *self, double *center, double *width) {
   const VigilDomain *d = vigil_domain_find(vigil_analysis_panel_get_domain(self->analysis_panel));
@@ -204,10 +210,11 @@ static char *current_key(VigilWindow *self) {
   double c, w;
   g_autofree char *window = model_window(self, &c, &w);
   const char *class_name = vigil_analysis_panel_get_class_name(self->analysis_panel);
+  const gboolean few = vigil_analysis_panel_get_few_shot(self->analysis_panel);
+  /* Zero-shot maps do not depend on the references. */
   return g_strdup_printf("%s|%s|%s|%d|%s|%u", self->loaded_model ? self->loaded_model : "",
-                         self->series ? self->series->uid : "", class_name ? class_name : "",
-                         vigil_analysis_panel_get_few_shot(self->analysis_panel), window,
-                         self->references_version);
+                         self->series ? self->series->uid : "", class_name ? class_name : "", few,
+                         window, few ? self->references_version : 0);
 }
 
 /* Drops every cached result if what they depend on changed. */
@@ -243,10 +250,14 @@ static void store_result(VigilWindow *self, GObject *source) {
   check_cache(self);
   for (guint i = 0; slices && i < slices->len; i++) {
     VigilDetection *d = vigil_analyzer_take_result_at(self->analyzer, VIGIL_JOB(source), i);
-    if (!d || g_strcmp0(key, self->cache_key) != 0)
-      vigil_detection_free(d); /* settings changed while it ran */
-    else
+    if (d && g_strcmp0(key, self->cache_key) != 0) {
+      /* settings or references changed while it ran: recomputed when asked again */
+      g_log("Vigil", G_LOG_LEVEL_INFO, "stale result of slice %d discarded",
+            g_array_index(slices, int, i));
+      vigil_detection_free(d);
+    } else if (d) {
       g_hash_table_replace(self->cache, GINT_TO_POINTER(g_array_index(slices, int, i)), d);
+    }
   }
 }
 
@@ -366,79 +377,6 @@ static void analyse_slice(GSimpleAction *action, GVariant *param, gpointer user_
   run(self, job, on_analysed);
 }
 
-static GdkPaintable *thumbnail(const VigilImage *image, double center, double width) {
-  /* RGB even for gray slices: GTK 4.8 has no 8-bit gray textures. */
-  g_autoptr(GBytes) bytes = g_bytes_new_take(vigil_wl_to_rgb8(image, center, width),
-                                             (gsize)image->width * image->height * 3);
-  return GDK_PAINTABLE(gdk_memory_texture_new(image->width, image->height, GDK_MEMORY_R8G8B8, bytes,
-                                              (gsize)image->width * 3));
-}
-
-void vigil_window_ref_free(gpointer data) {
-  VigilWindowRef *ref = data;
-  g_free(ref->label), g_free(ref->path), g_free(ref->series_uid);
-  g_clear_object(&ref->thumb);
-  g_free(ref);
-}
-
-static void on_reference_added(GObject *source, GAsyncResult *result, gpointer user_data) {
-  VigilWindow *self = user_data;
-  if (finish(self, source, result)) {
-    guint64 id = vigil_analyzer_take_reference_id(self->analyzer, VIGIL_JOB(source));
-    VigilWindowRef *ref =
-        g_steal_pointer((VigilWindowRef **)g_object_get_data(source, "vigil-ref"));
-    g_hash_table_insert(self->references, GSIZE_TO_POINTER((gsize)id), ref);
-    self->references_version++;
-    show_cached(self); /* few-shot results are stale now */
-    vigil_analysis_panel_add_reference(self->analysis_panel, (guint)id, ref->thumb, ref->label);
-    if (!self->pending)
-      vigil_window_toast(self, "Added as a normal reference");
-    vigil_window_session_changed(self);
-  }
-  if (self->files)
-    vigil_window_session_continue_references(self);
-  g_object_unref(self);
-}
-
-static void free_ref_slot(gpointer data) {
-  VigilWindowRef **slot = data;
-  if (*slot)
-    vigil_window_ref_free(*slot);
-  g_free(slot);
-}
-
-void vigil_window_analysis_add_reference_from(VigilWindow *self, VigilSeries *series, int slice) {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VigilImage) image = vigil_series_get_slice(series, (guint)slice, &error);
-  if (!image) {
-    vigil_window_toast(self, error->message);
-    vigil_window_session_continue_references(self);
-    return;
-  }
-  double center, width;
-  g_autofree char *unused = model_window(self, &center, &width);
-  g_autoptr(VigilJob) job = vigil_analyzer_add_reference(self->analyzer, image, center, width);
-  VigilWindowRef **slot = g_new0(VigilWindowRef *, 1);
-  VigilWindowRef *ref = *slot = g_new0(VigilWindowRef, 1);
-  ref->label =
-      g_strdup_printf("%s, slice %d", series->description ? series->description : "", slice + 1);
-  ref->series_uid = g_strdup(series->uid);
-  ref->path = g_strdup(
-      series->slices->len ? ((VigilSlice *)g_ptr_array_index(series->slices, 0))->path : "");
-  ref->slice = slice;
-  /* The thumbnail shows the slice as the user saw it (or its default window). */
-  double vc, vw;
-  vigil_slice_view_get_window(self->slice_view, &vc, &vw);
-  if (series != self->series) {
-    VigilWindowLevel w = vigil_series_default_window(series, image, NULL);
-    vc = w.center;
-    vw = w.width;
-  }
-  ref->thumb = thumbnail(image, vc, vw);
-  g_object_set_data_full(G_OBJECT(job), "vigil-ref", slot, free_ref_slot);
-  run(self, job, on_reference_added);
-}
-
 const char *vigil_window_get_model_identity(VigilWindow *self) {
   VigilEngine *engine = vigil_analyzer_get_engine(self->analyzer);
   return engine ? vigil_engine_identity(engine) : NULL;
@@ -446,40 +384,6 @@ const char *vigil_window_get_model_identity(VigilWindow *self) {
 
 gboolean vigil_window_analysis_model_ready(VigilWindow *self) {
   return vigil_analyzer_get_engine(self->analyzer) != NULL;
-}
-
-static void add_reference(GSimpleAction *action, GVariant *param, gpointer user_data) {
-  (void)action, (void)param;
-  VigilWindow *self = VIGIL_WINDOW(user_data);
-  if (!self->series || !vigil_slice_view_get_image(self->slice_view) ||
-      !vigil_analyzer_get_engine(self->analyzer)) {
-    vigil_window_toast(self, !self->series ? "Open a scan first" : "The model is not loaded yet");
-    return;
-  }
-  vigil_window_analysis_add_reference_from(self, self->series,
-                                           vigil_slice_view_get_slice(self->slice_view));
-}
-
-static void on_remove_reference(VigilAnalysisPanel *panel, guint id, gpointer user_data) {
-  VigilWindow *self = user_data;
-  g_autoptr(GError) error = NULL;
-  if (!vigil_analyzer_remove_reference(self->analyzer, id, &error)) {
-    vigil_window_toast(self, error->message);
-    return;
-  }
-  g_hash_table_remove(self->references, GSIZE_TO_POINTER((gsize)id));
-  self->references_version++;
-  show_cached(self);
-  /* Rebuild the strip from what is left. */
-  vigil_analysis_panel_clear_references(panel);
-  GHashTableIter iter;
-  gpointer key, value;
-  g_hash_table_iter_init(&iter, self->references);
-  while (g_hash_table_iter_next(&iter, &key, &value)) {
-    VigilWindowRef *ref = value;
-    vigil_analysis_panel_add_reference(panel, (guint)GPOINTER_TO_SIZE(key), ref->thumb, ref->label);
-  }
-  vigil_window_session_changed(self);
 }
 
 static void cancel_analysis(GSimpleAction *action, GVariant *param, gpointer user_data) {
@@ -598,6 +502,18 @@ static void export_dialog_action(GSimpleAction *action, GVariant *param, gpointe
   gtk_native_dialog_show(GTK_NATIVE_DIALOG(chooser));
 }
 
+void vigil_window_analysis_references_changed(VigilWindow *self) {
+  const gboolean had_result = self->result != NULL;
+  self->references_version++;
+  show_cached(self);
+  /* The shown few-shot map used the old bank: recompute this slice only (the
+   * bank keeps the other references' features). A series run restarts by itself. */
+  GActionGroup *group = G_ACTION_GROUP(self);
+  if (had_result && !self->result && !self->series_running &&
+      g_action_group_get_action_enabled(group, "analyse-slice"))
+    g_action_group_activate_action(group, "analyse-slice", NULL);
+}
+
 void vigil_window_analysis_slice_changed(VigilWindow *self) {
   show_cached(self);
 }
@@ -624,7 +540,6 @@ void vigil_window_analysis_init(VigilWindow *self) {
   static const GActionEntry entries[] = {
       {.name = "analyse-slice", .activate = analyse_slice},
       {.name = "analyse-series", .activate = analyse_series},
-      {.name = "add-reference", .activate = add_reference},
       {.name = "cancel-analysis", .activate = cancel_analysis},
       {.name = "load-model", .activate = load_model_action, .parameter_type = "(ss)"},
       {.name = "export-view", .activate = export_view_action, .parameter_type = "s"},
@@ -632,10 +547,9 @@ void vigil_window_analysis_init(VigilWindow *self) {
   };
   g_action_map_add_action_entries(G_ACTION_MAP(self), entries, G_N_ELEMENTS(entries), self);
   self->analyzer = vigil_analyzer_new();
-  self->references = g_hash_table_new_full(NULL, NULL, NULL, vigil_window_ref_free);
   self->cache = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)vigil_detection_free);
   g_signal_connect_swapped(self->analysis_panel, "changed", G_CALLBACK(on_panel_changed), self);
-  g_signal_connect(self->analysis_panel, "remove-reference", G_CALLBACK(on_remove_reference), self);
+  vigil_window_references_init(self);
   set_running(self, NULL);
 }
 
@@ -656,7 +570,7 @@ void vigil_window_analysis_dispose(VigilWindow *self) {
   g_clear_pointer(&self->cache, g_hash_table_unref);
   g_clear_pointer(&self->cache_key, g_free);
   g_clear_pointer(&self->shown_map, g_free);
-  g_clear_pointer(&self->references, g_hash_table_unref);
+  vigil_window_references_dispose(self);
   g_clear_pointer(&self->fallback_shown, g_free);
   g_clear_pointer(&self->loaded_model, g_free);
 }

@@ -48,6 +48,10 @@ struct _VigilWindow {
   guint references_version;           /* bumped when the bank changes */
   gboolean series_running;            /* Analyse Series is stepping through slices */
   GHashTable *references;             /* id (guint64 as pointer) -> VigilWindowRef* */
+  GQueue *ref_queue;                  /* references to add, one job at a time */
+  gboolean ref_busy;                  /* one of them is being opened or encoded */
+  GCancellable *ref_cancellable;
+  GPtrArray *ref_added, *ref_failed; /* this batch: labels; (name, reason) pairs */
   VigilSession *pending; /* a session being restored: view after the scan, refs after the model */
   guint pending_ref;     /* next of pending->references to add */
   guint autosave_source;
@@ -83,11 +87,23 @@ void vigil_window_index_start(VigilWindow *self, const char *const *paths);
 void vigil_window_analysis_init(VigilWindow *self);
 void vigil_window_analysis_class_init(GtkWidgetClass *widget_class);
 void vigil_window_analysis_dispose(VigilWindow *self);
-/* Adds a reference to the bank from (series, slice), as restoring a session does. */
-void vigil_window_analysis_add_reference_from(VigilWindow *self, VigilSeries *series, int slice);
 gboolean vigil_window_analysis_model_ready(VigilWindow *self);
+/* TRUE (with the window) when the domain fixes what the model sees (CT presets). */
+gboolean vigil_window_analysis_fixed_window(VigilWindow *self, double *center, double *width);
+/* The bank changed: few-shot results are stale; the shown one is recomputed. */
+void vigil_window_analysis_references_changed(VigilWindow *self);
 /* The slice changed: drop a result that belongs to another slice. */
 void vigil_window_analysis_slice_changed(VigilWindow *self);
+
+/* vigil-window-references.c */
+void vigil_window_references_init(VigilWindow *self);
+void vigil_window_references_dispose(VigilWindow *self);
+/* Queues a reference from (series, slice) of the open scan, as restoring a
+ * session does; slice -1: the shown slice of the shown series, else the middle. */
+void vigil_window_analysis_add_reference_from(VigilWindow *self, VigilSeries *series, int slice);
+/* Queues a reference from a file or folder (series NULL: the first; slice -1: the middle). */
+void vigil_window_references_add_path(VigilWindow *self, const char *path, const char *series_uid,
+                                      int slice);
 
 /* vigil-window-session.c */
 void vigil_window_session_init(VigilWindow *self);

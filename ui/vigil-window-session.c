@@ -7,6 +7,10 @@
 
 #define AUTOSAVE_DELAY_MS 1500
 
+static int compare_ids(gconstpointer a, gconstpointer b) {
+  return GPOINTER_TO_SIZE(a) < GPOINTER_TO_SIZE(b) ? -1 : GPOINTER_TO_SIZE(a) > GPOINTER_TO_SIZE(b);
+}
+
 static VigilSession *capture(VigilWindow *self) {
   VigilSession *s = vigil_session_new();
   guint n = g_list_model_get_n_items(G_LIST_MODEL(self->files));
@@ -16,11 +20,11 @@ static VigilSession *capture(VigilWindow *self) {
     if (path)
       g_ptr_array_add(s->open_paths, path);
   }
-  GHashTableIter iter;
-  gpointer key, value;
-  g_hash_table_iter_init(&iter, self->references);
-  while (g_hash_table_iter_next(&iter, &key, &value)) {
-    const VigilWindowRef *ref = value;
+  /* In the order they were added (ids grow), as the strip shows them. */
+  g_autoptr(GList) ids = g_hash_table_get_keys(self->references);
+  ids = g_list_sort(ids, compare_ids);
+  for (GList *l = ids; l; l = l->next) {
+    const VigilWindowRef *ref = g_hash_table_lookup(self->references, l->data);
     vigil_session_add_reference(s, ref->path, ref->series_uid, ref->slice);
   }
   const char *domain = vigil_analysis_panel_get_domain(self->analysis_panel);
@@ -117,7 +121,11 @@ void vigil_window_session_continue_references(VigilWindow *self) {
     VigilSeries *series = vigil_window_find_series(self, ref->series_uid);
     if (series && ref->slice < (int)series->slices->len) {
       vigil_window_analysis_add_reference_from(self, series, ref->slice);
-      return; /* on_reference_added calls back for the next */
+      return; /* when it is added (or not), the next */
+    }
+    if (!series && ref->path && *ref->path) { /* e.g. a file dropped on the strip */
+      vigil_window_references_add_path(self, ref->path, ref->series_uid, ref->slice);
+      return;
     }
     g_autofree char *msg =
         g_strdup_printf("Reference %s slice %d is no longer there", ref->path, ref->slice + 1);

@@ -1,6 +1,9 @@
 /* VigilWindow: the main window. Opening scans indexes them on a worker
  * (headers only), lists studies and series in the sidebar, and shows the
  * chosen series in the slice view; analysis lives in vigil-window-analysis.c. */
+#include <string.h>
+
+#include "vigil-job.h"
 #include "vigil-scan-images.h"
 #include "vigil-window-private.h"
 
@@ -29,7 +32,7 @@ GListModel *vigil_window_get_files(VigilWindow *self) {
 
 void vigil_window_toast(VigilWindow *self, const char *message) {
   /* Logged too, so a message outlives its toast (and tests can read it). */
-  g_message("%s", message);
+  g_message("toast: %s", message);
   /* libadwaita 1.2 parses toast titles as markup; paths may hold '&' or '<'. */
   g_autofree char *escaped = g_markup_escape_text(message, -1);
   AdwToast *toast = adw_toast_new(escaped);
