@@ -211,10 +211,13 @@ static char *current_key(VigilWindow *self) {
   g_autofree char *window = model_window(self, &c, &w);
   const char *class_name = vigil_analysis_panel_get_class_name(self->analysis_panel);
   const gboolean few = vigil_analysis_panel_get_few_shot(self->analysis_panel);
-  /* Zero-shot maps do not depend on the references. */
-  return g_strdup_printf("%s|%s|%s|%d|%s|%u", self->loaded_model ? self->loaded_model : "",
-                         self->series ? self->series->uid : "", class_name ? class_name : "", few,
-                         window, few ? self->references_version : 0);
+  /* Zero-shot maps do not depend on the references. Results are cached by
+   * slice index, and a series that grows while indexing may re-sort its
+   * slices: its slice count is part of the key, so no map lands on another slice. */
+  return g_strdup_printf("%s|%s|%u|%s|%d|%s|%u", self->loaded_model ? self->loaded_model : "",
+                         self->series ? self->series->uid : "",
+                         self->series ? self->series->slices->len : 0, class_name ? class_name : "",
+                         few, window, few ? self->references_version : 0);
 }
 
 /* Drops every cached result if what they depend on changed. */
