@@ -17,19 +17,6 @@
 #define ATTN_ROWS 64 /* query rows per attention workgroup */
 #define GEMM_BK 16
 
-static vk_buffer *buf_of(const vg_tensor *t) {
-  return t->priv;
-}
-
-/* Workgroups for a grid-stride loop over n items (or rows). */
-static uint32_t groups_for(const vk_backend *vk, uint64_t n, uint32_t per_group) {
-  uint64_t groups = (n + per_group - 1) / per_group;
-  uint64_t cap = vk->props.limits.maxComputeWorkGroupCount[0];
-  if (groups > cap)
-    groups = cap; /* the shaders loop over the rest */
-  return groups ? (uint32_t)groups : 1;
-}
-
 vg_status vk_create_op_pipelines(vk_backend *vk) {
   const VkPhysicalDeviceLimits *lim = &vk->props.limits;
   uint32_t cap = lim->maxComputeWorkGroupInvocations < lim->maxComputeWorkGroupSize[0]
@@ -85,7 +72,7 @@ vg_status vk_matmul(vg_backend *be, vg_tensor *out, const vg_tensor *a, const vg
     uint32_t m, n, k, has_bias;
   } push = {(uint32_t)a->rows, (uint32_t)w->rows, (uint32_t)a->cols, bias != NULL};
   /* Without a bias, `a` fills the binding; the shader does not read it. */
-  vk_buffer *bufs[4] = {buf_of(a), buf_of(w), buf_of(bias ? bias : a), buf_of(out)};
+  vk_buffer *bufs[4] = {vk_buf_of(a), vk_buf_of(w), vk_buf_of(bias ? bias : a), vk_buf_of(out)};
   const vk_pipeline *pl = coop                 ? &vk->matmul_coop
                           : w->dtype == VG_F16 ? &vk->matmul_f16
                                                : &vk->matmul_f32;
@@ -99,8 +86,9 @@ vg_status vk_layer_norm(vg_backend *be, vg_tensor *out, const vg_tensor *x, cons
     uint32_t rows, cols;
     float eps;
   } push = {(uint32_t)x->rows, (uint32_t)x->cols, eps};
-  vk_buffer *bufs[4] = {buf_of(x), buf_of(gamma), buf_of(beta), buf_of(out)};
-  return vk_dispatch(vk, &vk->layer_norm, bufs, 4, 1u << 3, &push, groups_for(vk, x->rows, 1), 1);
+  vk_buffer *bufs[4] = {vk_buf_of(x), vk_buf_of(gamma), vk_buf_of(beta), vk_buf_of(out)};
+  return vk_dispatch(vk, &vk->layer_norm, bufs, 4, 1u << 3, &push, vk_groups_for(vk, x->rows, 1),
+                     1);
 }
 
 vg_status vk_activation(vg_backend *be, vg_tensor *x, vg_activation act, float alpha) {
@@ -110,8 +98,8 @@ vg_status vk_activation(vg_backend *be, vg_tensor *x, vg_activation act, float a
     uint32_t n, act;
     float alpha;
   } push = {(uint32_t)n, (uint32_t)act, alpha};
-  vk_buffer *bufs[1] = {buf_of(x)};
-  return vk_dispatch(vk, &vk->activation, bufs, 1, 1u, &push, groups_for(vk, n, vk->threads), 1);
+  vk_buffer *bufs[1] = {vk_buf_of(x)};
+  return vk_dispatch(vk, &vk->activation, bufs, 1, 1u, &push, vk_groups_for(vk, n, vk->threads), 1);
 }
 
 vg_status vk_add_scaled(vg_backend *be, vg_tensor *out, const vg_tensor *a, float alpha,
@@ -122,9 +110,9 @@ vg_status vk_add_scaled(vg_backend *be, vg_tensor *out, const vg_tensor *a, floa
     uint32_t n;
     float alpha, beta;
   } push = {(uint32_t)n, alpha, beta};
-  vk_buffer *bufs[3] = {buf_of(a), buf_of(b), buf_of(out)};
-  return vk_dispatch(vk, &vk->add_scaled, bufs, 3, 1u << 2, &push, groups_for(vk, n, vk->threads),
-                     1);
+  vk_buffer *bufs[3] = {vk_buf_of(a), vk_buf_of(b), vk_buf_of(out)};
+  return vk_dispatch(vk, &vk->add_scaled, bufs, 3, 1u << 2, &push,
+                     vk_groups_for(vk, n, vk->threads), 1);
 }
 
 /* The attention pipeline for one head size, built on first use. */
@@ -176,7 +164,7 @@ vg_status vk_attention(vg_backend *be, vg_tensor *out, const vg_tensor *qkv, int
     uint32_t t, d, causal;
     float scale;
   } push = {(uint32_t)t, (uint32_t)out->cols, causal != 0, 1.0f / sqrtf((float)hd)};
-  vk_buffer *bufs[2] = {buf_of(qkv), buf_of(out)};
+  vk_buffer *bufs[2] = {vk_buf_of(qkv), vk_buf_of(out)};
   return vk_dispatch3(vk, pl, bufs, 2, 1u << 1, &push, (uint32_t)gx, (uint32_t)heads,
                       (uint32_t)seqs);
 }
@@ -188,7 +176,7 @@ vg_status vk_copy_rows(vg_backend *be, vg_tensor *dst, int64_t dst_row, const vg
   const VkDeviceSize bytes = (VkDeviceSize)rows * row_bytes;
   const VkDeviceSize so = (VkDeviceSize)src_row * row_bytes,
                      d_o = (VkDeviceSize)dst_row * row_bytes;
-  vk_buffer *s = buf_of(src), *d = buf_of(dst);
+  vk_buffer *s = vk_buf_of(src), *d = vk_buf_of(dst);
   if (s != d || so + bytes <= d_o || d_o + bytes <= so)
     return vk_copy(vk, s, so, d, d_o, bytes);
   /* Overlapping rows of one tensor (memmove semantics) go through a scratch buffer. */
@@ -207,6 +195,7 @@ vg_status vk_l2_normalize(vg_backend *be, vg_tensor *out, const vg_tensor *x, fl
     uint32_t rows, cols;
     float eps;
   } push = {(uint32_t)x->rows, (uint32_t)x->cols, eps};
-  vk_buffer *bufs[2] = {buf_of(x), buf_of(out)};
-  return vk_dispatch(vk, &vk->l2_normalize, bufs, 2, 1u << 1, &push, groups_for(vk, x->rows, 1), 1);
+  vk_buffer *bufs[2] = {vk_buf_of(x), vk_buf_of(out)};
+  return vk_dispatch(vk, &vk->l2_normalize, bufs, 2, 1u << 1, &push, vk_groups_for(vk, x->rows, 1),
+                     1);
 }

@@ -210,7 +210,15 @@ void vk_tensor_release(vg_backend *be, vg_tensor *t);
 vg_status vk_upload(vg_backend *be, vg_tensor *t, const void *src);
 vg_status vk_download(vg_backend *be, const vg_tensor *t, void *dst);
 
+/* The buffer behind a Vulkan tensor. */
+static inline vk_buffer *vk_buf_of(const vg_tensor *t) {
+  return t->priv;
+}
+
 /* vk_record.c */
+/* Workgroups for a grid-stride loop over n items (or rows), capped at the
+ * device's limit (the shaders loop over the rest). */
+uint32_t vk_groups_for(const vk_backend *vk, uint64_t n, uint32_t per_group);
 vg_status vk_begin(vk_backend *vk);
 vg_status vk_access(vk_backend *vk, vk_buffer *const *reads, uint32_t nr, vk_buffer *const *writes,
                     uint32_t nw);

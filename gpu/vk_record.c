@@ -158,3 +158,11 @@ vg_status vk_flush(vk_backend *vk) {
                    vk_result_name(r));
   return VG_OK;
 }
+
+uint32_t vk_groups_for(const vk_backend *vk, uint64_t n, uint32_t per_group) {
+  uint64_t groups = (n + per_group - 1) / per_group;
+  uint64_t cap = vk->props.limits.maxComputeWorkGroupCount[0];
+  if (groups > cap)
+    groups = cap;
+  return groups ? (uint32_t)groups : 1;
+}

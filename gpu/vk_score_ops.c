@@ -12,18 +12,6 @@
 #define MIN_BK 16
 #define MIN_CHUNKS 32 /* bank chunks per query tile: parallelism for small queries */
 
-static vk_buffer *buf_of(const vg_tensor *t) {
-  return t->priv;
-}
-
-static uint32_t groups_for(const vk_backend *vk, uint64_t n, uint32_t per_group) {
-  uint64_t groups = (n + per_group - 1) / per_group;
-  uint64_t cap = vk->props.limits.maxComputeWorkGroupCount[0];
-  if (groups > cap)
-    groups = cap; /* the shaders loop over the rest */
-  return groups ? (uint32_t)groups : 1;
-}
-
 vg_status vk_create_score_pipelines(vk_backend *vk) {
   const uint32_t one[1] = {vk->threads};
   VG_TRY(vk_create_pipeline(vk, &vk->upsample, vg_spv_upsample, sizeof vg_spv_upsample, 2, 28, one,
@@ -76,8 +64,9 @@ vg_status vk_upsample(vg_backend *be, vg_tensor *out, const vg_tensor *x, int in
   } push = {(uint32_t)x->rows,        (uint32_t)in_h,  (uint32_t)in_w,
             (uint32_t)out_h,          (uint32_t)out_w, corner_scale(in_h, out_h),
             corner_scale(in_w, out_w)};
-  vk_buffer *bufs[2] = {buf_of(x), buf_of(out)};
-  return vk_dispatch(vk, &vk->upsample, bufs, 2, 1u << 1, &push, groups_for(vk, n, vk->threads), 1);
+  vk_buffer *bufs[2] = {vk_buf_of(x), vk_buf_of(out)};
+  return vk_dispatch(vk, &vk->upsample, bufs, 2, 1u << 1, &push, vk_groups_for(vk, n, vk->threads),
+                     1);
 }
 
 vg_status vk_softmax_pick(vg_backend *be, vg_tensor *out, const vg_tensor *x, int pick) {
@@ -86,9 +75,9 @@ vg_status vk_softmax_pick(vg_backend *be, vg_tensor *out, const vg_tensor *x, in
   struct {
     uint32_t k, n, pick;
   } push = {(uint32_t)x->rows, (uint32_t)x->cols, (uint32_t)pick};
-  vk_buffer *bufs[2] = {buf_of(x), buf_of(out)};
+  vk_buffer *bufs[2] = {vk_buf_of(x), vk_buf_of(out)};
   return vk_dispatch(vk, &vk->softmax_pick, bufs, 2, 1u << 1, &push,
-                     groups_for(vk, x->cols, vk->threads), 1);
+                     vk_groups_for(vk, x->cols, vk->threads), 1);
 }
 
 vg_status vk_row_mean(vg_backend *be, vg_tensor *out, const vg_tensor *x) {
@@ -97,8 +86,8 @@ vg_status vk_row_mean(vg_backend *be, vg_tensor *out, const vg_tensor *x) {
   struct {
     uint32_t rows, cols;
   } push = {(uint32_t)x->rows, (uint32_t)x->cols};
-  vk_buffer *bufs[2] = {buf_of(x), buf_of(out)};
-  return vk_dispatch(vk, &vk->row_mean, bufs, 2, 1u << 1, &push, groups_for(vk, x->rows, 1), 1);
+  vk_buffer *bufs[2] = {vk_buf_of(x), vk_buf_of(out)};
+  return vk_dispatch(vk, &vk->row_mean, bufs, 2, 1u << 1, &push, vk_groups_for(vk, x->rows, 1), 1);
 }
 
 /* The partial-min scratch, grown as needed; the old one goes once unused. */
@@ -135,13 +124,13 @@ vg_status vk_min_distance(vg_backend *be, vg_tensor *out, const vg_tensor *q, co
   struct {
     uint32_t m, n, k, chunk_rows;
   } push = {(uint32_t)q->rows, (uint32_t)n, (uint32_t)q->cols, (uint32_t)chunk};
-  vk_buffer *bufs[3] = {buf_of(q), buf_of(bank), part};
+  vk_buffer *bufs[3] = {vk_buf_of(q), vk_buf_of(bank), part};
   VG_TRY(
       vk_dispatch(vk, &vk->min_distance, bufs, 3, 1u << 2, &push, (uint32_t)gx, (uint32_t)chunks));
   struct {
     uint32_t m, chunks;
   } rpush = {(uint32_t)q->rows, (uint32_t)chunks};
-  vk_buffer *rbufs[2] = {part, buf_of(out)};
+  vk_buffer *rbufs[2] = {part, vk_buf_of(out)};
   return vk_dispatch(vk, &vk->min_reduce, rbufs, 2, 1u << 1, &rpush,
-                     groups_for(vk, q->rows, vk->threads), 1);
+                     vk_groups_for(vk, q->rows, vk->threads), 1);
 }
