@@ -654,6 +654,25 @@ static void free_image_scratch(vg_clip *m) {
   m->cap = 0;
 }
 
+/* dst[b * rows + i, :] = src[i, :] for b < cap: a position table per sequence. */
+static vg_status repeat_rows(vg_tensor *dst, const vg_tensor *src, int64_t rows, int cap) {
+  vg_status s = VG_OK;
+  for (int b = 0; s == VG_OK && b < cap; b++)
+    s = vg_copy_rows(dst, (int64_t)b * rows, src, 0, rows);
+  return s;
+}
+
+/* Frees half-made scratch and fails with the first reason (freeing may
+ * overwrite vg_last_error, so it is kept first). */
+static vg_status scratch_failed(vg_clip *m, void (*release)(vg_clip *), vg_status s, int cap,
+                                const char *what) {
+  char why[256];
+  snprintf(why, sizeof why, "%s", vg_last_error());
+  release(m);
+  return vg_fail(s, "no memory for the activations of %d %s: %s", cap, what,
+                 *why ? why : "out of memory");
+}
+
 vg_status vg_clip_image_scratch(vg_clip *m, int cap) {
   const vg_clip_arch *a = &m->arch;
   vg_backend *be = m->be;
@@ -680,15 +699,10 @@ vg_status vg_clip_image_scratch(vg_clip *m, int cap) {
     m->det_tok[i] = vg_tensor_new(be, VG_F32, t, a->adapter_dim);
     s = m->seg_tok[i] && m->det_tok[i] ? VG_OK : VG_ERR_NOMEM;
   }
-  for (int b = 0; s == VG_OK && b < cap; b++) /* the position table, once per image */
-    s = vg_copy_rows(m->pos_rep, (int64_t)b * a->tokens, m->pos, 0, a->tokens);
-  if (s != VG_OK) {
-    char why[256];
-    snprintf(why, sizeof why, "%s", vg_last_error());
-    free_image_scratch(m);
-    return vg_fail(s, "no memory for the activations of %d image(s): %s", cap,
-                   *why ? why : "out of memory");
-  }
+  if (s == VG_OK) /* the position table, once per image */
+    s = repeat_rows(m->pos_rep, m->pos, a->tokens, cap);
+  if (s != VG_OK)
+    return scratch_failed(m, free_image_scratch, s, cap, "image(s)");
   m->cap = cap;
   return VG_OK;
 }
@@ -715,15 +729,10 @@ vg_status vg_clip_text_scratch(vg_clip *m, int cap) {
   m->text_out = vg_tensor_new(be, VG_F32, cap, a->embed_dim);
   if (!m->tpos_rep || !m->eot_row || !m->eot_norm || !m->text_out)
     s = VG_ERR_NOMEM;
-  for (int b = 0; s == VG_OK && b < cap; b++) /* the position table, once per prompt */
-    s = vg_copy_rows(m->tpos_rep, (int64_t)b * a->context_length, m->tpos, 0, a->context_length);
-  if (s != VG_OK) {
-    char why[256];
-    snprintf(why, sizeof why, "%s", vg_last_error());
-    free_text_scratch(m);
-    return vg_fail(s, "no memory for the activations of %d prompt(s): %s", cap,
-                   *why ? why : "out of memory");
-  }
+  if (s == VG_OK) /* the position table, once per prompt */
+    s = repeat_rows(m->tpos_rep, m->tpos, a->context_length, cap);
+  if (s != VG_OK)
+    return scratch_failed(m, free_text_scratch, s, cap, "prompt(s)");
   m->tcap = cap;
   return VG_OK;
 }
