@@ -18,3 +18,28 @@ quit_and_check() {
   done
   if wait "$1"; then echo "ok $2 - quit cleanly"; else echo "not ok $2 - exit status $?"; return 1; fi
 }
+
+# coloured PNG: the fraction of the slice view (between the sidebar and the
+# analysis panel) that is strongly coloured, i.e. covered by the heatmap.
+coloured() {
+  /usr/bin/python3 -c "
+import sys
+import numpy as np
+from PIL import Image
+a = np.array(Image.open(sys.argv[1]).convert('RGB')).astype(int)[60:-60, 260:-360]
+print(f'{(np.abs(a[..., 0] - a[..., 2]) > 60).mean():.4f}')
+" "$1"
+}
+
+# toast_within SECONDS PATTERN: a toast matching PATTERN (grep -E) was logged
+# to "$log" within SECONDS.
+toast_within() {
+  for i in $(seq $(($1 * 2))); do
+    grep -qE "toast: $2" "$log" && return 0
+    sleep 0.5
+  done
+  return 1
+}
+
+# alive: bail out of the TAP run if vigil ($pid) died; its log ($log) shows why.
+alive() { kill -0 $pid 2>/dev/null || { echo "Bail out! vigil died"; tail -20 "$log"; exit 1; }; }

@@ -28,15 +28,6 @@ size=$(stat -c %s "$work/m/clip.safetensors")
 head -c $((size / 2)) "$work/m/clip.safetensors" >"$work/cut.safetensors"
 head -c 100000 /dev/urandom >"$work/random.pth"
 
-# toast_within SECONDS PATTERN: a toast matching PATTERN (grep -E) was shown.
-toast_within() {
-  for i in $(seq $(($1 * 2))); do
-    grep -qE "toast: $2" "$log" && return 0
-    sleep 0.5
-  done
-  return 1
-}
-alive() { kill -0 $pid 2>/dev/null || { echo "Bail out! vigil died"; tail -20 "$log"; exit 1; }; }
 # lit PNG: the share of the view (between sidebar and panel) that is not black.
 lit() {
   /usr/bin/python3 -c "

@@ -25,13 +25,7 @@ for i in $(seq 30); do
   sleep 2
   call analyse-slice "[]" "{}" || true
   "$shot" Vigil "$logdir/fallback-result.png" 30 16 >/dev/null
-  coloured=$(/usr/bin/python3 -c "
-import sys
-import numpy as np
-from PIL import Image
-a = np.array(Image.open(sys.argv[1]).convert('RGB')).astype(int)[60:-60, 260:-360]
-print(f'{(np.abs(a[..., 0] - a[..., 2]) > 60).mean():.4f}')
-" "$logdir/fallback-result.png")
+  coloured=$(coloured "$logdir/fallback-result.png")
   awk "BEGIN { exit !($coloured > 0.2) }" && break
 done
 if awk "BEGIN { exit !($coloured > 0.2) }"; then

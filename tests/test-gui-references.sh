@@ -72,15 +72,6 @@ enabled() {
   gdbus call --session --dest org.vigil.Vigil --object-path /org/vigil/Vigil/window/1 \
     --method org.gtk.Actions.Describe "$1" | grep -q '^((true,'
 }
-# toast_within SECONDS PATTERN: a toast matching PATTERN (grep -E) was shown.
-toast_within() {
-  for i in $(seq $(($1 * 2))); do
-    grep -qE "toast: $2" "$log" && return 0
-    sleep 0.5
-  done
-  return 1
-}
-alive() { kill -0 $pid 2>/dev/null || { echo "Bail out! vigil died"; tail -20 "$log"; exit 1; }; }
 
 "$vigil" "$work/study.vigil" >"$log" 2>&1 &
 pid=$!

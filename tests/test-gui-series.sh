@@ -42,13 +42,7 @@ for i in $(seq 40); do
   sleep 3
   call analyse-series "[]" "{}" || true
   "$shot" Vigil "$logdir/series-result.png" 30 16 >/dev/null
-  coloured=$(/usr/bin/python3 -c "
-import sys
-import numpy as np
-from PIL import Image
-a = np.array(Image.open(sys.argv[1]).convert('RGB')).astype(int)[60:-60, 260:-360]
-print(f'{(np.abs(a[..., 0] - a[..., 2]) > 60).mean():.4f}')
-" "$logdir/series-result.png")
+  coloured=$(coloured "$logdir/series-result.png")
   awk "BEGIN { exit !($coloured > 0.2) }" && break
 done
 if awk "BEGIN { exit !($coloured > 0.2) }"; then
