@@ -78,6 +78,8 @@ static vg_status start(vk_backend *vk, const vg_vk_options *options) {
   const char *no_coop = getenv("VIGIL_VK_NO_COOPMAT");
   const int allow_coop = !options->no_coopmat && !(no_coop && *no_coop && strcmp(no_coop, "0"));
   vk->coop_emulate = options->coop_emulate;
+  const char *tiles = options->coop_tiles ? options->coop_tiles : getenv("VIGIL_VK_COOP_TILES");
+  snprintf(vk->coop_tiles_spec, sizeof vk->coop_tiles_spec, "%s", tiles ? tiles : "");
   VG_TRY(vk_create_device(vk, !options->no_16bit_storage, allow_coop));
   VG_TRY(vk_memory_init(vk));
   vk_limits_init(vk, options->max_buffer_bytes, options->max_memory_bytes);

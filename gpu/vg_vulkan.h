@@ -45,6 +45,12 @@ typedef struct vg_vk_options {
    * with its matrix ops emulated in plain GLSL (any device with shaderFloat16),
    * using this fragment shape (sides 8, 16 or 32). */
   vg_vk_coop_shape coop_emulate;
+  /* The coop GEMM's tiling, "BMxBNxBK/SG/WN" (e.g. "128x128x32/8/2": a BM x BN
+   * output tile, K slices of BK, SG subgroups of which WN along N), for
+   * tuning on a new GPU; NULL = VIGIL_VK_COOP_TILES, else picked from the
+   * device's limits. A tiling that does not fit is refused (coop_note says
+   * why) and the picked one is used. */
+  const char *coop_tiles;
 } vg_vk_options;
 
 #define VG_VK_MAX_COOP_SHAPES 8

@@ -192,19 +192,62 @@ void *vk_coop_enable(const vk_backend *vk, vk_coop_chain *c, void *next, const c
   return &c->vmm;
 }
 
+/* Whether tiling `o` suits the fragment shape and the device: 1, or 0 with
+ * the reason. Sets o->threads. The shader needs SG / WN subgroup rows whose
+ * blocks are whole fragments, and BK a multiple of lK and of 8 (its vector
+ * staging). */
+static int tiles_fit(const vk_backend *vk, vk_coop_tiles *o, char *why, size_t size) {
+  const VkPhysicalDeviceLimits *lim = &vk->props.limits;
+  const vg_vk_coop_shape *s = &vk->coop_caps.shape;
+  if (!o->bm || !o->bn || !o->bk || !o->subgroups || !o->wn || o->subgroups % o->wn ||
+      o->bm % (o->subgroups / o->wn) || o->bn % o->wn) {
+    snprintf(why, size, "SG must be a multiple of WN, BM of SG/WN and BN of WN");
+    return 0;
+  }
+  const uint32_t sm = o->bm / (o->subgroups / o->wn), sn = o->bn / o->wn;
+  if (sm % s->m || sn % s->n || o->bk % s->k || o->bk % 8) {
+    snprintf(why, size,
+             "a subgroup's %ux%u block is not whole %ux%u fragments, or BK %u is not a "
+             "multiple of %u and 8",
+             sm, sn, s->m, s->n, o->bk, s->k);
+    return 0;
+  }
+  o->threads = o->subgroups * vk->coop_caps.subgroup_size;
+  const uint64_t shared = (uint64_t)(o->bm + o->bn) * (o->bk + 8) * 2 +
+                          (uint64_t)o->subgroups * s->m * s->n * sizeof(float);
+  if (o->threads > lim->maxComputeWorkGroupInvocations ||
+      o->threads > lim->maxComputeWorkGroupSize[0] || shared > lim->maxComputeSharedMemorySize) {
+    snprintf(why, size, "%u threads and %llu bytes of shared memory pass the device's %u and %u",
+             o->threads, (unsigned long long)shared, lim->maxComputeWorkGroupInvocations,
+             lim->maxComputeSharedMemorySize);
+    return 0;
+  }
+  return 1;
+}
+
+int vk_coop_parse_tiles(const vk_backend *vk, const char *spec, vk_coop_tiles *t, char *why,
+                        size_t why_size) {
+  vk_coop_tiles o = {0};
+  char tail = 0;
+  if (sscanf(spec, "%ux%ux%u/%u/%u%c", &o.bm, &o.bn, &o.bk, &o.subgroups, &o.wn, &tail) != 5 ||
+      o.bm > 1024 || o.bn > 1024 || o.bk > 256 || o.subgroups > 64) {
+    snprintf(why, why_size, "expected BMxBNxBK/SG/WN such as 128x128x32/8/2");
+    return 0;
+  }
+  if (!tiles_fit(vk, &o, why, why_size))
+    return 0;
+  *t = o;
+  return 1;
+}
+
 /* 128 x 128 tiles on 8 subgroups where shared memory allows, else 64 x 64 on
  * 4. A subgroup's block is 32 x 64 or 32 x 32, so fitting shapes divide it. */
 int vk_coop_pick_tiles(const vk_backend *vk, vk_coop_tiles *t) {
   static const vk_coop_tiles options[] = {{0, 128, 128, 32, 8, 2}, {0, 64, 64, 32, 4, 2}};
-  const VkPhysicalDeviceLimits *lim = &vk->props.limits;
-  const vg_vk_coop_shape *s = &vk->coop_caps.shape;
+  char why[160];
   for (size_t i = 0; i < sizeof options / sizeof *options; i++) {
     vk_coop_tiles o = options[i];
-    o.threads = o.subgroups * vk->coop_caps.subgroup_size;
-    const uint64_t shared = (uint64_t)(o.bm + o.bn) * (o.bk + 8) * 2 +
-                            (uint64_t)o.subgroups * s->m * s->n * sizeof(float);
-    if (o.threads <= lim->maxComputeWorkGroupInvocations &&
-        o.threads <= lim->maxComputeWorkGroupSize[0] && shared <= lim->maxComputeSharedMemorySize) {
+    if (tiles_fit(vk, &o, why, sizeof why)) {
       *t = o;
       return 1;
     }
@@ -219,10 +262,16 @@ vg_status vk_coop_create_pipeline(vk_backend *vk) {
     return VG_OK;
   vk_coop_tiles *t = &vk->coop_tiles;
   const vg_vk_coop_shape *s = &vk->coop_caps.shape;
-  if (!vk_coop_pick_tiles(vk, t)) {
+  char asked[256] = "", why[160];
+  const int custom = vk->coop_tiles_spec[0] != 0;
+  if (custom && !vk_coop_parse_tiles(vk, vk->coop_tiles_spec, t, why, sizeof why))
+    snprintf(asked, sizeof asked, "tiling '%s' refused: %s; ", vk->coop_tiles_spec, why);
+  else if (custom)
+    snprintf(asked, sizeof asked, "tiling %s asked; ", vk->coop_tiles_spec);
+  if ((!custom || strstr(asked, "refused")) && !vk_coop_pick_tiles(vk, t)) {
     vk->coop = 0;
     snprintf(vk->coop_note, sizeof vk->coop_note,
-             "no tiling fits the workgroup and shared-memory limits");
+             "%sno tiling fits the workgroup and shared-memory limits", asked);
     return VG_OK;
   }
   const uint32_t spec[10] = {t->threads, t->bm, t->bn,        t->bk, s->m,
@@ -238,7 +287,7 @@ vg_status vk_coop_create_pipeline(vk_backend *vk) {
     snprintf(vk->coop_note, sizeof vk->coop_note, "the coop pipeline failed: %s", vg_last_error());
     return VG_OK;
   }
-  snprintf(vk->coop_note, sizeof vk->coop_note, "%s%ux%ux%u fragments, %ux%u tiles",
+  snprintf(vk->coop_note, sizeof vk->coop_note, "%s%s%ux%ux%u fragments, %ux%u tiles", asked,
            emulate ? "emulated " : "", s->m, s->n, s->k, t->bm, t->bn);
   return VG_OK;
 }

@@ -128,8 +128,9 @@ typedef struct vk_backend {
   vk_coop_caps coop_caps;
   vg_vk_coop_shape coop_emulate; /* tests: the emulated shader, this shape (m != 0) */
   int coop;
-  char coop_note[160];
+  char coop_note[384];
   vk_coop_tiles coop_tiles;
+  char coop_tiles_spec[48]; /* VIGIL_VK_COOP_TILES or the option; "" = pick */
   vk_pipeline matmul_coop;
   vk_attention_pipeline attention[VK_ATTN_CACHE];
   /* Scoring (vk_score_ops.c). */
@@ -198,6 +199,10 @@ void vk_coop_decide(vk_backend *vk, int allow);
 void *vk_coop_enable(const vk_backend *vk, vk_coop_chain *c, void *next, const char **exts,
                      uint32_t *n_exts);
 int vk_coop_pick_tiles(const vk_backend *vk, vk_coop_tiles *t);
+/* Parses and checks a "BMxBNxBK/SG/WN" tiling against the fragment shape and
+ * the device's limits: 1, or 0 with the reason in `why`. */
+int vk_coop_parse_tiles(const vk_backend *vk, const char *spec, vk_coop_tiles *t, char *why,
+                        size_t why_size);
 vg_status vk_coop_create_pipeline(vk_backend *vk);
 
 /* vk_memory.c */

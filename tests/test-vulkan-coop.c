@@ -192,6 +192,42 @@ static void test_emulated(void) {
   close_vk(bad);
 }
 
+/* An asked tiling (VIGIL_VK_COOP_TILES or the option) is used when it fits
+ * the fragment shape and the device, and gives the same products; one that
+ * does not is refused with the reason, and the picked tiling is used. */
+static void test_tiles(void) {
+  static const struct {
+    const char *spec, *want;
+  } cases[] = {
+      {"64x128x16/4/2", "64x128 tiles"},
+      {"32x32x32/1/1", "32x32 tiles"},
+      {"128x64x32/8/4", "128x64 tiles"},
+      {"96x128x32/8/3", "refused: SG must"},
+      {"100x128x32/8/2", "refused: a subgroup"},
+      {"64x64x32/4/2/1", "refused: expected"},
+      {"4096x64x32/4/2", "refused: expected"},
+      {"64x64x24/4/2", "refused: a subgroup"},
+      {"512x512x64/64/8", "refused: 2048 threads"},
+  };
+  for (size_t c = 0; c < G_N_ELEMENTS(cases); c++) {
+    const int env = c % 2; /* half through the variable, half through the option */
+    if (env)
+      g_setenv("VIGIL_VK_COOP_TILES", cases[c].spec, TRUE);
+    vg_backend *emu = open_vk_with(
+        (vg_vk_options){.coop_emulate = {16, 16, 16}, .coop_tiles = env ? NULL : cases[c].spec});
+    g_unsetenv("VIGIL_VK_COOP_TILES");
+    const char *why = NULL;
+    g_assert_true(vg_vulkan_coopmat(emu, &why));
+    g_test_message("%s: %s", cases[c].spec, why);
+    g_assert_nonnull(strstr(why, cases[c].want));
+    if (strstr(cases[c].want, "refused"))
+      g_assert_nonnull(strstr(why, "128x128 tiles")); /* the picked one */
+    for (size_t i = 0; i < 4; i++)
+      check_coop(emu, shapes[i][0], shapes[i][1], shapes[i][2]);
+    close_vk(emu);
+  }
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   /* Validation is on unless the layer is absent on a GPU machine
@@ -208,6 +244,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/vulkan-coop/device-list", test_device_list);
   g_test_add_func("/vulkan-coop/matmul", test_matmul);
   g_test_add_func("/vulkan-coop/emulated", test_emulated);
+  g_test_add_func("/vulkan-coop/tiles", test_tiles);
   int rc = g_test_run();
   int messages = vg_vulkan_validation_messages(vk);
   vg_backend_destroy(vk);
