@@ -11,7 +11,9 @@ trap 'rm -rf "$tmp"' EXIT
 echo "TAP version 13"
 n=0 failed=0
 # spec ids: 0 threads, 1 BM, 2 BN, 3 BK, 4-6 fragment M N K, 7 subgroups, 8 WN
-for tiling in "128 128 32 8 2" "64 64 32 4 2"; do
+# The picked tilings, then those tools/device-run.sh sweeps.
+for tiling in "128 128 32 8 2" "64 64 32 4 2" "128 128 64 8 2" "128 256 32 8 2" \
+  "256 128 32 8 2" "64 128 32 4 2" "128 128 32 4 2"; do
   set -- $tiling
   bm=$1 bn=$2 bk=$3 sg=$4 wn=$5
   for sgsize in 32 64; do
