@@ -6,18 +6,8 @@
 #include "vg_prompts.h"
 #include "vg_tokenizer.h"
 #include "vigil-cli.h"
+#include "vigil-engine.h"
 #include "vigil-config.h"
-
-#define VOCAB_NAME "bpe_simple_vocab_16e6.txt.gz"
-
-/* The installed vocabulary, else the source tree's (so it runs from the build dir). */
-static char *default_vocab_path(void) {
-  char *installed = g_build_filename(VIGIL_DATADIR, "clip", VOCAB_NAME, NULL);
-  if (g_file_test(installed, G_FILE_TEST_EXISTS))
-    return installed;
-  g_free(installed);
-  return g_build_filename(VIGIL_SOURCE_RESOURCES, "clip", VOCAB_NAME, NULL);
-}
 
 /* Appends MVFA's normal then abnormal prompts for `class_name` to `texts`. */
 static gboolean add_prompts(GPtrArray *texts, const char *class_name) {
@@ -123,7 +113,7 @@ int vigil_cli_tokenize(int argc, char **argv) {
     return VIGIL_CLI_USAGE;
   }
   if (!vocab)
-    vocab = default_vocab_path();
+    vocab = vigil_vocab_path();
   vg_tokenizer *tok = NULL;
   gint64 start = g_get_monotonic_time();
   if (vg_tokenizer_open(vocab, &tok) != VG_OK) {

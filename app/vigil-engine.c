@@ -53,7 +53,10 @@ static char *file_digest(const char *path, GError **error) {
   return n < 0 ? NULL : g_strdup(g_checksum_get_string(sum));
 }
 
-static char *vocab_path(void) {
+char *vigil_vocab_path(void) {
+  const char *dir = g_getenv("VIGIL_DATA_DIR");
+  if (dir && *dir)
+    return g_build_filename(dir, "clip", VOCAB_NAME, NULL);
   char *installed = g_build_filename(VIGIL_DATADIR, "clip", VOCAB_NAME, NULL);
   if (g_file_test(installed, G_FILE_TEST_EXISTS))
     return installed;
@@ -204,7 +207,7 @@ VigilEngine *vigil_engine_open(const char *clip_path, const char *adapters_path,
     return NULL;
   }
   e->random = is_random(clip) || is_random(adapters);
-  g_autofree char *vocab = vocab_path();
+  g_autofree char *vocab = vigil_vocab_path();
   gboolean ok = (e->backend = vigil_backend_open(backend, &e->fallback, error)) != NULL;
   if (ok)
     e->device = g_strdup(e->backend->device_name);

@@ -22,8 +22,12 @@ typedef enum {
 
 typedef struct _VigilEngine VigilEngine;
 
+/* The CLIP vocabulary: $VIGIL_DATA_DIR/clip when that is set (a bundle run
+ * away from the build tree), else the installed data, else the source tree. */
+char *vigil_vocab_path(void);
+
 /* Loads CLIP weights and MVFA adapters (safetensors or .pth) onto a backend.
- * The vocabulary comes from the installed data or the source tree. */
+ * The vocabulary comes from vigil_vocab_path(). */
 VigilEngine *vigil_engine_open(const char *clip_path, const char *adapters_path,
                                const VigilBackendOptions *backend, GError **error);
 void vigil_engine_free(VigilEngine *engine);

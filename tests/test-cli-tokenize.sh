@@ -9,7 +9,7 @@ check() { # description, then a command that must succeed
 }
 py=/usr/bin/python3
 echo "TAP version 13"
-echo "1..9"
+echo "1..11"
 check "--help lists tokenize" sh -c "'$cli' --help | grep -q tokenize"
 check "one line of 77 ids per text" sh -c "'$cli' tokenize 'a photo of a brain' '' |
   awk 'NF != 77 || \$1 != 49406 { bad = 1 } END { exit bad || NR != 2 }'"
@@ -35,6 +35,12 @@ check "invalid UTF-8 fails (1) with a message" sh -c "
 check "a missing vocabulary fails (1) naming it" sh -c "
   '$cli' tokenize --vocab /nonexistent/v.gz x 2>&1 | grep -q '/nonexistent/v.gz';
   '$cli' tokenize --vocab /nonexistent/v.gz x; test \$? -eq 1"
+check "VIGIL_DATA_DIR names where the vocabulary is" sh -c "
+  d=\$(mktemp -d) && mkdir \$d/clip && cp '${VIGIL_SOURCE_DIR:?}/resources/clip/bpe_simple_vocab_16e6.txt.gz' \$d/clip/ &&
+  VIGIL_DATA_DIR=\$d '$cli' tokenize 'a photo' | grep -q '^49406 320 1125 49407 '; rc=\$?; rm -r \$d; exit \$rc"
+check "a VIGIL_DATA_DIR without it fails (1) naming the path" sh -c "
+  VIGIL_DATA_DIR=/nonexistent '$cli' tokenize x 2>&1 | grep -q '/nonexistent/clip/bpe';
+  VIGIL_DATA_DIR=/nonexistent '$cli' tokenize x; test \$? -eq 1"
 check "no text is a usage error (2)" sh -c "'$cli' tokenize; test \$? -eq 2"
 check "unknown option is a usage error (2)" sh -c "'$cli' tokenize --bogus x; test \$? -eq 2"
 exit $failed
