@@ -342,7 +342,7 @@ static void add(const char *name, GTestDataFunc fn) {
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   backends[0] = vg_cpu_backend_new(2);
-  /* On a GPU machine without the layer (tools/device-bench.sh says so). */
+  /* On a GPU machine without the layer (tools/device-run.sh says so). */
   const int validation = g_strcmp0(g_getenv("VIGIL_TEST_NO_VALIDATION"), "1") != 0;
   for (int v = 0; v < 2; v++) {
     vg_vk_options options = {

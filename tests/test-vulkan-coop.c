@@ -3,7 +3,7 @@
  *
  * Everywhere: the no_coopmat option and VIGIL_VK_NO_COOPMAT=1 turn it off
  * with a reason, and the device list's coop fields agree with the backend.
- * On a device with VK_NV_cooperative_matrix (tools/device-bench.sh runs this
+ * On a device with VK_NV_cooperative_matrix (tools/device-run.sh runs this
  * on an NVIDIA GPU): F16-weight matmuls of awkward shapes against the CPU
  * backend. Lavapipe lacks the extension, so there the comparison is a TAP
  * skip naming why; the shader itself is checked by spirv-val (spirv-val-*
@@ -231,7 +231,7 @@ static void test_tiles(void) {
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   /* Validation is on unless the layer is absent on a GPU machine
-   * (tools/device-bench.sh says so when it sets this). */
+   * (tools/device-run.sh says so when it sets this). */
   validation = g_strcmp0(g_getenv("VIGIL_TEST_NO_VALIDATION"), "1") != 0;
   g_unsetenv("VIGIL_VK_NO_COOPMAT");
   vk = open_vk(0);

@@ -481,7 +481,7 @@ static void add(const char *name, GTestDataFunc fn) {
 
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
-  /* On a GPU machine without the layer (tools/device-bench.sh says so). */
+  /* On a GPU machine without the layer (tools/device-run.sh says so). */
   const int validation = g_strcmp0(g_getenv("VIGIL_TEST_NO_VALIDATION"), "1") != 0;
   for (int v = 0; v < 2; v++) {
     /* The plain GEMM: on GPUs with cooperative matrices F16 matmuls would
