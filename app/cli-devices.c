@@ -22,6 +22,11 @@ static void add_coop(JsonBuilder *b, const vg_vk_device_info *d) {
     json_builder_add_string_value(b, s);
   }
   json_builder_end_array(b);
+  json_builder_set_member_name(b, "cooperative_matrix_used_through");
+  if (d->coop_api)
+    json_builder_add_string_value(b, d->coop_api);
+  else
+    json_builder_add_null_value(b);
   json_builder_set_member_name(b, "cooperative_matrix_unused_because");
   if (d->coop_why_not)
     json_builder_add_string_value(b, d->coop_why_not);
@@ -42,7 +47,7 @@ static void print_coop(const vg_vk_device_info *d) {
   if (d->coop_why_not)
     printf("; unused: %s\n", d->coop_why_not);
   else
-    printf("; used for F16 matmuls\n");
+    printf("; used for F16 matmuls through %s\n", d->coop_api);
 }
 
 static void add_vulkan(JsonBuilder *b, const vg_vk_device_info *d, int index) {

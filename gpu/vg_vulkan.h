@@ -67,7 +67,9 @@ typedef struct vg_vk_device_info {
   int cooperative_matrix;
   const char *coop_why_not;
   int coop_nv, coop_khr; /* VK_NV_ / VK_KHR_cooperative_matrix listed by the driver */
-  /* VK_NV_cooperative_matrix's F16 x F16 -> F32 subgroup shapes (M x N x K). */
+  const char *coop_api;  /* the extension the GEMM would use, or NULL (VIGIL_VK_COOP=nv|khr) */
+  /* The F16 x F16 -> F32 subgroup shapes (M x N x K) of coop_api's extension, or
+   * of the last one tried. */
   int n_coop_shapes;
   vg_vk_coop_shape coop_shapes[VG_VK_MAX_COOP_SHAPES];
 } vg_vk_device_info;

@@ -354,6 +354,9 @@ int vg_vk_list_devices(vg_vk_device_info *out, int max) {
     d->cooperative_matrix = coop.usable;
     d->coop_why_not = coop.why_not;
     d->coop_nv = coop.nv, d->coop_khr = coop.khr;
+    d->coop_api = coop.api == VK_COOP_KHR  ? VG_KHR_COOP_EXTENSION_NAME
+                  : coop.api == VK_COOP_NV ? VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME
+                                           : NULL;
     d->n_coop_shapes = (int)coop.n_shapes;
     memcpy(d->coop_shapes, coop.shapes, sizeof coop.shapes);
   }

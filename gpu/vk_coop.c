@@ -2,9 +2,12 @@
  * enables for them, and the tiling and pipeline of the coop GEMM
  * (shaders/matmul_coop.comp).
  *
- * Only VK_NV_cooperative_matrix is used: Debian 12's glslang and Vulkan
- * headers predate VK_KHR_cooperative_matrix, which is reported by name only.
- * NVIDIA drivers list both. The shader needs, besides the extension: F16
+ * Two extensions carry them: VK_NV_cooperative_matrix (NVIDIA) and
+ * VK_KHR_cooperative_matrix (NVIDIA, AMD, Intel, Arm). Debian 12's glslang
+ * writes only the NV SPIR-V, which spirv-val checks here; the KHR module is
+ * translated from it at build time (shaders/spirv-nv-to-khr.py). NV is tried
+ * first where both are listed, being the one validated here; VIGIL_VK_COOP=
+ * nv or khr picks one. The shader needs, besides the extension: F16
  * arithmetic (VK_KHR_shader_float16_int8), the Vulkan memory model (which
  * GL_KHR_memory_scope_semantics implies), 16-bit storage buffers, and basic
  * subgroup operations in compute shaders. */
@@ -16,6 +19,7 @@
 
 #include "matmul_coop.spv.h"
 #include "matmul_coop_emu.spv.h"
+#include "matmul_coop_khr.spv.h"
 
 #define COOP_MAX_PROPS 64
 #define EMU_LANES 32 /* the emulated shader's "subgroup" */
@@ -33,8 +37,13 @@ static int has_ext(const VkExtensionProperties *e, uint32_t n, const char *name)
   return 0;
 }
 
+static void add_shape(vk_coop_caps *caps, uint32_t m, uint32_t n, uint32_t k) {
+  if (caps->n_shapes < VG_VK_MAX_COOP_SHAPES)
+    caps->shapes[caps->n_shapes++] = (vg_vk_coop_shape){m, n, k};
+}
+
 /* The F16 x F16 -> F32 subgroup shapes of VK_NV_cooperative_matrix. */
-static void query_shapes(VkInstance instance, VkPhysicalDevice dev, vk_coop_caps *caps) {
+static void query_shapes_nv(VkInstance instance, VkPhysicalDevice dev, vk_coop_caps *caps) {
   PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesNV get =
       (PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesNV)vkGetInstanceProcAddr(
           instance, "vkGetPhysicalDeviceCooperativeMatrixPropertiesNV");
@@ -45,21 +54,44 @@ static void query_shapes(VkInstance instance, VkPhysicalDevice dev, vk_coop_caps
         .sType = VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_NV};
   if (!get || get(dev, &n, props) < 0) /* VK_INCOMPLETE: the first 64 will do */
     return;
-  for (uint32_t i = 0; i < n && caps->n_shapes < VG_VK_MAX_COOP_SHAPES; i++) {
+  for (uint32_t i = 0; i < n; i++) {
     const VkCooperativeMatrixPropertiesNV *q = &props[i];
     if (q->AType == VK_COMPONENT_TYPE_FLOAT16_NV && q->BType == VK_COMPONENT_TYPE_FLOAT16_NV &&
         q->CType == VK_COMPONENT_TYPE_FLOAT32_NV && q->DType == VK_COMPONENT_TYPE_FLOAT32_NV &&
         q->scope == VK_SCOPE_SUBGROUP_NV)
-      caps->shapes[caps->n_shapes++] = (vg_vk_coop_shape){q->MSize, q->NSize, q->KSize};
+      add_shape(caps, q->MSize, q->NSize, q->KSize);
+  }
+}
+
+/* The same for VK_KHR_cooperative_matrix (same component and scope values);
+ * shapes that need saturating accumulation are skipped. */
+static void query_shapes_khr(VkInstance instance, VkPhysicalDevice dev, vk_coop_caps *caps) {
+  vg_get_coop_properties_khr get = (vg_get_coop_properties_khr)vkGetInstanceProcAddr(
+      instance, "vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR");
+  vg_coop_properties_khr props[COOP_MAX_PROPS];
+  uint32_t n = COOP_MAX_PROPS;
+  for (uint32_t i = 0; i < n; i++)
+    props[i] = (vg_coop_properties_khr){.sType = VG_STYPE_COOP_PROPERTIES_KHR};
+  if (!get || get(dev, &n, props) < 0)
+    return;
+  for (uint32_t i = 0; i < n; i++) {
+    const vg_coop_properties_khr *q = &props[i];
+    if (q->AType == VK_COMPONENT_TYPE_FLOAT16_NV && q->BType == VK_COMPONENT_TYPE_FLOAT16_NV &&
+        q->CType == VK_COMPONENT_TYPE_FLOAT32_NV && q->ResultType == VK_COMPONENT_TYPE_FLOAT32_NV &&
+        q->scope == VK_SCOPE_SUBGROUP_NV && !q->saturatingAccumulation)
+      add_shape(caps, q->MSize, q->NSize, q->KSize);
   }
 }
 
 /* The first unmet requirement of the shader, or NULL. */
-static const char *check_features(VkPhysicalDevice dev, vk_coop_caps *caps) {
+static const char *check_features(VkPhysicalDevice dev, vk_coop_api api, vk_coop_caps *caps) {
+  const int khr = api == VK_COOP_KHR;
   VkPhysicalDeviceCooperativeMatrixFeaturesNV coop = {
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV};
+  vg_coop_features_khr coop_khr = {.sType = VG_STYPE_COOP_FEATURES_KHR};
   VkPhysicalDeviceShaderFloat16Int8FeaturesKHR f16 = {
-      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES_KHR, .pNext = &coop};
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES_KHR,
+      .pNext = khr ? (void *)&coop_khr : (void *)&coop};
   VkPhysicalDeviceVulkanMemoryModelFeaturesKHR vmm = {
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_MEMORY_MODEL_FEATURES_KHR, .pNext = &f16};
   VkPhysicalDevice16BitStorageFeatures s16 = {
@@ -69,15 +101,19 @@ static const char *check_features(VkPhysicalDevice dev, vk_coop_caps *caps) {
   vkGetPhysicalDeviceFeatures2(dev, &f);
   VkPhysicalDeviceCooperativeMatrixPropertiesNV cp = {
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_PROPERTIES_NV};
+  vg_coop_device_properties_khr cp_khr = {.sType = VG_STYPE_COOP_DEVICE_PROPERTIES_KHR};
   VkPhysicalDeviceSubgroupProperties sp = {
-      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES, .pNext = &cp};
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES,
+      .pNext = khr ? (void *)&cp_khr : (void *)&cp};
   VkPhysicalDeviceProperties2 p = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
                                    .pNext = &sp};
   vkGetPhysicalDeviceProperties2(dev, &p);
   caps->subgroup_size = sp.subgroupSize;
-  if (!coop.cooperativeMatrix)
+  if (!(khr ? coop_khr.cooperativeMatrix : coop.cooperativeMatrix))
     return "the cooperativeMatrix feature is off";
-  if (!(cp.cooperativeMatrixSupportedStages & VK_SHADER_STAGE_COMPUTE_BIT))
+  const VkShaderStageFlags stages =
+      khr ? cp_khr.cooperativeMatrixSupportedStages : cp.cooperativeMatrixSupportedStages;
+  if (!(stages & VK_SHADER_STAGE_COMPUTE_BIT))
     return "cooperative matrices are not supported in compute shaders";
   if (!f16.shaderFloat16 || !vmm.vulkanMemoryModel || !s16.storageBuffer16BitAccess)
     return "shaderFloat16, vulkanMemoryModel or 16-bit storage buffers are missing";
@@ -87,32 +123,22 @@ static const char *check_features(VkPhysicalDevice dev, vk_coop_caps *caps) {
   return NULL;
 }
 
-void vk_coop_query(VkInstance instance, VkPhysicalDevice dev, const VkPhysicalDeviceProperties *p,
-                   vk_coop_caps *caps) {
-  *caps = (vk_coop_caps){.why_not = "the device lacks VK_NV_cooperative_matrix"};
-  uint32_t n = 0;
-  vkEnumerateDeviceExtensionProperties(dev, NULL, &n, NULL);
-  VkExtensionProperties *exts = calloc(n ? n : 1, sizeof *exts);
-  if (!exts) {
-    caps->why_not = "out of memory";
-    return;
-  }
-  vkEnumerateDeviceExtensionProperties(dev, NULL, &n, exts);
-  caps->nv = has_ext(exts, n, VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME);
-  caps->khr = has_ext(exts, n, "VK_KHR_cooperative_matrix");
-  const int extras = has_ext(exts, n, VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME) &&
-                     has_ext(exts, n, VK_KHR_VULKAN_MEMORY_MODEL_EXTENSION_NAME);
-  free(exts);
-  if (!caps->nv)
-    return;
-  query_shapes(instance, dev, caps);
+/* Whether the coop GEMM can run through `api` (listed by the driver); fills
+ * caps' shapes, shape and why_not. */
+static int try_api(VkInstance instance, VkPhysicalDevice dev, const VkPhysicalDeviceProperties *p,
+                   int extras, vk_coop_api api, vk_coop_caps *caps) {
+  caps->n_shapes = 0;
+  if (api == VK_COOP_KHR)
+    query_shapes_khr(instance, dev, caps);
+  else
+    query_shapes_nv(instance, dev, caps);
   if (p->apiVersion < VK_API_VERSION_1_1 || !extras) {
     caps->why_not = "the device lacks VK_KHR_shader_float16_int8 or VK_KHR_vulkan_memory_model";
-    return;
+    return 0;
   }
-  caps->why_not = check_features(dev, caps);
+  caps->why_not = check_features(dev, api, caps);
   if (caps->why_not)
-    return;
+    return 0;
   /* The driver lists its preferred shapes first; 16x16x16 is the usual best. */
   int pick = -1;
   for (uint32_t i = 0; i < caps->n_shapes; i++) {
@@ -122,10 +148,45 @@ void vk_coop_query(VkInstance instance, VkPhysicalDevice dev, const VkPhysicalDe
   }
   if (pick < 0) {
     caps->why_not = "no F16 x F16 -> F32 subgroup shape with sides dividing 32";
-    return;
+    return 0;
   }
   caps->shape = caps->shapes[pick];
-  caps->usable = 1;
+  return 1;
+}
+
+void vk_coop_query(VkInstance instance, VkPhysicalDevice dev, const VkPhysicalDeviceProperties *p,
+                   vk_coop_caps *caps) {
+  *caps = (vk_coop_caps){
+      .why_not = "the device lacks VK_NV_cooperative_matrix and VK_KHR_cooperative_matrix"};
+  uint32_t n = 0;
+  vkEnumerateDeviceExtensionProperties(dev, NULL, &n, NULL);
+  VkExtensionProperties *exts = calloc(n ? n : 1, sizeof *exts);
+  if (!exts) {
+    caps->why_not = "out of memory";
+    return;
+  }
+  vkEnumerateDeviceExtensionProperties(dev, NULL, &n, exts);
+  caps->nv = has_ext(exts, n, VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME);
+  caps->khr = has_ext(exts, n, VG_KHR_COOP_EXTENSION_NAME);
+  const int extras = has_ext(exts, n, VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME) &&
+                     has_ext(exts, n, VK_KHR_VULKAN_MEMORY_MODEL_EXTENSION_NAME);
+  free(exts);
+  const char *pick = getenv("VIGIL_VK_COOP");
+  const int only_nv = pick && strcmp(pick, "nv") == 0, only_khr = pick && strcmp(pick, "khr") == 0;
+  if (pick && *pick && !only_nv && !only_khr) {
+    caps->why_not = "VIGIL_VK_COOP must be nv or khr";
+    return;
+  }
+  if ((only_nv && !caps->nv) || (only_khr && !caps->khr)) {
+    caps->why_not = only_nv ? "VIGIL_VK_COOP=nv but the device lacks VK_NV_cooperative_matrix"
+                            : "VIGIL_VK_COOP=khr but the device lacks VK_KHR_cooperative_matrix";
+    return;
+  }
+  if (caps->nv && !only_khr && try_api(instance, dev, p, extras, VK_COOP_NV, caps))
+    caps->api = VK_COOP_NV;
+  else if (caps->khr && !only_nv && try_api(instance, dev, p, extras, VK_COOP_KHR, caps))
+    caps->api = VK_COOP_KHR;
+  caps->usable = caps->api != VK_COOP_NONE;
 }
 
 /* The emulated shader needs F16 arithmetic (shared F16 tiles) only. */
@@ -179,15 +240,18 @@ void *vk_coop_enable(const vk_backend *vk, vk_coop_chain *c, void *next, const c
   exts[(*n_exts)++] = VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME;
   if (vk->coop_emulate.m)
     return &c->f16;
+  const int khr = vk->coop_caps.api == VK_COOP_KHR;
   c->coop = (VkPhysicalDeviceCooperativeMatrixFeaturesNV){
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV,
       .pNext = &c->f16,
       .cooperativeMatrix = VK_TRUE};
+  c->coop_khr = (vg_coop_features_khr){
+      .sType = VG_STYPE_COOP_FEATURES_KHR, .pNext = &c->f16, .cooperativeMatrix = VK_TRUE};
   c->vmm = (VkPhysicalDeviceVulkanMemoryModelFeaturesKHR){
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_MEMORY_MODEL_FEATURES_KHR,
-      .pNext = &c->coop,
+      .pNext = khr ? (void *)&c->coop_khr : (void *)&c->coop,
       .vulkanMemoryModel = VK_TRUE};
-  exts[(*n_exts)++] = VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME;
+  exts[(*n_exts)++] = khr ? VG_KHR_COOP_EXTENSION_NAME : VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME;
   exts[(*n_exts)++] = VK_KHR_VULKAN_MEMORY_MODEL_EXTENSION_NAME;
   return &c->vmm;
 }
@@ -276,9 +340,11 @@ vg_status vk_coop_create_pipeline(vk_backend *vk) {
   }
   const uint32_t spec[10] = {t->threads, t->bm, t->bn,        t->bk, s->m,
                              s->n,       s->k,  t->subgroups, t->wn, EMU_LANES};
-  const int emulate = vk->coop_emulate.m != 0;
+  const int emulate = vk->coop_emulate.m != 0, khr = vk->coop_caps.api == VK_COOP_KHR;
   const vg_status st = emulate ? vk_create_pipeline(vk, &vk->matmul_coop, vg_spv_matmul_coop_emu,
                                                     sizeof vg_spv_matmul_coop_emu, 4, 16, spec, 10)
+                       : khr   ? vk_create_pipeline(vk, &vk->matmul_coop, vg_spv_matmul_coop_khr,
+                                                    sizeof vg_spv_matmul_coop_khr, 4, 16, spec, 9)
                                : vk_create_pipeline(vk, &vk->matmul_coop, vg_spv_matmul_coop,
                                                     sizeof vg_spv_matmul_coop, 4, 16, spec, 9);
   if (st != VG_OK) {
@@ -288,6 +354,9 @@ vg_status vk_coop_create_pipeline(vk_backend *vk) {
     return VG_OK;
   }
   snprintf(vk->coop_note, sizeof vk->coop_note, "%s%s%ux%ux%u fragments, %ux%u tiles", asked,
-           emulate ? "emulated " : "", s->m, s->n, s->k, t->bm, t->bn);
+           emulate ? "emulated "
+           : khr   ? "VK_KHR_cooperative_matrix, "
+                   : "VK_NV_cooperative_matrix, ",
+           s->m, s->n, s->k, t->bm, t->bn);
   return VG_OK;
 }

@@ -82,8 +82,39 @@ typedef struct vk_fault {
   int fired; /* later calls of the kind fail too: a lost device stays lost */
 } vk_fault;
 /* Cooperative matrices of one device (VK_NV_cooperative_matrix). */
+/* VK_KHR_cooperative_matrix, declared here: Debian 12's Vulkan headers
+ * (1.3.239) predate it. Values from the Vulkan registry. */
+#define VG_KHR_COOP_EXTENSION_NAME "VK_KHR_cooperative_matrix"
+#define VG_STYPE_COOP_FEATURES_KHR ((VkStructureType)1000506000)
+#define VG_STYPE_COOP_PROPERTIES_KHR ((VkStructureType)1000506001)
+#define VG_STYPE_COOP_DEVICE_PROPERTIES_KHR ((VkStructureType)1000506002)
+typedef struct vg_coop_features_khr {
+  VkStructureType sType;
+  void *pNext;
+  VkBool32 cooperativeMatrix, cooperativeMatrixRobustBufferAccess;
+} vg_coop_features_khr;
+typedef struct vg_coop_properties_khr {
+  VkStructureType sType;
+  void *pNext;
+  uint32_t MSize, NSize, KSize;
+  uint32_t AType, BType, CType, ResultType; /* VkComponentTypeKHR: F16 0, F32 1 */
+  VkBool32 saturatingAccumulation;
+  uint32_t scope; /* VkScopeKHR: subgroup 3 */
+} vg_coop_properties_khr;
+typedef struct vg_coop_device_properties_khr {
+  VkStructureType sType;
+  void *pNext;
+  VkShaderStageFlags cooperativeMatrixSupportedStages;
+} vg_coop_device_properties_khr;
+typedef VkResult(VKAPI_PTR *vg_get_coop_properties_khr)(VkPhysicalDevice, uint32_t *,
+                                                        vg_coop_properties_khr *);
+
+/* Which extension the coop GEMM runs through. */
+typedef enum vk_coop_api { VK_COOP_NONE, VK_COOP_NV, VK_COOP_KHR } vk_coop_api;
+
 typedef struct vk_coop_caps {
-  int nv, khr;         /* the extensions the driver lists (KHR by name: no headers here) */
+  int nv, khr;         /* the extensions the driver lists */
+  vk_coop_api api;     /* when usable: the one the GEMM uses */
   int usable;          /* the coop GEMM can run: extensions, features, stage, shape */
   const char *why_not; /* when not usable: the first thing missing */
   uint32_t subgroup_size;
@@ -185,6 +216,7 @@ vg_status vk_check_bindable(vk_backend *vk, vk_buffer *const *bufs, uint32_t n);
 /* vk_coop.c */
 typedef struct vk_coop_chain {
   VkPhysicalDeviceCooperativeMatrixFeaturesNV coop;
+  vg_coop_features_khr coop_khr;
   VkPhysicalDeviceShaderFloat16Int8FeaturesKHR f16;
   VkPhysicalDeviceVulkanMemoryModelFeaturesKHR vmm;
 } vk_coop_chain;

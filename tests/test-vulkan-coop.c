@@ -84,9 +84,17 @@ static void test_device_list(void) {
   g_assert_true(d->cooperative_matrix ? d->coop_why_not == NULL : d->coop_why_not != NULL);
   if (!on)
     g_assert_cmpstr(why, ==, d->coop_why_not);
-  if (d->cooperative_matrix)
-    g_assert_true(d->coop_nv && d->n_coop_shapes > 0);
-  if (!d->coop_nv)
+  if (d->cooperative_matrix) {
+    g_assert_nonnull(d->coop_api);
+    g_assert_true(strcmp(d->coop_api, "VK_NV_cooperative_matrix") == 0
+                      ? d->coop_nv
+                      : strcmp(d->coop_api, "VK_KHR_cooperative_matrix") == 0 && d->coop_khr);
+    g_assert_nonnull(strstr(why, d->coop_api));
+    g_assert_cmpint(d->n_coop_shapes, >, 0);
+  } else {
+    g_assert_null(d->coop_api);
+  }
+  if (!d->coop_nv && !d->coop_khr)
     g_assert_cmpint(d->n_coop_shapes, ==, 0);
   for (int i = 0; i < d->n_coop_shapes; i++)
     g_assert_true(d->coop_shapes[i].m && d->coop_shapes[i].n && d->coop_shapes[i].k);
@@ -192,6 +200,52 @@ static void test_emulated(void) {
   close_vk(bad);
 }
 
+/* VIGIL_VK_COOP picks the extension: a device that lists it runs the GEMM
+ * through it (checked against the CPU: on a GPU this is the KHR module's one
+ * run), one that does not says so, and a bad value is refused. */
+static void test_choose(void) {
+  static const struct {
+    const char *value, *ext;
+  } picks[] = {{"nv", "VK_NV_cooperative_matrix"}, {"khr", "VK_KHR_cooperative_matrix"}};
+  vg_vk_device_info devs[16];
+  const int n = vg_vk_list_devices(devs, 16);
+  const vg_vk_device_info *d = NULL;
+  for (int i = 0; i < n && i < 16; i++)
+    if (strcmp(devs[i].name, vk->device_name) == 0)
+      d = &devs[i];
+  g_assert_nonnull(d);
+  for (size_t p = 0; p < G_N_ELEMENTS(picks); p++) {
+    g_setenv("VIGIL_VK_COOP", picks[p].value, TRUE);
+    /* The validation layer here (1.3.239) predates SPV_KHR_cooperative_matrix
+     * and would refuse the KHR module's capability: KHR runs unvalidated. */
+    const int validated = validation;
+    if (p == 1)
+      validation = 0;
+    vg_backend *be = open_vk(0);
+    validation = validated;
+    const char *why = NULL;
+    const int on = vg_vulkan_coopmat(be, &why);
+    g_test_message("VIGIL_VK_COOP=%s: %s (%s)", picks[p].value, on ? "on" : "off", why);
+    const int listed = p == 0 ? d->coop_nv : d->coop_khr;
+    if (!listed) {
+      g_assert_false(on);
+      g_assert_nonnull(strstr(why, picks[p].ext));
+    } else if (on) {
+      g_assert_nonnull(strstr(why, picks[p].ext));
+      for (size_t i = 0; i < G_N_ELEMENTS(shapes); i++)
+        check_coop(be, shapes[i][0], shapes[i][1], shapes[i][2]);
+    }
+    close_vk(be);
+  }
+  g_setenv("VIGIL_VK_COOP", "tensor", TRUE);
+  vg_backend *be = open_vk(0);
+  const char *why = NULL;
+  g_assert_false(vg_vulkan_coopmat(be, &why));
+  g_assert_nonnull(strstr(why, "must be nv or khr"));
+  close_vk(be);
+  g_unsetenv("VIGIL_VK_COOP");
+}
+
 /* An asked tiling (VIGIL_VK_COOP_TILES or the option) is used when it fits
  * the fragment shape and the device, and gives the same products; one that
  * does not is refused with the reason, and the picked tiling is used. */
@@ -234,6 +288,7 @@ int main(int argc, char **argv) {
    * (tools/device-run.sh says so when it sets this). */
   validation = g_strcmp0(g_getenv("VIGIL_TEST_NO_VALIDATION"), "1") != 0;
   g_unsetenv("VIGIL_VK_NO_COOPMAT");
+  g_unsetenv("VIGIL_VK_COOP");
   vk = open_vk(0);
   cpu = vg_cpu_backend_new(0);
   const char *why = NULL;
@@ -245,6 +300,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/vulkan-coop/matmul", test_matmul);
   g_test_add_func("/vulkan-coop/emulated", test_emulated);
   g_test_add_func("/vulkan-coop/tiles", test_tiles);
+  g_test_add_func("/vulkan-coop/choose", test_choose);
   int rc = g_test_run();
   int messages = vg_vulkan_validation_messages(vk);
   vg_backend_destroy(vk);

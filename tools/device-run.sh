@@ -6,9 +6,10 @@
 #   2. runs the Vulkan test suite on the GPU, validation layer on (the
 #      cooperative-matrix GEMM against the CPU included),
 #   3. times the GEMMs (bench-gemm, batch 1 and 32; F32, F16, F16 on
-#      cooperative matrices) and a few coop tilings (VIGIL_VK_COOP_TILES),
+#      cooperative matrices, NV and KHR) and a few coop tilings
+#      (VIGIL_VK_COOP_TILES),
 #   4. times the ViT-L/14 forward at 240 px, batch 1 and 32, F32, F16 and
-#      F16 with cooperative matrices, and profiles the fastest.
+#      F16 with cooperative matrices (NV and KHR), and profiles one.
 # Everything lands under $OUT: summary.txt (what ran, the figures) and
 # logs.tar.gz (every step's output). Each step is capped and steps left after
 # VIGIL_DEVICE_BUDGET seconds (default 420) are skipped and listed as such.
@@ -123,6 +124,10 @@ if [ -n "$QUICK" ]; then shape=(--shape 290x256x64); else shape=(); fi
 step gemm-b1 60 "$B/tests/bench-gemm" --batch 1 --iters 20 --cpu-iters 3 --max-err 2e-3 "${shape[@]}"
 step gemm-b32 90 "$B/tests/bench-gemm" --batch 32 --iters 10 --cpu-iters 1 --max-err 2e-3 "${shape[@]}"
 (cd "$LOGS" && grep -HE "TFLOP/s|cooperative" gemm-b1.log gemm-b32.log) >>"$SUMMARY"
+# The same through VK_KHR_cooperative_matrix (the module translated from NV's).
+step gemm-b32-khr 90 env VIGIL_VK_COOP=khr "$B/tests/bench-gemm" --batch 32 --iters 10 --no-cpu \
+  --max-err 2e-3 "${shape[@]}"
+grep -hE "cooperative" "$LOGS/gemm-b32-khr.log" >>"$SUMMARY"
 # Coop tilings at batch 32 (the picked one is 128x128x32/8/2 where it fits).
 for tiles in 64x64x32/4/2 128x128x64/8/2 128x256x32/8/2 256x128x32/8/2 64x128x32/4/2 128x128x32/4/2; do
   name=gemm-b32-tiles-${tiles//\//-}
@@ -140,6 +145,7 @@ for b in 1 32; do
   step "vit-b$b-f32" 90 "${base[@]}" --dtype f32
   step "vit-b$b-f16" 90 env VIGIL_VK_NO_COOPMAT=1 "${base[@]}" --dtype f16
   step "vit-b$b-f16-coop" 90 "${base[@]}" --dtype f16
+  step "vit-b$b-f16-coop-khr" 90 env VIGIL_VK_COOP=khr "${base[@]}" --dtype f16
   (cd "$LOGS" && grep -HE "^(forward of|per image)" vit-b"$b"-*.log) >>"$SUMMARY"
 done
 step vit-b32-f16-coop-profile 90 "$cli" bench --preset "$preset" --backend vulkan --batch 32 \
