@@ -12,13 +12,16 @@
 # bundled loader only when the machine's glibc cannot run them.
 #
 # Usage: tools/device-bundle.sh   (then: run tools/device-run.sh there, with
-# carry [".device"]). VIGIL_BUILD=dir reuses a build directory.
+# carry [".device"]). VIGIL_BUILD=dir reuses a build directory;
+# VIGIL_BUNDLE_STAGE / VIGIL_BUNDLE_OUT / VIGIL_BUNDLE_XZ set the staging
+# folder, the tarball and xz's level (for tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD
 BUILD=${VIGIL_BUILD:-build-device}
-STAGE=$BUILD-bundle
-OUTDIR=.device
+STAGE=${VIGIL_BUNDLE_STAGE:-$BUILD-bundle}
+TARBALL=${VIGIL_BUNDLE_OUT:-.device/vigil-device.tar.xz}
+XZ_LEVEL=${VIGIL_BUNDLE_XZ:--6} # tests/test-device-bundle.sh packs faster
 py=/usr/bin/python3
 
 if [ ! -f "$BUILD/build.ninja" ]; then
@@ -103,7 +106,7 @@ cp resources/clip/bpe_simple_vocab_16e6.txt.gz "$STAGE/data/clip/"
 git -C "$SRC" log -1 --format='%H %s' >"$STAGE/commit.txt"
 git -C "$SRC" status --short >>"$STAGE/commit.txt"
 
-mkdir -p "$OUTDIR"
-tar -C "$STAGE" -cf - . | xz -T2 -6 >"$OUTDIR/vigil-device.tar.xz"
-echo "$OUTDIR/vigil-device.tar.xz: $(du -h "$OUTDIR/vigil-device.tar.xz" | cut -f1)," \
+mkdir -p "$(dirname "$TARBALL")"
+tar -C "$STAGE" -cf - . | xz -T2 "$XZ_LEVEL" >"$TARBALL"
+echo "$TARBALL: $(du -h "$TARBALL" | cut -f1)," \
   "${#progs[@]} programs, $(ls "$STAGE/lib" | wc -l) libraries, $(ls "$STAGE/glibc" | wc -l) glibc files"
