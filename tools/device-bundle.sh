@@ -92,7 +92,9 @@ EOF
 done
 # The loader itself is needed even when ldd lists it by another path.
 cp -L /lib64/ld-linux-x86-64.so.2 "$STAGE/glibc/"
-for so in libvulkan.so.1 libVkLayer_khronos_validation.so; do
+# libGLdispatch (glvnd) and the X libraries: NVIDIA's Vulkan driver,
+# libGLX_nvidia.so.0, loads them, and a bare image may lack them.
+for so in libvulkan.so.1 libVkLayer_khronos_validation.so libGLdispatch.so.0 libXext.so.6; do
   f=$(ldconfig -p | awk -v n="$so" '$1 == n && /x86-64/ && !f { print $NF; f = 1 }')
   [ -n "$f" ] || f=/usr/lib/x86_64-linux-gnu/$so
   [ -e "$STAGE/lib/$so" ] || cp -L "$f" "$STAGE/lib/$so"

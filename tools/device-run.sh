@@ -99,6 +99,13 @@ fi
 step devices 30 "$cli" devices
 cat "$LOGS/devices.log" 2>/dev/null | tee -a "$SUMMARY"
 step devices-json 30 "$cli" devices --json
+# No GPU listed: the loader's own account of why, for the next try.
+if ! grep -qiE "^vulkan [0-9]+: .*(discrete|integrated)" "$LOGS/devices.log" 2>/dev/null &&
+  [ -z "$ONLY" ]; then
+  say "WARNING: no GPU among the Vulkan devices; loader debug output in logs/devices-loader.log"
+  VK_LOADER_DEBUG=error,warn,info step devices-loader 30 "$cli" devices
+  ls -l /usr/local/nvidia /usr/local/nvidia/lib64 >"$LOGS/nvidia-files.log" 2>&1
+fi
 
 # --- the Vulkan suite on the GPU --------------------------------------------
 # t NAME TIMEOUT [VAR=VALUE...] CMD...: one test of tests.sh, run in $B.
