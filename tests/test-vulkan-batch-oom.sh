@@ -64,7 +64,7 @@ PY
 }
 
 echo "TAP version 13"
-echo "1..7"
+echo "1..8"
 env XDG_CACHE_HOME="$tmp/cache" "$cli" detect $args $q8 --backend cpu >"$tmp/cpu.json" 2>/dev/null
 echo $? >"$tmp/cpu.rc"
 check "the CPU reference run works" test "$(cat "$tmp/cpu.rc")" = 0
@@ -101,4 +101,7 @@ for a, b in zip(cpu['results'], got['results']):
 check "vulkan: no room for one image is an error (1) saying out of memory" sh -c "
   test \"\$(cat '$tmp/vk-none.rc')\" = 1 && test ! -s '$tmp/vk-none.json' &&
   grep -q 'out of memory' '$tmp/vk-none.err' || { cat '$tmp/vk-none.err'; exit 1; }"
+check "mem without a size is a clear error" sh -c "
+  VIGIL_VK_FAULT=mem '$cli' detect $args $tmp/q0.png --backend vulkan 2>&1 >/dev/null |
+    grep -q \"VIGIL_VK_FAULT='mem': expected alloc, pipeline or lost, then :N, or mem:BYTES\""
 exit $failed
