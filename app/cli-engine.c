@@ -32,6 +32,11 @@ static void report_fallback(const char *command, VigilEngine *engine) {
   if (reason && reason != shown)
     fprintf(stderr, "vigil-cli %s: warning: %s\n", command, reason);
   shown = reason;
+  static const char *noted; /* fewer images per forward: a note, as results stay on the device */
+  const char *note = vigil_engine_batch_note(engine);
+  if (note && note != noted)
+    fprintf(stderr, "vigil-cli %s: note: %s\n", command, note);
+  noted = note;
 }
 
 static VigilEngine *open_engine(const char *command, const EngineArgs *a) {
@@ -314,10 +319,12 @@ int vigil_cli_detect(int argc, char **argv) {
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "results");
   json_builder_begin_array(b);
-  /* Images go through the encoder in groups, one batched forward per group. */
-  const int group = vigil_engine_batch_limit(engine);
-  for (int first = 1; ok && first < argc; first += group)
-    ok = detect_group(engine, text, bank, maps, argv + first, MIN(group, argc - first), b, &error);
+  /* Images go through the encoder in groups, one batched forward per group
+   * (the group shrinks if the device runs out of memory on the way). */
+  for (int first = 1, group = 0; ok && first < argc; first += group) {
+    group = MIN(vigil_engine_batch_limit(engine), argc - first);
+    ok = detect_group(engine, text, bank, maps, argv + first, group, b, &error);
+  }
   json_builder_end_array(b);
   /* After the work: a fallback to the CPU during it shows here too. */
   json_builder_set_member_name(b, "model");
@@ -329,6 +336,13 @@ int vigil_cli_detect(int argc, char **argv) {
   json_builder_set_member_name(b, "backend_fallback");
   if (vigil_engine_fallback_reason(engine))
     json_builder_add_string_value(b, vigil_engine_fallback_reason(engine));
+  else
+    json_builder_add_null_value(b);
+  json_builder_set_member_name(b, "batch_limit");
+  json_builder_add_int_value(b, vigil_engine_batch_limit(engine));
+  json_builder_set_member_name(b, "batch_reduced");
+  if (vigil_engine_batch_note(engine))
+    json_builder_add_string_value(b, vigil_engine_batch_note(engine));
   else
     json_builder_add_null_value(b);
   json_builder_end_object(b);

@@ -18,8 +18,9 @@ G_DEFINE_QUARK(vigil - engine - error - quark, vigil_engine_error)
 #define TEXT_CHUNK 35 /* prompts encoded per call: one template set, cancellable between */
 
 struct _VigilEngine {
-  GMutex lock;     /* one forward at a time on the backend */
-  int batch_limit; /* images per forward (the same after a fallback: same model and options) */
+  GMutex lock;      /* one forward at a time on the backend */
+  int batch_limit;  /* images per forward, lowered when a chunk outgrows the device (atomic) */
+  char *batch_note; /* why it was lowered, NULL if it was not */
   vg_backend *backend;
   vg_clip *clip;
   vg_tokenizer *tokenizer;
@@ -153,6 +154,9 @@ static gboolean switch_to_cpu(VigilEngine *e, const char *what, const vg_weights
   e->clip = m;
   e->backend = be;
   replace_string(e, &e->fallback, g_steal_pointer(&reason));
+  /* The CPU's chunks are bounded by host memory only: the device's limit goes. */
+  g_atomic_int_set(&e->batch_limit, vg_clip_batch_limit(m));
+  replace_string(e, &e->batch_note, NULL);
   replace_string(e, &e->device, g_strdup(be->device_name));
   if (e->identity)
     build_identity(e);
@@ -240,7 +244,8 @@ void vigil_engine_free(VigilEngine *e) {
   vg_tokenizer_free(e->tokenizer);
   vg_backend_destroy(e->backend);
   g_hash_table_unref(e->text_cache);
-  g_free(e->identity), g_free(e->fallback), g_free(e->clip_digest), g_free(e->cache_dir);
+  g_free(e->identity), g_free(e->fallback), g_free(e->batch_note), g_free(e->clip_digest),
+      g_free(e->cache_dir);
   g_free(e->device), g_free(e->clip_path), g_free(e->adapters_path), g_free(e->clip_name);
   g_free(e->adapters_name), g_free(e->adapters_digest);
   if (e->retired)
@@ -280,14 +285,37 @@ void vigil_features_free(VigilFeatures *f) {
 }
 
 typedef struct {
+  VigilEngine *engine;
   int n;
   const float *const *inputs;
   vg_clip_image_out *outs;
 } ImageForward;
 
+/* A chunk of several images that ran out of memory on the device halves the
+ * images per forward for the rest of the session (recording why), so the
+ * forward can run again there; one image that does not fit is left to the
+ * caller (a CPU fallback under AUTO, else an error). */
+static gboolean shrink_batch(VigilEngine *e, int n, vg_status s) {
+  const int chunk = MIN(n, e->batch_limit);
+  if (s != VG_ERR_NOMEM || g_strcmp0(e->backend->kind, "vulkan") != 0 || chunk <= 1)
+    return FALSE;
+  const int limit = chunk / 2;
+  replace_string(e, &e->batch_note,
+                 g_strdup_printf("Vulkan memory too small for %d images per forward (%s); "
+                                 "using %d from now on",
+                                 chunk, vg_last_error(), limit));
+  vg_clip_set_batch_limit(e->clip, limit);
+  g_atomic_int_set(&e->batch_limit, vg_clip_batch_limit(e->clip));
+  return TRUE;
+}
+
 static vg_status image_forward(vg_clip *clip, gpointer data) {
   ImageForward *f = data;
-  return vg_clip_encode_images(clip, f->n, f->inputs, f->outs);
+  vg_status s;
+  while ((s = vg_clip_encode_images(clip, f->n, f->inputs, f->outs)) != VG_OK &&
+         shrink_batch(f->engine, f->n, s))
+    ; /* again with fewer images per chunk: the outputs are all rewritten */
+  return s;
 }
 
 typedef struct {
@@ -317,7 +345,11 @@ static VigilFeatures *features_new(VigilEngine *e, vg_clip_image_out *out) {
 }
 
 int vigil_engine_batch_limit(VigilEngine *e) {
-  return e ? e->batch_limit : 1;
+  return e ? g_atomic_int_get(&e->batch_limit) : 1;
+}
+
+const char *vigil_engine_batch_note(VigilEngine *e) {
+  return e->batch_note;
 }
 
 gboolean vigil_engine_features_batch(VigilEngine *e, int n, const float *const *inputs,
@@ -325,7 +357,7 @@ gboolean vigil_engine_features_batch(VigilEngine *e, int n, const float *const *
   g_autofree vg_clip_image_out *outs = g_new0(vg_clip_image_out, n > 0 ? n : 1);
   for (int i = 0; i < n; i++)
     out[i] = features_new(e, &outs[i]);
-  ImageForward fw = {n, inputs, outs};
+  ImageForward fw = {e, n, inputs, outs};
   g_mutex_lock(&e->lock);
   gboolean ok = run_forward(e, "image encoder", image_forward, &fw, error);
   g_mutex_unlock(&e->lock);

@@ -60,8 +60,14 @@ VigilFeatures *vigil_engine_features(VigilEngine *engine, const float *input, GE
  * out[i] for inputs[i]. All or nothing: on failure every out[i] is NULL. */
 gboolean vigil_engine_features_batch(VigilEngine *engine, int n, const float *const *inputs,
                                      VigilFeatures **out, GError **error);
-/* Images per forward in vigil_engine_features_batch (8 unless memory bounds it). */
+/* Images per forward in vigil_engine_features_batch (8 unless memory bounds it).
+ * On Vulkan a chunk that runs out of device memory halves it (8, 4, 2, 1) for
+ * the rest of the session, so callers sizing work by it read it each time. */
 int vigil_engine_batch_limit(VigilEngine *engine);
+/* Why the limit was lowered during the session ("Vulkan memory too small for
+ * 8 images per forward (...); using 4 from now on"), or NULL. Valid as long
+ * as the engine. */
+const char *vigil_engine_batch_note(VigilEngine *engine);
 
 /* MVFA's text features for a class: dim x 2 (normal, abnormal), each column
  * the renormalised mean of the normalised prompt embeddings. Caller g_free()s. */

@@ -16,6 +16,7 @@ static vg_status vk_synchronize(vg_backend *be) {
 
 static void vk_destroy(vg_backend *be) {
   vk_backend *vk = (vk_backend *)be;
+  vk_fault_report(vk);
   if (vk->device) {
     vk_flush(vk);
     vkDeviceWaitIdle(vk->device);

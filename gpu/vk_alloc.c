@@ -116,9 +116,9 @@ static vg_status new_block(vk_backend *vk, uint32_t type, VkDeviceSize size, int
   VkResult res = vk_fault_check(vk, VK_FAULT_ALLOC);
   if (res == VK_SUCCESS)
     res = vkAllocateMemory(vk->device, &info, NULL, &b->memory);
-  if (res != VK_SUCCESS) {
+  if (res != VK_SUCCESS) { /* NOMEM: a caller may retry with less (fewer images per forward) */
     free(b), free(r);
-    return vg_fail(VG_ERR_DEVICE, "%s is out of memory: %llu MiB could not be allocated (%s)",
+    return vg_fail(VG_ERR_NOMEM, "%s is out of memory: %llu MiB could not be allocated (%s)",
                    vk->props.deviceName, (unsigned long long)(size >> 20),
                    res == VK_ERROR_OUT_OF_HOST_MEMORY ? "host" : "device");
   }
@@ -241,6 +241,12 @@ vg_status vk_bind_memory(vk_backend *vk, vk_buffer *buf, int host_visible) {
                    (unsigned long long)(req.size >> 20), vk->props.deviceName,
                    (unsigned long long)(vk->mem.max_alloc >> 20));
   const VkDeviceSize span = align_up(req.size, req.alignment);
+  if (vk_fault_bind(vk, span) != VK_SUCCESS)
+    return vg_fail(
+        VG_ERR_NOMEM,
+        "%s is out of memory: %llu KiB more would pass %llu KiB (VK_ERROR_OUT_OF_DEVICE_MEMORY)",
+        vk->props.deviceName, (unsigned long long)(span >> 10),
+        (unsigned long long)(vk->fault.after >> 10));
   vk_block *b = NULL;
   VkDeviceSize offset = 0;
   if (span > type_max_block(vk, (uint32_t)type) / 2) {

@@ -73,13 +73,20 @@ typedef struct vk_allocator {
   VkDeviceSize staging_pending; /* staging bytes waiting for the batch to finish */
 } vk_allocator;
 
-typedef enum { VK_FAULT_NONE, VK_FAULT_ALLOC, VK_FAULT_PIPELINE, VK_FAULT_LOST } vk_fault_kind;
+typedef enum {
+  VK_FAULT_NONE,
+  VK_FAULT_ALLOC,
+  VK_FAULT_PIPELINE,
+  VK_FAULT_LOST,
+  VK_FAULT_MEM
+} vk_fault_kind;
 
 typedef struct vk_fault {
   vk_fault_kind kind;
-  uint64_t after; /* calls that succeed before the fault */
+  uint64_t after; /* calls that succeed before the fault; for MEM, the bytes the device has */
   uint64_t calls;
-  int fired; /* later calls of the kind fail too: a lost device stays lost */
+  int fired;     /* later calls of the kind fail too: a lost device stays lost */
+  uint64_t peak; /* MEM: the most bytes bound at once */
 } vk_fault;
 /* Cooperative matrices of one device (VK_NV_cooperative_matrix). */
 /* VK_KHR_cooperative_matrix, declared here: Debian 12's Vulkan headers
@@ -207,6 +214,9 @@ void vk_pipeline_cache_close(vk_backend *vk);
 /* vk_fault.c */
 vg_status vk_fault_init(vk_backend *vk);
 VkResult vk_fault_check(vk_backend *vk, vk_fault_kind kind);
+/* MEM: whether binding `bytes` more stays within the injected budget. */
+VkResult vk_fault_bind(vk_backend *vk, VkDeviceSize bytes);
+void vk_fault_report(const vk_backend *vk);
 const char *vk_result_name(VkResult r);
 
 /* vk_limits.c */

@@ -205,6 +205,14 @@ int vg_clip_batch_limit(const vg_clip *m) {
   return limit;
 }
 
+void vg_clip_set_batch_limit(vg_clip *m, int limit) {
+  if (!m)
+    return;
+  m->opt.max_batch = limit > 0 ? limit : 1;
+  if (m->cap > vg_clip_batch_limit(m))
+    vg_clip_free_image_scratch(m);
+}
+
 vg_status vg_clip_encode_images(vg_clip *m, int n, const float *const *inputs,
                                 vg_clip_image_out *outs) {
   if (!m || n < 0 || (n > 0 && (!inputs || !outs)))

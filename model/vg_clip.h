@@ -93,6 +93,10 @@ vg_status vg_clip_encode_images(vg_clip *clip, int n, const float *const *inputs
                                 vg_clip_image_out *outs);
 /* The images per forward chunk this model uses. */
 int vg_clip_batch_limit(const vg_clip *clip);
+/* Lowers (or raises) the images per chunk, e.g. after a chunk ran out of
+ * device memory; scratch sized for more images than that is freed, so the
+ * next forward allocates only what the smaller chunk needs. */
+void vg_clip_set_batch_limit(vg_clip *clip, int limit);
 
 /* ids: n rows of context_length token ids (start, text, end, zero padding);
  * out: n x embed_dim text features (not normalised). The end token is found

@@ -65,4 +65,5 @@ struct vg_clip {
 /* (Re)allocate the image scratch for `cap` images and the text scratch for
  * `cap` prompts (vg_clip_load.c). */
 vg_status vg_clip_image_scratch(vg_clip *m, int cap);
+void vg_clip_free_image_scratch(vg_clip *m); /* back to cap 0: the next forward allocates */
 vg_status vg_clip_text_scratch(vg_clip *m, int cap);

@@ -637,7 +637,7 @@ static vg_status plan_scratch(loader *L, const vg_clip_arch *a) {
   return s;
 }
 
-static void free_image_scratch(vg_clip *m) {
+void vg_clip_free_image_scratch(vg_clip *m) {
   vg_tensor *all[] = {m->patches,  m->emb,    m->adapt_out, m->cls_row,
                       m->cls_norm, m->pooled, m->pos_rep};
   for (size_t i = 0; i < sizeof all / sizeof *all; i++)
@@ -676,7 +676,7 @@ static vg_status scratch_failed(vg_clip *m, void (*release)(vg_clip *), vg_statu
 vg_status vg_clip_image_scratch(vg_clip *m, int cap) {
   const vg_clip_arch *a = &m->arch;
   vg_backend *be = m->be;
-  free_image_scratch(m);
+  vg_clip_free_image_scratch(m);
   const int64_t np = (int64_t)a->grid * a->grid * cap, k = 3LL * a->patch * a->patch;
   const int64_t t = (int64_t)a->tokens * cap;
   /* Downloads of a batch: pooled, then every adapter's seg and det tokens. */
@@ -702,7 +702,7 @@ vg_status vg_clip_image_scratch(vg_clip *m, int cap) {
   if (s == VG_OK) /* the position table, once per image */
     s = repeat_rows(m->pos_rep, m->pos, a->tokens, cap);
   if (s != VG_OK)
-    return scratch_failed(m, free_image_scratch, s, cap, "image(s)");
+    return scratch_failed(m, vg_clip_free_image_scratch, s, cap, "image(s)");
   m->cap = cap;
   return VG_OK;
 }
@@ -786,7 +786,7 @@ static void free_scratch(vg_clip_scratch *sc) {
 void vg_clip_free(vg_clip *m) {
   if (!m)
     return;
-  free_image_scratch(m);
+  vg_clip_free_image_scratch(m);
   free_text_scratch(m);
   vg_tensor *all[] = {m->patch_w,    m->cls,        m->pos,  m->ln_pre_g, m->ln_pre_b,
                       m->ln_post_g,  m->ln_post_b,  m->proj, m->tok_emb,  m->tpos,
