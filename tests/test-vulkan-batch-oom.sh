@@ -9,7 +9,7 @@ cli=$1
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vigil-vk-batch-oom.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 n=0 failed=0
-py=/usr/bin/python3
+py=${VIGIL_PYTHON:-/usr/bin/python3} # numpy and PIL
 check() { # description, then a command that must succeed
   n=$((n + 1)); desc=$1; shift
   if "$@" >"$tmp/out" 2>&1; then echo "ok $n - $desc"; else
