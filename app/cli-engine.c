@@ -14,13 +14,13 @@
 #include "vigil-scan-images.h"
 
 typedef struct {
-  char *clip, *adapters, *backend, *device, *class_name;
+  char *clip, *adapters, *backend, *device, *class_name, *dtype;
   gboolean json;
 } EngineArgs;
 
 static void engine_args_clear(EngineArgs *a) {
   g_free(a->clip), g_free(a->adapters), g_free(a->backend), g_free(a->device);
-  g_free(a->class_name);
+  g_free(a->class_name), g_free(a->dtype);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(EngineArgs, engine_args_clear)
@@ -39,8 +39,18 @@ static void report_fallback(const char *command, VigilEngine *engine) {
   noted = note;
 }
 
+/* --dtype: f32 (default) or f16 matmul weights; FALSE (said) for anything else. */
+static gboolean dtype_ok(const char *command, const EngineArgs *a) {
+  if (!a->dtype || g_str_equal(a->dtype, "f32") || g_str_equal(a->dtype, "f16"))
+    return TRUE;
+  fprintf(stderr, "vigil-cli %s: --dtype '%s': expected f32 or f16\n", command, a->dtype);
+  return FALSE;
+}
+
 static VigilEngine *open_engine(const char *command, const EngineArgs *a) {
-  VigilBackendOptions options = {.kind = VIGIL_BACKEND_AUTO, .device = a->device};
+  VigilBackendOptions options = {.kind = VIGIL_BACKEND_AUTO,
+                                 .device = a->device,
+                                 .half_weights = g_strcmp0(a->dtype, "f16") == 0};
   g_autoptr(GError) error = NULL;
   if (a->backend && !vigil_backend_kind_parse(a->backend, &options.kind, &error)) {
     fprintf(stderr, "vigil-cli %s: %s\n", command, error->message);
@@ -117,11 +127,13 @@ int vigil_cli_features(int argc, char **argv) {
       {"class", 0, 0, G_OPTION_ARG_STRING, &a.class_name, "Also write text features", "NAME"},
       {"backend", 0, 0, G_OPTION_ARG_STRING, &a.backend, "cpu, vulkan or auto", "NAME"},
       {"device", 0, 0, G_OPTION_ARG_STRING, &a.device, "Vulkan device index or name", "DEV"},
+      {"dtype", 0, 0, G_OPTION_ARG_STRING, &a.dtype, "Matmul weights: f32 (default) or f16", "T"},
       {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Folder for the .npy files", "DIR"},
       {NULL},
   };
   if (!vigil_cli_parse("features", "write the model input, features and text features", entries,
-                       &argc, &argv))
+                       &argc, &argv) ||
+      !dtype_ok("features", &a))
     return VIGIL_CLI_USAGE;
   if (argc != 1 || !a.clip || !a.adapters || !image || !out) {
     fprintf(stderr, "usage: vigil-cli features --clip F --adapters F --image PATH [--class NAME] "
@@ -297,9 +309,11 @@ int vigil_cli_detect(int argc, char **argv) {
       {"maps", 0, 0, G_OPTION_ARG_FILENAME, &maps, "Write maps to DIR/<image stem>/", "DIR"},
       {"backend", 0, 0, G_OPTION_ARG_STRING, &a.backend, "cpu, vulkan or auto", "NAME"},
       {"device", 0, 0, G_OPTION_ARG_STRING, &a.device, "Vulkan device index or name", "DEV"},
+      {"dtype", 0, 0, G_OPTION_ARG_STRING, &a.dtype, "Matmul weights: f32 (default) or f16", "T"},
       {NULL},
   };
-  if (!vigil_cli_parse("detect", "anomaly maps and scores for images", entries, &argc, &argv))
+  if (!vigil_cli_parse("detect", "anomaly maps and scores for images", entries, &argc, &argv) ||
+      !dtype_ok("detect", &a))
     return VIGIL_CLI_USAGE;
   if (argc < 2 || !a.clip || !a.adapters || !a.class_name) {
     fprintf(stderr, "usage: vigil-cli detect --clip F --adapters F --class NAME [--ref IMG]... "
@@ -333,6 +347,8 @@ int vigil_cli_detect(int argc, char **argv) {
   json_builder_add_boolean_value(b, vigil_engine_is_random(engine));
   json_builder_set_member_name(b, "device");
   json_builder_add_string_value(b, vigil_engine_device(engine));
+  json_builder_set_member_name(b, "weights");
+  json_builder_add_string_value(b, g_strcmp0(a.dtype, "f16") == 0 ? "f16" : "f32");
   json_builder_set_member_name(b, "backend_fallback");
   if (vigil_engine_fallback_reason(engine))
     json_builder_add_string_value(b, vigil_engine_fallback_reason(engine));

@@ -28,6 +28,9 @@ typedef struct {
   const char *device;  /* Vulkan device index or name substring; NULL = best */
   int threads;         /* CPU threads; 0 = OpenBLAS's default */
   gboolean validation; /* Vulkan validation layer on */
+  /* The transformer blocks' matmul weights in F16 (F32 accumulation): on GPUs
+   * with cooperative matrices the fast path; results move by about 1e-3. */
+  gboolean half_weights;
 } VigilBackendOptions;
 
 /* Opens the backend. AUTO tries Vulkan and falls back to the CPU; the reason

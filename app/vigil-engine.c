@@ -19,6 +19,7 @@ G_DEFINE_QUARK(vigil - engine - error - quark, vigil_engine_error)
 
 struct _VigilEngine {
   GMutex lock;      /* one forward at a time on the backend */
+  gboolean half;    /* F16 matmul weights (VigilBackendOptions.half_weights) */
   int batch_limit;  /* images per forward, lowered when a chunk outgrows the device (atomic) */
   char *batch_note; /* why it was lowered, NULL if it was not */
   vg_backend *backend;
@@ -91,9 +92,9 @@ static void replace_string(VigilEngine *e, char **slot, char *value) {
 
 static void build_identity(VigilEngine *e) {
   replace_string(e, &e->identity,
-                 g_strdup_printf("CLIP %s (sha256 %s)\nadapters %s (sha256 %s)\n%s on %s%s",
+                 g_strdup_printf("CLIP %s (sha256 %s)\nadapters %s (sha256 %s)\n%s on %s%s%s",
                                  e->clip_name, e->clip_digest, e->adapters_name, e->adapters_digest,
-                                 e->arch.naming, e->device,
+                                 e->arch.naming, e->device, e->half ? ", F16 matmul weights" : "",
                                  e->random ? "\nRANDOM TEST MODEL: results are meaningless" : ""));
 }
 
@@ -127,6 +128,10 @@ static void drop_device_state(VigilEngine *e) {
 
 /* Reloads the model on a CPU backend (from `clip`/`adapters`, or the files
  * again when they are NULL) and records why; the Vulkan backend is closed. */
+static vg_clip_options clip_options(const VigilEngine *e) {
+  return (vg_clip_options){.matmul_dtype = e->half ? VG_F16 : VG_F32};
+}
+
 static gboolean switch_to_cpu(VigilEngine *e, const char *what, const vg_weights *clip,
                               const vg_weights *adapters, GError **error) {
   g_autofree char *reason =
@@ -138,9 +143,10 @@ static gboolean switch_to_cpu(VigilEngine *e, const char *what, const vg_weights
     return FALSE;
   }
   const VigilBackendOptions cpu = {.kind = VIGIL_BACKEND_CPU, .threads = e->threads};
+  const vg_clip_options opts = clip_options(e); /* the same precision on the CPU */
   vg_backend *be = vigil_backend_open(&cpu, NULL, error);
   vg_clip *m = NULL;
-  if (be && vg_clip_load(clip ? clip : cw, clip ? adapters : aw, NULL, be, &m) != VG_OK) {
+  if (be && vg_clip_load(clip ? clip : cw, clip ? adapters : aw, &opts, be, &m) != VG_OK) {
     fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, reason);
     vg_backend_destroy(be);
     be = NULL;
@@ -166,7 +172,8 @@ static gboolean switch_to_cpu(VigilEngine *e, const char *what, const vg_weights
 /* Loads the model on the backend opened, falling back to the CPU under AUTO. */
 static gboolean load_model(VigilEngine *e, const vg_weights *clip, const vg_weights *adapters,
                            GError **error) {
-  vg_status s = vg_clip_load(clip, adapters, NULL, e->backend, &e->clip);
+  const vg_clip_options opts = clip_options(e);
+  vg_status s = vg_clip_load(clip, adapters, &opts, e->backend, &e->clip);
   if (s == VG_OK)
     return TRUE;
   if (can_fall_back(e, s))
@@ -200,6 +207,7 @@ VigilEngine *vigil_engine_open(const char *clip_path, const char *adapters_path,
   e->retired = g_ptr_array_new_with_free_func(g_free);
   e->kind = backend->kind;
   e->threads = backend->threads;
+  e->half = backend->half_weights;
   e->clip_path = g_strdup(clip_path);
   e->adapters_path = g_strdup(adapters_path);
   e->text_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -375,7 +383,9 @@ static char *cache_file(VigilEngine *e, const char *class_name) {
   if (!e->cache_dir)
     return NULL;
   g_autofree char *class_sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, class_name, -1);
-  g_autofree char *name = g_strdup_printf("text-%.16s-%.16s.npy", e->clip_digest, class_sum);
+  /* F16 weights give (slightly) other features: their own file. */
+  g_autofree char *name =
+      g_strdup_printf("text-%.16s-%.16s%s.npy", e->clip_digest, class_sum, e->half ? "-f16" : "");
   return g_build_filename(e->cache_dir, name, NULL);
 }
 

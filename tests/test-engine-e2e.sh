@@ -86,6 +86,45 @@ for f in sys.argv[3:]:
         for k in ('zero_det_score', 'few_det_score'):
             assert abs(g[k] - w[k]) <= 1e-4 * max(1.0, abs(w[k])), (f, k, g, w)
 " "$work/detect.json" "$work/one-ref.json" "$work/multi-cpu.json" "$work/multi-vulkan.json"
+# --dtype f16 (half-precision matmul weights, the app's preference): the
+# identity and JSON say so, the text features get their own cache file, CPU and
+# Vulkan agree as closely as in F32, and against F32 the results move, but by
+# less than 5e-3 (one F16 rounding of a weight is up to 2^-11 = 4.9e-4
+# relative; 8.7e-4 was seen on the maps).
+for be in cpu vulkan; do
+  # shellcheck disable=SC2086
+  "$cli" detect $m --class "Brain" --ref "$work/ref.png" "$work/query.png" --backend $be \
+    --dtype f16 --maps "$work/maps-f16-$be" >"$work/f16-$be.json" 2>"$work/f16.log" ||
+    { cat "$work/f16.log"; exit 1; }
+done
+ls "$XDG_CACHE_HOME"/vigil/text-features/text-*-f16.npy >/dev/null
+/usr/bin/python3 -c "
+import glob, json, os, sys
+import numpy as np
+f32, cpu, vk = sys.argv[1:4]
+moved = 0
+for f in sorted(glob.glob(f32 + '/*.npy')):
+    n = os.path.basename(f)
+    a, b, c = np.load(f), np.load(os.path.join(cpu, n)), np.load(os.path.join(vk, n))
+    scale = np.abs(a).max()
+    moved = max(moved, np.abs(a - b).max() / scale)
+    assert np.abs(a - b).max() / scale < 5e-3, (n, np.abs(a - b).max() / scale)
+    assert np.abs(b - c).max() / scale < 1e-4, (n, np.abs(b - c).max() / scale)
+assert moved > 1e-6, 'F16 weights changed nothing: --dtype f16 was ignored'
+a, b, c = (json.load(open(p)) for p in sys.argv[4:7])
+assert b['weights'] == c['weights'] == 'f16' and a['weights'] == 'f32', (a['weights'], b['weights'])
+assert 'F16 matmul weights' in b['model'] and 'F16' not in a['model'], (a['model'], b['model'])
+for k in ('zero_det_score', 'few_det_score'):
+    x, y, z = (d['results'][0][k] for d in (a, b, c))
+    assert abs(x - y) <= 5e-3 * abs(x) and abs(y - z) <= 1e-5 * abs(y), (k, x, y, z)
+" "$work/maps/query" "$work/maps-f16-cpu/query" "$work/maps-f16-vulkan/query" "$work/detect.json" \
+  "$work/f16-cpu.json" "$work/f16-vulkan.json"
+set +e
+"$cli" detect $m --class Brain --dtype f8 "$work/query.png" >/dev/null 2>"$work/dtype.log"
+rc=$?
+set -e
+test $rc -eq 2 && grep -q "dtype 'f8': expected f32 or f16" "$work/dtype.log" ||
+  { cat "$work/dtype.log"; exit 1; }
 # Bad weights and a missing image: exit 1 with a message naming the problem, no crash.
 head -c 1000 "$work/m/adapters.pth" >"$work/cut.pth"
 set +e

@@ -75,6 +75,22 @@ static void test_style_choice(void) {
   gtk_window_destroy(GTK_WINDOW(window));
 }
 
+/* The half-precision switch and its setting follow each other. */
+static void test_half_precision(void) {
+  GtkWidget *window = vigil_preferences_window_new(NULL, settings);
+  GtkWidget *row = find_row(window, "Half-precision weights");
+  g_assert_nonnull(row);
+  GtkSwitch *sw = GTK_SWITCH(adw_action_row_get_activatable_widget(ADW_ACTION_ROW(row)));
+  g_assert_nonnull(sw);
+  g_assert_false(gtk_switch_get_active(sw));
+  gtk_switch_set_active(sw, TRUE);
+  g_assert_true(g_settings_get_boolean(settings, "half-precision"));
+  g_settings_set_boolean(settings, "half-precision", FALSE);
+  g_assert_false(gtk_switch_get_active(sw));
+  g_settings_reset(settings, "half-precision");
+  gtk_window_destroy(GTK_WINDOW(window));
+}
+
 int main(int argc, char **argv) {
   gtk_test_init(&argc, &argv, NULL);
   adw_init();
@@ -82,6 +98,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/preferences/rows-follow-settings", test_rows_follow_settings);
   g_test_add_func("/preferences/device-choice", test_device_choice);
   g_test_add_func("/preferences/style-choice", test_style_choice);
+  g_test_add_func("/preferences/half-precision", test_half_precision);
   int rc = g_test_run();
   g_object_unref(settings);
   return rc;

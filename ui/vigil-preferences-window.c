@@ -11,6 +11,7 @@ struct _VigilPreferencesWindow {
   AdwPreferencesGroup *adapters_group;
   AdwComboRow *device_row;
   AdwComboRow *style_row;
+  GtkSwitch *half_switch;
   GSettings *settings;
   GPtrArray *adapter_rows; /* AdwActionRow per domain, in vigil_domains() order */
   char **device_settings;  /* setting value per combo position */
@@ -208,6 +209,7 @@ GtkWidget *vigil_preferences_window_new(GtkWindow *parent, GSettings *settings) 
                           G_CONNECT_SWAPPED);
   g_signal_connect(self->device_row, "notify::selected", G_CALLBACK(on_device_selected), self);
   g_signal_connect(self->style_row, "notify::selected", G_CALLBACK(on_style_selected), self);
+  g_settings_bind(settings, "half-precision", self->half_switch, "active", G_SETTINGS_BIND_DEFAULT);
   return GTK_WIDGET(self);
 }
 
@@ -229,6 +231,7 @@ static void vigil_preferences_window_class_init(VigilPreferencesWindowClass *kla
   gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, adapters_group);
   gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, device_row);
   gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, style_row);
+  gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, half_switch);
 }
 
 static void vigil_preferences_window_init(VigilPreferencesWindow *self) {

@@ -128,16 +128,18 @@ static void ensure_model(VigilWindow *self) {
   g_autofree char *clip = g_settings_get_string(settings, "clip-weights");
   g_autofree char *adapters = adapters_for(self, settings);
   g_autofree char *device = g_settings_get_string(settings, "compute-device");
+  const gboolean half = g_settings_get_boolean(settings, "half-precision");
   if (!*clip || !adapters) {
     update_model_status(self, "No model yet: choose the CLIP ViT-L/14-336 weights and the MVFA "
                               "adapters for this domain in Preferences (the README says where "
                               "to get them). The viewer works without them.");
     return;
   }
-  g_autofree char *key = g_strdup_printf("%s|%s|%s", clip, adapters, device);
+  g_autofree char *key =
+      g_strdup_printf("%s|%s|%s|%s", clip, adapters, device, half ? "f16" : "f32");
   if (g_strcmp0(key, self->loaded_model) == 0)
     return;
-  g_autoptr(VigilJob) job = vigil_analyzer_load(self->analyzer, clip, adapters, device);
+  g_autoptr(VigilJob) job = vigil_analyzer_load(self->analyzer, clip, adapters, device, half);
   g_object_set_data_full(G_OBJECT(job), "vigil-model-key", g_steal_pointer(&key), g_free);
   run(self, job, on_loaded);
 }
