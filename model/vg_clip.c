@@ -196,8 +196,23 @@ int vg_clip_batch_limit(const vg_clip *m) {
   int limit = m->opt.max_batch > 0 ? m->opt.max_batch : 8;
   if (limit > VG_CLIP_BATCH_MAX)
     limit = VG_CLIP_BATCH_MAX;
-  /* The widest activation, [tokens, max(mlp, 3 width)] floats per image. */
-  const int64_t cols = a->mlp_width > 3 * a->width ? a->mlp_width : 3 * a->width;
+  /* The largest per-image tensor: an activation [tokens, max(mlp, 3 width)],
+   * or the pixels (3 x side x side, as patch rows), larger on narrow models. */
+  int64_t cols = a->mlp_width > 3 * a->width ? a->mlp_width : 3 * a->width;
+  const int64_t pixels = 3 * (int64_t)a->image_size * a->image_size;
+  if (pixels > (int64_t)a->tokens * cols)
+    cols = (pixels + a->tokens - 1) / a->tokens;
+  if (m->be && m->be->ops->check_plan) {
+    /* A device: as many as its kernels can bind (lavapipe 128 MiB, GPUs
+     * usually 4 GiB), so a GPU takes a batch of 32 ViT-L images in one go. */
+    while (limit > 1) {
+      const vg_tensor_plan widest = {"activation", VG_F32, (int64_t)a->tokens * limit, cols, 0};
+      if (vg_backend_check_plan(m->be, &widest, 1) == VG_OK)
+        break;
+      limit--;
+    }
+    return limit;
+  }
   const int64_t per_image = (int64_t)a->tokens * cols * (int64_t)sizeof(float);
   const int64_t fit = per_image > 0 ? VG_CLIP_BATCH_BYTES / per_image : 1;
   if (limit > fit)

@@ -33,12 +33,13 @@ typedef struct vg_clip_options {
    * ending at the last block (6, 12, 18, 24 for 24 blocks and 4 adapters). */
   int adapter_layers[VG_CLIP_MAX_ADAPTERS];
   /* Images per forward in vg_clip_encode_images; 0 = 8. Larger batches are
-   * split into chunks, which bounds the activation memory (fewer images go
-   * in a chunk where one activation would pass VG_CLIP_BATCH_BYTES). */
+   * split into chunks, which bounds the activation memory: fewer images go
+   * in a chunk where one activation would pass what the device can bind
+   * (vg_backend_check_plan), or VG_CLIP_BATCH_BYTES on the CPU. */
   int max_batch;
 } vg_clip_options;
 
-#define VG_CLIP_BATCH_BYTES ((int64_t)96 << 20) /* per activation tensor of a chunk */
+#define VG_CLIP_BATCH_BYTES ((int64_t)96 << 20) /* per activation tensor of a CPU chunk */
 #define VG_CLIP_BATCH_MAX 64                    /* images per chunk at most */
 
 typedef struct vg_clip_arch {

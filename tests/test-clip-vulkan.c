@@ -200,6 +200,41 @@ static void test_tiny_staging(void) {
   vg_clip_free(c), vg_clip_free(v);
   vg_backend_destroy(st);
 }
+/* Images per forward follow what the device can bind: with bindings lowered
+ * to three images' widest activation, a batch of 7 runs as 3 + 3 + 1 and
+ * matches the CPU; the CPU keeps its own cap. */
+static void test_batch_limit(void) {
+  vg_clip *c = load("tiny", cpu, VG_F32, 64);
+  const vg_clip_arch *a = vg_clip_arch_of(c);
+  /* The largest per-image tensor: an activation, or on this narrow model the
+   * image's pixels as patch rows. */
+  const uint64_t cols = (uint64_t)(a->mlp_width > 3 * a->width ? a->mlp_width : 3 * a->width);
+  const uint64_t act = (uint64_t)a->tokens * cols * sizeof(float);
+  const uint64_t pixels = 3 * (uint64_t)a->image_size * a->image_size * sizeof(float);
+  const uint64_t per_image = act > pixels ? act : pixels;
+  g_assert_cmpint(vg_clip_batch_limit(c), ==, 64); /* far under VG_CLIP_BATCH_BYTES */
+  vg_vk_options options = {.validation = 1, .max_buffer_bytes = 3 * per_image + (64 << 10)};
+  vg_backend *small = vg_vulkan_backend_new(&options);
+  g_assert_nonnull(small);
+  vg_clip *v = load("tiny", small, VG_F32, 64);
+  g_assert_cmpint(vg_clip_batch_limit(v), ==, 3);
+  const float *in[7];
+  g_autofree float *px = images(a, 7, in);
+  outs want = outs_new(a, 7), got = outs_new(a, 7);
+  encode(c, 7, in, &want);
+  vg_profile p;
+  g_assert_cmpint(vg_backend_profile_begin(small, &p), ==, VG_OK);
+  encode(v, 7, in, &got);
+  g_assert_cmpint(vg_backend_profile_end(small), ==, VG_OK);
+  g_assert_cmpint(p.submits, ==, 3);
+  for (int b = 0; b < 7; b++)
+    expect("tiny, 3 per forward, vulkan vs cpu", worst(a, &got.o[b], &want.o[b]), TOL);
+  outs_free(&want), outs_free(&got);
+  vg_clip_free(c), vg_clip_free(v);
+  g_assert_cmpint(vg_vulkan_validation_messages(small), ==, 0);
+  vg_backend_destroy(small);
+}
+
 static void test_tiny_batched(void) {
   check_batched("tiny", 2); /* chunks of 2 + 1 */
 }
@@ -354,6 +389,7 @@ int main(int argc, char **argv) {
   g_print("# Vulkan device: %s\n", vk->device_name);
   g_test_add_func("/clip-vulkan/tiny/forward", test_tiny_forward);
   g_test_add_func("/clip-vulkan/tiny/batched", test_tiny_batched);
+  g_test_add_func("/clip-vulkan/tiny/batch-limit", test_batch_limit);
   g_test_add_func("/clip-vulkan/tiny/staging", test_tiny_staging);
   g_test_add_func("/clip-vulkan/tiny/device-work", test_device_work);
   g_test_add_func("/clip-vulkan/tiny/attention-batched", test_attention_batched);
