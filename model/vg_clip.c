@@ -215,8 +215,10 @@ vg_status vg_clip_encode_images(vg_clip *m, int n, const float *const *inputs,
     if (!inputs[i])
       return vg_fail(VG_ERR_ARG, "encode_images: image %d has no pixels", i);
   const int limit = vg_clip_batch_limit(m);
+  m->last_images = 0;
   for (int done = 0; done < n;) {
     const int c = n - done < limit ? n - done : limit;
+    m->last_images = 0; /* a failed forward leaves no valid tokens */
     if (m->cap < c) /* grows to the largest chunk seen, then stays */
       TRY(vg_clip_image_scratch(m, c));
     view_rows(m, c);
@@ -226,7 +228,23 @@ vg_status vg_clip_encode_images(vg_clip *m, int n, const float *const *inputs,
     TRY(st);
     TRY(sync);
     done += c;
+    m->last_images = c;
   }
+  return VG_OK;
+}
+
+vg_status vg_clip_image_tokens(const vg_clip *m, int b, int layer, int head, const vg_tensor **t,
+                               int64_t *first_row) {
+  if (!m || !t || !first_row)
+    return vg_fail(VG_ERR_ARG, "image_tokens: NULL argument");
+  if (b < 0 || b >= m->last_images)
+    return vg_fail(VG_ERR_ARG, "image_tokens: image %d is not in the last forward (%d images)", b,
+                   m->last_images);
+  if (layer < 0 || layer >= m->arch.n_adapters || (head != 0 && head != 1))
+    return vg_fail(VG_ERR_ARG, "image_tokens: no adapter %d head %d (%d adapters)", layer, head,
+                   m->arch.n_adapters);
+  *t = head ? m->det_tok[layer] : m->seg_tok[layer];
+  *first_row = (int64_t)b * m->arch.tokens;
   return VG_OK;
 }
 
