@@ -306,10 +306,10 @@ static vg_status check_run(const vg_scorer *sc, const vg_tensor *const *seg,
       if (!t || t->backend != sc->be || t->dtype != VG_F32 || t->rows < row + T ||
           t->cols != sc->shape.channels)
         return vg_fail(VG_ERR_ARG,
-                       "scorer: %s tokens of layer %d must be an F32 tensor on %s with %lld "
-                       "rows from row %lld, %d columns",
-                       h ? "det" : "seg", l, sc->be->kind, (long long)T, (long long)row,
-                       sc->shape.channels);
+                       "scorer: %s tokens of layer %d must be F32 %lld x %d from row %lld of a "
+                       "tensor on %s",
+                       h ? "det" : "seg", l, (long long)T, sc->shape.channels, (long long)row,
+                       sc->be->kind);
     }
   if (bank && (bank->be != sc->be || memcmp(&bank->shape, &sc->shape, sizeof sc->shape) != 0))
     return vg_fail(VG_ERR_ARG, "scorer: the memory bank has another backend or shape");
