@@ -661,7 +661,8 @@ static vg_status analyse_on_device(VigilEngine *e, const float *text, DeviceAnal
     const int c = MIN(e->batch_limit, a->n - done);
     set_step(a, FALSE);
     s = vg_clip_encode_images(e->clip, c, a->inputs + done, a->outs + done);
-    set_step(a, TRUE);
+    if (s == VG_OK)
+      set_step(a, TRUE);
     for (int b = 0; s == VG_OK && b < c; b++)
       s = score_image(e, b, a->bank, a->d[done + b]);
   }
