@@ -107,8 +107,7 @@ VigilDetection *vigil_engine_detect(VigilEngine *engine, const VigilFeatures *fe
  * All or nothing: on failure every out[i] (and features[i]) is NULL. */
 gboolean vigil_engine_analyse_batch(VigilEngine *engine, int n, const float *const *inputs,
                                     const float *text, const vg_membank *bank,
-                                    VigilFeatures **features, VigilDetection **out,
-                                    GError **error);
+                                    VigilFeatures **features, VigilDetection **out, GError **error);
 /* Bytes uploaded to and downloaded from the backend in use since it opened
  * (a fallback starts a new count). */
 void vigil_engine_transfer_bytes(VigilEngine *engine, gint64 *uploaded, gint64 *downloaded);

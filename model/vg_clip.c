@@ -219,7 +219,7 @@ vg_status vg_clip_encode_images(vg_clip *m, int n, const float *const *inputs,
   for (int done = 0; done < n;) {
     const int c = n - done < limit ? n - done : limit;
     m->last_images = 0; /* a failed forward leaves no valid tokens */
-    if (m->cap < c) /* grows to the largest chunk seen, then stays */
+    if (m->cap < c)     /* grows to the largest chunk seen, then stays */
       TRY(vg_clip_image_scratch(m, c));
     view_rows(m, c);
     vg_status st = forward(m, c, inputs + done, outs + done);
