@@ -657,8 +657,9 @@ static vg_status score_image(VigilEngine *e, int b, const vg_score_bank *bank, V
 static vg_status analyse_on_device(VigilEngine *e, const float *text, DeviceAnalysis *a) {
   set_step(a, TRUE);
   vg_status s = prepare_scorer(e, text);
-  for (int done = 0; s == VG_OK && done < a->n; done += e->batch_limit) {
-    const int c = MIN(e->batch_limit, a->n - done);
+  const int limit = vg_clip_batch_limit(e->clip); /* one encoder chunk per call */
+  for (int done = 0; s == VG_OK && done < a->n; done += limit) {
+    const int c = MIN(limit, a->n - done);
     set_step(a, FALSE);
     s = vg_clip_encode_images(e->clip, c, a->inputs + done, a->outs + done);
     if (s == VG_OK)
