@@ -207,6 +207,8 @@ int vg_clip_batch_limit(const vg_clip *m) {
 
 vg_status vg_clip_encode_images(vg_clip *m, int n, const float *const *inputs,
                                 vg_clip_image_out *outs) {
+  if (m)
+    m->last_images = 0; /* until a forward succeeds, no tokens to read */
   if (!m || n < 0 || (n > 0 && (!inputs || !outs)))
     return vg_fail(VG_ERR_ARG, "encode_images: bad argument");
   if (!m->arch.has_image)
@@ -215,7 +217,6 @@ vg_status vg_clip_encode_images(vg_clip *m, int n, const float *const *inputs,
     if (!inputs[i])
       return vg_fail(VG_ERR_ARG, "encode_images: image %d has no pixels", i);
   const int limit = vg_clip_batch_limit(m);
-  m->last_images = 0;
   for (int done = 0; done < n;) {
     const int c = n - done < limit ? n - done : limit;
     m->last_images = 0; /* a failed forward leaves no valid tokens */
