@@ -252,13 +252,12 @@ static void add_result(JsonBuilder *b, const char *path, const VigilDetection *d
   json_builder_end_object(b);
 }
 
-/* Maps and scores for one image; names it in a failure. */
-static gboolean detect_one(VigilEngine *engine, const float *text, const vg_membank *bank,
-                           const char *maps, const char *path, const float *input,
-                           const VigilFeatures *f, JsonBuilder *b, GError **error) {
-  g_autoptr(VigilDetection) d = vigil_engine_detect(engine, f, text, bank, error);
-  gboolean ok = d != NULL;
-  if (ok && maps) {
+/* Writes one image's maps (with --maps) and its JSON result. */
+static gboolean detect_one(VigilEngine *engine, const char *maps, const char *path,
+                           const float *input, const VigilDetection *d, JsonBuilder *b,
+                           GError **error) {
+  gboolean ok = TRUE;
+  if (maps) {
     g_autofree char *base = g_path_get_basename(path);
     char *dot = strchr(base, '.');
     if (dot && dot != base)
@@ -271,26 +270,28 @@ static gboolean detect_one(VigilEngine *engine, const float *text, const vg_memb
   return ok;
 }
 
-/* n images: inputs, one batched encoder call, then each image's maps. */
+/* n images: inputs, one batched encoder and scoring call (the tokens stay on
+ * a GPU), then each image's maps. */
 static gboolean detect_group(VigilEngine *engine, const float *text, const vg_membank *bank,
                              const char *maps, char **paths, int n, JsonBuilder *b,
                              GError **error) {
   g_autofree float **inputs = g_new0(float *, n);
-  g_autofree VigilFeatures **f = g_new0(VigilFeatures *, n);
+  g_autofree VigilDetection **d = g_new0(VigilDetection *, n);
   g_autofree char *failed = NULL; /* what a failure is about */
   for (int i = 0; !failed && i < n; i++)
     if (!(inputs[i] = load_input(paths[i], NULL, 0, NULL, engine, error)))
       failed = g_strdup(paths[i]);
-  if (!failed && !vigil_engine_features_batch(engine, n, (const float *const *)inputs, f, error))
+  if (!failed && !vigil_engine_analyse_batch(engine, n, (const float *const *)inputs, text, bank,
+                                             NULL, d, error))
     failed = n == 1 ? g_strdup(paths[0])
                     : g_strdup_printf("the batch %s ... %s", paths[0], paths[n - 1]);
   for (int i = 0; !failed && i < n; i++)
-    if (!detect_one(engine, text, bank, maps, paths[i], inputs[i], f[i], b, error))
+    if (!detect_one(engine, maps, paths[i], inputs[i], d[i], b, error))
       failed = g_strdup(paths[i]);
   if (failed && error && *error && !g_str_has_prefix((*error)->message, failed))
     g_prefix_error(error, "%s: ", failed); /* scan errors name the path already */
   for (int i = 0; i < n; i++)
-    g_free(inputs[i]), vigil_features_free(f[i]);
+    g_free(inputs[i]), vigil_detection_free(d[i]);
   return !failed;
 }
 

@@ -185,23 +185,18 @@ static void batch_work_free(gpointer data) {
   g_free(w);
 }
 
-/* Model inputs of every image, then their features together. */
-static gboolean batch_features(BatchWork *w, VigilEngine *engine, VigilJob *job, VigilFeatures **f,
-                               GError **error) {
+/* Model inputs of every image (g_free each); NULL with the error on failure. */
+static float **batch_inputs(BatchWork *w, GError **error) {
   const guint n = w->images->len;
-  vigil_job_report_progress(job, 0.2, "Preparing the model input…");
-  float **inputs = g_new0(float *, n);
-  gboolean ok = TRUE;
-  for (guint i = 0; ok && i < n; i++)
-    ok = (inputs[i] = vigil_model_input(w->images->pdata[i], w->center, w->width, error)) != NULL;
-  if (ok) {
-    vigil_job_report_progress(job, 0.4, n > 1 ? "Encoding the slices…" : "Encoding the slice…");
-    ok = vigil_engine_features_batch(engine, (int)n, (const float *const *)inputs, f, error);
-  }
+  float **inputs = g_new0(float *, n ? n : 1);
   for (guint i = 0; i < n; i++)
-    g_free(inputs[i]);
-  g_free(inputs);
-  return ok;
+    if (!(inputs[i] = vigil_model_input(w->images->pdata[i], w->center, w->width, error))) {
+      for (guint j = 0; j < i; j++)
+        g_free(inputs[j]);
+      g_free(inputs);
+      return NULL;
+    }
+  return inputs;
 }
 
 /* The test hook: a forward that takes `delay_ms` longer, cancellable. */
@@ -214,6 +209,8 @@ static gboolean test_delay(VigilAnalyzer *self, GCancellable *cancellable, GErro
   return TRUE;
 }
 
+/* Encoding and scoring go to the engine as one call: on a GPU the tokens
+ * stay there and only the maps come back. */
 static gboolean analyse_in_thread(VigilJob *job, gpointer data, GCancellable *cancellable,
                                   GError **error) {
   BatchWork *w = data;
@@ -225,20 +222,27 @@ static gboolean analyse_in_thread(VigilJob *job, gpointer data, GCancellable *ca
     vigil_job_report_progress(job, 0.05, "Encoding the prompts…");
     text = vigil_engine_text_features(engine, w->class_name, cancellable, error);
   }
-  g_autofree VigilFeatures **f = g_new0(VigilFeatures *, n);
-  gboolean ok = text && batch_features(w, engine, job, f, error) &&
-                test_delay(w->self, cancellable, error) &&
-                !g_cancellable_set_error_if_cancelled(cancellable, error);
-  if (ok) {
-    vigil_job_report_progress(job, 0.9, "Scoring…");
-    apply_removals(w->self); /* between forwards: score with the bank as it is now */
+  float **inputs = NULL;
+  if (text) {
+    vigil_job_report_progress(job, 0.2, "Preparing the model input…");
+    inputs = batch_inputs(w, error);
   }
-  const vg_membank *bank = w->few_shot ? w->self->bank : NULL;
-  for (guint i = 0; ok && i < n; i++)
-    ok = (w->results[i] = vigil_engine_detect(engine, f[i], text, bank, error)) != NULL;
+  gboolean ok = inputs != NULL;
+  if (ok)
+    vigil_job_report_progress(
+        job, 0.4, n > 1 ? "Encoding and scoring the slices…" : "Encoding and scoring the slice…");
+  ok = ok && test_delay(w->self, cancellable, error) &&
+       !g_cancellable_set_error_if_cancelled(cancellable, error);
+  if (ok) {
+    apply_removals(w->self); /* just before scoring: the bank as it is now */
+    const vg_membank *bank = w->few_shot ? w->self->bank : NULL;
+    ok = vigil_engine_analyse_batch(engine, (int)n, (const float *const *)inputs, text, bank, NULL,
+                                    w->results, error);
+  }
   release(w->self);
-  for (guint i = 0; i < n; i++)
-    vigil_features_free(f[i]);
+  for (guint i = 0; inputs && i < n; i++)
+    g_free(inputs[i]);
+  g_free(inputs);
   return ok;
 }
 

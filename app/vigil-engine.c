@@ -553,18 +553,27 @@ gboolean vigil_engine_bank_remove(VigilEngine *e, vg_membank *bank, guint64 id, 
   return s == VG_OK || fail_vg(error, VIGIL_ENGINE_ERROR_INPUT, "removing a reference");
 }
 
+/* Where the device scorer writes: the detection's arrays. */
+static vg_score_out score_out_of(VigilDetection *d) {
+  return (vg_score_out){.zero_layer_maps = d->zero_layer_maps,
+                        .zero_map = d->zero_map,
+                        .few_layer_maps = d->few_layer_maps,
+                        .few_map = d->few_map,
+                        .few_det_map = d->few_det_map};
+}
+
+/* The scorer (made on first use) with this class's text features. */
+static vg_status prepare_scorer(VigilEngine *e, const float *text) {
+  const vg_score_shape shape = score_shape(e);
+  vg_status s = e->scorer ? VG_OK : vg_scorer_new(e->backend, &shape, &e->scorer);
+  return s == VG_OK ? vg_scorer_set_text(e->scorer, text) : s;
+}
+
 /* The whole scoring as one batch of shaders (vg_score_backend.h). */
 static vg_status detect_on_device(VigilEngine *e, const VigilFeatures *f, const float *text,
                                   const vg_membank *bank, VigilDetection *d) {
-  const vg_score_shape shape = score_shape(e);
-  vg_score_out out = {.zero_layer_maps = d->zero_layer_maps,
-                      .zero_map = d->zero_map,
-                      .few_layer_maps = d->few_layer_maps,
-                      .few_map = d->few_map,
-                      .few_det_map = d->few_det_map};
-  vg_status s = e->scorer ? VG_OK : vg_scorer_new(e->backend, &shape, &e->scorer);
-  if (s == VG_OK)
-    s = vg_scorer_set_text(e->scorer, text);
+  vg_score_out out = score_out_of(d);
+  vg_status s = prepare_scorer(e, text);
   if (s == VG_OK)
     s = vg_scorer_run_host(e->scorer, (const float *const *)f->seg, (const float *const *)f->det,
                            d->has_few ? vg_membank_mirrored(bank) : NULL, &out);
@@ -612,6 +621,24 @@ static gboolean detect_on_host(VigilEngine *e, const VigilFeatures *f, const flo
   return TRUE;
 }
 
+/* Room for one image's maps; the few-shot ones when `has_few`. */
+static VigilDetection *detection_new(VigilEngine *e, gboolean has_few) {
+  const vg_score_shape shape = score_shape(e);
+  const gsize plane = (gsize)shape.side * shape.side;
+  VigilDetection *d = g_new0(VigilDetection, 1);
+  d->layers = shape.layers;
+  d->side = shape.side;
+  d->zero_layer_maps = g_new(float, plane *shape.layers);
+  d->zero_map = g_new(float, plane);
+  d->has_few = has_few;
+  if (has_few) {
+    d->few_layer_maps = g_new(float, plane *shape.layers);
+    d->few_map = g_new(float, plane);
+    d->few_det_map = g_new(float, plane);
+  }
+  return d;
+}
+
 VigilDetection *vigil_engine_detect(VigilEngine *e, const VigilFeatures *f, const float *text,
                                     const vg_membank *bank, GError **error) {
   const vg_score_shape shape = score_shape(e);
@@ -622,18 +649,7 @@ VigilDetection *vigil_engine_detect(VigilEngine *e, const VigilFeatures *f, cons
                 f->tokens, f->dim);
     return NULL;
   }
-  const gsize plane = (gsize)shape.side * shape.side;
-  g_autoptr(VigilDetection) d = g_new0(VigilDetection, 1);
-  d->layers = shape.layers;
-  d->side = shape.side;
-  d->zero_layer_maps = g_new(float, plane *shape.layers);
-  d->zero_map = g_new(float, plane);
-  d->has_few = bank && vg_membank_count(bank) > 0;
-  if (d->has_few) {
-    d->few_layer_maps = g_new(float, plane *shape.layers);
-    d->few_map = g_new(float, plane);
-    d->few_det_map = g_new(float, plane);
-  }
+  g_autoptr(VigilDetection) d = detection_new(e, bank && vg_membank_count(bank) > 0);
   /* A bank without a device mirror (made on the CPU) is scored on the host. */
   gboolean device = on_device(e) && (!d->has_few || vg_membank_mirrored(bank));
   gboolean fell_back = FALSE;
@@ -643,4 +659,145 @@ VigilDetection *vigil_engine_detect(VigilEngine *e, const VigilFeatures *f, cons
     ok = detect_on_host(e, f, text, bank, d, error), device = FALSE;
   d->on_device = device;
   return ok ? g_steal_pointer(&d) : NULL;
+}
+
+/* ---- encoding and scoring in one go ------------------------------------------ */
+
+/* One fused analysis on the device; `during`/`what` name the step that failed. */
+typedef struct {
+  int n;
+  const float *const *inputs;
+  vg_clip_image_out *outs;   /* the host features wanted: all fields NULL for none */
+  const vg_score_bank *bank; /* NULL: zero-shot only */
+  VigilDetection **d;
+  const char *during, *what;
+} DeviceAnalysis;
+
+static void set_step(DeviceAnalysis *a, gboolean scoring) {
+  a->during = scoring ? "in scoring" : "in the image encoder";
+  a->what = scoring ? "scoring on the device" : "image encoder";
+}
+
+/* Scores image b of the encoder's last chunk from its tokens on the device. */
+static vg_status score_image(VigilEngine *e, int b, const vg_score_bank *bank, VigilDetection *d) {
+  const vg_tensor *seg[VG_CLIP_MAX_ADAPTERS], *det[VG_CLIP_MAX_ADAPTERS];
+  int64_t row = 0;
+  for (int l = 0; l < e->arch.n_adapters; l++) {
+    vg_status s = vg_clip_image_tokens(e->clip, b, l, 0, &seg[l], &row);
+    if (s == VG_OK)
+      s = vg_clip_image_tokens(e->clip, b, l, 1, &det[l], &row);
+    if (s != VG_OK)
+      return s;
+  }
+  vg_score_out out = score_out_of(d);
+  vg_status s = vg_scorer_run_at(e->scorer, seg, det, row, bank, &out);
+  d->zero_score = out.zero_score;
+  d->few_score = out.few_score;
+  d->on_device = TRUE;
+  return s;
+}
+
+/* Each chunk of images through the encoder, then scored before the next
+ * chunk overwrites its tokens (lock held). */
+static vg_status analyse_on_device(VigilEngine *e, const float *text, DeviceAnalysis *a) {
+  set_step(a, TRUE);
+  vg_status s = prepare_scorer(e, text);
+  const int limit = vg_clip_batch_limit(e->clip); /* one encoder chunk per call */
+  for (int done = 0; s == VG_OK && done < a->n; done += limit) {
+    const int c = MIN(limit, a->n - done);
+    set_step(a, FALSE);
+    s = vg_clip_encode_images(e->clip, c, a->inputs + done, a->outs + done);
+    if (s == VG_OK)
+      set_step(a, TRUE);
+    for (int b = 0; s == VG_OK && b < c; b++)
+      s = score_image(e, b, a->bank, a->d[done + b]);
+  }
+  return s;
+}
+
+static void free_results(int n, VigilFeatures **features, VigilDetection **out) {
+  for (int i = 0; i < n; i++) {
+    g_clear_pointer(&out[i], vigil_detection_free);
+    if (features)
+      g_clear_pointer(&features[i], vigil_features_free);
+  }
+}
+
+/* Features to the host, then scoring: the path off the device. */
+static gboolean analyse_two_step(VigilEngine *e, int n, const float *const *inputs,
+                                 const float *text, const vg_membank *bank,
+                                 VigilFeatures **features, VigilDetection **out, GError **error) {
+  g_autofree VigilFeatures **own = features ? NULL : g_new0(VigilFeatures *, n > 0 ? n : 1);
+  VigilFeatures **f = features ? features : own;
+  gboolean ok = vigil_engine_features_batch(e, n, inputs, f, error);
+  for (int i = 0; ok && i < n; i++)
+    ok = (out[i] = vigil_engine_detect(e, f[i], text, bank, error)) != NULL;
+  for (int i = 0; own && i < n; i++)
+    vigil_features_free(own[i]);
+  return ok;
+}
+
+/* The fused path with the lock held; *done is FALSE where the host must do
+ * it (off the device, or after a fallback to the CPU). */
+static gboolean analyse_locked(VigilEngine *e, int n, const float *const *inputs, const float *text,
+                               const vg_membank *bank, VigilFeatures **features,
+                               VigilDetection **out, gboolean *done, GError **error) {
+  const gboolean has_few = bank && vg_membank_count(bank) > 0;
+  *done = FALSE;
+  if (!on_device(e) || (has_few && !vg_membank_mirrored(bank)))
+    return TRUE; /* a bank without a device mirror is scored on the host */
+  g_autofree vg_clip_image_out *outs = g_new0(vg_clip_image_out, n > 0 ? n : 1);
+  for (int i = 0; i < n; i++) {
+    if (features)
+      features[i] = features_new(e, &outs[i]);
+    out[i] = detection_new(e, has_few);
+  }
+  DeviceAnalysis a = {n, inputs, outs, has_few ? vg_membank_mirrored(bank) : NULL, out, NULL, NULL};
+  vg_status s = analyse_on_device(e, text, &a);
+  if (s == VG_OK)
+    return *done = TRUE;
+  free_results(n, features, out);
+  if (can_fall_back(e, s))
+    return switch_to_cpu(e, a.during, NULL, NULL, error);
+  return fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, a.what);
+}
+
+gboolean vigil_engine_analyse_batch(VigilEngine *e, int n, const float *const *inputs,
+                                    const float *text, const vg_membank *bank,
+                                    VigilFeatures **features, VigilDetection **out,
+                                    GError **error) {
+  if (n < 0 || (n > 0 && (!inputs || !out)) || !text) {
+    g_set_error(error, VIGIL_ENGINE_ERROR, VIGIL_ENGINE_ERROR_INPUT,
+                "analysis: no inputs, outputs or text features (%d images)", n);
+    return FALSE;
+  }
+  for (int i = 0; i < n; i++)
+    if (!inputs[i]) {
+      g_set_error(error, VIGIL_ENGINE_ERROR, VIGIL_ENGINE_ERROR_INPUT,
+                  "analysis: image %d has no pixels", i);
+      return FALSE;
+    }
+  for (int i = 0; i < n; i++) {
+    out[i] = NULL;
+    if (features)
+      features[i] = NULL;
+  }
+  gboolean done = FALSE;
+  g_mutex_lock(&e->lock);
+  gboolean ok = analyse_locked(e, n, inputs, text, bank, features, out, &done, error);
+  g_mutex_unlock(&e->lock);
+  if (ok && !done)
+    ok = analyse_two_step(e, n, inputs, text, bank, features, out, error);
+  if (!ok)
+    free_results(n, features, out);
+  return ok;
+}
+
+void vigil_engine_transfer_bytes(VigilEngine *e, gint64 *uploaded, gint64 *downloaded) {
+  g_mutex_lock(&e->lock);
+  if (uploaded)
+    *uploaded = e->backend->uploaded_bytes;
+  if (downloaded)
+    *downloaded = e->backend->downloaded_bytes;
+  g_mutex_unlock(&e->lock);
 }

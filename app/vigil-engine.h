@@ -108,4 +108,18 @@ gboolean vigil_engine_bank_remove(VigilEngine *engine, vg_membank *bank, guint64
 VigilDetection *vigil_engine_detect(VigilEngine *engine, const VigilFeatures *features,
                                     const float *text, const vg_membank *bank, GError **error);
 
+/* n inputs encoded and scored: out[i] for inputs[i] as vigil_engine_detect
+ * would give from their features. On Vulkan (with a bank mirrored there, or
+ * none) the encoder's tokens stay on the device and are scored there: only
+ * the maps and scores come back, and the features too when `features` is not
+ * NULL (features[i] then as vigil_engine_features_batch). Anywhere else, and
+ * after a fallback to the CPU under AUTO, the same two steps run on the host.
+ * All or nothing: on failure every out[i] (and features[i]) is NULL. */
+gboolean vigil_engine_analyse_batch(VigilEngine *engine, int n, const float *const *inputs,
+                                    const float *text, const vg_membank *bank,
+                                    VigilFeatures **features, VigilDetection **out, GError **error);
+/* Bytes uploaded to and downloaded from the backend in use since it opened
+ * (a fallback starts a new count). */
+void vigil_engine_transfer_bytes(VigilEngine *engine, gint64 *uploaded, gint64 *downloaded);
+
 G_END_DECLS

@@ -44,13 +44,19 @@ void vg_tensor_free(vg_tensor *t) {
 vg_status vg_tensor_upload(vg_tensor *t, const void *src) {
   if (!t || !src)
     return vg_fail(VG_ERR_ARG, "upload: NULL tensor or source");
-  return t->backend->ops->upload(t->backend, t, src);
+  vg_status s = t->backend->ops->upload(t->backend, t, src);
+  if (s == VG_OK)
+    t->backend->uploaded_bytes += (int64_t)vg_tensor_bytes(t);
+  return s;
 }
 
 vg_status vg_tensor_download(const vg_tensor *t, void *dst) {
   if (!t || !dst)
     return vg_fail(VG_ERR_ARG, "download: NULL tensor or destination");
-  return t->backend->ops->download(t->backend, t, dst);
+  vg_status s = t->backend->ops->download(t->backend, t, dst);
+  if (s == VG_OK)
+    t->backend->downloaded_bytes += (int64_t)vg_tensor_bytes(t);
+  return s;
 }
 
 vg_status vg_tensors_download(int n, const vg_tensor *const *t, void *const *dst) {
@@ -75,14 +81,14 @@ vg_status vg_tensors_download(int n, const vg_tensor *const *t, void *const *dst
   if (m == 0)
     return VG_OK;
   vg_backend *be = ts[0]->backend;
+  vg_status s = VG_OK;
   if (be->ops->download_many)
-    return be->ops->download_many(be, m, ts, ds);
-  for (int i = 0; i < m; i++) {
-    vg_status s = be->ops->download(be, ts[i], ds[i]);
-    if (s != VG_OK)
-      return s;
-  }
-  return VG_OK;
+    s = be->ops->download_many(be, m, ts, ds);
+  for (int i = 0; !be->ops->download_many && s == VG_OK && i < m; i++)
+    s = be->ops->download(be, ts[i], ds[i]);
+  for (int i = 0; s == VG_OK && i < m; i++)
+    be->downloaded_bytes += (int64_t)vg_tensor_bytes(ts[i]);
+  return s;
 }
 
 /* Checks that a tensor exists, is F32 unless `any_dtype`, has the given shape

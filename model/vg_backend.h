@@ -132,6 +132,10 @@ struct vg_backend {
   char device_name[256]; /* what the user sees, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)" */
   vg_op_kind op;         /* the op being recorded (set by the wrappers below) */
   vg_profile *profile;   /* non-NULL while profiling */
+  /* Bytes that crossed between host and backend through vg_tensor_upload and
+   * the downloads, since the backend opened: what a caller saves by leaving
+   * results on the device shows here. */
+  int64_t uploaded_bytes, downloaded_bytes;
 };
 
 /* Tensors. */

@@ -230,6 +230,8 @@ void vg_clip_set_batch_limit(vg_clip *m, int limit) {
 
 vg_status vg_clip_encode_images(vg_clip *m, int n, const float *const *inputs,
                                 vg_clip_image_out *outs) {
+  if (m)
+    m->last_images = 0; /* until a forward succeeds, no tokens to read */
   if (!m || n < 0 || (n > 0 && (!inputs || !outs)))
     return vg_fail(VG_ERR_ARG, "encode_images: bad argument");
   if (!m->arch.has_image)
@@ -240,7 +242,8 @@ vg_status vg_clip_encode_images(vg_clip *m, int n, const float *const *inputs,
   const int limit = vg_clip_batch_limit(m);
   for (int done = 0; done < n;) {
     const int c = n - done < limit ? n - done : limit;
-    if (m->cap < c) /* grows to the largest chunk seen, then stays */
+    m->last_images = 0; /* a failed forward leaves no valid tokens */
+    if (m->cap < c)     /* grows to the largest chunk seen, then stays */
       TRY(vg_clip_image_scratch(m, c));
     view_rows(m, c);
     vg_status st = forward(m, c, inputs + done, outs + done);
@@ -249,7 +252,23 @@ vg_status vg_clip_encode_images(vg_clip *m, int n, const float *const *inputs,
     TRY(st);
     TRY(sync);
     done += c;
+    m->last_images = c;
   }
+  return VG_OK;
+}
+
+vg_status vg_clip_image_tokens(const vg_clip *m, int b, int layer, int head, const vg_tensor **t,
+                               int64_t *first_row) {
+  if (!m || !t || !first_row)
+    return vg_fail(VG_ERR_ARG, "image_tokens: NULL argument");
+  if (b < 0 || b >= m->last_images)
+    return vg_fail(VG_ERR_ARG, "image_tokens: image %d is not in the last forward (%d images)", b,
+                   m->last_images);
+  if (layer < 0 || layer >= m->arch.n_adapters || (head != 0 && head != 1))
+    return vg_fail(VG_ERR_ARG, "image_tokens: no adapter %d head %d (%d adapters)", layer, head,
+                   m->arch.n_adapters);
+  *t = head ? m->det_tok[layer] : m->seg_tok[layer];
+  *first_row = (int64_t)b * m->arch.tokens;
   return VG_OK;
 }
 

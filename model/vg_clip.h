@@ -99,6 +99,15 @@ int vg_clip_batch_limit(const vg_clip *clip);
  * next forward allocates only what the smaller chunk needs. */
 void vg_clip_set_batch_limit(vg_clip *clip, int limit);
 
+/* The tokens of image b of the last forward chunk, left on the model's backend
+ * (so a scorer there reads them without a host round trip; outs fields left
+ * NULL are never downloaded): head 0 = seg, 1 = det, adapter `layer`. *t holds
+ * the whole chunk; image b's tokens are rows *first_row .. + arch.tokens - 1.
+ * The chunk is the last one of the last vg_clip_encode_images call: every
+ * image when n <= vg_clip_batch_limit. Valid until the next encode call. */
+vg_status vg_clip_image_tokens(const vg_clip *clip, int b, int layer, int head, const vg_tensor **t,
+                               int64_t *first_row);
+
 /* ids: n rows of context_length token ids (start, text, end, zero padding);
  * out: n x embed_dim text features (not normalised). The end token is found
  * as the largest id of each row, as CLIP does. Rows go through the tower

@@ -44,6 +44,7 @@ struct vg_clip {
   /* Image scratch, for `cap` images at once (rows below are per image); the
    * forward narrows the row counts to the images of a chunk (vg_clip.c). */
   int cap;
+  int last_images;      /* images of the last forward chunk, whose tokens stay in seg/det_tok */
   float *host_patches;  /* im2col of the input, [grid^2, 3 * patch^2] */
   float *host_out;      /* a batch's downloads: pooled, then each adapter's seg, det */
   vg_tensor *pos_rep;   /* pos repeated per image, [tokens, width] */

@@ -255,9 +255,9 @@ vg_status vg_scorer_set_text(vg_scorer *sc, const float *text) {
 }
 
 /* The patch rows of layer l's tokens of head h, L2-normalised. */
-static vg_status normalise(vg_scorer *sc, int h, int l, const vg_tensor *tokens) {
+static vg_status normalise(vg_scorer *sc, int h, int l, const vg_tensor *tokens, int64_t row) {
   const int64_t P = (int64_t)sc->shape.grid * sc->shape.grid;
-  TRY(vg_copy_rows(sc->qn[h][l], 0, tokens, 1, P)); /* row 0 is CLS */
+  TRY(vg_copy_rows(sc->qn[h][l], 0, tokens, row + 1, P)); /* the query's row 0 is CLS */
   return vg_l2_normalize(sc->qn[h][l], sc->qn[h][l], NORM_EPS);
 }
 
@@ -291,21 +291,25 @@ static vg_status few_shot(vg_scorer *sc, const vg_score_bank *bank, int l) {
 }
 
 static vg_status check_run(const vg_scorer *sc, const vg_tensor *const *seg,
-                           const vg_tensor *const *det, const vg_score_bank *bank,
+                           const vg_tensor *const *det, int64_t row, const vg_score_bank *bank,
                            const vg_score_out *out) {
   if (!sc || !seg || !det || !out)
     return vg_fail(VG_ERR_ARG, "scorer: NULL scorer, tokens or output");
+  if (row < 0)
+    return vg_fail(VG_ERR_ARG, "scorer: negative first row %lld", (long long)row);
   if (!sc->has_text)
     return vg_fail(VG_ERR_ARG, "scorer: no text features set");
   const int64_t T = vg_score_tokens(&sc->shape);
   for (int l = 0; l < sc->shape.layers; l++)
     for (int h = 0; h < 2; h++) {
       const vg_tensor *t = h ? det[l] : seg[l];
-      if (!t || t->backend != sc->be || t->dtype != VG_F32 || t->rows != T ||
+      if (!t || t->backend != sc->be || t->dtype != VG_F32 || t->rows < row + T ||
           t->cols != sc->shape.channels)
         return vg_fail(VG_ERR_ARG,
-                       "scorer: %s tokens of layer %d must be an F32 %lld x %d tensor on %s",
-                       h ? "det" : "seg", l, (long long)T, sc->shape.channels, sc->be->kind);
+                       "scorer: %s tokens of layer %d must be F32 %lld x %d from row %lld of a "
+                       "tensor on %s",
+                       h ? "det" : "seg", l, (long long)T, sc->shape.channels, (long long)row,
+                       sc->be->kind);
     }
   if (bank && (bank->be != sc->be || memcmp(&bank->shape, &sc->shape, sizeof sc->shape) != 0))
     return vg_fail(VG_ERR_ARG, "scorer: the memory bank has another backend or shape");
@@ -330,11 +334,11 @@ static void hand_out(const vg_scorer *sc, const float *maps, int few, vg_score_o
 }
 
 static vg_status record(vg_scorer *sc, const vg_tensor *const *seg, const vg_tensor *const *det,
-                        const vg_score_bank *bank) {
+                        int64_t row, const vg_score_bank *bank) {
   const int L = sc->shape.layers;
   for (int l = 0; l < L; l++) {
-    TRY(normalise(sc, 0, l, seg[l]));
-    TRY(normalise(sc, 1, l, det[l]));
+    TRY(normalise(sc, 0, l, seg[l], row));
+    TRY(normalise(sc, 1, l, det[l], row));
     TRY(zero_shot(sc, l));
     if (bank)
       TRY(few_shot(sc, bank, l));
@@ -347,10 +351,15 @@ static vg_status record(vg_scorer *sc, const vg_tensor *const *seg, const vg_ten
 
 vg_status vg_scorer_run(vg_scorer *sc, const vg_tensor *const *seg, const vg_tensor *const *det,
                         const vg_score_bank *bank, vg_score_out *out) {
-  TRY(check_run(sc, seg, det, bank, out));
+  return vg_scorer_run_at(sc, seg, det, 0, bank, out);
+}
+
+vg_status vg_scorer_run_at(vg_scorer *sc, const vg_tensor *const *seg, const vg_tensor *const *det,
+                           int64_t row, const vg_score_bank *bank, vg_score_out *out) {
+  TRY(check_run(sc, seg, det, row, bank, out));
   if (bank && bank->count == 0)
     bank = NULL;
-  TRY(record(sc, seg, det, bank));
+  TRY(record(sc, seg, det, row, bank));
   const int L = sc->shape.layers;
   float means[MAX_L], few_mean = 0;
   float *maps = malloc(sizeof(float) * (size_t)sc->maps->rows * (size_t)sc->maps->cols);

@@ -55,6 +55,11 @@ typedef struct vg_score_out {
  * scorer's backend. bank: NULL or empty for zero-shot only. */
 vg_status vg_scorer_run(vg_scorer *scorer, const vg_tensor *const *seg, const vg_tensor *const *det,
                         const vg_score_bank *bank, vg_score_out *out);
+/* The same for a query stored from row `row` of the token tensors (which may
+ * hold several images, e.g. an encoder's batch: vg_clip_image_tokens). */
+vg_status vg_scorer_run_at(vg_scorer *scorer, const vg_tensor *const *seg,
+                           const vg_tensor *const *det, int64_t row, const vg_score_bank *bank,
+                           vg_score_out *out);
 /* The same from host tokens, uploaded into the scorer's own tensors first. */
 vg_status vg_scorer_run_host(vg_scorer *scorer, const float *const *seg, const float *const *det,
                              const vg_score_bank *bank, vg_score_out *out);

@@ -259,6 +259,34 @@ static void test_errors(void) {
   vg_weights_free(clip), vg_weights_free(ad);
 }
 
+/* After a forward that downloaded only `pooled`, the tokens are still on the
+ * backend (vg_clip_image_tokens) with the bits a download would have given;
+ * images, adapters and heads out of range are clear errors. */
+static void expect_tokens_left(vg_clip *m, const float *input) {
+  const vg_clip_arch *a = vg_clip_arch_of(m);
+  const gsize n = (gsize)a->tokens * a->adapter_dim;
+  g_autofree float *want = g_new(float, n), *got = g_new(float, n);
+  const vg_tensor *t = NULL;
+  int64_t row = -1;
+  g_assert_cmpint(vg_clip_image_tokens(m, 0, 1, 1, &t, &row), ==, VG_OK);
+  g_assert_cmpint(row, ==, 0);
+  g_autofree float *all = g_new(float, (gsize)t->rows * t->cols);
+  g_assert_cmpint(vg_tensor_download(t, all), ==, VG_OK);
+  memcpy(got, all + row * t->cols, n * sizeof(float));
+  vg_clip_image_out out = {.det_tokens = {NULL, want}};
+  g_assert_cmpint(vg_clip_encode_image(m, input, &out), ==, VG_OK);
+  g_assert_cmpint(memcmp(got, want, n * sizeof(float)), ==, 0);
+  g_assert_cmpint(vg_clip_image_tokens(m, 1, 0, 0, &t, &row), ==, VG_ERR_ARG);
+  g_assert_nonnull(strstr(vg_last_error(), "image 1 is not in the last forward"));
+  g_assert_cmpint(vg_clip_image_tokens(m, 0, a->n_adapters, 0, &t, &row), ==, VG_ERR_ARG);
+  g_assert_cmpint(vg_clip_image_tokens(m, 0, 0, 2, &t, &row), ==, VG_ERR_ARG);
+  g_assert_cmpint(vg_clip_image_tokens(m, 0, 0, 0, NULL, &row), ==, VG_ERR_ARG);
+  /* A failed forward leaves no tokens to read. */
+  const float *none = NULL;
+  g_assert_cmpint(vg_clip_encode_images(m, 1, &none, &out), ==, VG_ERR_ARG);
+  g_assert_cmpint(vg_clip_image_tokens(m, 0, 0, 0, &t, &row), ==, VG_ERR_ARG);
+}
+
 /* Explicit adapter blocks equal to the default give the same result. */
 static void test_adapter_layers_option(void) {
   vg_weights *ex = open_vec("tiny.expected.safetensors");
@@ -271,6 +299,7 @@ static void test_adapter_layers_option(void) {
   vg_clip_image_out out = {.pooled = pooled};
   g_assert_cmpint(vg_clip_encode_image(m, input, &out), ==, VG_OK);
   expect_close("explicit layers", pooled, ex, "pooled", TOLERANCE);
+  expect_tokens_left(m, input);
   vg_clip_free(m);
   /* Adapter blocks that do not rise are refused. */
   o.adapter_layers[0] = 2, o.adapter_layers[1] = 0;

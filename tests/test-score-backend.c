@@ -291,6 +291,72 @@ static void test_device_tokens(gconstpointer data) {
   g_assert_cmpint(vg_vulkan_validation_messages(be), ==, 0);
 }
 
+/* A query stored at a row offset of taller tensors (an encoder's batch) gives
+ * the same bits as the query uploaded alone, with a bank too, and uploads
+ * nothing: only the maps and scores cross (the backend's byte counters). */
+static void test_row_offset(gconstpointer data) {
+  vg_backend *be = backends[GPOINTER_TO_INT(data)];
+  const vg_score_shape s = {2, 65, 4, 9};
+  const int64_t T = vg_score_tokens(&s);
+  inputs in = {0};
+  make_inputs(&in, s, 2, 8);
+  vg_membank *bank = NULL;
+  uint64_t ids[2];
+  g_assert_cmpint(vg_membank_new(&s, 4, &bank), ==, VG_OK);
+  g_assert_cmpint(vg_membank_mirror(bank, be), ==, VG_OK);
+  add_refs(bank, &in, 0, 2, ids);
+  vg_scorer *sc = NULL;
+  g_assert_cmpint(vg_scorer_new(be, &s, &sc), ==, VG_OK);
+  g_assert_cmpint(vg_scorer_set_text(sc, in.text), ==, VG_OK);
+  /* Three images' rows: other tokens around the query, which is image 1. */
+  g_autoptr(GRand) rng = g_rand_new_with_seed(99);
+  const size_t block = (size_t)T * s.channels;
+  g_autofree float *stack = g_new(float, 3 * block);
+  vg_tensor *t[2][VG_SCORE_MAX_LAYERS] = {{0}};
+  for (int h = 0; h < 2; h++)
+    for (int l = 0; l < s.layers; l++) {
+      fill(stack, 3 * block, rng, -1, 1);
+      memcpy(stack + block, in.q[h][l], block * sizeof(float));
+      t[h][l] = vg_tensor_new(be, VG_F32, 3 * T, s.channels);
+      g_assert_cmpint(vg_tensor_upload(t[h][l], stack), ==, VG_OK);
+    }
+  const vg_tensor *const *seg = (const vg_tensor *const *)t[0];
+  const vg_tensor *const *det = (const vg_tensor *const *)t[1];
+  results a, b;
+  results_init(&a, &s), results_init(&b, &s);
+  vg_score_out oa = out_of(&a), ob = out_of(&b);
+  const vg_score_bank *mirror = vg_membank_mirrored(bank);
+  const int64_t up = be->uploaded_bytes, down = be->downloaded_bytes;
+  g_assert_cmpint(vg_scorer_run_at(sc, seg, det, T, mirror, &oa), ==, VG_OK);
+  const int64_t at_up = be->uploaded_bytes - up, at_down = be->downloaded_bytes - down;
+  g_assert_cmpint(vg_scorer_run_host(sc, q_of(&in, 0), q_of(&in, 1), mirror, &ob), ==, VG_OK);
+  const int64_t host_up = be->uploaded_bytes - up - at_up;
+  g_test_message("%s: run_at uploads %lld, downloads %lld bytes; run_host uploads %lld",
+                 names[GPOINTER_TO_INT(data)], (long long)at_up, (long long)at_down,
+                 (long long)host_up);
+  g_assert_cmpint(at_up, ==, 0);
+  g_assert_cmpint(host_up, ==, (int64_t)(2 * s.layers * block * sizeof(float)));
+  const size_t SS = (size_t)s.side * s.side;
+  g_assert_cmpint(at_down, ==, (int64_t)(((2 * s.layers + 3) * SS + s.layers + 1) * sizeof(float)));
+  g_assert_cmpint(memcmp(a.zl, b.zl, SS * s.layers * sizeof(float)), ==, 0);
+  g_assert_cmpint(memcmp(a.fl, b.fl, SS * s.layers * sizeof(float)), ==, 0);
+  g_assert_cmpint(memcmp(a.fd, b.fd, SS * sizeof(float)), ==, 0);
+  g_assert_cmpfloat(oa.zero_score, ==, ob.zero_score);
+  g_assert_cmpfloat(oa.few_score, ==, ob.few_score);
+  /* Rows past the tensor's end, or before its start: a clear error. */
+  g_assert_cmpint(vg_scorer_run_at(sc, seg, det, 2 * T + 1, NULL, &oa), ==, VG_ERR_ARG);
+  g_assert_nonnull(strstr(vg_last_error(), "from row"));
+  g_assert_cmpint(vg_scorer_run_at(sc, seg, det, -1, NULL, &oa), ==, VG_ERR_ARG);
+  for (int h = 0; h < 2; h++)
+    for (int l = 0; l < s.layers; l++)
+      vg_tensor_free(t[h][l]);
+  results_clear(&a), results_clear(&b);
+  vg_scorer_free(sc);
+  vg_membank_free(bank);
+  free_inputs(&in);
+  g_assert_cmpint(vg_vulkan_validation_messages(be), ==, 0);
+}
+
 static void test_bad_input(void) {
   vg_backend *be = backends[1];
   const vg_score_shape s = {2, 8, 3, 6}, other = {2, 8, 4, 6};
@@ -356,6 +422,7 @@ int main(int argc, char **argv) {
   add("mvfa-shape", test_mvfa_shape);
   add("bank-changes", test_bank_changes);
   add("device-tokens", test_device_tokens);
+  add("row-offset", test_row_offset);
   g_test_add_func("/score-backend/bad-input", test_bad_input);
   int rc = g_test_run();
   int messages = 0;
