@@ -11,33 +11,14 @@
 #include "vg_tokenizer.h"
 #include "vg_weights_io.h"
 #include "vigil-config.h"
+#include "vigil-engine-private.h"
 
 G_DEFINE_QUARK(vigil - engine - error - quark, vigil_engine_error)
 
 #define VOCAB_NAME "bpe_simple_vocab_16e6.txt.gz"
 #define TEXT_CHUNK 35 /* prompts encoded per call: one template set, cancellable between */
 
-struct _VigilEngine {
-  GMutex lock;      /* one forward at a time on the backend */
-  gboolean half;    /* F16 matmul weights (VigilBackendOptions.half_weights) */
-  int batch_limit;  /* images per forward, lowered when a chunk outgrows the device (atomic) */
-  char *batch_note; /* why it was lowered, NULL if it was not */
-  vg_backend *backend;
-  vg_clip *clip;
-  vg_tokenizer *tokenizer;
-  vg_clip_arch arch;
-  gboolean random;
-  char *identity, *fallback, *clip_digest, *cache_dir, *device;
-  char *clip_path, *adapters_path, *clip_name, *adapters_name, *adapters_digest;
-  VigilBackendKind kind; /* what was asked for: only AUTO falls back to the CPU */
-  int threads;
-  GPtrArray *retired;     /* strings replaced at a fallback, which callers may still hold */
-  GHashTable *text_cache; /* class name -> float[dim * 2] */
-  vg_scorer *scorer;      /* scoring on the device (Vulkan), made on first use */
-  GPtrArray *banks;       /* banks made here (not owned): their mirrors use `backend` */
-};
-
-static gboolean fail_vg(GError **error, int code, const char *what) {
+gboolean vigil_engine_fail(GError **error, int code, const char *what) {
   g_set_error(error, VIGIL_ENGINE_ERROR, code, "%s: %s", what, vg_last_error());
   return FALSE;
 }
@@ -114,7 +95,7 @@ static gboolean describe(VigilEngine *e, const char *clip_path, const char *adap
 
 /* Under AUTO, a Vulkan failure (a lost device, exhausted memory, a model over
  * its limits) moves the engine to the CPU instead of failing the request. */
-static gboolean can_fall_back(VigilEngine *e, vg_status s) {
+gboolean vigil_engine_can_fall_back(VigilEngine *e, vg_status s) {
   /* A tensor the device could not allocate reaches the loader as NOMEM. */
   return e->kind == VIGIL_BACKEND_AUTO && g_strcmp0(e->backend->kind, "vulkan") == 0 &&
          (s == VG_ERR_DEVICE || s == VG_ERR_UNSUPPORTED || s == VG_ERR_NOMEM);
@@ -132,8 +113,8 @@ static vg_clip_options clip_options(const VigilEngine *e) {
   return (vg_clip_options){.matmul_dtype = e->half ? VG_F16 : VG_F32};
 }
 
-static gboolean switch_to_cpu(VigilEngine *e, const char *what, const vg_weights *clip,
-                              const vg_weights *adapters, GError **error) {
+gboolean vigil_engine_switch_to_cpu(VigilEngine *e, const char *what, const vg_weights *clip,
+                                    const vg_weights *adapters, GError **error) {
   g_autofree char *reason =
       g_strdup_printf("Vulkan failed %s: %s; using the CPU", what, vg_last_error());
   vg_weights *cw = NULL, *aw = NULL;
@@ -147,7 +128,7 @@ static gboolean switch_to_cpu(VigilEngine *e, const char *what, const vg_weights
   vg_backend *be = vigil_backend_open(&cpu, NULL, error);
   vg_clip *m = NULL;
   if (be && vg_clip_load(clip ? clip : cw, clip ? adapters : aw, &opts, be, &m) != VG_OK) {
-    fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, reason);
+    vigil_engine_fail(error, VIGIL_ENGINE_ERROR_COMPUTE, reason);
     vg_backend_destroy(be);
     be = NULL;
   }
@@ -176,12 +157,12 @@ static gboolean load_model(VigilEngine *e, const vg_weights *clip, const vg_weig
   vg_status s = vg_clip_load(clip, adapters, &opts, e->backend, &e->clip);
   if (s == VG_OK)
     return TRUE;
-  if (can_fall_back(e, s))
-    return switch_to_cpu(e, "loading the model", clip, adapters, error);
+  if (vigil_engine_can_fall_back(e, s))
+    return vigil_engine_switch_to_cpu(e, "loading the model", clip, adapters, error);
   if (g_strcmp0(e->backend->kind, "vulkan") == 0 &&
       (s == VG_ERR_DEVICE || s == VG_ERR_UNSUPPORTED || s == VG_ERR_NOMEM))
-    return fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, "the model cannot run on Vulkan");
-  return fail_vg(error, VIGIL_ENGINE_ERROR_WEIGHTS, "cannot use these weights");
+    return vigil_engine_fail(error, VIGIL_ENGINE_ERROR_COMPUTE, "the model cannot run on Vulkan");
+  return vigil_engine_fail(error, VIGIL_ENGINE_ERROR_WEIGHTS, "cannot use these weights");
 }
 
 typedef vg_status (*ForwardFunc)(vg_clip *clip, gpointer data);
@@ -191,13 +172,13 @@ typedef vg_status (*ForwardFunc)(vg_clip *clip, gpointer data);
 static gboolean run_forward(VigilEngine *e, const char *what, ForwardFunc run, gpointer data,
                             GError **error) {
   vg_status s = run(e->clip, data);
-  if (s != VG_OK && can_fall_back(e, s)) {
+  if (s != VG_OK && vigil_engine_can_fall_back(e, s)) {
     g_autofree char *during = g_strdup_printf("in the %s", what);
-    if (!switch_to_cpu(e, during, NULL, NULL, error))
+    if (!vigil_engine_switch_to_cpu(e, during, NULL, NULL, error))
       return FALSE;
     s = run(e->clip, data);
   }
-  return s == VG_OK || fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, what);
+  return s == VG_OK || vigil_engine_fail(error, VIGIL_ENGINE_ERROR_COMPUTE, what);
 }
 
 VigilEngine *vigil_engine_open(const char *clip_path, const char *adapters_path,
@@ -227,7 +208,7 @@ VigilEngine *vigil_engine_open(const char *clip_path, const char *adapters_path,
   vg_weights_free(clip);
   vg_weights_free(adapters);
   if (ok && vg_tokenizer_open(vocab, &e->tokenizer) != VG_OK)
-    ok = fail_vg(error, VIGIL_ENGINE_ERROR_WEIGHTS, "CLIP vocabulary");
+    ok = vigil_engine_fail(error, VIGIL_ENGINE_ERROR_WEIGHTS, "CLIP vocabulary");
   if (!ok)
     return NULL;
   e->arch = *vg_clip_arch_of(e->clip);
@@ -303,7 +284,7 @@ typedef struct {
  * images per forward for the rest of the session (recording why), so the
  * forward can run again there; one image that does not fit is left to the
  * caller (a CPU fallback under AUTO, else an error). */
-static gboolean shrink_batch(VigilEngine *e, int n, vg_status s) {
+gboolean vigil_engine_shrink_batch(VigilEngine *e, int n, vg_status s) {
   const int chunk = MIN(n, e->batch_limit);
   if (s != VG_ERR_NOMEM || g_strcmp0(e->backend->kind, "vulkan") != 0 || chunk <= 1)
     return FALSE;
@@ -321,7 +302,7 @@ static vg_status image_forward(vg_clip *clip, gpointer data) {
   ImageForward *f = data;
   vg_status s;
   while ((s = vg_clip_encode_images(clip, f->n, f->inputs, f->outs)) != VG_OK &&
-         shrink_batch(f->engine, f->n, s))
+         vigil_engine_shrink_batch(f->engine, f->n, s))
     ; /* again with fewer images per chunk: the outputs are all rewritten */
   return s;
 }
@@ -337,7 +318,7 @@ static vg_status text_forward(vg_clip *clip, gpointer data) {
   return vg_clip_encode_text(clip, f->ids, f->n, f->out);
 }
 
-static VigilFeatures *features_new(VigilEngine *e, vg_clip_image_out *out) {
+VigilFeatures *vigil_engine_features_new(VigilEngine *e, vg_clip_image_out *out) {
   VigilFeatures *f = g_new0(VigilFeatures, 1);
   f->layers = e->arch.n_adapters;
   f->tokens = e->arch.tokens;
@@ -364,7 +345,7 @@ gboolean vigil_engine_features_batch(VigilEngine *e, int n, const float *const *
                                      VigilFeatures **out, GError **error) {
   g_autofree vg_clip_image_out *outs = g_new0(vg_clip_image_out, n > 0 ? n : 1);
   for (int i = 0; i < n; i++)
-    out[i] = features_new(e, &outs[i]);
+    out[i] = vigil_engine_features_new(e, &outs[i]);
   ImageForward fw = {e, n, inputs, outs};
   g_mutex_lock(&e->lock);
   gboolean ok = run_forward(e, "image encoder", image_forward, &fw, error);
@@ -395,7 +376,7 @@ static gboolean encode_state(VigilEngine *e, const char *class_name, vg_prompt_s
   char **texts = NULL;
   int n = 0;
   if (vg_prompts_generate(class_name, state, &texts, &n) != VG_OK)
-    return fail_vg(error, VIGIL_ENGINE_ERROR_INPUT, "prompts");
+    return vigil_engine_fail(error, VIGIL_ENGINE_ERROR_INPUT, "prompts");
   const int d = e->arch.embed_dim, ctx = e->arch.context_length;
   g_autofree int32_t *ids = g_new0(int32_t, (gsize)TEXT_CHUNK * ctx);
   g_autofree float *emb = g_new(float, (gsize)TEXT_CHUNK *d);
@@ -404,7 +385,7 @@ static gboolean encode_state(VigilEngine *e, const char *class_name, vg_prompt_s
     const int m = MIN(TEXT_CHUNK, n - start);
     for (int i = 0; ok && i < m; i++)
       if (vg_tokenizer_encode(e->tokenizer, texts[start + i], ids + (gsize)i * ctx) != VG_OK)
-        ok = fail_vg(error, VIGIL_ENGINE_ERROR_INPUT, "class name");
+        ok = vigil_engine_fail(error, VIGIL_ENGINE_ERROR_INPUT, "class name");
     if (ok && g_cancellable_set_error_if_cancelled(cancellable, error))
       ok = FALSE;
     TextForward fw = {ids, m, emb};
@@ -488,7 +469,7 @@ void vigil_detection_free(VigilDetection *d) {
 }
 
 /* Scoring runs as shaders when the model runs on Vulkan. */
-static gboolean on_device(VigilEngine *e) {
+gboolean vigil_engine_on_device(VigilEngine *e) {
   return g_strcmp0(e->backend->kind, "vulkan") == 0;
 }
 
@@ -503,12 +484,12 @@ vg_membank *vigil_engine_new_bank(VigilEngine *e, GError **error) {
   /* 512 references (46 shots with augmentation) is far beyond MVFA's 16-shot
    * setting; the bank allocates as references arrive, not up front. */
   if (vg_membank_new(&shape, 512, &bank) != VG_OK) {
-    fail_vg(error, VIGIL_ENGINE_ERROR_INPUT, "few-shot");
+    vigil_engine_fail(error, VIGIL_ENGINE_ERROR_INPUT, "few-shot");
     return NULL;
   }
   /* On a GPU the bank's rows also live there, uploaded once per reference. */
-  if (on_device(e) && vg_membank_mirror(bank, e->backend) != VG_OK) {
-    fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, "few-shot bank on the device");
+  if (vigil_engine_on_device(e) && vg_membank_mirror(bank, e->backend) != VG_OK) {
+    vigil_engine_fail(error, VIGIL_ENGINE_ERROR_COMPUTE, "few-shot bank on the device");
     vg_membank_free(bank);
     return NULL;
   }
@@ -540,7 +521,7 @@ gboolean vigil_engine_bank_add(VigilEngine *e, vg_membank *bank, const VigilFeat
       vg_membank_add(bank, (const float *const *)f->seg, (const float *const *)f->det, &vid);
   g_mutex_unlock(&e->lock);
   if (s != VG_OK)
-    return fail_vg(error, VIGIL_ENGINE_ERROR_INPUT, "adding a reference");
+    return vigil_engine_fail(error, VIGIL_ENGINE_ERROR_INPUT, "adding a reference");
   if (id)
     *id = vid;
   return TRUE;
@@ -550,11 +531,11 @@ gboolean vigil_engine_bank_remove(VigilEngine *e, vg_membank *bank, guint64 id, 
   g_mutex_lock(&e->lock);
   vg_status s = vg_membank_remove(bank, id);
   g_mutex_unlock(&e->lock);
-  return s == VG_OK || fail_vg(error, VIGIL_ENGINE_ERROR_INPUT, "removing a reference");
+  return s == VG_OK || vigil_engine_fail(error, VIGIL_ENGINE_ERROR_INPUT, "removing a reference");
 }
 
 /* Where the device scorer writes: the detection's arrays. */
-static vg_score_out score_out_of(VigilDetection *d) {
+vg_score_out vigil_engine_score_out_of(VigilDetection *d) {
   return (vg_score_out){.zero_layer_maps = d->zero_layer_maps,
                         .zero_map = d->zero_map,
                         .few_layer_maps = d->few_layer_maps,
@@ -563,7 +544,7 @@ static vg_score_out score_out_of(VigilDetection *d) {
 }
 
 /* The scorer (made on first use) with this class's text features. */
-static vg_status prepare_scorer(VigilEngine *e, const float *text) {
+vg_status vigil_engine_prepare_scorer(VigilEngine *e, const float *text) {
   const vg_score_shape shape = score_shape(e);
   vg_status s = e->scorer ? VG_OK : vg_scorer_new(e->backend, &shape, &e->scorer);
   return s == VG_OK ? vg_scorer_set_text(e->scorer, text) : s;
@@ -572,8 +553,8 @@ static vg_status prepare_scorer(VigilEngine *e, const float *text) {
 /* The whole scoring as one batch of shaders (vg_score_backend.h). */
 static vg_status detect_on_device(VigilEngine *e, const VigilFeatures *f, const float *text,
                                   const vg_membank *bank, VigilDetection *d) {
-  vg_score_out out = score_out_of(d);
-  vg_status s = prepare_scorer(e, text);
+  vg_score_out out = vigil_engine_score_out_of(d);
+  vg_status s = vigil_engine_prepare_scorer(e, text);
   if (s == VG_OK)
     s = vg_scorer_run_host(e->scorer, (const float *const *)f->seg, (const float *const *)f->det,
                            d->has_few ? vg_membank_mirrored(bank) : NULL, &out);
@@ -590,11 +571,11 @@ static gboolean score_on_device(VigilEngine *e, const VigilFeatures *f, const fl
   g_mutex_lock(&e->lock);
   vg_status s = detect_on_device(e, f, text, bank, d);
   gboolean ok = s == VG_OK;
-  if (!ok && can_fall_back(e, s)) {
-    *fell_back = switch_to_cpu(e, "in scoring", NULL, NULL, error);
+  if (!ok && vigil_engine_can_fall_back(e, s)) {
+    *fell_back = vigil_engine_switch_to_cpu(e, "in scoring", NULL, NULL, error);
     ok = *fell_back;
   } else if (!ok) {
-    fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, "scoring on the device");
+    vigil_engine_fail(error, VIGIL_ENGINE_ERROR_COMPUTE, "scoring on the device");
   }
   g_mutex_unlock(&e->lock);
   return ok;
@@ -607,7 +588,7 @@ static gboolean detect_on_host(VigilEngine *e, const VigilFeatures *f, const flo
   if (vg_score_zero_seg(&shape, (const float *const *)f->seg, text, d->zero_layer_maps,
                         d->zero_map) != VG_OK ||
       vg_score_zero_det(&shape, (const float *const *)f->det, text, NULL, &score) != VG_OK)
-    return fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, "zero-shot scoring");
+    return vigil_engine_fail(error, VIGIL_ENGINE_ERROR_COMPUTE, "zero-shot scoring");
   d->zero_score = score;
   if (!d->has_few)
     return TRUE;
@@ -616,13 +597,13 @@ static gboolean detect_on_host(VigilEngine *e, const VigilFeatures *f, const flo
                        d->few_map, NULL) != VG_OK ||
       vg_membank_query(bank, VG_HEAD_DET, (const float *const *)f->det, NULL, d->few_det_map,
                        &mean) != VG_OK)
-    return fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, "few-shot scoring");
+    return vigil_engine_fail(error, VIGIL_ENGINE_ERROR_COMPUTE, "few-shot scoring");
   d->few_score = mean;
   return TRUE;
 }
 
 /* Room for one image's maps; the few-shot ones when `has_few`. */
-static VigilDetection *detection_new(VigilEngine *e, gboolean has_few) {
+VigilDetection *vigil_engine_detection_new(VigilEngine *e, gboolean has_few) {
   const vg_score_shape shape = score_shape(e);
   const gsize plane = (gsize)shape.side * shape.side;
   VigilDetection *d = g_new0(VigilDetection, 1);
@@ -649,9 +630,9 @@ VigilDetection *vigil_engine_detect(VigilEngine *e, const VigilFeatures *f, cons
                 f->tokens, f->dim);
     return NULL;
   }
-  g_autoptr(VigilDetection) d = detection_new(e, bank && vg_membank_count(bank) > 0);
+  g_autoptr(VigilDetection) d = vigil_engine_detection_new(e, bank && vg_membank_count(bank) > 0);
   /* A bank without a device mirror (made on the CPU) is scored on the host. */
-  gboolean device = on_device(e) && (!d->has_few || vg_membank_mirrored(bank));
+  gboolean device = vigil_engine_on_device(e) && (!d->has_few || vg_membank_mirrored(bank));
   gboolean fell_back = FALSE;
   gboolean ok = device ? score_on_device(e, f, text, bank, d, &fell_back, error)
                        : detect_on_host(e, f, text, bank, d, error);
@@ -659,138 +640,6 @@ VigilDetection *vigil_engine_detect(VigilEngine *e, const VigilFeatures *f, cons
     ok = detect_on_host(e, f, text, bank, d, error), device = FALSE;
   d->on_device = device;
   return ok ? g_steal_pointer(&d) : NULL;
-}
-
-/* ---- encoding and scoring in one go ------------------------------------------ */
-
-/* One fused analysis on the device; `during`/`what` name the step that failed. */
-typedef struct {
-  int n;
-  const float *const *inputs;
-  vg_clip_image_out *outs;   /* the host features wanted: all fields NULL for none */
-  const vg_score_bank *bank; /* NULL: zero-shot only */
-  VigilDetection **d;
-  const char *during, *what;
-} DeviceAnalysis;
-
-static void set_step(DeviceAnalysis *a, gboolean scoring) {
-  a->during = scoring ? "in scoring" : "in the image encoder";
-  a->what = scoring ? "scoring on the device" : "image encoder";
-}
-
-/* Scores image b of the encoder's last chunk from its tokens on the device. */
-static vg_status score_image(VigilEngine *e, int b, const vg_score_bank *bank, VigilDetection *d) {
-  const vg_tensor *seg[VG_CLIP_MAX_ADAPTERS], *det[VG_CLIP_MAX_ADAPTERS];
-  int64_t row = 0;
-  for (int l = 0; l < e->arch.n_adapters; l++) {
-    vg_status s = vg_clip_image_tokens(e->clip, b, l, 0, &seg[l], &row);
-    if (s == VG_OK)
-      s = vg_clip_image_tokens(e->clip, b, l, 1, &det[l], &row);
-    if (s != VG_OK)
-      return s;
-  }
-  vg_score_out out = score_out_of(d);
-  vg_status s = vg_scorer_run_at(e->scorer, seg, det, row, bank, &out);
-  d->zero_score = out.zero_score;
-  d->few_score = out.few_score;
-  d->on_device = TRUE;
-  return s;
-}
-
-/* Each chunk of images through the encoder, then scored before the next
- * chunk overwrites its tokens (lock held). */
-static vg_status analyse_on_device(VigilEngine *e, const float *text, DeviceAnalysis *a) {
-  set_step(a, TRUE);
-  vg_status s = prepare_scorer(e, text);
-  const int limit = vg_clip_batch_limit(e->clip); /* one encoder chunk per call */
-  for (int done = 0; s == VG_OK && done < a->n; done += limit) {
-    const int c = MIN(limit, a->n - done);
-    set_step(a, FALSE);
-    s = vg_clip_encode_images(e->clip, c, a->inputs + done, a->outs + done);
-    if (s == VG_OK)
-      set_step(a, TRUE);
-    for (int b = 0; s == VG_OK && b < c; b++)
-      s = score_image(e, b, a->bank, a->d[done + b]);
-  }
-  return s;
-}
-
-static void free_results(int n, VigilFeatures **features, VigilDetection **out) {
-  for (int i = 0; i < n; i++) {
-    g_clear_pointer(&out[i], vigil_detection_free);
-    if (features)
-      g_clear_pointer(&features[i], vigil_features_free);
-  }
-}
-
-/* Features to the host, then scoring: the path off the device. */
-static gboolean analyse_two_step(VigilEngine *e, int n, const float *const *inputs,
-                                 const float *text, const vg_membank *bank,
-                                 VigilFeatures **features, VigilDetection **out, GError **error) {
-  g_autofree VigilFeatures **own = features ? NULL : g_new0(VigilFeatures *, n > 0 ? n : 1);
-  VigilFeatures **f = features ? features : own;
-  gboolean ok = vigil_engine_features_batch(e, n, inputs, f, error);
-  for (int i = 0; ok && i < n; i++)
-    ok = (out[i] = vigil_engine_detect(e, f[i], text, bank, error)) != NULL;
-  for (int i = 0; own && i < n; i++)
-    vigil_features_free(own[i]);
-  return ok;
-}
-
-/* The fused path with the lock held; *done is FALSE where the host must do
- * it (off the device, or after a fallback to the CPU). */
-static gboolean analyse_locked(VigilEngine *e, int n, const float *const *inputs, const float *text,
-                               const vg_membank *bank, VigilFeatures **features,
-                               VigilDetection **out, gboolean *done, GError **error) {
-  const gboolean has_few = bank && vg_membank_count(bank) > 0;
-  *done = FALSE;
-  if (!on_device(e) || (has_few && !vg_membank_mirrored(bank)))
-    return TRUE; /* a bank without a device mirror is scored on the host */
-  g_autofree vg_clip_image_out *outs = g_new0(vg_clip_image_out, n > 0 ? n : 1);
-  for (int i = 0; i < n; i++) {
-    if (features)
-      features[i] = features_new(e, &outs[i]);
-    out[i] = detection_new(e, has_few);
-  }
-  DeviceAnalysis a = {n, inputs, outs, has_few ? vg_membank_mirrored(bank) : NULL, out, NULL, NULL};
-  vg_status s = analyse_on_device(e, text, &a);
-  if (s == VG_OK)
-    return *done = TRUE;
-  free_results(n, features, out);
-  if (can_fall_back(e, s))
-    return switch_to_cpu(e, a.during, NULL, NULL, error);
-  return fail_vg(error, VIGIL_ENGINE_ERROR_COMPUTE, a.what);
-}
-
-gboolean vigil_engine_analyse_batch(VigilEngine *e, int n, const float *const *inputs,
-                                    const float *text, const vg_membank *bank,
-                                    VigilFeatures **features, VigilDetection **out,
-                                    GError **error) {
-  if (n < 0 || (n > 0 && (!inputs || !out)) || !text) {
-    g_set_error(error, VIGIL_ENGINE_ERROR, VIGIL_ENGINE_ERROR_INPUT,
-                "analysis: no inputs, outputs or text features (%d images)", n);
-    return FALSE;
-  }
-  for (int i = 0; i < n; i++)
-    if (!inputs[i]) {
-      g_set_error(error, VIGIL_ENGINE_ERROR, VIGIL_ENGINE_ERROR_INPUT,
-                  "analysis: image %d has no pixels", i);
-      return FALSE;
-    }
-  for (int i = 0; i < n; i++) {
-    out[i] = NULL;
-    if (features)
-      features[i] = NULL;
-  }
-  gboolean done = FALSE;
-  g_mutex_lock(&e->lock);
-  gboolean ok = analyse_locked(e, n, inputs, text, bank, features, out, &done, error);
-  g_mutex_unlock(&e->lock);
-  if (ok && !done)
-    ok = analyse_two_step(e, n, inputs, text, bank, features, out, error);
-  if (!ok)
-    free_results(n, features, out);
-  return ok;
 }
 
 void vigil_engine_transfer_bytes(VigilEngine *e, gint64 *uploaded, gint64 *downloaded) {

@@ -1,0 +1,46 @@
+/* What vigil-engine.c shares with vigil-engine-analyse.c: the engine's state
+ * and the steps both need (fallback to the CPU, batch shrinking, results). */
+#pragma once
+
+#include "vg_score_backend.h"
+#include "vg_tokenizer.h"
+#include "vigil-engine.h"
+
+G_BEGIN_DECLS
+
+struct _VigilEngine {
+  GMutex lock;      /* one forward at a time on the backend */
+  gboolean half;    /* F16 matmul weights (VigilBackendOptions.half_weights) */
+  int batch_limit;  /* images per forward, lowered when a chunk outgrows the device (atomic) */
+  char *batch_note; /* why it was lowered, NULL if it was not */
+  vg_backend *backend;
+  vg_clip *clip;
+  vg_tokenizer *tokenizer;
+  vg_clip_arch arch;
+  gboolean random;
+  char *identity, *fallback, *clip_digest, *cache_dir, *device;
+  char *clip_path, *adapters_path, *clip_name, *adapters_name, *adapters_digest;
+  VigilBackendKind kind; /* what was asked for: only AUTO falls back to the CPU */
+  int threads;
+  GPtrArray *retired;     /* strings replaced at a fallback, which callers may still hold */
+  GHashTable *text_cache; /* class name -> float[dim * 2] */
+  vg_scorer *scorer;      /* scoring on the device (Vulkan), made on first use */
+  GPtrArray *banks;       /* banks made here (not owned): their mirrors use `backend` */
+};
+
+/* Sets *error from vg_last_error(); returns FALSE. */
+gboolean vigil_engine_fail(GError **error, int code, const char *what);
+/* Whether a failure with status `s` moves the engine to the CPU (AUTO on Vulkan). */
+gboolean vigil_engine_can_fall_back(VigilEngine *e, vg_status s);
+/* Reloads the model on the CPU (lock held); `what` says where Vulkan failed. */
+gboolean vigil_engine_switch_to_cpu(VigilEngine *e, const char *what, const vg_weights *clip,
+                                    const vg_weights *adapters, GError **error);
+/* Halves the images per forward after an out-of-memory chunk of n images. */
+gboolean vigil_engine_shrink_batch(VigilEngine *e, int n, vg_status s);
+gboolean vigil_engine_on_device(VigilEngine *e);
+VigilFeatures *vigil_engine_features_new(VigilEngine *e, vg_clip_image_out *out);
+VigilDetection *vigil_engine_detection_new(VigilEngine *e, gboolean has_few);
+vg_status vigil_engine_prepare_scorer(VigilEngine *e, const float *text);
+vg_score_out vigil_engine_score_out_of(VigilDetection *d);
+
+G_END_DECLS
