@@ -65,6 +65,7 @@ static const vg_backend_ops vk_ops = {
     .softmax_pick = vk_softmax_pick,
     .row_mean = vk_row_mean,
     .min_distance = vk_min_distance,
+    .patch_rows = vk_patch_rows,
     .check_plan = vk_check_plan,
     .profile = vk_profile_set,
 };

@@ -13,6 +13,7 @@
 #include "matmul_f16.spv.h"
 #include "matmul_f16_packed.spv.h"
 #include "matmul_f32.spv.h"
+#include "patch_rows.spv.h"
 
 #define ATTN_ROWS 64 /* query rows per attention workgroup */
 #define GEMM_BK 16
@@ -34,6 +35,8 @@ vg_status vk_create_op_pipelines(vk_backend *vk) {
                             one, 1));
   VG_TRY(vk_create_pipeline(vk, &vk->l2_normalize, vg_spv_l2_normalize, sizeof vg_spv_l2_normalize,
                             2, 12, one, 1));
+  VG_TRY(vk_create_pipeline(vk, &vk->patch_rows, vg_spv_patch_rows, sizeof vg_spv_patch_rows, 2, 16,
+                            one, 1));
   /* 64 x 64 output tiles of 4 x 4 per invocation; 32 x 32 on small workgroups. */
   vk->tile_m = vk->tile_n = vk->threads >= 256 ? 64 : 32;
   const uint32_t gemm[4] = {(vk->tile_m / 4) * (vk->tile_n / 4), vk->tile_m, vk->tile_n, GEMM_BK};
@@ -48,7 +51,7 @@ vg_status vk_create_op_pipelines(vk_backend *vk) {
 
 void vk_destroy_op_pipelines(vk_backend *vk) {
   vk_pipeline *all[] = {&vk->add_scaled, &vk->activation, &vk->layer_norm, &vk->l2_normalize,
-                        &vk->matmul_f32, &vk->matmul_f16, &vk->matmul_coop};
+                        &vk->patch_rows, &vk->matmul_f32, &vk->matmul_f16, &vk->matmul_coop};
   for (size_t i = 0; i < sizeof all / sizeof *all; i++)
     vk_destroy_pipeline(vk, all[i]);
   for (int i = 0; i < VK_ATTN_CACHE; i++)
@@ -198,4 +201,20 @@ vg_status vk_l2_normalize(vg_backend *be, vg_tensor *out, const vg_tensor *x, fl
   vk_buffer *bufs[2] = {vk_buf_of(x), vk_buf_of(out)};
   return vk_dispatch(vk, &vk->l2_normalize, bufs, 2, 1u << 1, &push, vk_groups_for(vk, x->rows, 1),
                      1);
+}
+
+/* One output element per invocation; the shader indexes with 32 bits. */
+vg_status vk_patch_rows(vg_backend *be, vg_tensor *out, const vg_tensor *images, int side,
+                        int patch) {
+  vk_backend *vk = (vk_backend *)be;
+  const uint64_t n = (uint64_t)out->rows * (uint64_t)out->cols;
+  if (n >= ((uint64_t)1 << 32) || (uint64_t)images->rows * (uint64_t)images->cols >= (1ull << 32))
+    return vg_fail(VG_ERR_UNSUPPORTED, "patch_rows: %llu elements exceed 32-bit indexing",
+                   (unsigned long long)n);
+  struct {
+    uint32_t total, side, patch, grid;
+  } push = {(uint32_t)n, (uint32_t)side, (uint32_t)patch, (uint32_t)(side / patch)};
+  vk_buffer *bufs[2] = {vk_buf_of(images), vk_buf_of(out)};
+  return vk_dispatch(vk, &vk->patch_rows, bufs, 2, 1u << 1, &push,
+                     vk_groups_for(vk, n, vk->threads), 1);
 }

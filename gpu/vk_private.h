@@ -159,7 +159,7 @@ typedef struct vk_backend {
   uint64_t epoch, batch;
   vk_buffer **garbage; /* buffers to free once the pending batch has finished */
   size_t garbage_len, garbage_cap;
-  vk_pipeline add_scaled, matmul_f32, matmul_f16, layer_norm, activation, l2_normalize;
+  vk_pipeline add_scaled, matmul_f32, matmul_f16, layer_norm, activation, l2_normalize, patch_rows;
   uint32_t tile_m, tile_n; /* the GEMM's output tile */
   /* Cooperative matrices: caps found at device creation; `coop` when F16
    * matmuls use matmul_coop, else `coop_note` says why not. */
@@ -297,6 +297,8 @@ vg_status vk_matmul(vg_backend *be, vg_tensor *out, const vg_tensor *a, const vg
 vg_status vk_layer_norm(vg_backend *be, vg_tensor *out, const vg_tensor *x, const vg_tensor *gamma,
                         const vg_tensor *beta, float eps);
 vg_status vk_activation(vg_backend *be, vg_tensor *x, vg_activation act, float alpha);
+vg_status vk_patch_rows(vg_backend *be, vg_tensor *out, const vg_tensor *images, int side,
+                        int patch);
 vg_status vk_add_scaled(vg_backend *be, vg_tensor *out, const vg_tensor *a, float alpha,
                         const vg_tensor *b, float beta);
 vg_status vk_attention(vg_backend *be, vg_tensor *out, const vg_tensor *qkv, int heads, int causal,

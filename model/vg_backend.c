@@ -256,6 +256,24 @@ vg_status vg_upsample(vg_tensor *out, const vg_tensor *x, int in_h, int in_w, in
   RUN(be, VG_OP_SCORE, 0, be->ops->upsample_bilinear(be, out, x, in_h, in_w, out_h, out_w));
 }
 
+vg_status vg_patch_rows(vg_tensor *out, const vg_tensor *images, int side, int patch) {
+  if (!out || !images)
+    return vg_fail(VG_ERR_ARG, "patch_rows: missing tensor");
+  if (patch < 1 || side < patch || side > VG_MAX_SIDE)
+    return vg_fail(VG_ERR_ARG, "patch_rows: side %d, patch %d (need 1 <= patch <= side <= %d)",
+                   side, patch, VG_MAX_SIDE);
+  vg_backend *be = out->backend;
+  CHECK("patch_rows", "images", images, be, -1, side, 0);
+  const int64_t per_image = 3LL * side, g = side / patch;
+  if (images->rows % per_image)
+    return vg_fail(VG_ERR_ARG, "patch_rows: %lld image rows are not whole 3 x %d x %d images",
+                   (long long)images->rows, side, side);
+  CHECK("patch_rows", "out", out, be, images->rows / per_image * g * g, 3LL * patch * patch, 0);
+  if (!be->ops->patch_rows)
+    return vg_fail(VG_ERR_UNSUPPORTED, "patch_rows: not available on %s", be->device_name);
+  RUN(be, VG_OP_PATCH_ROWS, 0, be->ops->patch_rows(be, out, images, side, patch));
+}
+
 vg_status vg_softmax_pick(vg_tensor *out, const vg_tensor *x, int pick) {
   if (!out || !x)
     return vg_fail(VG_ERR_ARG, "softmax_pick: missing tensor");
@@ -309,9 +327,9 @@ void vg_backend_destroy(vg_backend *be) {
 }
 
 const char *vg_op_kind_name(vg_op_kind kind) {
-  static const char *names[VG_OP_KINDS] = {"other",      "matmul",       "attention",
-                                           "layer_norm", "activation",   "add",
-                                           "copy",       "l2_normalize", "score"};
+  static const char *names[VG_OP_KINDS] = {"other",      "matmul",    "attention", "layer_norm",
+                                           "activation", "add",       "copy",      "l2_normalize",
+                                           "score",      "patch_rows"};
   return kind >= 0 && kind < VG_OP_KINDS ? names[kind] : "other";
 }
 

@@ -37,6 +37,7 @@ typedef enum vg_op_kind {
   VG_OP_COPY,
   VG_OP_L2_NORMALIZE,
   VG_OP_SCORE, /* the scoring ops: upsample, softmax_pick, row_mean, min_distance */
+  VG_OP_PATCH_ROWS,
   VG_OP_KINDS
 } vg_op_kind;
 
@@ -120,6 +121,10 @@ typedef struct vg_backend_ops {
                             const vg_tensor *bank, int64_t bank_rows);
   /* Optional: can all these tensors live on the backend at once? Checked
    * before a model is uploaded, so a model too big fails with one message. */
+  /* CLIP's patch embedding input: out[(b, gy, gx), (ch, ky, kx)] =
+   * images[b, ch, gy * patch + ky, gx * patch + kx] (conv1 as a matmul). */
+  vg_status (*patch_rows)(vg_backend *be, vg_tensor *out, const vg_tensor *images, int side,
+                          int patch);
   vg_status (*check_plan)(vg_backend *be, const vg_tensor_plan *plan, size_t n);
   /* Optional device timing: records into `p` from now on (NULL: stop). Where
    * this is NULL the ops are timed with the wall clock around each call. */
@@ -170,6 +175,10 @@ vg_status vg_backend_check_plan(vg_backend *be, const vg_tensor_plan *plan, size
 void vg_backend_destroy(vg_backend *be);
 
 /* Scoring ops: see vg_backend_ops. */
+/* images: c images of 3 x side x side floats, as (c * 3 * side) x side rows;
+ * out: (c * g * g) x (3 * patch * patch) with g = side / patch (rounded down:
+ * pixels past g * patch are unused, as conv1 with stride = kernel does). */
+vg_status vg_patch_rows(vg_tensor *out, const vg_tensor *images, int side, int patch);
 vg_status vg_upsample(vg_tensor *out, const vg_tensor *x, int in_h, int in_w, int out_h, int out_w);
 vg_status vg_softmax_pick(vg_tensor *out, const vg_tensor *x, int pick);
 vg_status vg_row_mean(vg_tensor *out, const vg_tensor *x);

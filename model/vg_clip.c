@@ -82,27 +82,13 @@ static vg_status adapter_forward(const vg_clip_adapter *ad, const vg_tensor *x, 
   return VG_OK;
 }
 
-/* conv1 with stride = kernel is a matmul over patch rows: row (gy, gx) holds
- * the patch's pixels in the kernel's (channel, ky, kx) order. */
-static void im2col(const vg_clip_arch *a, const float *in, float *rows) {
-  const int p = a->patch, g = a->grid, s = a->image_size;
-  for (int gy = 0; gy < g; gy++)
-    for (int gx = 0; gx < g; gx++) {
-      float *row = rows + ((size_t)gy * g + gx) * 3 * p * p;
-      for (int c = 0; c < 3; c++)
-        for (int ky = 0; ky < p; ky++)
-          memcpy(row + (c * p + ky) * p,
-                 in + ((size_t)c * s + (size_t)gy * p + ky) * s + (size_t)gx * p,
-                 (size_t)p * sizeof *row);
-    }
-}
-
 /* Narrows the image scratch to the first `c` images' rows (c <= cap): the
  * buffers keep their size, the ops see c images. */
 static void view_rows(vg_clip *m, int c) {
   const vg_clip_arch *a = &m->arch;
   const int64_t np = (int64_t)a->grid * a->grid * c, t = (int64_t)a->tokens * c;
   m->patches->rows = m->emb->rows = np;
+  m->images->rows = 3LL * a->image_size * c;
   vg_tensor *tok[] = {m->vs.x, m->vs.h, m->vs.qkv, m->vs.attn, m->vs.mlp, m->adapt_out, m->pos_rep};
   for (size_t i = 0; i < sizeof tok / sizeof *tok; i++)
     tok[i]->rows = t;
@@ -143,16 +129,19 @@ static vg_status download_tokens(const vg_clip *m, int c, const vg_clip_image_ou
   return VG_OK;
 }
 
-/* x = ln_pre([cls; patches] + pos) for c images stacked in rows. */
+/* x = ln_pre([cls; patches] + pos) for c images stacked in rows. conv1
+ * (stride = kernel) is a matmul over patch rows, made on the backend from the
+ * pixels (one upload for the chunk). */
 static vg_status embed(vg_clip *m, int c, const float *const *inputs) {
   const vg_clip_arch *a = &m->arch;
   const float eps = m->opt.ln_eps > 0 ? m->opt.ln_eps : 1e-5f;
   const int64_t np = (int64_t)a->grid * a->grid, t = a->tokens;
-  const size_t patch_floats = (size_t)np * 3 * a->patch * a->patch;
+  const size_t image_floats = 3 * (size_t)a->image_size * (size_t)a->image_size;
   vg_clip_scratch *s = &m->vs;
-  for (int b = 0; b < c; b++)
-    im2col(a, inputs[b], m->host_patches + patch_floats * b);
-  TRY(vg_tensor_upload(m->patches, m->host_patches));
+  for (int b = 0; c > 1 && b < c; b++)
+    memcpy(m->host_images + image_floats * b, inputs[b], image_floats * sizeof(float));
+  TRY(vg_tensor_upload(m->images, c > 1 ? m->host_images : inputs[0]));
+  TRY(vg_patch_rows(m->patches, m->images, a->image_size, a->patch));
   TRY(vg_matmul(m->emb, m->patches, m->patch_w, NULL));
   for (int b = 0; b < c; b++) {
     TRY(vg_copy_rows(s->x, b * t, m->cls, 0, 1));

@@ -45,10 +45,11 @@ struct vg_clip {
    * forward narrows the row counts to the images of a chunk (vg_clip.c). */
   int cap;
   int last_images;      /* images of the last forward chunk, whose tokens stay in seg/det_tok */
-  float *host_patches;  /* im2col of the input, [grid^2, 3 * patch^2] */
+  float *host_images;   /* a batch's inputs side by side, [3 * side, side] each */
   float *host_out;      /* a batch's downloads: pooled, then each adapter's seg, det */
   vg_tensor *pos_rep;   /* pos repeated per image, [tokens, width] */
-  vg_tensor *patches;   /* the same on the backend */
+  vg_tensor *images;    /* the same on the backend */
+  vg_tensor *patches;   /* their patch rows (vg_patch_rows), [grid^2, 3 * patch^2] */
   vg_tensor *emb;       /* [grid^2, width] */
   vg_clip_scratch vs;   /* [tokens, ...] */
   vg_tensor *adapt_out; /* [tokens, width] */

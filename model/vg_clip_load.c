@@ -622,6 +622,7 @@ static vg_status plan_scratch(loader *L, const vg_clip_arch *a) {
     int on;
     int64_t rows, cols, count;
   } acts[] = {
+      {"image pixels", a->has_image, 3LL * a->image_size, a->image_size, 1},
       {"image patches", a->has_image, np, 3LL * a->patch * a->patch, 1},
       {"image activations", a->has_image, a->tokens, a->width, 5}, /* x, h, attn, adapter, pos */
       {"image q, k, v", a->has_image, a->tokens, 3LL * a->width, 1},
@@ -638,19 +639,20 @@ static vg_status plan_scratch(loader *L, const vg_clip_arch *a) {
 }
 
 void vg_clip_free_image_scratch(vg_clip *m) {
-  vg_tensor *all[] = {m->patches,  m->emb,    m->adapt_out, m->cls_row,
-                      m->cls_norm, m->pooled, m->pos_rep};
+  vg_tensor *all[] = {m->images,  m->patches,  m->emb,    m->adapt_out,
+                      m->cls_row, m->cls_norm, m->pooled, m->pos_rep};
   for (size_t i = 0; i < sizeof all / sizeof *all; i++)
     vg_tensor_free(all[i]);
-  m->patches = m->emb = m->adapt_out = m->cls_row = m->cls_norm = m->pooled = m->pos_rep = NULL;
+  m->images = m->patches = m->emb = m->adapt_out = NULL;
+  m->cls_row = m->cls_norm = m->pooled = m->pos_rep = NULL;
   for (int i = 0; i < VG_CLIP_MAX_ADAPTERS; i++) {
     vg_tensor_free(m->seg_tok[i]), vg_tensor_free(m->det_tok[i]);
     m->seg_tok[i] = m->det_tok[i] = NULL;
   }
   free_scratch(&m->vs);
   m->vs = (vg_clip_scratch){0};
-  free(m->host_patches), free(m->host_out);
-  m->host_patches = m->host_out = NULL;
+  free(m->host_images), free(m->host_out);
+  m->host_images = m->host_out = NULL;
   m->cap = 0;
 }
 
@@ -681,8 +683,10 @@ vg_status vg_clip_image_scratch(vg_clip *m, int cap) {
   const int64_t t = (int64_t)a->tokens * cap;
   /* Downloads of a batch: pooled, then every adapter's seg and det tokens. */
   const int64_t out = cap * (int64_t)a->embed_dim + 2LL * a->n_adapters * t * a->adapter_dim;
-  m->host_patches = malloc((size_t)(np * k) * sizeof *m->host_patches);
+  const int64_t pixel_rows = 3LL * a->image_size * cap;
+  m->host_images = malloc((size_t)(pixel_rows * a->image_size) * sizeof *m->host_images);
   m->host_out = malloc((size_t)out * sizeof *m->host_out);
+  m->images = vg_tensor_new(be, VG_F32, pixel_rows, a->image_size);
   m->patches = vg_tensor_new(be, VG_F32, np, k);
   m->emb = vg_tensor_new(be, VG_F32, np, a->width);
   m->adapt_out = vg_tensor_new(be, VG_F32, t, a->width);
@@ -691,8 +695,8 @@ vg_status vg_clip_image_scratch(vg_clip *m, int cap) {
   m->cls_norm = vg_tensor_new(be, VG_F32, cap, a->width);
   m->pooled = vg_tensor_new(be, VG_F32, cap, a->embed_dim);
   vg_status s = scratch_tower(be, t, a->width, a->mlp_width, &m->vs);
-  if (!m->host_patches || !m->host_out || !m->patches || !m->emb || !m->adapt_out || !m->pos_rep ||
-      !m->cls_row || !m->cls_norm || !m->pooled)
+  if (!m->host_images || !m->host_out || !m->images || !m->patches || !m->emb || !m->adapt_out ||
+      !m->pos_rep || !m->cls_row || !m->cls_norm || !m->pooled)
     s = VG_ERR_NOMEM;
   for (int i = 0; s == VG_OK && i < a->n_adapters; i++) {
     m->seg_tok[i] = vg_tensor_new(be, VG_F32, t, a->adapter_dim);

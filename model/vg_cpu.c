@@ -328,6 +328,27 @@ static void cpu_destroy(vg_backend *be) {
   free(be);
 }
 
+/* conv1 with stride = kernel as rows of (channel, ky, kx) pixels; a kernel
+ * row is contiguous in the image, hence one copy per (patch, ch, ky). */
+static vg_status cpu_patch_rows(vg_backend *be, vg_tensor *out, const vg_tensor *images, int side,
+                                int patch) {
+  (void)be;
+  const int64_t g = side / patch, c = images->rows / (3LL * side), k = 3LL * patch * patch;
+  const float *in = f32(images);
+  float *rows = f32(out);
+  for (int64_t b = 0; b < c; b++)
+    for (int64_t gy = 0; gy < g; gy++)
+      for (int64_t gx = 0; gx < g; gx++) {
+        float *row = rows + ((b * g + gy) * g + gx) * k;
+        for (int64_t ch = 0; ch < 3; ch++)
+          for (int64_t ky = 0; ky < patch; ky++)
+            memcpy(row + (ch * patch + ky) * patch,
+                   in + ((b * 3 + ch) * side + gy * patch + ky) * side + gx * patch,
+                   (size_t)patch * sizeof *row);
+      }
+  return VG_OK;
+}
+
 static const vg_backend_ops cpu_ops = {
     .tensor_alloc = cpu_tensor_alloc,
     .tensor_release = cpu_tensor_release,
@@ -346,6 +367,7 @@ static const vg_backend_ops cpu_ops = {
     .softmax_pick = vg_cpu_softmax_pick,
     .row_mean = vg_cpu_row_mean,
     .min_distance = vg_cpu_min_distance,
+    .patch_rows = cpu_patch_rows,
 };
 
 vg_backend *vg_cpu_backend_new(int threads) {

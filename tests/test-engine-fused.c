@@ -158,7 +158,7 @@ static void test_unmirrored_bank(void) {
 }
 
 /* On lavapipe, byte for byte: the fused call downloads only the maps and
- * scores, and uploads only the patches and text; the two steps move each
+ * scores, and uploads only the pixels and text; the two steps move each
  * image's tokens (and pooled features) down and the tokens up again. (On a
  * tiny model the maps outweigh the tokens; on ViT-L the tokens are 7 MB.) */
 static void test_bytes(void) {
@@ -169,7 +169,8 @@ static void test_bytes(void) {
   vg_membank *bank = bank_of(e);
   const gint64 f = sizeof(float), tokens = 2LL * a->n_adapters * a->tokens * a->adapter_dim * f;
   const gint64 pooled = a->embed_dim * f, planes = (gint64)a->image_size * a->image_size * f;
-  const gint64 patches = (gint64)a->grid * a->grid * 3 * a->patch * a->patch * f;
+  const gint64 pixels =
+      3LL * a->image_size * a->image_size * f; /* patch rows are made on the device */
   for (int few = 0; few < 2; few++) {
     VigilDetection *d[3] = {NULL};
     gint64 up0, down0, up1, down1, up2, down2;
@@ -189,9 +190,9 @@ static void test_bytes(void) {
     const gint64 maps = (2LL * a->n_adapters + 3) * planes + (a->n_adapters + few) * f;
     g_assert_cmpint(down1 - down0, ==, 3 * maps);
     g_assert_cmpint(down2 - down1, ==, 3 * (maps + tokens + pooled));
-    /* Per image the patches and per call the text (100 x, 2 x embed). */
-    g_assert_cmpint(up1 - up0, ==, 3 * patches + 2 * pooled);
-    g_assert_cmpint(up2 - up1, ==, 3 * (patches + tokens + 2 * pooled));
+    /* Per image its pixels and per call the text (100 x, 2 x embed). */
+    g_assert_cmpint(up1 - up0, ==, 3 * pixels + 2 * pooled);
+    g_assert_cmpint(up2 - up1, ==, 3 * (pixels + tokens + 2 * pooled));
   }
   vigil_engine_free_bank(e, bank);
 }

@@ -372,6 +372,69 @@ static void test_upsample(gconstpointer data) {
   no_messages();
 }
 
+/* Patch rows on both backends against the definition, element for element
+ * (a permutation: no arithmetic, so exactly equal). */
+static void check_patch_rows(vg_backend *vk, int c, int side, int patch) {
+  g_autoptr(GRand) rng = g_rand_new_with_seed((guint32)(c * 131 + side * 7 + patch));
+  const int g = side / patch, k = 3 * patch * patch;
+  const size_t n = (size_t)c * 3 * side * side, m = (size_t)c * g * g * k;
+  g_autofree float *img = g_new(float, n), *want = g_new(float, m), *got = g_new(float, m);
+  fill(img, n, rng, 0, 1);
+  for (int b = 0; b < c; b++)
+    for (int gy = 0; gy < g; gy++)
+      for (int gx = 0; gx < g; gx++)
+        for (int ch = 0; ch < 3; ch++)
+          for (int ky = 0; ky < patch; ky++)
+            for (int kx = 0; kx < patch; kx++)
+              want[((size_t)(b * g + gy) * g + gx) * k + (ch * patch + ky) * patch + kx] =
+                  img[((size_t)(b * 3 + ch) * side + gy * patch + ky) * side + gx * patch + kx];
+  pair pi = make(vk, VG_F32, (int64_t)c * 3 * side, side, img);
+  pair po = make(vk, VG_F32, (int64_t)c * g * g, k, NULL);
+  for (int s = 0; s < 2; s++) {
+    g_assert_cmpint(vg_patch_rows(po.t[s], pi.t[s], side, patch), ==, VG_OK);
+    g_assert_cmpint(vg_tensor_download(po.t[s], got), ==, VG_OK);
+    if (memcmp(got, want, m * sizeof(float)) != 0)
+      g_error("patch_rows %d x %d, patch %d, %d images: %s differs from the definition", side, side,
+              patch, c, s ? "cpu" : "vulkan");
+  }
+  g_test_message("patch_rows %d images %dx%d, patch %d: %dx%d rows, identical", c, side, side,
+                 patch, c * g * g, k);
+  drop(pi), drop(po);
+}
+
+static void test_patch_rows(gconstpointer data) {
+  vg_backend *vk = vks[GPOINTER_TO_INT(data)];
+  check_patch_rows(vk, 1, 240, 14); /* MVFA: 17 x 17 patches, the last 2 pixels unused */
+  check_patch_rows(vk, 3, 240, 14); /* a batch */
+  check_patch_rows(vk, 2, 33, 4);   /* a remainder of 1 */
+  check_patch_rows(vk, 1, 7, 7);    /* one patch */
+  check_patch_rows(vk, 2, 5, 1);    /* 1 x 1 kernels */
+  check_patch_rows(vk, 1, 31, 29);  /* one patch, 2 pixels over */
+  no_messages();
+}
+
+static void test_patch_rows_bad_input(void) {
+  vg_backend *vk = vks[0];
+  vg_tensor *img = vg_tensor_new(vk, VG_F32, 2 * 3 * 16, 16),
+            *out = vg_tensor_new(vk, VG_F32, 32, 48);
+  g_assert_cmpint(vg_patch_rows(out, img, 16, 4), ==, VG_OK); /* 2 images, 16 patches, 3 x 16 */
+  g_assert_cmpint(vg_patch_rows(out, img, 15, 4), ==, VG_ERR_ARG); /* side is not the width */
+  g_assert_nonnull(strstr(vg_last_error(), "'images'"));
+  g_assert_cmpint(vg_patch_rows(out, img, 16, 5), ==, VG_ERR_ARG); /* 3 x 3 patches of 75 */
+  g_assert_nonnull(strstr(vg_last_error(), "'out'"));
+  g_assert_cmpint(vg_patch_rows(out, img, 16, 0), ==, VG_ERR_ARG);
+  g_assert_cmpint(vg_patch_rows(out, img, 16, 17), ==, VG_ERR_ARG);
+  g_assert_cmpint(vg_patch_rows(out, NULL, 16, 4), ==, VG_ERR_ARG);
+  vg_tensor *odd = vg_tensor_new(vk, VG_F32, 40, 16); /* not whole 3 x 16 x 16 images */
+  g_assert_cmpint(vg_patch_rows(out, odd, 16, 4), ==, VG_ERR_ARG);
+  g_assert_nonnull(strstr(vg_last_error(), "not whole"));
+  vg_tensor *c = vg_tensor_new(cpu, VG_F32, 32, 48);
+  g_assert_cmpint(vg_patch_rows(c, img, 16, 4), ==, VG_ERR_ARG);
+  g_assert_nonnull(strstr(vg_last_error(), "another backend"));
+  vg_tensor_free(img), vg_tensor_free(out), vg_tensor_free(odd), vg_tensor_free(c);
+  no_messages();
+}
+
 static void check_softmax_pick(vg_backend *vk, int k, int n, int pick, double spread) {
   g_autoptr(GRand) rng = g_rand_new_with_seed((guint32)(k * 7 + n + pick));
   g_autofree float *x = g_new(float, (size_t)k *n);
@@ -514,6 +577,8 @@ int main(int argc, char **argv) {
   add("row-mean", test_row_mean);
   add("min-distance", test_min_distance);
   g_test_add_func("/vulkan-ops/score-ops-bad-input", test_score_ops_bad_input);
+  add("patch-rows", test_patch_rows);
+  g_test_add_func("/vulkan-ops/patch-rows-bad-input", test_patch_rows_bad_input);
   int rc = g_test_run();
   int messages = vg_vulkan_validation_messages(vks[0]) + vg_vulkan_validation_messages(vks[1]);
   vg_backend_destroy(vks[0]);
