@@ -178,12 +178,16 @@ static void test_few_shot(void) {
   vectors_free(&v);
 }
 
-/* vg_augment reproduces PyTorch's grid coordinates bit for bit (its linspace,
- * fused multiply-adds and float32 cos/sin); what is left is the rounding of
- * the four-tap bilinear sum on values in [0, 1]: a few ulp of 1 (1.2e-7 each),
- * measured 1.2e-7. 1e-6 allows that and catches any one-ulp grid change at
- * 240 x 240 (up to 1.4e-5 when the unnormalising FMA is missing). */
-#define AUG_TOL 1e-6
+/* vg_augment follows PyTorch 1.13's AVX2 grid arithmetic (its linspace, fused
+ * multiply-adds and float32 cos/sin); on the machine that made the committed
+ * 40 x 48 vectors it matches to 1.2e-7, the rounding of the four-tap sum.
+ * PyTorch's own grid is not the same on every CPU: on an AVX-512 EPYC its
+ * linspace differs in 56 of 240 values and affine_grid rounds x*t0 + y*t1
+ * as fma(y, t1, x*t0) (all 57600 points), which moves some samples by an ulp
+ * and the 240 x 240 vectors made there by 2.6e-5 to 3.1e-5. 1e-4 allows
+ * PyTorch's spread between CPUs; a wrong angle, shift, padding or corner
+ * convention moves values by 1e-2 or more. */
+#define AUG_TOL 1e-4
 
 static void test_augment(void) {
   vectors v;
