@@ -86,6 +86,7 @@ static vg_status start(vk_backend *vk, const vg_vk_options *options) {
   VG_TRY(vk_memory_init(vk));
   vk_limits_init(vk, options->max_buffer_bytes, options->max_memory_bytes);
   vk_pipeline_cache_open(vk, options->no_pipeline_cache);
+  VG_TRY(vk_pick_attention(vk, options->attention ? options->attention : getenv("VIGIL_VK_ATTN")));
   VG_TRY(vk_create_op_pipelines(vk));
   VG_TRY(vk_create_score_pipelines(vk));
   return vk_coop_create_pipeline(vk);
@@ -123,6 +124,10 @@ int vg_vulkan_coopmat(const vg_backend *be, const char **why) {
   if (why)
     *why = vk->coop_note;
   return vk->coop;
+}
+
+const char *vg_vulkan_attention_layout(const vg_backend *be) {
+  return be && be->ops == &vk_ops ? ((const vk_backend *)be)->attn_note : "not a Vulkan backend";
 }
 
 int vg_vulkan_validation_messages(const vg_backend *be) {

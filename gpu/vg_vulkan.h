@@ -51,6 +51,13 @@ typedef struct vg_vk_options {
    * device's limits. A tiling that does not fit is refused (coop_note says
    * why) and the picked one is used. */
   const char *coop_tiles;
+  /* The attention layout, "ROWSxLANES": query rows per workgroup and
+   * invocations sharing a row (1, 2, 4 or 8; more than 1 splits a row's
+   * channels over a subgroup's lanes). NULL = VIGIL_VK_ATTN, else 16x4 on GPUs
+   * whose subgroups shuffle and 64x1 on CPU devices such as lavapipe (where
+   * the split runs no faster and its first compile takes about a minute). A
+   * layout the device cannot run fails the backend with the reason. */
+  const char *attention;
 } vg_vk_options;
 
 #define VG_VK_MAX_COOP_SHAPES 8
@@ -85,6 +92,9 @@ vg_backend *vg_vulkan_backend_new(const vg_vk_options *options);
  * be NULL) gets the fragment shape and tiles ("16x16x16 fragments, 128x128
  * tiles") when they do, or the reason they do not. */
 int vg_vulkan_coopmat(const vg_backend *be, const char **why);
+
+/* The attention layout in words ("attention: 16 query rows x 4 lanes ..."). */
+const char *vg_vulkan_attention_layout(const vg_backend *be);
 
 /* Messages the validation layer has reported so far (0 without validation). */
 int vg_vulkan_validation_messages(const vg_backend *be);

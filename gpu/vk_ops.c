@@ -2,12 +2,14 @@
  * dispatch (or copy); vk_record.c decides barriers and submission. Shapes and
  * dtypes were checked by model/vg_backend.c already. */
 #include <math.h>
+#include <stdio.h>
 
 #include "vk_private.h"
 
 #include "activation.spv.h"
 #include "add_scaled.spv.h"
 #include "attention.spv.h"
+#include "attention_split.spv.h"
 #include "l2_normalize.spv.h"
 #include "layer_norm.spv.h"
 #include "matmul_f16.spv.h"
@@ -15,8 +17,57 @@
 #include "matmul_f32.spv.h"
 #include "patch_rows.spv.h"
 
-#define ATTN_ROWS 64 /* query rows per attention workgroup */
 #define GEMM_BK 16
+
+/* Whether subgroups can shuffle in compute shaders, and their size (0 if not). */
+static uint32_t shuffle_subgroup(const vk_backend *vk) {
+  VkPhysicalDeviceSubgroupProperties sp = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
+  VkPhysicalDeviceProperties2 p = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                   .pNext = &sp};
+  vkGetPhysicalDeviceProperties2(vk->physical, &p);
+  const VkSubgroupFeatureFlags need =
+      VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_BIT;
+  if (!(sp.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) ||
+      (sp.supportedOperations & need) != need)
+    return 0;
+  return sp.subgroupSize;
+}
+
+/* The attention layout: `spec` ("ROWSxLANES", for tuning on a new GPU), else
+ * 16 rows x 4 lanes on GPUs whose subgroups shuffle, else 64 rows x 1 lane
+ * (vg_vulkan.h says why). A layout the device cannot run is refused. */
+vg_status vk_pick_attention(vk_backend *vk, const char *spec) {
+  const uint32_t sg = shuffle_subgroup(vk);
+  const uint32_t cap = vk->props.limits.maxComputeWorkGroupInvocations;
+  const int split = sg >= 4 && vk->props.deviceType != VK_PHYSICAL_DEVICE_TYPE_CPU;
+  uint32_t rows = split ? 16 : 64, lanes = split ? 4 : 1;
+  if (spec && *spec) {
+    char tail = 0;
+    if (sscanf(spec, "%ux%u%c", &rows, &lanes, &tail) != 2 || rows == 0 || rows > 1024 ||
+        (lanes != 1 && lanes != 2 && lanes != 4 && lanes != 8))
+      return vg_fail(VG_ERR_ARG,
+                     "attention layout '%s': expected ROWSxLANES such as 16x4 (lanes 1, 2, 4 or 8)",
+                     spec);
+    const uint32_t threads = rows * lanes;
+    if (lanes > 1 && (sg < lanes || threads % sg))
+      return vg_fail(VG_ERR_UNSUPPORTED,
+                     "attention layout '%s': %u lanes per row need subgroup shuffles in groups of "
+                     "%u and a workgroup of whole subgroups (%s: %s, subgroup %u)",
+                     spec, lanes, lanes, vk->props.deviceName, sg ? "shuffles" : "no shuffles", sg);
+    if (threads > cap || threads > vk->props.limits.maxComputeWorkGroupSize[0])
+      return vg_fail(VG_ERR_UNSUPPORTED,
+                     "attention layout '%s': %u invocations exceed %s's limit %u", spec, threads,
+                     vk->props.deviceName, cap);
+  } else if (lanes > 1 && (rows * lanes) % sg) {
+    rows = 64, lanes = 1; /* subgroups wider than 64 invocations */
+  }
+  vk->attn_rows = rows, vk->attn_lanes = lanes;
+  snprintf(vk->attn_note, sizeof vk->attn_note,
+           "attention: %u query rows x %u lane%s per workgroup", rows, lanes,
+           lanes > 1 ? "s (subgroup shuffles)" : "");
+  return VG_OK;
+}
 
 vg_status vk_create_op_pipelines(vk_backend *vk) {
   const VkPhysicalDeviceLimits *lim = &vk->props.limits;
@@ -119,10 +170,12 @@ vg_status vk_add_scaled(vg_backend *be, vg_tensor *out, const vg_tensor *a, floa
 }
 
 /* The attention pipeline for one head size, built on first use. */
-static vg_status attention_pipeline(vk_backend *vk, uint32_t hd, const vk_pipeline **out) {
+static vg_status attention_pipeline(vk_backend *vk, uint32_t hd, uint32_t lanes,
+                                    const vk_pipeline **out) {
   int slot = -1;
   for (int i = 0; i < VK_ATTN_CACHE; i++) {
-    if (vk->attention[i].pl.pipeline && vk->attention[i].head_dim == hd) {
+    if (vk->attention[i].pl.pipeline && vk->attention[i].head_dim == hd &&
+        vk->attention[i].lanes == lanes) {
       *out = &vk->attention[i].pl;
       return VG_OK;
     }
@@ -142,10 +195,15 @@ static vg_status attention_pipeline(vk_backend *vk, uint32_t hd, const vk_pipeli
     vk_destroy_pipeline(vk, &vk->attention[0].pl);
     slot = 0;
   }
-  const uint32_t spec[3] = {ATTN_ROWS, bc, hd};
-  VG_TRY(vk_create_pipeline(vk, &vk->attention[slot].pl, vg_spv_attention, sizeof vg_spv_attention,
-                            2, 16, spec, 3));
+  const uint32_t spec[4] = {vk->attn_rows * lanes, bc, hd, lanes};
+  if (lanes > 1)
+    VG_TRY(vk_create_pipeline(vk, &vk->attention[slot].pl, vg_spv_attention_split,
+                              sizeof vg_spv_attention_split, 2, 16, spec, 4));
+  else
+    VG_TRY(vk_create_pipeline(vk, &vk->attention[slot].pl, vg_spv_attention,
+                              sizeof vg_spv_attention, 2, 16, spec, 3));
   vk->attention[slot].head_dim = hd;
+  vk->attention[slot].lanes = lanes;
   *out = &vk->attention[slot].pl;
   return VG_OK;
 }
@@ -155,14 +213,18 @@ vg_status vk_attention(vg_backend *be, vg_tensor *out, const vg_tensor *qkv, int
   vk_backend *vk = (vk_backend *)be;
   const uint32_t hd = (uint32_t)(out->cols / heads);
   const int64_t t = out->rows / seqs; /* rows per sequence */
-  const uint64_t gx = ((uint64_t)t + ATTN_ROWS - 1) / ATTN_ROWS;
+  const uint64_t gx = ((uint64_t)t + vk->attn_rows - 1) / vk->attn_rows;
+  /* Each lane holds hd / lanes channels: fewer lanes where they do not divide. */
+  uint32_t lanes = vk->attn_lanes;
+  while (hd % lanes)
+    lanes /= 2;
   const uint32_t *cap = vk->props.limits.maxComputeWorkGroupCount;
   if (gx > cap[0] || (uint32_t)heads > cap[1] || (uint32_t)seqs > cap[2])
     return vg_fail(VG_ERR_UNSUPPORTED,
                    "attention: %lld tokens x %d heads x %d sequences exceed %s's grid",
                    (long long)t, heads, seqs, vk->props.deviceName);
   const vk_pipeline *pl = NULL;
-  VG_TRY(attention_pipeline(vk, hd, &pl));
+  VG_TRY(attention_pipeline(vk, hd, lanes, &pl));
   struct {
     uint32_t t, d, causal;
     float scale;

@@ -60,7 +60,7 @@ typedef struct vk_buffer {
 } vk_buffer;
 
 typedef struct vk_attention_pipeline {
-  uint32_t head_dim;
+  uint32_t head_dim, lanes;
   vk_pipeline pl;
 } vk_attention_pipeline;
 
@@ -171,6 +171,10 @@ typedef struct vk_backend {
   char coop_tiles_spec[48]; /* VIGIL_VK_COOP_TILES or the option; "" = pick */
   vk_pipeline matmul_coop;
   vk_attention_pipeline attention[VK_ATTN_CACHE];
+  /* Attention layout: query rows per workgroup and invocations per row
+   * (lanes > 1 uses the subgroup-shuffle variant); attn_note says which. */
+  uint32_t attn_rows, attn_lanes;
+  char attn_note[96];
   /* Scoring (vk_score_ops.c). */
   vk_pipeline upsample, softmax_pick, row_mean, min_distance, min_reduce;
   uint32_t min_tile;      /* min_distance's query and bank tile */
@@ -307,6 +311,7 @@ vg_status vk_copy_rows(vg_backend *be, vg_tensor *dst, int64_t dst_row, const vg
                        int64_t src_row, int64_t rows);
 vg_status vk_l2_normalize(vg_backend *be, vg_tensor *out, const vg_tensor *x, float eps);
 vg_status vk_create_op_pipelines(vk_backend *vk);
+vg_status vk_pick_attention(vk_backend *vk, const char *spec);
 void vk_destroy_op_pipelines(vk_backend *vk);
 
 /* vk_score_ops.c */

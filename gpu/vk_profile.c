@@ -49,14 +49,15 @@ vg_status vk_profile_set(vg_backend *be, vg_profile *p) {
     p->clock = NULL;
     snprintf(p->note, sizeof p->note,
              "the device has no timestamps on its compute queue (timestampValidBits = 0): "
-             "dispatches are counted, not timed");
+             "dispatches are counted, not timed; %s",
+             vk->attn_note);
   } else {
     VG_TRY(create_pool(vk));
     p->clock = "vulkan timestamps";
     snprintf(p->note, sizeof p->note,
              "%u-bit device timestamps, %.3g ns per tick; each op is charged the time since the "
-             "previous command completed",
-             vk->ts_bits, (double)vk->props.limits.timestampPeriod);
+             "previous command completed; %s",
+             vk->ts_bits, (double)vk->props.limits.timestampPeriod, vk->attn_note);
   }
   vk->prof = p;
   return VG_OK;

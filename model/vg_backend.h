@@ -51,7 +51,7 @@ typedef struct vg_op_stats {
  * timestamps; the CPU backend with the wall clock around each call. */
 typedef struct vg_profile {
   const char *clock;  /* "vulkan timestamps", "wall clock", or NULL: no timing */
-  char note[192];     /* why there is no timing, or how it is attributed */
+  char note[256];     /* why there is no timing, or how it is attributed */
   int64_t dispatches; /* device commands recorded (0 on the CPU) */
   int64_t submits;    /* command buffers submitted (0 on the CPU) */
   vg_op_stats op[VG_OP_KINDS];

@@ -386,7 +386,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   cpu = vg_cpu_backend_new(0);
-  g_print("# Vulkan device: %s\n", vk->device_name);
+  g_print("# Vulkan device: %s; %s\n", vk->device_name, vg_vulkan_attention_layout(vk));
   g_test_add_func("/clip-vulkan/tiny/forward", test_tiny_forward);
   g_test_add_func("/clip-vulkan/tiny/batched", test_tiny_batched);
   g_test_add_func("/clip-vulkan/tiny/batch-limit", test_batch_limit);

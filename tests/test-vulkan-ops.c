@@ -232,6 +232,68 @@ static void test_attention(gconstpointer data) {
   no_messages();
 }
 
+/* A Vulkan backend with the given attention layout (NULL if refused). */
+static vg_backend *attention_backend(const char *layout) {
+  const int validation = g_strcmp0(g_getenv("VIGIL_TEST_NO_VALIDATION"), "1") != 0;
+  vg_vk_options options = {.validation = validation,
+                           .sync_validation = SYNC_VALIDATION,
+                           .no_coopmat = 1,
+                           .attention = layout};
+  return vg_vulkan_backend_new(&options);
+}
+
+/* The GPU layout, a row's channels split over subgroup lanes: 16 rows x 4
+ * lanes (the default on GPUs; lavapipe defaults to 64 x 1), and 1 row x 8
+ * lanes, a workgroup of one lavapipe subgroup. Head sizes that the lanes do
+ * not divide (7, 33, 1) take fewer lanes. */
+static void test_attention_split(void) {
+  static const struct {
+    const char *layout;
+    int cases;
+  } layouts[] = {{"16x4", 7}, {"1x8", 2}};
+  static const int cases[][3] = {/* T, heads, head dim */
+                                 {77, 12, 64}, {100, 1, 96}, {1, 1, 64}, {257, 16, 64},
+                                 {50, 3, 7},   {33, 5, 33},  {65, 2, 1}};
+  for (size_t l = 0; l < G_N_ELEMENTS(layouts); l++) {
+    vg_backend *vk = attention_backend(layouts[l].layout);
+    g_assert_nonnull(vk);
+    const char *words = vg_vulkan_attention_layout(vk);
+    g_test_message("%s", words);
+    g_autofree char *want = g_strdup_printf("attention: %.*s query rows x %s lanes",
+                                            (int)strcspn(layouts[l].layout, "x"), layouts[l].layout,
+                                            strchr(layouts[l].layout, 'x') + 1);
+    g_assert_nonnull(strstr(words, want));
+    for (int i = 0; i < layouts[l].cases; i++)
+      for (int causal = 0; causal < 2; causal++)
+        check_attention(vk, cases[i][0], cases[i][1], cases[i][2], causal);
+    g_assert_cmpint(vg_vulkan_validation_messages(vk), ==, 0);
+    vg_backend_destroy(vk);
+  }
+}
+
+/* Layouts that cannot run fail the backend with the reason; lavapipe's own
+ * default keeps one invocation per row. */
+static void test_attention_layout_bad(void) {
+  static const struct {
+    const char *layout, *why;
+  } bad[] = {{"3x3", "expected ROWSxLANES"},
+             {"16x16", "expected ROWSxLANES"},
+             {"0x4", "expected ROWSxLANES"},
+             {"16x4x", "expected ROWSxLANES"},
+             {"fast", "expected ROWSxLANES"},
+             {"1x4", "whole subgroups"},
+             {"1024x8", "exceed"}};
+  for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+    vg_backend *vk = attention_backend(bad[i].layout);
+    g_test_message("%s -> %s", bad[i].layout, vg_last_error());
+    g_assert_null(vk);
+    g_assert_nonnull(strstr(vg_last_error(), bad[i].layout));
+    g_assert_nonnull(strstr(vg_last_error(), bad[i].why));
+  }
+  g_assert_nonnull(strstr(vg_vulkan_attention_layout(vks[0]), "64 query rows x 1 lane "));
+  g_assert_nonnull(strstr(vg_vulkan_attention_layout(cpu), "not a Vulkan backend"));
+}
+
 static void test_copy_rows(gconstpointer data) {
   vg_backend *vk = vks[GPOINTER_TO_INT(data)];
   const int rows = 290, cols = 1025;
@@ -568,6 +630,8 @@ int main(int argc, char **argv) {
   add("layer-norm", test_layer_norm);
   add("activation", test_activation);
   add("attention", test_attention);
+  g_test_add_func("/vulkan-ops/attention-split", test_attention_split);
+  g_test_add_func("/vulkan-ops/attention-layout-bad", test_attention_layout_bad);
   add("copy-rows", test_copy_rows);
   add("l2-normalize", test_l2_normalize);
   add("batch-order", test_batch_order);

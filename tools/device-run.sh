@@ -9,7 +9,8 @@
 #      cooperative matrices, NV and KHR) and a few coop tilings
 #      (VIGIL_VK_COOP_TILES),
 #   4. times the ViT-L/14 forward at 240 px, batch 1 and 32, F32, F16 and
-#      F16 with cooperative matrices (NV and KHR), and profiles one.
+#      F16 with cooperative matrices (NV and KHR), and profiles one,
+#   5. profiles batch 1 under five attention layouts (VIGIL_VK_ATTN).
 # Everything lands under $OUT: summary.txt (what ran, the figures) and
 # logs.tar.gz (every step's output). Each step is capped and steps left after
 # VIGIL_DEVICE_BUDGET seconds (default 420) are skipped and listed as such.
@@ -68,7 +69,7 @@ B=$R/build
 cli=$B/app/vigil-cli
 
 # --- the driver ----------------------------------------------------------------
-unset VK_ICD_FILENAMES VK_DRIVER_FILES VIGIL_VK_DEVICE VIGIL_VK_NO_COOPMAT VIGIL_VK_COOP_TILES
+unset VK_ICD_FILENAMES VK_DRIVER_FILES VIGIL_VK_DEVICE VIGIL_VK_NO_COOPMAT VIGIL_VK_COOP_TILES VIGIL_VK_ATTN
 icd=${VIGIL_DEVICE_ICD:-}
 if [ -z "$icd" ]; then
   icd=$(find /usr/local/nvidia/share/vulkan /usr/share/vulkan /etc/vulkan -name '*nvidia*.json' \
@@ -162,4 +163,13 @@ for b in 1 32; do
 done
 step vit-b32-f16-coop-profile 90 "$cli" bench --preset "$preset" --backend vulkan --batch 32 \
   --dtype f16 --iters 1 --profile
+# Attention layouts at batch 1, where a few query rows per head must fill the
+# GPU (VIGIL_VK_ATTN=ROWSxLANES; GPUs default to 16x4, 64x1 is one invocation
+# per row); each run profiled, so the attention line shows its own time.
+for layout in 64x1 16x4 8x8 32x2 16x8; do
+  name=vit-b1-attn-$layout
+  step "$name" 40 env VIGIL_VK_ATTN="$layout" "$cli" bench --preset "$preset" --backend vulkan \
+    --batch 1 --dtype f16 --iters 10 --profile
+  (cd "$LOGS" && grep -HE "^forward of|^  (attention|sum of ops) " "$name.log" 2>/dev/null) >>"$SUMMARY"
+done
 say "done in $SECONDS s"
