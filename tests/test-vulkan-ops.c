@@ -221,21 +221,27 @@ static void check_attention(vg_backend *vk, int t, int heads, int hd, int causal
   drop(pq), drop(po);
 }
 
+/* T, heads, head dim; the first two are the split layouts' quick set. */
+static const int attention_cases[][3] = {{77, 12, 64}, {100, 1, 96}, {1, 1, 64}, {257, 16, 64},
+                                         {50, 3, 7},   {33, 5, 33},  {65, 2, 1}};
+
 static void test_attention(gconstpointer data) {
   vg_backend *vk = vks[GPOINTER_TO_INT(data)];
-  static const int cases[][3] = {/* T, heads, head dim */
-                                 {1, 1, 64},  {77, 12, 64}, {257, 16, 64}, {50, 3, 7},
-                                 {33, 5, 33}, {65, 2, 1},   {100, 1, 96}};
-  for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
+  for (size_t i = 0; i < G_N_ELEMENTS(attention_cases); i++)
     for (int causal = 0; causal < 2; causal++)
-      check_attention(vk, cases[i][0], cases[i][1], cases[i][2], causal);
+      check_attention(vk, attention_cases[i][0], attention_cases[i][1], attention_cases[i][2],
+                      causal);
   no_messages();
+}
+
+/* On a GPU machine without the layer (tools/device-run.sh says so). */
+static int want_validation(void) {
+  return g_strcmp0(g_getenv("VIGIL_TEST_NO_VALIDATION"), "1") != 0;
 }
 
 /* A Vulkan backend with the given attention layout (NULL if refused). */
 static vg_backend *attention_backend(const char *layout) {
-  const int validation = g_strcmp0(g_getenv("VIGIL_TEST_NO_VALIDATION"), "1") != 0;
-  vg_vk_options options = {.validation = validation,
+  vg_vk_options options = {.validation = want_validation(),
                            .sync_validation = SYNC_VALIDATION,
                            .no_coopmat = 1,
                            .attention = layout};
@@ -261,10 +267,7 @@ static void test_attention_split(void) {
   static const struct {
     const char *layout;
     int cases;
-  } layouts[] = {{"16x4", 7}, {"1x8", 2}};
-  static const int cases[][3] = {/* T, heads, head dim */
-                                 {77, 12, 64}, {100, 1, 96}, {1, 1, 64}, {257, 16, 64},
-                                 {50, 3, 7},   {33, 5, 33},  {65, 2, 1}};
+  } layouts[] = {{"16x4", G_N_ELEMENTS(attention_cases)}, {"1x8", 2}};
   for (size_t l = 0; l < G_N_ELEMENTS(layouts); l++) {
     g_autofree char *layout = g_strdup(layouts[l].layout);
     vg_backend *vk = attention_backend(layout);
@@ -283,7 +286,8 @@ static void test_attention_split(void) {
     g_assert_nonnull(strstr(words, want));
     for (int i = 0; i < layouts[l].cases; i++)
       for (int causal = 0; causal < 2; causal++)
-        check_attention(vk, cases[i][0], cases[i][1], cases[i][2], causal);
+        check_attention(vk, attention_cases[i][0], attention_cases[i][1], attention_cases[i][2],
+                        causal);
     g_assert_cmpint(vg_vulkan_validation_messages(vk), ==, 0);
     vg_backend_destroy(vk);
   }
@@ -626,8 +630,7 @@ static void add(const char *name, GTestDataFunc fn) {
 
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
-  /* On a GPU machine without the layer (tools/device-run.sh says so). */
-  const int validation = g_strcmp0(g_getenv("VIGIL_TEST_NO_VALIDATION"), "1") != 0;
+  const int validation = want_validation();
   for (int v = 0; v < 2; v++) {
     /* The plain GEMM: on GPUs with cooperative matrices F16 matmuls would
      * otherwise take the coop GEMM, which test-vulkan-coop checks. */
