@@ -50,14 +50,6 @@ typedef struct bench {
   double prof_wall_ms; /* wall time of the profiled forward */
 } bench;
 
-static void add_str(JsonBuilder *b, const char *key, const char *value) {
-  json_builder_set_member_name(b, key);
-  if (value)
-    json_builder_add_string_value(b, value);
-  else
-    json_builder_add_null_value(b);
-}
-
 static void add_num(JsonBuilder *b, const char *key, double value) {
   json_builder_set_member_name(b, key);
   json_builder_add_double_value(b, value);
@@ -107,8 +99,8 @@ static void json_profile(JsonBuilder *b, const bench *r) {
   const vg_profile *p = &r->prof;
   json_builder_set_member_name(b, "profile");
   json_builder_begin_object(b);
-  add_str(b, "clock", p->clock);
-  add_str(b, "note", p->note);
+  vigil_cli_json_add_string(b, "clock", p->clock);
+  vigil_cli_json_add_string(b, "note", p->note);
   add_num(b, "forward_wall_ms", r->prof_wall_ms);
   add_num(b, "ops_ms", ops_ms(p));
   add_int(b, "dispatches", p->dispatches);
@@ -120,7 +112,7 @@ static void json_profile(JsonBuilder *b, const bench *r) {
     if (!s->calls && s->ms == 0)
       continue;
     json_builder_begin_object(b);
-    add_str(b, "op", vg_op_kind_name((vg_op_kind)k));
+    vigil_cli_json_add_string(b, "op", vg_op_kind_name((vg_op_kind)k));
     add_int(b, "calls", s->calls);
     add_num(b, "ms", s->ms);
     add_num(b, "percent", r->prof_wall_ms > 0 ? 100 * s->ms / r->prof_wall_ms : 0);
@@ -155,10 +147,10 @@ static void report(const vg_clip_arch *a, const vg_backend *be, int threads, con
   }
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  add_str(b, "engine", "vigil");
-  add_str(b, "model", desc);
-  add_str(b, "device", be->device_name);
-  add_str(b, "backend", be->kind);
+  vigil_cli_json_add_string(b, "engine", "vigil");
+  vigil_cli_json_add_string(b, "model", desc);
+  vigil_cli_json_add_string(b, "device", be->device_name);
+  vigil_cli_json_add_string(b, "backend", be->kind);
   add_int(b, "threads", threads);
   add_int(b, "iters", r->iters);
   add_int(b, "batch", r->batch);
@@ -167,7 +159,7 @@ static void report(const vg_clip_arch *a, const vg_backend *be, int threads, con
   add_int(b, "preset_layers", r->full_layers);
   json_builder_set_member_name(b, "truncated");
   json_builder_add_boolean_value(b, truncated);
-  add_str(b, "weights", r->dtype == VG_F16 ? "f16" : "f32");
+  vigil_cli_json_add_string(b, "weights", r->dtype == VG_F16 ? "f16" : "f32");
   const char *dkeys[] = {"median_ms",    "min_ms", "max_ms",     "ms_per_image",
                          "images_per_s", "gflops", "peak_rss_mb"};
   const double dvals[] = {r->median * 1e3, r->min * 1e3, r->max * 1e3, per_image * 1e3,

@@ -4,6 +4,7 @@
 
 #include "vg_cpu.h"
 #include "vg_vulkan.h"
+#include "vigil-backend.h"
 #include "vigil-cli.h"
 
 static void add_coop(JsonBuilder *b, const vg_vk_device_info *d) {
@@ -22,16 +23,8 @@ static void add_coop(JsonBuilder *b, const vg_vk_device_info *d) {
     json_builder_add_string_value(b, s);
   }
   json_builder_end_array(b);
-  json_builder_set_member_name(b, "cooperative_matrix_used_through");
-  if (d->coop_api)
-    json_builder_add_string_value(b, d->coop_api);
-  else
-    json_builder_add_null_value(b);
-  json_builder_set_member_name(b, "cooperative_matrix_unused_because");
-  if (d->coop_why_not)
-    json_builder_add_string_value(b, d->coop_why_not);
-  else
-    json_builder_add_null_value(b);
+  vigil_cli_json_add_string(b, "cooperative_matrix_used_through", d->coop_api);
+  vigil_cli_json_add_string(b, "cooperative_matrix_unused_because", d->coop_why_not);
 }
 
 /* "  cooperative matrix: VK_NV_... VK_KHR_...; F16 x F16 -> F32 (MxNxK) ...; used" */
@@ -88,6 +81,8 @@ int vigil_cli_devices(int argc, char **argv) {
   vg_vk_device_info devs[16];
   int n = vg_vk_list_devices(devs, G_N_ELEMENTS(devs));
   vg_backend *cpu = vg_cpu_backend_new(0);
+  g_autofree char *auto_why = NULL;
+  const int auto_index = vigil_backend_auto_choice(&auto_why);
   if (as_json) {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
@@ -102,10 +97,18 @@ int vigil_cli_devices(int argc, char **argv) {
     json_builder_add_string_value(b, cpu ? cpu->device_name : "CPU");
     json_builder_end_object(b);
     json_builder_end_array(b);
-    if (n < 0) {
-      json_builder_set_member_name(b, "vulkan_error");
-      json_builder_add_string_value(b, vg_last_error());
-    }
+    if (n < 0)
+      vigil_cli_json_add_string(b, "vulkan_error", vg_last_error());
+    json_builder_set_member_name(b, "auto");
+    json_builder_begin_object(b);
+    vigil_cli_json_add_string(b, "backend", auto_index >= 0 ? "vulkan" : "cpu");
+    json_builder_set_member_name(b, "index");
+    if (auto_index >= 0)
+      json_builder_add_int_value(b, auto_index);
+    else
+      json_builder_add_null_value(b);
+    vigil_cli_json_add_string(b, "why", auto_why);
+    json_builder_end_object(b);
     json_builder_end_object(b);
     vigil_cli_print_json(b);
   } else {
@@ -120,6 +123,7 @@ int vigil_cli_devices(int argc, char **argv) {
       print_coop(&devs[i]);
     }
     printf("cpu: %s\n", cpu ? cpu->device_name : "CPU");
+    printf("auto: %s\n", auto_why);
   }
   vg_backend_destroy(cpu);
   return VIGIL_CLI_OK;

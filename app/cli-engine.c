@@ -27,15 +27,17 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(EngineArgs, engine_args_clear)
 
 /* A move to the CPU (at start-up or during a forward) gets one warning line. */
 static void report_fallback(const char *command, VigilEngine *engine) {
-  static const char *shown;
-  const char *reason = vigil_engine_fallback_reason(engine);
-  if (reason && reason != shown)
+  static char *shown;
+  char *reason = vigil_engine_dup_fallback_reason(engine);
+  if (reason && g_strcmp0(reason, shown) != 0)
     fprintf(stderr, "vigil-cli %s: warning: %s\n", command, reason);
+  g_free(shown);
   shown = reason;
-  static const char *noted; /* fewer images per forward: a note, as results stay on the device */
-  const char *note = vigil_engine_batch_note(engine);
-  if (note && note != noted)
+  static char *noted; /* fewer images per forward: a note, as results stay on the device */
+  char *note = vigil_engine_dup_batch_note(engine);
+  if (note && g_strcmp0(note, noted) != 0)
     fprintf(stderr, "vigil-cli %s: note: %s\n", command, note);
+  g_free(noted);
   noted = note;
 }
 
@@ -263,7 +265,8 @@ static gboolean detect_one(VigilEngine *engine, const char *maps, const char *pa
     if (dot && dot != base)
       *dot = '\0';
     g_autofree char *dir = g_build_filename(maps, base, NULL);
-    ok = write_maps(dir, input, d, vigil_engine_identity(engine), error);
+    g_autofree char *identity = vigil_engine_dup_identity(engine);
+    ok = write_maps(dir, input, d, identity, error);
   }
   if (ok)
     add_result(b, path, d);
@@ -342,26 +345,22 @@ int vigil_cli_detect(int argc, char **argv) {
   }
   json_builder_end_array(b);
   /* After the work: a fallback to the CPU during it shows here too. */
+  g_autofree char *identity = vigil_engine_dup_identity(engine);
+  g_autofree char *device = vigil_engine_dup_device(engine);
+  g_autofree char *fallback = vigil_engine_dup_fallback_reason(engine);
+  g_autofree char *batch_note = vigil_engine_dup_batch_note(engine);
   json_builder_set_member_name(b, "model");
-  json_builder_add_string_value(b, vigil_engine_identity(engine));
+  json_builder_add_string_value(b, identity);
   json_builder_set_member_name(b, "random_model");
   json_builder_add_boolean_value(b, vigil_engine_is_random(engine));
   json_builder_set_member_name(b, "device");
-  json_builder_add_string_value(b, vigil_engine_device(engine));
+  json_builder_add_string_value(b, device);
   json_builder_set_member_name(b, "weights");
   json_builder_add_string_value(b, g_strcmp0(a.dtype, "f16") == 0 ? "f16" : "f32");
-  json_builder_set_member_name(b, "backend_fallback");
-  if (vigil_engine_fallback_reason(engine))
-    json_builder_add_string_value(b, vigil_engine_fallback_reason(engine));
-  else
-    json_builder_add_null_value(b);
+  vigil_cli_json_add_string(b, "backend_fallback", fallback);
   json_builder_set_member_name(b, "batch_limit");
   json_builder_add_int_value(b, vigil_engine_batch_limit(engine));
-  json_builder_set_member_name(b, "batch_reduced");
-  if (vigil_engine_batch_note(engine))
-    json_builder_add_string_value(b, vigil_engine_batch_note(engine));
-  else
-    json_builder_add_null_value(b);
+  vigil_cli_json_add_string(b, "batch_reduced", batch_note);
   json_builder_end_object(b);
   report_fallback("detect", engine);
   vigil_engine_free_bank(engine, bank);

@@ -3,7 +3,10 @@
 #include "vg_cpu.h"
 #include "vg_vulkan.h"
 
-G_DEFINE_QUARK(vigil - backend - error - quark, vigil_backend_error)
+/* clang-format would put spaces around the dashes of the quark name. */
+/* clang-format off */
+G_DEFINE_QUARK(vigil-backend-error-quark, vigil_backend_error)
+/* clang-format on */
 
 gboolean vigil_backend_kind_parse(const char *name, VigilBackendKind *kind, GError **error) {
   if (g_strcmp0(name, "auto") == 0)
@@ -28,6 +31,49 @@ static vg_backend *open_cpu(const VigilBackendOptions *options, GError **error) 
   return be;
 }
 
+static int gpu_rank(const char *type) {
+  static const char *const ranked[] = {"virtual", "integrated", "discrete"};
+  for (int i = 0; i < (int)G_N_ELEMENTS(ranked); i++)
+    if (g_strcmp0(type, ranked[i]) == 0)
+      return i + 1;
+  return 0; /* "cpu" (lavapipe, SwiftShader) or "other": never chosen by AUTO */
+}
+
+int vigil_backend_auto_choice(char **why) {
+  vg_vk_device_info devs[16];
+  int n = vg_vk_list_devices(devs, G_N_ELEMENTS(devs));
+  int best = -1;
+  for (int i = 0; i < n && i < (int)G_N_ELEMENTS(devs); i++)
+    if (gpu_rank(devs[i].type) > 0 &&
+        (best < 0 || gpu_rank(devs[i].type) > gpu_rank(devs[best].type)))
+      best = i;
+  if (!why)
+    return best;
+  if (best >= 0) {
+    *why =
+        g_strdup_printf("Vulkan %d: %s, the best GPU (%s)", best, devs[best].name, devs[best].type);
+  } else if (n < 0) {
+    *why = g_strdup_printf("the CPU: Vulkan is unavailable (%s)", vg_last_error());
+  } else {
+    g_autoptr(GString) soft = g_string_new(NULL);
+    for (int i = 0; i < n && i < (int)G_N_ELEMENTS(devs); i++)
+      g_string_append_printf(soft, "%s%s (%s)", soft->len ? ", " : "", devs[i].name, devs[i].type);
+    *why = soft->len ? g_strdup_printf("the CPU: no GPU; %s runs Vulkan in software, slower "
+                                       "than the CPU backend; it runs only when chosen",
+                                       soft->str)
+                     : g_strdup("the CPU: no Vulkan device");
+  }
+  return best;
+}
+
+/* A device named in the options or in VIGIL_VK_DEVICE (the tests' lavapipe). */
+static const char *named_device(const VigilBackendOptions *options) {
+  if (options->device && *options->device)
+    return options->device;
+  const char *env = g_getenv("VIGIL_VK_DEVICE");
+  return env && *env ? env : NULL;
+}
+
 vg_backend *vigil_backend_open(const VigilBackendOptions *options, char **fallback_reason,
                                GError **error) {
   if (fallback_reason)
@@ -35,7 +81,15 @@ vg_backend *vigil_backend_open(const VigilBackendOptions *options, char **fallba
   if (options->kind == VIGIL_BACKEND_CPU)
     return open_cpu(options, error);
 
-  vg_vk_options vk = {.validation = options->validation, .device = options->device};
+  vg_vk_options vk = {.validation = options->validation, .device = named_device(options)};
+  char index[16];
+  if (options->kind == VIGIL_BACKEND_AUTO && !vk.device) {
+    const int best = vigil_backend_auto_choice(NULL);
+    if (best < 0)
+      return open_cpu(options, error); /* a choice, not a failure: no fallback reason */
+    g_snprintf(index, sizeof index, "%d", best);
+    vk.device = index;
+  }
   vg_backend *be = vg_vulkan_backend_new(&vk);
   if (be)
     return be;

@@ -33,11 +33,20 @@ typedef struct {
   gboolean half_weights;
 } VigilBackendOptions;
 
-/* Opens the backend. AUTO tries Vulkan and falls back to the CPU; the reason
- * for a fallback goes to *fallback_reason (g_free it) when that is not NULL.
- * An explicit VULKAN request fails instead of falling back. */
+/* Opens the backend. AUTO runs on the best GPU-type Vulkan device (discrete,
+ * integrated, virtual) and otherwise on the CPU backend: a CPU-type Vulkan
+ * device (lavapipe) is slower than it and runs only when named (options'
+ * device, VIGIL_VK_DEVICE, or VULKAN). Under AUTO a Vulkan device that fails
+ * falls back to the CPU; the reason goes to *fallback_reason (g_free it) when
+ * that is not NULL. An explicit VULKAN request fails instead of falling back. */
 vg_backend *vigil_backend_open(const VigilBackendOptions *options, char **fallback_reason,
                                GError **error);
+
+/* The Vulkan device index AUTO would use, or -1 for the CPU backend, ignoring
+ * any named device; *why (if not NULL; g_free it) says what and why, e.g.
+ * "the CPU: no GPU; llvmpipe (LLVM 15.0.6, 256 bits) (cpu) runs Vulkan in
+ * software, ...". */
+int vigil_backend_auto_choice(char **why);
 
 /* Names of the Vulkan devices, in index order ("llvmpipe (...) (cpu)"); an
  * empty list when Vulkan is unavailable. Free with g_strfreev. */

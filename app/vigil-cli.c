@@ -58,6 +58,14 @@ double vigil_cli_proc_mb(const char *field) {
   return line ? g_ascii_strtod(line + strlen(field), NULL) / 1024.0 : -1; /* kB */
 }
 
+void vigil_cli_json_add_string(JsonBuilder *builder, const char *key, const char *value) {
+  json_builder_set_member_name(builder, key);
+  if (value)
+    json_builder_add_string_value(builder, value);
+  else
+    json_builder_add_null_value(builder);
+}
+
 void vigil_cli_print_json(JsonBuilder *builder) {
   g_autoptr(JsonGenerator) gen = json_generator_new();
   g_autoptr(JsonNode) root = json_builder_get_root(builder);

@@ -22,6 +22,9 @@ int vigil_cli_scan_bench(int argc, char **argv);
  * "VmHWM:" (peak) or "VmRSS:" (now); -1 when unavailable. */
 double vigil_cli_proc_mb(const char *field);
 
+/* Adds "key": value, or "key": null when value is NULL. */
+void vigil_cli_json_add_string(JsonBuilder *builder, const char *key, const char *value);
+
 /* Prints the builder's JSON, indented, to stdout. */
 void vigil_cli_print_json(JsonBuilder *builder);
 

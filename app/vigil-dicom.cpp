@@ -655,6 +655,17 @@ private:
 
 extern "C" {
 
+/* TRUE if the file starts with a DICOM preamble ("DICM" at byte 128). */
+static gboolean vigil_dicom_has_preamble(const char *path) {
+  char head[132];
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return FALSE;
+  size_t n = fread(head, 1, sizeof head, f);
+  fclose(f);
+  return n == sizeof head && memcmp(head + 128, "DICM", 4) == 0;
+}
+
 VigilDicomInfo *vigil_dicom_read_info(const char *path, GError **error) {
   GStatBuf st;
   if (g_stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) {
@@ -738,16 +749,6 @@ void vigil_dicom_info_free(VigilDicomInfo *info) {
   g_free(info->windows);
   g_free(info->frame_positions);
   g_free(info);
-}
-
-gboolean vigil_dicom_has_preamble(const char *path) {
-  char head[132];
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return FALSE;
-  size_t n = fread(head, 1, sizeof head, f);
-  fclose(f);
-  return n == sizeof head && memcmp(head + 128, "DICM", 4) == 0;
 }
 
 char **vigil_dicom_read_dicomdir(const char *path, GError **error) {

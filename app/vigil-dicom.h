@@ -82,7 +82,4 @@ VigilImage *vigil_dicom_decode_frame_from_data(const guint8 *data, gsize size, i
  * (NULL-terminated, g_strfreev). Referenced files are not opened here. */
 char **vigil_dicom_read_dicomdir(const char *path, GError **error);
 
-/* TRUE if the file starts with a DICOM preamble ("DICM" at byte 128). */
-gboolean vigil_dicom_has_preamble(const char *path);
-
 G_END_DECLS

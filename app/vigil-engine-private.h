@@ -10,6 +10,7 @@ G_BEGIN_DECLS
 
 struct _VigilEngine {
   GMutex lock;      /* one forward at a time on the backend */
+  GMutex text_lock; /* identity, fallback, device, batch_note: read from other threads */
   gboolean half;    /* F16 matmul weights (VigilBackendOptions.half_weights) */
   int batch_limit;  /* images per forward, lowered when a chunk outgrows the device (atomic) */
   char *batch_note; /* why it was lowered, NULL if it was not */
@@ -22,7 +23,6 @@ struct _VigilEngine {
   char *clip_path, *adapters_path, *clip_name, *adapters_name, *adapters_digest;
   VigilBackendKind kind; /* what was asked for: only AUTO falls back to the CPU */
   int threads;
-  GPtrArray *retired;     /* strings replaced at a fallback, which callers may still hold */
   GHashTable *text_cache; /* class name -> float[dim * 2] */
   vg_scorer *scorer;      /* scoring on the device (Vulkan), made on first use */
   GPtrArray *banks;       /* banks made here (not owned): their mirrors use `backend` */

@@ -13,7 +13,10 @@
 #include "vigil-config.h"
 #include "vigil-engine-private.h"
 
-G_DEFINE_QUARK(vigil - engine - error - quark, vigil_engine_error)
+/* clang-format would put spaces around the dashes of the quark name. */
+/* clang-format off */
+G_DEFINE_QUARK(vigil-engine-error-quark, vigil_engine_error)
+/* clang-format on */
 
 #define VOCAB_NAME "bpe_simple_vocab_16e6.txt.gz"
 #define TEXT_CHUNK 35 /* prompts encoded per call: one template set, cancellable between */
@@ -64,11 +67,22 @@ static gboolean load_weights(const char *path, const char *what, vg_weights **ou
   return TRUE;
 }
 
-/* Replaces a string callers may have been handed; the old one lives on. */
+/* Replaces one of the strings other threads copy (vigil_engine_dup_*). Only
+ * the thread running the engine (holding `lock`) writes them. */
 static void replace_string(VigilEngine *e, char **slot, char *value) {
-  if (*slot)
-    g_ptr_array_add(e->retired, *slot);
+  g_mutex_lock(&e->text_lock);
+  char *old = *slot;
   *slot = value;
+  g_mutex_unlock(&e->text_lock);
+  g_free(old);
+}
+
+/* A copy of one of those strings, taken under their lock. */
+static char *dup_string(VigilEngine *e, char *const *slot) {
+  g_mutex_lock(&e->text_lock);
+  char *copy = g_strdup(*slot);
+  g_mutex_unlock(&e->text_lock);
+  return copy;
 }
 
 static void build_identity(VigilEngine *e) {
@@ -185,7 +199,7 @@ VigilEngine *vigil_engine_open(const char *clip_path, const char *adapters_path,
                                const VigilBackendOptions *backend, GError **error) {
   g_autoptr(VigilEngine) e = g_new0(VigilEngine, 1);
   g_mutex_init(&e->lock);
-  e->retired = g_ptr_array_new_with_free_func(g_free);
+  g_mutex_init(&e->text_lock);
   e->kind = backend->kind;
   e->threads = backend->threads;
   e->half = backend->half_weights;
@@ -237,8 +251,7 @@ void vigil_engine_free(VigilEngine *e) {
       g_free(e->cache_dir);
   g_free(e->device), g_free(e->clip_path), g_free(e->adapters_path), g_free(e->clip_name);
   g_free(e->adapters_name), g_free(e->adapters_digest);
-  if (e->retired)
-    g_ptr_array_unref(e->retired);
+  g_mutex_clear(&e->text_lock);
   g_mutex_clear(&e->lock);
   g_free(e);
 }
@@ -249,14 +262,14 @@ const vg_clip_arch *vigil_engine_arch(VigilEngine *e) {
 gboolean vigil_engine_is_random(VigilEngine *e) {
   return e->random;
 }
-const char *vigil_engine_identity(VigilEngine *e) {
-  return e->identity;
+char *vigil_engine_dup_identity(VigilEngine *e) {
+  return dup_string(e, &e->identity);
 }
-const char *vigil_engine_device(VigilEngine *e) {
-  return e->device;
+char *vigil_engine_dup_device(VigilEngine *e) {
+  return dup_string(e, &e->device);
 }
-const char *vigil_engine_fallback_reason(VigilEngine *e) {
-  return e->fallback;
+char *vigil_engine_dup_fallback_reason(VigilEngine *e) {
+  return dup_string(e, &e->fallback);
 }
 
 void vigil_engine_set_cache_dir(VigilEngine *e, const char *dir) {
@@ -337,8 +350,8 @@ int vigil_engine_batch_limit(VigilEngine *e) {
   return e ? g_atomic_int_get(&e->batch_limit) : 1;
 }
 
-const char *vigil_engine_batch_note(VigilEngine *e) {
-  return e->batch_note;
+char *vigil_engine_dup_batch_note(VigilEngine *e) {
+  return dup_string(e, &e->batch_note);
 }
 
 gboolean vigil_engine_features_batch(VigilEngine *e, int n, const float *const *inputs,

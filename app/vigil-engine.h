@@ -36,11 +36,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilEngine, vigil_engine_free)
 const vg_clip_arch *vigil_engine_arch(VigilEngine *engine);
 /* TRUE when either file says it is a random test model (vigil.random). */
 gboolean vigil_engine_is_random(VigilEngine *engine);
-/* File names with SHA-256 digests and the device: what a report must name. */
-const char *vigil_engine_identity(VigilEngine *engine);
-const char *vigil_engine_device(VigilEngine *engine);
+/* File names with SHA-256 digests and the device: what a report must name.
+ * These strings change when AUTO falls back to the CPU, possibly on a worker
+ * thread, so each getter returns a copy taken under a lock (g_free it). */
+char *vigil_engine_dup_identity(VigilEngine *engine);
+char *vigil_engine_dup_device(VigilEngine *engine);
 /* Why AUTO fell back to the CPU, or NULL. */
-const char *vigil_engine_fallback_reason(VigilEngine *engine);
+char *vigil_engine_dup_fallback_reason(VigilEngine *engine);
 /* Where text features are cached; NULL disables the disk cache. */
 void vigil_engine_set_cache_dir(VigilEngine *engine, const char *dir);
 
@@ -65,9 +67,8 @@ gboolean vigil_engine_features_batch(VigilEngine *engine, int n, const float *co
  * the rest of the session, so callers sizing work by it read it each time. */
 int vigil_engine_batch_limit(VigilEngine *engine);
 /* Why the limit was lowered during the session ("Vulkan memory too small for
- * 8 images per forward (...); using 4 from now on"), or NULL. Valid as long
- * as the engine. */
-const char *vigil_engine_batch_note(VigilEngine *engine);
+ * 8 images per forward (...); using 4 from now on"), or NULL; a copy. */
+char *vigil_engine_dup_batch_note(VigilEngine *engine);
 
 /* MVFA's text features for a class: dim x 2 (normal, abnormal), each column
  * the renormalised mean of the normalised prompt embeddings. Caller g_free()s. */

@@ -4,7 +4,10 @@
 
 #include "vigil-scan-error.h"
 
-G_DEFINE_QUARK(vigil - scan - error - quark, vigil_scan_error)
+/* clang-format would put spaces around the dashes of the quark name. */
+/* clang-format off */
+G_DEFINE_QUARK(vigil-scan-error-quark, vigil_scan_error)
+/* clang-format on */
 
 VigilImage *vigil_image_new(int width, int height, VigilImageKind kind, GError **error) {
   if (width < 1 || height < 1 || width > 65536 || height > 65536 ||

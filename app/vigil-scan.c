@@ -258,10 +258,6 @@ void vigil_scan_builder_free(VigilScanBuilder *b) {
   g_free(b);
 }
 
-VigilSliceCache *vigil_scan_builder_get_cache(VigilScanBuilder *b) {
-  return b->cache;
-}
-
 /* The same image twice (a copied file, another encoding) would stack twice. */
 static gboolean is_duplicate(VigilScanBuilder *b, VigilDicomInfo *info) {
   if (!info->sop_instance_uid[0])

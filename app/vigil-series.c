@@ -165,7 +165,7 @@ VigilSlice *vigil_slice_new(const VigilPixelSource *source, const char *path, in
   return slice;
 }
 
-void vigil_slice_free(VigilSlice *slice) {
+static void vigil_slice_free(VigilSlice *slice) {
   if (!slice)
     return;
   if (slice->data_free)

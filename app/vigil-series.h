@@ -29,8 +29,11 @@ struct _VigilSlice {
   int frame;     /* frame (or plane) inside `path` */
   gpointer data; /* for the source; freed with `data_free` */
   GDestroyNotify data_free;
-  VigilDicomInfo *info; /* DICOM header (the scan owns it), NULL for other sources */
-  double location;      /* mm along the series normal when ordered by position */
+  /* Header, owned by the scan: DICOM's, or one in its shape for PNG, JPEG and
+   * NIfTI slices (vigil-scan-images.c). Every slice a scan makes has one;
+   * only a slice built by hand with vigil_slice_new starts without. */
+  VigilDicomInfo *info;
+  double location; /* mm along the series normal when ordered by position */
 };
 
 /* Slices decoded lately, shared by the series of one scan; thread-safe. */
@@ -105,7 +108,6 @@ void vigil_scan_merge(VigilScan *into, VigilScan *from);
 typedef struct _VigilScanBuilder VigilScanBuilder;
 VigilScanBuilder *vigil_scan_builder_new(VigilScan *scan, VigilSliceCache *cache);
 void vigil_scan_builder_free(VigilScanBuilder *builder);
-VigilSliceCache *vigil_scan_builder_get_cache(VigilScanBuilder *builder);
 /* Takes `info`; returns the series its slices joined (NULL: a duplicate,
  * noted as an issue), with *is_new set when that series was created now. */
 VigilSeries *vigil_scan_builder_add(VigilScanBuilder *builder, VigilDicomInfo *info,
@@ -116,7 +118,6 @@ void vigil_scan_builder_settle(VigilScanBuilder *builder);
 /* Building blocks for other sources. vigil_slice_new takes a copy of path. */
 VigilSlice *vigil_slice_new(const VigilPixelSource *source, const char *path, int frame,
                             gpointer data, GDestroyNotify data_free);
-void vigil_slice_free(VigilSlice *slice);
 VigilSeries *vigil_series_new(const char *uid, VigilSliceCache *cache);
 void vigil_series_free(VigilSeries *series);
 

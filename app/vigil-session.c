@@ -3,7 +3,10 @@
 #include <json-glib/json-glib.h>
 #include <math.h>
 
-G_DEFINE_QUARK(vigil - session - error - quark, vigil_session_error)
+/* clang-format would put spaces around the dashes of the quark name. */
+/* clang-format off */
+G_DEFINE_QUARK(vigil-session-error-quark, vigil_session_error)
+/* clang-format on */
 
 static void free_ref(gpointer data) {
   VigilSliceRef *ref = data;
@@ -69,7 +72,7 @@ static void add_double(JsonBuilder *b, const char *name, double value) {
   json_builder_add_double_value(b, value);
 }
 
-char *vigil_session_to_json(const VigilSession *s) {
+static char *vigil_session_to_json(const VigilSession *s) {
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
   add_string(b, "format", "vigil-session");

@@ -47,7 +47,6 @@ void vigil_session_add_reference(VigilSession *session, const char *path, const 
 gboolean vigil_session_remove_reference(VigilSession *session, const char *path,
                                         const char *series_uid, int slice);
 
-char *vigil_session_to_json(const VigilSession *session);
 VigilSession *vigil_session_from_json(const char *json, gssize length, GError **error);
 
 /* Atomic: a crash mid-write leaves the previous file. */

@@ -122,9 +122,6 @@ typedef struct vg_vk_pipeline_cache_info {
 /* 1 and *out filled (valid while the backend lives) for a Vulkan backend. */
 int vg_vulkan_pipeline_cache_info(const vg_backend *be, vg_vk_pipeline_cache_info *out);
 
-/* Writes the pipeline cache now (the backend also does at destroy). */
-vg_status vg_vulkan_save_pipeline_cache(vg_backend *be);
-
 #ifdef __cplusplus
 }
 #endif

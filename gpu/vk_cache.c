@@ -166,10 +166,8 @@ out:
   return s;
 }
 
-vg_status vg_vulkan_save_pipeline_cache(vg_backend *be) {
-  if (!be || strcmp(be->kind, "vulkan") != 0)
-    return vg_fail(VG_ERR_ARG, "save_pipeline_cache: not a Vulkan backend");
-  vk_backend *vk = (vk_backend *)be;
+/* Writes the cache when the driver's data changed since it was loaded or saved. */
+static vg_status save_pipeline_cache(vk_backend *vk) {
   if (!vk->pcache || !vk->pcache_path)
     return VG_OK;
   size_t size = 0;
@@ -196,7 +194,7 @@ vg_status vg_vulkan_save_pipeline_cache(vg_backend *be) {
 /* Saves (a failure only costs compile time next run) and destroys the cache. */
 void vk_pipeline_cache_close(vk_backend *vk) {
   if (vk->pcache) {
-    vg_vulkan_save_pipeline_cache(&vk->base);
+    save_pipeline_cache(vk);
     vkDestroyPipelineCache(vk->device, vk->pcache, NULL);
     vk->pcache = VK_NULL_HANDLE;
   }

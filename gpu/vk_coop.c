@@ -289,8 +289,10 @@ static int tiles_fit(const vk_backend *vk, vk_coop_tiles *o, char *why, size_t s
   return 1;
 }
 
-int vk_coop_parse_tiles(const vk_backend *vk, const char *spec, vk_coop_tiles *t, char *why,
-                        size_t why_size) {
+/* Parses and checks a "BMxBNxBK/SG/WN" tiling against the fragment shape and
+ * the device's limits: 1, or 0 with the reason in `why`. */
+static int vk_coop_parse_tiles(const vk_backend *vk, const char *spec, vk_coop_tiles *t, char *why,
+                               size_t why_size) {
   vk_coop_tiles o = {0};
   char tail = 0;
   if (sscanf(spec, "%ux%ux%u/%u/%u%c", &o.bm, &o.bn, &o.bk, &o.subgroups, &o.wn, &tail) != 5 ||
@@ -306,7 +308,7 @@ int vk_coop_parse_tiles(const vk_backend *vk, const char *spec, vk_coop_tiles *t
 
 /* 128 x 128 tiles on 8 subgroups where shared memory allows, else 64 x 64 on
  * 4. A subgroup's block is 32 x 64 or 32 x 32, so fitting shapes divide it. */
-int vk_coop_pick_tiles(const vk_backend *vk, vk_coop_tiles *t) {
+static int vk_coop_pick_tiles(const vk_backend *vk, vk_coop_tiles *t) {
   static const vk_coop_tiles options[] = {{0, 128, 128, 32, 8, 2}, {0, 64, 64, 32, 4, 2}};
   char why[160];
   for (size_t i = 0; i < sizeof options / sizeof *options; i++) {

@@ -8,7 +8,10 @@
  * vk_fault.c    fault injection (VIGIL_VK_FAULT)
  * vk_limits.c   the storage-buffer and memory limits a model must fit
  * vk_record.c   the command buffer: hazards, barriers, dispatches, flush
- * vk_ops.c      the backend operations
+ * vk_transfer.c several downloads behind one wait
+ * vk_profile.c  per-op device timestamps (bench --profile)
+ * vk_ops.c      the backend operations of the encoder
+ * vk_score_ops.c the scoring operations (upsampling, softmax pick, row means, min-distance)
  * vg_vulkan.c   backend construction and the ops table */
 #pragma once
 
@@ -244,11 +247,6 @@ void vk_coop_decide(vk_backend *vk, int allow);
  * `next`, and appends its extensions to exts[*n_exts]; returns the chain head. */
 void *vk_coop_enable(const vk_backend *vk, vk_coop_chain *c, void *next, const char **exts,
                      uint32_t *n_exts);
-int vk_coop_pick_tiles(const vk_backend *vk, vk_coop_tiles *t);
-/* Parses and checks a "BMxBNxBK/SG/WN" tiling against the fragment shape and
- * the device's limits: 1, or 0 with the reason in `why`. */
-int vk_coop_parse_tiles(const vk_backend *vk, const char *spec, vk_coop_tiles *t, char *why,
-                        size_t why_size);
 vg_status vk_coop_create_pipeline(vk_backend *vk);
 
 /* vk_memory.c */
@@ -270,9 +268,6 @@ static inline vk_buffer *vk_buf_of(const vg_tensor *t) {
 /* Workgroups for a grid-stride loop over n items (or rows), capped at the
  * device's limit (the shaders loop over the rest). */
 uint32_t vk_groups_for(const vk_backend *vk, uint64_t n, uint32_t per_group);
-vg_status vk_begin(vk_backend *vk);
-vg_status vk_access(vk_backend *vk, vk_buffer *const *reads, uint32_t nr, vk_buffer *const *writes,
-                    uint32_t nw);
 vg_status vk_dispatch(vk_backend *vk, const vk_pipeline *pl, vk_buffer *const *bufs, uint32_t n,
                       uint32_t writes_mask, const void *push, uint32_t gx, uint32_t gy);
 vg_status vk_copy(vk_backend *vk, vk_buffer *src, VkDeviceSize src_off, vk_buffer *dst,

@@ -11,7 +11,7 @@ int vk_pending(const vk_backend *vk, const vk_buffer *buf) {
   return vk->recording && buf->batch == vk->batch;
 }
 
-vg_status vk_begin(vk_backend *vk) {
+static vg_status vk_begin(vk_backend *vk) {
   if (vk->recording)
     return VG_OK;
   VkCommandBufferBeginInfo begin = {
@@ -39,8 +39,8 @@ static void barrier(vk_backend *vk, VkPipelineStageFlags dst_stage, VkAccessFlag
 }
 
 /* Declares what the next command reads and writes; inserts a barrier on a hazard. */
-vg_status vk_access(vk_backend *vk, vk_buffer *const *reads, uint32_t nr, vk_buffer *const *writes,
-                    uint32_t nw) {
+static vg_status vk_access(vk_backend *vk, vk_buffer *const *reads, uint32_t nr,
+                           vk_buffer *const *writes, uint32_t nw) {
   VG_TRY(vk_begin(vk));
   int hazard = 0;
   for (uint32_t i = 0; i < nr; i++)

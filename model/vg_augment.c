@@ -51,8 +51,10 @@ static float tap(const float *plane, int H, int W, int y, int x) {
   return (x >= 0 && x < W && y >= 0 && y < H) ? plane[(size_t)y * W + x] : 0.0f;
 }
 
-vg_status vg_affine_warp(const float *img, int channels, int height, int width,
-                         const float theta[6], float *out) {
+/* One affine warp as MVFA's rot_img/translation_img: theta is the 2x3
+ * matrix (row major) given to F.affine_grid. */
+static vg_status vg_affine_warp(const float *img, int channels, int height, int width,
+                                const float theta[6], float *out) {
   if (!img || !out || !theta || channels < 1 || height < 1 || width < 1 ||
       height > VG_AUGMENT_MAX_SIDE || width > VG_AUGMENT_MAX_SIDE || channels > 64)
     return vg_fail(VG_ERR_ARG, "affine warp: bad image %d x %d x %d", channels, height, width);

@@ -24,11 +24,6 @@ extern "C" {
 /* out: VG_AUGMENT_COUNT x channels x height x width floats. */
 vg_status vg_augment_mvfa(const float *img, int channels, int height, int width, float *out);
 
-/* One affine warp as MVFA's rot_img/translation_img: theta is the 2x3
- * matrix (row major) given to F.affine_grid. */
-vg_status vg_affine_warp(const float *img, int channels, int height, int width,
-                         const float theta[6], float *out);
-
 #ifdef __cplusplus
 }
 #endif

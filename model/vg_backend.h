@@ -119,12 +119,12 @@ typedef struct vg_backend_ops {
    * ever holding the q x bank product (tiled, min reduced on the fly). */
   vg_status (*min_distance)(vg_backend *be, vg_tensor *out, const vg_tensor *q,
                             const vg_tensor *bank, int64_t bank_rows);
-  /* Optional: can all these tensors live on the backend at once? Checked
-   * before a model is uploaded, so a model too big fails with one message. */
   /* CLIP's patch embedding input: out[(b, gy, gx), (ch, ky, kx)] =
    * images[b, ch, gy * patch + ky, gx * patch + kx] (conv1 as a matmul). */
   vg_status (*patch_rows)(vg_backend *be, vg_tensor *out, const vg_tensor *images, int side,
                           int patch);
+  /* Optional: can all these tensors live on the backend at once? Checked
+   * before a model is uploaded, so a model too big fails with one message. */
   vg_status (*check_plan)(vg_backend *be, const vg_tensor_plan *plan, size_t n);
   /* Optional device timing: records into `p` from now on (NULL: stop). Where
    * this is NULL the ops are timed with the wall clock around each call. */

@@ -64,7 +64,8 @@ static vg_status cpu_download(vg_backend *be, const vg_tensor *t, void *dst) {
   return VG_OK;
 }
 
-/* F16 weights are widened to F32 for the GEMM; a blocked path comes with the engine. */
+/* Where the blocked GEMM (vg_gemm.c) cannot run on this CPU, OpenBLAS does the
+ * matmul, and F16 weights are first widened to F32 for it. */
 static float *widen(const vg_tensor *w) {
   size_t n = (size_t)w->rows * (size_t)w->cols;
   float *out = malloc(n * sizeof *out);

@@ -466,7 +466,7 @@ static vg_status step(up *u, int *stop) {
   u->op_at = (size_t)(u->p - u->start);
   const unsigned char op = *u->p++;
   obj **items = NULL;
-  size_t n;
+  size_t n = 0; /* pop_mark sets it; gcc -O3 cannot see that through bad() */
   vg_status s;
   switch (op) {
   case 0x80: { /* PROTO */

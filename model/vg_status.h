@@ -15,17 +15,12 @@ typedef enum vg_status {
   VG_ERR_DEVICE,      /* the compute device failed (lost, out of memory, ...) */
 } vg_status;
 
-/* A short fixed name for a status, e.g. "invalid argument". */
-const char *vg_status_name(vg_status status);
-
 /* Records a formatted message for the calling thread and returns `status`,
  * so errors read `return vg_fail(VG_ERR_ARG, "...", ...);`. */
 vg_status vg_fail(vg_status status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The calling thread's last message ("" if none). Valid until the next vg_fail. */
 const char *vg_last_error(void);
-
-void vg_clear_error(void);
 
 #ifdef __cplusplus
 }

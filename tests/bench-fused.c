@@ -111,7 +111,8 @@ int main(int argc, char **argv) {
     if (!f || !vigil_engine_bank_add(b.e, b.bank, f, NULL, &error))
       g_error("reference: %s", error->message);
   }
-  printf("%s, %d images per call, %d calls\n", vigil_engine_device(b.e), b.n, reps);
+  g_autofree char *on = vigil_engine_dup_device(b.e);
+  printf("%s, %d images per call, %d calls\n", on, b.n, reps);
   measure(&b, reps);
   vigil_engine_free_bank(b.e, b.bank);
   for (int i = 0; i < b.n; i++)

@@ -1,4 +1,5 @@
-/* app/'s backend choice: names, the explicit choices, and AUTO's fallback. */
+/* app/'s backend choice: names, the explicit choices, what AUTO picks (never
+ * lavapipe, a CPU-type Vulkan device, unless named) and AUTO's fallback. */
 #include <glib.h>
 
 #include "vigil-backend.h"
@@ -26,15 +27,48 @@ static void test_cpu(void) {
   vg_backend_destroy(be);
 }
 
-static void test_auto_prefers_vulkan(void) {
+/* Only lavapipe is there in tests: AUTO takes the CPU backend, as a choice
+ * (no fallback reason), and says why. */
+static void test_auto_skips_software_vulkan(void) {
+  g_unsetenv("VIGIL_VK_DEVICE");
   VigilBackendOptions options = {.kind = VIGIL_BACKEND_AUTO};
   g_autofree char *reason = NULL;
   g_autoptr(GError) error = NULL;
   vg_backend *be = vigil_backend_open(&options, &reason, &error);
   g_assert_no_error(error);
-  g_assert_cmpstr(be->kind, ==, "vulkan"); /* lavapipe is there in tests */
+  g_assert_cmpstr(be->kind, ==, "cpu");
   g_assert_null(reason);
   vg_backend_destroy(be);
+  g_autofree char *why = NULL;
+  g_assert_cmpint(vigil_backend_auto_choice(&why), ==, -1);
+  g_assert_nonnull(strstr(why, "llvmpipe"));
+  g_assert_nonnull(strstr(why, "software"));
+}
+
+/* Named (an index, a name, or VIGIL_VK_DEVICE), lavapipe runs under AUTO and
+ * under VULKAN; VULKAN with no name takes it too. */
+static void test_named_lavapipe(void) {
+  const struct {
+    VigilBackendKind kind;
+    const char *device, *env;
+  } cases[] = {{VIGIL_BACKEND_AUTO, "0", NULL},
+               {VIGIL_BACKEND_AUTO, "llvmpipe", NULL},
+               {VIGIL_BACKEND_AUTO, NULL, "llvmpipe"},
+               {VIGIL_BACKEND_VULKAN, NULL, NULL}};
+  for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+    if (cases[i].env)
+      g_setenv("VIGIL_VK_DEVICE", cases[i].env, TRUE);
+    VigilBackendOptions options = {.kind = cases[i].kind, .device = cases[i].device};
+    g_autofree char *reason = NULL;
+    g_autoptr(GError) error = NULL;
+    vg_backend *be = vigil_backend_open(&options, &reason, &error);
+    g_unsetenv("VIGIL_VK_DEVICE");
+    g_assert_no_error(error);
+    g_assert_cmpstr(be->kind, ==, "vulkan");
+    g_assert_nonnull(strstr(be->device_name, "llvmpipe"));
+    g_assert_null(reason);
+    vg_backend_destroy(be);
+  }
 }
 
 static void test_missing_device(void) {
@@ -76,7 +110,8 @@ int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/backend/parse", test_parse);
   g_test_add_func("/backend/cpu", test_cpu);
-  g_test_add_func("/backend/auto-prefers-vulkan", test_auto_prefers_vulkan);
+  g_test_add_func("/backend/auto-skips-software-vulkan", test_auto_skips_software_vulkan);
+  g_test_add_func("/backend/named-lavapipe", test_named_lavapipe);
   g_test_add_func("/backend/missing-device", test_missing_device);
   g_test_add_func("/backend/settings", test_settings);
   return g_test_run();

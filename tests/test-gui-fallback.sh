@@ -16,7 +16,8 @@ echo "1..4"
 "$cli" model random --preset tiny --seed 1 --out "$work/m" >/dev/null || exit 1
 # Two submits succeed (the model's upload), then the device is lost in the
 # first forward pass.
-VIGIL_VK_FAULT=lost:2 "$vigil" "$ct" >"$logdir/fallback-vigil.log" 2>&1 &
+# Lavapipe is named: Automatic passes over a CPU-type Vulkan device otherwise.
+VIGIL_VK_DEVICE=llvmpipe VIGIL_VK_FAULT=lost:2 "$vigil" "$ct" >"$logdir/fallback-vigil.log" 2>&1 &
 pid=$!
 "$shot" Vigil "$logdir/fallback-opened.png" 60 16 >/dev/null
 call load-model "[<('$work/m/clip.safetensors', '$work/m/adapters.safetensors')>]" "{}"

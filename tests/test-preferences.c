@@ -48,6 +48,11 @@ static void test_device_choice(void) {
   g_assert_cmpuint(n, >=, 3); /* Automatic, lavapipe, CPU */
   const char *second = gtk_string_list_get_string(GTK_STRING_LIST(model), 1);
   g_assert_nonnull(strstr(second, "llvmpipe"));
+  /* What Automatic would run on, and why: not lavapipe, a software driver. */
+  const char *subtitle = adw_action_row_get_subtitle(ADW_ACTION_ROW(device));
+  g_assert_nonnull(subtitle);
+  g_assert_true(g_str_has_prefix(subtitle, "Automatic uses the CPU: no GPU; llvmpipe"));
+  g_assert_nonnull(strstr(subtitle, "runs Vulkan in software"));
   adw_combo_row_set_selected(device, n - 1);
   g_autofree char *value = g_settings_get_string(settings, "compute-device");
   g_assert_cmpstr(value, ==, "cpu");

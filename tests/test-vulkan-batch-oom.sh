@@ -31,11 +31,13 @@ q8="$q4 $tmp/q4.png $tmp/q5.png $tmp/q6.png $tmp/q7.png"
 
 # detect NAME BACKEND BYTES IMAGES...: a device of BYTES, into $tmp/NAME.json,
 # .err and .rc. The text features come from the cache the CPU run fills, so
-# every Vulkan run allocates the same before its image forwards.
+# every Vulkan run allocates the same before its image forwards. Lavapipe is
+# named, as auto passes over a CPU-type Vulkan device otherwise.
 detect() {
   name=$1 backend=$2 bytes=$3; shift 3
   # shellcheck disable=SC2086
-  env XDG_CACHE_HOME="$tmp/cache" VIGIL_VK_FAULT="mem:$bytes" "$cli" detect $args "$@" \
+  env XDG_CACHE_HOME="$tmp/cache" VIGIL_VK_DEVICE=llvmpipe VIGIL_VK_FAULT="mem:$bytes" \
+    "$cli" detect $args "$@" \
     --backend "$backend" >"$tmp/$name.json" 2>"$tmp/$name.err"
   echo $? >"$tmp/$name.rc"
 }

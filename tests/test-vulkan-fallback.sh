@@ -1,8 +1,11 @@
 #!/bin/sh
-# Vulkan failures on a tiny random model (faults injected by VIGIL_VK_FAULT,
-# no driver, lowered limits): with --backend auto the engine moves to the CPU,
-# says so on stderr and in the JSON, and gives the CPU's scores; with
-# --backend vulkan the same failure is an error and exit code 1.
+# Which device --backend auto picks, and Vulkan failures on a tiny random
+# model (faults injected by VIGIL_VK_FAULT, no driver, lowered limits).
+# Lavapipe, a CPU-type Vulkan device, is slower than the CPU backend: auto
+# skips it unless it is named (VIGIL_VK_DEVICE), as the fault runs here do.
+# There auto moves to the CPU, says so on stderr and in the JSON, and gives
+# the CPU's scores; with --backend vulkan the same failure is an error and
+# exit code 1.
 set -u
 cli=$1
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vigil-vk-fallback.XXXXXX")
@@ -57,31 +60,54 @@ refused() {
 }
 
 echo "TAP version 13"
-echo "1..17"
+echo "1..21"
+lvp=VIGIL_VK_DEVICE=llvmpipe
 detect cpu cpu
-detect vk auto
+detect auto auto
+detect vulkan vulkan
+detect vk auto $lvp
 check "the CPU reference run works" test "$(cat "$tmp/cpu.rc")" = 0
-check "without a fault auto stays on Vulkan and reports no fallback" $py -c "
+# on DEVICE NAME: exit 0, no warning, that device in the JSON, no fallback.
+on() {
+  test "$(cat "$tmp/$2.rc")" = 0 && ! grep -q warning "$tmp/$2.err" || { cat "$tmp/$2.err"; return 1; }
+  $py -c "
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert d['device'].startswith('llvmpipe') and d['backend_fallback'] is None, d
-" "$tmp/vk.json"
+assert d['device'].startswith(sys.argv[2]) and d['backend_fallback'] is None, d
+" "$tmp/$2.json" "$1"
+}
+check "with only lavapipe, auto runs on the CPU backend (no fallback)" on CPU auto
+check "with only lavapipe, --backend vulkan runs on it" on llvmpipe vulkan
+check "auto with lavapipe named stays on it and reports no fallback" on llvmpipe vk
+check "devices says auto chose the CPU and why" sh -c "
+  '$cli' devices | grep -q '^auto: the CPU: no GPU; llvmpipe.*(cpu) runs Vulkan in software' &&
+  '$cli' devices --json | $py -c '
+import json, sys
+a = json.load(sys.stdin)[\"auto\"]
+assert a[\"backend\"] == \"cpu\" and a[\"index\"] is None and \"software\" in a[\"why\"], a'"
 for fault in alloc pipeline lost lost:3; do
   case $fault in
   alloc) want='out of memory' ;;
   pipeline) want='vkCreateComputePipelines failed .VK_ERROR_OUT_OF_DEVICE_MEMORY' ;;
   *) want='VK_ERROR_DEVICE_LOST' ;;
   esac
-  detect "auto-$fault" auto VIGIL_VK_FAULT=$fault
+  detect "auto-$fault" auto $lvp VIGIL_VK_FAULT=$fault
   detect "vk-$fault" vulkan VIGIL_VK_FAULT=$fault
   check "fault $fault: auto falls back to the CPU with its scores" fell_back "auto-$fault" "$want"
   check "fault $fault: --backend vulkan fails (1) saying why" refused "vk-$fault" "$want"
 done
-detect auto-nodriver auto VK_ICD_FILENAMES=/nonexistent.json VK_DRIVER_FILES=/nonexistent.json
-detect vk-nodriver vulkan VK_ICD_FILENAMES=/nonexistent.json VK_DRIVER_FILES=/nonexistent.json
-check "no Vulkan driver: auto uses the CPU" fell_back auto-nodriver "Vulkan unavailable"
+nodriver="VK_ICD_FILENAMES=/nonexistent.json VK_DRIVER_FILES=/nonexistent.json"
+# shellcheck disable=SC2086
+detect auto-nodriver auto $nodriver
+# shellcheck disable=SC2086
+detect auto-nodriver-named auto $lvp $nodriver
+# shellcheck disable=SC2086
+detect vk-nodriver vulkan $nodriver
+check "no Vulkan driver: auto uses the CPU, no warning" on CPU auto-nodriver
+check "no Vulkan driver, a device named: auto falls back to the CPU" fell_back auto-nodriver-named \
+  "Vulkan unavailable"
 check "no Vulkan driver: --backend vulkan fails (1)" refused vk-nodriver "Vulkan unavailable"
-detect auto-limit auto VIGIL_VK_MAX_BUFFER=65536
+detect auto-limit auto $lvp VIGIL_VK_MAX_BUFFER=65536
 detect vk-limit vulkan VIGIL_VK_MAX_BUFFER=65536
 check "a tensor over the buffer limit: auto uses the CPU" fell_back auto-limit "visual.conv1.weight"
 check "a tensor over the buffer limit: vulkan fails (1) naming it and the limit" refused vk-limit \
@@ -93,7 +119,7 @@ check "a bad VIGIL_VK_FAULT is a clear error" sh -c "
 # exactly the CPU's features.
 check "features: a lost device in the image encoder falls back, same features" sh -c "
   '$cli' features $model --image '$tmp/q.png' --backend cpu --out '$tmp/f-cpu' 2>/dev/null &&
-  VIGIL_VK_FAULT=lost '$cli' features $model --image '$tmp/q.png' --backend auto \
+  $lvp VIGIL_VK_FAULT=lost '$cli' features $model --image '$tmp/q.png' --backend auto \
     --out '$tmp/f-vk' 2>'$tmp/f.err' &&
   grep -q 'warning: Vulkan failed in the image encoder: .*VK_ERROR_DEVICE_LOST' '$tmp/f.err' &&
   cmp '$tmp/f-cpu/pooled.npy' '$tmp/f-vk/pooled.npy' &&
@@ -106,7 +132,7 @@ cp -r "$tmp/cache-vk" "$tmp/warm"
 scoring_lost() {
   for k in 0 1 2 3 4 5 6 7 8 9 10 11 12; do
     rm -rf "$tmp/cache-auto-score" && cp -r "$tmp/warm" "$tmp/cache-auto-score"
-    env XDG_CACHE_HOME="$tmp/cache-auto-score" VIGIL_VK_FAULT="lost:$k" "$cli" detect $args \
+    env XDG_CACHE_HOME="$tmp/cache-auto-score" $lvp VIGIL_VK_FAULT="lost:$k" "$cli" detect $args \
       --backend auto >"$tmp/auto-score.json" 2>"$tmp/auto-score.err"
     echo $? >"$tmp/auto-score.rc"
     if grep -q "failed in scoring" "$tmp/auto-score.err"; then

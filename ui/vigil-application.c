@@ -116,8 +116,8 @@ static void on_about_action(GSimpleAction *action, GVariant *param, gpointer use
       NULL);
   // clang-format on
   GtkWindow *active = gtk_application_get_active_window(app);
-  const char *identity =
-      VIGIL_IS_WINDOW(active) ? vigil_window_get_model_identity(VIGIL_WINDOW(active)) : NULL;
+  g_autofree char *identity =
+      VIGIL_IS_WINDOW(active) ? vigil_window_dup_model_identity(VIGIL_WINDOW(active)) : NULL;
   g_autofree char *debug = g_strdup_printf("Model:\n%s\n", identity ? identity : "none loaded");
   adw_about_window_set_debug_info(ADW_ABOUT_WINDOW(about), debug);
   adw_about_window_set_debug_info_filename(ADW_ABOUT_WINDOW(about), "vigil-model.txt");

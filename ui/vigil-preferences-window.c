@@ -186,6 +186,10 @@ static void build_device_list(VigilPreferencesWindow *self) {
   g_strv_builder_unref(values);
   adw_combo_row_set_model(self->device_row, G_LIST_MODEL(labels));
   g_object_unref(labels);
+  g_autofree char *why = NULL;
+  vigil_backend_auto_choice(&why);
+  g_autofree char *subtitle = g_strdup_printf("Automatic uses %s", why);
+  adw_action_row_set_subtitle(ADW_ACTION_ROW(self->device_row), subtitle);
 }
 
 GtkWidget *vigil_preferences_window_new(GtkWindow *parent, GSettings *settings) {

@@ -30,7 +30,7 @@ static char *adapters_for(VigilWindow *self, GSettings *settings) {
 
 static void update_model_status(VigilWindow *self, const char *problem) {
   VigilEngine *engine = vigil_analyzer_get_engine(self->analyzer);
-  const char *fallback = engine ? vigil_engine_fallback_reason(engine) : NULL;
+  g_autofree char *fallback = engine ? vigil_engine_dup_fallback_reason(engine) : NULL;
   if (problem) {
     g_autofree char *text = g_markup_escape_text(problem, -1);
     vigil_analysis_panel_set_model_status(self->analysis_panel, text, TRUE);
@@ -51,12 +51,12 @@ static void update_model_status(VigilWindow *self, const char *problem) {
  * said once, and kept in the panel's model status. */
 static void show_fallback(VigilWindow *self) {
   VigilEngine *engine = vigil_analyzer_get_engine(self->analyzer);
-  const char *fallback = engine ? vigil_engine_fallback_reason(engine) : NULL;
+  g_autofree char *fallback = engine ? vigil_engine_dup_fallback_reason(engine) : NULL;
   if (!fallback || g_strcmp0(fallback, self->fallback_shown) == 0)
     return;
-  g_free(self->fallback_shown);
-  self->fallback_shown = g_strdup(fallback);
   vigil_window_toast(self, fallback);
+  g_free(self->fallback_shown);
+  self->fallback_shown = g_steal_pointer(&fallback);
   update_model_status(self, NULL);
 }
 
@@ -382,9 +382,9 @@ static void analyse_slice(GSimpleAction *action, GVariant *param, gpointer user_
   run(self, job, on_analysed);
 }
 
-const char *vigil_window_get_model_identity(VigilWindow *self) {
+char *vigil_window_dup_model_identity(VigilWindow *self) {
   VigilEngine *engine = vigil_analyzer_get_engine(self->analyzer);
-  return engine ? vigil_engine_identity(engine) : NULL;
+  return engine ? vigil_engine_dup_identity(engine) : NULL;
 }
 
 gboolean vigil_window_analysis_model_ready(VigilWindow *self) {
@@ -421,7 +421,7 @@ static gboolean export_view(VigilWindow *self, const char *path, GError **error)
   }
   double center, width;
   vigil_slice_view_get_window(self->slice_view, &center, &width);
-  VigilEngine *engine = vigil_analyzer_get_engine(self->analyzer);
+  g_autofree char *identity = vigil_window_dup_model_identity(self);
   const VigilDetection *d = self->result;
   g_autofree char *window = g_strdup_printf("%g,%g", center, width);
   g_autofree char *zero = d ? g_strdup_printf("%.6f", d->zero_score) : NULL;
@@ -442,7 +442,7 @@ static gboolean export_view(VigilWindow *self, const char *path, GError **error)
                         vigil_analysis_panel_get_few_shot(self->analysis_panel) ? "few-shot"
                                                                                 : "zero-shot",
                         "vigil.model",
-                        engine ? vigil_engine_identity(engine) : "none",
+                        identity ? identity : "none",
                         zero ? "vigil.zero_det_score" : NULL,
                         zero,
                         few ? "vigil.few_det_score" : NULL,

@@ -1,5 +1,10 @@
-/* VigilWindow's state, shared by the files that implement it: viewing
- * (vigil-window.c) and analysis (vigil-window-analysis.c). */
+/* VigilWindow's state, shared by the files that implement it:
+ *   vigil-window.c             viewing, the sidebar, the window's actions
+ *   vigil-window-index.c       indexing what was opened, in the background
+ *   vigil-window-analysis.c    the model, analysing slices and series, results
+ *   vigil-window-references.c  the normal references (few-shot)
+ *   vigil-window-session.c     saving and restoring .vigil sessions
+ * (vigil-application.c reaches the window through vigil-window.h only.) */
 #pragma once
 
 #include "vigil-analysis-panel.h"

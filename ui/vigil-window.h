@@ -18,7 +18,7 @@ void vigil_window_open_files(VigilWindow *self, GFile **files, int n_files);
 GListModel *vigil_window_get_files(VigilWindow *self);
 
 /* The loaded model's files, SHA-256s and device, or NULL when none is loaded. */
-const char *vigil_window_get_model_identity(VigilWindow *self);
+char *vigil_window_dup_model_identity(VigilWindow *self); /* g_free it */
 
 /* A short message to the user (a toast, also logged). */
 void vigil_window_show_message(VigilWindow *self, const char *message);
