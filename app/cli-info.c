@@ -64,6 +64,11 @@ static void json_series(JsonBuilder *b, const VigilSeries *se) {
   member_str(b, "body_part", info->body_part);
   member_str(b, "manufacturer", info->manufacturer);
   member_str(b, "transfer_syntax", info->transfer_syntax_name);
+  g_autofree char *syntaxes = vigil_series_transfer_syntaxes(se);
+  member_str(b, "transfer_syntaxes", syntaxes);
+  const VigilDicomInfo *lossy = NULL;
+  member_int(b, "lossy_slices", vigil_series_lossy_slices(se, &lossy));
+  member_str(b, "lossy_method", lossy ? lossy->lossy_method : "");
   member_str(b, "photometric", info->photometric);
   member_int(b, "columns", se->width);
   member_int(b, "rows", se->height);
@@ -136,6 +141,20 @@ static void print_json(const VigilScan *scan) {
   vigil_cli_print_json(b);
 }
 
+/* A radiologist must see it: pixels that went through lossy compression. */
+static void print_lossy(const VigilSeries *se) {
+  const VigilDicomInfo *lossy = NULL;
+  const guint n = vigil_series_lossy_slices(se, &lossy);
+  if (n == 0)
+    return;
+  printf("    LOSSY: %u of %u slice(s) went through lossy compression", n, se->slices->len);
+  if (*lossy->lossy_method)
+    printf(", method %s", lossy->lossy_method);
+  if (lossy->lossy_ratio > 0)
+    printf(", ratio %.4g:1", lossy->lossy_ratio);
+  printf("\n");
+}
+
 static void print_series(const VigilSeries *se) {
   const VigilDicomInfo *info = ((VigilSlice *)g_ptr_array_index(se->slices, 0))->info;
   printf("  Series %s \"%s\" %s %s: %u slice(s) of %d x %d %s, pixel %.4g x %.4g mm, "
@@ -143,8 +162,10 @@ static void print_series(const VigilSeries *se) {
          se->uid, se->description, se->modality, info->body_part, se->slices->len, se->width,
          se->height, info->photometric, info->pixel_spacing[0], info->pixel_spacing[1],
          info->slice_thickness, se->slice_spacing, vigil_slice_order_name(se->order));
+  g_autofree char *syntaxes = vigil_series_transfer_syntaxes(se);
   printf("    %s; %s; rescale %.6g x + %.6g\n", info->manufacturer[0] ? info->manufacturer : "?",
-         info->transfer_syntax_name, info->rescale_slope, info->rescale_intercept);
+         syntaxes, info->rescale_slope, info->rescale_intercept);
+  print_lossy(se);
   for (int i = 0; i < info->n_windows; i++)
     printf("    window %.6g / %.6g %s\n", info->windows[i].center, info->windows[i].width,
            info->windows[i].explanation);

@@ -4,62 +4,21 @@
  * through DcmPixelData::getUncompressedFrame. */
 #include "vigil-dicom.h"
 
-#include <dcmtk/config/osconfig.h>
-/* osconfig first */
+#include "vigil-dicom-private.h"
+/* after osconfig.h, which the private header includes first */
 #include <dcmtk/dcmdata/dccodec.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
-#include <dcmtk/dcmdata/dcfilefo.h>
-#include <dcmtk/dcmdata/dcistrmf.h>
-#include <dcmtk/dcmdata/dcmetinf.h>
-#include <dcmtk/dcmdata/dcpixel.h>
-#include <dcmtk/dcmdata/dcpixseq.h>
-#include <dcmtk/dcmdata/dcpxitem.h>
-#include <dcmtk/dcmdata/dcrledrg.h>
-#include <dcmtk/dcmdata/dcxfer.h>
-#include <dcmtk/dcmjpeg/djdecode.h>
-#include <dcmtk/dcmjpls/djdecode.h>
-#include <dcmtk/oflog/oflog.h>
 
 #include <cerrno>
 #include <cmath>
 #include <cstdarg>
 #include <cstring>
-#include <memory>
-#include <string_view>
 #include <glib/gstdio.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "vigil-scan-error.h"
 
-namespace {
-
-constexpr Uint32 kLazyBytes = 4096; /* larger values stay in the file until needed */
-/* No codec we register packs more than this many bytes of pixels into one
- * compressed byte in practice (RLE at most 64); more means a lying header. */
-constexpr guint64 kMaxCompression = 4096;
-
-void init_dcmtk() {
-  static gsize once = 0;
-  if (g_once_init_enter(&once)) {
-    /* Errors are reported through GError; DCMTK's own log would be noise. */
-    OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
-    DJDecoderRegistration::registerCodecs();   /* JPEG baseline, extended, lossless */
-    DJLSDecoderRegistration::registerCodecs(); /* JPEG-LS */
-    DcmRLEDecoderRegistration::registerCodecs();
-    g_once_init_leave(&once, 1);
-  }
-}
-
-/* Image description shared by validation and decoding. */
-struct Layout {
-  int rows = 0, cols = 0, frames = 1, spp = 1, planar = 0;
-  int bits_allocated = 0, bits_stored = 0, high_bit = 0, signed_px = 0;
-  double slope = 1, intercept = 0;
-  OFString photometric;
-  bool compressed = false;
-  E_TransferSyntax xfer = EXS_Unknown;
-};
+namespace vigil_dicom {
 
 std::string_view trim(const OFString &s) {
   std::string_view v(s.c_str(), s.length());
@@ -67,6 +26,27 @@ std::string_view trim(const OFString &s) {
     v.remove_suffix(1);
   return v;
 }
+
+bool set_error(GError **error, int code, const char *format, ...) {
+  va_list args;
+  va_start(args, format);
+  g_autofree char *msg = g_strdup_vprintf(format, args);
+  va_end(args);
+  g_set_error_literal(error, VIGIL_SCAN_ERROR, code, msg);
+  return false;
+}
+
+} // namespace vigil_dicom
+
+namespace {
+
+using namespace vigil_dicom;
+
+/* No codec packs more than this many bytes of pixels into one compressed
+ * byte in practice (RLE at most 64; JPEG 2000 more on flat images); more
+ * means a lying header. Checked before anything is allocated. */
+constexpr guint64 kMaxCompression = 4096;
+constexpr guint64 kMaxJ2kCompression = 65536;
 
 char *dup_string(DcmItem *item, const DcmTagKey &key) {
   OFString value;
@@ -99,18 +79,42 @@ bool get_doubles(DcmItem *item, const DcmTagKey &key, double *out, int n) {
   return true;
 }
 
-bool set_error(GError **error, int code, const char *format, ...) G_GNUC_PRINTF(3, 4);
-bool set_error(GError **error, int code, const char *format, ...) {
-  va_list args;
-  va_start(args, format);
-  g_autofree char *msg = g_strdup_vprintf(format, args);
-  va_end(args);
-  g_set_error_literal(error, VIGIL_SCAN_ERROR, code, msg);
-  return false;
+bool is_color_model(std::string_view p) {
+  return p == "RGB" || p == "YBR_FULL" || p == "YBR_FULL_422" || p == "YBR_RCT" || p == "YBR_ICT";
 }
 
-bool is_color_model(std::string_view p) {
-  return p == "RGB" || p == "YBR_FULL" || p == "YBR_FULL_422";
+/* JPEG 2000 (lossless only, lossless or lossy) and HTJ2K (lossless, RPCL
+ * lossless, lossless or lossy), decoded by OpenJPEG (vigil-j2k.c). */
+const char *j2k_name(std::string_view uid) {
+  static const struct {
+    const char *uid, *name;
+  } names[] = {
+      {"1.2.840.10008.1.2.4.90", "JPEG 2000 Image Compression (Lossless Only)"},
+      {"1.2.840.10008.1.2.4.91", "JPEG 2000 Image Compression"},
+      {"1.2.840.10008.1.2.4.201", "High-Throughput JPEG 2000 Image Compression (Lossless Only)"},
+      {"1.2.840.10008.1.2.4.202",
+       "High-Throughput JPEG 2000 with RPCL Options Image Compression (Lossless Only)"},
+      {"1.2.840.10008.1.2.4.203", "High-Throughput JPEG 2000 Image Compression"},
+  };
+  for (const auto &n : names)
+    if (uid == n.uid)
+      return n.name;
+  return nullptr;
+}
+
+/* How the pixels are coded: the file's UID first, as DCMTK 3.6.7 misreads
+ * HTJ2K (see Coding). */
+void find_coding(DcmDataset *ds, Layout &l) {
+  l.xfer = ds->getOriginalXfer();
+  if (j2k_name(trim(l.xfer_uid)))
+    l.coding = Coding::J2k;
+  else if (l.xfer == EXS_RLELossless)
+    l.coding = Coding::Rle;
+  else if (DcmXfer(l.xfer).isEncapsulated())
+    l.coding = Coding::Dcmtk;
+  else
+    l.coding = Coding::Native;
+  l.compressed = l.coding != Coding::Native;
 }
 
 /* Bytes in one native frame. YBR_FULL_422 stores two chroma samples per two pixels. */
@@ -122,14 +126,12 @@ guint64 native_frame_bytes(const Layout &l) {
 }
 
 bool check_xfer(const Layout &l, GError **error) {
+  if (l.coding != Coding::Dcmtk || DcmCodecList::canChangeCoding(l.xfer, EXS_LittleEndianExplicit))
+    return true;
   DcmXfer x(l.xfer);
-  if (!x.isEncapsulated())
-    return true;
-  if (DcmCodecList::canChangeCoding(l.xfer, EXS_LittleEndianExplicit))
-    return true;
   return set_error(error, VIGIL_SCAN_ERROR_UNSUPPORTED,
                    "transfer syntax '%s' (%s) is not supported; Vigil decodes uncompressed, "
-                   "RLE, JPEG baseline/extended/lossless and JPEG-LS",
+                   "deflated, RLE, JPEG baseline/extended/lossless, JPEG-LS, JPEG 2000 and HTJ2K",
                    x.getXferName(), x.getXferID());
 }
 
@@ -162,8 +164,7 @@ bool pixel_spacing(DcmDataset *ds, int frame, double out[2]) {
 
 /* Reads and checks the image description: every later step may trust it. */
 bool read_layout(DcmDataset *ds, Layout &l, GError **error) {
-  l.xfer = ds->getOriginalXfer();
-  l.compressed = DcmXfer(l.xfer).isEncapsulated();
+  find_coding(ds, l);
   bool has_rows = false, has_cols = false;
   l.rows = get_int(ds, DCM_Rows, 0, &has_rows);
   l.cols = get_int(ds, DCM_Columns, 0, &has_cols);
@@ -319,9 +320,29 @@ void fill_strings(DcmDataset *ds, VigilDicomInfo *info) {
   info->sop_instance_uid = dup_string(ds, DCM_SOPInstanceUID);
 }
 
-VigilDicomInfo *info_from(DcmFileFormat &ff, const char *name, GError **error) {
-  DcmDataset *ds = ff.getDataset();
+/* The file's own transfer syntax (a deflated one too, though DCMTK read an
+ * inflated copy), and whether its pixels went through lossy coding. */
+void fill_coding(DcmDataset *ds, const Layout &l, VigilDicomInfo *info) {
+  std::string_view uid = trim(l.xfer_uid);
+  const char *name = j2k_name(uid);
+  info->transfer_syntax_uid = g_strndup(uid.data(), uid.size());
+  info->transfer_syntax_name =
+      g_strdup(name ? name : DcmXfer(info->transfer_syntax_uid).getXferName());
+  OFString flag;
+  info->lossy =
+      (ds->findAndGetOFString(DCM_LossyImageCompression, flag).good() && trim(flag) == "01") ||
+      l.xfer == EXS_JPEGProcess1 || l.xfer == EXS_JPEGProcess2_4;
+  info->lossy_method = dup_string(ds, DCM_LossyImageCompressionMethod);
+  Float64 ratio = 0;
+  if (ds->findAndGetFloat64(DCM_LossyImageCompressionRatio, ratio).good() && std::isfinite(ratio) &&
+      ratio > 0)
+    info->lossy_ratio = ratio;
+}
+
+VigilDicomInfo *info_from(Loaded &loaded, const char *name, GError **error) {
+  DcmDataset *ds = loaded.ff.getDataset();
   Layout l;
+  l.xfer_uid = loaded.xfer_uid;
   if (!read_layout(ds, l, error))
     return nullptr;
   DcmPixelData *px = find_pixels(ds, l, error);
@@ -331,9 +352,7 @@ VigilDicomInfo *info_from(DcmFileFormat &ff, const char *name, GError **error) {
   VigilDicomInfo *info = g_new0(VigilDicomInfo, 1);
   info->path = g_strdup(name);
   fill_strings(ds, info);
-  DcmXfer x(l.xfer);
-  info->transfer_syntax_uid = g_strdup(x.getXferID());
-  info->transfer_syntax_name = g_strdup(x.getXferName());
+  fill_coding(ds, l, info);
   info->photometric = g_strndup(trim(l.photometric).data(), trim(l.photometric).size());
   bool found = false;
   info->instance_number = get_int(ds, DCM_InstanceNumber, 0, &found);
@@ -355,73 +374,6 @@ VigilDicomInfo *info_from(DcmFileFormat &ff, const char *name, GError **error) {
   info->has_pixel_data = TRUE;
   info->compressed = l.compressed;
   return info;
-}
-
-/* Bytes in all fragments of encapsulated pixel data. */
-guint64 compressed_bytes(DcmPixelData *px, E_TransferSyntax xfer) {
-  DcmPixelSequence *seq = nullptr;
-  if (px->getEncapsulatedRepresentation(xfer, nullptr, seq).bad() || !seq)
-    return 0;
-  guint64 total = 0;
-  for (unsigned long i = 0; i < seq->card(); i++) {
-    DcmPixelItem *item = nullptr;
-    if (seq->getItem(item, i).good() && item)
-      total += item->getLength();
-  }
-  return total;
-}
-
-/* ---- RLE ----
- * Decoded here rather than by DcmRLEDecoder, which reads out of bounds on
- * corrupt segment tables (found by fuzzing, tests/fuzz/corpus-dicom). */
-
-/* PackBits-decodes `in` into exactly `n` bytes written `stride` apart. */
-bool unpack_segment(const guint8 *in, gsize len, guint8 *out, gsize n, gsize stride) {
-  gsize o = 0, i = 0;
-  while (o < n && i < len) {
-    const int c = (gint8)in[i++];
-    if (c >= 0) {
-      for (int k = 0; k <= c && o < n && i < len; k++)
-        out[stride * o++] = in[i++];
-    } else if (c != -128 && i < len) {
-      const guint8 v = in[i++];
-      for (int k = 0; k < 1 - c && o < n; k++)
-        out[stride * o++] = v;
-    }
-  }
-  return o == n;
-}
-
-/* One frame (its own fragment, PS3.5 A.4) into native little-endian,
- * interleaved samples. */
-bool decode_rle(DcmPixelData *px, const Layout &l, int frame, guint8 *buf, GError **error) {
-  DcmPixelSequence *seq = nullptr;
-  DcmPixelItem *item = nullptr;
-  Uint8 *data = nullptr;
-  if (px->getEncapsulatedRepresentation(l.xfer, nullptr, seq).bad() || !seq ||
-      seq->getItem(item, (unsigned long)frame + 1).bad() || !item ||
-      item->getUint8Array(data).bad() || !data || item->getLength() < 64)
-    return set_error(error, VIGIL_SCAN_ERROR_TRUNCATED, "no RLE fragment for frame %d", frame);
-  const gsize len = item->getLength(), bytes = (gsize)l.bits_allocated / 8;
-  const gsize pixels = (gsize)l.rows * l.cols, nseg = (gsize)l.spp * bytes;
-  guint32 header[16];
-  memcpy(header, data, sizeof header);
-  if (GUINT32_FROM_LE(header[0]) != nseg)
-    return set_error(error, VIGIL_SCAN_ERROR_FORMAT, "RLE frame %d has %u segments, %zu expected",
-                     frame, GUINT32_FROM_LE(header[0]), nseg);
-  for (gsize s = 0; s < nseg; s++) {
-    const gsize start = GUINT32_FROM_LE(header[s + 1]);
-    const gsize end = s + 1 < nseg ? GUINT32_FROM_LE(header[s + 2]) : len;
-    if (start < 64 || start > end || end > len)
-      return set_error(error, VIGIL_SCAN_ERROR_FORMAT, "RLE frame %d: bad segment offsets", frame);
-    /* Segment order: per sample, most significant byte first. */
-    const gsize sample = s / bytes, byte = bytes - 1 - s % bytes;
-    guint8 *out = buf + sample * bytes + byte;
-    if (!unpack_segment(data + start, end - start, out, pixels, (gsize)l.spp * bytes))
-      return set_error(error, VIGIL_SCAN_ERROR_TRUNCATED, "RLE frame %d: segment %zu is short",
-                       frame, s);
-  }
-  return true;
 }
 
 /* ---- pixel conversion ---- */
@@ -500,9 +452,63 @@ void convert_color(const guint8 *buf, const Layout &l, std::string_view model, V
   }
 }
 
-VigilImage *decode_from(DcmFileFormat &ff, int frame, GError **error) {
-  DcmDataset *ds = ff.getDataset();
+/* A hostile header may claim a huge image over a few bytes of data: checked
+ * before anything is allocated. */
+bool check_compressed_size(DcmDataset *ds, DcmPixelData *px, const Layout &l, guint64 bytes,
+                           GError **error) {
+  Uint32 size = 0; /* what DCMTK says a codec will produce */
+  if (px->getUncompressedFrameSize(ds, size).bad() || size > bytes)
+    return set_error(error, VIGIL_SCAN_ERROR_INVALID, "cannot size a decompressed frame");
+  const guint64 have = compressed_bytes(px);
+  const guint64 ratio = l.coding == Coding::J2k ? kMaxJ2kCompression : kMaxCompression;
+  if (bytes * (guint64)l.frames > have * ratio)
+    return set_error(error, VIGIL_SCAN_ERROR_TRUNCATED,
+                     "%" G_GUINT64_FORMAT " compressed bytes cannot hold %d frame(s) of %d x %d",
+                     have, l.frames, l.cols, l.rows);
+  return true;
+}
+
+/* Frame `frame`'s samples into `buf` in the native layout `l` then
+ * describes (updated where a decoder changes it); `model` is the colour
+ * model of the result. */
+bool frame_samples(DcmDataset *ds, DcmPixelData *px, Layout &l, int frame, guint8 *buf,
+                   guint64 bytes, OFString &model, GError **error) {
+  model = l.photometric;
+  if (l.coding == Coding::Rle) {
+    l.planar = 0;
+    return decode_rle(px, l, frame, buf, error);
+  }
+  if (l.coding == Coding::J2k) {
+    bool rgb = false;
+    if (!decode_j2k(px, l, frame, buf, bytes, &rgb, error))
+      return false;
+    l.planar = 0;
+    l.high_bit = l.bits_stored - 1; /* decoded samples sit in the low bits */
+    /* The codestream's colour transform (YBR_RCT, YBR_ICT) gives RGB; without
+     * one, YBR_FULL is converted here and anything else is taken as RGB. */
+    std::string_view pi = trim(l.photometric);
+    model = rgb || (pi != "YBR_FULL" && pi != "YBR_FULL_422") ? "RGB" : "YBR_FULL";
+    return true;
+  }
+  /* Native frames are read directly: getUncompressedFrame sizes YBR_FULL_422 as 3 samples. */
+  Uint32 start_fragment = 0;
+  OFCondition c = l.coding == Coding::Native
+                      ? px->getPartialValue(buf, (Uint32)(bytes * (guint64)frame), (Uint32)bytes)
+                      : px->getUncompressedFrame(ds, (Uint32)frame, start_fragment, buf,
+                                                 (Uint32)(bytes + 2) & ~1u, model);
+  if (c.bad())
+    return set_error(error, l.compressed ? VIGIL_SCAN_ERROR_FORMAT : VIGIL_SCAN_ERROR_TRUNCATED,
+                     "cannot %s frame %d (%s): %s", l.compressed ? "decompress" : "read", frame,
+                     DcmXfer(l.xfer).getXferName(), c.text());
+  if (l.compressed && trim(model) == "YBR_FULL_422")
+    model = "YBR_FULL"; /* codecs return full-resolution chroma */
+  return true;
+}
+
+VigilImage *decode_from(Loaded &loaded, int frame, GError **error) {
+  DcmDataset *ds = loaded.ff.getDataset();
   Layout l;
+  l.xfer_uid = loaded.xfer_uid;
   if (!read_layout(ds, l, error))
     return nullptr;
   if (frame < 0 || frame >= l.frames) {
@@ -515,48 +521,17 @@ VigilImage *decode_from(DcmFileFormat &ff, int frame, GError **error) {
     return nullptr;
   guint64 bytes = l.compressed ? (guint64)l.rows * l.cols * l.spp * (l.bits_allocated / 8)
                                : native_frame_bytes(l);
-  if (l.compressed) { /* let DCMTK say what the codec will produce, then check it fits */
-    Uint32 size = 0;
-    if (px->getUncompressedFrameSize(ds, size).bad() || size > bytes) {
-      set_error(error, VIGIL_SCAN_ERROR_INVALID, "cannot size a decompressed frame");
-      return nullptr;
-    }
-    /* A hostile header may claim a huge image over a few bytes of data. */
-    guint64 have = compressed_bytes(px, l.xfer);
-    if (bytes * (guint64)l.frames > have * kMaxCompression) {
-      set_error(error, VIGIL_SCAN_ERROR_TRUNCATED,
-                "%" G_GUINT64_FORMAT " compressed bytes cannot hold %d frame(s) of %d x %d", have,
-                l.frames, l.cols, l.rows);
-      return nullptr;
-    }
-  }
+  if (l.compressed && !check_compressed_size(ds, px, l, bytes, error))
+    return nullptr;
   g_autofree guint8 *buf = (guint8 *)g_try_malloc0(bytes + 2);
   if (!buf) {
     set_error(error, VIGIL_SCAN_ERROR_INVALID, "not enough memory for a %d x %d frame", l.cols,
               l.rows);
     return nullptr;
   }
-  Uint32 start_fragment = 0;
-  OFString model = l.photometric;
-  const bool rle = l.xfer == EXS_RLELossless;
-  if (rle && !decode_rle(px, l, frame, buf, error))
+  OFString model;
+  if (!frame_samples(ds, px, l, frame, buf, bytes, model, error))
     return nullptr;
-  if (rle)
-    l.planar = 0;
-  /* Native frames are read directly: getUncompressedFrame sizes YBR_FULL_422 as 3 samples. */
-  OFCondition c = rle ? EC_Normal
-                  : !l.compressed
-                      ? px->getPartialValue(buf, (Uint32)(bytes * (guint64)frame), (Uint32)bytes)
-                      : px->getUncompressedFrame(ds, (Uint32)frame, start_fragment, buf,
-                                                 (Uint32)(bytes + 2) & ~1u, model);
-  if (c.bad()) {
-    set_error(error, l.compressed ? VIGIL_SCAN_ERROR_FORMAT : VIGIL_SCAN_ERROR_TRUNCATED,
-              "cannot %s frame %d (%s): %s", l.compressed ? "decompress" : "read", frame,
-              DcmXfer(l.xfer).getXferName(), c.text());
-    return nullptr;
-  }
-  if (l.compressed && trim(model) == "YBR_FULL_422")
-    model = "YBR_FULL"; /* codecs return full-resolution chroma */
   VigilImage *img =
       vigil_image_new(l.cols, l.rows, l.spp == 3 ? VIGIL_IMAGE_RGB : VIGIL_IMAGE_GRAY, error);
   if (!img)
@@ -569,87 +544,6 @@ VigilImage *decode_from(DcmFileFormat &ff, int frame, GError **error) {
   vigil_image_update_range(img);
   return img;
 }
-
-/* ---- loading ---- */
-
-bool load_condition(OFCondition c, GError **error) {
-  if (c.good())
-    return true;
-  int code = VIGIL_SCAN_ERROR_FORMAT;
-  const char *what = "not a readable DICOM file";
-  if (c == EC_InvalidFilename) {
-    code = VIGIL_SCAN_ERROR_IO;
-    what = "cannot open the file";
-  } else if (c == EC_StreamNotifyClient || c == EC_ItemEnd || c == EC_SequEnd) {
-    code = VIGIL_SCAN_ERROR_TRUNCATED;
-    what = "the file ends early";
-  }
-  return set_error(error, code, "%s (%s)", what, c.text());
-}
-
-/* A deflated dataset cannot leave values on disk: DCMTK would allocate any
- * length a hostile header states. Such files (rare for images) are refused
- * after reading the meta header alone. */
-bool check_not_deflated(const char *path, GError **error) {
-  DcmInputFileStream in(path);
-  if (in.status().bad())
-    return true; /* loadFile reports it */
-  DcmMetaInfo meta;
-  meta.transferInit();
-  OFCondition c = meta.read(in, EXS_Unknown, EGL_noChange, kLazyBytes);
-  meta.transferEnd();
-  OFString uid;
-  if (c.bad()) /* values may claim more than the file holds: do not touch them */
-    return true;
-  if (meta.findAndGetOFString(DCM_TransferSyntaxUID, uid).bad() ||
-      DcmXfer(uid.c_str()).getXfer() != EXS_DeflatedLittleEndianExplicit)
-    return true;
-  return set_error(error, VIGIL_SCAN_ERROR_UNSUPPORTED,
-                   "transfer syntax 'Deflated Explicit VR Little Endian' (%s) is not supported",
-                   uid.c_str());
-}
-
-bool load_path(DcmFileFormat &ff, const char *path, GError **error) {
-  init_dcmtk();
-  if (!g_file_test(path, G_FILE_TEST_IS_REGULAR))
-    return set_error(error, VIGIL_SCAN_ERROR_IO, "no such file");
-  if (access(path, R_OK) != 0)
-    return set_error(error, VIGIL_SCAN_ERROR_IO, "cannot read the file: %s", g_strerror(errno));
-  if (!check_not_deflated(path, error))
-    return false;
-  return load_condition(ff.loadFile(path, EXS_Unknown, EGL_noChange, kLazyBytes), error);
-}
-
-/* Memory goes through an anonymous file rather than DCMTK's buffer stream:
- * that stream allocates whatever length a hostile header claims, while file
- * reading leaves large values on disk and checks them against the file size. */
-class MemoryFile {
-public:
-  MemoryFile(const guint8 *data, gsize size) {
-    fd_ = memfd_create("vigil-dicom", MFD_CLOEXEC);
-    if (fd_ >= 0 && write_all(data, size))
-      path_ = g_strdup_printf("/proc/self/fd/%d", fd_);
-  }
-  ~MemoryFile() {
-    g_free(path_);
-    if (fd_ >= 0)
-      close(fd_);
-  }
-  const char *path() const { return path_; }
-
-private:
-  bool write_all(const guint8 *data, gsize size) {
-    while (size > 0) {
-      ssize_t n = write(fd_, data, size);
-      if (n <= 0)
-        return false;
-      data += n, size -= (gsize)n;
-    }
-    return true;
-  }
-  int fd_ = -1;
-  char *path_ = nullptr;
-};
 
 } // namespace
 
@@ -672,9 +566,10 @@ VigilDicomInfo *vigil_dicom_read_info(const char *path, GError **error) {
     set_error(error, VIGIL_SCAN_ERROR_FORMAT, "the file is empty");
     return nullptr; /* DCMTK would call it a bare dataset that ends early */
   }
-  DcmFileFormat ff;
+  Loaded loaded;
   GError *local = nullptr;
-  VigilDicomInfo *info = load_path(ff, path, &local) ? info_from(ff, path, &local) : nullptr;
+  VigilDicomInfo *info =
+      load_path(loaded, path, &local) ? info_from(loaded, path, &local) : nullptr;
   if (local && local->code != VIGIL_SCAN_ERROR_IO && local->code != VIGIL_SCAN_ERROR_UNSUPPORTED &&
       !vigil_dicom_has_preamble(path)) {
     /* Without the marker DCMTK tries the file as a bare dataset; say what it likely is. */
@@ -690,10 +585,10 @@ VigilDicomInfo *vigil_dicom_read_info(const char *path, GError **error) {
 }
 
 VigilImage *vigil_dicom_decode_frame(const char *path, int frame, GError **error) {
-  DcmFileFormat ff;
-  if (!load_path(ff, path, error))
+  Loaded loaded;
+  if (!load_path(loaded, path, error))
     return nullptr;
-  return decode_from(ff, frame, error);
+  return decode_from(loaded, frame, error);
 }
 
 VigilDicomInfo *vigil_dicom_read_info_from_data(const guint8 *data, gsize size, const char *name,
@@ -703,10 +598,10 @@ VigilDicomInfo *vigil_dicom_read_info_from_data(const guint8 *data, gsize size, 
     set_error(error, VIGIL_SCAN_ERROR_IO, "cannot make a memory file: %s", g_strerror(errno));
     return nullptr;
   }
-  DcmFileFormat ff;
-  if (!load_path(ff, file.path(), error))
+  Loaded loaded;
+  if (!load_path(loaded, file.path(), error))
     return nullptr;
-  return info_from(ff, name, error);
+  return info_from(loaded, name, error);
 }
 
 VigilImage *vigil_dicom_decode_frame_from_data(const guint8 *data, gsize size, int frame,
@@ -716,10 +611,10 @@ VigilImage *vigil_dicom_decode_frame_from_data(const guint8 *data, gsize size, i
     set_error(error, VIGIL_SCAN_ERROR_IO, "cannot make a memory file: %s", g_strerror(errno));
     return nullptr;
   }
-  DcmFileFormat ff;
-  if (!load_path(ff, file.path(), error))
+  Loaded loaded;
+  if (!load_path(loaded, file.path(), error))
     return nullptr;
-  return decode_from(ff, frame, error);
+  return decode_from(loaded, frame, error);
 }
 
 void vigil_dicom_info_free(VigilDicomInfo *info) {
@@ -741,7 +636,8 @@ void vigil_dicom_info_free(VigilDicomInfo *info) {
                       &info->sop_instance_uid,
                       &info->transfer_syntax_uid,
                       &info->transfer_syntax_name,
-                      &info->photometric};
+                      &info->photometric,
+                      &info->lossy_method};
   for (char **s : strings)
     g_free(*s);
   for (int i = 0; i < info->n_windows; i++)
@@ -752,11 +648,12 @@ void vigil_dicom_info_free(VigilDicomInfo *info) {
 }
 
 char **vigil_dicom_read_dicomdir(const char *path, GError **error) {
-  DcmFileFormat ff;
-  if (!load_path(ff, path, error))
+  Loaded loaded;
+  if (!load_path(loaded, path, error))
     return nullptr;
   DcmSequenceOfItems *records = nullptr;
-  if (ff.getDataset()->findAndGetSequence(DCM_DirectoryRecordSequence, records).bad() || !records) {
+  if (loaded.ff.getDataset()->findAndGetSequence(DCM_DirectoryRecordSequence, records).bad() ||
+      !records) {
     set_error(error, VIGIL_SCAN_ERROR_FORMAT, "not a DICOMDIR: no Directory Record Sequence");
     return nullptr;
   }

@@ -52,6 +52,12 @@ typedef struct {
   VigilDicomWindow *windows; /* in decoded-value space (mirrored for MONOCHROME1) */
   gboolean has_pixel_data;
   gboolean compressed; /* encapsulated transfer syntax */
+  /* Lossy Image Compression (0028,2110) is "01" (the file says these pixels
+   * went through lossy coding at some point), or the transfer syntax allows
+   * only lossy coding (JPEG baseline and extended). A radiologist must know. */
+  gboolean lossy;
+  char *lossy_method; /* Lossy Image Compression Method (0028,2114), "" when absent */
+  double lossy_ratio; /* Lossy Image Compression Ratio (0028,2112), 0 when absent */
   /* Enhanced multi-frame: Image Position (Patient) of each frame (3 * frames
    * values) when every frame has one; NULL otherwise. Orientation, spacing
    * and rescale also fall back to the functional groups when the top level

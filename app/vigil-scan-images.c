@@ -56,10 +56,10 @@ static void drop_nifti(gpointer data) {
 static VigilDicomInfo *file_info(VigilScan *scan, const char *path, VigilFileKind kind, int width,
                                  int height, int frames, gboolean color) {
   VigilDicomInfo *info = g_new0(VigilDicomInfo, 1);
-  char **strings[] = {&info->patient_name,       &info->patient_id,   &info->patient_sex,
-                      &info->patient_birth_date, &info->study_date,   &info->study_description,
-                      &info->body_part,          &info->manufacturer, &info->sop_instance_uid,
-                      &info->transfer_syntax_uid};
+  char **strings[] = {&info->patient_name,        &info->patient_id,   &info->patient_sex,
+                      &info->patient_birth_date,  &info->study_date,   &info->study_description,
+                      &info->body_part,           &info->manufacturer, &info->sop_instance_uid,
+                      &info->transfer_syntax_uid, &info->lossy_method};
   for (gsize i = 0; i < G_N_ELEMENTS(strings); i++)
     *strings[i] = g_strdup("");
   info->path = g_strdup(path);
@@ -71,6 +71,7 @@ static VigilDicomInfo *file_info(VigilScan *scan, const char *path, VigilFileKin
                                         : kind == VIGIL_FILE_JPEG ? "JPEG"
                                                                   : "NIfTI");
   info->photometric = g_strdup(color ? "RGB" : "MONOCHROME2");
+  info->lossy = kind == VIGIL_FILE_JPEG; /* a JPEG file is lossy by its nature */
   info->rows = height;
   info->cols = width;
   info->frames = frames;

@@ -242,6 +242,32 @@ static void append_warning(VigilSeries *series, const char *text) {
   series->warning = joined;
 }
 
+char *vigil_series_transfer_syntaxes(const VigilSeries *series) {
+  g_autoptr(GPtrArray) seen = g_ptr_array_new();
+  GString *out = g_string_new(NULL);
+  for (guint i = 0; i < series->slices->len; i++) {
+    const VigilSlice *s = g_ptr_array_index(series->slices, i);
+    const char *name = s->info ? s->info->transfer_syntax_name : NULL;
+    if (!name || g_ptr_array_find_with_equal_func(seen, name, g_str_equal, NULL))
+      continue;
+    g_ptr_array_add(seen, (gpointer)name);
+    g_string_append_printf(out, "%s%s", out->len ? ", " : "", name);
+  }
+  return g_string_free(out, FALSE);
+}
+
+guint vigil_series_lossy_slices(const VigilSeries *series, const VigilDicomInfo **first) {
+  guint n = 0;
+  if (first)
+    *first = NULL;
+  for (guint i = 0; i < series->slices->len; i++) {
+    const VigilSlice *s = g_ptr_array_index(series->slices, i);
+    if (s->info && s->info->lossy && n++ == 0 && first)
+      *first = s->info;
+  }
+  return n;
+}
+
 const char *vigil_slice_order_name(VigilSliceOrder order) {
   switch (order) {
   case VIGIL_ORDER_POSITION: return "position";

@@ -83,6 +83,13 @@ typedef struct {
 
 #define VIGIL_SLICE_CACHE_DEFAULT (256u << 20)
 
+/* The distinct transfer syntaxes of a series' slices, in slice order, joined
+ * with ", " (a series may mix them); g_free it. */
+char *vigil_series_transfer_syntaxes(const VigilSeries *series);
+/* How many of its slices say their pixels went through lossy compression
+ * (VigilDicomInfo.lossy), and the first such slice's header (NULL if none). */
+guint vigil_series_lossy_slices(const VigilSeries *series, const VigilDicomInfo **first);
+
 /* Opens files, folders (recursively; dot-files and DICOMDIR files inside are
  * skipped) and DICOMDIRs (the files they reference). Never fails as a whole:
  * each unreadable path is an issue and everything else opens. cache_bytes

@@ -6,6 +6,7 @@
 
 #include "dicom-test-util.h"
 #include "vigil-scan-error.h"
+#include "vigil-scan-images.h"
 #include "vigil-series.h"
 
 static char *fixtures;
@@ -88,15 +89,62 @@ static void test_mixed_bag(void) {
   g_assert_nonnull(strstr(issue_for(scan, "nopixels.dcm"), "no Pixel Data"));
   g_assert_nonnull(strstr(issue_for(scan, "absurd.dcm"), "out of range"));
   g_assert_nonnull(strstr(issue_for(scan, "short_pixels.dcm"), "Pixel Data holds"));
-  g_assert_nonnull(strstr(issue_for(scan, "j2k.dcm"), "JPEG 2000"));
+  g_assert_null(issue_for(scan, "j2k.dcm")); /* JPEG 2000 decodes */
   g_assert_nonnull(strstr(issue_for(scan, "ghost"), "no such file"));
-  guint want_series = 1; /* CT_small */
+  guint want_series = 2; /* CT_small, JPEG2000 */
   if (geteuid() == 0)
     want_series++; /* root reads the chmod 000 file */
   else
     g_assert_nonnull(strstr(issue_for(scan, "locked.dcm"), "cannot read"));
   g_assert_cmpuint(vigil_scan_n_series(scan), ==, want_series);
   g_assert_cmpuint(scan->n_files, ==, 8);
+}
+
+/* One series whose slices are uncompressed, JPEG 2000, deflated and HTJ2K by
+ * turns: it sorts by position as one series, opens with the files' window,
+ * and every slice decodes exactly to its own file's values. */
+static void test_mixed_syntaxes(void) {
+  g_autoptr(VigilScan) scan = open_one("series_xfer", VIGIL_SLICE_CACHE_DEFAULT);
+  for (guint i = 0; i < scan->issues->len; i++) {
+    VigilScanIssue *issue = g_ptr_array_index(scan->issues, i);
+    g_error("%s: %s", issue->path, issue->error->message);
+  }
+  VigilSeries *series = only_series(scan);
+  g_assert_cmpuint(series->slices->len, ==, 8);
+  g_assert_cmpint(series->order, ==, VIGIL_ORDER_POSITION);
+  g_assert_cmpfloat_with_epsilon(series->slice_spacing, 2.5, 1e-6);
+  g_assert_null(series->warning);
+  check_order(series, 2);
+  g_autoptr(GHashTable) syntaxes = g_hash_table_new(g_str_hash, g_str_equal);
+  for (guint i = 0; i < series->slices->len; i++) {
+    VigilSlice *slice = g_ptr_array_index(series->slices, i);
+    g_hash_table_add(syntaxes, slice->info->transfer_syntax_uid);
+    g_assert_cmpint(slice->info->n_windows, ==, 1);
+    g_assert_cmpfloat(slice->info->windows[0].center, ==, 40);
+    g_assert_cmpfloat(slice->info->windows[0].width, ==, 400);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VigilImage) image = vigil_series_get_slice(series, i, &error);
+    if (!image)
+      g_error("%s: %s", slice->path, error->message);
+    gsize count = 0;
+    g_autofree char *base = g_path_get_basename(slice->path);
+    g_autofree char *expected = g_build_filename("series_xfer_expected", base, NULL);
+    g_autofree float *want = dicom_fixture_expected(fixtures, expected, &count);
+    g_assert_nonnull(want);
+    g_assert_cmpuint(count, ==, (gsize)image->width * image->height);
+    for (gsize k = 0; k < count; k++)
+      if (image->values[k] != want[k])
+        g_error("%s (%s) value %zu: decoded %g, expected %g", slice->path,
+                slice->info->transfer_syntax_uid, k, image->values[k], want[k]);
+    VigilWindowLevel window = vigil_series_default_window(series, image, NULL);
+    g_assert_cmpfloat(window.center, ==, 40);
+    g_assert_cmpfloat(window.width, ==, 400);
+  }
+  g_assert_cmpuint(g_hash_table_size(syntaxes), ==, 4);
+  g_autofree char *names = vigil_series_transfer_syntaxes(series);
+  g_auto(GStrv) parts = g_strsplit(names, ", ", -1);
+  g_assert_cmpuint(g_strv_length(parts), ==, 4);
+  g_assert_cmpuint(vigil_series_lossy_slices(series, NULL), ==, 0);
 }
 
 /* Opening reads headers only; slices decode on demand within the cache cap. */
@@ -200,6 +248,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/series/instance-order", test_instance_order);
   g_test_add_func("/series/split", test_split);
   g_test_add_func("/series/mixed-bag", test_mixed_bag);
+  g_test_add_func("/series/mixed-syntaxes", test_mixed_syntaxes);
   g_test_add_func("/series/lazy-cache", test_lazy_cache);
   g_test_add_func("/series/multiframe", test_multiframe);
   g_test_add_func("/series/enhanced", test_enhanced);

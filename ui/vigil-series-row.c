@@ -1,5 +1,7 @@
 /* VigilSeriesRow: one series in the sidebar: a thumbnail of its middle
- * slice, its description, modality, slice count and size, and the patient. */
+ * slice, its description, modality, slice count and size, "lossy" where its
+ * pixels went through lossy compression, and the patient; the transfer
+ * syntax on hover. */
 #include "vigil-series-row.h"
 
 #define THUMB_PX 48
@@ -29,15 +31,23 @@ void vigil_series_row_update(VigilSeriesRow *self) {
                     : study->description                        ? study->description
                                                                 : "";
   const guint n = series->slices->len;
+  const gboolean lossy = vigil_series_lossy_slices(series, NULL) > 0;
   g_autofree char *subtitle = g_markup_printf_escaped(
-      "%s · %u slice%s · %d × %d%s%s", series->modality ? series->modality : "", n,
-      n == 1 ? "" : "s", series->width, series->height, *who ? "\n" : "", who);
+      "%s · %u slice%s · %d × %d%s%s%s", series->modality ? series->modality : "", n,
+      n == 1 ? "" : "s", series->width, series->height, lossy ? " · lossy" : "", *who ? "\n" : "",
+      who);
   adw_action_row_set_subtitle(ADW_ACTION_ROW(self), subtitle);
+  /* The coding on hover: lossless or not, the radiologist must be able to tell. */
+  g_autofree char *syntaxes = vigil_series_transfer_syntaxes(series);
+  g_autofree char *tooltip = g_strdup_printf(
+      "%s%s", syntaxes,
+      lossy ? "\nLossy compressed: fine detail may differ from the acquisition" : "");
+  gtk_widget_set_tooltip_text(GTK_WIDGET(self), tooltip);
   /* Screen readers get one sentence instead of markup with separators. */
-  g_autofree char *label =
-      g_strdup_printf("%s series %s, %u slice%s, %d by %d%s%s",
-                      series->modality ? series->modality : "", series_title(series), n,
-                      n == 1 ? "" : "s", series->width, series->height, *who ? ", " : "", who);
+  g_autofree char *label = g_strdup_printf(
+      "%s series %s, %u slice%s, %d by %d%s%s%s", series->modality ? series->modality : "",
+      series_title(series), n, n == 1 ? "" : "s", series->width, series->height,
+      lossy ? ", lossy compressed" : "", *who ? ", " : "", who);
   gtk_accessible_update_property(GTK_ACCESSIBLE(self), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
   g_autofree char *thumb_label = g_strdup_printf("Middle slice of %s", series_title(series));
   gtk_accessible_update_property(GTK_ACCESSIBLE(self->thumbnail), GTK_ACCESSIBLE_PROPERTY_LABEL,
