@@ -102,6 +102,13 @@ vg_backend *vigil_backend_open(const VigilBackendOptions *options, char **fallba
   return open_cpu(options, error);
 }
 
+int vigil_backend_vulkan_device_info(vg_vk_device_info *devs, int max, GError **error) {
+  const int n = vg_vk_list_devices(devs, max);
+  if (n < 0)
+    g_set_error(error, VIGIL_BACKEND_ERROR, VIGIL_BACKEND_ERROR_UNAVAILABLE, "%s", vg_last_error());
+  return n;
+}
+
 char **vigil_backend_list_vulkan_devices(void) {
   vg_vk_device_info devs[16];
   int n = vg_vk_list_devices(devs, G_N_ELEMENTS(devs));

@@ -4,6 +4,7 @@
 #include <glib.h>
 
 #include "vg_backend.h"
+#include "vg_vulkan.h"
 
 G_BEGIN_DECLS
 
@@ -47,6 +48,12 @@ vg_backend *vigil_backend_open(const VigilBackendOptions *options, char **fallba
  * "the CPU: no GPU; llvmpipe (LLVM 15.0.6, 256 bits) (cpu) runs Vulkan in
  * software, ...". */
 int vigil_backend_auto_choice(char **why);
+
+/* What the Vulkan backend knows of each device, in index order (type, F16,
+ * cooperative matrices and their shapes, memory; vg_vulkan.h): at most `max`
+ * go to devs. Returns how many there are, or -1 with *error set when Vulkan is
+ * unavailable. */
+int vigil_backend_vulkan_device_info(vg_vk_device_info *devs, int max, GError **error);
 
 /* Names of the Vulkan devices, in index order ("llvmpipe (...) (cpu)"); an
  * empty list when Vulkan is unavailable. Free with g_strfreev. */

@@ -3,7 +3,7 @@
 way `vigil-cli bench` times Vigil's, so the two can be compared side by side.
 
   OPENBLAS_NUM_THREADS=2 tools/bench-torch.py --preset vit-l-14 --threads 2 --iters 5 \
-      [--vigil build/app/vigil-cli]
+      [--vigil build/cli/vigil-cli]
 
 With --vigil, runs `vigil-cli bench` with the same settings afterwards (its
 own process, so peak RSS is its own) and prints both and their ratio.

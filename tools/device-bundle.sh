@@ -32,7 +32,7 @@ ninja -C "$BUILD"
 BUILD_ABS=$(cd "$BUILD" && pwd)
 
 rm -rf "$STAGE"
-mkdir -p "$STAGE"/{bin,lib,glibc,layers,build/app,build/tests,data/clip}
+mkdir -p "$STAGE"/{bin,lib,glibc,layers,build/cli,build/tests,data/clip}
 
 # The Vulkan suite's commands, minus the spirv-val ones (no SPIRV-Tools
 # there; they ran here) and the argument-parsing one (a should_fail test that
@@ -59,7 +59,7 @@ for t in json.load(sys.stdin):
 echo "vulkan tests: $(wc -l <"$STAGE/tests.sh")"
 
 # The programs those commands and the benchmarks run.
-progs=(app/vigil-cli)
+progs=(cli/vigil-cli)
 for p in $(grep -o '"$B"/[^ ]*' "$STAGE/tests.sh" | sed 's|"$B"/||' | sort -u); do
   [ -x "$BUILD/$p" ] && [ ! -d "$BUILD/$p" ] && file -b "$BUILD/$p" | grep -q ELF && progs+=("$p")
 done

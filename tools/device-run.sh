@@ -66,7 +66,7 @@ for p in "${VIGIL_PYTHON:-}" "$(command -v python3)" /usr/bin/python3; do
   [ -n "$p" ] && "$p" -c "import numpy, PIL" 2>/dev/null && export VIGIL_PYTHON=$p && break
 done
 B=$R/build
-cli=$B/app/vigil-cli
+cli=$B/cli/vigil-cli
 
 # --- the driver ----------------------------------------------------------------
 unset VK_ICD_FILENAMES VK_DRIVER_FILES VIGIL_VK_DEVICE VIGIL_VK_NO_COOPMAT VIGIL_VK_COOP_TILES VIGIL_VK_ATTN

@@ -1,6 +1,8 @@
 /* vigil-cli bench: time the MVFA image forward (CLIP image tower + adapters)
  * on a random model of a preset's shape, one image or a batch per forward,
- * optionally with a per-op profile. Compare with tools/bench-torch.py. */
+ * optionally with a per-op profile. Compare with tools/bench-torch.py.
+ * A pure engine tool: it times the raw forward on model/ directly (the backend
+ * opens through app/) because VigilEngine's fallback and batching would blur it. */
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <stdlib.h>

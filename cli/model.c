@@ -1,4 +1,6 @@
-/* vigil-cli model: random CLIP + MVFA weights, and what a checkpoint holds. */
+/* vigil-cli model: random CLIP + MVFA weights, and what a checkpoint holds.
+ * A pure engine tool: it uses model/ directly because it writes and inspects
+ * weight files, before and apart from any engine that loads them. */
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>

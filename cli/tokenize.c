@@ -1,4 +1,7 @@
-/* vigil-cli tokenize: the 77 CLIP token ids of texts, as the text tower gets them. */
+/* vigil-cli tokenize: the 77 CLIP token ids of texts, as the text tower gets them.
+ * A pure engine tool: it uses model/'s tokenizer and prompts directly because
+ * it shows their ids, which VigilEngine keeps inside (only the vocabulary's
+ * path comes from app/). */
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <stdlib.h>

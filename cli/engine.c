@@ -1,5 +1,7 @@
 /* vigil-cli features and detect: the engine on scans from the command line,
- * writing .npy arrays that tests compare with PyTorch, and PNG heatmaps. */
+ * writing .npy arrays that tests compare with PyTorch, and PNG heatmaps.
+ * The model runs through app/'s VigilEngine as in the window; from model/ come
+ * only the .npy writer and MVFA's reference augmentation (--augment). */
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <stdio.h>

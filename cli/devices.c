@@ -1,9 +1,8 @@
-/* vigil-cli devices: what compute devices this machine offers. */
+/* vigil-cli devices: what compute devices this machine offers, and which one
+ * `auto` picks, through app/'s backend choice (vigil-backend.h) as Preferences. */
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 
-#include "vg_cpu.h"
-#include "vg_vulkan.h"
 #include "vigil-backend.h"
 #include "vigil-cli.h"
 
@@ -79,8 +78,10 @@ int vigil_cli_devices(int argc, char **argv) {
     return VIGIL_CLI_USAGE;
 
   vg_vk_device_info devs[16];
-  int n = vg_vk_list_devices(devs, G_N_ELEMENTS(devs));
-  vg_backend *cpu = vg_cpu_backend_new(0);
+  g_autoptr(GError) vulkan_error = NULL;
+  int n = vigil_backend_vulkan_device_info(devs, G_N_ELEMENTS(devs), &vulkan_error);
+  const VigilBackendOptions cpu_options = {.kind = VIGIL_BACKEND_CPU};
+  vg_backend *cpu = vigil_backend_open(&cpu_options, NULL, NULL);
   g_autofree char *auto_why = NULL;
   const int auto_index = vigil_backend_auto_choice(&auto_why);
   if (as_json) {
@@ -98,7 +99,7 @@ int vigil_cli_devices(int argc, char **argv) {
     json_builder_end_object(b);
     json_builder_end_array(b);
     if (n < 0)
-      vigil_cli_json_add_string(b, "vulkan_error", vg_last_error());
+      vigil_cli_json_add_string(b, "vulkan_error", vulkan_error->message);
     json_builder_set_member_name(b, "auto");
     json_builder_begin_object(b);
     vigil_cli_json_add_string(b, "backend", auto_index >= 0 ? "vulkan" : "cpu");
@@ -113,7 +114,7 @@ int vigil_cli_devices(int argc, char **argv) {
     vigil_cli_print_json(b);
   } else {
     if (n < 0)
-      printf("Vulkan: unavailable (%s)\n", vg_last_error());
+      printf("Vulkan: unavailable (%s)\n", vulkan_error->message);
     for (int i = 0; i < n && i < (int)G_N_ELEMENTS(devs); i++) {
       printf("vulkan %d: %s (%s, Vulkan %u.%u, F16 %s, cooperative matrix %s, %.1f GiB)\n", i,
              devs[i].name, devs[i].type, devs[i].api_version >> 22,
