@@ -1,25 +1,9 @@
 /* The analysis panel: class names from domains or typed, mode, overlay
- * settings, and the reference strip's remove signal. */
+ * settings, scores, progress and the model's status. */
 #include <adwaita.h>
 #include <math.h>
 
 #include "vigil-analysis-panel.h"
-
-static void on_remove(VigilAnalysisPanel *panel, guint id, gpointer user_data) {
-  (void)panel;
-  *(guint *)user_data = id;
-}
-
-static GtkWidget *find_button(GtkWidget *root, const char *tooltip) {
-  if (GTK_IS_BUTTON(root) && g_strcmp0(gtk_widget_get_tooltip_text(root), tooltip) == 0)
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
-    GtkWidget *found = find_button(c, tooltip);
-    if (found)
-      return found;
-  }
-  return NULL;
-}
 
 static void test_panel(void) {
   GtkWidget *window = gtk_window_new();
@@ -45,19 +29,6 @@ static void test_panel(void) {
   g_assert_cmpfloat(vigil_analysis_panel_get_opacity(panel), ==, 0.5);
   g_assert_cmpint(vigil_analysis_panel_get_colormap(panel), ==, VIGIL_COLORMAP_JET);
 
-  guint removed = 0;
-  g_signal_connect(panel, "remove-reference", G_CALLBACK(on_remove), &removed);
-  g_autoptr(GdkPaintable) thumb = gdk_paintable_new_empty(16, 16);
-  vigil_analysis_panel_add_reference(panel, 7, thumb, "slice 12");
-  vigil_analysis_panel_add_reference(panel, 9, thumb, "normal.png");
-  g_assert_cmpuint(vigil_analysis_panel_get_reference_count(panel), ==, 2);
-  GtkWidget *remove = find_button(GTK_WIDGET(panel), "Remove reference normal.png");
-  g_assert_nonnull(remove);
-  g_signal_emit_by_name(remove, "clicked");
-  g_assert_cmpuint(removed, ==, 9);
-  vigil_analysis_panel_clear_references(panel);
-  g_assert_cmpuint(vigil_analysis_panel_get_reference_count(panel), ==, 0);
-
   vigil_analysis_panel_set_scores(panel, 0.25, NAN, "W 400 L 60 (Liver CT preset)");
   vigil_analysis_panel_set_progress(panel, TRUE, 0.5, "Slice 3 of 6");
   vigil_analysis_panel_set_model_status(panel, "Random test model — results are meaningless", TRUE);
@@ -67,6 +38,6 @@ static void test_panel(void) {
 int main(int argc, char **argv) {
   gtk_test_init(&argc, &argv, NULL);
   adw_init();
-  g_test_add_func("/analysis-panel/settings-and-references", test_panel);
+  g_test_add_func("/analysis-panel/settings", test_panel);
   return g_test_run();
 }

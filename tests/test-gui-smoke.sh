@@ -7,7 +7,7 @@ vigil=$1 shot=$2 logdir=$3
 mkdir -p "$logdir"
 app_id=org.vigil.Vigil
 echo "TAP version 13"
-echo "1..6"
+echo "1..7"
 
 "$vigil" >"$logdir/smoke-vigil.log" 2>&1 &
 pid=$!
@@ -55,19 +55,39 @@ else
   echo "not ok 5 - Open Recent changed nothing"
 fi
 
+# At the default size (1100 x 750) the Normal References strip is in view,
+# under the slice view, without scrolling (win.print-layout says where it is).
+gdbus call --session --dest $app_id --object-path /org/vigil/Vigil/window/1 \
+  --method org.gtk.Actions.Activate print-layout "[]" "{}" >/dev/null || true
+sleep 0.5
+if grep "layout: " "$logdir/smoke-vigil.log" | tail -1 | /usr/bin/python3 -c "
+import sys
+line = sys.stdin.read().split('layout: ', 1)[1]
+parts = {p.split()[0]: [float(v) for v in p.split()[1:]] for p in line.split('; ')}
+win_w, win_h = parts['window']
+x, y, w, h = parts['reference-strip']
+sx, sy, sw, sh = parts['slice-view']
+assert abs(win_w - 1100) <= 20 and abs(win_h - 750) <= 20, line  # less the frame
+assert h >= 60 and w >= 300 and y + h <= win_h and y >= sy + sh, line
+"; then
+  echo "ok 6 - the references strip is in view under the slice view at 1100 x 750"
+else
+  echo "not ok 6 - references strip not in view"; grep "layout: " "$logdir/smoke-vigil.log" | sed "s/^/# /"
+fi
+
 call quit "[]" "{}" || true
 i=0
 while kill -0 $pid 2>/dev/null; do
   i=$((i + 1))
-  if [ $i -gt 100 ]; then echo "not ok 6 - vigil did not quit"; kill -9 $pid; exit 1; fi
+  if [ $i -gt 100 ]; then echo "not ok 7 - vigil did not quit"; kill -9 $pid; exit 1; fi
   sleep 0.1
 done
 wait $pid
 rc=$?
 if [ $rc -eq 0 ]; then
-  echo "ok 6 - quit cleanly"
+  echo "ok 7 - quit cleanly"
 else
-  echo "not ok 6 - exit status $rc"; cat "$logdir/smoke-vigil.log"; exit 1
+  echo "not ok 7 - exit status $rc"; cat "$logdir/smoke-vigil.log"; exit 1
 fi
 if grep -E "CRITICAL|WARNING" "$logdir/smoke-vigil.log"; then
   echo "# vigil logged warnings (see above)"; exit 1

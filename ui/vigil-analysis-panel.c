@@ -20,17 +20,13 @@ struct _VigilAnalysisPanel {
   GtkSwitch *contour_switch;
   AdwComboRow *colormap_row;
   GtkBox *layers_box;
-  GtkFlowBox *references_box;
-  GtkLabel *references_label;
-  GtkWidget *references_group;
   GtkToggleButton *layer_buttons[4];
-  guint reference_count;
   guint n_domains;
 };
 
 G_DEFINE_FINAL_TYPE(VigilAnalysisPanel, vigil_analysis_panel, GTK_TYPE_BOX)
 
-enum { SIGNAL_REMOVE_REFERENCE, SIGNAL_CHANGED, N_SIGNALS };
+enum { SIGNAL_CHANGED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 GtkWidget *vigil_analysis_panel_new(void) {
@@ -127,66 +123,6 @@ void vigil_analysis_panel_set_progress(VigilAnalysisPanel *self, gboolean runnin
   gtk_progress_bar_set_text(self->progress_bar, message);
 }
 
-static void update_reference_label(VigilAnalysisPanel *self) {
-  if (self->reference_count == 0) {
-    gtk_label_set_label(self->references_label,
-                        "No references yet. Few-shot analysis compares the slice with normal "
-                        "slices you add here or drop from the file manager.");
-    return;
-  }
-  g_autofree char *text = g_strdup_printf(
-      g_dngettext(NULL, "%u normal reference", "%u normal references", self->reference_count),
-      self->reference_count);
-  gtk_label_set_label(self->references_label, text);
-}
-
-void vigil_analysis_panel_clear_references(VigilAnalysisPanel *self) {
-  GtkWidget *child;
-  while ((child = gtk_widget_get_first_child(GTK_WIDGET(self->references_box))))
-    gtk_flow_box_remove(self->references_box, child);
-  self->reference_count = 0;
-  update_reference_label(self);
-}
-
-static void on_remove_clicked(GtkButton *button, gpointer user_data) {
-  VigilAnalysisPanel *self = user_data;
-  guint id = GPOINTER_TO_UINT(g_object_get_data(G_OBJECT(button), "reference-id"));
-  g_signal_emit(self, signals[SIGNAL_REMOVE_REFERENCE], 0, id);
-}
-
-void vigil_analysis_panel_add_reference(VigilAnalysisPanel *self, guint id, GdkPaintable *thumb,
-                                        const char *label) {
-  GtkWidget *overlay = gtk_overlay_new();
-  GtkWidget *picture = gtk_picture_new_for_paintable(thumb);
-  gtk_widget_set_size_request(picture, 88, 88);
-  gtk_widget_set_tooltip_text(picture, label);
-  gtk_accessible_update_property(GTK_ACCESSIBLE(picture), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
-  gtk_overlay_set_child(GTK_OVERLAY(overlay), picture);
-  GtkWidget *remove = gtk_button_new_from_icon_name("window-close-symbolic");
-  g_autofree char *remove_label = g_strdup_printf("Remove reference %s", label);
-  gtk_widget_set_tooltip_text(remove, remove_label);
-  gtk_accessible_update_property(GTK_ACCESSIBLE(remove), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                 remove_label, -1);
-  gtk_widget_add_css_class(remove, "circular");
-  gtk_widget_add_css_class(remove, "osd");
-  gtk_widget_set_halign(remove, GTK_ALIGN_END);
-  gtk_widget_set_valign(remove, GTK_ALIGN_START);
-  g_object_set_data(G_OBJECT(remove), "reference-id", GUINT_TO_POINTER(id));
-  g_signal_connect(remove, "clicked", G_CALLBACK(on_remove_clicked), self);
-  gtk_overlay_add_overlay(GTK_OVERLAY(overlay), remove);
-  gtk_flow_box_append(self->references_box, overlay);
-  self->reference_count++;
-  update_reference_label(self);
-}
-
-GtkWidget *vigil_analysis_panel_get_references_area(VigilAnalysisPanel *self) {
-  return self->references_group;
-}
-
-guint vigil_analysis_panel_get_reference_count(VigilAnalysisPanel *self) {
-  return self->reference_count;
-}
-
 static void emit_changed(VigilAnalysisPanel *self) {
   g_signal_emit(self, signals[SIGNAL_CHANGED], 0);
 }
@@ -233,9 +169,6 @@ static void vigil_analysis_panel_class_init(VigilAnalysisPanelClass *klass) {
   /* The analysis or display settings changed: results may need refreshing. */
   signals[SIGNAL_CHANGED] = g_signal_new("changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
                                          NULL, NULL, NULL, G_TYPE_NONE, 0);
-  signals[SIGNAL_REMOVE_REFERENCE] =
-      g_signal_new("remove-reference", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                   NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
   gtk_widget_class_set_template_from_resource(widget_class,
                                               "/org/vigil/Vigil/vigil-analysis-panel.ui");
 #define BIND(name) gtk_widget_class_bind_template_child(widget_class, VigilAnalysisPanel, name)
@@ -253,9 +186,6 @@ static void vigil_analysis_panel_class_init(VigilAnalysisPanelClass *klass) {
   BIND(contour_switch);
   BIND(colormap_row);
   BIND(layers_box);
-  BIND(references_box);
-  BIND(references_label);
-  BIND(references_group);
 #undef BIND
 }
 

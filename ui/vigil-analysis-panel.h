@@ -36,13 +36,4 @@ void vigil_analysis_panel_set_scores(VigilAnalysisPanel *self, double zero_shot,
 void vigil_analysis_panel_set_progress(VigilAnalysisPanel *self, gboolean running, double fraction,
                                        const char *message);
 
-/* References: a thumbnail per reference; its remove button emits
- * "remove-reference" with the id given here. */
-void vigil_analysis_panel_clear_references(VigilAnalysisPanel *self);
-void vigil_analysis_panel_add_reference(VigilAnalysisPanel *self, guint id, GdkPaintable *thumb,
-                                        const char *label);
-guint vigil_analysis_panel_get_reference_count(VigilAnalysisPanel *self);
-/* The references group: where things can be dropped to become references. */
-GtkWidget *vigil_analysis_panel_get_references_area(VigilAnalysisPanel *self);
-
 G_END_DECLS

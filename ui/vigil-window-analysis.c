@@ -106,11 +106,11 @@ static void on_loaded(GObject *source, GAsyncResult *result, gpointer user_data)
   VigilWindow *self = user_data;
   const char *key = g_object_get_data(source, "vigil-model-key");
   if (finish(self, source, result)) {
-    g_free(self->loaded_model);
-    self->loaded_model = g_strdup(key);
-    g_hash_table_remove_all(self->references); /* a new engine starts an empty bank */
-    self->references_version++;
-    vigil_analysis_panel_clear_references(self->analysis_panel);
+    g_autofree char *identity =
+        vigil_engine_dup_identity(vigil_analyzer_get_engine(self->analyzer));
+    /* A new engine starts an empty bank: the model clears its references. */
+    vigil_analysis_session_set_model(self->analysis, key, identity);
+    g_hash_table_remove_all(self->references);
     update_model_status(self, NULL);
     vigil_window_session_continue_references(self);
   } else if (self->files) {
@@ -137,7 +137,7 @@ static void ensure_model(VigilWindow *self) {
   }
   g_autofree char *key =
       g_strdup_printf("%s|%s|%s|%s", clip, adapters, device, half ? "f16" : "f32");
-  if (g_strcmp0(key, self->loaded_model) == 0)
+  if (g_strcmp0(key, vigil_analysis_session_get_model_key(self->analysis)) == 0)
     return;
   g_autoptr(VigilJob) job = vigil_analyzer_load(self->analyzer, clip, adapters, device, half);
   g_object_set_data_full(G_OBJECT(job), "vigil-model-key", g_steal_pointer(&key), g_free);
@@ -165,8 +165,15 @@ static char *model_window(VigilWindow *self, double *center, double *width) {
   return g_strdup_printf("W %.0f L %.0f (as shown)", *width, *center);
 }
 
+/* The shown slice's current result, or NULL. */
+static const VigilAnalysisResult *current_result(VigilWindow *self) {
+  return vigil_analysis_session_get_result(self->analysis,
+                                           vigil_slice_view_get_slice(self->slice_view));
+}
+
 static void show_result(VigilWindow *self) {
-  VigilDetection *d = self->result;
+  const VigilAnalysisResult *r = current_result(self);
+  const VigilDetection *d = r ? r->detection : NULL;
   g_clear_pointer(&self->shown_map, g_free);
   if (!d) {
     vigil_slice_view_set_overlay(self->slice_view, NULL, 0, 1);
@@ -207,63 +214,42 @@ static void show_result(VigilWindow *self) {
       vigil_analysis_panel_get_colormap(self->analysis_panel), isnan(t) ? NAN : lo + t * (hi - lo));
 }
 
-/* What a cached result depends on; when it changes, every cached map is stale. */
-static char *current_key(VigilWindow *self) {
+/* Tells the analysis model what results now depend on: it decides which
+ * results are stale. */
+static void sync_context(VigilWindow *self) {
   double c, w;
   g_autofree char *window = model_window(self, &c, &w);
-  const char *class_name = vigil_analysis_panel_get_class_name(self->analysis_panel);
-  const gboolean few = vigil_analysis_panel_get_few_shot(self->analysis_panel);
-  /* Zero-shot maps do not depend on the references. Results are cached by
-   * slice index, and a series that grows while indexing may re-sort its
-   * slices: its slice count is part of the key, so no map lands on another slice. */
-  return g_strdup_printf("%s|%s|%u|%s|%d|%s|%u", self->loaded_model ? self->loaded_model : "",
-                         self->series ? self->series->uid : "",
-                         self->series ? self->series->slices->len : 0, class_name ? class_name : "",
-                         few, window, few ? self->references_version : 0);
-}
-
-/* Drops every cached result if what they depend on changed. */
-static void check_cache(VigilWindow *self) {
-  g_autofree char *key = current_key(self);
-  if (g_strcmp0(key, self->cache_key) == 0)
-    return;
-  self->result = NULL;
-  g_hash_table_remove_all(self->cache);
-  g_free(self->cache_key);
-  self->cache_key = g_steal_pointer(&key);
+  vigil_analysis_session_set_series(self->analysis, self->series);
+  vigil_analysis_session_set_slice(self->analysis, vigil_slice_view_get_slice(self->slice_view));
+  vigil_analysis_session_set_class_name(self->analysis,
+                                        vigil_analysis_panel_get_class_name(self->analysis_panel));
+  vigil_analysis_session_set_few_shot(self->analysis,
+                                      vigil_analysis_panel_get_few_shot(self->analysis_panel));
+  vigil_analysis_session_set_window(self->analysis, c, w, window);
 }
 
 static void show_cached(VigilWindow *self) {
-  check_cache(self);
-  self->result = g_hash_table_lookup(self->cache,
-                                     GINT_TO_POINTER(vigil_slice_view_get_slice(self->slice_view)));
-  if (self->result) {
-    double c, w;
-    g_autofree char *window = model_window(self, &c, &w);
-    vigil_analysis_panel_set_scores(self->analysis_panel, self->result->zero_score,
-                                    self->result->has_few ? self->result->few_score : NAN, window);
-  } else {
+  sync_context(self);
+  const VigilAnalysisResult *r = current_result(self);
+  if (r)
+    vigil_analysis_panel_set_scores(self->analysis_panel, r->detection->zero_score,
+                                    r->detection->has_few ? r->detection->few_score : NAN,
+                                    r->window_text);
+  else
     vigil_analysis_panel_set_scores(self->analysis_panel, NAN, NAN, NULL);
-  }
   show_result(self);
 }
 
-/* Stores a finished job's results under their slices (if the key still holds). */
+/* Hands a finished job's results to the model, under the key the job
+ * started with: results of an outdated context are dropped there. */
 static void store_result(VigilWindow *self, GObject *source) {
-  g_autofree char *key = g_strdup(g_object_get_data(source, "vigil-key"));
+  const char *key = g_object_get_data(source, "vigil-key");
   GArray *slices = g_object_get_data(source, "vigil-slices");
-  check_cache(self);
-  for (guint i = 0; slices && i < slices->len; i++) {
-    VigilDetection *d = vigil_analyzer_take_result_at(self->analyzer, VIGIL_JOB(source), i);
-    if (d && g_strcmp0(key, self->cache_key) != 0) {
-      /* settings or references changed while it ran: recomputed when asked again */
-      g_log("Vigil", G_LOG_LEVEL_INFO, "stale result of slice %d discarded",
-            g_array_index(slices, int, i));
-      vigil_detection_free(d);
-    } else if (d) {
-      g_hash_table_replace(self->cache, GINT_TO_POINTER(g_array_index(slices, int, i)), d);
-    }
-  }
+  sync_context(self);
+  for (guint i = 0; slices && i < slices->len; i++)
+    vigil_analysis_session_store(
+        self->analysis, key, g_array_index(slices, int, i),
+        vigil_analyzer_take_result_at(self->analyzer, VIGIL_JOB(source), i));
 }
 
 static void on_analysed(GObject *source, GAsyncResult *result, gpointer user_data) {
@@ -284,11 +270,12 @@ static VigilJob *analyse_job(VigilWindow *self, const VigilImage *const *images,
       vigil_analyzer_analyse_batch(self->analyzer, images, n, center, width,
                                    vigil_analysis_panel_get_class_name(self->analysis_panel),
                                    vigil_analysis_panel_get_few_shot(self->analysis_panel));
-  check_cache(self);
+  sync_context(self);
   GArray *ids = g_array_sized_new(FALSE, FALSE, sizeof(int), n);
   g_array_append_vals(ids, slices, n);
   g_object_set_data_full(G_OBJECT(job), "vigil-slices", ids, (GDestroyNotify)g_array_unref);
-  g_object_set_data_full(G_OBJECT(job), "vigil-key", g_strdup(self->cache_key), g_free);
+  g_object_set_data_full(G_OBJECT(job), "vigil-key",
+                         g_strdup(vigil_analysis_session_get_key(self->analysis)), g_free);
   return job;
 }
 
@@ -329,13 +316,12 @@ static void on_series_step(GObject *source, GAsyncResult *result, gpointer user_
 }
 
 static void series_step(VigilWindow *self) {
-  check_cache(self);
+  sync_context(self);
   const int n = self->series ? (int)self->series->slices->len : 0;
   const int batch = MAX(1, vigil_engine_batch_limit(vigil_analyzer_get_engine(self->analyzer)));
-  int slices[VG_CLIP_BATCH_MAX], count = 0;
-  for (int s = 0; s < n && count < MIN(batch, VG_CLIP_BATCH_MAX); s++)
-    if (!g_hash_table_contains(self->cache, GINT_TO_POINTER(s)))
-      slices[count++] = s;
+  g_autoptr(GArray) missing =
+      vigil_analysis_session_missing_slices(self->analysis, (guint)MIN(batch, VG_CLIP_BATCH_MAX));
+  const int *slices = (const int *)(void *)missing->data, count = (int)missing->len;
   if (count == 0) {
     self->series_running = FALSE;
     vigil_window_toast(self, "The whole series is analysed");
@@ -422,7 +408,8 @@ static gboolean export_view(VigilWindow *self, const char *path, GError **error)
   double center, width;
   vigil_slice_view_get_window(self->slice_view, &center, &width);
   g_autofree char *identity = vigil_window_dup_model_identity(self);
-  const VigilDetection *d = self->result;
+  const VigilAnalysisResult *shown = current_result(self);
+  const VigilDetection *d = shown ? shown->detection : NULL;
   g_autofree char *window = g_strdup_printf("%g,%g", center, width);
   g_autofree char *zero = d ? g_strdup_printf("%.6f", d->zero_score) : NULL;
   g_autofree char *few = d && d->has_few ? g_strdup_printf("%.6f", d->few_score) : NULL;
@@ -508,13 +495,14 @@ static void export_dialog_action(GSimpleAction *action, GVariant *param, gpointe
 }
 
 void vigil_window_analysis_references_changed(VigilWindow *self) {
-  const gboolean had_result = self->result != NULL;
-  self->references_version++;
   show_cached(self);
-  /* The shown few-shot map used the old bank: recompute this slice only (the
-   * bank keeps the other references' features). A series run restarts by itself. */
+  /* The shown few-shot map used the old bank (the model made it stale):
+   * recompute this slice only (the bank keeps the other references'
+   * features). A series run restarts by itself. */
+  const VigilAnalysisResult *r = vigil_analysis_session_get_any_result(
+      self->analysis, vigil_slice_view_get_slice(self->slice_view));
   GActionGroup *group = G_ACTION_GROUP(self);
-  if (had_result && !self->result && !self->series_running &&
+  if (r && r->stale && r->few_shot && !self->series_running &&
       g_action_group_get_action_enabled(group, "analyse-slice"))
     g_action_group_activate_action(group, "analyse-slice", NULL);
 }
@@ -552,7 +540,7 @@ void vigil_window_analysis_init(VigilWindow *self) {
   };
   g_action_map_add_action_entries(G_ACTION_MAP(self), entries, G_N_ELEMENTS(entries), self);
   self->analyzer = vigil_analyzer_new();
-  self->cache = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)vigil_detection_free);
+  self->analysis = vigil_analysis_session_new();
   g_signal_connect_swapped(self->analysis_panel, "changed", G_CALLBACK(on_panel_changed), self);
   vigil_window_references_init(self);
   set_running(self, NULL);
@@ -571,11 +559,8 @@ void vigil_window_analysis_dispose(VigilWindow *self) {
   g_cancellable_cancel(self->analysis_cancellable);
   g_clear_object(&self->analysis_cancellable);
   g_clear_object(&self->analyzer);
-  self->result = NULL;
-  g_clear_pointer(&self->cache, g_hash_table_unref);
-  g_clear_pointer(&self->cache_key, g_free);
+  g_clear_object(&self->analysis);
   g_clear_pointer(&self->shown_map, g_free);
   vigil_window_references_dispose(self);
   g_clear_pointer(&self->fallback_shown, g_free);
-  g_clear_pointer(&self->loaded_model, g_free);
 }

@@ -8,10 +8,12 @@
 #pragma once
 
 #include "vigil-analysis-panel.h"
+#include "vigil-analysis-session.h"
 #include "vigil-session.h"
 #include "vigil-analyzer.h"
 #include "vigil-indexer.h"
 #include "vigil-prefetcher.h"
+#include "vigil-reference-strip.h"
 #include "vigil-series-row.h"
 #include "vigil-series.h"
 #include "vigil-slice-view.h"
@@ -26,6 +28,7 @@ struct _VigilWindow {
   GtkScale *slice_scale;
   GtkAdjustment *slice_adjustment;
   VigilAnalysisPanel *analysis_panel;
+  VigilReferenceStrip *reference_strip; /* observes `analysis` */
   AdwWindowTitle *window_title;
   AdwToastOverlay *toasts;
   GtkMenuButton *window_presets;
@@ -45,12 +48,8 @@ struct _VigilWindow {
 
   VigilAnalyzer *analyzer;
   GCancellable *analysis_cancellable; /* the running analysis job, or NULL */
-  char *loaded_model;                 /* "clip|adapters|device" of the engine loaded */
   char *fallback_shown;               /* the engine's fallback reason last shown */
-  VigilDetection *result;             /* of the shown slice (owned by cache), or NULL */
-  GHashTable *cache;                  /* slice index -> VigilDetection*, valid for cache_key */
-  char *cache_key;                    /* model, series, class, mode, window, references */
-  guint references_version;           /* bumped when the bank changes */
+  VigilAnalysisSession *analysis;     /* context, references and results per slice */
   gboolean series_running;            /* Analyse Series is stepping through slices */
   GHashTable *references;             /* id (guint64 as pointer) -> VigilWindowRef* */
   GQueue *ref_queue;                  /* references to add, one job at a time */

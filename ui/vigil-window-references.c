@@ -103,22 +103,6 @@ static void source_done(VigilWindow *self) {
   vigil_window_session_continue_references(self);
 }
 
-static int compare_ids(gconstpointer a, gconstpointer b) {
-  return GPOINTER_TO_SIZE(a) < GPOINTER_TO_SIZE(b) ? -1 : GPOINTER_TO_SIZE(a) > GPOINTER_TO_SIZE(b);
-}
-
-/* The strip in the order references were added (ids grow). */
-static void rebuild_strip(VigilWindow *self) {
-  g_autoptr(GList) ids = g_hash_table_get_keys(self->references);
-  ids = g_list_sort(ids, compare_ids);
-  vigil_analysis_panel_clear_references(self->analysis_panel);
-  for (GList *l = ids; l; l = l->next) {
-    VigilWindowRef *ref = g_hash_table_lookup(self->references, l->data);
-    vigil_analysis_panel_add_reference(self->analysis_panel, (guint)GPOINTER_TO_SIZE(l->data),
-                                       ref->thumb, ref->label);
-  }
-}
-
 static void on_reference_added(GObject *source, GAsyncResult *result, gpointer user_data) {
   VigilWindow *self = user_data;
   g_autoptr(GError) error = NULL;
@@ -132,7 +116,10 @@ static void on_reference_added(GObject *source, GAsyncResult *result, gpointer u
     VigilWindowRef *ref =
         g_steal_pointer((VigilWindowRef **)g_object_get_data(source, "vigil-ref"));
     g_hash_table_insert(self->references, GSIZE_TO_POINTER((gsize)id), ref);
-    vigil_analysis_panel_add_reference(self->analysis_panel, (guint)id, ref->thumb, ref->label);
+    /* The strip observes the model: its thumbnail first, then the reference. */
+    vigil_reference_strip_set_thumbnail(self->reference_strip, id, ref->thumb);
+    vigil_analysis_session_add_reference(self->analysis, id, ref->label, ref->path, ref->series_uid,
+                                         ref->slice);
     vigil_window_analysis_references_changed(self);
     if (!self->pending)
       g_ptr_array_add(self->ref_added, g_strdup(ref->label));
@@ -419,7 +406,7 @@ static void remove_reference(VigilWindow *self, guint64 id) {
     return;
   }
   g_hash_table_remove(self->references, GSIZE_TO_POINTER((gsize)id));
-  rebuild_strip(self);
+  vigil_analysis_session_remove_reference(self->analysis, id); /* the strip follows */
   vigil_window_analysis_references_changed(self);
   vigil_window_session_changed(self);
 }
@@ -430,8 +417,8 @@ static void remove_reference_action(GSimpleAction *action, GVariant *param, gpoi
   remove_reference(VIGIL_WINDOW(user_data), g_variant_get_uint64(param));
 }
 
-static void on_remove_clicked(VigilAnalysisPanel *panel, guint id, gpointer user_data) {
-  (void)panel;
+static void on_remove_clicked(VigilReferenceStrip *strip, guint64 id, gpointer user_data) {
+  (void)strip;
   remove_reference(user_data, id);
 }
 
@@ -442,9 +429,8 @@ static void reset_view(GSimpleAction *action, GVariant *param, gpointer user_dat
 
 /* ---- drag and drop --------------------------------------------------------- */
 
-static gboolean on_strip_drop(GtkDropTarget *target, const GValue *value, double x, double y,
-                              gpointer user_data) {
-  (void)target, (void)x, (void)y;
+static gboolean on_strip_drop(VigilReferenceStrip *strip, const GValue *value, gpointer user_data) {
+  (void)strip;
   VigilWindow *self = user_data;
   if (G_VALUE_HOLDS(value, vigil_series_drag_get_type())) {
     const VigilSeriesDrag *d = g_value_get_boxed(value);
@@ -487,12 +473,9 @@ static GdkContentProvider *on_row_drag_prepare(GtkDragSource *source, double x, 
 }
 
 static void setup_dnd(VigilWindow *self) {
-  GtkDropTarget *drop = gtk_drop_target_new(G_TYPE_INVALID, GDK_ACTION_COPY);
-  GType types[] = {GDK_TYPE_FILE_LIST, vigil_series_drag_get_type()};
-  gtk_drop_target_set_gtypes(drop, types, G_N_ELEMENTS(types));
-  g_signal_connect(drop, "drop", G_CALLBACK(on_strip_drop), self);
-  gtk_widget_add_controller(vigil_analysis_panel_get_references_area(self->analysis_panel),
-                            GTK_EVENT_CONTROLLER(drop));
+  const GType types[] = {GDK_TYPE_FILE_LIST, vigil_series_drag_get_type()};
+  vigil_reference_strip_set_drop_types(self->reference_strip, types, G_N_ELEMENTS(types));
+  g_signal_connect(self->reference_strip, "dropped", G_CALLBACK(on_strip_drop), self);
   GtkDragSource *drag = gtk_drag_source_new();
   gtk_drag_source_set_actions(drag, GDK_ACTION_COPY);
   g_signal_connect(drag, "prepare", G_CALLBACK(on_row_drag_prepare), self);
@@ -530,7 +513,8 @@ void vigil_window_references_init(VigilWindow *self) {
   self->ref_added = g_ptr_array_new_with_free_func(g_free);
   self->ref_failed = g_ptr_array_new_with_free_func(g_free);
   self->ref_cancellable = g_cancellable_new();
-  g_signal_connect(self->analysis_panel, "remove-reference", G_CALLBACK(on_remove_clicked), self);
+  vigil_reference_strip_set_session(self->reference_strip, self->analysis);
+  g_signal_connect(self->reference_strip, "remove-reference", G_CALLBACK(on_remove_clicked), self);
   setup_dnd(self);
   build_context_menu(self);
   g_signal_connect_swapped(self->window_presets, "notify::menu-model",

@@ -308,6 +308,33 @@ static void vigil_window_dispose(GObject *object) {
   G_OBJECT_CLASS(vigil_window_parent_class)->dispose(object);
 }
 
+/* win.print-layout: where the main parts are, in window coordinates, for GUI
+ * tests that must find them (and check what is in view) without guessing
+ * from a screenshot. */
+static void print_layout(GSimpleAction *action, GVariant *param, gpointer user_data) {
+  (void)action, (void)param;
+  VigilWindow *self = VIGIL_WINDOW(user_data);
+  const struct {
+    const char *name;
+    GtkWidget *widget;
+  } parts[] = {{"slice-view", GTK_WIDGET(self->slice_view)},
+               {"reference-strip", GTK_WIDGET(self->reference_strip)},
+               {"analysis-panel", GTK_WIDGET(self->analysis_panel)}};
+  GString *line = g_string_new(NULL);
+  g_string_append_printf(line, "layout: window %d %d", gtk_widget_get_width(GTK_WIDGET(self)),
+                         gtk_widget_get_height(GTK_WIDGET(self)));
+  for (gsize i = 0; i < G_N_ELEMENTS(parts); i++) {
+    graphene_rect_t r;
+    if (!gtk_widget_get_mapped(parts[i].widget) ||
+        !gtk_widget_compute_bounds(parts[i].widget, GTK_WIDGET(self), &r))
+      graphene_rect_init(&r, 0, 0, 0, 0);
+    g_string_append_printf(line, "; %s %.0f %.0f %.0f %.0f", parts[i].name, r.origin.x, r.origin.y,
+                           r.size.width, r.size.height);
+  }
+  g_message("%s", line->str);
+  g_string_free(line, TRUE);
+}
+
 static void vigil_window_class_init(VigilWindowClass *klass) {
   GObjectClass *object_class = G_OBJECT_CLASS(klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
@@ -322,6 +349,7 @@ static void vigil_window_class_init(VigilWindowClass *klass) {
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, slice_scale);
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, slice_adjustment);
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, analysis_panel);
+  gtk_widget_class_bind_template_child(widget_class, VigilWindow, reference_strip);
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, toasts);
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, window_presets);
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, recent_submenu);
@@ -334,6 +362,7 @@ static void vigil_window_class_init(VigilWindowClass *klass) {
 static void vigil_window_init(VigilWindow *self) {
   g_type_ensure(VIGIL_TYPE_SLICE_VIEW);
   g_type_ensure(VIGIL_TYPE_ANALYSIS_PANEL);
+  g_type_ensure(VIGIL_TYPE_REFERENCE_STRIP);
   gtk_widget_init_template(GTK_WIDGET(self));
   /* The slider and the view move together. */
   g_object_bind_property(self->slice_adjustment, "value", self->slice_view, "slice",
@@ -347,6 +376,7 @@ static void vigil_window_init(VigilWindow *self) {
   vigil_window_index_init(self);
   static const GActionEntry entries[] = {
       {.name = "window-preset", .activate = window_preset, .parameter_type = "s"},
+      {.name = "print-layout", .activate = print_layout},
   };
   g_action_map_add_action_entries(G_ACTION_MAP(self), entries, G_N_ELEMENTS(entries), self);
 
