@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <openjpeg.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -247,8 +248,10 @@ typedef struct {
 
 /* OpenJPEG 2.5.0 (Debian 12) checks some HT block data with assert(): a
  * hostile HTJ2K codestream would abort the whole app (fixed in later
- * releases). HT codestreams are therefore decoded in a child process, which
- * writes into shared memory; an abort there is an error here. */
+ * releases). HT codestreams (any COD, COC or CAP that asks for it, in the
+ * main or a tile-part header), and any whose headers cannot be read through,
+ * are therefore decoded in a child process, which writes into shared
+ * memory; an abort there is an error here. */
 static gboolean finish_isolated(Decoder *d, const VigilJ2kFrame *frame, guint8 *out, gsize out_size,
                                 GError **error) {
   const gsize map_size = sizeof(ChildResult) + out_size;
@@ -258,6 +261,7 @@ static gboolean finish_isolated(Decoder *d, const VigilJ2kFrame *frame, guint8 *
     return fail(error, VIGIL_SCAN_ERROR_INVALID, "no memory for the decoder", g_strerror(errno));
   const pid_t pid = fork();
   if (pid == 0) {
+    signal(SIGABRT, SIG_DFL); /* no crash handler of the parent's (a fuzzer's, an app's) */
     shared->ok = finish_decode(d, frame, (guint8 *)(shared + 1), &shared->why);
     _exit(0); /* no atexit handlers, no leak report from a sanitizer */
   }
@@ -280,14 +284,97 @@ static gboolean finish_isolated(Decoder *d, const VigilJ2kFrame *frame, guint8 *
   return ok;
 }
 
-static gboolean uses_ht(opj_codec_t *codec) {
-  opj_codestream_info_v2_t *cs = opj_get_cstr_info(codec);
-  gboolean ht = FALSE;
-  if (cs && cs->m_default_tile_info.tccp_info)
-    for (OPJ_UINT32 c = 0; c < cs->nbcomps; c++)
-      ht |= (cs->m_default_tile_info.tccp_info[c].cblksty & HT_BLOCK_STYLE) != 0;
-  opj_destroy_cstr_info(&cs);
-  return ht;
+/* ---- the codestream's own headers, read before OpenJPEG sees them ---- */
+
+#define MAX_TILES 4096 /* OpenJPEG sets every tile up in opj_read_header */
+
+/* What the main and tile-part headers say: the image, its tiles, and
+ * whether anything asks for HT block coding. */
+typedef struct {
+  guint64 width, height, tiles;
+  guint components;
+  gboolean ht;
+} Headers;
+
+static guint32 be16(const guint8 *p) {
+  return (guint32)p[0] << 8 | p[1];
+}
+
+static guint32 be32(const guint8 *p) {
+  return be16(p) << 16 | be16(p + 2);
+}
+
+/* One marker segment at `m` (marker, length, body) of `len` bytes after the
+ * marker: COD's and COC's code-block style, or a CAP marker, may ask for HT. */
+static void note_segment(const guint8 *m, guint32 len, guint components, Headers *h) {
+  const guint32 marker = be16(m);
+  const guint32 coc_style = 2 + 2 + (components < 257 ? 1 : 2) + 4; /* Ccoc, Scoc, SPcoc[0..2] */
+  if (marker == 0xFF50)                                             /* CAP: Part 15 capabilities */
+    h->ht = TRUE;
+  else if (marker == 0xFF52 && len + 2 > 12)
+    h->ht |= (m[12] & HT_BLOCK_STYLE) != 0;
+  else if (marker == 0xFF53 && len + 2 > coc_style)
+    h->ht |= (m[coc_style] & HT_BLOCK_STYLE) != 0;
+}
+
+/* Marker segments from `pos` until `stop` (SOT in the main header, SOD in a
+ * tile-part header); the position of `stop`, or 0 if the stream breaks off. */
+static gsize walk_segments(const guint8 *d, gsize n, gsize pos, guint32 stop, guint components,
+                           Headers *h) {
+  while (pos + 4 <= n) {
+    const guint32 marker = be16(d + pos), len = be16(d + pos + 2);
+    if (marker == stop)
+      return pos;
+    if (marker < 0xFF00 || len < 2 || pos + 2 + len > n)
+      return 0;
+    note_segment(d + pos, len, components, h);
+    pos += 2 + len;
+  }
+  return 0;
+}
+
+/* SIZ, then every header up to the last tile-part's. FALSE when the stream
+ * is not regular enough to tell (it is then decoded as if it were HT). */
+static gboolean read_headers(const guint8 *d, gsize n, Headers *h) {
+  *h = (Headers){0};
+  if (n < 42 || be16(d + 2) != 0xFF51)
+    return FALSE;
+  const guint32 lsiz = be16(d + 4), rsiz = be16(d + 6);
+  const guint64 x = be32(d + 8), y = be32(d + 12), x0 = be32(d + 16), y0 = be32(d + 20);
+  const guint64 tw = be32(d + 24), th = be32(d + 28), tx0 = be32(d + 32), ty0 = be32(d + 36);
+  h->components = be16(d + 40);
+  if (x <= x0 || y <= y0 || tw == 0 || th == 0 || tx0 > x0 || ty0 > y0 || lsiz < 38)
+    return FALSE;
+  h->width = x - x0, h->height = y - y0;
+  h->tiles = ((x - tx0 + tw - 1) / tw) * ((y - ty0 + th - 1) / th);
+  h->ht = (rsiz & 0x4000) != 0; /* Part 15 */
+  gsize pos = walk_segments(d, n, 4 + lsiz, 0xFF90, h->components, h);
+  while (pos && pos + 12 <= n && be16(d + pos) == 0xFF90) { /* SOT: a tile-part */
+    const guint32 lsot = be16(d + pos + 2), psot = be32(d + pos + 6);
+    if (!walk_segments(d, n, pos + 2 + lsot, 0xFF93, h->components, h))
+      return FALSE;
+    if (psot == 0) /* the last tile-part runs to EOC */
+      return TRUE;
+    pos += psot;
+  }
+  return pos + 2 <= n && be16(d + pos) == 0xFFD9; /* EOC after the last tile-part */
+}
+
+/* What the headers say must be the frame the DICOM header describes. */
+static gboolean check_headers(const Headers *h, const VigilJ2kFrame *f, GError **error) {
+  if (h->width != (guint64)f->width || h->height != (guint64)f->height ||
+      h->components != (guint)f->components) {
+    g_autofree char *got = g_strdup_printf(
+        "%" G_GUINT64_FORMAT " x %" G_GUINT64_FORMAT " with %u component(s), the header says %d "
+        "x %d with %d",
+        h->width, h->height, h->components, f->width, f->height, f->components);
+    return fail(error, VIGIL_SCAN_ERROR_INVALID, "the codestream disagrees with the header", got);
+  }
+  if (h->tiles > MAX_TILES) {
+    g_autofree char *got = g_strdup_printf("%" G_GUINT64_FORMAT " tiles", h->tiles);
+    return fail(error, VIGIL_SCAN_ERROR_UNSUPPORTED, "too many tiles", got);
+  }
+  return TRUE;
 }
 
 gboolean vigil_j2k_decode(const guint8 *data, gsize size, const VigilJ2kFrame *frame, guint8 *out,
@@ -297,12 +384,18 @@ gboolean vigil_j2k_decode(const guint8 *data, gsize size, const VigilJ2kFrame *f
   if (!vigil_j2k_is_frame_start(data, size))
     return fail(error, VIGIL_SCAN_ERROR_FORMAT,
                 "the frame does not start with a codestream (SOC, SIZ) or a JP2 signature", NULL);
+  /* A raw codestream's headers are checked here first (a JP2 file's are
+   * inside boxes); anything HT, irregular or wrapped is decoded isolated. */
+  Headers h;
+  const gboolean regular = !starts_jp2(data, size) && read_headers(data, size, &h);
+  if (regular && !check_headers(&h, frame, error))
+    return FALSE;
   Decoder d = {0};
   const gsize frame_bytes =
       (gsize)frame->width * frame->height * frame->components * (frame->bits_allocated / 8);
   gboolean ok = open_decoder(&d, data, size, frame, error);
   Failure why = {0};
-  if (ok && uses_ht(d.codec))
+  if (ok && (!regular || h.ht))
     ok = finish_isolated(&d, frame, out, frame_bytes, error);
   else if (ok && !(ok = finish_decode(&d, frame, out, &why)))
     g_set_error_literal(error, VIGIL_SCAN_ERROR, why.code, why.message);

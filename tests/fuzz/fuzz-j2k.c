@@ -24,8 +24,8 @@ __attribute__((section("__libfuzzer_extra_counters"))) static guint8 outcomes[40
 static void count_outcome(const GError *error, const VigilJ2kInfo *info) {
   guint h = 0;
   g_auto(GStrv) words = g_strsplit(error ? error->message : "", " ", -1);
-  for (char **w = words; *w; w++)
-    if (!strpbrk(*w, "0123456789")) /* not sizes or markers (0xff4f) */
+  for (char **w = words; *w; w++) /* numbers (16, 0xff4f, (fffffffc)) would make each new */
+    if (!strpbrk(*w, "0123456789") && (*w)[strspn(*w, "abcdefABCDEF()")])
       h = h * 33 + g_str_hash(*w);
   if (!error)
     h = h * 33 + (info->jp2 | info->htj2k << 1 | info->mct << 2 | info->reversible << 3 |

@@ -7,6 +7,7 @@
 set -eu
 kind=$1 root=$2 work=$3 seconds=$4
 mkdir -p "$work/seeds-$kind" "$work/artifacts-$kind"
+rm -f "$work/artifacts-$kind"/*
 echo "TAP version 13"
 echo "1..2"
 # shellcheck disable=SC2046
@@ -28,7 +29,10 @@ mkdir -p "$work/corpus-$kind"
 if ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   "$work/fuzz-$kind" -seed=1 -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
   -malloc_limit_mb=4096 -artifact_prefix="$work/artifacts-$kind/" -print_final_stats=1 \
-  "$work/corpus-$kind" "$work/seeds-$kind" "$root/tests/fuzz/regress/$kind" >"$work/fuzz-$kind.log" 2>&1; then
+  "$work/corpus-$kind" "$work/seeds-$kind" "$root/tests/fuzz/regress/$kind" >"$work/fuzz-$kind.log" 2>&1 &&
+  # A crash in a child process (vigil-j2k.c decodes HTJ2K in one) leaves
+  # only its artifact: the fuzzer itself carries on.
+  [ -z "$(ls "$work/artifacts-$kind")" ]; then
   echo "ok 2 - fuzz-$kind ran $seconds s without a crash # $(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' "$work/fuzz-$kind.log")"
 else
   tail -40 "$work/fuzz-$kind.log" | sed 's/^/# /'
