@@ -256,14 +256,14 @@ double mirror_constant(const Layout &l) {
   return (lo + hi) * l.slope + 2 * l.intercept;
 }
 
-void fill_windows(DcmDataset *ds, const Layout &l, VigilDicomInfo *info) {
+void fill_windows(DcmDataset *ds, const Layout &l, VigilSliceInfo *info) {
   DcmElement *centers = nullptr, *widths = nullptr;
   if (ds->findAndGetElement(DCM_WindowCenter, centers).bad() ||
       ds->findAndGetElement(DCM_WindowWidth, widths).bad())
     return;
   int n = (int)MIN(centers->getVM(), widths->getVM());
   n = MIN(n, 64);
-  info->windows = g_new0(VigilDicomWindow, MAX(n, 1));
+  info->windows = g_new0(VigilFileWindow, MAX(n, 1));
   const double k = mirror_constant(l);
   for (int i = 0; i < n; i++) {
     Float64 c, w;
@@ -271,7 +271,7 @@ void fill_windows(DcmDataset *ds, const Layout &l, VigilDicomInfo *info) {
         widths->getFloat64(w, (unsigned long)i).bad() || !std::isfinite(c) || !std::isfinite(w) ||
         w < 1)
       continue;
-    VigilDicomWindow *win = &info->windows[info->n_windows++];
+    VigilFileWindow *win = &info->windows[info->n_windows++];
     win->center = info->inverted ? k - c : c;
     win->width = w;
     OFString text;
@@ -284,7 +284,7 @@ void fill_windows(DcmDataset *ds, const Layout &l, VigilDicomInfo *info) {
 
 /* Geometry of enhanced multi-frame files: positions per frame, and the
  * orientation and pixel measures when the top level has none. */
-void fill_frame_geometry(DcmDataset *ds, VigilDicomInfo *info) {
+void fill_frame_geometry(DcmDataset *ds, VigilSliceInfo *info) {
   DcmItem *item;
   if (!info->has_orientation && (item = functional_group(ds, DCM_PlaneOrientationSequence, 0)))
     info->has_orientation = get_doubles(item, DCM_ImageOrientationPatient, info->orientation, 6);
@@ -304,7 +304,7 @@ void fill_frame_geometry(DcmDataset *ds, VigilDicomInfo *info) {
     memcpy(info->position, pos, sizeof info->position), info->has_position = TRUE;
 }
 
-void fill_strings(DcmDataset *ds, VigilDicomInfo *info) {
+void fill_strings(DcmDataset *ds, VigilSliceInfo *info) {
   info->patient_name = dup_string(ds, DCM_PatientName);
   info->patient_id = dup_string(ds, DCM_PatientID);
   info->patient_sex = dup_string(ds, DCM_PatientSex);
@@ -322,7 +322,7 @@ void fill_strings(DcmDataset *ds, VigilDicomInfo *info) {
 
 /* The file's own transfer syntax (a deflated one too, though DCMTK read an
  * inflated copy), and whether its pixels went through lossy coding. */
-void fill_coding(DcmDataset *ds, const Layout &l, VigilDicomInfo *info) {
+void fill_coding(DcmDataset *ds, const Layout &l, VigilSliceInfo *info) {
   std::string_view uid = trim(l.xfer_uid);
   const char *name = j2k_name(uid);
   info->transfer_syntax_uid = g_strndup(uid.data(), uid.size());
@@ -339,7 +339,7 @@ void fill_coding(DcmDataset *ds, const Layout &l, VigilDicomInfo *info) {
     info->lossy_ratio = ratio;
 }
 
-VigilDicomInfo *info_from(Loaded &loaded, const char *name, GError **error) {
+VigilSliceInfo *info_from(Loaded &loaded, const char *name, GError **error) {
   DcmDataset *ds = loaded.ff.getDataset();
   Layout l;
   l.xfer_uid = loaded.xfer_uid;
@@ -349,7 +349,7 @@ VigilDicomInfo *info_from(Loaded &loaded, const char *name, GError **error) {
   if (!px)
     return nullptr;
   ds->convertToUTF8(); /* best effort: strings are made valid UTF-8 below anyway */
-  VigilDicomInfo *info = g_new0(VigilDicomInfo, 1);
+  VigilSliceInfo *info = g_new0(VigilSliceInfo, 1);
   info->path = g_strdup(name);
   fill_strings(ds, info);
   fill_coding(ds, l, info);
@@ -560,7 +560,7 @@ static gboolean vigil_dicom_has_preamble(const char *path) {
   return n == sizeof head && memcmp(head + 128, "DICM", 4) == 0;
 }
 
-VigilDicomInfo *vigil_dicom_read_info(const char *path, GError **error) {
+VigilSliceInfo *vigil_dicom_read_info(const char *path, GError **error) {
   GStatBuf st;
   if (g_stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) {
     set_error(error, VIGIL_SCAN_ERROR_FORMAT, "the file is empty");
@@ -568,7 +568,7 @@ VigilDicomInfo *vigil_dicom_read_info(const char *path, GError **error) {
   }
   Loaded loaded;
   GError *local = nullptr;
-  VigilDicomInfo *info =
+  VigilSliceInfo *info =
       load_path(loaded, path, &local) ? info_from(loaded, path, &local) : nullptr;
   if (local && local->code != VIGIL_SCAN_ERROR_IO && local->code != VIGIL_SCAN_ERROR_UNSUPPORTED &&
       !vigil_dicom_has_preamble(path)) {
@@ -591,7 +591,7 @@ VigilImage *vigil_dicom_decode_frame(const char *path, int frame, GError **error
   return decode_from(loaded, frame, error);
 }
 
-VigilDicomInfo *vigil_dicom_read_info_from_data(const guint8 *data, gsize size, const char *name,
+VigilSliceInfo *vigil_dicom_read_info_from_data(const guint8 *data, gsize size, const char *name,
                                                 GError **error) {
   MemoryFile file(data, size);
   if (!file.path()) {
@@ -617,7 +617,7 @@ VigilImage *vigil_dicom_decode_frame_from_data(const guint8 *data, gsize size, i
   return decode_from(loaded, frame, error);
 }
 
-void vigil_dicom_info_free(VigilDicomInfo *info) {
+void vigil_slice_info_free(VigilSliceInfo *info) {
   if (!info)
     return;
   char **strings[] = {&info->path,

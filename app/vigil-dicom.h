@@ -5,7 +5,7 @@
  * Rescale Slope/Intercept (Hounsfield units for CT). MONOCHROME1 frames are
  * inverted HERE, in vigil_dicom_decode_frame(), so that for every gray frame a
  * higher value displays brighter: v' = (lo + hi) - v, with lo..hi the range of
- * modality values the stored bits can hold. The windows in VigilDicomInfo are
+ * modality values the stored bits can hold. The windows in VigilSliceInfo are
  * mirrored the same way (center' = lo + hi - center), so applying them to
  * the decoded frame shows what a DICOM viewer shows. RGB frames are 0..255
  * (YBR colour models are converted to RGB, 16-bit colour is scaled down). */
@@ -23,7 +23,7 @@ G_BEGIN_DECLS
 typedef struct {
   double center, width;
   char *explanation; /* Window Center & Width Explanation, "" when absent */
-} VigilDicomWindow;
+} VigilFileWindow;
 
 /* Everything a scan list or a report needs from one DICOM file. Strings are
  * never NULL ("" when absent); numbers have a has_* flag where 0 is valid. */
@@ -49,7 +49,7 @@ typedef struct {
   double rescale_slope, rescale_intercept;               /* 1 and 0 when absent */
   gboolean inverted;                                     /* MONOCHROME1, see above */
   int n_windows;
-  VigilDicomWindow *windows; /* in decoded-value space (mirrored for MONOCHROME1) */
+  VigilFileWindow *windows; /* in decoded-value space (mirrored for MONOCHROME1) */
   gboolean has_pixel_data;
   gboolean compressed; /* encapsulated transfer syntax */
   /* Lossy Image Compression (0028,2110) is "01" (the file says these pixels
@@ -63,15 +63,15 @@ typedef struct {
    * and rescale also fall back to the functional groups when the top level
    * lacks them. */
   double *frame_positions;
-} VigilDicomInfo;
+} VigilSliceInfo;
 
 /* Reads the header of `path` without loading pixel data. Checks that the
  * image description is decodable (sizes, bits, photometric, transfer syntax)
  * and that native pixel data is as long as it must be, so a broken file is
  * reported here rather than when a slice is shown. */
-VigilDicomInfo *vigil_dicom_read_info(const char *path, GError **error);
-void vigil_dicom_info_free(VigilDicomInfo *info);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilDicomInfo, vigil_dicom_info_free)
+VigilSliceInfo *vigil_dicom_read_info(const char *path, GError **error);
+void vigil_slice_info_free(VigilSliceInfo *info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilSliceInfo, vigil_slice_info_free)
 
 /* Decodes frame `frame` (0-based) of `path`; only that frame is read and
  * decompressed. Sets image->pixel_spacing and the value range. */
@@ -79,7 +79,7 @@ VigilImage *vigil_dicom_decode_frame(const char *path, int frame, GError **error
 
 /* The same two from a file image in memory (fuzzing, tests). `path` in the
  * returned info is `name`. */
-VigilDicomInfo *vigil_dicom_read_info_from_data(const guint8 *data, gsize size, const char *name,
+VigilSliceInfo *vigil_dicom_read_info_from_data(const guint8 *data, gsize size, const char *name,
                                                 GError **error);
 VigilImage *vigil_dicom_decode_frame_from_data(const guint8 *data, gsize size, int frame,
                                                GError **error);

@@ -1,6 +1,6 @@
 #include "vigil-export.h"
 
-#include "vigil-wl.h"
+#include "vigil-window-level.h"
 
 #include <cairo.h>
 #include <gio/gio.h>
@@ -13,7 +13,7 @@
 static cairo_surface_t *slice_surface(const VigilImage *im, double center, double width) {
   cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, im->width, im->height);
   const int stride = cairo_image_surface_get_stride(s);
-  g_autofree guint8 *rgb = vigil_wl_to_rgb8(im, center, width);
+  g_autofree guint8 *rgb = vigil_window_level_to_rgb8(im, center, width);
   cairo_surface_flush(s);
   guint8 *data = cairo_image_surface_get_data(s);
   for (int y = 0; y < im->height; y++) {

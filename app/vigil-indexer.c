@@ -29,7 +29,7 @@ static guint signals[N_SIGNALS];
 typedef struct {
   VigilIndexer *indexer;
   VigilScan *part;  /* issues and image-file studies */
-  GPtrArray *infos; /* VigilDicomInfo*, in reading order */
+  GPtrArray *infos; /* VigilSliceInfo*, in reading order */
   guint files_done, files_total;
   gboolean last;
 } Batch;
@@ -46,7 +46,7 @@ static Batch *batch_new(VigilIndexer *self) {
   Batch *batch = g_new0(Batch, 1);
   batch->indexer = g_object_ref(self);
   batch->part = vigil_scan_new();
-  batch->infos = g_ptr_array_new_with_free_func((GDestroyNotify)vigil_dicom_info_free);
+  batch->infos = g_ptr_array_new_with_free_func((GDestroyNotify)vigil_slice_info_free);
   return batch;
 }
 
@@ -139,7 +139,7 @@ static gboolean index_in_thread(VigilJob *job, gpointer data, GCancellable *canc
       break;
     if (delay)
       g_usleep(delay);
-    VigilDicomInfo *info = vigil_scan_read_header(batch->part, g_ptr_array_index(files, i), cache);
+    VigilSliceInfo *info = vigil_scan_read_header(batch->part, g_ptr_array_index(files, i), cache);
     g_autofree char *key = info && info->series_uid[0]
                                ? g_strconcat(info->study_uid, "|", info->series_uid, NULL)
                                : NULL;

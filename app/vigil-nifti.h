@@ -5,7 +5,7 @@
 #include <glib.h>
 
 #include "vigil-image.h"
-#include "vigil-wl.h"
+#include "vigil-window-level.h"
 
 G_BEGIN_DECLS
 

@@ -53,9 +53,9 @@ static void drop_nifti(gpointer data) {
 
 /* A header in the DICOM shape, so lists, reports and sorting treat every
  * series alike; strings are "" where a plain file has nothing to say. */
-static VigilDicomInfo *file_info(VigilScan *scan, const char *path, VigilFileKind kind, int width,
+static VigilSliceInfo *file_info(VigilScan *scan, const char *path, VigilFileKind kind, int width,
                                  int height, int frames, gboolean color) {
-  VigilDicomInfo *info = g_new0(VigilDicomInfo, 1);
+  VigilSliceInfo *info = g_new0(VigilSliceInfo, 1);
   char **strings[] = {&info->patient_name,        &info->patient_id,   &info->patient_sex,
                       &info->patient_birth_date,  &info->study_date,   &info->study_description,
                       &info->body_part,           &info->manufacturer, &info->sop_instance_uid,
@@ -130,7 +130,7 @@ gboolean vigil_scan_add_image_file(VigilScan *scan, const char *path, VigilSlice
   series->height = height;
   series->order = VIGIL_ORDER_FILE;
   series->color = color;
-  VigilDicomInfo *info = file_info(scan, path, kind, width, height, n_slices, color);
+  VigilSliceInfo *info = file_info(scan, path, kind, width, height, n_slices, color);
   VigilNifti **shared = NULL;
   if (nifti) {
     shared = g_atomic_rc_box_new(VigilNifti *);
@@ -159,7 +159,7 @@ gboolean vigil_scan_add_image_file(VigilScan *scan, const char *path, VigilSlice
 VigilWindowLevel vigil_series_default_window(const VigilSeries *series, const VigilImage *slice,
                                              const char **explanation) {
   const char *why = "automatic (1st-99th percentile)";
-  VigilWindowLevel w = vigil_wl_auto_percentiles(slice, 1, 99);
+  VigilWindowLevel w = vigil_window_level_auto_percentiles(slice, 1, 99);
   const VigilSlice *first = series->slices->len ? g_ptr_array_index(series->slices, 0) : NULL;
   if (first && first->info && first->info->n_windows > 0) {
     w.center = first->info->windows[0].center;
@@ -172,7 +172,7 @@ VigilWindowLevel vigil_series_default_window(const VigilSeries *series, const Vi
     why = "from the NIfTI header";
   } else if (first && (first->source == &png_source || first->source == &jpeg_source) &&
              slice->max_value <= 255) {
-    w = vigil_wl_full_range(8);
+    w = vigil_window_level_full_range(8);
     why = "8-bit image as stored";
   }
   if (explanation)

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "vigil-series.h"
-#include "vigil-wl.h"
+#include "vigil-window-level.h"
 
 G_BEGIN_DECLS
 

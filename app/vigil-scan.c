@@ -132,7 +132,7 @@ static void study_free(gpointer data) {
   g_free(study);
 }
 
-static VigilStudy *study_new(const VigilDicomInfo *info) {
+static VigilStudy *study_new(const VigilSliceInfo *info) {
   VigilStudy *study = g_new0(VigilStudy, 1);
   study->uid = g_strdup(info->study_uid);
   study->description = g_strdup(info->study_description);
@@ -144,7 +144,7 @@ static VigilStudy *study_new(const VigilDicomInfo *info) {
 }
 
 /* Slices of one series must share size, colour and orientation to stack. */
-static char *geometry_key(const VigilDicomInfo *info) {
+static char *geometry_key(const VigilSliceInfo *info) {
   GString *key = g_string_new(NULL);
   g_string_append_printf(key, "%dx%d:%d", info->cols, info->rows, info->samples_per_pixel);
   for (int i = 0; info->has_orientation && i < 6; i++)
@@ -152,7 +152,7 @@ static char *geometry_key(const VigilDicomInfo *info) {
   return g_string_free(key, FALSE);
 }
 
-static VigilSeries *series_for(VigilScan *scan, GHashTable *studies, const VigilDicomInfo *info,
+static VigilSeries *series_for(VigilScan *scan, GHashTable *studies, const VigilSliceInfo *info,
                                VigilSliceCache *cache) {
   StudyGroup *group = g_hash_table_lookup(studies, info->study_uid);
   if (!group) {
@@ -200,7 +200,7 @@ static void flag_splits(VigilStudy *study) {
       if (strcmp(a->uid, b->uid) != 0)
         continue;
       parts++;
-      const VigilDicomInfo *info = ((VigilSlice *)g_ptr_array_index(b->slices, 0))->info;
+      const VigilSliceInfo *info = ((VigilSlice *)g_ptr_array_index(b->slices, 0))->info;
       g_string_append_printf(sizes, "%s%d x %d%s", sizes->len ? ", " : "", b->width, b->height,
                              b->color ? " colour" : "");
       for (int k = 0; info && info->has_orientation && k < 6; k++)
@@ -234,7 +234,7 @@ VigilScan *vigil_scan_new(void) {
   VigilScan *scan = g_new0(VigilScan, 1);
   scan->studies = g_ptr_array_new_with_free_func(study_free);
   scan->issues = g_ptr_array_new_with_free_func(issue_free);
-  scan->infos = g_ptr_array_new_with_free_func((GDestroyNotify)vigil_dicom_info_free);
+  scan->infos = g_ptr_array_new_with_free_func((GDestroyNotify)vigil_slice_info_free);
   return scan;
 }
 
@@ -259,7 +259,7 @@ void vigil_scan_builder_free(VigilScanBuilder *b) {
 }
 
 /* The same image twice (a copied file, another encoding) would stack twice. */
-static gboolean is_duplicate(VigilScanBuilder *b, VigilDicomInfo *info) {
+static gboolean is_duplicate(VigilScanBuilder *b, VigilSliceInfo *info) {
   if (!info->sop_instance_uid[0])
     return FALSE;
   const char *first = g_hash_table_lookup(b->instances, info->sop_instance_uid);
@@ -273,11 +273,11 @@ static gboolean is_duplicate(VigilScanBuilder *b, VigilDicomInfo *info) {
   return TRUE;
 }
 
-VigilSeries *vigil_scan_builder_add(VigilScanBuilder *b, VigilDicomInfo *info, gboolean *is_new) {
+VigilSeries *vigil_scan_builder_add(VigilScanBuilder *b, VigilSliceInfo *info, gboolean *is_new) {
   if (is_new)
     *is_new = FALSE;
   if (is_duplicate(b, info)) {
-    vigil_dicom_info_free(info);
+    vigil_slice_info_free(info);
     return NULL;
   }
   g_ptr_array_add(b->scan->infos, info);
@@ -312,9 +312,9 @@ void vigil_scan_builder_settle(VigilScanBuilder *b) {
   g_hash_table_remove_all(b->touched);
 }
 
-VigilDicomInfo *vigil_scan_read_header(VigilScan *scan, const char *path, VigilSliceCache *cache) {
+VigilSliceInfo *vigil_scan_read_header(VigilScan *scan, const char *path, VigilSliceCache *cache) {
   GError *error = NULL;
-  VigilDicomInfo *info = vigil_dicom_read_info(path, &error);
+  VigilSliceInfo *info = vigil_dicom_read_info(path, &error);
   if (!info && vigil_file_kind(path) != VIGIL_FILE_UNKNOWN) {
     g_clear_error(&error); /* not DICOM, but an image or volume we read */
     if (!vigil_scan_add_image_file(scan, path, cache, &error))
@@ -351,7 +351,7 @@ VigilScan *vigil_scan_open(const char *const *paths, gsize cache_bytes) {
   VigilScanBuilder *b = vigil_scan_builder_new(scan, cache);
   vigil_slice_cache_unref(cache);
   for (guint i = 0; i < files->len; i++) {
-    VigilDicomInfo *info = vigil_scan_read_header(scan, g_ptr_array_index(files, i), b->cache);
+    VigilSliceInfo *info = vigil_scan_read_header(scan, g_ptr_array_index(files, i), b->cache);
     if (info)
       vigil_scan_builder_add(b, info, NULL);
   }

@@ -256,7 +256,7 @@ char *vigil_series_transfer_syntaxes(const VigilSeries *series) {
   return g_string_free(out, FALSE);
 }
 
-guint vigil_series_lossy_slices(const VigilSeries *series, const VigilDicomInfo **first) {
+guint vigil_series_lossy_slices(const VigilSeries *series, const VigilSliceInfo **first) {
   guint n = 0;
   if (first)
     *first = NULL;
@@ -278,7 +278,7 @@ const char *vigil_slice_order_name(VigilSliceOrder order) {
 
 /* ---- ordering ---- */
 
-static gboolean slice_normal(const VigilDicomInfo *info, double n[3]) {
+static gboolean slice_normal(const VigilSliceInfo *info, double n[3]) {
   const double *r = info->orientation, *c = info->orientation + 3;
   n[0] = r[1] * c[2] - r[2] * c[1];
   n[1] = r[2] * c[0] - r[0] * c[2];

@@ -32,7 +32,7 @@ struct _VigilSlice {
   /* Header, owned by the scan: DICOM's, or one in its shape for PNG, JPEG and
    * NIfTI slices (vigil-scan-images.c). Every slice a scan makes has one;
    * only a slice built by hand with vigil_slice_new starts without. */
-  VigilDicomInfo *info;
+  VigilSliceInfo *info;
   double location; /* mm along the series normal when ordered by position */
 };
 
@@ -78,7 +78,7 @@ typedef struct {
   GPtrArray *studies; /* VigilStudy* */
   GPtrArray *issues;  /* VigilScanIssue*: files that could not be opened */
   guint n_files;      /* files looked at */
-  GPtrArray *infos;   /* VigilDicomInfo*: owns every slice's `info` */
+  GPtrArray *infos;   /* VigilSliceInfo*: owns every slice's `info` */
 } VigilScan;
 
 #define VIGIL_SLICE_CACHE_DEFAULT (256u << 20)
@@ -87,8 +87,8 @@ typedef struct {
  * with ", " (a series may mix them); g_free it. */
 char *vigil_series_transfer_syntaxes(const VigilSeries *series);
 /* How many of its slices say their pixels went through lossy compression
- * (VigilDicomInfo.lossy), and the first such slice's header (NULL if none). */
-guint vigil_series_lossy_slices(const VigilSeries *series, const VigilDicomInfo **first);
+ * (VigilSliceInfo.lossy), and the first such slice's header (NULL if none). */
+guint vigil_series_lossy_slices(const VigilSeries *series, const VigilSliceInfo **first);
 
 /* Opens files, folders (recursively; dot-files and DICOMDIR files inside are
  * skipped) and DICOMDIRs (the files they reference). Never fails as a whole:
@@ -107,7 +107,7 @@ VigilScan *vigil_scan_new(void);
 GPtrArray *vigil_scan_collect(VigilScan *scan, const char *const *paths);
 /* A DICOM header to group (caller owns it), or NULL when `path` was added to
  * `scan` as an image file or an issue. */
-VigilDicomInfo *vigil_scan_read_header(VigilScan *scan, const char *path, VigilSliceCache *cache);
+VigilSliceInfo *vigil_scan_read_header(VigilScan *scan, const char *path, VigilSliceCache *cache);
 /* Moves everything in `from` (studies, issues, infos) into `into`; frees `from`. */
 void vigil_scan_merge(VigilScan *into, VigilScan *from);
 
@@ -117,7 +117,7 @@ VigilScanBuilder *vigil_scan_builder_new(VigilScan *scan, VigilSliceCache *cache
 void vigil_scan_builder_free(VigilScanBuilder *builder);
 /* Takes `info`; returns the series its slices joined (NULL: a duplicate,
  * noted as an issue), with *is_new set when that series was created now. */
-VigilSeries *vigil_scan_builder_add(VigilScanBuilder *builder, VigilDicomInfo *info,
+VigilSeries *vigil_scan_builder_add(VigilScanBuilder *builder, VigilSliceInfo *info,
                                     gboolean *is_new);
 /* Sorts the series added to since the last call and notes their warnings. */
 void vigil_scan_builder_settle(VigilScanBuilder *builder);

@@ -78,7 +78,7 @@ static float *load_input(const char *path, const char *series, int slice, const 
   g_autoptr(VigilImage) image = vigil_scan_load_slice(path, series, slice, &w, error);
   if (!image)
     return NULL;
-  if (window && !vigil_wl_parse(window, &w)) {
+  if (window && !vigil_window_level_parse(window, &w)) {
     g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "bad --window '%s'", window);
     return NULL;
   }

@@ -24,7 +24,7 @@ static void member_doubles(JsonBuilder *b, const char *name, const double *v, in
   json_builder_end_array(b);
 }
 
-static void json_windows(JsonBuilder *b, const VigilDicomInfo *info) {
+static void json_windows(JsonBuilder *b, const VigilSliceInfo *info) {
   json_builder_set_member_name(b, "windows");
   json_builder_begin_array(b);
   for (int i = 0; i < info->n_windows; i++) {
@@ -56,7 +56,7 @@ static void json_slice(JsonBuilder *b, const VigilSlice *s) {
 
 static void json_series(JsonBuilder *b, const VigilSeries *se) {
   const VigilSlice *first = g_ptr_array_index(se->slices, 0);
-  const VigilDicomInfo *info = first->info;
+  const VigilSliceInfo *info = first->info;
   json_builder_begin_object(b);
   member_str(b, "series_uid", se->uid);
   member_str(b, "description", se->description);
@@ -66,7 +66,7 @@ static void json_series(JsonBuilder *b, const VigilSeries *se) {
   member_str(b, "transfer_syntax", info->transfer_syntax_name);
   g_autofree char *syntaxes = vigil_series_transfer_syntaxes(se);
   member_str(b, "transfer_syntaxes", syntaxes);
-  const VigilDicomInfo *lossy = NULL;
+  const VigilSliceInfo *lossy = NULL;
   member_int(b, "lossy_slices", vigil_series_lossy_slices(se, &lossy));
   member_str(b, "lossy_method", lossy ? lossy->lossy_method : "");
   member_str(b, "photometric", info->photometric);
@@ -101,7 +101,7 @@ static void json_series(JsonBuilder *b, const VigilSeries *se) {
 
 static void json_study(JsonBuilder *b, const VigilStudy *st) {
   const VigilSeries *se0 = g_ptr_array_index(st->series, 0);
-  const VigilDicomInfo *info = ((VigilSlice *)g_ptr_array_index(se0->slices, 0))->info;
+  const VigilSliceInfo *info = ((VigilSlice *)g_ptr_array_index(se0->slices, 0))->info;
   json_builder_begin_object(b);
   member_str(b, "study_uid", st->uid);
   member_str(b, "description", st->description);
@@ -143,7 +143,7 @@ static void print_json(const VigilScan *scan) {
 
 /* A radiologist must see it: pixels that went through lossy compression. */
 static void print_lossy(const VigilSeries *se) {
-  const VigilDicomInfo *lossy = NULL;
+  const VigilSliceInfo *lossy = NULL;
   const guint n = vigil_series_lossy_slices(se, &lossy);
   if (n == 0)
     return;
@@ -156,7 +156,7 @@ static void print_lossy(const VigilSeries *se) {
 }
 
 static void print_series(const VigilSeries *se) {
-  const VigilDicomInfo *info = ((VigilSlice *)g_ptr_array_index(se->slices, 0))->info;
+  const VigilSliceInfo *info = ((VigilSlice *)g_ptr_array_index(se->slices, 0))->info;
   printf("  Series %s \"%s\" %s %s: %u slice(s) of %d x %d %s, pixel %.4g x %.4g mm, "
          "thickness %.4g mm, spacing %.4g mm, ordered by %s\n",
          se->uid, se->description, se->modality, info->body_part, se->slices->len, se->width,
@@ -188,7 +188,7 @@ static void print_text(const VigilScan *scan) {
   for (guint i = 0; i < scan->studies->len; i++) {
     const VigilStudy *st = g_ptr_array_index(scan->studies, i);
     const VigilSeries *se0 = g_ptr_array_index(st->series, 0);
-    const VigilDicomInfo *info = ((VigilSlice *)g_ptr_array_index(se0->slices, 0))->info;
+    const VigilSliceInfo *info = ((VigilSlice *)g_ptr_array_index(se0->slices, 0))->info;
     printf("Study %s \"%s\" date %s; patient \"%s\" ID %s sex %s born %s\n", st->uid,
            st->description, st->date, st->patient_name, st->patient_id, info->patient_sex,
            info->patient_birth_date);

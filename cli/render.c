@@ -22,7 +22,7 @@ int vigil_cli_render(int argc, char **argv) {
   if (!vigil_cli_parse("render", "write a frame as the viewer shows it", entries, &argc, &argv))
     return VIGIL_CLI_USAGE;
   VigilWindowLevel window = {0}, given = {0};
-  if (argc != 2 || !out || (window_text && !vigil_wl_parse(window_text, &given))) {
+  if (argc != 2 || !out || (window_text && !vigil_window_level_parse(window_text, &given))) {
     fprintf(stderr, "usage: vigil-cli render PATH [--series UID] [--slice N] [--window C,W] "
                     "--out FILE.png\n"
                     "(--window: two numbers, width at least 1)\n");
@@ -38,7 +38,7 @@ int vigil_cli_render(int argc, char **argv) {
     window = given;
   const int ch = vigil_image_channels(image);
   g_autofree guint8 *pixels = g_malloc((gsize)image->width * image->height * ch);
-  vigil_wl_to_u8_lut(image, window.center, window.width, pixels);
+  vigil_window_level_to_u8_lut(image, window.center, window.width, pixels);
   if (!vigil_png_save_u8(out, pixels, image->width, image->height, ch, &error)) {
     fprintf(stderr, "vigil-cli render: %s\n", error->message);
     return VIGIL_CLI_FAILED;

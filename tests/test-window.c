@@ -5,37 +5,37 @@
 #include <string.h>
 
 #include "vigil-resize.h"
-#include "vigil-wl.h"
+#include "vigil-window-level.h"
 
 static void test_presets(void) {
   gsize n = 0;
-  const VigilWlPreset *p = vigil_wl_presets("CT", &n);
+  const VigilWindowLevelPreset *p = vigil_window_level_presets("CT", &n);
   g_assert_cmpuint(n, ==, 6);
   g_assert_cmpstr(p[0].id, ==, "brain");
-  const VigilWlPreset *lung = vigil_wl_preset_find("ct", "lung");
+  const VigilWindowLevelPreset *lung = vigil_window_level_preset_find("ct", "lung");
   g_assert_nonnull(lung);
   g_assert_cmpfloat(lung->window.center, ==, -600);
   g_assert_cmpfloat(lung->window.width, ==, 1500);
-  g_assert_cmpfloat(vigil_wl_preset_find("CT", "brain")->window.width, ==, 80);
-  g_assert_cmpfloat(vigil_wl_preset_find("CT", "bone")->window.center, ==, 400);
-  g_assert_null(vigil_wl_preset_find("CT", "nope"));
-  vigil_wl_presets("MR", &n);
+  g_assert_cmpfloat(vigil_window_level_preset_find("CT", "brain")->window.width, ==, 80);
+  g_assert_cmpfloat(vigil_window_level_preset_find("CT", "bone")->window.center, ==, 400);
+  g_assert_null(vigil_window_level_preset_find("CT", "nope"));
+  vigil_window_level_presets("MR", &n);
   g_assert_cmpuint(n, ==, 0);
-  g_assert_null(vigil_wl_preset_find("MR", "brain"));
+  g_assert_null(vigil_window_level_preset_find("MR", "brain"));
 }
 
 static void test_parse(void) {
   VigilWindowLevel w;
-  g_assert_true(vigil_wl_parse("-600,1500", &w));
+  g_assert_true(vigil_window_level_parse("-600,1500", &w));
   g_assert_cmpfloat(w.center, ==, -600);
   g_assert_cmpfloat(w.width, ==, 1500);
-  g_assert_true(vigil_wl_parse("40.5,80", &w));
+  g_assert_true(vigil_window_level_parse("40.5,80", &w));
   g_assert_cmpfloat(w.center, ==, 40.5);
-  g_assert_false(vigil_wl_parse("40", &w));
-  g_assert_false(vigil_wl_parse("40,", &w));
-  g_assert_false(vigil_wl_parse("40,0", &w));
-  g_assert_false(vigil_wl_parse("40,80x", &w));
-  g_assert_false(vigil_wl_parse("nan,80", &w));
+  g_assert_false(vigil_window_level_parse("40", &w));
+  g_assert_false(vigil_window_level_parse("40,", &w));
+  g_assert_false(vigil_window_level_parse("40,0", &w));
+  g_assert_false(vigil_window_level_parse("40,80x", &w));
+  g_assert_false(vigil_window_level_parse("nan,80", &w));
 }
 
 static VigilImage *ramp(int n, float first, float step) {
@@ -49,7 +49,7 @@ static VigilImage *ramp(int n, float first, float step) {
 static void test_full_range(void) {
   /* 8-bit data shown one to one. */
   g_autoptr(VigilImage) im = ramp(256, 0, 1);
-  VigilWindowLevel w = vigil_wl_full_range(8);
+  VigilWindowLevel w = vigil_window_level_full_range(8);
   g_assert_cmpfloat(w.center, ==, 128);
   g_assert_cmpfloat(w.width, ==, 256);
   guint8 out[256];
@@ -63,7 +63,7 @@ static void test_auto(void) {
   g_autoptr(VigilImage) im = ramp(2000, -999, 1);
   for (int i = 0; i < 1000; i++)
     im->values[i] = 0;
-  VigilWindowLevel w = vigil_wl_auto_percentiles(im, 1, 99);
+  VigilWindowLevel w = vigil_window_level_auto_percentiles(im, 1, 99);
   guint8 out[2048]; /* 256 x 8: the last 48 pixels stay 0 */
   vigil_image_window_to_u8(im, w.center, w.width, out);
   g_assert_cmpuint(out[1000 + 10], ==, 0);    /* value 11, the 1st percentile */
@@ -72,7 +72,7 @@ static void test_auto(void) {
   g_assert_cmpuint(out[1000 + 500], <, 155);
   /* All zero: no crash, a usable window. */
   g_autoptr(VigilImage) zero = ramp(10, 0, 0);
-  w = vigil_wl_auto_percentiles(zero, 1, 99);
+  w = vigil_window_level_auto_percentiles(zero, 1, 99);
   g_assert_cmpfloat(w.width, >=, 1);
 }
 
@@ -80,7 +80,7 @@ static void check_lut(const VigilImage *im, double c, double w) {
   const gsize n = (gsize)im->width * im->height;
   g_autofree guint8 *a = g_malloc(n), *b = g_malloc(n);
   vigil_image_window_to_u8(im, c, w, a);
-  vigil_wl_to_u8_lut(im, c, w, b);
+  vigil_window_level_to_u8_lut(im, c, w, b);
   for (gsize i = 0; i < n; i++)
     if (a[i] != b[i])
       g_error("value %g window %g/%g: direct %u, lut %u", im->values[i], c, w, a[i], b[i]);
@@ -158,8 +158,8 @@ static void test_bgra_matches_rgb(void) {
     for (int i = 0; i < 37 * 5 * channels; i++)
       im->values[i] = (float)((i * 37) % 700) - 200.0f;
     vigil_image_update_range(im);
-    g_autofree guint8 *rgb = vigil_wl_to_rgb8(im, 100, 400);
-    g_autofree guint32 *bgra = vigil_wl_to_bgra32(im, 100, 400);
+    g_autofree guint8 *rgb = vigil_window_level_to_rgb8(im, 100, 400);
+    g_autofree guint32 *bgra = vigil_window_level_to_bgra32(im, 100, 400);
     for (int i = 0; i < 37 * 5; i++) {
       guint32 want =
           0xff000000u | (guint32)rgb[3 * i] << 16 | (guint32)rgb[3 * i + 1] << 8 | rgb[3 * i + 2];

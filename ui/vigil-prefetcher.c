@@ -2,7 +2,7 @@
 #include "vigil-prefetcher.h"
 
 #include "vigil-job.h"
-#include "vigil-wl.h"
+#include "vigil-window-level.h"
 
 #define BEHIND 2 /* slices kept ready against the direction of scrolling */
 
@@ -85,7 +85,7 @@ static void prepare(Work *w, guint i) {
   d->width = w->width;
   d->img_width = image->width;
   d->img_height = image->height;
-  d->bgra = g_bytes_new_take(vigil_wl_to_bgra32(image, w->center, w->width),
+  d->bgra = g_bytes_new_take(vigil_window_level_to_bgra32(image, w->center, w->width),
                              (gsize)image->width * image->height * 4);
   vigil_job_defer(w->prefetcher->context, deliver, d, delivery_free);
 }

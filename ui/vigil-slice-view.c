@@ -8,7 +8,7 @@
 #include "vigil-slice-view.h"
 
 #include "vigil-texture-cache.h"
-#include "vigil-wl.h"
+#include "vigil-window-level.h"
 
 #include <math.h>
 
@@ -124,7 +124,7 @@ static void rebuild_texture(VigilSliceView *self) {
       vigil_windowed_height(self->shown) == im->height)
     return;
   g_clear_pointer(&self->shown, vigil_windowed_unref);
-  GBytes *bytes = g_bytes_new_take(vigil_wl_to_bgra32(im, self->center, self->width),
+  GBytes *bytes = g_bytes_new_take(vigil_window_level_to_bgra32(im, self->center, self->width),
                                    (gsize)im->width * im->height * 4);
   self->shown = vigil_windowed_new(bytes, im->width, im->height);
   if (self->image_key)

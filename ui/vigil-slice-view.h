@@ -23,7 +23,7 @@ void vigil_slice_view_set_image_keyed(VigilSliceView *self, VigilImage *image, g
                                       gboolean reset_window);
 void vigil_slice_view_forget_textures(VigilSliceView *self);
 /* Pixels windowed elsewhere (a prefetch worker) for a keyed slice and window:
- * vigil_wl_to_bgra32's layout, img_width x img_height. */
+ * vigil_window_level_to_bgra32's layout, img_width x img_height. */
 gboolean vigil_slice_view_has_texture(VigilSliceView *self, gconstpointer key, double center,
                                       double width);
 void vigil_slice_view_add_pixels(VigilSliceView *self, gconstpointer key, double center,

@@ -3,7 +3,7 @@
 
 #include "vigil-job.h"
 #include "vigil-scan-images.h"
-#include "vigil-wl.h"
+#include "vigil-window-level.h"
 
 #define THUMB_SIZE 64 /* rendered; rows show them at 48 px, sharp on 2x screens too */
 
@@ -72,7 +72,7 @@ static gboolean render_in_thread(VigilJob *job, gpointer data, GCancellable *can
   if (!image)
     return FALSE;
   VigilWindowLevel w = vigil_series_default_window(&r->view, image, NULL);
-  g_autofree guint8 *rgb = vigil_wl_to_rgb8(image, w.center, w.width);
+  g_autofree guint8 *rgb = vigil_window_level_to_rgb8(image, w.center, w.width);
   r->rgb = shrink(rgb, image->width, image->height, &r->width, &r->height);
   return TRUE;
 }

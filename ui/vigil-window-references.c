@@ -44,7 +44,7 @@ static void ref_source_free(gpointer data) {
 
 static GdkPaintable *thumbnail(const VigilImage *image, double center, double width) {
   /* RGB even for gray slices: GTK 4.8 has no 8-bit gray textures. */
-  g_autoptr(GBytes) bytes = g_bytes_new_take(vigil_wl_to_rgb8(image, center, width),
+  g_autoptr(GBytes) bytes = g_bytes_new_take(vigil_window_level_to_rgb8(image, center, width),
                                              (gsize)image->width * image->height * 3);
   return GDK_PAINTABLE(gdk_memory_texture_new(image->width, image->height, GDK_MEMORY_R8G8B8, bytes,
                                               (gsize)image->width * 3));

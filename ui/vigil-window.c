@@ -68,7 +68,7 @@ static void build_presets_menu(VigilWindow *self, const VigilSeries *series) {
   g_menu_append(menu, "Default for This Series", "win.window-preset::default");
   g_menu_append(menu, "Automatic (1st–99th Percentile)", "win.window-preset::auto");
   gsize n = 0;
-  const VigilWlPreset *presets = vigil_wl_presets(series->modality, &n);
+  const VigilWindowLevelPreset *presets = vigil_window_level_presets(series->modality, &n);
   g_autoptr(GMenu) section = g_menu_new();
   for (gsize i = 0; i < n; i++) {
     g_autofree char *label = g_strdup_printf("%s (W %.0f, L %.0f)", presets[i].label,
@@ -90,12 +90,12 @@ static void window_preset(GSimpleAction *action, GVariant *param, gpointer user_
   const VigilImage *image = vigil_slice_view_get_image(self->slice_view);
   if (!self->series || !image)
     return;
-  const VigilWlPreset *preset = vigil_wl_preset_find(self->series->modality, id);
+  const VigilWindowLevelPreset *preset = vigil_window_level_preset_find(self->series->modality, id);
   VigilWindowLevel w;
   if (preset)
     w = preset->window;
   else if (g_str_equal(id, "auto"))
-    w = vigil_wl_auto_percentiles(image, 1, 99);
+    w = vigil_window_level_auto_percentiles(image, 1, 99);
   else if (g_str_equal(id, "default"))
     w = vigil_series_default_window(self->series, image, NULL);
   else {

@@ -9,7 +9,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   GError *error = NULL;
-  VigilDicomInfo *info = vigil_dicom_read_info_from_data(data, size, "fuzz", &error);
+  VigilSliceInfo *info = vigil_dicom_read_info_from_data(data, size, "fuzz", &error);
   g_clear_error(&error);
   int frames = info ? MIN(info->frames, 4) : 1;
   for (int f = 0; f < frames; f++) {
@@ -17,6 +17,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     g_clear_error(&error);
     vigil_image_free(image);
   }
-  vigil_dicom_info_free(info);
+  vigil_slice_info_free(info);
   return 0;
 }

@@ -14,7 +14,7 @@ echo "1..2"
 if clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -D_GNU_SOURCE -DVIGIL_FUZZING -I"$root/app" -I/usr/include/nifti \
   "$root/tests/fuzz/fuzz-$kind.c" "$root/app/vigil-$kind.c" "$root/app/vigil-image.c" \
-  "$root/app/vigil-wl.c" \
+  "$root/app/vigil-window-level.c" \
   $(pkg-config --cflags --libs glib-2.0 libpng libjpeg libopenjp2) -lnifti2 -lznz -lm \
   -o "$work/fuzz-$kind" 2>"$work/build-$kind.log"; then
   echo "ok 1 - build fuzz-$kind with clang -fsanitize=fuzzer"

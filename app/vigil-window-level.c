@@ -1,5 +1,5 @@
 /* Display windows: presets, automatic windows and the lookup-table path. */
-#include "vigil-wl.h"
+#include "vigil-window-level.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -10,7 +10,7 @@
  * W:1500 L:-600, bones W:1800 L:400, soft tissues W:350-400 L:20-60 (abdomen
  * 60/400 is the upper end of that range, soft tissue 40/400 its usual middle),
  * liver W:150 L:30. */
-static const VigilWlPreset ct_presets[] = {
+static const VigilWindowLevelPreset ct_presets[] = {
     {"brain", "Brain", {40, 80}},
     {"lung", "Lung", {-600, 1500}},
     {"bone", "Bone", {400, 1800}},
@@ -19,7 +19,7 @@ static const VigilWlPreset ct_presets[] = {
     {"liver", "Liver", {30, 150}},
 };
 
-const VigilWlPreset *vigil_wl_presets(const char *modality, gsize *n_presets) {
+const VigilWindowLevelPreset *vigil_window_level_presets(const char *modality, gsize *n_presets) {
   if (modality && g_ascii_strcasecmp(modality, "CT") == 0) {
     *n_presets = G_N_ELEMENTS(ct_presets);
     return ct_presets;
@@ -28,9 +28,9 @@ const VigilWlPreset *vigil_wl_presets(const char *modality, gsize *n_presets) {
   return ct_presets; /* never dereferenced with n = 0 */
 }
 
-const VigilWlPreset *vigil_wl_preset_find(const char *modality, const char *id) {
+const VigilWindowLevelPreset *vigil_window_level_preset_find(const char *modality, const char *id) {
   gsize n = 0;
-  const VigilWlPreset *presets = vigil_wl_presets(modality, &n);
+  const VigilWindowLevelPreset *presets = vigil_window_level_presets(modality, &n);
   for (gsize i = 0; i < n; i++)
     if (g_strcmp0(presets[i].id, id) == 0)
       return &presets[i];
@@ -54,8 +54,8 @@ static VigilWindowLevel window_between(double lo, double hi) {
   return w;
 }
 
-VigilWindowLevel vigil_wl_auto_percentiles(const VigilImage *image, double low_pct,
-                                           double high_pct) {
+VigilWindowLevel vigil_window_level_auto_percentiles(const VigilImage *image, double low_pct,
+                                                     double high_pct) {
   const gsize n = (gsize)image->width * image->height * vigil_image_channels(image);
   g_autofree float *v = g_new(float, n);
   gsize m = 0;
@@ -68,11 +68,11 @@ VigilWindowLevel vigil_wl_auto_percentiles(const VigilImage *image, double low_p
   return window_between(percentile(v, m, low_pct), percentile(v, m, high_pct));
 }
 
-VigilWindowLevel vigil_wl_full_range(int bits) {
+VigilWindowLevel vigil_window_level_full_range(int bits) {
   return window_between(0, ldexp(1, bits) - 1);
 }
 
-gboolean vigil_wl_parse(const char *text, VigilWindowLevel *window) {
+gboolean vigil_window_level_parse(const char *text, VigilWindowLevel *window) {
   char *end = NULL;
   const double c = g_ascii_strtod(text, &end);
   if (end == text || *end != ',')
@@ -98,7 +98,8 @@ static guint8 window_value(double v, double center, double width) {
 
 #define LUT_MAX_ENTRIES (1 << 17) /* covers int16 and uint16 data */
 
-void vigil_wl_to_u8_lut(const VigilImage *image, double center, double width, guint8 *out) {
+void vigil_window_level_to_u8_lut(const VigilImage *image, double center, double width,
+                                  guint8 *out) {
   const double lo = ceil(image->min_value), hi = floor(image->max_value);
   if (image->kind != VIGIL_IMAGE_GRAY || !isfinite(lo) || !isfinite(hi) || hi < lo ||
       hi - lo >= LUT_MAX_ENTRIES || fabs(lo) > 1e9) {
@@ -121,33 +122,33 @@ void vigil_wl_to_u8_lut(const VigilImage *image, double center, double width, gu
   }
 }
 
-guint8 *vigil_wl_to_rgb8(const VigilImage *image, double center, double width) {
+guint8 *vigil_window_level_to_rgb8(const VigilImage *image, double center, double width) {
   const gsize n = (gsize)image->width * image->height;
   guint8 *rgb = g_malloc(n * 3);
   if (image->kind == VIGIL_IMAGE_RGB) {
-    vigil_wl_to_u8_lut(image, center, width, rgb);
+    vigil_window_level_to_u8_lut(image, center, width, rgb);
     return rgb;
   }
   g_autofree guint8 *gray = g_malloc(n);
-  vigil_wl_to_u8_lut(image, center, width, gray);
+  vigil_window_level_to_u8_lut(image, center, width, gray);
   for (gsize i = 0; i < n; i++)
     rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = gray[i];
   return rgb;
 }
 
-guint32 *vigil_wl_to_bgra32(const VigilImage *image, double center, double width) {
+guint32 *vigil_window_level_to_bgra32(const VigilImage *image, double center, double width) {
   const gsize n = (gsize)image->width * image->height;
   guint32 *bgra = g_new(guint32, n);
   if (image->kind == VIGIL_IMAGE_GRAY) {
     /* Windowed into the buffer's last quarter, then widened front to back:
      * pixel i is written (bytes 4i..4i+3) only after byte 3n+i was read. */
     guint8 *gray = (guint8 *)bgra + 3 * n;
-    vigil_wl_to_u8_lut(image, center, width, gray);
+    vigil_window_level_to_u8_lut(image, center, width, gray);
     for (gsize i = 0; i < n; i++)
       bgra[i] = 0xff000000u | gray[i] * 0x010101u;
     return bgra;
   }
-  g_autofree guint8 *rgb = vigil_wl_to_rgb8(image, center, width);
+  g_autofree guint8 *rgb = vigil_window_level_to_rgb8(image, center, width);
   for (gsize i = 0; i < n; i++)
     bgra[i] =
         0xff000000u | (guint32)rgb[3 * i] << 16 | (guint32)rgb[3 * i + 1] << 8 | rgb[3 * i + 2];
