@@ -14,6 +14,13 @@ static vg_status vk_synchronize(vg_backend *be) {
   return vk_flush((vk_backend *)be);
 }
 
+/* The pending batch is not part of a new profile: it is submitted first. */
+static vg_status vk_profile(vg_backend *be, vg_profile *p) {
+  vk_backend *vk = (vk_backend *)be;
+  VG_TRY(vk_flush(vk));
+  return vk_profile_start(vk, p);
+}
+
 static void vk_destroy(vg_backend *be) {
   vk_backend *vk = (vk_backend *)be;
   vk_fault_report(vk);
@@ -22,8 +29,9 @@ static void vk_destroy(vg_backend *be) {
     vkDeviceWaitIdle(vk->device);
     vk_free_garbage(vk);
     vk_pipeline_cache_close(vk);
-    vk_destroy_op_pipelines(vk);
-    vk_destroy_score_pipelines(vk);
+    vk_kernels_destroy(vk);
+    vk_buffer_free(vk, vk->min_scratch);
+    vk->min_scratch = NULL;
     vk_profile_destroy(vk);
     if (vk->desc_pool)
       vkDestroyDescriptorPool(vk->device, vk->desc_pool, NULL);
@@ -67,7 +75,7 @@ static const vg_backend_ops vk_ops = {
     .min_distance = vk_min_distance,
     .patch_rows = vk_patch_rows,
     .check_plan = vk_check_plan,
-    .profile = vk_profile_set,
+    .profile = vk_profile,
 };
 
 static vg_status start(vk_backend *vk, const vg_vk_options *options) {
@@ -87,8 +95,7 @@ static vg_status start(vk_backend *vk, const vg_vk_options *options) {
   vk_limits_init(vk, options->max_buffer_bytes, options->max_memory_bytes);
   vk_pipeline_cache_open(vk, options->no_pipeline_cache);
   VG_TRY(vk_pick_attention(vk, options->attention ? options->attention : getenv("VIGIL_VK_ATTN")));
-  VG_TRY(vk_create_op_pipelines(vk));
-  VG_TRY(vk_create_score_pipelines(vk));
+  VG_TRY(vk_kernels_create(vk));
   return vk_coop_create_pipeline(vk);
 }
 

@@ -1,11 +1,14 @@
-/* The block sub-allocator: a few large VkDeviceMemory blocks per memory type,
- * each buffer bound at an aligned offset inside one. Drivers cap how many
- * allocations may exist (maxMemoryAllocationCount, often 4096) and each costs
- * a kernel call, so a model's hundreds of tensors share a handful of blocks.
+/* Buffers, and the block sub-allocator they are bound in: a few large
+ * VkDeviceMemory blocks per memory type, each buffer bound at an aligned
+ * offset inside one. Drivers cap how many allocations may exist
+ * (maxMemoryAllocationCount, often 4096) and each costs a kernel call, so a
+ * model's hundreds of tensors share a handful of blocks.
  *
  * Blocks grow 32 MiB, 64, 128 up to 256 MiB (or an eighth of the heap) per
- * memory type; a buffer over half the largest block gets its own allocation. Each block keeps its
- * free ranges sorted by offset and merged, first fit; an empty block is freed. */
+ * memory type; a buffer over half the largest block gets its own allocation.
+ * Each block keeps its free ranges sorted by offset and merged, first fit; an
+ * empty block is freed. Nothing here records commands: the recorder frees
+ * buffers through this file after a submission (vk_free_garbage). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -229,7 +232,7 @@ static VkDeviceSize next_block_size(const vk_backend *vk, uint32_t type, VkDevic
 }
 
 /* Finds memory for `buf->buffer` (created, not yet bound) and binds it. */
-vg_status vk_bind_memory(vk_backend *vk, vk_buffer *buf, int host_visible) {
+static vg_status bind_memory(vk_backend *vk, vk_buffer *buf, int host_visible) {
   VkMemoryRequirements req;
   vkGetBufferMemoryRequirements(vk->device, buf->buffer, &req);
   int type = pick_type(vk, req.memoryTypeBits, host_visible);
@@ -275,7 +278,7 @@ vg_status vk_bind_memory(vk_backend *vk, vk_buffer *buf, int host_visible) {
   return VG_OK;
 }
 
-void vk_unbind_memory(vk_backend *vk, vk_buffer *buf) {
+static void unbind_memory(vk_backend *vk, vk_buffer *buf) {
   vk_block *b = buf->block;
   if (!b)
     return;
@@ -286,6 +289,50 @@ void vk_unbind_memory(vk_backend *vk, vk_buffer *buf) {
   give_back(b, buf->offset, buf->span); /* on failure the range waits for the block to empty */
   if (b->used == 0)
     free_block(vk, b);
+}
+
+/* A storage buffer of at least `bytes`, bound in host-visible (mapped) or
+ * device-local memory. */
+vg_status vk_buffer_new(vk_backend *vk, VkDeviceSize bytes, int host_visible, vk_buffer **out) {
+  vk_buffer *buf = calloc(1, sizeof *buf);
+  if (!buf)
+    return vg_fail(VG_ERR_NOMEM, "out of memory for a buffer record");
+  /* Rounded up so shaders may read F16 data as whole 32-bit words. */
+  buf->size = (bytes + 15) & ~(VkDeviceSize)15;
+  VkBufferCreateInfo binfo = {
+      .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+      .size = buf->size,
+      .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+               VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+      .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
+  };
+  VkResult r = vkCreateBuffer(vk->device, &binfo, NULL, &buf->buffer);
+  vg_status s = r == VK_SUCCESS ? bind_memory(vk, buf, host_visible)
+                                : vg_fail(VG_ERR_DEVICE, "vkCreateBuffer of %llu bytes failed (%d)",
+                                          (unsigned long long)bytes, (int)r);
+  if (s != VG_OK) {
+    vk_buffer_free(vk, buf);
+    return s;
+  }
+  *out = buf;
+  return VG_OK;
+}
+
+void vk_buffer_free(vk_backend *vk, vk_buffer *buf) {
+  if (!buf)
+    return;
+  if (buf->buffer)
+    vkDestroyBuffer(vk->device, buf->buffer, NULL);
+  unbind_memory(vk, buf);
+  free(buf);
+}
+
+/* After a submission: the buffers vk_buffer_release_later deferred. */
+void vk_free_garbage(vk_backend *vk) {
+  for (size_t i = 0; i < vk->garbage_len; i++)
+    vk_buffer_free(vk, vk->garbage[i]);
+  vk->garbage_len = 0;
+  vk->mem.staging_pending = 0;
 }
 
 int vg_vulkan_memory_stats(const vg_backend *be, vg_vk_memory_stats *out) {

@@ -1,5 +1,6 @@
-/* Vulkan instance, device selection and creation, compute pipelines, and the
- * device list that `vigil-cli devices` shows. */
+/* Vulkan instance, device selection and creation, and the device list that
+ * `vigil-cli devices` shows. Pipelines are built from the kernel table
+ * (vk_kernels.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +185,19 @@ static int has_storage16(VkPhysicalDevice dev, const VkPhysicalDeviceProperties 
   return s16.storageBuffer16BitAccess == VK_TRUE;
 }
 
+/* Subgroup size, stages and operations: a Vulkan 1.1 query (none before). */
+static void query_subgroup(VkPhysicalDevice dev, const VkPhysicalDeviceProperties *p,
+                           VkPhysicalDeviceSubgroupProperties *sg) {
+  *sg = (VkPhysicalDeviceSubgroupProperties){
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
+  if (p->apiVersion < VK_API_VERSION_1_1)
+    return;
+  VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                    .pNext = sg};
+  vkGetPhysicalDeviceProperties2(dev, &p2);
+  sg->pNext = NULL;
+}
+
 vg_status vk_create_device(vk_backend *vk, int allow_storage16, int allow_coop) {
   float priority = 1.0f;
   VkDeviceQueueCreateInfo qinfo = {
@@ -192,6 +206,7 @@ vg_status vk_create_device(vk_backend *vk, int allow_storage16, int allow_coop) 
       .queueCount = 1,
       .pQueuePriorities = &priority,
   };
+  query_subgroup(vk->physical, &vk->props, &vk->subgroup);
   vk->storage16 = allow_storage16 && has_storage16(vk->physical, &vk->props);
   vk_coop_decide(vk, allow_coop);
   VkPhysicalDevice16BitStorageFeatures s16 = {
@@ -242,79 +257,6 @@ vg_status vk_create_device(vk_backend *vk, int allow_storage16, int allow_coop) 
   return VG_OK;
 }
 
-/* A compute pipeline over `bindings` storage buffers with a push-constant
- * block; spec[i] is specialization constant i (0 = the workgroup size). */
-vg_status vk_create_pipeline(vk_backend *vk, vk_pipeline *pl, const uint32_t *spv, size_t spv_bytes,
-                             uint32_t bindings, uint32_t push_bytes, const uint32_t *spec,
-                             uint32_t nspec) {
-  pl->bindings = bindings;
-  pl->push_bytes = push_bytes;
-  memcpy(pl->spec, spec, nspec * sizeof *spec);
-  VkDescriptorSetLayoutBinding b[VK_MAX_BINDINGS];
-  for (uint32_t i = 0; i < bindings; i++)
-    b[i] = (VkDescriptorSetLayoutBinding){
-        .binding = i,
-        .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-        .descriptorCount = 1,
-        .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
-    };
-  VkDescriptorSetLayoutCreateInfo linfo = {
-      .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
-      .bindingCount = bindings,
-      .pBindings = b,
-  };
-  VK_TRY(vkCreateDescriptorSetLayout(vk->device, &linfo, NULL, &pl->set_layout),
-         "vkCreateDescriptorSetLayout");
-  VkPushConstantRange push = {VK_SHADER_STAGE_COMPUTE_BIT, 0, push_bytes};
-  VkPipelineLayoutCreateInfo plinfo = {
-      .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
-      .setLayoutCount = 1,
-      .pSetLayouts = &pl->set_layout,
-      .pushConstantRangeCount = 1,
-      .pPushConstantRanges = &push,
-  };
-  VK_TRY(vkCreatePipelineLayout(vk->device, &plinfo, NULL, &pl->layout), "vkCreatePipelineLayout");
-  VkShaderModuleCreateInfo sinfo = {
-      .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
-      .codeSize = spv_bytes,
-      .pCode = spv,
-  };
-  VkShaderModule module;
-  VK_TRY(vkCreateShaderModule(vk->device, &sinfo, NULL, &module), "vkCreateShaderModule");
-  VkSpecializationMapEntry entries[VK_MAX_SPEC];
-  for (uint32_t i = 0; i < nspec; i++)
-    entries[i] = (VkSpecializationMapEntry){i, i * sizeof(uint32_t), sizeof(uint32_t)};
-  VkSpecializationInfo sinfo_spec = {nspec, entries, nspec * sizeof(uint32_t), pl->spec};
-  VkComputePipelineCreateInfo cinfo = {
-      .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
-      .stage =
-          {
-              .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
-              .stage = VK_SHADER_STAGE_COMPUTE_BIT,
-              .module = module,
-              .pName = "main",
-              .pSpecializationInfo = &sinfo_spec,
-          },
-      .layout = pl->layout,
-  };
-  VkResult r = vk_fault_check(vk, VK_FAULT_PIPELINE);
-  if (r == VK_SUCCESS)
-    r = vkCreateComputePipelines(vk->device, vk->pcache, 1, &cinfo, NULL, &pl->pipeline);
-  vkDestroyShaderModule(vk->device, module, NULL);
-  VK_TRY(r, "vkCreateComputePipelines");
-  return VG_OK;
-}
-
-void vk_destroy_pipeline(vk_backend *vk, vk_pipeline *pl) {
-  if (pl->pipeline)
-    vkDestroyPipeline(vk->device, pl->pipeline, NULL);
-  if (pl->layout)
-    vkDestroyPipelineLayout(vk->device, pl->layout, NULL);
-  if (pl->set_layout)
-    vkDestroyDescriptorSetLayout(vk->device, pl->set_layout, NULL);
-  *pl = (vk_pipeline){0};
-}
-
 int vg_vk_list_devices(vg_vk_device_info *out, int max) {
   vk_backend tmp = {0};
   if (vk_create_instance(&tmp, 0, 0) != VG_OK)
@@ -338,8 +280,10 @@ int vg_vk_list_devices(vg_vk_device_info *out, int max) {
                                    .pNext = &f12};
     if (p.apiVersion >= VK_API_VERSION_1_2)
       vkGetPhysicalDeviceFeatures2(devs[i], &f);
+    VkPhysicalDeviceSubgroupProperties sg;
+    query_subgroup(devs[i], &p, &sg);
     vk_coop_caps coop;
-    vk_coop_query(tmp.instance, devs[i], &p, &coop);
+    vk_coop_query(tmp.instance, devs[i], &p, &sg, &coop);
     uint64_t local = 0;
     for (uint32_t h = 0; h < m.memoryHeapCount; h++)
       if (m.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT)

@@ -17,12 +17,7 @@
 
 #include "vk_private.h"
 
-#include "matmul_coop.spv.h"
-#include "matmul_coop_emu.spv.h"
-#include "matmul_coop_khr.spv.h"
-
 #define COOP_MAX_PROPS 64
-#define EMU_LANES 32 /* the emulated shader's "subgroup" */
 
 /* Every tiling divides a subgroup's block into 32 x 32 pieces at least, so a
  * fragment shape fits if each side divides 32. */
@@ -84,7 +79,9 @@ static void query_shapes_khr(VkInstance instance, VkPhysicalDevice dev, vk_coop_
 }
 
 /* The first unmet requirement of the shader, or NULL. */
-static const char *check_features(VkPhysicalDevice dev, vk_coop_api api, vk_coop_caps *caps) {
+static const char *check_features(VkPhysicalDevice dev, vk_coop_api api,
+                                  const VkPhysicalDeviceSubgroupProperties *sg,
+                                  vk_coop_caps *caps) {
   const int khr = api == VK_COOP_KHR;
   VkPhysicalDeviceCooperativeMatrixFeaturesNV coop = {
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV};
@@ -102,13 +99,10 @@ static const char *check_features(VkPhysicalDevice dev, vk_coop_api api, vk_coop
   VkPhysicalDeviceCooperativeMatrixPropertiesNV cp = {
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_PROPERTIES_NV};
   vg_coop_device_properties_khr cp_khr = {.sType = VG_STYPE_COOP_DEVICE_PROPERTIES_KHR};
-  VkPhysicalDeviceSubgroupProperties sp = {
-      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES,
-      .pNext = khr ? (void *)&cp_khr : (void *)&cp};
   VkPhysicalDeviceProperties2 p = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
-                                   .pNext = &sp};
+                                   .pNext = khr ? (void *)&cp_khr : (void *)&cp};
   vkGetPhysicalDeviceProperties2(dev, &p);
-  caps->subgroup_size = sp.subgroupSize;
+  caps->subgroup_size = sg->subgroupSize;
   if (!(khr ? coop_khr.cooperativeMatrix : coop.cooperativeMatrix))
     return "the cooperativeMatrix feature is off";
   const VkShaderStageFlags stages =
@@ -117,8 +111,8 @@ static const char *check_features(VkPhysicalDevice dev, vk_coop_api api, vk_coop
     return "cooperative matrices are not supported in compute shaders";
   if (!f16.shaderFloat16 || !vmm.vulkanMemoryModel || !s16.storageBuffer16BitAccess)
     return "shaderFloat16, vulkanMemoryModel or 16-bit storage buffers are missing";
-  if (!(sp.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) ||
-      !(sp.supportedOperations & VK_SUBGROUP_FEATURE_BASIC_BIT) || sp.subgroupSize == 0)
+  if (!(sg->supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) ||
+      !(sg->supportedOperations & VK_SUBGROUP_FEATURE_BASIC_BIT) || sg->subgroupSize == 0)
     return "basic subgroup operations are not supported in compute shaders";
   return NULL;
 }
@@ -126,7 +120,8 @@ static const char *check_features(VkPhysicalDevice dev, vk_coop_api api, vk_coop
 /* Whether the coop GEMM can run through `api` (listed by the driver); fills
  * caps' shapes, shape and why_not. */
 static int try_api(VkInstance instance, VkPhysicalDevice dev, const VkPhysicalDeviceProperties *p,
-                   int extras, vk_coop_api api, vk_coop_caps *caps) {
+                   const VkPhysicalDeviceSubgroupProperties *sg, int extras, vk_coop_api api,
+                   vk_coop_caps *caps) {
   caps->n_shapes = 0;
   if (api == VK_COOP_KHR)
     query_shapes_khr(instance, dev, caps);
@@ -136,7 +131,7 @@ static int try_api(VkInstance instance, VkPhysicalDevice dev, const VkPhysicalDe
     caps->why_not = "the device lacks VK_KHR_shader_float16_int8 or VK_KHR_vulkan_memory_model";
     return 0;
   }
-  caps->why_not = check_features(dev, api, caps);
+  caps->why_not = check_features(dev, api, sg, caps);
   if (caps->why_not)
     return 0;
   /* The driver lists its preferred shapes first; 16x16x16 is the usual best. */
@@ -155,7 +150,7 @@ static int try_api(VkInstance instance, VkPhysicalDevice dev, const VkPhysicalDe
 }
 
 void vk_coop_query(VkInstance instance, VkPhysicalDevice dev, const VkPhysicalDeviceProperties *p,
-                   vk_coop_caps *caps) {
+                   const VkPhysicalDeviceSubgroupProperties *sg, vk_coop_caps *caps) {
   *caps = (vk_coop_caps){
       .why_not = "the device lacks VK_NV_cooperative_matrix and VK_KHR_cooperative_matrix"};
   uint32_t n = 0;
@@ -182,9 +177,9 @@ void vk_coop_query(VkInstance instance, VkPhysicalDevice dev, const VkPhysicalDe
                             : "VIGIL_VK_COOP=khr but the device lacks VK_KHR_cooperative_matrix";
     return;
   }
-  if (caps->nv && !only_khr && try_api(instance, dev, p, extras, VK_COOP_NV, caps))
+  if (caps->nv && !only_khr && try_api(instance, dev, p, sg, extras, VK_COOP_NV, caps))
     caps->api = VK_COOP_NV;
-  else if (caps->khr && !only_nv && try_api(instance, dev, p, extras, VK_COOP_KHR, caps))
+  else if (caps->khr && !only_nv && try_api(instance, dev, p, sg, extras, VK_COOP_KHR, caps))
     caps->api = VK_COOP_KHR;
   caps->usable = caps->api != VK_COOP_NONE;
 }
@@ -212,7 +207,7 @@ static const char *check_emulation(const vk_backend *vk) {
 }
 
 void vk_coop_decide(vk_backend *vk, int allow) {
-  vk_coop_query(vk->instance, vk->physical, &vk->props, &vk->coop_caps);
+  vk_coop_query(vk->instance, vk->physical, &vk->props, &vk->subgroup, &vk->coop_caps);
   vk_coop_caps *c = &vk->coop_caps;
   const int emulate = vk->coop_emulate.m != 0;
   const char *why = NULL;
@@ -228,7 +223,7 @@ void vk_coop_decide(vk_backend *vk, int allow) {
   if (why)
     snprintf(vk->coop_note, sizeof vk->coop_note, "%s", why);
   if (vk->coop && emulate)
-    c->shape = vk->coop_emulate, c->subgroup_size = EMU_LANES;
+    c->shape = vk->coop_emulate, c->subgroup_size = VK_COOP_EMU_LANES;
 }
 
 void *vk_coop_enable(const vk_backend *vk, vk_coop_chain *c, void *next, const char **exts,
@@ -340,17 +335,9 @@ vg_status vk_coop_create_pipeline(vk_backend *vk) {
              "%sno tiling fits the workgroup and shared-memory limits", asked);
     return VG_OK;
   }
-  const uint32_t spec[10] = {t->threads, t->bm, t->bn,        t->bk, s->m,
-                             s->n,       s->k,  t->subgroups, t->wn, EMU_LANES};
   const int emulate = vk->coop_emulate.m != 0, khr = vk->coop_caps.api == VK_COOP_KHR;
-  const vg_status st = emulate ? vk_create_pipeline(vk, &vk->matmul_coop, vg_spv_matmul_coop_emu,
-                                                    sizeof vg_spv_matmul_coop_emu, 4, 16, spec, 10)
-                       : khr   ? vk_create_pipeline(vk, &vk->matmul_coop, vg_spv_matmul_coop_khr,
-                                                    sizeof vg_spv_matmul_coop_khr, 4, 16, spec, 9)
-                               : vk_create_pipeline(vk, &vk->matmul_coop, vg_spv_matmul_coop,
-                                                    sizeof vg_spv_matmul_coop, 4, 16, spec, 9);
-  if (st != VG_OK) {
-    vk_destroy_pipeline(vk, &vk->matmul_coop);
+  vk->coop_kernel = emulate ? VK_K_MATMUL_COOP_EMU : khr ? VK_K_MATMUL_COOP_KHR : VK_K_MATMUL_COOP;
+  if (vk_kernel_create(vk, vk->coop_kernel, NULL, &vk->pipelines[vk->coop_kernel]) != VG_OK) {
     vk->coop = 0;
     snprintf(vk->coop_note, sizeof vk->coop_note, "the coop pipeline failed: %s", vg_last_error());
     return VG_OK;

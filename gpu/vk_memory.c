@@ -1,47 +1,15 @@
-/* Buffers and tensors. On a discrete GPU tensors live in device-local memory
- * and the host reaches them through staging buffers whose copies are recorded
- * in order with the ops; on UMA and CPU devices they are host-visible and
- * mapped, so upload and download are a memcpy once pending work is done. */
+/* Tensors. On a discrete GPU tensors live in device-local memory and the host
+ * reaches them through staging buffers whose copies are recorded in order
+ * with the ops; on UMA and CPU devices they are host-visible and mapped, so
+ * upload and download are a memcpy once pending work is done. This file sits
+ * above the recorder (vk_record.c): the buffers themselves, which the
+ * recorder frees after a submission, are made in vk_alloc.c below both. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "vk_private.h"
 
 #define VK_STAGING_FLUSH ((VkDeviceSize)64 << 20)
-
-vg_status vk_buffer_new(vk_backend *vk, VkDeviceSize bytes, int host_visible, vk_buffer **out) {
-  vk_buffer *buf = calloc(1, sizeof *buf);
-  if (!buf)
-    return vg_fail(VG_ERR_NOMEM, "out of memory for a buffer record");
-  /* Rounded up so shaders may read F16 data as whole 32-bit words. */
-  buf->size = (bytes + 15) & ~(VkDeviceSize)15;
-  VkBufferCreateInfo binfo = {
-      .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-      .size = buf->size,
-      .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-               VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-      .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-  };
-  VkResult r = vkCreateBuffer(vk->device, &binfo, NULL, &buf->buffer);
-  vg_status s = r == VK_SUCCESS ? vk_bind_memory(vk, buf, host_visible)
-                                : vg_fail(VG_ERR_DEVICE, "vkCreateBuffer of %llu bytes failed (%d)",
-                                          (unsigned long long)bytes, (int)r);
-  if (s != VG_OK) {
-    vk_buffer_free(vk, buf);
-    return s;
-  }
-  *out = buf;
-  return VG_OK;
-}
-
-void vk_buffer_free(vk_backend *vk, vk_buffer *buf) {
-  if (!buf)
-    return;
-  if (buf->buffer)
-    vkDestroyBuffer(vk->device, buf->buffer, NULL);
-  vk_unbind_memory(vk, buf);
-  free(buf);
-}
 
 /* Frees `buf` now if no pending command uses it, else after the next flush. */
 vg_status vk_buffer_release_later(vk_backend *vk, vk_buffer *buf) {
@@ -63,13 +31,6 @@ vg_status vk_buffer_release_later(vk_backend *vk, vk_buffer *buf) {
   }
   vk->garbage[vk->garbage_len++] = buf;
   return VG_OK;
-}
-
-void vk_free_garbage(vk_backend *vk) {
-  for (size_t i = 0; i < vk->garbage_len; i++)
-    vk_buffer_free(vk, vk->garbage[i]);
-  vk->garbage_len = 0;
-  vk->mem.staging_pending = 0;
 }
 
 vg_status vk_tensor_alloc(vg_backend *be, vg_tensor *t) {

@@ -6,32 +6,15 @@
 
 #include "vk_private.h"
 
-#include "activation.spv.h"
-#include "add_scaled.spv.h"
-#include "attention.spv.h"
-#include "attention_split.spv.h"
-#include "l2_normalize.spv.h"
-#include "layer_norm.spv.h"
-#include "matmul_f16.spv.h"
-#include "matmul_f16_packed.spv.h"
-#include "matmul_f32.spv.h"
-#include "patch_rows.spv.h"
-
-#define GEMM_BK 16
-
 /* Whether subgroups can shuffle in compute shaders, and their size (0 if not). */
 static uint32_t shuffle_subgroup(const vk_backend *vk) {
-  VkPhysicalDeviceSubgroupProperties sp = {
-      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
-  VkPhysicalDeviceProperties2 p = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
-                                   .pNext = &sp};
-  vkGetPhysicalDeviceProperties2(vk->physical, &p);
+  const VkPhysicalDeviceSubgroupProperties *sp = &vk->subgroup;
   const VkSubgroupFeatureFlags need =
       VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_BIT;
-  if (!(sp.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) ||
-      (sp.supportedOperations & need) != need)
+  if (!(sp->supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) ||
+      (sp->supportedOperations & need) != need)
     return 0;
-  return sp.subgroupSize;
+  return sp->subgroupSize;
 }
 
 /* The attention layout: `spec` ("ROWSxLANES", for tuning on a new GPU), else
@@ -69,44 +52,13 @@ vg_status vk_pick_attention(vk_backend *vk, const char *spec) {
   return VG_OK;
 }
 
-vg_status vk_create_op_pipelines(vk_backend *vk) {
-  const VkPhysicalDeviceLimits *lim = &vk->props.limits;
-  uint32_t cap = lim->maxComputeWorkGroupInvocations < lim->maxComputeWorkGroupSize[0]
-                     ? lim->maxComputeWorkGroupInvocations
-                     : lim->maxComputeWorkGroupSize[0];
-  vk->threads = 256;
-  while (vk->threads > cap)
-    vk->threads /= 2; /* the reductions want a power of two */
-  const uint32_t one[1] = {vk->threads};
-  VG_TRY(vk_create_pipeline(vk, &vk->add_scaled, vg_spv_add_scaled, sizeof vg_spv_add_scaled, 3, 12,
-                            one, 1));
-  VG_TRY(vk_create_pipeline(vk, &vk->activation, vg_spv_activation, sizeof vg_spv_activation, 1, 12,
-                            one, 1));
-  VG_TRY(vk_create_pipeline(vk, &vk->layer_norm, vg_spv_layer_norm, sizeof vg_spv_layer_norm, 4, 12,
-                            one, 1));
-  VG_TRY(vk_create_pipeline(vk, &vk->l2_normalize, vg_spv_l2_normalize, sizeof vg_spv_l2_normalize,
-                            2, 12, one, 1));
-  VG_TRY(vk_create_pipeline(vk, &vk->patch_rows, vg_spv_patch_rows, sizeof vg_spv_patch_rows, 2, 16,
-                            one, 1));
-  /* 64 x 64 output tiles of 4 x 4 per invocation; 32 x 32 on small workgroups. */
-  vk->tile_m = vk->tile_n = vk->threads >= 256 ? 64 : 32;
-  const uint32_t gemm[4] = {(vk->tile_m / 4) * (vk->tile_n / 4), vk->tile_m, vk->tile_n, GEMM_BK};
-  VG_TRY(vk_create_pipeline(vk, &vk->matmul_f32, vg_spv_matmul_f32, sizeof vg_spv_matmul_f32, 4, 16,
-                            gemm, 4));
-  if (vk->storage16)
-    return vk_create_pipeline(vk, &vk->matmul_f16, vg_spv_matmul_f16, sizeof vg_spv_matmul_f16, 4,
-                              16, gemm, 4);
-  return vk_create_pipeline(vk, &vk->matmul_f16, vg_spv_matmul_f16_packed,
-                            sizeof vg_spv_matmul_f16_packed, 4, 16, gemm, 4);
-}
-
-void vk_destroy_op_pipelines(vk_backend *vk) {
-  vk_pipeline *all[] = {&vk->add_scaled, &vk->activation, &vk->layer_norm, &vk->l2_normalize,
-                        &vk->patch_rows, &vk->matmul_f32, &vk->matmul_f16, &vk->matmul_coop};
-  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-    vk_destroy_pipeline(vk, all[i]);
-  for (int i = 0; i < VK_ATTN_CACHE; i++)
-    vk_destroy_pipeline(vk, &vk->attention[i].pl);
+/* The GEMM for these weights: the coop one for F16 where it runs. */
+static const vk_pipeline *matmul_pipeline(const vk_backend *vk, const vg_tensor *w) {
+  if (w->dtype != VG_F16)
+    return &vk->pipelines[VK_K_MATMUL_F32];
+  if (vk->coop)
+    return &vk->pipelines[vk->coop_kernel];
+  return &vk->pipelines[vk->storage16 ? VK_K_MATMUL_F16 : VK_K_MATMUL_F16_PACKED];
 }
 
 vg_status vk_matmul(vg_backend *be, vg_tensor *out, const vg_tensor *a, const vg_tensor *w,
@@ -122,50 +74,39 @@ vg_status vk_matmul(vg_backend *be, vg_tensor *out, const vg_tensor *a, const vg
     return vg_fail(VG_ERR_UNSUPPORTED,
                    "matmul: %lld x %lld output needs more workgroups than %s has",
                    (long long)a->rows, (long long)w->rows, vk->props.deviceName);
-  struct {
-    uint32_t m, n, k, has_bias;
-  } push = {(uint32_t)a->rows, (uint32_t)w->rows, (uint32_t)a->cols, bias != NULL};
+  const vk_push_matmul push = {(uint32_t)a->rows, (uint32_t)w->rows, (uint32_t)a->cols,
+                               bias != NULL};
   /* Without a bias, `a` fills the binding; the shader does not read it. */
   vk_buffer *bufs[4] = {vk_buf_of(a), vk_buf_of(w), vk_buf_of(bias ? bias : a), vk_buf_of(out)};
-  const vk_pipeline *pl = coop                 ? &vk->matmul_coop
-                          : w->dtype == VG_F16 ? &vk->matmul_f16
-                                               : &vk->matmul_f32;
-  return vk_dispatch(vk, pl, bufs, 4, 1u << 3, &push, (uint32_t)gx, (uint32_t)gy);
+  return vk_dispatch(vk, matmul_pipeline(vk, w), bufs, &push, sizeof push, (uint32_t)gx,
+                     (uint32_t)gy);
 }
 
 vg_status vk_layer_norm(vg_backend *be, vg_tensor *out, const vg_tensor *x, const vg_tensor *gamma,
                         const vg_tensor *beta, float eps) {
   vk_backend *vk = (vk_backend *)be;
-  struct {
-    uint32_t rows, cols;
-    float eps;
-  } push = {(uint32_t)x->rows, (uint32_t)x->cols, eps};
+  const vk_push_norm push = {(uint32_t)x->rows, (uint32_t)x->cols, eps};
   vk_buffer *bufs[4] = {vk_buf_of(x), vk_buf_of(gamma), vk_buf_of(beta), vk_buf_of(out)};
-  return vk_dispatch(vk, &vk->layer_norm, bufs, 4, 1u << 3, &push, vk_groups_for(vk, x->rows, 1),
-                     1);
+  return vk_dispatch(vk, &vk->pipelines[VK_K_LAYER_NORM], bufs, &push, sizeof push,
+                     vk_groups_for(vk, x->rows, 1), 1);
 }
 
 vg_status vk_activation(vg_backend *be, vg_tensor *x, vg_activation act, float alpha) {
   vk_backend *vk = (vk_backend *)be;
   const uint64_t n = (uint64_t)x->rows * (uint64_t)x->cols;
-  struct {
-    uint32_t n, act;
-    float alpha;
-  } push = {(uint32_t)n, (uint32_t)act, alpha};
+  const vk_push_activation push = {(uint32_t)n, (uint32_t)act, alpha};
   vk_buffer *bufs[1] = {vk_buf_of(x)};
-  return vk_dispatch(vk, &vk->activation, bufs, 1, 1u, &push, vk_groups_for(vk, n, vk->threads), 1);
+  return vk_dispatch(vk, &vk->pipelines[VK_K_ACTIVATION], bufs, &push, sizeof push,
+                     vk_groups_for(vk, n, vk->threads), 1);
 }
 
 vg_status vk_add_scaled(vg_backend *be, vg_tensor *out, const vg_tensor *a, float alpha,
                         const vg_tensor *b, float beta) {
   vk_backend *vk = (vk_backend *)be;
   const uint64_t n = (uint64_t)out->rows * (uint64_t)out->cols;
-  struct {
-    uint32_t n;
-    float alpha, beta;
-  } push = {(uint32_t)n, alpha, beta};
+  const vk_push_add_scaled push = {(uint32_t)n, alpha, beta};
   vk_buffer *bufs[3] = {vk_buf_of(a), vk_buf_of(b), vk_buf_of(out)};
-  return vk_dispatch(vk, &vk->add_scaled, bufs, 3, 1u << 2, &push,
+  return vk_dispatch(vk, &vk->pipelines[VK_K_ADD_SCALED], bufs, &push, sizeof push,
                      vk_groups_for(vk, n, vk->threads), 1);
 }
 
@@ -195,13 +136,9 @@ static vg_status attention_pipeline(vk_backend *vk, uint32_t hd, uint32_t lanes,
     vk_destroy_pipeline(vk, &vk->attention[0].pl);
     slot = 0;
   }
-  const uint32_t spec[4] = {vk->attn_rows * lanes, bc, hd, lanes};
-  if (lanes > 1)
-    VG_TRY(vk_create_pipeline(vk, &vk->attention[slot].pl, vg_spv_attention_split,
-                              sizeof vg_spv_attention_split, 2, 16, spec, 4));
-  else
-    VG_TRY(vk_create_pipeline(vk, &vk->attention[slot].pl, vg_spv_attention,
-                              sizeof vg_spv_attention, 2, 16, spec, 3));
+  const vk_spec_args args = {.head_dim = hd, .lanes = lanes, .kv_rows = bc};
+  VG_TRY(vk_kernel_create(vk, lanes > 1 ? VK_K_ATTENTION_SPLIT : VK_K_ATTENTION, &args,
+                          &vk->attention[slot].pl));
   vk->attention[slot].head_dim = hd;
   vk->attention[slot].lanes = lanes;
   *out = &vk->attention[slot].pl;
@@ -225,12 +162,10 @@ vg_status vk_attention(vg_backend *be, vg_tensor *out, const vg_tensor *qkv, int
                    (long long)t, heads, seqs, vk->props.deviceName);
   const vk_pipeline *pl = NULL;
   VG_TRY(attention_pipeline(vk, hd, lanes, &pl));
-  struct {
-    uint32_t t, d, causal;
-    float scale;
-  } push = {(uint32_t)t, (uint32_t)out->cols, causal != 0, 1.0f / sqrtf((float)hd)};
+  const vk_push_attention push = {(uint32_t)t, (uint32_t)out->cols, causal != 0,
+                                  1.0f / sqrtf((float)hd)};
   vk_buffer *bufs[2] = {vk_buf_of(qkv), vk_buf_of(out)};
-  return vk_dispatch3(vk, pl, bufs, 2, 1u << 1, &push, (uint32_t)gx, (uint32_t)heads,
+  return vk_dispatch3(vk, pl, bufs, &push, sizeof push, (uint32_t)gx, (uint32_t)heads,
                       (uint32_t)seqs);
 }
 
@@ -256,13 +191,10 @@ vg_status vk_copy_rows(vg_backend *be, vg_tensor *dst, int64_t dst_row, const vg
 
 vg_status vk_l2_normalize(vg_backend *be, vg_tensor *out, const vg_tensor *x, float eps) {
   vk_backend *vk = (vk_backend *)be;
-  struct {
-    uint32_t rows, cols;
-    float eps;
-  } push = {(uint32_t)x->rows, (uint32_t)x->cols, eps};
+  const vk_push_norm push = {(uint32_t)x->rows, (uint32_t)x->cols, eps};
   vk_buffer *bufs[2] = {vk_buf_of(x), vk_buf_of(out)};
-  return vk_dispatch(vk, &vk->l2_normalize, bufs, 2, 1u << 1, &push, vk_groups_for(vk, x->rows, 1),
-                     1);
+  return vk_dispatch(vk, &vk->pipelines[VK_K_L2_NORMALIZE], bufs, &push, sizeof push,
+                     vk_groups_for(vk, x->rows, 1), 1);
 }
 
 /* One output element per invocation; the shader indexes with 32 bits. */
@@ -273,10 +205,9 @@ vg_status vk_patch_rows(vg_backend *be, vg_tensor *out, const vg_tensor *images,
   if (n >= ((uint64_t)1 << 32) || (uint64_t)images->rows * (uint64_t)images->cols >= (1ull << 32))
     return vg_fail(VG_ERR_UNSUPPORTED, "patch_rows: %llu elements exceed 32-bit indexing",
                    (unsigned long long)n);
-  struct {
-    uint32_t total, side, patch, grid;
-  } push = {(uint32_t)n, (uint32_t)side, (uint32_t)patch, (uint32_t)(side / patch)};
+  const vk_push_patch_rows push = {(uint32_t)n, (uint32_t)side, (uint32_t)patch,
+                                   (uint32_t)(side / patch)};
   vk_buffer *bufs[2] = {vk_buf_of(images), vk_buf_of(out)};
-  return vk_dispatch(vk, &vk->patch_rows, bufs, 2, 1u << 1, &push,
+  return vk_dispatch(vk, &vk->pipelines[VK_K_PATCH_ROWS], bufs, &push, sizeof push,
                      vk_groups_for(vk, n, vk->threads), 1);
 }

@@ -1,9 +1,11 @@
 /* Internals of the Vulkan backend, shared by its source files (not installed).
  *
- * vk_context.c  instance, device, pipelines, device list
+ * vk_context.c  instance, device, device list
  * vk_coop.c     cooperative matrices: what a device offers, tiles for the coop GEMM
- * vk_memory.c   buffers, tensors, upload/download
- * vk_alloc.c    the block sub-allocator under vk_memory.c
+ * vk_kernels.c  the kernel table (types in vk_kernels.h): each pipeline's shader, bindings,
+ *               push constants, specialisation and write flags; building and destroying them
+ * vk_alloc.c    buffers, and the block sub-allocator they are bound in
+ * vk_memory.c   tensors, upload/download, buffers released once the batch is done
  * vk_cache.c    the on-disk pipeline cache
  * vk_fault.c    fault injection (VIGIL_VK_FAULT)
  * vk_limits.c   the storage-buffer and memory limits a model must fit
@@ -12,13 +14,29 @@
  * vk_profile.c  per-op device timestamps (bench --profile)
  * vk_ops.c      the backend operations of the encoder
  * vk_score_ops.c the scoring operations (upsampling, softmax pick, row means, min-distance)
- * vg_vulkan.c   backend construction and the ops table */
+ * vg_vulkan.c   backend construction and the ops table
+ *
+ * Calls go one way: a file calls only files on the lines below its own, so no
+ * two files call each other (shared primitives sit low, hooks report instead
+ * of calling back):
+ *   vg_vulkan.c
+ *   vk_ops.c  vk_score_ops.c  vk_transfer.c
+ *   vk_memory.c
+ *   vk_record.c
+ *   vk_profile.c  vk_limits.c
+ *   vk_alloc.c
+ *   vk_context.c
+ *   vk_coop.c
+ *   vk_kernels.c
+ *   vk_cache.c
+ *   vk_fault.c */
 #pragma once
 
 #include <stdint.h>
 #include <vulkan/vulkan.h>
 
 #include "vg_vulkan.h"
+#include "vk_kernels.h"
 
 #define VK_TRY(call, what)                                                                         \
   do {                                                                                             \
@@ -40,13 +58,12 @@
 #define VK_QUERIES 1024   /* profiling timestamps per command buffer, the begin one included */
 #define VK_DESC_SETS 1024 /* a ViT-L/14 forward (~300 dispatches) fits one submission */
 
+/* A built row of the kernel table. */
 typedef struct vk_pipeline {
   VkDescriptorSetLayout set_layout;
   VkPipelineLayout layout;
   VkPipeline pipeline;
-  uint32_t bindings;
-  uint32_t push_bytes;
-  uint32_t spec[VK_MAX_SPEC]; /* spec[0] is the workgroup size */
+  const vk_kernel *kernel; /* its bindings, write flags and push size */
 } vk_pipeline;
 
 typedef struct vk_block vk_block; /* one VkDeviceMemory, private to vk_alloc.c */
@@ -133,6 +150,9 @@ typedef struct vk_coop_caps {
   vg_vk_coop_shape shape; /* the one the GEMM uses */
 } vk_coop_caps;
 
+/* The emulated coop shader's "subgroup" (its spec constant 9). */
+#define VK_COOP_EMU_LANES 32
+
 /* The coop GEMM's tiling (spec constants 0-8 of shaders/matmul_coop.comp). */
 typedef struct vk_coop_tiles {
   uint32_t threads, bm, bn, bk, subgroups, wn;
@@ -145,6 +165,9 @@ typedef struct vk_backend {
   VkPhysicalDevice physical;
   VkPhysicalDeviceProperties props;
   VkPhysicalDeviceMemoryProperties mem_props;
+  /* Queried once at device creation (zero before Vulkan 1.1): the coop GEMM
+   * and the attention layout depend on them. */
+  VkPhysicalDeviceSubgroupProperties subgroup;
   VkDevice device;
   VkQueue queue;
   uint32_t queue_family;
@@ -162,7 +185,9 @@ typedef struct vk_backend {
   uint64_t epoch, batch;
   vk_buffer **garbage; /* buffers to free once the pending batch has finished */
   size_t garbage_len, garbage_cap;
-  vk_pipeline add_scaled, matmul_f32, matmul_f16, layer_norm, activation, l2_normalize, patch_rows;
+  /* The kernel table's pipelines built at start-up and the coop GEMM's; the
+   * attention rows live in `attention` instead, one per head size. */
+  vk_pipeline pipelines[VK_KERNELS];
   uint32_t tile_m, tile_n; /* the GEMM's output tile */
   /* Cooperative matrices: caps found at device creation; `coop` when F16
    * matmuls use matmul_coop, else `coop_note` says why not. */
@@ -172,14 +197,13 @@ typedef struct vk_backend {
   char coop_note[384];
   vk_coop_tiles coop_tiles;
   char coop_tiles_spec[48]; /* VIGIL_VK_COOP_TILES or the option; "" = pick */
-  vk_pipeline matmul_coop;
+  vk_kernel_id coop_kernel; /* when `coop`: the variant built (NV, KHR or emulated) */
   vk_attention_pipeline attention[VK_ATTN_CACHE];
   /* Attention layout: query rows per workgroup and invocations per row
    * (lanes > 1 uses the subgroup-shuffle variant); attn_note says which. */
   uint32_t attn_rows, attn_lanes;
   char attn_note[96];
   /* Scoring (vk_score_ops.c). */
-  vk_pipeline upsample, softmax_pick, row_mean, min_distance, min_reduce;
   uint32_t min_tile;      /* min_distance's query and bank tile */
   vk_buffer *min_scratch; /* its per-chunk partial minima */
   vk_allocator mem;
@@ -203,16 +227,25 @@ typedef struct vk_backend {
 vg_status vk_create_instance(vk_backend *vk, int validation, int sync_validation);
 vg_status vk_pick_device(vk_backend *vk, const char *choice);
 vg_status vk_create_device(vk_backend *vk, int allow_storage16, int allow_coop);
-vg_status vk_create_pipeline(vk_backend *vk, vk_pipeline *pl, const uint32_t *spv, size_t spv_bytes,
-                             uint32_t bindings, uint32_t push_bytes, const uint32_t *spec,
-                             uint32_t nspec);
+
+/* vk_kernels.c */
+/* Sets the workgroup sizes and builds the kernels start-up builds on this device. */
+vg_status vk_kernels_create(vk_backend *vk);
+/* Builds row `id` of the table into `pl` (args: for on-use kernels, else
+ * NULL); on failure `pl` is left empty. */
+vg_status vk_kernel_create(vk_backend *vk, vk_kernel_id id, const vk_spec_args *args,
+                           vk_pipeline *pl);
 void vk_destroy_pipeline(vk_backend *vk, vk_pipeline *pl);
+/* Destroys every pipeline built from the table, attention included. */
+void vk_kernels_destroy(vk_backend *vk);
 
 /* vk_alloc.c */
 vg_status vk_memory_init(vk_backend *vk);
-vg_status vk_bind_memory(vk_backend *vk, vk_buffer *buf, int host_visible);
-void vk_unbind_memory(vk_backend *vk, vk_buffer *buf);
 VkDeviceSize vk_tensor_heap_bytes(const vk_backend *vk);
+vg_status vk_buffer_new(vk_backend *vk, VkDeviceSize bytes, int host_visible, vk_buffer **out);
+void vk_buffer_free(vk_backend *vk, vk_buffer *buf);
+/* After a submission: frees the buffers whose release waited for it. */
+void vk_free_garbage(vk_backend *vk);
 
 /* vk_cache.c */
 void vk_pipeline_cache_open(vk_backend *vk, int disabled);
@@ -239,7 +272,7 @@ typedef struct vk_coop_chain {
 } vk_coop_chain;
 
 void vk_coop_query(VkInstance instance, VkPhysicalDevice dev, const VkPhysicalDeviceProperties *p,
-                   vk_coop_caps *caps);
+                   const VkPhysicalDeviceSubgroupProperties *sg, vk_coop_caps *caps);
 /* Sets vk->coop (and coop_note when off) once the device is picked and
  * vk->storage16 decided. */
 void vk_coop_decide(vk_backend *vk, int allow);
@@ -250,10 +283,7 @@ void *vk_coop_enable(const vk_backend *vk, vk_coop_chain *c, void *next, const c
 vg_status vk_coop_create_pipeline(vk_backend *vk);
 
 /* vk_memory.c */
-vg_status vk_buffer_new(vk_backend *vk, VkDeviceSize bytes, int host_visible, vk_buffer **out);
-void vk_buffer_free(vk_backend *vk, vk_buffer *buf);
 vg_status vk_buffer_release_later(vk_backend *vk, vk_buffer *buf);
-void vk_free_garbage(vk_backend *vk);
 vg_status vk_tensor_alloc(vg_backend *be, vg_tensor *t);
 void vk_tensor_release(vg_backend *be, vg_tensor *t);
 vg_status vk_upload(vg_backend *be, vg_tensor *t, const void *src);
@@ -268,24 +298,27 @@ static inline vk_buffer *vk_buf_of(const vg_tensor *t) {
 /* Workgroups for a grid-stride loop over n items (or rows), capped at the
  * device's limit (the shaders loop over the rest). */
 uint32_t vk_groups_for(const vk_backend *vk, uint64_t n, uint32_t per_group);
-vg_status vk_dispatch(vk_backend *vk, const vk_pipeline *pl, vk_buffer *const *bufs, uint32_t n,
-                      uint32_t writes_mask, const void *push, uint32_t gx, uint32_t gy);
+/* Records one dispatch of `pl`: bufs[i] at binding i, as many as its kernel
+ * binds; `push` is the kernel's vk_push_* struct, push_bytes its sizeof. */
+vg_status vk_dispatch(vk_backend *vk, const vk_pipeline *pl, vk_buffer *const *bufs,
+                      const void *push, size_t push_bytes, uint32_t gx, uint32_t gy);
 vg_status vk_copy(vk_backend *vk, vk_buffer *src, VkDeviceSize src_off, vk_buffer *dst,
                   VkDeviceSize dst_off, VkDeviceSize bytes);
 vg_status vk_flush(vk_backend *vk);
 int vk_pending(const vk_backend *vk, const vk_buffer *buf);
 /* vk_dispatch over a 3-D grid of workgroups. */
-vg_status vk_dispatch3(vk_backend *vk, const vk_pipeline *pl, vk_buffer *const *bufs, uint32_t n,
-                       uint32_t writes_mask, const void *push, uint32_t gx, uint32_t gy,
-                       uint32_t gz);
+vg_status vk_dispatch3(vk_backend *vk, const vk_pipeline *pl, vk_buffer *const *bufs,
+                       const void *push, size_t push_bytes, uint32_t gx, uint32_t gy, uint32_t gz);
 
 /* vk_transfer.c */
 vg_status vk_download_many(vg_backend *be, int n, const vg_tensor *const *t, void *const *dst);
 
-/* vk_profile.c */
-vg_status vk_profile_set(vg_backend *be, vg_profile *p);
+/* vk_profile.c: hooks vk_record.c calls while recording; it calls nothing back. */
+/* Starts (or, p NULL, stops) profiling; the caller has flushed the batch before. */
+vg_status vk_profile_start(vk_backend *vk, vg_profile *p);
 void vk_profile_begin_cmd(vk_backend *vk);
-vg_status vk_profile_reserve(vk_backend *vk);
+/* Whether the timestamps are used up: the batch must be submitted first. */
+int vk_profile_full(const vk_backend *vk);
 void vk_profile_mark(vk_backend *vk);
 vg_status vk_profile_collect(vk_backend *vk);
 void vk_profile_destroy(vk_backend *vk);
@@ -305,9 +338,7 @@ vg_status vk_attention(vg_backend *be, vg_tensor *out, const vg_tensor *qkv, int
 vg_status vk_copy_rows(vg_backend *be, vg_tensor *dst, int64_t dst_row, const vg_tensor *src,
                        int64_t src_row, int64_t rows);
 vg_status vk_l2_normalize(vg_backend *be, vg_tensor *out, const vg_tensor *x, float eps);
-vg_status vk_create_op_pipelines(vk_backend *vk);
 vg_status vk_pick_attention(vk_backend *vk, const char *spec);
-void vk_destroy_op_pipelines(vk_backend *vk);
 
 /* vk_score_ops.c */
 vg_status vk_upsample(vg_backend *be, vg_tensor *out, const vg_tensor *x, int in_h, int in_w,
@@ -316,5 +347,3 @@ vg_status vk_softmax_pick(vg_backend *be, vg_tensor *out, const vg_tensor *x, in
 vg_status vk_row_mean(vg_backend *be, vg_tensor *out, const vg_tensor *x);
 vg_status vk_min_distance(vg_backend *be, vg_tensor *out, const vg_tensor *q, const vg_tensor *bank,
                           int64_t bank_rows);
-vg_status vk_create_score_pipelines(vk_backend *vk);
-void vk_destroy_score_pipelines(vk_backend *vk);

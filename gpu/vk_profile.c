@@ -7,7 +7,11 @@
  * barrier between them may overlap; their time is then split by completion.
  *
  * The dispatch and submit counters run always: they show that work reached
- * the device (tests check them). */
+ * the device (tests check them).
+ *
+ * vk_record.c calls the hooks here as it records and submits; nothing here
+ * calls back (a full query pool is reported by vk_profile_full, and the
+ * recorder flushes), so the two files do not loop. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +42,7 @@ static vg_status create_pool(vk_backend *vk) {
   return VG_OK;
 }
 
-vg_status vk_profile_set(vg_backend *be, vg_profile *p) {
-  vk_backend *vk = (vk_backend *)be;
-  VG_TRY(vk_flush(vk)); /* the pending batch is not part of this profile */
+vg_status vk_profile_start(vk_backend *vk, vg_profile *p) {
   vk->prof = NULL;
   if (!p)
     return VG_OK;
@@ -77,10 +79,8 @@ void vk_profile_begin_cmd(vk_backend *vk) {
   vk->queries = 1;
 }
 
-vg_status vk_profile_reserve(vk_backend *vk) {
-  if (timing(vk) && vk->recording && vk->queries >= VK_QUERIES)
-    return vk_flush(vk);
-  return VG_OK;
+int vk_profile_full(const vk_backend *vk) {
+  return timing(vk) && vk->recording && vk->queries >= VK_QUERIES;
 }
 
 void vk_profile_mark(vk_backend *vk) {

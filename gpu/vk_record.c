@@ -72,26 +72,34 @@ static vg_status alloc_set(vk_backend *vk, const vk_pipeline *pl, VkDescriptorSe
   return VG_OK;
 }
 
-/* Records one dispatch of `pl` over buffers bound in order; bit i of
- * `writes_mask` says the shader writes binding i. */
-vg_status vk_dispatch(vk_backend *vk, const vk_pipeline *pl, vk_buffer *const *bufs, uint32_t n,
-                      uint32_t writes_mask, const void *push, uint32_t gx, uint32_t gy) {
-  return vk_dispatch3(vk, pl, bufs, n, writes_mask, push, gx, gy, 1);
+/* Profiling takes a timestamp per command: a full query pool ends the batch. */
+static vg_status reserve_timestamp(vk_backend *vk) {
+  return vk_profile_full(vk) ? vk_flush(vk) : VG_OK;
 }
 
-vg_status vk_dispatch3(vk_backend *vk, const vk_pipeline *pl, vk_buffer *const *bufs, uint32_t n,
-                       uint32_t writes_mask, const void *push, uint32_t gx, uint32_t gy,
-                       uint32_t gz) {
-  VG_TRY(vk_profile_reserve(vk)); /* may flush, so before the set is taken */
-  VG_TRY(vk_check_bindable(vk, bufs, n));
+vg_status vk_dispatch(vk_backend *vk, const vk_pipeline *pl, vk_buffer *const *bufs,
+                      const void *push, size_t push_bytes, uint32_t gx, uint32_t gy) {
+  return vk_dispatch3(vk, pl, bufs, push, push_bytes, gx, gy, 1);
+}
+
+/* The kernel table says how many buffers the kernel binds and which it
+ * writes: reads and writes feed the hazard tracking. */
+vg_status vk_dispatch3(vk_backend *vk, const vk_pipeline *pl, vk_buffer *const *bufs,
+                       const void *push, size_t push_bytes, uint32_t gx, uint32_t gy, uint32_t gz) {
+  const vk_kernel *k = pl->kernel;
+  if (push_bytes != k->push_bytes) /* a push struct not the kernel's */
+    return vg_fail(VG_ERR_ARG, "%s: %zu bytes of push constants, the kernel takes %u", k->name,
+                   push_bytes, k->push_bytes);
+  VG_TRY(reserve_timestamp(vk)); /* may flush, so before the set is taken */
+  VG_TRY(vk_check_bindable(vk, bufs, k->bindings));
   VkDescriptorSet set;
   VG_TRY(alloc_set(vk, pl, &set));
   vk_buffer *reads[VK_MAX_BINDINGS], *writes[VK_MAX_BINDINGS];
   uint32_t nr = 0, nw = 0;
   VkDescriptorBufferInfo infos[VK_MAX_BINDINGS];
   VkWriteDescriptorSet dw[VK_MAX_BINDINGS];
-  for (uint32_t i = 0; i < n; i++) {
-    if (writes_mask & (1u << i))
+  for (uint32_t i = 0; i < k->bindings; i++) {
+    if (k->writes & (1u << i))
       writes[nw++] = bufs[i];
     else
       reads[nr++] = bufs[i];
@@ -105,11 +113,11 @@ vg_status vk_dispatch3(vk_backend *vk, const vk_pipeline *pl, vk_buffer *const *
         .pBufferInfo = &infos[i],
     };
   }
-  vkUpdateDescriptorSets(vk->device, n, dw, 0, NULL);
+  vkUpdateDescriptorSets(vk->device, k->bindings, dw, 0, NULL);
   VG_TRY(vk_access(vk, reads, nr, writes, nw));
   vkCmdBindPipeline(vk->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pl->pipeline);
   vkCmdBindDescriptorSets(vk->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pl->layout, 0, 1, &set, 0, NULL);
-  vkCmdPushConstants(vk->cmd, pl->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, pl->push_bytes, push);
+  vkCmdPushConstants(vk->cmd, pl->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, k->push_bytes, push);
   vkCmdDispatch(vk->cmd, gx, gy, gz);
   vk_profile_mark(vk);
   return VG_OK;
@@ -117,7 +125,7 @@ vg_status vk_dispatch3(vk_backend *vk, const vk_pipeline *pl, vk_buffer *const *
 
 vg_status vk_copy(vk_backend *vk, vk_buffer *src, VkDeviceSize src_off, vk_buffer *dst,
                   VkDeviceSize dst_off, VkDeviceSize bytes) {
-  VG_TRY(vk_profile_reserve(vk));
+  VG_TRY(reserve_timestamp(vk));
   VG_TRY(vk_access(vk, &src, 1, &dst, 1));
   VkBufferCopy region = {src_off, dst_off, bytes};
   vkCmdCopyBuffer(vk->cmd, src->buffer, dst->buffer, 1, &region);
