@@ -171,12 +171,7 @@ static void vigil_application_startup(GApplication *app) {
     g_warning("settings schema %s is not installed; preferences will not be kept", VIGIL_APP_ID);
 
   g_action_map_add_action_entries(G_ACTION_MAP(app), app_actions, G_N_ELEMENTS(app_actions), app);
-  const char *quit[] = {"<primary>q", NULL};
-  const char *open[] = {"<primary>o", NULL};
-  const char *preferences[] = {"<primary>comma", NULL};
-  gtk_application_set_accels_for_action(GTK_APPLICATION(app), "app.preferences", preferences);
-  gtk_application_set_accels_for_action(GTK_APPLICATION(app), "app.quit", quit);
-  gtk_application_set_accels_for_action(GTK_APPLICATION(app), "win.open", open);
+  vigil_window_set_accels(GTK_APPLICATION(app));
 }
 
 static void vigil_application_finalize(GObject *object) {

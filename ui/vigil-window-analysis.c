@@ -54,7 +54,7 @@ static void show_fallback(VigilWindow *self) {
   g_autofree char *fallback = engine ? vigil_engine_dup_fallback_reason(engine) : NULL;
   if (!fallback || g_strcmp0(fallback, self->fallback_shown) == 0)
     return;
-  vigil_window_toast(self, fallback);
+  _vigil_window_toast(self, fallback);
   g_free(self->fallback_shown);
   self->fallback_shown = g_steal_pointer(&fallback);
   update_model_status(self, NULL);
@@ -97,7 +97,7 @@ static gboolean finish(VigilWindow *self, GObject *source, GAsyncResult *result)
     return FALSE;
   set_running(self, NULL);
   if (!ok && !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    vigil_window_toast(self, error->message);
+    _vigil_window_toast(self, error->message);
   show_fallback(self);
   return ok;
 }
@@ -112,7 +112,7 @@ static void on_loaded(GObject *source, GAsyncResult *result, gpointer user_data)
     vigil_analysis_session_set_model(self->analysis, key, identity);
     g_hash_table_remove_all(self->references);
     update_model_status(self, NULL);
-    vigil_window_session_continue_references(self);
+    _vigil_window_session_continue_references(self);
   } else if (self->files) {
     update_model_status(self, "The model could not be loaded; see the message, then check "
                               "Preferences.");
@@ -144,7 +144,7 @@ static void ensure_model(VigilWindow *self) {
   run(self, job, on_loaded);
 }
 
-gboolean vigil_window_analysis_fixed_window(VigilWindow *self, double *center, double *width) {
+gboolean _vigil_window_analysis_fixed_window(VigilWindow *self, double *center, double *width) {
   const VigilDomain *d = vigil_domain_find(vigil_analysis_panel_get_domain(self->analysis_panel));
   if (!d || d->window_from_file)
     return FALSE;
@@ -282,13 +282,13 @@ static VigilJob *analyse_job(VigilWindow *self, const VigilImage *const *images,
 static gboolean can_analyse(VigilWindow *self) {
   if (!self->series || !vigil_slice_view_get_image(self->slice_view) ||
       !vigil_analysis_panel_get_class_name(self->analysis_panel)) {
-    vigil_window_toast(self,
-                       !self->series ? "Open a scan first" : "Type the class name to look for");
+    _vigil_window_toast(self,
+                        !self->series ? "Open a scan first" : "Type the class name to look for");
     return FALSE;
   }
   if (!vigil_analyzer_get_engine(self->analyzer)) {
     ensure_model(self);
-    vigil_window_toast(self, "The model is not loaded yet");
+    _vigil_window_toast(self, "The model is not loaded yet");
     return FALSE;
   }
   return TRUE;
@@ -324,7 +324,7 @@ static void series_step(VigilWindow *self) {
   const int *slices = (const int *)(void *)missing->data, count = (int)missing->len;
   if (count == 0) {
     self->series_running = FALSE;
-    vigil_window_toast(self, "The whole series is analysed");
+    _vigil_window_toast(self, "The whole series is analysed");
     return;
   }
   g_autoptr(GError) error = NULL;
@@ -336,7 +336,7 @@ static void series_step(VigilWindow *self) {
   }
   if (error) {
     self->series_running = FALSE;
-    vigil_window_toast(self, error->message);
+    _vigil_window_toast(self, error->message);
     return;
   }
   g_autoptr(VigilJob) job =
@@ -348,7 +348,8 @@ static void series_step(VigilWindow *self) {
   vigil_analysis_panel_set_progress(self->analysis_panel, TRUE, (double)slices[0] / n, text);
 }
 
-static void analyse_series(GSimpleAction *action, GVariant *param, gpointer user_data) {
+void _vigil_window_action_analyse_series(GSimpleAction *action, GVariant *param,
+                                         gpointer user_data) {
   (void)action, (void)param;
   VigilWindow *self = VIGIL_WINDOW(user_data);
   if (!can_analyse(self))
@@ -357,7 +358,8 @@ static void analyse_series(GSimpleAction *action, GVariant *param, gpointer user
   series_step(self);
 }
 
-static void analyse_slice(GSimpleAction *action, GVariant *param, gpointer user_data) {
+void _vigil_window_action_analyse_slice(GSimpleAction *action, GVariant *param,
+                                        gpointer user_data) {
   (void)action, (void)param;
   VigilWindow *self = VIGIL_WINDOW(user_data);
   if (!can_analyse(self))
@@ -373,17 +375,18 @@ char *vigil_window_dup_model_identity(VigilWindow *self) {
   return engine ? vigil_engine_dup_identity(engine) : NULL;
 }
 
-gboolean vigil_window_analysis_model_ready(VigilWindow *self) {
+gboolean _vigil_window_analysis_model_ready(VigilWindow *self) {
   return vigil_analyzer_get_engine(self->analyzer) != NULL;
 }
 
-static void cancel_analysis(GSimpleAction *action, GVariant *param, gpointer user_data) {
+void _vigil_window_action_cancel_analysis(GSimpleAction *action, GVariant *param,
+                                          gpointer user_data) {
   (void)action, (void)param;
   g_cancellable_cancel(VIGIL_WINDOW(user_data)->analysis_cancellable);
 }
 
 /* win.load-model(ss): use these files (tests and scripts drive it over D-Bus). */
-static void load_model_action(GSimpleAction *action, GVariant *param, gpointer user_data) {
+void _vigil_window_action_load_model(GSimpleAction *action, GVariant *param, gpointer user_data) {
   (void)action;
   VigilWindow *self = VIGIL_WINDOW(user_data);
   GSettings *settings = settings_of(self);
@@ -457,7 +460,7 @@ static gboolean export_view(VigilWindow *self, const char *path, GError **error)
 }
 
 /* win.export-view(s): the view as a PNG at this path (the dialog uses it too). */
-static void export_view_action(GSimpleAction *action, GVariant *param, gpointer user_data) {
+void _vigil_window_action_export_view(GSimpleAction *action, GVariant *param, gpointer user_data) {
   (void)action;
   VigilWindow *self = VIGIL_WINDOW(user_data);
   g_autoptr(GError) error = NULL;
@@ -465,9 +468,9 @@ static void export_view_action(GSimpleAction *action, GVariant *param, gpointer 
   if (export_view(self, path, &error)) {
     g_autofree char *name = g_path_get_basename(path);
     g_autofree char *msg = g_strdup_printf("Exported %s", name);
-    vigil_window_toast(self, msg);
+    _vigil_window_toast(self, msg);
   } else {
-    vigil_window_toast(self, error->message);
+    _vigil_window_toast(self, error->message);
   }
 }
 
@@ -483,7 +486,8 @@ static void on_export_chosen(GtkNativeDialog *dialog, int response, gpointer use
   g_object_unref(dialog);
 }
 
-static void export_dialog_action(GSimpleAction *action, GVariant *param, gpointer user_data) {
+void _vigil_window_action_export_dialog(GSimpleAction *action, GVariant *param,
+                                        gpointer user_data) {
   (void)action, (void)param;
   VigilWindow *self = VIGIL_WINDOW(user_data);
   GtkFileChooserNative *chooser = gtk_file_chooser_native_new(
@@ -494,7 +498,7 @@ static void export_dialog_action(GSimpleAction *action, GVariant *param, gpointe
   gtk_native_dialog_show(GTK_NATIVE_DIALOG(chooser));
 }
 
-void vigil_window_analysis_references_changed(VigilWindow *self) {
+void _vigil_window_analysis_references_changed(VigilWindow *self) {
   show_cached(self);
   /* The shown few-shot map used the old bank (the model made it stale):
    * recompute this slice only (the bank keeps the other references'
@@ -507,14 +511,14 @@ void vigil_window_analysis_references_changed(VigilWindow *self) {
     g_action_group_activate_action(group, "analyse-slice", NULL);
 }
 
-void vigil_window_analysis_slice_changed(VigilWindow *self) {
+void _vigil_window_analysis_slice_changed(VigilWindow *self) {
   show_cached(self);
 }
 
 static void on_panel_changed(VigilWindow *self) {
   show_cached(self);
   ensure_model(self);
-  vigil_window_session_changed(self);
+  _vigil_window_session_changed(self);
 }
 
 static gboolean start_loading(gpointer data) {
@@ -527,40 +531,21 @@ static gboolean start_loading(gpointer data) {
   return G_SOURCE_REMOVE;
 }
 
-void vigil_window_analysis_init(VigilWindow *self) {
+void _vigil_window_analysis_init(VigilWindow *self) {
   g_idle_add_full(G_PRIORITY_DEFAULT, start_loading, g_object_ref(self), g_object_unref);
-  /* In the window's action map, so they are exported over D-Bus too. */
-  static const GActionEntry entries[] = {
-      {.name = "analyse-slice", .activate = analyse_slice},
-      {.name = "analyse-series", .activate = analyse_series},
-      {.name = "cancel-analysis", .activate = cancel_analysis},
-      {.name = "load-model", .activate = load_model_action, .parameter_type = "(ss)"},
-      {.name = "export-view", .activate = export_view_action, .parameter_type = "s"},
-      {.name = "export-dialog", .activate = export_dialog_action},
-  };
-  g_action_map_add_action_entries(G_ACTION_MAP(self), entries, G_N_ELEMENTS(entries), self);
   self->analyzer = vigil_analyzer_new();
   self->analysis = vigil_analysis_session_new();
   g_signal_connect_swapped(self->analysis_panel, "changed", G_CALLBACK(on_panel_changed), self);
-  vigil_window_references_init(self);
+  _vigil_window_references_init(self);
   set_running(self, NULL);
 }
 
-void vigil_window_analysis_class_init(GtkWidgetClass *widget_class) {
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_r, GDK_CONTROL_MASK,
-                                      "win.add-reference", NULL);
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Return, GDK_CONTROL_MASK,
-                                      "win.analyse-slice", NULL);
-  gtk_widget_class_add_binding_action(widget_class, GDK_KEY_e, GDK_CONTROL_MASK,
-                                      "win.export-dialog", NULL);
-}
-
-void vigil_window_analysis_dispose(VigilWindow *self) {
+void _vigil_window_analysis_dispose(VigilWindow *self) {
   g_cancellable_cancel(self->analysis_cancellable);
   g_clear_object(&self->analysis_cancellable);
   g_clear_object(&self->analyzer);
   g_clear_object(&self->analysis);
   g_clear_pointer(&self->shown_map, g_free);
-  vigil_window_references_dispose(self);
+  _vigil_window_references_dispose(self);
   g_clear_pointer(&self->fallback_shown, g_free);
 }

@@ -84,7 +84,7 @@ static void on_series_changed(VigilIndexer *ix, VigilSeries *series, VigilWindow
   if (row)
     vigil_series_row_update(row);
   if (series == self->series) /* more slices arrived for what is shown */
-    vigil_window_series_grew(self);
+    _vigil_window_series_grew(self);
   publish_state(self);
 }
 
@@ -124,7 +124,7 @@ static void report_issues(VigilWindow *self, VigilScan *scan) {
       scan->issues->len == 1
           ? g_strdup(named)
           : g_strdup_printf("%u files could not be opened, e.g. %s", scan->issues->len, named);
-  vigil_window_toast(self, text);
+  _vigil_window_toast(self, text);
 }
 
 static void on_finished(VigilIndexer *ix, VigilWindow *self) {
@@ -132,9 +132,9 @@ static void on_finished(VigilIndexer *ix, VigilWindow *self) {
   self->indexed_after_ms = (guint)((g_get_monotonic_time() - self->index_started_us) / 1000);
   report_issues(self, scan);
   if (vigil_scan_n_series(scan) == 0)
-    vigil_window_toast(self, "No scans found in what was opened");
-  vigil_window_session_scanned(self);
-  vigil_window_session_changed(self);
+    _vigil_window_toast(self, "No scans found in what was opened");
+  _vigil_window_session_scanned(self);
+  _vigil_window_session_changed(self);
   publish_state(self);
 }
 
@@ -147,9 +147,9 @@ static void stop(VigilWindow *self) {
   g_clear_object(&self->indexer); /* jobs still reading hold their own reference */
 }
 
-void vigil_window_index_start(VigilWindow *self, const char *const *paths) {
+void _vigil_window_index_start(VigilWindow *self, const char *const *paths) {
   GtkWidget *child; /* nothing may point into the old scan once it goes */
-  vigil_window_show_series(self, NULL);
+  _vigil_window_show_series(self, NULL);
   while ((child = gtk_widget_get_first_child(GTK_WIDGET(self->file_list))))
     gtk_list_box_remove(self->file_list, child);
   stop(self);
@@ -167,21 +167,16 @@ void vigil_window_index_start(VigilWindow *self, const char *const *paths) {
   vigil_indexer_start(self->indexer);
 }
 
-void vigil_window_index_init(VigilWindow *self) {
+void _vigil_window_index_init(VigilWindow *self) {
   self->thumbnailer = vigil_thumbnailer_new();
   g_signal_connect_swapped(self->thumbnailer, "thumbnail-ready", G_CALLBACK(publish_state), self);
-  GVariantDict dict;
-  g_variant_dict_init(&dict, NULL);
-  self->indexing_action = g_simple_action_new_stateful("indexing", NULL, g_variant_dict_end(&dict));
-  g_simple_action_set_enabled(self->indexing_action, FALSE); /* a readout, not a command */
-  g_action_map_add_action(G_ACTION_MAP(self), G_ACTION(self->indexing_action));
 }
 
-void vigil_window_index_dispose(VigilWindow *self) {
+void _vigil_window_index_dispose(VigilWindow *self) {
   stop(self);
   self->scan = NULL;
   if (self->thumbnailer)
     g_signal_handlers_disconnect_by_data(self->thumbnailer, self);
   g_clear_object(&self->thumbnailer);
-  g_clear_object(&self->indexing_action);
+  self->indexing_action = NULL; /* the action map owns it */
 }

@@ -41,8 +41,8 @@ struct _VigilWindow {
   VigilIndexer *indexer;
   VigilThumbnailer *thumbnailer;
   VigilPrefetcher *prefetcher;
-  GSimpleAction *indexing_action;
-  gboolean shown_while_indexing; /* the first series came up before indexing ended */
+  GSimpleAction *indexing_action; /* borrowed from the action map */
+  gboolean shown_while_indexing;  /* the first series came up before indexing ended */
   gint64 index_started_us;
   guint shown_after_ms, indexed_after_ms; /* since index_started_us; 0 until then */
 
@@ -70,52 +70,92 @@ typedef struct {
   int slice;
   GdkPaintable *thumb;
 } VigilWindowRef;
-void vigil_window_ref_free(gpointer ref);
+void _vigil_window_ref_free(gpointer ref);
 
-void vigil_window_toast(VigilWindow *self, const char *message);
-void vigil_window_replace_files(VigilWindow *self, const char *const *paths);
-VigilSeries *vigil_window_find_series(VigilWindow *self, const char *uid);
-void vigil_window_select_series(VigilWindow *self, VigilSeries *series);
+void _vigil_window_toast(VigilWindow *self, const char *message);
+void _vigil_window_replace_files(VigilWindow *self, const char *const *paths);
+VigilSeries *_vigil_window_find_series(VigilWindow *self, const char *uid);
+void _vigil_window_select_series(VigilWindow *self, VigilSeries *series);
 /* Shows `series` (NULL: nothing) from its middle slice with its default window. */
-void vigil_window_show_series(VigilWindow *self, VigilSeries *series);
+void _vigil_window_show_series(VigilWindow *self, VigilSeries *series);
 /* The shown series gained slices while indexing: keep the view, refresh the count. */
-void vigil_window_series_grew(VigilWindow *self);
+void _vigil_window_series_grew(VigilWindow *self);
 
 /* vigil-window-index.c */
-void vigil_window_index_init(VigilWindow *self);
-void vigil_window_index_dispose(VigilWindow *self);
+void _vigil_window_index_init(VigilWindow *self);
+void _vigil_window_index_dispose(VigilWindow *self);
 /* Cancels any indexing and starts reading `paths` into a new, empty sidebar. */
-void vigil_window_index_start(VigilWindow *self, const char *const *paths);
+void _vigil_window_index_start(VigilWindow *self, const char *const *paths);
 
 /* vigil-window-analysis.c */
-void vigil_window_analysis_init(VigilWindow *self);
-void vigil_window_analysis_class_init(GtkWidgetClass *widget_class);
-void vigil_window_analysis_dispose(VigilWindow *self);
-gboolean vigil_window_analysis_model_ready(VigilWindow *self);
+void _vigil_window_analysis_init(VigilWindow *self);
+void _vigil_window_analysis_dispose(VigilWindow *self);
+gboolean _vigil_window_analysis_model_ready(VigilWindow *self);
 /* TRUE (with the window) when the domain fixes what the model sees (CT presets). */
-gboolean vigil_window_analysis_fixed_window(VigilWindow *self, double *center, double *width);
+gboolean _vigil_window_analysis_fixed_window(VigilWindow *self, double *center, double *width);
 /* The bank changed: few-shot results are stale; the shown one is recomputed. */
-void vigil_window_analysis_references_changed(VigilWindow *self);
+void _vigil_window_analysis_references_changed(VigilWindow *self);
 /* The slice changed: drop a result that belongs to another slice. */
-void vigil_window_analysis_slice_changed(VigilWindow *self);
+void _vigil_window_analysis_slice_changed(VigilWindow *self);
 
 /* vigil-window-references.c */
-void vigil_window_references_init(VigilWindow *self);
-void vigil_window_references_dispose(VigilWindow *self);
+void _vigil_window_references_init(VigilWindow *self);
+void _vigil_window_references_dispose(VigilWindow *self);
 /* Queues a reference from (series, slice) of the open scan, as restoring a
  * session does; slice -1: the shown slice of the shown series, else the middle. */
-void vigil_window_analysis_add_reference_from(VigilWindow *self, VigilSeries *series, int slice);
+void _vigil_window_analysis_add_reference_from(VigilWindow *self, VigilSeries *series, int slice);
 /* Queues a reference from a file or folder (series NULL: the first; slice -1: the middle). */
-void vigil_window_references_add_path(VigilWindow *self, const char *path, const char *series_uid,
-                                      int slice);
+void _vigil_window_references_add_path(VigilWindow *self, const char *path, const char *series_uid,
+                                       int slice);
 
 /* vigil-window-session.c */
-void vigil_window_session_init(VigilWindow *self);
-void vigil_window_session_dispose(VigilWindow *self);
+void _vigil_window_session_init(VigilWindow *self);
+void _vigil_window_session_dispose(VigilWindow *self);
 /* Opening a .vigil file: TRUE when `file` was one and is being restored. */
-gboolean vigil_window_session_open(VigilWindow *self, GFile *file);
+gboolean _vigil_window_session_open(VigilWindow *self, GFile *file);
 /* After a scan: apply a pending session's view. After the model: its references. */
-void vigil_window_session_scanned(VigilWindow *self);
-void vigil_window_session_continue_references(VigilWindow *self);
+void _vigil_window_session_scanned(VigilWindow *self);
+void _vigil_window_session_continue_references(VigilWindow *self);
 /* Something worth keeping changed: autosave soon. */
-void vigil_window_session_changed(VigilWindow *self);
+void _vigil_window_session_changed(VigilWindow *self);
+
+/* vigil-window-actions.c: every window action and every shortcut, in one place. */
+void _vigil_window_actions_init(VigilWindow *self);
+/* win.open and win.open-folder: widget actions (a file chooser each). */
+void _vigil_window_class_actions_init(GtkWidgetClass *widget_class);
+void _vigil_window_open_dialog(GtkWidget *widget, const char *action, GVariant *param);
+void _vigil_window_open_folder_dialog(GtkWidget *widget, const char *action, GVariant *param);
+
+/* The actions' handlers, in the files that do the work. */
+void _vigil_window_action_analyse_slice(GSimpleAction *action, GVariant *param,
+                                        gpointer user_data); /* vigil-window-analysis.c */
+void _vigil_window_action_analyse_series(GSimpleAction *action, GVariant *param,
+                                         gpointer user_data); /* vigil-window-analysis.c */
+void _vigil_window_action_cancel_analysis(GSimpleAction *action, GVariant *param,
+                                          gpointer user_data); /* vigil-window-analysis.c */
+void _vigil_window_action_load_model(GSimpleAction *action, GVariant *param,
+                                     gpointer user_data); /* vigil-window-analysis.c */
+void _vigil_window_action_export_view(GSimpleAction *action, GVariant *param,
+                                      gpointer user_data); /* vigil-window-analysis.c */
+void _vigil_window_action_export_dialog(GSimpleAction *action, GVariant *param,
+                                        gpointer user_data); /* vigil-window-analysis.c */
+void _vigil_window_action_add_reference(GSimpleAction *action, GVariant *param,
+                                        gpointer user_data); /* vigil-window-references.c */
+void _vigil_window_action_add_reference_files(GSimpleAction *action, GVariant *param,
+                                              gpointer user_data); /* vigil-window-references.c */
+void _vigil_window_action_add_reference_series(GSimpleAction *action, GVariant *param,
+                                               gpointer user_data); /* vigil-window-references.c */
+void _vigil_window_action_remove_reference(GSimpleAction *action, GVariant *param,
+                                           gpointer user_data); /* vigil-window-references.c */
+void _vigil_window_action_reset_view(GSimpleAction *action, GVariant *param,
+                                     gpointer user_data); /* vigil-window-references.c */
+void _vigil_window_action_save_session(GSimpleAction *action, GVariant *param,
+                                       gpointer user_data); /* vigil-window-session.c */
+void _vigil_window_action_save_dialog(GSimpleAction *action, GVariant *param,
+                                      gpointer user_data); /* vigil-window-session.c */
+void _vigil_window_action_restore_autosave(GSimpleAction *action, GVariant *param,
+                                           gpointer user_data); /* vigil-window-session.c */
+void _vigil_window_action_window_preset(GSimpleAction *action, GVariant *param,
+                                        gpointer user_data); /* vigil-window.c */
+void _vigil_window_action_print_layout(GSimpleAction *action, GVariant *param,
+                                       gpointer user_data); /* vigil-window.c */

@@ -50,7 +50,7 @@ static GdkPaintable *thumbnail(const VigilImage *image, double center, double wi
                                               (gsize)image->width * 3));
 }
 
-void vigil_window_ref_free(gpointer data) {
+void _vigil_window_ref_free(gpointer data) {
   VigilWindowRef *ref = data;
   g_free(ref->label), g_free(ref->path), g_free(ref->series_uid);
   g_clear_object(&ref->thumb);
@@ -75,7 +75,7 @@ static void tell_batch(VigilWindow *self) {
   else if (added->len > 1)
     msg = g_strdup_printf("Added %u normal references", added->len);
   if (msg)
-    vigil_window_toast(self, msg);
+    _vigil_window_toast(self, msg);
   g_clear_pointer(&msg, g_free);
   const char *name = failed->len ? failed->pdata[0] : NULL, *why = name ? failed->pdata[1] : NULL;
   if (failed->len == 2) {
@@ -88,7 +88,7 @@ static void tell_batch(VigilWindow *self) {
                           names->str, name, why);
   }
   if (msg)
-    vigil_window_toast(self, msg);
+    _vigil_window_toast(self, msg);
   g_ptr_array_set_size(added, 0);
   g_ptr_array_set_size(failed, 0);
 }
@@ -100,7 +100,7 @@ static void source_done(VigilWindow *self) {
   if (self->ref_busy)
     return;
   tell_batch(self);
-  vigil_window_session_continue_references(self);
+  _vigil_window_session_continue_references(self);
 }
 
 static void on_reference_added(GObject *source, GAsyncResult *result, gpointer user_data) {
@@ -120,10 +120,10 @@ static void on_reference_added(GObject *source, GAsyncResult *result, gpointer u
     vigil_reference_strip_set_thumbnail(self->reference_strip, id, ref->thumb);
     vigil_analysis_session_add_reference(self->analysis, id, ref->label, ref->path, ref->series_uid,
                                          ref->slice);
-    vigil_window_analysis_references_changed(self);
+    _vigil_window_analysis_references_changed(self);
     if (!self->pending)
       g_ptr_array_add(self->ref_added, g_strdup(ref->label));
-    vigil_window_session_changed(self);
+    _vigil_window_session_changed(self);
   } else if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
     VigilWindowRef **slot = g_object_get_data(source, "vigil-ref");
     note_failed(self, *slot ? (*slot)->label : "A slice", error->message);
@@ -135,7 +135,7 @@ static void on_reference_added(GObject *source, GAsyncResult *result, gpointer u
 static void free_ref_slot(gpointer data) {
   VigilWindowRef **slot = data;
   if (*slot)
-    vigil_window_ref_free(*slot);
+    _vigil_window_ref_free(*slot);
   g_free(slot);
 }
 
@@ -158,12 +158,12 @@ static void add_image(VigilWindow *self, const VigilImage *image, VigilWindowLev
   if (is_reference(self, ref->series_uid, ref->slice)) {
     /* The same slice twice would only weigh it double (and a session keeps it once). */
     note_failed(self, ref->label, "it is already a reference");
-    vigil_window_ref_free(ref);
+    _vigil_window_ref_free(ref);
     source_done(self);
     return;
   }
   double center = view.center, width = view.width;
-  vigil_window_analysis_fixed_window(self, &center, &width);
+  _vigil_window_analysis_fixed_window(self, &center, &width);
   g_autoptr(VigilJob) job = vigil_analyzer_add_reference(self->analyzer, image, center, width);
   ref->thumb = thumbnail(image, view.center, view.width);
   VigilWindowRef **slot = g_new0(VigilWindowRef *, 1);
@@ -230,7 +230,7 @@ static void file_work_free(gpointer data) {
   FileWork *w = data;
   vigil_image_free(w->image);
   if (w->ref)
-    vigil_window_ref_free(w->ref);
+    _vigil_window_ref_free(w->ref);
   g_free(w);
 }
 
@@ -318,7 +318,7 @@ static void process_next(VigilWindow *self) {
     return;
   self->ref_busy = TRUE;
   RefSource *s = g_queue_pop_head(self->ref_queue);
-  VigilSeries *series = s->series_uid ? vigil_window_find_series(self, s->series_uid) : NULL;
+  VigilSeries *series = s->series_uid ? _vigil_window_find_series(self, s->series_uid) : NULL;
   if (series) {
     add_from_series(self, series, s->slice);
     ref_source_free(s);
@@ -334,7 +334,7 @@ static void process_next(VigilWindow *self) {
 static gboolean model_or_toast(VigilWindow *self) {
   if (vigil_analyzer_get_engine(self->analyzer))
     return TRUE;
-  vigil_window_toast(self, "Load the model first (Preferences): references are encoded by it");
+  _vigil_window_toast(self, "Load the model first (Preferences): references are encoded by it");
   return FALSE;
 }
 
@@ -347,22 +347,23 @@ static void enqueue(VigilWindow *self, const char *path, const char *series_uid,
   process_next(self);
 }
 
-void vigil_window_analysis_add_reference_from(VigilWindow *self, VigilSeries *series, int slice) {
+void _vigil_window_analysis_add_reference_from(VigilWindow *self, VigilSeries *series, int slice) {
   enqueue(self, NULL, series->uid, slice);
 }
 
-void vigil_window_references_add_path(VigilWindow *self, const char *path, const char *series_uid,
-                                      int slice) {
+void _vigil_window_references_add_path(VigilWindow *self, const char *path, const char *series_uid,
+                                       int slice) {
   enqueue(self, path, series_uid, slice);
 }
 
 /* ---- actions --------------------------------------------------------------- */
 
-static void add_reference(GSimpleAction *action, GVariant *param, gpointer user_data) {
+void _vigil_window_action_add_reference(GSimpleAction *action, GVariant *param,
+                                        gpointer user_data) {
   (void)action, (void)param;
   VigilWindow *self = VIGIL_WINDOW(user_data);
   if (!self->series || !vigil_slice_view_get_image(self->slice_view)) {
-    vigil_window_toast(self, "Open a scan first");
+    _vigil_window_toast(self, "Open a scan first");
     return;
   }
   if (model_or_toast(self))
@@ -371,7 +372,8 @@ static void add_reference(GSimpleAction *action, GVariant *param, gpointer user_
 
 /* win.add-reference-files(as): each file (or folder) becomes a reference;
  * a volume gives its middle slice. Dropping files on the strip calls it. */
-static void add_reference_files(GSimpleAction *action, GVariant *param, gpointer user_data) {
+void _vigil_window_action_add_reference_files(GSimpleAction *action, GVariant *param,
+                                              gpointer user_data) {
   (void)action;
   VigilWindow *self = VIGIL_WINDOW(user_data);
   if (!model_or_toast(self))
@@ -383,7 +385,8 @@ static void add_reference_files(GSimpleAction *action, GVariant *param, gpointer
 
 /* win.add-reference-series((si)): a series of the open scan, slice -1 for
  * the shown (or middle) one. Dropping a sidebar row on the strip calls it. */
-static void add_reference_series(GSimpleAction *action, GVariant *param, gpointer user_data) {
+void _vigil_window_action_add_reference_series(GSimpleAction *action, GVariant *param,
+                                               gpointer user_data) {
   (void)action;
   VigilWindow *self = VIGIL_WINDOW(user_data);
   const char *uid;
@@ -397,22 +400,23 @@ static void remove_reference(VigilWindow *self, guint64 id) {
   g_autoptr(GError) error = NULL;
   if (!g_hash_table_contains(self->references, GSIZE_TO_POINTER((gsize)id))) {
     g_autofree char *msg = g_strdup_printf("There is no reference %" G_GUINT64_FORMAT, id);
-    vigil_window_toast(self, msg);
+    _vigil_window_toast(self, msg);
     return;
   }
   /* Never blocks: a running analysis applies it before it scores. */
   if (!vigil_analyzer_remove_reference(self->analyzer, id, &error)) {
-    vigil_window_toast(self, error->message);
+    _vigil_window_toast(self, error->message);
     return;
   }
   g_hash_table_remove(self->references, GSIZE_TO_POINTER((gsize)id));
   vigil_analysis_session_remove_reference(self->analysis, id); /* the strip follows */
-  vigil_window_analysis_references_changed(self);
-  vigil_window_session_changed(self);
+  _vigil_window_analysis_references_changed(self);
+  _vigil_window_session_changed(self);
 }
 
 /* win.remove-reference(t): by the id the strip shows it under. */
-static void remove_reference_action(GSimpleAction *action, GVariant *param, gpointer user_data) {
+void _vigil_window_action_remove_reference(GSimpleAction *action, GVariant *param,
+                                           gpointer user_data) {
   (void)action;
   remove_reference(VIGIL_WINDOW(user_data), g_variant_get_uint64(param));
 }
@@ -422,7 +426,7 @@ static void on_remove_clicked(VigilReferenceStrip *strip, guint64 id, gpointer u
   remove_reference(user_data, id);
 }
 
-static void reset_view(GSimpleAction *action, GVariant *param, gpointer user_data) {
+void _vigil_window_action_reset_view(GSimpleAction *action, GVariant *param, gpointer user_data) {
   (void)action, (void)param;
   vigil_slice_view_reset(VIGIL_WINDOW(user_data)->slice_view);
 }
@@ -446,7 +450,7 @@ static gboolean on_strip_drop(VigilReferenceStrip *strip, const GValue *value, g
     if (path)
       g_ptr_array_add(paths, path);
     else
-      vigil_window_toast(self, "Only local files can become references");
+      _vigil_window_toast(self, "Only local files can become references");
   }
   if (paths->len == 0)
     return FALSE;
@@ -499,16 +503,8 @@ static void build_context_menu(VigilWindow *self) {
   vigil_slice_view_set_context_menu(self->slice_view, G_MENU_MODEL(menu));
 }
 
-void vigil_window_references_init(VigilWindow *self) {
-  static const GActionEntry entries[] = {
-      {.name = "add-reference", .activate = add_reference},
-      {.name = "add-reference-files", .activate = add_reference_files, .parameter_type = "as"},
-      {.name = "add-reference-series", .activate = add_reference_series, .parameter_type = "(si)"},
-      {.name = "remove-reference", .activate = remove_reference_action, .parameter_type = "t"},
-      {.name = "reset-view", .activate = reset_view},
-  };
-  g_action_map_add_action_entries(G_ACTION_MAP(self), entries, G_N_ELEMENTS(entries), self);
-  self->references = g_hash_table_new_full(NULL, NULL, NULL, vigil_window_ref_free);
+void _vigil_window_references_init(VigilWindow *self) {
+  self->references = g_hash_table_new_full(NULL, NULL, NULL, _vigil_window_ref_free);
   self->ref_queue = g_queue_new();
   self->ref_added = g_ptr_array_new_with_free_func(g_free);
   self->ref_failed = g_ptr_array_new_with_free_func(g_free);
@@ -521,7 +517,7 @@ void vigil_window_references_init(VigilWindow *self) {
                            G_CALLBACK(build_context_menu), self);
 }
 
-void vigil_window_references_dispose(VigilWindow *self) {
+void _vigil_window_references_dispose(VigilWindow *self) {
   /* The menu button drops its model as the template goes: not for us then. */
   if (self->window_presets)
     g_signal_handlers_disconnect_by_data(self->window_presets, self);

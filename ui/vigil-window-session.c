@@ -57,7 +57,7 @@ static gboolean autosave(gpointer data) {
   return G_SOURCE_REMOVE;
 }
 
-void vigil_window_session_changed(VigilWindow *self) {
+void _vigil_window_session_changed(VigilWindow *self) {
   if (!self->files || self->autosave_source)
     return;
   self->autosave_source = g_timeout_add(AUTOSAVE_DELAY_MS, autosave, self);
@@ -73,17 +73,17 @@ static void restore(VigilWindow *self, VigilSession *session) {
     vigil_analysis_panel_set_custom_class(self->analysis_panel, session->custom_class);
   vigil_analysis_panel_set_few_shot(self->analysis_panel,
                                     g_strcmp0(session->mode, "few-shot") == 0);
-  vigil_window_replace_files(self, (const char *const *)session->open_paths->pdata);
+  _vigil_window_replace_files(self, (const char *const *)session->open_paths->pdata);
 }
 
-gboolean vigil_window_session_open(VigilWindow *self, GFile *file) {
+gboolean _vigil_window_session_open(VigilWindow *self, GFile *file) {
   g_autofree char *path = g_file_get_path(file);
   if (!path || !g_str_has_suffix(path, ".vigil"))
     return FALSE;
   g_autoptr(GError) error = NULL;
   VigilSession *session = vigil_session_load(path, &error);
   if (!session) {
-    vigil_window_toast(self, error->message);
+    _vigil_window_toast(self, error->message);
     return TRUE; /* it was a session file, just not a good one */
   }
   /* replace_files wants a NULL-terminated list; the NULL sits past len. */
@@ -93,50 +93,50 @@ gboolean vigil_window_session_open(VigilWindow *self, GFile *file) {
   return TRUE;
 }
 
-void vigil_window_session_scanned(VigilWindow *self) {
+void _vigil_window_session_scanned(VigilWindow *self) {
   VigilSession *s = self->pending;
   if (!s)
     return;
-  VigilSeries *series = s->series_uid ? vigil_window_find_series(self, s->series_uid) : NULL;
+  VigilSeries *series = s->series_uid ? _vigil_window_find_series(self, s->series_uid) : NULL;
   if (series) {
-    vigil_window_select_series(self, series);
+    _vigil_window_select_series(self, series);
     vigil_slice_view_set_slice(self->slice_view, s->slice);
     vigil_slice_view_set_zoom(self->slice_view, s->zoom);
     if (s->has_window)
       vigil_slice_view_set_window(self->slice_view, s->window_center, s->window_width);
   }
-  vigil_window_session_continue_references(self);
+  _vigil_window_session_continue_references(self);
 }
 
 /* Adds the pending references one job at a time, once the model is there. */
-void vigil_window_session_continue_references(VigilWindow *self) {
+void _vigil_window_session_continue_references(VigilWindow *self) {
   VigilSession *s = self->pending;
-  if (!s || !self->scan || !vigil_window_analysis_model_ready(self)) {
+  if (!s || !self->scan || !_vigil_window_analysis_model_ready(self)) {
     if (s && s->references->len == 0 && self->scan)
       g_clear_pointer(&self->pending, vigil_session_free);
     return;
   }
   while (self->pending_ref < s->references->len) {
     const VigilSliceRef *ref = g_ptr_array_index(s->references, self->pending_ref++);
-    VigilSeries *series = vigil_window_find_series(self, ref->series_uid);
+    VigilSeries *series = _vigil_window_find_series(self, ref->series_uid);
     if (series && ref->slice < (int)series->slices->len) {
-      vigil_window_analysis_add_reference_from(self, series, ref->slice);
+      _vigil_window_analysis_add_reference_from(self, series, ref->slice);
       return; /* when it is added (or not), the next */
     }
     if (!series && ref->path && *ref->path) { /* e.g. a file dropped on the strip */
-      vigil_window_references_add_path(self, ref->path, ref->series_uid, ref->slice);
+      _vigil_window_references_add_path(self, ref->path, ref->series_uid, ref->slice);
       return;
     }
     g_autofree char *msg =
         g_strdup_printf("Reference %s slice %d is no longer there", ref->path, ref->slice + 1);
-    vigil_window_toast(self, msg);
+    _vigil_window_toast(self, msg);
   }
   g_clear_pointer(&self->pending, vigil_session_free);
-  vigil_window_session_changed(self);
+  _vigil_window_session_changed(self);
 }
 
 /* win.save-session(s) */
-static void save_session(GSimpleAction *action, GVariant *param, gpointer user_data) {
+void _vigil_window_action_save_session(GSimpleAction *action, GVariant *param, gpointer user_data) {
   (void)action;
   VigilWindow *self = VIGIL_WINDOW(user_data);
   g_autoptr(VigilSession) s = capture(self);
@@ -145,9 +145,9 @@ static void save_session(GSimpleAction *action, GVariant *param, gpointer user_d
   if (vigil_session_save(s, path, &error)) {
     g_autofree char *name = g_path_get_basename(path);
     g_autofree char *msg = g_strdup_printf("Session saved as %s", name);
-    vigil_window_toast(self, msg);
+    _vigil_window_toast(self, msg);
   } else {
-    vigil_window_toast(self, error->message);
+    _vigil_window_toast(self, error->message);
   }
 }
 
@@ -168,7 +168,7 @@ static void on_save_chosen(GtkNativeDialog *dialog, int response, gpointer user_
   g_object_unref(dialog);
 }
 
-static void save_dialog(GSimpleAction *action, GVariant *param, gpointer user_data) {
+void _vigil_window_action_save_dialog(GSimpleAction *action, GVariant *param, gpointer user_data) {
   (void)action, (void)param;
   VigilWindow *self = VIGIL_WINDOW(user_data);
   GtkFileChooserNative *chooser = gtk_file_chooser_native_new(
@@ -180,12 +180,13 @@ static void save_dialog(GSimpleAction *action, GVariant *param, gpointer user_da
 }
 
 /* win.restore-autosave: what the last run was doing. */
-static void restore_autosave(GSimpleAction *action, GVariant *param, gpointer user_data) {
+void _vigil_window_action_restore_autosave(GSimpleAction *action, GVariant *param,
+                                           gpointer user_data) {
   (void)action, (void)param;
   VigilWindow *self = VIGIL_WINDOW(user_data);
   g_autofree char *path = vigil_session_autosave_path();
   g_autoptr(GFile) file = g_file_new_for_path(path);
-  vigil_window_session_open(self, file);
+  _vigil_window_session_open(self, file);
 }
 
 static gboolean offer_autosave(gpointer data) {
@@ -202,17 +203,11 @@ static gboolean offer_autosave(gpointer data) {
   return G_SOURCE_REMOVE;
 }
 
-void vigil_window_session_init(VigilWindow *self) {
-  static const GActionEntry entries[] = {
-      {.name = "save-session", .activate = save_session, .parameter_type = "s"},
-      {.name = "save-session-dialog", .activate = save_dialog},
-      {.name = "restore-autosave", .activate = restore_autosave},
-  };
-  g_action_map_add_action_entries(G_ACTION_MAP(self), entries, G_N_ELEMENTS(entries), self);
+void _vigil_window_session_init(VigilWindow *self) {
   g_timeout_add_full(G_PRIORITY_DEFAULT, 500, offer_autosave, g_object_ref(self), g_object_unref);
 }
 
-void vigil_window_session_dispose(VigilWindow *self) {
+void _vigil_window_session_dispose(VigilWindow *self) {
   if (self->autosave_source) {
     g_source_remove(self->autosave_source);
     autosave(self); /* write what is pending before the window goes */

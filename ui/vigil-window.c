@@ -23,14 +23,14 @@ VigilWindow *vigil_window_new(VigilApplication *app) {
 
 void vigil_window_show_message(VigilWindow *self, const char *message) {
   g_return_if_fail(VIGIL_IS_WINDOW(self));
-  vigil_window_toast(self, message);
+  _vigil_window_toast(self, message);
 }
 
 GListModel *vigil_window_get_files(VigilWindow *self) {
   return G_LIST_MODEL(self->files);
 }
 
-void vigil_window_toast(VigilWindow *self, const char *message) {
+void _vigil_window_toast(VigilWindow *self, const char *message) {
   /* Logged too, so a message outlives its toast (and tests can read it). */
   g_message("toast: %s", message);
   /* libadwaita 1.2 parses toast titles as markup; paths may hold '&' or '<'. */
@@ -47,7 +47,7 @@ static void show_slice(VigilWindow *self, gboolean reset_window) {
   g_autoptr(GError) error = NULL;
   VigilImage *image = vigil_series_get_slice(self->series, (guint)index, &error);
   if (!image) {
-    vigil_window_toast(self, error->message);
+    _vigil_window_toast(self, error->message);
     vigil_slice_view_set_image(self->slice_view, NULL, FALSE);
     return;
   }
@@ -59,7 +59,7 @@ static void show_slice(VigilWindow *self, gboolean reset_window) {
   vigil_slice_view_set_image_keyed(self->slice_view, image, slice, reset_window);
   vigil_prefetcher_request(self->prefetcher, G_OBJECT(self->indexer), self->series, index,
                            PREFETCH_AHEAD, self->slice_view);
-  vigil_window_analysis_slice_changed(self);
+  _vigil_window_analysis_slice_changed(self);
 }
 
 /* The W/L menu: the series' own window, automatic, and the modality's presets. */
@@ -83,7 +83,8 @@ static void build_presets_menu(VigilWindow *self, const VigilSeries *series) {
 }
 
 /* win.window-preset(s): "default", "auto" or a preset id of the series' modality. */
-static void window_preset(GSimpleAction *action, GVariant *param, gpointer user_data) {
+void _vigil_window_action_window_preset(GSimpleAction *action, GVariant *param,
+                                        gpointer user_data) {
   (void)action;
   VigilWindow *self = user_data;
   const char *id = g_variant_get_string(param, NULL);
@@ -100,13 +101,13 @@ static void window_preset(GSimpleAction *action, GVariant *param, gpointer user_
     w = vigil_series_default_window(self->series, image, NULL);
   else {
     g_autofree char *msg = g_strdup_printf("No window preset '%s' for this series", id);
-    vigil_window_toast(self, msg);
+    _vigil_window_toast(self, msg);
     return;
   }
   vigil_slice_view_set_window(self->slice_view, w.center, w.width);
 }
 
-void vigil_window_show_series(VigilWindow *self, VigilSeries *series) {
+void _vigil_window_show_series(VigilWindow *self, VigilSeries *series) {
   self->series = series;
   vigil_prefetcher_clear(self->prefetcher);
   vigil_slice_view_forget_textures(self->slice_view); /* slice addresses may be reused */
@@ -114,7 +115,7 @@ void vigil_window_show_series(VigilWindow *self, VigilSeries *series) {
     vigil_slice_view_set_image(self->slice_view, NULL, FALSE);
     vigil_slice_view_set_slice_count(self->slice_view, 0);
     gtk_widget_set_visible(GTK_WIDGET(self->slice_scale), FALSE);
-    vigil_window_analysis_slice_changed(self);
+    _vigil_window_analysis_slice_changed(self);
     return;
   }
   int n = (int)series->slices->len;
@@ -130,10 +131,10 @@ void vigil_window_show_series(VigilWindow *self, VigilSeries *series) {
   build_presets_menu(self, series);
   show_slice(self, TRUE);
   if (series->warning)
-    vigil_window_toast(self, series->warning);
+    _vigil_window_toast(self, series->warning);
 }
 
-void vigil_window_series_grew(VigilWindow *self) {
+void _vigil_window_series_grew(VigilWindow *self) {
   int n = (int)self->series->slices->len;
   vigil_slice_view_set_slice_count(self->slice_view, n);
   gtk_adjustment_set_upper(self->slice_adjustment, MAX(n - 1, 0));
@@ -143,10 +144,10 @@ void vigil_window_series_grew(VigilWindow *self) {
 
 static void on_slice_changed(VigilWindow *self) {
   show_slice(self, FALSE);
-  vigil_window_session_changed(self);
+  _vigil_window_session_changed(self);
 }
 
-VigilSeries *vigil_window_find_series(VigilWindow *self, const char *uid) {
+VigilSeries *_vigil_window_find_series(VigilWindow *self, const char *uid) {
   for (guint i = 0; self->scan && i < self->scan->studies->len; i++) {
     VigilStudy *study = g_ptr_array_index(self->scan->studies, i);
     for (guint j = 0; j < study->series->len; j++) {
@@ -158,7 +159,7 @@ VigilSeries *vigil_window_find_series(VigilWindow *self, const char *uid) {
   return NULL;
 }
 
-void vigil_window_select_series(VigilWindow *self, VigilSeries *series) {
+void _vigil_window_select_series(VigilWindow *self, VigilSeries *series) {
   for (int i = 0;; i++) {
     GtkListBoxRow *row = gtk_list_box_get_row_at_index(self->file_list, i);
     if (!row)
@@ -175,7 +176,7 @@ static void on_series_selected(GtkListBox *box, GtkListBoxRow *row, gpointer use
   VigilWindow *self = user_data;
   VigilSeries *series = row ? g_object_get_data(G_OBJECT(row), "vigil-series") : NULL;
   if (series && series != self->series)
-    vigil_window_show_series(self, series);
+    _vigil_window_show_series(self, series);
 }
 
 static void rescan(VigilWindow *self) {
@@ -187,7 +188,7 @@ static void rescan(VigilWindow *self) {
     if (!paths[i])
       paths[i] = g_file_get_uri(file); /* reported as unreadable by the scan */
   }
-  vigil_window_index_start(self, (const char *const *)paths);
+  _vigil_window_index_start(self, (const char *const *)paths);
 }
 
 static void files_changed(VigilWindow *self) {
@@ -203,7 +204,7 @@ void vigil_window_open_files(VigilWindow *self, GFile **files, int n_files) {
   g_return_if_fail(VIGIL_IS_WINDOW(self));
   GtkRecentManager *recent = gtk_recent_manager_get_default();
   for (int i = 0; i < n_files; i++) {
-    if (vigil_window_session_open(self, files[i]))
+    if (_vigil_window_session_open(self, files[i]))
       return; /* the session names what to open */
   }
   for (int i = 0; i < n_files; i++) {
@@ -214,7 +215,7 @@ void vigil_window_open_files(VigilWindow *self, GFile **files, int n_files) {
   files_changed(self);
 }
 
-void vigil_window_replace_files(VigilWindow *self, const char *const *paths) {
+void _vigil_window_replace_files(VigilWindow *self, const char *const *paths) {
   g_list_store_remove_all(self->files);
   for (const char *const *p = paths; p && *p; p++) {
     g_autoptr(GFile) file = g_file_new_for_path(*p);
@@ -236,7 +237,7 @@ static void on_chooser_response(GtkNativeDialog *dialog, int response, gpointer 
   g_object_unref(dialog);
 }
 
-static void open_dialog(GtkWidget *widget, const char *action, GVariant *param) {
+void _vigil_window_open_dialog(GtkWidget *widget, const char *action, GVariant *param) {
   (void)action, (void)param;
   VigilWindow *self = VIGIL_WINDOW(widget);
   GtkFileChooserNative *chooser = gtk_file_chooser_native_new(
@@ -247,7 +248,7 @@ static void open_dialog(GtkWidget *widget, const char *action, GVariant *param) 
   gtk_native_dialog_show(GTK_NATIVE_DIALOG(chooser));
 }
 
-static void open_folder_dialog(GtkWidget *widget, const char *action, GVariant *param) {
+void _vigil_window_open_folder_dialog(GtkWidget *widget, const char *action, GVariant *param) {
   (void)action, (void)param;
   VigilWindow *self = VIGIL_WINDOW(widget);
   GtkFileChooserNative *chooser = gtk_file_chooser_native_new(
@@ -297,9 +298,9 @@ static gboolean on_close_request(GtkWindow *window) {
 
 static void vigil_window_dispose(GObject *object) {
   VigilWindow *self = VIGIL_WINDOW(object);
-  vigil_window_session_dispose(self);
-  vigil_window_analysis_dispose(self);
-  vigil_window_index_dispose(self);
+  _vigil_window_session_dispose(self);
+  _vigil_window_analysis_dispose(self);
+  _vigil_window_index_dispose(self);
   if (self->prefetcher)
     vigil_prefetcher_clear(self->prefetcher);
   g_clear_object(&self->prefetcher);
@@ -311,7 +312,7 @@ static void vigil_window_dispose(GObject *object) {
 /* win.print-layout: where the main parts are, in window coordinates, for GUI
  * tests that must find them (and check what is in view) without guessing
  * from a screenshot. */
-static void print_layout(GSimpleAction *action, GVariant *param, gpointer user_data) {
+void _vigil_window_action_print_layout(GSimpleAction *action, GVariant *param, gpointer user_data) {
   (void)action, (void)param;
   VigilWindow *self = VIGIL_WINDOW(user_data);
   const struct {
@@ -354,9 +355,7 @@ static void vigil_window_class_init(VigilWindowClass *klass) {
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, window_presets);
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, recent_submenu);
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, index_progress);
-  vigil_window_analysis_class_init(widget_class);
-  gtk_widget_class_install_action(widget_class, "win.open", NULL, open_dialog);
-  gtk_widget_class_install_action(widget_class, "win.open-folder", NULL, open_folder_dialog);
+  _vigil_window_class_actions_init(widget_class);
 }
 
 static void vigil_window_init(VigilWindow *self) {
@@ -371,14 +370,10 @@ static void vigil_window_init(VigilWindow *self) {
   self->prefetcher = vigil_prefetcher_new();
   g_signal_connect(self->file_list, "row-selected", G_CALLBACK(on_series_selected), self);
   g_signal_connect_swapped(self->slice_view, "notify::slice", G_CALLBACK(on_slice_changed), self);
-  vigil_window_analysis_init(self);
-  vigil_window_session_init(self);
-  vigil_window_index_init(self);
-  static const GActionEntry entries[] = {
-      {.name = "window-preset", .activate = window_preset, .parameter_type = "s"},
-      {.name = "print-layout", .activate = print_layout},
-  };
-  g_action_map_add_action_entries(G_ACTION_MAP(self), entries, G_N_ELEMENTS(entries), self);
+  _vigil_window_actions_init(self);
+  _vigil_window_analysis_init(self);
+  _vigil_window_session_init(self);
+  _vigil_window_index_init(self);
 
   GtkDropTarget *drop = gtk_drop_target_new(GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect(drop, "drop", G_CALLBACK(on_drop), self);

@@ -10,6 +10,9 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE(VigilWindow, vigil_window, VIGIL, WINDOW, AdwApplicationWindow)
 
 VigilWindow *vigil_window_new(VigilApplication *app);
+/* Sets the app's keyboard shortcuts, app and window actions alike (all in
+ * vigil-window-actions.c; the help overlay lists them). */
+void vigil_window_set_accels(GtkApplication *app);
 
 /* Adds files (scans or folders) to the window; the viewer takes them from here. */
 void vigil_window_open_files(VigilWindow *self, GFile **files, int n_files);
