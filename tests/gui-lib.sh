@@ -19,16 +19,63 @@ quit_and_check() {
   if wait "$1"; then echo "ok $2 - quit cleanly"; else echo "not ok $2 - exit status $?"; return 1; fi
 }
 
-# coloured PNG: the fraction of the slice view (between the sidebar and the
-# analysis panel) that is strongly coloured, i.e. covered by the heatmap.
-coloured() {
+# Where the slice view is comes from the app itself, not a fixed crop:
+# view_box LOG: "x0 y0 x1 y1" of the slice view, a few pixels inside its edges,
+# from win.print-layout (which the app logs to LOG, its stderr).
+view_box() {
+  n=$(grep -c "layout: " "$1" 2>/dev/null)
+  call print-layout "[]" "{}" 2>/dev/null || true
+  for i in $(seq 40); do
+    [ "$(grep -c "layout: " "$1" 2>/dev/null)" -gt "${n:-0}" ] && break
+    sleep 0.1
+  done
+  grep "layout: " "$1" | tail -1 | /usr/bin/python3 -c "
+import sys
+line = sys.stdin.read().split('layout: ', 1)[1]
+parts = {p.split()[0]: [int(float(v)) for v in p.split()[1:]] for p in line.split('; ')}
+x, y, w, h = parts['slice-view']
+print(x + 8, y + 8, x + w - 8, y + h - 8)"
+}
+
+# view_pixels PNG LOG: the fraction of the slice view that is strongly
+# coloured (covered by the heatmap) and the fraction that is lit.
+view_pixels() {
   /usr/bin/python3 -c "
 import sys
 import numpy as np
 from PIL import Image
-a = np.array(Image.open(sys.argv[1]).convert('RGB')).astype(int)[60:-60, 260:-360]
-print(f'{(np.abs(a[..., 0] - a[..., 2]) > 60).mean():.4f}')
-" "$1"
+x0, y0, x1, y1 = map(int, sys.argv[2:6])
+a = np.array(Image.open(sys.argv[1]).convert('RGB')).astype(int)[y0:y1, x0:x1]
+print(f'{(np.abs(a[..., 0] - a[..., 2]) > 60).mean():.4f} {(a.sum(axis=2) > 60).mean():.4f}')
+" "$1" $(view_box "$2")
+}
+
+# coloured PNG LOG: the first of view_pixels.
+coloured() { view_pixels "$1" "$2" | cut -d' ' -f1; }
+
+# start_vigil LOG NAME [ARGS...]: starts vigil with ARGS, logging to LOG, sets
+# $pid, and waits (60 s at most) for its window, shot into $logdir/NAME.png.
+start_vigil() {
+  _log=$1 _name=$2
+  shift 2
+  "$vigil" "$@" >"$_log" 2>&1 &
+  pid=$!
+  "$shot" Vigil "$logdir/$_name.png" 60 16 >/dev/null
+}
+
+# wait_for_map ACTION PNG LOG [TRIES]: activates win.ACTION every 3 s until a
+# screenshot (PNG) shows the heatmap over the slice view; prints how much of
+# the view it covers (0 if it never did). Lavapipe runs models slowly.
+wait_for_map() {
+  _c=0
+  for i in $(seq "${4:-30}"); do
+    sleep 3
+    call "$1" "[]" "{}" 2>/dev/null || true
+    "$shot" Vigil "$2" 30 16 >/dev/null
+    _c=$(coloured "$2" "$3")
+    awk "BEGIN { exit !($_c > 0.2) }" && break
+  done
+  echo "$_c"
 }
 
 # toast_within SECONDS PATTERN: a toast matching PATTERN (grep -E) was logged

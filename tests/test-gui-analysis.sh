@@ -14,26 +14,11 @@ ct=/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm
 echo "TAP version 13"
 echo "1..11"
 "$cli" model random --preset tiny --seed 1 --out "$work/m" >/dev/null || exit 1
-"$vigil" "$ct" /usr/share/mricron/templates/ch2.nii.gz >"$logdir/analysis-vigil.log" 2>&1 &
-pid=$!
-
-# How much of the view is strongly coloured (the overlay) and how much is lit.
-pixels() {
-  /usr/bin/python3 - "$1" <<'PY'
-import sys
-import numpy as np
-from PIL import Image
-a = np.array(Image.open(sys.argv[1]).convert("RGB")).astype(int)
-view = a[60:-60, 260:-360]  # between the sidebar and the analysis panel
-colour = (np.abs(view[..., 0] - view[..., 2]) > 60).mean()
-lit = (view.sum(axis=2) > 60).mean()
-print(f"{colour:.4f} {lit:.4f}")
-PY
-}
-
+log="$logdir/analysis-vigil.log"
+start_vigil "$log" analysis-start "$ct" /usr/share/mricron/templates/ch2.nii.gz
 sleep 3
 "$shot" Vigil "$logdir/analysis-opened.png" 60 16 >/dev/null
-set -- $(pixels "$logdir/analysis-opened.png")
+set -- $(view_pixels "$logdir/analysis-opened.png" "$log")
 if awk "BEGIN { exit !($2 > 0.05 && $1 < 0.01) }"; then
   echo "ok 1 - the CT slice is shown, without overlay (lit $2, coloured $1)"
 else
@@ -42,11 +27,13 @@ fi
 
 call window-preset "[<'lung'>]" "{}" && sleep 1
 "$shot" Vigil "$logdir/analysis-lung.png" 30 16 >/dev/null
-if /usr/bin/python3 - "$logdir/analysis-opened.png" "$logdir/analysis-lung.png" <<'PY'
+if /usr/bin/python3 - "$logdir/analysis-opened.png" "$logdir/analysis-lung.png" \
+  $(view_box "$log") <<'PY'
 import sys
 import numpy as np
 from PIL import Image
-a, b = (np.array(Image.open(p).convert("L")).astype(float)[60:-60, 260:-360] for p in sys.argv[1:])
+x0, y0, x1, y1 = map(int, sys.argv[3:7])
+a, b = (np.array(Image.open(p).convert("L")).astype(float)[y0:y1, x0:x1] for p in sys.argv[1:3])
 assert abs(a.mean() - b.mean()) > 5, (a.mean(), b.mean())
 PY
 then
@@ -60,17 +47,8 @@ if call load-model "[<('$work/m/clip.safetensors', '$work/m/adapters.safetensors
 else
   echo "not ok 3 - win.load-model failed"
 fi
-# Lavapipe runs the model slowly: ask again until the overlay shows (90 s at most).
-coloured=0
-for i in $(seq 30); do
-  sleep 3
-  call analyse-slice "[]" "{}" 2>/dev/null || true
-  "$shot" Vigil "$logdir/analysis-result.png" 30 16 >/dev/null
-  set -- $(pixels "$logdir/analysis-result.png")
-  coloured=$1
-  awk "BEGIN { exit !($1 > 0.2) }" && break
-done
-set -- "$coloured"
+# Ask again until the overlay shows (90 s at most).
+set -- "$(wait_for_map analyse-slice "$logdir/analysis-result.png" "$log")"
 if awk "BEGIN { exit !($1 > 0.2) }"; then
   echo "ok 4 - the heatmap covers the slice after analysis (coloured $1)"
 else

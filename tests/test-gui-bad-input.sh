@@ -28,15 +28,16 @@ size=$(stat -c %s "$work/m/clip.safetensors")
 head -c $((size / 2)) "$work/m/clip.safetensors" >"$work/cut.safetensors"
 head -c 100000 /dev/urandom >"$work/random.pth"
 
-# lit PNG: the share of the view (between sidebar and panel) that is not black.
+# lit PNG: the share of the slice view that is not black, and its mean.
 lit() {
   /usr/bin/python3 -c "
 import sys
 import numpy as np
 from PIL import Image
-a = np.array(Image.open(sys.argv[1]).convert('RGB')).astype(int)[60:-60, 260:-360]
+x0, y0, x1, y1 = map(int, sys.argv[2:6])
+a = np.array(Image.open(sys.argv[1]).convert('RGB')).astype(int)[y0:y1, x0:x1]
 print(f'{(a.sum(axis=2) > 60).mean():.4f} {a.mean():.2f}')
-" "$1"
+" "$1" $(view_box "$log")
 }
 opened() {
   gdbus call --session --dest org.vigil.Vigil --object-path /org/vigil/Vigil \

@@ -17,18 +17,10 @@ echo "1..4"
 # Two submits succeed (the model's upload), then the device is lost in the
 # first forward pass.
 # Lavapipe is named: Automatic passes over a CPU-type Vulkan device otherwise.
-VIGIL_VK_DEVICE=llvmpipe VIGIL_VK_FAULT=lost:2 "$vigil" "$ct" >"$logdir/fallback-vigil.log" 2>&1 &
-pid=$!
-"$shot" Vigil "$logdir/fallback-opened.png" 60 16 >/dev/null
+VIGIL_VK_DEVICE=llvmpipe VIGIL_VK_FAULT=lost:2 start_vigil "$logdir/fallback-vigil.log" \
+  fallback-opened "$ct"
 call load-model "[<('$work/m/clip.safetensors', '$work/m/adapters.safetensors')>]" "{}"
-coloured=0
-for i in $(seq 30); do
-  sleep 2
-  call analyse-slice "[]" "{}" || true
-  "$shot" Vigil "$logdir/fallback-result.png" 30 16 >/dev/null
-  coloured=$(coloured "$logdir/fallback-result.png")
-  awk "BEGIN { exit !($coloured > 0.2) }" && break
-done
+coloured=$(wait_for_map analyse-slice "$logdir/fallback-result.png" "$logdir/fallback-vigil.log")
 if awk "BEGIN { exit !($coloured > 0.2) }"; then
   echo "ok 1 - the analysis drew its map after the fallback (coloured $coloured)"
 else

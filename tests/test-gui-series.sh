@@ -32,19 +32,10 @@ for row, v in zip((280, 296, 312), ((1, 0, 0, 0), (0, 1, 0, 0), (0, 0, 1, 0))):
 h[344:348] = b"n+1\0"
 open(sys.argv[1], "wb").write(bytes(h) + b"\0" * 4 + vol.tobytes(order="C"))
 PY
-"$vigil" "$work/vol.nii" >"$logdir/series-vigil.log" 2>&1 &
-pid=$!
-"$shot" Vigil "$logdir/series-opened.png" 60 16 >/dev/null
+start_vigil "$logdir/series-vigil.log" series-opened "$work/vol.nii"
 sleep 1
 call load-model "[<('$work/m/clip.safetensors', '$work/m/adapters.safetensors')>]" "{}"
-coloured=0
-for i in $(seq 40); do
-  sleep 3
-  call analyse-series "[]" "{}" || true
-  "$shot" Vigil "$logdir/series-result.png" 30 16 >/dev/null
-  coloured=$(coloured "$logdir/series-result.png")
-  awk "BEGIN { exit !($coloured > 0.2) }" && break
-done
+coloured=$(wait_for_map analyse-series "$logdir/series-result.png" "$logdir/series-vigil.log" 40)
 if awk "BEGIN { exit !($coloured > 0.2) }"; then
   echo "ok 1 - Analyse Series reached the shown slice and drew its map (coloured $coloured)"
 else

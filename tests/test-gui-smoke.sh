@@ -3,28 +3,27 @@
 # check it is drawn, open a file through app.open over D-Bus, and quit cleanly.
 # Usage (inside gui-session.sh): test-gui-smoke.sh VIGIL SHOT_TOOL LOG_DIR
 set -u
+. "$(dirname "$0")/gui-lib.sh"
 vigil=$1 shot=$2 logdir=$3
 mkdir -p "$logdir"
 app_id=org.vigil.Vigil
+log="$logdir/smoke-vigil.log"
 echo "TAP version 13"
 echo "1..7"
 
-"$vigil" >"$logdir/smoke-vigil.log" 2>&1 &
-pid=$!
-
-if "$shot" Vigil "$logdir/smoke-window.png" 60 16; then
+if start_vigil "$log" smoke-window; then
   echo "ok 1 - window drawn ($logdir/smoke-window.png)"
 else
   echo "not ok 1 - window never drawn"; cat "$logdir/smoke-vigil.log"; kill $pid; exit 1
 fi
 
-call() {
+app_call() { # an app.* action (gui-lib.sh's call reaches the window's win.*)
   gdbus call --session --dest $app_id --object-path /org/vigil/Vigil \
     --method org.gtk.Actions.Activate "$@" >/dev/null
 }
 
 # app.open takes paths; the window switches from the empty state to the file list.
-if call open "[<['/usr/share/mricron/templates/ch2.nii.gz', '/usr/share/mricron/templates']>]" "{}"; then
+if app_call open "[<['/usr/share/mricron/templates/ch2.nii.gz', '/usr/share/mricron/templates']>]" "{}"; then
   echo "ok 2 - app.open accepted paths over D-Bus"
 else
   echo "not ok 2 - app.open failed"
@@ -38,7 +37,7 @@ else
 fi
 
 # Open Recent: a scan moved away since is said so (and no crash); one that exists opens.
-call open-recent "[<'file:///nonexistent/moved-away.dcm'>]" "{}" || true
+app_call open-recent "[<'file:///nonexistent/moved-away.dcm'>]" "{}" || true
 sleep 0.5
 if grep -q "moved-away.dcm no longer exists" "$logdir/smoke-vigil.log"; then
   echo "ok 4 - Open Recent of a missing file says so"
@@ -46,7 +45,7 @@ else
   echo "not ok 4 - no message for a missing recent file"
 fi
 "$shot" Vigil "$logdir/smoke-before-recent.png" 20 16 >/dev/null
-call open-recent "[<'file:///usr/share/mricron/templates/ch2.nii.gz'>]" "{}" || true
+app_call open-recent "[<'file:///usr/share/mricron/templates/ch2.nii.gz'>]" "{}" || true
 sleep 1
 if "$shot" Vigil "$logdir/smoke-recent.png" 20 16 >/dev/null &&
    ! cmp -s "$logdir/smoke-before-recent.png" "$logdir/smoke-recent.png"; then
@@ -57,10 +56,8 @@ fi
 
 # At the default size (1100 x 750) the Normal References strip is in view,
 # under the slice view, without scrolling (win.print-layout says where it is).
-gdbus call --session --dest $app_id --object-path /org/vigil/Vigil/window/1 \
-  --method org.gtk.Actions.Activate print-layout "[]" "{}" >/dev/null || true
-sleep 0.5
-if grep "layout: " "$logdir/smoke-vigil.log" | tail -1 | /usr/bin/python3 -c "
+view_box "$log" >/dev/null
+if grep "layout: " "$log" | tail -1 | /usr/bin/python3 -c "
 import sys
 line = sys.stdin.read().split('layout: ', 1)[1]
 parts = {p.split()[0]: [float(v) for v in p.split()[1:]] for p in line.split('; ')}
@@ -75,7 +72,7 @@ else
   echo "not ok 6 - references strip not in view"; grep "layout: " "$logdir/smoke-vigil.log" | sed "s/^/# /"
 fi
 
-call quit "[]" "{}" || true
+app_call quit "[]" "{}" || true
 i=0
 while kill -0 $pid 2>/dev/null; do
   i=$((i + 1))
