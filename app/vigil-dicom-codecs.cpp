@@ -1,13 +1,13 @@
-/* Encapsulated frames: the fragments of one frame, RLE (decoded here), and
- * JPEG 2000 / HTJ2K (joined fragments through vigil-j2k.c). DCMTK's own
- * codecs (JPEG, JPEG-LS) are called from vigil-dicom.cpp. */
+/* Encapsulated frames: the fragments of one frame, RLE (its fragment through
+ * vigil-pixels.c), and JPEG 2000 / HTJ2K (joined fragments through
+ * vigil-j2k.c). DCMTK's own codecs (JPEG, JPEG-LS) are called from
+ * vigil-dicom.cpp. */
 #include "vigil-dicom-private.h"
 
 #include <dcmtk/dcmdata/dccodec.h>
 #include <dcmtk/dcmdata/dcpixseq.h>
 #include <dcmtk/dcmdata/dcpxitem.h>
 
-#include <cstring>
 #include <vector>
 
 #include "vigil-j2k.h"
@@ -44,59 +44,22 @@ guint64 compressed_bytes(DcmPixelData *px) {
   return total;
 }
 
-namespace {
-
-/* ---- RLE ----
- * Decoded here rather than by DcmRLEDecoder, which reads out of bounds on
- * corrupt segment tables (found by fuzzing, tests/fuzz/corpus-dicom). */
-
-/* PackBits-decodes `in` into exactly `n` bytes written `stride` apart. */
-bool unpack_segment(const guint8 *in, gsize len, guint8 *out, gsize n, gsize stride) {
-  gsize o = 0, i = 0;
-  while (o < n && i < len) {
-    const int c = (gint8)in[i++];
-    if (c >= 0) {
-      for (int k = 0; k <= c && o < n && i < len; k++)
-        out[stride * o++] = in[i++];
-    } else if (c != -128 && i < len) {
-      const guint8 v = in[i++];
-      for (int k = 0; k < 1 - c && o < n; k++)
-        out[stride * o++] = v;
-    }
-  }
-  return o == n;
-}
-
-} // namespace
-
-/* One frame: its own fragment (PS3.5 A.4). */
-bool decode_rle(DcmPixelData *px, const Layout &l, int frame, guint8 *buf, GError **error) {
+/* One frame: its own fragment (PS3.5 A.4), decoded by vigil-pixels.c rather
+ * than by DcmRLEDecoder, which reads out of bounds on corrupt segment tables
+ * (found by fuzzing, tests/fuzz/corpus-dicom). */
+bool decode_rle(DcmPixelData *px, const Layout &l, int frame, guint8 *buf, gsize bytes,
+                GError **error) {
   DcmPixelSequence *seq = pixel_sequence(px);
   DcmPixelItem *item = nullptr;
   Uint8 *data = nullptr;
   if (!seq || seq->getItem(item, (unsigned long)frame + 1).bad() || !item ||
-      item->getUint8Array(data).bad() || !data || item->getLength() < 64)
+      item->getUint8Array(data).bad() || !data)
     return set_error(error, VIGIL_SCAN_ERROR_TRUNCATED, "no RLE fragment for frame %d", frame);
-  const gsize len = item->getLength(), bytes = (gsize)l.bits_allocated / 8;
-  const gsize pixels = (gsize)l.rows * l.cols, nseg = (gsize)l.spp * bytes;
-  guint32 header[16];
-  memcpy(header, data, sizeof header);
-  if (GUINT32_FROM_LE(header[0]) != nseg)
-    return set_error(error, VIGIL_SCAN_ERROR_FORMAT, "RLE frame %d has %u segments, %zu expected",
-                     frame, GUINT32_FROM_LE(header[0]), nseg);
-  for (gsize s = 0; s < nseg; s++) {
-    const gsize start = GUINT32_FROM_LE(header[s + 1]);
-    const gsize end = s + 1 < nseg ? GUINT32_FROM_LE(header[s + 2]) : len;
-    if (start < 64 || start > end || end > len)
-      return set_error(error, VIGIL_SCAN_ERROR_FORMAT, "RLE frame %d: bad segment offsets", frame);
-    /* Segment order: per sample, most significant byte first. */
-    const gsize sample = s / bytes, byte = bytes - 1 - s % bytes;
-    guint8 *out = buf + sample * bytes + byte;
-    if (!unpack_segment(data + start, end - start, out, pixels, (gsize)l.spp * bytes))
-      return set_error(error, VIGIL_SCAN_ERROR_TRUNCATED, "RLE frame %d: segment %zu is short",
-                       frame, s);
-  }
-  return true;
+  const VigilPixelLayout p = pixel_layout(l, trim(l.photometric));
+  if (vigil_rle_decode(&p, data, item->getLength(), buf, bytes, error))
+    return true;
+  g_prefix_error(error, "RLE frame %d: ", frame);
+  return false;
 }
 
 namespace {

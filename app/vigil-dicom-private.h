@@ -1,7 +1,9 @@
 /* What the DICOM sources share (not installed):
- *   vigil-dicom.cpp         the header (layout, info), frame conversion, the C API
+ *   vigil-dicom.cpp         the header (layout, info), reading frames, the C API
  *   vigil-dicom-load.cpp    opening files: DCMTK's codecs, deflated datasets, memory files
- *   vigil-dicom-codecs.cpp  encapsulated frames: fragments, RLE, JPEG 2000 / HTJ2K */
+ *   vigil-dicom-codecs.cpp  encapsulated frames: fragments, RLE, JPEG 2000 / HTJ2K
+ * The arithmetic on the samples (conversion, RLE's PackBits) is plain C in
+ * vigil-pixels.c. */
 #pragma once
 
 #include <dcmtk/config/osconfig.h>
@@ -13,6 +15,8 @@
 #include <glib.h>
 #include <memory>
 #include <string_view>
+
+#include "vigil-pixels.h"
 
 namespace vigil_dicom {
 
@@ -37,6 +41,8 @@ struct Layout {
 };
 
 std::string_view trim(const OFString &s);
+/* `l` for vigil-pixels.h, with `photometric` (trimmed) as the colour model. */
+VigilPixelLayout pixel_layout(const Layout &l, std::string_view photometric);
 bool set_error(GError **error, int code, const char *format, ...) G_GNUC_PRINTF(3, 4);
 
 /* A file image in an anonymous memory file, named /proc/self/fd/N: DCMTK
@@ -73,8 +79,10 @@ bool load_path(Loaded &loaded, const char *path, GError **error);
 
 /* Bytes in all fragments of encapsulated pixel data. */
 guint64 compressed_bytes(DcmPixelData *px);
-/* One RLE frame into native little-endian, interleaved samples. */
-bool decode_rle(DcmPixelData *px, const Layout &l, int frame, guint8 *buf, GError **error);
+/* One RLE frame into `bytes` of native little-endian, interleaved samples
+ * (vigil_rle_decode on the frame's fragment). */
+bool decode_rle(DcmPixelData *px, const Layout &l, int frame, guint8 *buf, gsize bytes,
+                GError **error);
 /* One JPEG 2000 / HTJ2K frame into `bytes` of native little-endian,
  * interleaved samples (bits kept, see vigil-j2k.h); *rgb tells whether the
  * codestream's colour transform already made the samples RGB. */

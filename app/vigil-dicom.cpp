@@ -16,6 +16,7 @@
 #include <glib/gstdio.h>
 #include <unistd.h>
 
+#include "vigil-pixels.h"
 #include "vigil-scan-error.h"
 
 namespace vigil_dicom {
@@ -34,6 +35,16 @@ bool set_error(GError **error, int code, const char *format, ...) {
   va_end(args);
   g_set_error_literal(error, VIGIL_SCAN_ERROR, code, msg);
   return false;
+}
+
+VigilPixelLayout pixel_layout(const Layout &l, std::string_view photometric) {
+  VigilPixelLayout p = {};
+  p.rows = l.rows, p.cols = l.cols, p.samples = l.spp, p.planar = l.planar == 1;
+  p.bits_allocated = l.bits_allocated, p.bits_stored = l.bits_stored, p.high_bit = l.high_bit;
+  p.is_signed = l.signed_px != 0;
+  p.slope = l.slope, p.intercept = l.intercept;
+  p.photometric = vigil_photometric_from_name(photometric.data(), (gssize)photometric.size());
+  return p;
 }
 
 } // namespace vigil_dicom
@@ -117,12 +128,10 @@ void find_coding(DcmDataset *ds, Layout &l) {
   l.compressed = l.coding != Coding::Native;
 }
 
-/* Bytes in one native frame. YBR_FULL_422 stores two chroma samples per two pixels. */
+/* Bytes in one native frame. */
 guint64 native_frame_bytes(const Layout &l) {
-  guint64 samples = (guint64)l.rows * l.cols * l.spp;
-  if (trim(l.photometric) == "YBR_FULL_422")
-    samples = (guint64)l.rows * l.cols * 2;
-  return samples * (guint64)(l.bits_allocated / 8);
+  const VigilPixelLayout p = pixel_layout(l, trim(l.photometric));
+  return vigil_pixels_frame_bytes(&p);
 }
 
 bool check_xfer(const Layout &l, GError **error) {
@@ -248,14 +257,6 @@ DcmPixelData *find_pixels(DcmDataset *ds, const Layout &l, GError **error) {
   return px;
 }
 
-/* Modality-value range of the stored bits, for MONOCHROME1 mirroring. */
-double mirror_constant(const Layout &l) {
-  double lo = l.signed_px ? -std::ldexp(1.0, l.bits_stored - 1) : 0;
-  double hi =
-      l.signed_px ? std::ldexp(1.0, l.bits_stored - 1) - 1 : std::ldexp(1.0, l.bits_stored) - 1;
-  return (lo + hi) * l.slope + 2 * l.intercept;
-}
-
 void fill_windows(DcmDataset *ds, const Layout &l, VigilSliceInfo *info) {
   DcmElement *centers = nullptr, *widths = nullptr;
   if (ds->findAndGetElement(DCM_WindowCenter, centers).bad() ||
@@ -264,7 +265,8 @@ void fill_windows(DcmDataset *ds, const Layout &l, VigilSliceInfo *info) {
   int n = (int)MIN(centers->getVM(), widths->getVM());
   n = MIN(n, 64);
   info->windows = g_new0(VigilFileWindow, MAX(n, 1));
-  const double k = mirror_constant(l);
+  const VigilPixelLayout p = pixel_layout(l, trim(l.photometric));
+  const double k = vigil_pixels_mirror_constant(&p);
   for (int i = 0; i < n; i++) {
     Float64 c, w;
     if (centers->getFloat64(c, (unsigned long)i).bad() ||
@@ -376,82 +378,6 @@ VigilSliceInfo *info_from(Loaded &loaded, const char *name, GError **error) {
   return info;
 }
 
-/* ---- pixel conversion ---- */
-
-inline gint64 stored_value(const guint8 *buf, gsize index, const Layout &l) {
-  guint64 raw;
-  if (l.bits_allocated == 8)
-    raw = buf[index];
-  else if (l.bits_allocated == 16)
-    raw = ((const guint16 *)buf)[index];
-  else
-    raw = ((const guint32 *)buf)[index];
-  raw >>= l.high_bit + 1 - l.bits_stored;
-  raw &= (((guint64)1) << l.bits_stored) - 1;
-  gint64 v = (gint64)raw;
-  if (l.signed_px && (raw >> (l.bits_stored - 1)))
-    v -= (gint64)1 << l.bits_stored;
-  return v;
-}
-
-/* out = stored * a + b, with T the sample type; the common cases (all bits
- * stored, no shift) skip masking and sign extension per pixel. */
-template <typename T>
-void convert_typed(const guint8 *buf, const Layout &l, double a, double b, float *out) {
-  const gsize n = (gsize)l.rows * l.cols;
-  const T *px = (const T *)buf;
-  if (l.bits_stored == (int)sizeof(T) * 8 && l.high_bit == l.bits_stored - 1) {
-    for (gsize i = 0; i < n; i++)
-      out[i] = (float)((double)px[i] * a + b);
-    return;
-  }
-  for (gsize i = 0; i < n; i++)
-    out[i] = (float)((double)stored_value(buf, i, l) * a + b);
-}
-
-void convert_gray(const guint8 *buf, const Layout &l, VigilImage *img) {
-  const bool invert = trim(l.photometric) == "MONOCHROME1";
-  /* MONOCHROME1: v' = k - (s * slope + intercept), folded into a and b. */
-  const double a = invert ? -l.slope : l.slope;
-  const double b = invert ? mirror_constant(l) - l.intercept : l.intercept;
-  float *out = img->values;
-  if (l.bits_allocated == 8)
-    l.signed_px ? convert_typed<gint8>(buf, l, a, b, out)
-                : convert_typed<guint8>(buf, l, a, b, out);
-  else if (l.bits_allocated == 16)
-    l.signed_px ? convert_typed<gint16>(buf, l, a, b, out)
-                : convert_typed<guint16>(buf, l, a, b, out);
-  else
-    l.signed_px ? convert_typed<gint32>(buf, l, a, b, out)
-                : convert_typed<guint32>(buf, l, a, b, out);
-}
-
-void ybr_to_rgb(float *px) {
-  const double y = px[0], cb = px[1] - 128, cr = px[2] - 128;
-  px[0] = (float)CLAMP(y + 1.402 * cr, 0, 255);
-  px[1] = (float)CLAMP(y - 0.344136 * cb - 0.714136 * cr, 0, 255);
-  px[2] = (float)CLAMP(y + 1.772 * cb, 0, 255);
-}
-
-void convert_color(const guint8 *buf, const Layout &l, std::string_view model, VigilImage *img) {
-  const gsize n = (gsize)l.rows * l.cols;
-  const double scale = 255.0 / (std::ldexp(1.0, l.bits_stored) - 1);
-  Layout u = l;
-  u.signed_px = 0; /* colour samples are unsigned */
-  for (gsize i = 0; i < n; i++) {
-    for (int c = 0; c < 3; c++) {
-      gsize src;
-      if (model == "YBR_FULL_422") /* Y0 Y1 Cb Cr per pixel pair, interleaved */
-        src = c == 0 ? (i / 2) * 4 + (i % 2) : (i / 2) * 4 + 1 + c;
-      else
-        src = l.planar == 1 ? c * n + i : i * 3 + c;
-      img->values[i * 3 + c] = (float)(stored_value(buf, src, u) * scale);
-    }
-    if (model != "RGB")
-      ybr_to_rgb(&img->values[i * 3]);
-  }
-}
-
 /* A hostile header may claim a huge image over a few bytes of data: checked
  * before anything is allocated. */
 bool check_compressed_size(DcmDataset *ds, DcmPixelData *px, const Layout &l, guint64 bytes,
@@ -476,7 +402,7 @@ bool frame_samples(DcmDataset *ds, DcmPixelData *px, Layout &l, int frame, guint
   model = l.photometric;
   if (l.coding == Coding::Rle) {
     l.planar = 0;
-    return decode_rle(px, l, frame, buf, error);
+    return decode_rle(px, l, frame, buf, bytes, error);
   }
   if (l.coding == Coding::J2k) {
     bool rgb = false;
@@ -536,10 +462,14 @@ VigilImage *decode_from(Loaded &loaded, int frame, GError **error) {
       vigil_image_new(l.cols, l.rows, l.spp == 3 ? VIGIL_IMAGE_RGB : VIGIL_IMAGE_GRAY, error);
   if (!img)
     return nullptr;
-  if (l.spp == 3)
-    convert_color(buf, l, trim(model), img);
-  else
-    convert_gray(buf, l, img);
+  /* Grey frames keep the header's photometric (MONOCHROME1 or 2); colour
+   * ones take the decoder's, which may have converted the samples. */
+  const VigilPixelLayout p = pixel_layout(l, trim(l.spp == 3 ? model : l.photometric));
+  const gsize n = (gsize)img->width * img->height * vigil_image_channels(img);
+  if (!vigil_pixels_convert(&p, buf, bytes, img->values, n, error)) {
+    vigil_image_free(img);
+    return nullptr;
+  }
   pixel_spacing(ds, frame, img->pixel_spacing);
   vigil_image_update_range(img);
   return img;

@@ -8,7 +8,7 @@
 
 #include <gio/gio.h>
 
-#include "vigil-series.h"
+#include "vigil-scan.h"
 
 G_BEGIN_DECLS
 

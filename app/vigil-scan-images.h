@@ -3,7 +3,7 @@
  * its own, with the file's path as study and series UID. */
 #pragma once
 
-#include "vigil-series.h"
+#include "vigil-scan.h"
 #include "vigil-window-level.h"
 
 G_BEGIN_DECLS

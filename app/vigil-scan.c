@@ -1,6 +1,8 @@
 /* Opening paths: collect files (folders recursively, DICOMDIR references),
  * read DICOM headers, group by study and series, split inconsistent series.
- * Declared in vigil-series.h. */
+ * Declared in vigil-scan.h. */
+#include "vigil-scan.h"
+
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <math.h>
@@ -9,7 +11,6 @@
 
 #include "vigil-scan-error.h"
 #include "vigil-scan-images.h"
-#include "vigil-series.h"
 
 #define MAX_DEPTH 32
 
@@ -220,7 +221,7 @@ static void flag_splits(VigilStudy *study) {
   }
 }
 
-/* ---- incremental building (see VigilScanBuilder in vigil-series.h) ---- */
+/* ---- incremental building (see VigilScanBuilder in vigil-scan.h) ---- */
 
 struct _VigilScanBuilder {
   VigilScan *scan;

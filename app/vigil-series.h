@@ -1,8 +1,8 @@
-/* Studies and series: what opening files, folders or a DICOMDIR gives.
- * A series is an ordered stack of slices with geometry; each slice decodes on
- * demand through a pixel source (a small vtable, so DICOM, NIfTI or PNG
- * stacks look the same) into an LRU cache with a memory cap. Opening reads
- * headers only: a 1000-slice CT opens without decoding a slice. */
+/* Studies and series: what opening files, folders or a DICOMDIR gives
+ * (vigil-scan.h opens them). A series is an ordered stack of slices with geometry; each slice
+ * decodes on demand through a pixel source (a small vtable, so DICOM, NIfTI or PNG stacks look the
+ * same) into an LRU cache with a memory cap. Opening reads headers only: a 1000-slice CT opens
+ * without decoding a slice. */
 #pragma once
 
 #include <glib.h>
@@ -43,6 +43,7 @@ VigilSliceCache *vigil_slice_cache_ref(VigilSliceCache *cache);
 void vigil_slice_cache_unref(VigilSliceCache *cache);
 gsize vigil_slice_cache_bytes(VigilSliceCache *cache);   /* held now */
 guint vigil_slice_cache_decodes(VigilSliceCache *cache); /* decode calls so far */
+#define VIGIL_SLICE_CACHE_DEFAULT (256u << 20)           /* a fine cap for a viewer */
 
 typedef enum {
   VIGIL_ORDER_POSITION, /* Image Position (Patient) projected on the slice normal */
@@ -69,58 +70,12 @@ typedef struct {
   GPtrArray *series; /* VigilSeries* (owned) */
 } VigilStudy;
 
-typedef struct {
-  char *path;
-  GError *error; /* VIGIL_SCAN_ERROR: why this file was left out */
-} VigilScanIssue;
-
-typedef struct {
-  GPtrArray *studies; /* VigilStudy* */
-  GPtrArray *issues;  /* VigilScanIssue*: files that could not be opened */
-  guint n_files;      /* files looked at */
-  GPtrArray *infos;   /* VigilSliceInfo*: owns every slice's `info` */
-} VigilScan;
-
-#define VIGIL_SLICE_CACHE_DEFAULT (256u << 20)
-
 /* The distinct transfer syntaxes of a series' slices, in slice order, joined
  * with ", " (a series may mix them); g_free it. */
 char *vigil_series_transfer_syntaxes(const VigilSeries *series);
 /* How many of its slices say their pixels went through lossy compression
  * (VigilSliceInfo.lossy), and the first such slice's header (NULL if none). */
 guint vigil_series_lossy_slices(const VigilSeries *series, const VigilSliceInfo **first);
-
-/* Opens files, folders (recursively; dot-files and DICOMDIR files inside are
- * skipped) and DICOMDIRs (the files they reference). Never fails as a whole:
- * each unreadable path is an issue and everything else opens. cache_bytes
- * caps the decoded slices kept (VIGIL_SLICE_CACHE_DEFAULT is a fine value). */
-VigilScan *vigil_scan_open(const char *const *paths, gsize cache_bytes);
-void vigil_scan_free(VigilScan *scan);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilScan, vigil_scan_free)
-guint vigil_scan_n_series(const VigilScan *scan);
-
-/* Opening step by step, so a worker can read headers while the UI thread
- * groups them (see VigilIndexer). None of these are thread-safe: a scan
- * belongs to one thread at a time. */
-VigilScan *vigil_scan_new(void);
-/* The files under `paths` in reading order; unreadable paths become issues. */
-GPtrArray *vigil_scan_collect(VigilScan *scan, const char *const *paths);
-/* A DICOM header to group (caller owns it), or NULL when `path` was added to
- * `scan` as an image file or an issue. */
-VigilSliceInfo *vigil_scan_read_header(VigilScan *scan, const char *path, VigilSliceCache *cache);
-/* Moves everything in `from` (studies, issues, infos) into `into`; frees `from`. */
-void vigil_scan_merge(VigilScan *into, VigilScan *from);
-
-/* Groups DICOM headers into a scan's studies and series as they arrive. */
-typedef struct _VigilScanBuilder VigilScanBuilder;
-VigilScanBuilder *vigil_scan_builder_new(VigilScan *scan, VigilSliceCache *cache);
-void vigil_scan_builder_free(VigilScanBuilder *builder);
-/* Takes `info`; returns the series its slices joined (NULL: a duplicate,
- * noted as an issue), with *is_new set when that series was created now. */
-VigilSeries *vigil_scan_builder_add(VigilScanBuilder *builder, VigilSliceInfo *info,
-                                    gboolean *is_new);
-/* Sorts the series added to since the last call and notes their warnings. */
-void vigil_scan_builder_settle(VigilScanBuilder *builder);
 
 /* Building blocks for other sources. vigil_slice_new takes a copy of path. */
 VigilSlice *vigil_slice_new(const VigilPixelSource *source, const char *path, int frame,

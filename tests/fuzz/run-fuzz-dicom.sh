@@ -10,12 +10,18 @@ cxx=$(command -v clang++-14 || command -v clang++) || {
 cc=$(command -v clang-14 || command -v clang)
 mkdir -p "$work/obj" "$work/corpus"
 flags="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined"
-inc="-I$src/app $(pkg-config --cflags glib-2.0 dcmtk)"
-$cxx $flags -std=c++17 $inc -c "$src/app/vigil-dicom.cpp" -o "$work/obj/vigil-dicom.o"
-$cc $flags -std=c17 -D_GNU_SOURCE $inc -c "$src/app/vigil-image.c" -o "$work/obj/vigil-image.o"
+inc="-I$src/app $(pkg-config --cflags glib-2.0 dcmtk libopenjp2)"
+# Every source of the DICOM library (app/meson.build's dicom_lib), and the image allocator.
+rm -f "$work"/obj/*.o
+for f in vigil-dicom vigil-dicom-load vigil-dicom-codecs; do
+  $cxx $flags -std=c++17 $inc -c "$src/app/$f.cpp" -o "$work/obj/$f.o"
+done
+for f in vigil-j2k vigil-pixels vigil-image; do
+  $cc $flags -std=c17 -D_GNU_SOURCE $inc -c "$src/app/$f.c" -o "$work/obj/$f.o"
+done
 $cc $flags -std=c17 $inc -c "$src/tests/fuzz/fuzz-dicom.c" -o "$work/obj/fuzz-dicom.o"
 $cxx -fsanitize=fuzzer,address,undefined "$work"/obj/*.o -o "$work/fuzz-dicom" \
-  $(pkg-config --libs glib-2.0 dcmtk) -lm
+  $(pkg-config --libs glib-2.0 dcmtk libopenjp2) -lm
 # Seeds: the committed corpus, pydicom's small test files and the generated test
 # fixtures (every supported transfer syntax, multi-frame, enhanced, MONOCHROME1, RGB).
 seeds="$work/seeds"
