@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #include "vigil-cli.h"
-#include "vigil-series.h"
+#include "vigil-scan.h"
 
 static void member_str(JsonBuilder *b, const char *name, const char *value) {
   json_builder_set_member_name(b, name);

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "vigil-cli.h"
-#include "vigil-series.h"
+#include "vigil-scan.h"
 
 static double rss_mb(void) {
   return vigil_cli_proc_mb("VmRSS:");

@@ -6,6 +6,7 @@
 #include "vg_clip_random.h"
 #include "vg_safetensors.h"
 #include "vigil-analyzer.h"
+#include "test-util.h"
 
 static char *dir;
 
@@ -79,38 +80,16 @@ static void check(gconstpointer backend) {
   g_object_unref(an);
 }
 
-static void remove_tree(const char *path) {
-  GDir *d = g_dir_open(path, 0, NULL);
-  for (const char *name; d && (name = g_dir_read_name(d));) {
-    g_autofree char *child = g_build_filename(path, name, NULL);
-    if (g_file_test(child, G_FILE_TEST_IS_DIR))
-      remove_tree(child);
-    else
-      g_remove(child);
-  }
-  if (d)
-    g_dir_close(d);
-  g_rmdir(path);
-}
-
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
-  g_autoptr(GError) error = NULL;
-  dir = g_dir_make_tmp("vigil-analyzer-XXXXXX", &error);
-  g_assert_nonnull(dir);
+  dir = test_make_tmp_dir("vigil-analyzer");
   g_setenv("XDG_CACHE_HOME", dir, TRUE);
-  vg_clip_random_options ro = {.seed = 3};
-  vg_weights *w = NULL, *ad = NULL;
-  g_assert_cmpint(vg_clip_random(vg_clip_preset_find("tiny"), &ro, &w, &ad), ==, VG_OK);
-  g_autofree char *clip = g_build_filename(dir, "clip.safetensors", NULL);
-  g_autofree char *adp = g_build_filename(dir, "adapters.safetensors", NULL);
-  g_assert_cmpint(vg_safetensors_write(clip, w), ==, VG_OK);
-  g_assert_cmpint(vg_safetensors_write(adp, ad), ==, VG_OK);
-  vg_weights_free(w), vg_weights_free(ad);
+  g_autofree char *clip = NULL, *adp = NULL;
+  test_write_random_model(dir, "tiny", 3, &clip, &adp);
   g_test_add_data_func("/analyzer/batch/cpu", "cpu", check);
   g_test_add_data_func("/analyzer/batch/vulkan", "vulkan:0", check);
   int rc = g_test_run();
-  remove_tree(dir);
+  test_remove_tree(dir);
   g_free(dir);
   return rc;
 }

@@ -6,6 +6,7 @@
 #include "vg_clip_random.h"
 #include "vg_safetensors.h"
 #include "vigil-analyzer.h"
+#include "test-util.h"
 
 #define DELAY_MS 1500
 
@@ -98,21 +99,13 @@ static void test_remove_idle(void) {
 
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
-  dir = g_dir_make_tmp("vigil-analyzer-XXXXXX", NULL);
+  dir = test_make_tmp_dir("vigil-analyzer");
   g_setenv("XDG_CACHE_HOME", dir, TRUE);
   g_setenv("VIGIL_TEST_ANALYSIS_DELAY_MS", G_STRINGIFY(DELAY_MS), TRUE);
-  clip_path = g_build_filename(dir, "clip.safetensors", NULL);
-  adapters_path = g_build_filename(dir, "adapters.safetensors", NULL);
-  vg_weights *clip = NULL, *adapters = NULL;
-  vg_clip_random_options o = {.seed = 5};
-  g_assert_cmpint(vg_clip_random(vg_clip_preset_find("tiny"), &o, &clip, &adapters), ==, VG_OK);
-  g_assert_cmpint(vg_safetensors_write(clip_path, clip), ==, VG_OK);
-  g_assert_cmpint(vg_safetensors_write(adapters_path, adapters), ==, VG_OK);
-  vg_weights_free(clip), vg_weights_free(adapters);
+  test_write_random_model(dir, "tiny", 5, &clip_path, &adapters_path);
   g_test_add_func("/analyzer/remove-while-analysing", test_remove_while_analysing);
   g_test_add_func("/analyzer/remove-idle", test_remove_idle);
   int rc = g_test_run();
-  g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
-  g_assert_cmpint(system(cmd), ==, 0);
+  test_remove_tree(dir);
   return rc;
 }

@@ -31,6 +31,7 @@
 #include "vg_clip_random.h"
 #include "vg_cpu.h"
 #include "vg_vulkan.h"
+#include "vk-test-util.h"
 
 #define TOL 1e-4
 #define F16_BOUND 2e-3
@@ -397,13 +398,5 @@ int main(int argc, char **argv) {
   g_test_add_func("/clip-vulkan/tiny/text-batched", test_text_batched);
   g_test_add_func("/clip-vulkan/mid/forward", test_mid_forward);
   g_test_add_func("/clip-vulkan/mid/batched", test_mid_batched);
-  int rc = g_test_run();
-  int messages = vg_vulkan_validation_messages(vk);
-  vg_backend_destroy(vk);
-  vg_backend_destroy(cpu);
-  if (messages) {
-    g_printerr("%d validation messages\n", messages);
-    return 1;
-  }
-  return rc;
+  return vk_test_finish(g_test_run(), vk, cpu);
 }

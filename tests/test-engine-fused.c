@@ -11,6 +11,7 @@
 #include "vg_clip_random.h"
 #include "vg_safetensors.h"
 #include "vigil-engine.h"
+#include "test-util.h"
 
 #define MAP_TOL 1e-4
 #define SCORE_TOL 1e-5
@@ -266,34 +267,11 @@ static void test_bad_input(void) {
   g_assert_null(d[0]);
 }
 
-static void remove_tree(const char *path) {
-  GDir *d = g_dir_open(path, 0, NULL);
-  for (const char *name; d && (name = g_dir_read_name(d));) {
-    g_autofree char *child = g_build_filename(path, name, NULL);
-    if (g_file_test(child, G_FILE_TEST_IS_DIR))
-      remove_tree(child);
-    else
-      g_remove(child);
-  }
-  if (d)
-    g_dir_close(d);
-  g_rmdir(path);
-}
-
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
-  g_autoptr(GError) error = NULL;
-  dir = g_dir_make_tmp("vigil-fused-XXXXXX", &error);
-  g_assert_nonnull(dir);
+  dir = test_make_tmp_dir("vigil-fused");
   text_cache = g_build_filename(dir, "text", NULL);
-  vg_clip_random_options ro = {.seed = 5};
-  vg_weights *w = NULL, *ad = NULL;
-  g_assert_cmpint(vg_clip_random(vg_clip_preset_find("tiny"), &ro, &w, &ad), ==, VG_OK);
-  clip_path = g_build_filename(dir, "clip.safetensors", NULL);
-  adapters_path = g_build_filename(dir, "adapters.safetensors", NULL);
-  g_assert_cmpint(vg_safetensors_write(clip_path, w), ==, VG_OK);
-  g_assert_cmpint(vg_safetensors_write(adapters_path, ad), ==, VG_OK);
-  vg_weights_free(w), vg_weights_free(ad);
+  test_write_random_model(dir, "tiny", 5, &clip_path, &adapters_path);
   {
     g_autoptr(VigilEngine) e = open_engine("cpu");
     side = vigil_engine_arch(e)->image_size;
@@ -313,7 +291,7 @@ int main(int argc, char **argv) {
   int rc = g_test_run();
   for (int i = 0; i < MAX_N; i++)
     g_free(inputs[i]);
-  remove_tree(dir);
+  test_remove_tree(dir);
   g_free(dir), g_free(text_cache), g_free(clip_path), g_free(adapters_path);
   return rc;
 }

@@ -25,6 +25,7 @@
 #include "vg_membank.h"
 #include "vg_score_backend.h"
 #include "vg_vulkan.h"
+#include "vk-test-util.h"
 
 #define MAP_TOL 1e-4
 #define SCORE_TOL 1e-5
@@ -409,7 +410,7 @@ int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   backends[0] = vg_cpu_backend_new(2);
   /* On a GPU machine without the layer (tools/device-run.sh says so). */
-  const int validation = g_strcmp0(g_getenv("VIGIL_TEST_NO_VALIDATION"), "1") != 0;
+  const int validation = vk_test_want_validation();
   for (int v = 0; v < 2; v++) {
     vg_vk_options options = {
         .validation = validation, .sync_validation = SYNC_VALIDATION, .staging = v};

@@ -3,6 +3,7 @@
  * through lossy compression, and the transfer syntax on hover. */
 #include <adwaita.h>
 
+#include "vigil-scan.h"
 #include "vigil-series-row.h"
 
 #define PYDICOM_FILES "/usr/lib/python3/dist-packages/pydicom/data/test_files/"

@@ -7,6 +7,7 @@
 #include "dicom-test-util.h"
 #include "vigil-scan-error.h"
 #include "vigil-scan-images.h"
+#include "vigil-scan.h"
 #include "vigil-series.h"
 
 static char *fixtures;

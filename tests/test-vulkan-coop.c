@@ -25,6 +25,7 @@
 
 #include "vg_cpu.h"
 #include "vg_vulkan.h"
+#include "vk-test-util.h"
 
 static vg_backend *vk, *cpu;
 static int validation = 1;
@@ -286,7 +287,7 @@ int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   /* Validation is on unless the layer is absent on a GPU machine
    * (tools/device-run.sh says so when it sets this). */
-  validation = g_strcmp0(g_getenv("VIGIL_TEST_NO_VALIDATION"), "1") != 0;
+  validation = vk_test_want_validation();
   g_unsetenv("VIGIL_VK_NO_COOPMAT");
   g_unsetenv("VIGIL_VK_COOP");
   vk = open_vk(0);
@@ -301,13 +302,5 @@ int main(int argc, char **argv) {
   g_test_add_func("/vulkan-coop/emulated", test_emulated);
   g_test_add_func("/vulkan-coop/tiles", test_tiles);
   g_test_add_func("/vulkan-coop/choose", test_choose);
-  int rc = g_test_run();
-  int messages = vg_vulkan_validation_messages(vk);
-  vg_backend_destroy(vk);
-  vg_backend_destroy(cpu);
-  if (messages) {
-    g_printerr("%d validation messages\n", messages);
-    return 1;
-  }
-  return rc;
+  return vk_test_finish(g_test_run(), vk, cpu);
 }

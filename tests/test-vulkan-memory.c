@@ -11,6 +11,7 @@
 #include "vg_clip.h"
 #include "vg_clip_random.h"
 #include "vg_vulkan.h"
+#include "test-util.h"
 
 static char *tmp_root;
 
@@ -244,8 +245,7 @@ static void test_vit_l_14(void) {
 
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
-  tmp_root = g_dir_make_tmp("vigil-vkmem-XXXXXX", NULL);
-  g_assert_nonnull(tmp_root);
+  tmp_root = test_make_tmp_dir("vigil-vkmem");
   g_test_add_func("/vulkan-memory/suballocation-host", test_suballocation_host);
   g_test_add_func("/vulkan-memory/suballocation-staged", test_suballocation_staged);
   g_test_add_func("/vulkan-memory/pipeline-cache", test_pipeline_cache);
@@ -253,9 +253,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/vulkan-memory/limits", test_limits);
   g_test_add_func("/vulkan-memory/vit-l-14", test_vit_l_14);
   int rc = g_test_run();
-  g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", tmp_root);
-  if (system(cmd) != 0)
-    g_printerr("could not remove %s\n", tmp_root);
+  test_remove_tree(tmp_root);
   g_free(tmp_root);
   return rc;
 }

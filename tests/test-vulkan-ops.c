@@ -14,6 +14,7 @@
 
 #include "vg_cpu.h"
 #include "vg_vulkan.h"
+#include "vk-test-util.h"
 
 #define TOL 1e-5
 
@@ -235,13 +236,10 @@ static void test_attention(gconstpointer data) {
 }
 
 /* On a GPU machine without the layer (tools/device-run.sh says so). */
-static int want_validation(void) {
-  return g_strcmp0(g_getenv("VIGIL_TEST_NO_VALIDATION"), "1") != 0;
-}
 
 /* A Vulkan backend with the given attention layout (NULL if refused). */
 static vg_backend *attention_backend(const char *layout) {
-  vg_vk_options options = {.validation = want_validation(),
+  vg_vk_options options = {.validation = vk_test_want_validation(),
                            .sync_validation = SYNC_VALIDATION,
                            .no_coopmat = 1,
                            .attention = layout};
@@ -630,7 +628,7 @@ static void add(const char *name, GTestDataFunc fn) {
 
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
-  const int validation = want_validation();
+  const int validation = vk_test_want_validation();
   for (int v = 0; v < 2; v++) {
     /* The plain GEMM: on GPUs with cooperative matrices F16 matmuls would
      * otherwise take the coop GEMM, which test-vulkan-coop checks. */

@@ -5,6 +5,7 @@
 
 #include "vg_cpu.h"
 #include "vg_vulkan.h"
+#include "vk-test-util.h"
 
 static vg_backend *vk;
 static vg_backend *cpu;
@@ -99,13 +100,5 @@ int main(int argc, char **argv) {
   g_test_add_func("/vulkan/in-place", test_in_place);
   g_test_add_func("/vulkan/bad-input", test_bad_input);
   g_test_add_func("/vulkan/device-list", test_device_list);
-  int rc = g_test_run();
-  int messages = vg_vulkan_validation_messages(vk);
-  vg_backend_destroy(vk);
-  vg_backend_destroy(cpu);
-  if (messages) {
-    g_printerr("%d validation messages\n", messages);
-    return 1;
-  }
-  return rc;
+  return vk_test_finish(g_test_run(), vk, cpu);
 }

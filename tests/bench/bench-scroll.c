@@ -16,7 +16,7 @@
 
 #include "vigil-prefetcher.h"
 #include "vigil-scan-images.h"
-#include "vigil-series.h"
+#include "vigil-scan.h"
 #include "vigil-slice-view.h"
 
 #define PREFETCH_AHEAD 8 /* as the main window does */
