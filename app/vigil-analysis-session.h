@@ -72,7 +72,8 @@ const char *vigil_analysis_session_get_window(VigilAnalysisSession *self, double
                                               double *width);
 
 /* What results depend on, as one string: equal keys, comparable results.
- * Zero-shot results do not depend on the references. */
+ * Zero-shot results do not depend on the references. Valid until the
+ * context changes: a job keeps a copy (g_strdup) to store its results with. */
 const char *vigil_analysis_session_get_key(VigilAnalysisSession *self);
 
 /* ---- references ---- */

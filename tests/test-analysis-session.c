@@ -81,8 +81,9 @@ static void test_store_and_stale(Fixture *f, gconstpointer data) {
   vigil_analysis_session_set_slice(f->session, 3); /* the slice shown is no context */
   g_assert_cmpint(vigil_analysis_session_get_slice(f->session), ==, 3);
   g_assert_cmpint(f->context_changes, ==, 0);
-  const char *key = vigil_analysis_session_get_key(f->session);
-  g_assert_true(vigil_analysis_session_store(f->session, key, 2, detection(1.5)));
+  /* A job keeps a copy: the session's own string goes with the context. */
+  g_autofree char *job_key = g_strdup(vigil_analysis_session_get_key(f->session));
+  g_assert_true(vigil_analysis_session_store(f->session, job_key, 2, detection(1.5)));
   g_assert_cmpint(f->last_slice, ==, 2);
   const VigilAnalysisResult *r = vigil_analysis_session_get_result(f->session, 2);
   g_assert_nonnull(r);
@@ -102,10 +103,10 @@ static void test_store_and_stale(Fixture *f, gconstpointer data) {
   r = vigil_analysis_session_get_any_result(f->session, 2);
   g_assert_true(r && r->stale);
   /* A result made under the old key arrives late: dropped. */
-  g_assert_false(vigil_analysis_session_store(f->session, key, 3, detection(2)));
+  g_assert_false(vigil_analysis_session_store(f->session, job_key, 3, detection(2)));
   g_assert_null(vigil_analysis_session_get_any_result(f->session, 3));
   /* Out of range slices are refused too. */
-  key = vigil_analysis_session_get_key(f->session);
+  const char *key = vigil_analysis_session_get_key(f->session);
   g_assert_false(vigil_analysis_session_store(f->session, key, 5, detection(2)));
   g_assert_false(vigil_analysis_session_store(f->session, key, -1, detection(2)));
 }
