@@ -110,7 +110,6 @@ static void on_loaded(GObject *source, GAsyncResult *result, gpointer user_data)
         vigil_engine_dup_identity(vigil_analyzer_get_engine(self->analyzer));
     /* A new engine starts an empty bank: the model clears its references. */
     vigil_analysis_session_set_model(self->analysis, key, identity);
-    g_hash_table_remove_all(self->references);
     update_model_status(self, NULL);
     _vigil_window_session_continue_references(self);
   } else if (self->files) {

@@ -51,7 +51,6 @@ struct _VigilWindow {
   char *fallback_shown;               /* the engine's fallback reason last shown */
   VigilAnalysisSession *analysis;     /* context, references and results per slice */
   gboolean series_running;            /* Analyse Series is stepping through slices */
-  GHashTable *references;             /* id (guint64 as pointer) -> VigilWindowRef* */
   GQueue *ref_queue;                  /* references to add, one job at a time */
   gboolean ref_busy;                  /* one of them is being opened or encoded */
   GCancellable *ref_cancellable;
@@ -64,7 +63,8 @@ struct _VigilWindow {
   double shown_lo, shown_hi;
 };
 
-/* A normal reference as the window shows and saves it. */
+/* A normal reference on its way into the bank: the job that encodes it carries
+ * this; once added, the analysis model keeps its facts and the strip its thumbnail. */
 typedef struct {
   char *label, *path, *series_uid;
   int slice;

@@ -113,10 +113,9 @@ static void on_reference_added(GObject *source, GAsyncResult *result, gpointer u
   }
   if (ok) {
     guint64 id = vigil_analyzer_take_reference_id(self->analyzer, VIGIL_JOB(source));
-    VigilWindowRef *ref =
-        g_steal_pointer((VigilWindowRef **)g_object_get_data(source, "vigil-ref"));
-    g_hash_table_insert(self->references, GSIZE_TO_POINTER((gsize)id), ref);
-    /* The strip observes the model: its thumbnail first, then the reference. */
+    VigilWindowRef *ref = *(VigilWindowRef **)g_object_get_data(source, "vigil-ref");
+    /* The model holds the reference, the strip its thumbnail (set first: the
+     * strip redraws as soon as the model has it). */
     vigil_reference_strip_set_thumbnail(self->reference_strip, id, ref->thumb);
     vigil_analysis_session_add_reference(self->analysis, id, ref->label, ref->path, ref->series_uid,
                                          ref->slice);
@@ -140,12 +139,9 @@ static void free_ref_slot(gpointer data) {
 }
 
 static gboolean is_reference(VigilWindow *self, const char *series_uid, int slice) {
-  GHashTableIter iter;
-  gpointer value;
-  g_hash_table_iter_init(&iter, self->references);
-  while (g_hash_table_iter_next(&iter, NULL, &value)) {
-    const VigilWindowRef *ref = value;
-    if (ref->slice == slice && g_strcmp0(ref->series_uid, series_uid) == 0)
+  for (guint i = 0; i < vigil_analysis_session_n_references(self->analysis); i++) {
+    const VigilAnalysisReference *r = vigil_analysis_session_get_reference(self->analysis, i);
+    if (r->slice == slice && g_strcmp0(r->series_uid, series_uid) == 0)
       return TRUE;
   }
   return FALSE;
@@ -398,7 +394,7 @@ void _vigil_window_action_add_reference_series(GSimpleAction *action, GVariant *
 
 static void remove_reference(VigilWindow *self, guint64 id) {
   g_autoptr(GError) error = NULL;
-  if (!g_hash_table_contains(self->references, GSIZE_TO_POINTER((gsize)id))) {
+  if (!vigil_analysis_session_find_reference(self->analysis, id)) {
     g_autofree char *msg = g_strdup_printf("There is no reference %" G_GUINT64_FORMAT, id);
     _vigil_window_toast(self, msg);
     return;
@@ -408,7 +404,6 @@ static void remove_reference(VigilWindow *self, guint64 id) {
     _vigil_window_toast(self, error->message);
     return;
   }
-  g_hash_table_remove(self->references, GSIZE_TO_POINTER((gsize)id));
   vigil_analysis_session_remove_reference(self->analysis, id); /* the strip follows */
   _vigil_window_analysis_references_changed(self);
   _vigil_window_session_changed(self);
@@ -504,7 +499,6 @@ static void build_context_menu(VigilWindow *self) {
 }
 
 void _vigil_window_references_init(VigilWindow *self) {
-  self->references = g_hash_table_new_full(NULL, NULL, NULL, _vigil_window_ref_free);
   self->ref_queue = g_queue_new();
   self->ref_added = g_ptr_array_new_with_free_func(g_free);
   self->ref_failed = g_ptr_array_new_with_free_func(g_free);
@@ -525,7 +519,6 @@ void _vigil_window_references_dispose(VigilWindow *self) {
   g_clear_object(&self->ref_cancellable);
   if (self->ref_queue)
     g_queue_free_full(g_steal_pointer(&self->ref_queue), ref_source_free);
-  g_clear_pointer(&self->references, g_hash_table_unref);
   g_clear_pointer(&self->ref_added, g_ptr_array_unref);
   g_clear_pointer(&self->ref_failed, g_ptr_array_unref);
 }

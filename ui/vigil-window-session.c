@@ -7,10 +7,6 @@
 
 #define AUTOSAVE_DELAY_MS 1500
 
-static int compare_ids(gconstpointer a, gconstpointer b) {
-  return GPOINTER_TO_SIZE(a) < GPOINTER_TO_SIZE(b) ? -1 : GPOINTER_TO_SIZE(a) > GPOINTER_TO_SIZE(b);
-}
-
 static VigilSession *capture(VigilWindow *self) {
   VigilSession *s = vigil_session_new();
   guint n = g_list_model_get_n_items(G_LIST_MODEL(self->files));
@@ -20,12 +16,10 @@ static VigilSession *capture(VigilWindow *self) {
     if (path)
       g_ptr_array_add(s->open_paths, path);
   }
-  /* In the order they were added (ids grow), as the strip shows them. */
-  g_autoptr(GList) ids = g_hash_table_get_keys(self->references);
-  ids = g_list_sort(ids, compare_ids);
-  for (GList *l = ids; l; l = l->next) {
-    const VigilWindowRef *ref = g_hash_table_lookup(self->references, l->data);
-    vigil_session_add_reference(s, ref->path, ref->series_uid, ref->slice);
+  /* The analysis model's references, in the order they were added, as the strip shows them. */
+  for (guint i = 0; i < vigil_analysis_session_n_references(self->analysis); i++) {
+    const VigilAnalysisReference *r = vigil_analysis_session_get_reference(self->analysis, i);
+    vigil_session_add_reference(s, r->path, r->series_uid, r->slice);
   }
   const char *domain = vigil_analysis_panel_get_domain(self->analysis_panel);
   s->domain = g_strdup(domain);
