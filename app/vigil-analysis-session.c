@@ -162,10 +162,11 @@ const char *vigil_analysis_session_get_key(VigilAnalysisSession *self) {
 
 /* ---- references ---- */
 
+/* Staleness first, so that whoever hears of the change sees the new context. */
 static void references_changed(VigilAnalysisSession *self) {
   self->references_version++;
-  g_signal_emit(self, signals[REFERENCES_CHANGED], 0);
   update_key(self);
+  g_signal_emit(self, signals[REFERENCES_CHANGED], 0);
 }
 
 void vigil_analysis_session_add_reference(VigilAnalysisSession *self, guint64 id, const char *label,

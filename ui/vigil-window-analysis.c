@@ -17,6 +17,8 @@ static GSettings *settings_of(VigilWindow *self) {
 
 /* The adapters for the chosen domain, or for a custom class the first set
  * any domain has (MVFA's checkpoints are per domain; a custom class borrows). */
+static void on_references_changed(VigilWindow *self);
+
 static char *adapters_for(VigilWindow *self, GSettings *settings) {
   g_autoptr(GVariant) map = g_settings_get_value(settings, "adapter-checkpoints");
   const char *domain = vigil_analysis_panel_get_domain(self->analysis_panel);
@@ -108,8 +110,11 @@ static void on_loaded(GObject *source, GAsyncResult *result, gpointer user_data)
   if (finish(self, source, result)) {
     g_autofree char *identity =
         vigil_engine_dup_identity(vigil_analyzer_get_engine(self->analyzer));
-    /* A new engine starts an empty bank: the model clears its references. */
+    /* A new engine starts an empty bank: the model clears its references
+     * (nothing to recompute with an empty bank, so the map is not asked for). */
+    g_signal_handlers_block_by_func(self->analysis, on_references_changed, self);
     vigil_analysis_session_set_model(self->analysis, key, identity);
+    g_signal_handlers_unblock_by_func(self->analysis, on_references_changed, self);
     update_model_status(self, NULL);
     _vigil_window_session_continue_references(self);
   } else if (self->files) {
@@ -497,7 +502,9 @@ void _vigil_window_action_export_dialog(GSimpleAction *action, GVariant *param,
   gtk_native_dialog_show(GTK_NATIVE_DIALOG(chooser));
 }
 
-void _vigil_window_analysis_references_changed(VigilWindow *self) {
+/* The model's references changed (added, removed): the strip and the
+ * session file follow the model by themselves; here the map does. */
+static void on_references_changed(VigilWindow *self) {
   show_cached(self);
   /* The shown few-shot map used the old bank (the model made it stale):
    * recompute this slice only (the bank keeps the other references'
@@ -534,6 +541,8 @@ void _vigil_window_analysis_init(VigilWindow *self) {
   g_idle_add_full(G_PRIORITY_DEFAULT, start_loading, g_object_ref(self), g_object_unref);
   self->analyzer = vigil_analyzer_new();
   self->analysis = vigil_analysis_session_new();
+  g_signal_connect_swapped(self->analysis, "references-changed", G_CALLBACK(on_references_changed),
+                           self);
   g_signal_connect_swapped(self->analysis_panel, "changed", G_CALLBACK(on_panel_changed), self);
   _vigil_window_references_init(self);
   set_running(self, NULL);

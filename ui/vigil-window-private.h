@@ -93,8 +93,6 @@ void _vigil_window_analysis_dispose(VigilWindow *self);
 gboolean _vigil_window_analysis_model_ready(VigilWindow *self);
 /* TRUE (with the window) when the domain fixes what the model sees (CT presets). */
 gboolean _vigil_window_analysis_fixed_window(VigilWindow *self, double *center, double *width);
-/* The bank changed: few-shot results are stale; the shown one is recomputed. */
-void _vigil_window_analysis_references_changed(VigilWindow *self);
 /* The slice changed: drop a result that belongs to another slice. */
 void _vigil_window_analysis_slice_changed(VigilWindow *self);
 

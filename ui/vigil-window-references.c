@@ -119,10 +119,8 @@ static void on_reference_added(GObject *source, GAsyncResult *result, gpointer u
     vigil_reference_strip_set_thumbnail(self->reference_strip, id, ref->thumb);
     vigil_analysis_session_add_reference(self->analysis, id, ref->label, ref->path, ref->series_uid,
                                          ref->slice);
-    _vigil_window_analysis_references_changed(self);
     if (!self->pending)
       g_ptr_array_add(self->ref_added, g_strdup(ref->label));
-    _vigil_window_session_changed(self);
   } else if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
     VigilWindowRef **slot = g_object_get_data(source, "vigil-ref");
     note_failed(self, *slot ? (*slot)->label : "A slice", error->message);
@@ -404,9 +402,8 @@ static void remove_reference(VigilWindow *self, guint64 id) {
     _vigil_window_toast(self, error->message);
     return;
   }
-  vigil_analysis_session_remove_reference(self->analysis, id); /* the strip follows */
-  _vigil_window_analysis_references_changed(self);
-  _vigil_window_session_changed(self);
+  /* The strip, the map and the session file follow the model. */
+  vigil_analysis_session_remove_reference(self->analysis, id);
 }
 
 /* win.remove-reference(t): by the id the strip shows it under. */

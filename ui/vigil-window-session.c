@@ -198,6 +198,9 @@ static gboolean offer_autosave(gpointer data) {
 }
 
 void _vigil_window_session_init(VigilWindow *self) {
+  /* Every change of the references is worth keeping. */
+  g_signal_connect_swapped(self->analysis, "references-changed",
+                           G_CALLBACK(_vigil_window_session_changed), self);
   g_timeout_add_full(G_PRIORITY_DEFAULT, 500, offer_autosave, g_object_ref(self), g_object_unref);
 }
 
