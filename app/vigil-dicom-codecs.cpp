@@ -54,7 +54,8 @@ bool decode_rle(DcmPixelData *px, const Layout &l, int frame, guint8 *buf, gsize
   Uint8 *data = nullptr;
   if (!seq || seq->getItem(item, (unsigned long)frame + 1).bad() || !item ||
       item->getUint8Array(data).bad() || !data)
-    return set_error(error, VIGIL_SCAN_ERROR_TRUNCATED, "no RLE fragment for frame %d", frame);
+    return vigil_scan_fail(error, VIGIL_SCAN_ERROR_TRUNCATED, "no RLE fragment for frame %d",
+                           frame);
   const VigilPixelLayout p = pixel_layout(l, trim(l.photometric));
   if (vigil_rle_decode(&p, data, item->getLength(), buf, bytes, error))
     return true;
@@ -83,7 +84,7 @@ bool frame_fragments(DcmPixelSequence *seq, int frames, int frame, unsigned long
                      unsigned long &end, GError **error) {
   const unsigned long n = seq->card(); /* item 0 is the offset table */
   if (n < 2)
-    return set_error(error, VIGIL_SCAN_ERROR_TRUNCATED, "the pixel data holds no fragment");
+    return vigil_scan_fail(error, VIGIL_SCAN_ERROR_TRUNCATED, "the pixel data holds no fragment");
   if (frames == 1) {
     first = 1, end = n;
     return true;
@@ -106,10 +107,11 @@ bool frame_fragments(DcmPixelSequence *seq, int frames, int frame, unsigned long
       starts.push_back(i);
   }
   if ((int)starts.size() != frames || starts[0] != 1)
-    return set_error(error, VIGIL_SCAN_ERROR_FORMAT,
-                     "cannot tell where frame %d starts: %zu of %lu fragments start a codestream "
-                     "for %d frames, and no offset table says",
-                     frame, starts.size(), n - 1, frames);
+    return vigil_scan_fail(
+        error, VIGIL_SCAN_ERROR_FORMAT,
+        "cannot tell where frame %d starts: %zu of %lu fragments start a codestream "
+        "for %d frames, and no offset table says",
+        frame, starts.size(), n - 1, frames);
   first = starts[(size_t)frame];
   end = frame + 1 < frames ? starts[(size_t)frame + 1] : n;
   return true;
@@ -120,7 +122,7 @@ bool join_frame(DcmPixelData *px, const Layout &l, int frame, std::vector<guint8
                 GError **error) {
   DcmPixelSequence *seq = pixel_sequence(px);
   if (!seq)
-    return set_error(error, VIGIL_SCAN_ERROR_FORMAT, "the pixel data is not encapsulated");
+    return vigil_scan_fail(error, VIGIL_SCAN_ERROR_FORMAT, "the pixel data is not encapsulated");
   unsigned long first = 0, end = 0;
   if (!frame_fragments(seq, l.frames, frame, first, end, error))
     return false;
@@ -128,8 +130,8 @@ bool join_frame(DcmPixelData *px, const Layout &l, int frame, std::vector<guint8
     Uint8 *data;
     Uint32 length;
     if (!fragment(seq, i, data, length))
-      return set_error(error, VIGIL_SCAN_ERROR_TRUNCATED, "fragment %lu of frame %d cannot be read",
-                       i, frame);
+      return vigil_scan_fail(error, VIGIL_SCAN_ERROR_TRUNCATED,
+                             "fragment %lu of frame %d cannot be read", i, frame);
     out.insert(out.end(), data, data + length);
   }
   return true;
@@ -145,10 +147,8 @@ bool decode_j2k(DcmPixelData *px, const Layout &l, int frame, guint8 *buf, gsize
   const VigilJ2kFrame want = {l.cols,           l.rows,        l.spp,
                               l.bits_allocated, l.bits_stored, l.signed_px != 0};
   VigilJ2kInfo info;
-  GError *local = nullptr;
-  if (!vigil_j2k_decode(codestream.data(), codestream.size(), &want, buf, bytes, &info, &local)) {
-    set_error(error, local->code, "frame %d: %s", frame, local->message);
-    g_error_free(local);
+  if (!vigil_j2k_decode(codestream.data(), codestream.size(), &want, buf, bytes, &info, error)) {
+    g_prefix_error(error, "frame %d: ", frame);
     return false;
   }
   *rgb = info.mct;

@@ -51,7 +51,7 @@ bool load_condition(OFCondition c, GError **error) {
     code = VIGIL_SCAN_ERROR_TRUNCATED;
     what = "the file ends early";
   }
-  return set_error(error, code, "%s (%s)", what, c.text());
+  return vigil_scan_fail(error, code, "%s (%s)", what, c.text());
 }
 
 /* Explicit VR little endian: tag, VR, then a 2-byte length, or 2 reserved
@@ -97,11 +97,11 @@ std::unique_ptr<MemoryFile> inflate_dataset(DcmInputFileStream &in, GError **err
   g_autoptr(GByteArray) header = explicit_le_header();
   auto file = std::make_unique<MemoryFile>(header->data, header->len);
   if (!file->path()) {
-    set_error(error, VIGIL_SCAN_ERROR_IO, "cannot make a memory file: %s", g_strerror(errno));
+    vigil_scan_fail(error, VIGIL_SCAN_ERROR_IO, "cannot make a memory file: %s", g_strerror(errno));
     return nullptr;
   }
   if (in.installCompressionFilter(ESC_zlib).bad()) {
-    set_error(error, VIGIL_SCAN_ERROR_UNSUPPORTED, "this DCMTK cannot inflate (no zlib)");
+    vigil_scan_fail(error, VIGIL_SCAN_ERROR_UNSUPPORTED, "this DCMTK cannot inflate (no zlib)");
     return nullptr;
   }
   std::unique_ptr<guint8[]> chunk(new guint8[64 * 1024]);
@@ -109,22 +109,22 @@ std::unique_ptr<MemoryFile> inflate_dataset(DcmInputFileStream &in, GError **err
   while (!in.eos()) {
     const offile_off_t n = in.read(chunk.get(), 64 * 1024);
     if (in.status().bad()) {
-      set_error(error, VIGIL_SCAN_ERROR_TRUNCATED, "the deflated dataset is corrupt or cut (%s)",
-                in.status().text());
+      vigil_scan_fail(error, VIGIL_SCAN_ERROR_TRUNCATED,
+                      "the deflated dataset is corrupt or cut (%s)", in.status().text());
       return nullptr;
     }
     if (n <= 0)
       break;
     total += (guint64)n;
     if (total > kMaxInflatedBytes) {
-      set_error(error, VIGIL_SCAN_ERROR_INVALID,
-                "the deflated dataset inflates past %" G_GUINT64_FORMAT " MiB",
-                kMaxInflatedBytes >> 20);
+      vigil_scan_fail(error, VIGIL_SCAN_ERROR_INVALID,
+                      "the deflated dataset inflates past %" G_GUINT64_FORMAT " MiB",
+                      kMaxInflatedBytes >> 20);
       return nullptr;
     }
     if (!file->append(chunk.get(), (gsize)n)) {
-      set_error(error, VIGIL_SCAN_ERROR_IO, "cannot write the inflated dataset: %s",
-                g_strerror(errno));
+      vigil_scan_fail(error, VIGIL_SCAN_ERROR_IO, "cannot write the inflated dataset: %s",
+                      g_strerror(errno));
       return nullptr;
     }
   }
@@ -179,9 +179,10 @@ bool MemoryFile::append(const void *data, gsize size) {
 bool load_path(Loaded &loaded, const char *path, GError **error) {
   init_dcmtk();
   if (!g_file_test(path, G_FILE_TEST_IS_REGULAR))
-    return set_error(error, VIGIL_SCAN_ERROR_IO, "no such file");
+    return vigil_scan_fail(error, VIGIL_SCAN_ERROR_IO, "no such file");
   if (access(path, R_OK) != 0)
-    return set_error(error, VIGIL_SCAN_ERROR_IO, "cannot read the file: %s", g_strerror(errno));
+    return vigil_scan_fail(error, VIGIL_SCAN_ERROR_IO, "cannot read the file: %s",
+                           g_strerror(errno));
   if (!read_meta(loaded, path, error))
     return false;
   const char *source = loaded.inflated ? loaded.inflated->path() : path;

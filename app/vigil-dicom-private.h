@@ -43,7 +43,6 @@ struct Layout {
 std::string_view trim(const OFString &s);
 /* `l` for vigil-pixels.h, with `photometric` (trimmed) as the colour model. */
 VigilPixelLayout pixel_layout(const Layout &l, std::string_view photometric);
-bool set_error(GError **error, int code, const char *format, ...) G_GNUC_PRINTF(3, 4);
 
 /* A file image in an anonymous memory file, named /proc/self/fd/N: DCMTK
  * reads it like a file, leaving large values unread and checking lengths

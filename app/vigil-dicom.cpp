@@ -11,7 +11,6 @@
 
 #include <cerrno>
 #include <cmath>
-#include <cstdarg>
 #include <cstring>
 #include <glib/gstdio.h>
 #include <unistd.h>
@@ -26,15 +25,6 @@ std::string_view trim(const OFString &s) {
   while (!v.empty() && (v.back() == ' ' || v.back() == '\0'))
     v.remove_suffix(1);
   return v;
-}
-
-bool set_error(GError **error, int code, const char *format, ...) {
-  va_list args;
-  va_start(args, format);
-  g_autofree char *msg = g_strdup_vprintf(format, args);
-  va_end(args);
-  g_set_error_literal(error, VIGIL_SCAN_ERROR, code, msg);
-  return false;
 }
 
 VigilPixelLayout pixel_layout(const Layout &l, std::string_view photometric) {
@@ -138,10 +128,11 @@ bool check_xfer(const Layout &l, GError **error) {
   if (l.coding != Coding::Dcmtk || DcmCodecList::canChangeCoding(l.xfer, EXS_LittleEndianExplicit))
     return true;
   DcmXfer x(l.xfer);
-  return set_error(error, VIGIL_SCAN_ERROR_UNSUPPORTED,
-                   "transfer syntax '%s' (%s) is not supported; Vigil decodes uncompressed, "
-                   "deflated, RLE, JPEG baseline/extended/lossless, JPEG-LS, JPEG 2000 and HTJ2K",
-                   x.getXferName(), x.getXferID());
+  return vigil_scan_fail(
+      error, VIGIL_SCAN_ERROR_UNSUPPORTED,
+      "transfer syntax '%s' (%s) is not supported; Vigil decodes uncompressed, "
+      "deflated, RLE, JPEG baseline/extended/lossless, JPEG-LS, JPEG 2000 and HTJ2K",
+      x.getXferName(), x.getXferID());
 }
 
 /* Enhanced multi-frame objects keep geometry and rescale in functional group
@@ -178,13 +169,13 @@ bool read_layout(DcmDataset *ds, Layout &l, GError **error) {
   l.rows = get_int(ds, DCM_Rows, 0, &has_rows);
   l.cols = get_int(ds, DCM_Columns, 0, &has_cols);
   if (!has_rows || !has_cols)
-    return set_error(error, VIGIL_SCAN_ERROR_FORMAT,
-                     "no Rows/Columns (0028,0010/0011): not an image");
+    return vigil_scan_fail(error, VIGIL_SCAN_ERROR_FORMAT,
+                           "no Rows/Columns (0028,0010/0011): not an image");
   if (l.rows < 1 || l.cols < 1 || (gint64)l.rows * l.cols > ((gint64)1 << 28))
-    return set_error(error, VIGIL_SCAN_ERROR_INVALID,
-                     "image size %d x %d (Columns x Rows) is "
-                     "out of range",
-                     l.cols, l.rows);
+    return vigil_scan_fail(error, VIGIL_SCAN_ERROR_INVALID,
+                           "image size %d x %d (Columns x Rows) is "
+                           "out of range",
+                           l.cols, l.rows);
   l.spp = get_int(ds, DCM_SamplesPerPixel, 1);
   l.planar = get_int(ds, DCM_PlanarConfiguration, 0);
   l.bits_allocated = get_int(ds, DCM_BitsAllocated, 0);
@@ -199,32 +190,32 @@ bool read_layout(DcmDataset *ds, Layout &l, GError **error) {
     char *end = nullptr;
     gint64 n = g_ascii_strtoll(frames.c_str(), &end, 10);
     if (n < 1 || n > VIGIL_DICOM_MAX_FRAMES)
-      return set_error(error, VIGIL_SCAN_ERROR_INVALID,
-                       "Number of Frames '%s' is out of range (1..%d)", frames.c_str(),
-                       VIGIL_DICOM_MAX_FRAMES);
+      return vigil_scan_fail(error, VIGIL_SCAN_ERROR_INVALID,
+                             "Number of Frames '%s' is out of range (1..%d)", frames.c_str(),
+                             VIGIL_DICOM_MAX_FRAMES);
     l.frames = (int)n;
   }
   if (l.bits_allocated != 8 && l.bits_allocated != 16 && l.bits_allocated != 32)
-    return set_error(error, VIGIL_SCAN_ERROR_UNSUPPORTED,
-                     "Bits Allocated %d is not supported (8, 16 or 32)", l.bits_allocated);
+    return vigil_scan_fail(error, VIGIL_SCAN_ERROR_UNSUPPORTED,
+                           "Bits Allocated %d is not supported (8, 16 or 32)", l.bits_allocated);
   if (l.bits_stored < 1 || l.bits_stored > l.bits_allocated)
-    return set_error(error, VIGIL_SCAN_ERROR_INVALID,
-                     "Bits Stored %d does not fit Bits "
-                     "Allocated %d",
-                     l.bits_stored, l.bits_allocated);
+    return vigil_scan_fail(error, VIGIL_SCAN_ERROR_INVALID,
+                           "Bits Stored %d does not fit Bits "
+                           "Allocated %d",
+                           l.bits_stored, l.bits_allocated);
   if (l.high_bit < l.bits_stored - 1 || l.high_bit >= l.bits_allocated)
     l.high_bit = l.bits_stored - 1; /* inconsistent High Bit: the usual layout */
   if (l.spp == 1 && pi != "MONOCHROME1" && pi != "MONOCHROME2")
-    return set_error(error, VIGIL_SCAN_ERROR_UNSUPPORTED,
-                     "Photometric Interpretation '%s' with one sample is not supported",
-                     l.photometric.c_str());
+    return vigil_scan_fail(error, VIGIL_SCAN_ERROR_UNSUPPORTED,
+                           "Photometric Interpretation '%s' with one sample is not supported",
+                           l.photometric.c_str());
   if (l.spp == 3 && (!is_color_model(pi) || l.bits_allocated == 32))
-    return set_error(error, VIGIL_SCAN_ERROR_UNSUPPORTED,
-                     "colour image '%s' with %d bits is not supported", l.photometric.c_str(),
-                     l.bits_allocated);
+    return vigil_scan_fail(error, VIGIL_SCAN_ERROR_UNSUPPORTED,
+                           "colour image '%s' with %d bits is not supported", l.photometric.c_str(),
+                           l.bits_allocated);
   if (l.spp != 1 && l.spp != 3)
-    return set_error(error, VIGIL_SCAN_ERROR_INVALID, "Samples per Pixel %d (must be 1 or 3)",
-                     l.spp);
+    return vigil_scan_fail(error, VIGIL_SCAN_ERROR_INVALID, "Samples per Pixel %d (must be 1 or 3)",
+                           l.spp);
   DcmItem *rescale = ds;
   if (!ds->tagExists(DCM_RescaleSlope) && l.frames > 1) /* enhanced: frame 0's or shared */
     rescale = functional_group(ds, DCM_PixelValueTransformationSequence, 0);
@@ -240,17 +231,17 @@ bool read_layout(DcmDataset *ds, Layout &l, GError **error) {
 DcmPixelData *find_pixels(DcmDataset *ds, const Layout &l, GError **error) {
   DcmElement *elem = nullptr;
   if (ds->findAndGetElement(DCM_PixelData, elem).bad() || !elem || elem->ident() != EVR_PixelData) {
-    set_error(error, VIGIL_SCAN_ERROR_FORMAT, "no Pixel Data (7FE0,0010) in this file");
+    vigil_scan_fail(error, VIGIL_SCAN_ERROR_FORMAT, "no Pixel Data (7FE0,0010) in this file");
     return nullptr;
   }
   auto *px = static_cast<DcmPixelData *>(elem);
   if (!l.compressed) {
     guint64 need = native_frame_bytes(l) * (guint64)l.frames;
     if ((guint64)px->getLength() < need) {
-      set_error(error, VIGIL_SCAN_ERROR_TRUNCATED,
-                "Pixel Data holds %u bytes, %" G_GUINT64_FORMAT " needed for %d frame(s) of "
-                "%d x %d",
-                (unsigned)px->getLength(), need, l.frames, l.cols, l.rows);
+      vigil_scan_fail(error, VIGIL_SCAN_ERROR_TRUNCATED,
+                      "Pixel Data holds %u bytes, %" G_GUINT64_FORMAT " needed for %d frame(s) of "
+                      "%d x %d",
+                      (unsigned)px->getLength(), need, l.frames, l.cols, l.rows);
       return nullptr;
     }
   }
@@ -384,13 +375,14 @@ bool check_compressed_size(DcmDataset *ds, DcmPixelData *px, const Layout &l, gu
                            GError **error) {
   Uint32 size = 0; /* what DCMTK says a codec will produce */
   if (px->getUncompressedFrameSize(ds, size).bad() || size > bytes)
-    return set_error(error, VIGIL_SCAN_ERROR_INVALID, "cannot size a decompressed frame");
+    return vigil_scan_fail(error, VIGIL_SCAN_ERROR_INVALID, "cannot size a decompressed frame");
   const guint64 have = compressed_bytes(px);
   const guint64 ratio = l.coding == Coding::J2k ? kMaxJ2kCompression : kMaxCompression;
   if (bytes * (guint64)l.frames > have * ratio)
-    return set_error(error, VIGIL_SCAN_ERROR_TRUNCATED,
-                     "%" G_GUINT64_FORMAT " compressed bytes cannot hold %d frame(s) of %d x %d",
-                     have, l.frames, l.cols, l.rows);
+    return vigil_scan_fail(error, VIGIL_SCAN_ERROR_TRUNCATED,
+                           "%" G_GUINT64_FORMAT
+                           " compressed bytes cannot hold %d frame(s) of %d x %d",
+                           have, l.frames, l.cols, l.rows);
   return true;
 }
 
@@ -423,9 +415,10 @@ bool frame_samples(DcmDataset *ds, DcmPixelData *px, Layout &l, int frame, guint
                       : px->getUncompressedFrame(ds, (Uint32)frame, start_fragment, buf,
                                                  (Uint32)(bytes + 2) & ~1u, model);
   if (c.bad())
-    return set_error(error, l.compressed ? VIGIL_SCAN_ERROR_FORMAT : VIGIL_SCAN_ERROR_TRUNCATED,
-                     "cannot %s frame %d (%s): %s", l.compressed ? "decompress" : "read", frame,
-                     DcmXfer(l.xfer).getXferName(), c.text());
+    return vigil_scan_fail(error,
+                           l.compressed ? VIGIL_SCAN_ERROR_FORMAT : VIGIL_SCAN_ERROR_TRUNCATED,
+                           "cannot %s frame %d (%s): %s", l.compressed ? "decompress" : "read",
+                           frame, DcmXfer(l.xfer).getXferName(), c.text());
   if (l.compressed && trim(model) == "YBR_FULL_422")
     model = "YBR_FULL"; /* codecs return full-resolution chroma */
   return true;
@@ -438,8 +431,8 @@ VigilImage *decode_from(Loaded &loaded, int frame, GError **error) {
   if (!read_layout(ds, l, error))
     return nullptr;
   if (frame < 0 || frame >= l.frames) {
-    set_error(error, VIGIL_SCAN_ERROR_INVALID, "frame %d is out of range: the file has %d", frame,
-              l.frames);
+    vigil_scan_fail(error, VIGIL_SCAN_ERROR_INVALID, "frame %d is out of range: the file has %d",
+                    frame, l.frames);
     return nullptr;
   }
   DcmPixelData *px = find_pixels(ds, l, error);
@@ -451,8 +444,8 @@ VigilImage *decode_from(Loaded &loaded, int frame, GError **error) {
     return nullptr;
   g_autofree guint8 *buf = (guint8 *)g_try_malloc0(bytes + 2);
   if (!buf) {
-    set_error(error, VIGIL_SCAN_ERROR_INVALID, "not enough memory for a %d x %d frame", l.cols,
-              l.rows);
+    vigil_scan_fail(error, VIGIL_SCAN_ERROR_INVALID, "not enough memory for a %d x %d frame",
+                    l.cols, l.rows);
     return nullptr;
   }
   OFString model;
@@ -493,7 +486,7 @@ static gboolean vigil_dicom_has_preamble(const char *path) {
 VigilSliceInfo *vigil_dicom_read_info(const char *path, GError **error) {
   GStatBuf st;
   if (g_stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) {
-    set_error(error, VIGIL_SCAN_ERROR_FORMAT, "the file is empty");
+    vigil_scan_fail(error, VIGIL_SCAN_ERROR_FORMAT, "the file is empty");
     return nullptr; /* DCMTK would call it a bare dataset that ends early */
   }
   Loaded loaded;
@@ -525,7 +518,7 @@ VigilSliceInfo *vigil_dicom_read_info_from_data(const guint8 *data, gsize size, 
                                                 GError **error) {
   MemoryFile file(data, size);
   if (!file.path()) {
-    set_error(error, VIGIL_SCAN_ERROR_IO, "cannot make a memory file: %s", g_strerror(errno));
+    vigil_scan_fail(error, VIGIL_SCAN_ERROR_IO, "cannot make a memory file: %s", g_strerror(errno));
     return nullptr;
   }
   Loaded loaded;
@@ -538,7 +531,7 @@ VigilImage *vigil_dicom_decode_frame_from_data(const guint8 *data, gsize size, i
                                                GError **error) {
   MemoryFile file(data, size);
   if (!file.path()) {
-    set_error(error, VIGIL_SCAN_ERROR_IO, "cannot make a memory file: %s", g_strerror(errno));
+    vigil_scan_fail(error, VIGIL_SCAN_ERROR_IO, "cannot make a memory file: %s", g_strerror(errno));
     return nullptr;
   }
   Loaded loaded;
@@ -584,7 +577,7 @@ char **vigil_dicom_read_dicomdir(const char *path, GError **error) {
   DcmSequenceOfItems *records = nullptr;
   if (loaded.ff.getDataset()->findAndGetSequence(DCM_DirectoryRecordSequence, records).bad() ||
       !records) {
-    set_error(error, VIGIL_SCAN_ERROR_FORMAT, "not a DICOMDIR: no Directory Record Sequence");
+    vigil_scan_fail(error, VIGIL_SCAN_ERROR_FORMAT, "not a DICOMDIR: no Directory Record Sequence");
     return nullptr;
   }
   g_autofree char *dir = g_path_get_dirname(path);

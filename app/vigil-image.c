@@ -1,6 +1,7 @@
 #include "vigil-image.h"
 
 #include <math.h>
+#include <stdarg.h>
 
 #include "vigil-scan-error.h"
 
@@ -8,6 +9,15 @@
 /* clang-format off */
 G_DEFINE_QUARK(vigil-scan-error-quark, vigil_scan_error)
 /* clang-format on */
+
+gboolean vigil_scan_fail(GError **error, int code, const char *format, ...) {
+  va_list args;
+  va_start(args, format);
+  g_autofree char *msg = g_strdup_vprintf(format, args);
+  va_end(args);
+  g_set_error_literal(error, VIGIL_SCAN_ERROR, code, msg);
+  return FALSE;
+}
 
 VigilImage *vigil_image_new(int width, int height, VigilImageKind kind, GError **error) {
   if (width < 1 || height < 1 || width > 65536 || height > 65536 ||

@@ -3,23 +3,12 @@
 #include "vigil-pixels.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <string.h>
 
 #include "vigil-scan-error.h"
 
 #define MAX_PIXELS ((guint64)1 << 28) /* as vigil-image.h */
 #define RLE_TABLE_BYTES 64            /* segment count + 15 offsets, PS3.5 G.5 */
-
-static gboolean fail(GError **error, int code, const char *format, ...) G_GNUC_PRINTF(3, 4);
-static gboolean fail(GError **error, int code, const char *format, ...) {
-  va_list args;
-  va_start(args, format);
-  g_autofree char *msg = g_strdup_vprintf(format, args);
-  va_end(args);
-  g_set_error_literal(error, VIGIL_SCAN_ERROR, code, msg);
-  return FALSE;
-}
 
 VigilPhotometric vigil_photometric_from_name(const char *name, gssize length) {
   gsize n = length < 0 ? strlen(name) : (gsize)length;
@@ -48,9 +37,10 @@ static gboolean layout_ok(const VigilPixelLayout *l, GError **error) {
       (l->samples != 1 && l->samples != 3) || (ba != 8 && ba != 16 && ba != 32) || bs < 1 ||
       bs > ba || l->high_bit < bs - 1 || l->high_bit >= ba ||
       (guint)l->photometric > VIGIL_PHOTOMETRIC_YBR_FULL_422)
-    return fail(error, VIGIL_SCAN_ERROR_INVALID,
-                "pixel layout out of range: %d x %d, %d samples, %d/%d bits, high bit %d", l->cols,
-                l->rows, l->samples, bs, ba, l->high_bit);
+    return vigil_scan_fail(
+        error, VIGIL_SCAN_ERROR_INVALID,
+        "pixel layout out of range: %d x %d, %d samples, %d/%d bits, high bit %d", l->cols, l->rows,
+        l->samples, bs, ba, l->high_bit);
   return TRUE;
 }
 
@@ -175,13 +165,13 @@ gboolean vigil_pixels_convert(const VigilPixelLayout *l, const guint8 *data, gsi
     return FALSE;
   const guint64 need = vigil_pixels_frame_bytes(l);
   if (size < need)
-    return fail(error, VIGIL_SCAN_ERROR_TRUNCATED,
-                "%zu bytes of samples, %" G_GUINT64_FORMAT " needed for a %d x %d frame", size,
-                need, l->cols, l->rows);
+    return vigil_scan_fail(error, VIGIL_SCAN_ERROR_TRUNCATED,
+                           "%zu bytes of samples, %" G_GUINT64_FORMAT " needed for a %d x %d frame",
+                           size, need, l->cols, l->rows);
   const gsize values = pixel_count(l) * (gsize)l->samples;
   if (out_count < values)
-    return fail(error, VIGIL_SCAN_ERROR_INVALID, "room for %zu values, %zu needed", out_count,
-                values);
+    return vigil_scan_fail(error, VIGIL_SCAN_ERROR_INVALID, "room for %zu values, %zu needed",
+                           out_count, values);
   if (l->samples == 3)
     convert_color(data, size / (gsize)(l->bits_allocated / 8), l, out);
   else
@@ -224,22 +214,23 @@ gboolean vigil_rle_decode(const VigilPixelLayout *l, const guint8 *data, gsize s
   const gsize bytes = (gsize)l->bits_allocated / 8, pixels = pixel_count(l);
   const gsize nseg = (gsize)l->samples * bytes, stride = nseg; /* at most 12 < 15 */
   if (out_size < pixels * stride)
-    return fail(error, VIGIL_SCAN_ERROR_INVALID, "room for %zu bytes, %zu needed", out_size,
-                pixels * stride);
+    return vigil_scan_fail(error, VIGIL_SCAN_ERROR_INVALID, "room for %zu bytes, %zu needed",
+                           out_size, pixels * stride);
   if (size < RLE_TABLE_BYTES)
-    return fail(error, VIGIL_SCAN_ERROR_TRUNCATED, "%zu bytes, less than the segment table", size);
+    return vigil_scan_fail(error, VIGIL_SCAN_ERROR_TRUNCATED,
+                           "%zu bytes, less than the segment table", size);
   if (table_entry(data, 0) != nseg)
-    return fail(error, VIGIL_SCAN_ERROR_FORMAT, "%u segments, %zu expected", table_entry(data, 0),
-                nseg);
+    return vigil_scan_fail(error, VIGIL_SCAN_ERROR_FORMAT, "%u segments, %zu expected",
+                           table_entry(data, 0), nseg);
   for (gsize s = 0; s < nseg; s++) {
     const gsize start = table_entry(data, s + 1);
     const gsize end = s + 1 < nseg ? table_entry(data, s + 2) : size;
     if (start < RLE_TABLE_BYTES || start > end || end > size)
-      return fail(error, VIGIL_SCAN_ERROR_FORMAT, "bad segment offsets");
+      return vigil_scan_fail(error, VIGIL_SCAN_ERROR_FORMAT, "bad segment offsets");
     /* Segment order: per sample, most significant byte first. */
     const gsize sample = s / bytes, byte = bytes - 1 - s % bytes;
     if (!unpack_segment(data + start, end - start, out + sample * bytes + byte, pixels, stride))
-      return fail(error, VIGIL_SCAN_ERROR_TRUNCATED, "segment %zu is short", s);
+      return vigil_scan_fail(error, VIGIL_SCAN_ERROR_TRUNCATED, "segment %zu is short", s);
   }
   return TRUE;
 }

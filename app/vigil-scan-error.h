@@ -16,4 +16,8 @@ typedef enum {
   VIGIL_SCAN_ERROR_INVALID,     /* impossible values: sizes, counts, geometry */
 } VigilScanError;
 
+/* Sets *error (VIGIL_SCAN_ERROR, `code`, the formatted message) and returns
+ * FALSE, so loaders read `return vigil_scan_fail(error, ..., "...", ...);`. */
+gboolean vigil_scan_fail(GError **error, int code, const char *format, ...) G_GNUC_PRINTF(3, 4);
+
 G_END_DECLS
