@@ -98,19 +98,25 @@ static gboolean check_frame(const VigilJ2kFrame *f, gsize out_size, GError **err
   return TRUE;
 }
 
+/* The codestream's size and components must be the frame's (the DICOM header's). */
+static gboolean check_size(guint64 w, guint64 h, guint components, const VigilJ2kFrame *f,
+                           GError **error) {
+  if (w == (guint64)f->width && h == (guint64)f->height && components == (guint)f->components)
+    return TRUE;
+  g_autofree char *got = g_strdup_printf("%" G_GUINT64_FORMAT " x %" G_GUINT64_FORMAT
+                                         " with %u component(s), the header says %d x "
+                                         "%d with %d",
+                                         w, h, components, f->width, f->height, f->components);
+  return fail(error, VIGIL_SCAN_ERROR_INVALID, "the codestream disagrees with the header", got);
+}
+
 /* The codestream's image must be the frame the DICOM header describes. */
 static gboolean check_image(const opj_image_t *im, const VigilJ2kFrame *f, GError **error) {
   g_autofree char *got = NULL;
   if (im->x1 <= im->x0 || im->y1 <= im->y0)
     return fail(error, VIGIL_SCAN_ERROR_FORMAT, "the codestream has an empty image", NULL);
-  const guint64 w = im->x1 - im->x0, h = im->y1 - im->y0;
-  if (w != (guint64)f->width || h != (guint64)f->height ||
-      im->numcomps != (OPJ_UINT32)f->components) {
-    got = g_strdup_printf("%" G_GUINT64_FORMAT " x %" G_GUINT64_FORMAT " with %u component(s), "
-                          "the header says %d x %d with %d",
-                          w, h, im->numcomps, f->width, f->height, f->components);
-    return fail(error, VIGIL_SCAN_ERROR_INVALID, "the codestream disagrees with the header", got);
-  }
+  if (!check_size(im->x1 - im->x0, im->y1 - im->y0, im->numcomps, f, error))
+    return FALSE;
   for (OPJ_UINT32 c = 0; c < im->numcomps; c++) {
     const opj_image_comp_t *comp = &im->comps[c];
     if (comp->dx != 1 || comp->dy != 1)
@@ -362,14 +368,8 @@ static gboolean read_headers(const guint8 *d, gsize n, Headers *h) {
 
 /* What the headers say must be the frame the DICOM header describes. */
 static gboolean check_headers(const Headers *h, const VigilJ2kFrame *f, GError **error) {
-  if (h->width != (guint64)f->width || h->height != (guint64)f->height ||
-      h->components != (guint)f->components) {
-    g_autofree char *got = g_strdup_printf(
-        "%" G_GUINT64_FORMAT " x %" G_GUINT64_FORMAT " with %u component(s), the header says %d "
-        "x %d with %d",
-        h->width, h->height, h->components, f->width, f->height, f->components);
-    return fail(error, VIGIL_SCAN_ERROR_INVALID, "the codestream disagrees with the header", got);
-  }
+  if (!check_size(h->width, h->height, h->components, f, error))
+    return FALSE;
   if (h->tiles > MAX_TILES) {
     g_autofree char *got = g_strdup_printf("%" G_GUINT64_FORMAT " tiles", h->tiles);
     return fail(error, VIGIL_SCAN_ERROR_UNSUPPORTED, "too many tiles", got);
