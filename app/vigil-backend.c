@@ -31,21 +31,13 @@ static vg_backend *open_cpu(const VigilBackendOptions *options, GError **error) 
   return be;
 }
 
-static int gpu_rank(const char *type) {
-  static const char *const ranked[] = {"virtual", "integrated", "discrete"};
-  for (int i = 0; i < (int)G_N_ELEMENTS(ranked); i++)
-    if (g_strcmp0(type, ranked[i]) == 0)
-      return i + 1;
-  return 0; /* "cpu" (lavapipe, SwiftShader) or "other": never chosen by AUTO */
-}
-
 int vigil_backend_auto_choice(char **why) {
   vg_vk_device_info devs[16];
   int n = vg_vk_list_devices(devs, G_N_ELEMENTS(devs));
   int best = -1;
   for (int i = 0; i < n && i < (int)G_N_ELEMENTS(devs); i++)
-    if (gpu_rank(devs[i].type) > 0 &&
-        (best < 0 || gpu_rank(devs[i].type) > gpu_rank(devs[best].type)))
+    /* GPUs in the Vulkan backend's own order; a CPU-type device never. */
+    if (devs[i].rank >= VG_VK_RANK_MIN_GPU && (best < 0 || devs[i].rank > devs[best].rank))
       best = i;
   if (!why)
     return best;

@@ -62,9 +62,14 @@ typedef struct vg_vk_options {
 
 #define VG_VK_MAX_COOP_SHAPES 8
 
+#define VG_VK_RANK_MIN_GPU 2 /* vg_vk_device_info.rank from here up: a GPU */
+
 typedef struct vg_vk_device_info {
   char name[256];
   const char *type; /* "discrete", "integrated", "virtual", "cpu", "other" */
+  /* The order a NULL device choice follows: discrete 4, integrated 3,
+   * virtual 2 (VG_VK_RANK_MIN_GPU), CPU (lavapipe) 1, other 0. */
+  int rank;
   uint32_t api_version;
   uint64_t max_storage_buffer_range;
   uint64_t device_local_bytes;

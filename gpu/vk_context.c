@@ -91,7 +91,7 @@ static int type_rank(VkPhysicalDeviceType type) {
   switch (type) {
   case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return 4;
   case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return 3;
-  case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return 2;
+  case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return VG_VK_RANK_MIN_GPU;
   case VK_PHYSICAL_DEVICE_TYPE_CPU: return 1;
   default: return 0;
   }
@@ -291,6 +291,7 @@ int vg_vk_list_devices(vg_vk_device_info *out, int max) {
     vg_vk_device_info *d = &out[i];
     snprintf(d->name, sizeof d->name, "%s", p.deviceName);
     d->type = type_name(p.deviceType);
+    d->rank = type_rank(p.deviceType);
     d->api_version = p.apiVersion;
     d->max_storage_buffer_range = p.limits.maxStorageBufferRange;
     d->device_local_bytes = local;
