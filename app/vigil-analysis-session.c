@@ -60,8 +60,11 @@ static void update_key(VigilAnalysisSession *self) {
   gpointer value;
   gboolean any = FALSE;
   g_hash_table_iter_init(&it, self->results);
-  while (g_hash_table_iter_next(&it, NULL, &value))
-    any |= !((VigilAnalysisResult *)value)->stale, ((VigilAnalysisResult *)value)->stale = TRUE;
+  while (g_hash_table_iter_next(&it, NULL, &value)) {
+    VigilAnalysisResult *r = value;
+    any |= !r->stale;
+    r->stale = TRUE;
+  }
   g_signal_emit(self, signals[CONTEXT_CHANGED], 0);
   if (any)
     g_signal_emit(self, signals[RESULTS_CHANGED], 0, -1);

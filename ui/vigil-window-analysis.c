@@ -235,6 +235,7 @@ static void sync_context(VigilWindow *self) {
 static void show_cached(VigilWindow *self) {
   sync_context(self);
   const VigilAnalysisResult *r = current_result(self);
+  self->result_shown = r != NULL;
   if (r)
     vigil_analysis_panel_set_scores(self->analysis_panel, r->detection->zero_score,
                                     r->detection->has_few ? r->detection->few_score : NAN,
@@ -505,14 +506,13 @@ void _vigil_window_action_export_dialog(GSimpleAction *action, GVariant *param,
 /* The model's references changed (added, removed): the strip and the
  * session file follow the model by themselves; here the map does. */
 static void on_references_changed(VigilWindow *self) {
+  const gboolean had_result = self->result_shown;
   show_cached(self);
   /* The shown few-shot map used the old bank (the model made it stale):
    * recompute this slice only (the bank keeps the other references'
    * features). A series run restarts by itself. */
-  const VigilAnalysisResult *r = vigil_analysis_session_get_any_result(
-      self->analysis, vigil_slice_view_get_slice(self->slice_view));
   GActionGroup *group = G_ACTION_GROUP(self);
-  if (r && r->stale && r->few_shot && !self->series_running &&
+  if (had_result && !self->result_shown && !self->series_running &&
       g_action_group_get_action_enabled(group, "analyse-slice"))
     g_action_group_activate_action(group, "analyse-slice", NULL);
 }

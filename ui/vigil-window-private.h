@@ -50,9 +50,10 @@ struct _VigilWindow {
   GCancellable *analysis_cancellable; /* the running analysis job, or NULL */
   char *fallback_shown;               /* the engine's fallback reason last shown */
   VigilAnalysisSession *analysis;     /* context, references and results per slice */
-  gboolean series_running;            /* Analyse Series is stepping through slices */
-  GQueue *ref_queue;                  /* references to add, one job at a time */
-  gboolean ref_busy;                  /* one of them is being opened or encoded */
+  gboolean result_shown;   /* the last show_cached found a current result for the shown slice */
+  gboolean series_running; /* Analyse Series is stepping through slices */
+  GQueue *ref_queue;       /* references to add, one job at a time */
+  gboolean ref_busy;       /* one of them is being opened or encoded */
   GCancellable *ref_cancellable;
   GPtrArray *ref_added, *ref_failed; /* this batch: labels; (name, reason) pairs */
   VigilSession *pending; /* a session being restored: view after the scan, refs after the model */
