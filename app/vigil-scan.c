@@ -376,3 +376,39 @@ guint vigil_scan_n_series(const VigilScan *scan) {
     n += ((VigilStudy *)g_ptr_array_index(scan->studies, i))->series->len;
   return n;
 }
+
+/* The series in scan order, stopping where `stop` says so: its position, or -1. */
+static int walk_series(const VigilScan *scan, gboolean (*stop)(const VigilSeries *, gconstpointer),
+                       gconstpointer data, VigilSeries **found) {
+  int pos = 0;
+  for (guint i = 0; scan && i < scan->studies->len; i++) {
+    VigilStudy *study = g_ptr_array_index(scan->studies, i);
+    for (guint j = 0; j < study->series->len; j++, pos++) {
+      VigilSeries *series = g_ptr_array_index(study->series, j);
+      if (stop(series, data)) {
+        *found = series;
+        return pos;
+      }
+    }
+  }
+  return -1;
+}
+
+static gboolean has_uid(const VigilSeries *series, gconstpointer uid) {
+  return g_strcmp0(series->uid, uid) == 0;
+}
+
+static gboolean is_series(const VigilSeries *series, gconstpointer wanted) {
+  return series == wanted;
+}
+
+VigilSeries *vigil_scan_find_series(const VigilScan *scan, const char *uid) {
+  VigilSeries *found = NULL;
+  walk_series(scan, has_uid, uid, &found);
+  return found;
+}
+
+int vigil_scan_series_position(const VigilScan *scan, const VigilSeries *series) {
+  VigilSeries *found = NULL;
+  return walk_series(scan, is_series, series, &found);
+}

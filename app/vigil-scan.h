@@ -31,6 +31,10 @@ VigilScan *vigil_scan_open(const char *const *paths, gsize cache_bytes);
 void vigil_scan_free(VigilScan *scan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilScan, vigil_scan_free)
 guint vigil_scan_n_series(const VigilScan *scan);
+/* The series with Series Instance UID `uid`, or NULL. */
+VigilSeries *vigil_scan_find_series(const VigilScan *scan, const char *uid);
+/* Where `series` is in scan order (studies, then their series), or -1. */
+int vigil_scan_series_position(const VigilScan *scan, const VigilSeries *series);
 
 /* Opening step by step, so a worker can read headers while the UI thread
  * groups them (see VigilIndexer). None of these are thread-safe: a scan

@@ -8,10 +8,8 @@
 
 struct _VigilSeriesRow {
   AdwActionRow parent_instance;
-  VigilStudy *study;
-  VigilSeries *series;
+  VigilSeriesItem *item; /* shown, or NULL */
   GtkImage *thumbnail;
-  gboolean has_thumbnail;
 };
 
 G_DEFINE_FINAL_TYPE(VigilSeriesRow, vigil_series_row, ADW_TYPE_ACTION_ROW)
@@ -22,9 +20,9 @@ static const char *series_title(const VigilSeries *series) {
                                                      : "Series";
 }
 
-void vigil_series_row_update(VigilSeriesRow *self) {
-  const VigilSeries *series = self->series;
-  const VigilStudy *study = self->study;
+static void update_text(VigilSeriesRow *self) {
+  const VigilSeries *series = vigil_series_item_get_series(self->item);
+  const VigilStudy *study = vigil_series_item_get_study(self->item);
   g_autofree char *escaped = g_markup_escape_text(series_title(series), -1);
   adw_preferences_row_set_title(ADW_PREFERENCES_ROW(self), escaped);
   const char *who = study->patient_name && *study->patient_name ? study->patient_name
@@ -54,39 +52,50 @@ void vigil_series_row_update(VigilSeriesRow *self) {
                                  thumb_label, -1);
 }
 
-GtkWidget *vigil_series_row_new(VigilStudy *study, VigilSeries *series) {
-  VigilSeriesRow *self = g_object_new(VIGIL_TYPE_SERIES_ROW, NULL);
-  self->study = study;
-  self->series = series;
-  g_object_set_data(G_OBJECT(self), "vigil-series", series); /* for code that finds rows */
-  vigil_series_row_update(self);
-  return GTK_WIDGET(self);
-}
-
-VigilSeries *vigil_series_row_get_series(VigilSeriesRow *self) {
-  return self->series;
-}
-
-void vigil_series_row_set_thumbnail(VigilSeriesRow *self, GdkPaintable *thumbnail) {
-  gtk_image_set_from_paintable(self->thumbnail, thumbnail);
-  self->has_thumbnail = thumbnail != NULL;
-  if (self->has_thumbnail)
+static void update_thumbnail(VigilSeriesRow *self) {
+  GdkPaintable *thumbnail = self->item ? vigil_series_item_get_thumbnail(self->item) : NULL;
+  if (thumbnail) {
+    gtk_image_set_from_paintable(self->thumbnail, thumbnail);
     gtk_widget_remove_css_class(GTK_WIDGET(self->thumbnail), "dim-label");
+  } else {
+    gtk_image_set_from_icon_name(self->thumbnail, "image-x-generic-symbolic");
+    gtk_widget_add_css_class(GTK_WIDGET(self->thumbnail), "dim-label");
+  }
 }
 
-gboolean vigil_series_row_has_thumbnail(VigilSeriesRow *self) {
-  return self->has_thumbnail;
+GtkWidget *vigil_series_row_new(void) {
+  return g_object_new(VIGIL_TYPE_SERIES_ROW, NULL);
+}
+
+void vigil_series_row_set_item(VigilSeriesRow *self, VigilSeriesItem *item) {
+  if (self->item)
+    g_signal_handlers_disconnect_by_data(self->item, self);
+  g_set_object(&self->item, item);
+  if (item) {
+    g_signal_connect_swapped(item, "changed", G_CALLBACK(update_text), self);
+    g_signal_connect_swapped(item, "notify::thumbnail", G_CALLBACK(update_thumbnail), self);
+    update_text(self);
+  }
+  update_thumbnail(self);
+}
+
+VigilSeriesItem *vigil_series_row_get_item(VigilSeriesRow *self) {
+  return self->item;
+}
+
+static void vigil_series_row_dispose(GObject *object) {
+  vigil_series_row_set_item(VIGIL_SERIES_ROW(object), NULL);
+  G_OBJECT_CLASS(vigil_series_row_parent_class)->dispose(object);
 }
 
 static void vigil_series_row_class_init(VigilSeriesRowClass *klass) {
-  (void)klass;
+  G_OBJECT_CLASS(klass)->dispose = vigil_series_row_dispose;
 }
 
 static void vigil_series_row_init(VigilSeriesRow *self) {
   self->thumbnail = GTK_IMAGE(gtk_image_new_from_icon_name("image-x-generic-symbolic"));
   gtk_image_set_pixel_size(self->thumbnail, THUMB_PX);
   gtk_widget_set_size_request(GTK_WIDGET(self->thumbnail), THUMB_PX, THUMB_PX);
-  gtk_widget_add_css_class(GTK_WIDGET(self->thumbnail), "dim-label");
   gtk_widget_add_css_class(GTK_WIDGET(self->thumbnail), "series-thumbnail");
   adw_action_row_add_prefix(ADW_ACTION_ROW(self), GTK_WIDGET(self->thumbnail));
 }

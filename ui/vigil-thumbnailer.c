@@ -22,7 +22,7 @@ static guint ready_signal;
 typedef struct {
   VigilThumbnailer *thumbnailer;
   GObject *owner;
-  VigilSeriesRow *row;
+  VigilSeriesItem *item;
   char *key;
   VigilSeries view; /* shallow copy of the series, slices = {first, middle} */
   guint8 *rgb;      /* result */
@@ -34,7 +34,7 @@ static void request_free(gpointer data) {
   g_clear_pointer(&r->view.slices, g_ptr_array_unref);
   g_object_unref(r->thumbnailer);
   g_object_unref(r->owner);
-  g_object_unref(r->row);
+  g_object_unref(r->item);
   g_free(r->key);
   g_free(r->rgb);
   g_free(r);
@@ -80,11 +80,9 @@ static gboolean render_in_thread(VigilJob *job, gpointer data, GCancellable *can
 static void run_next(VigilThumbnailer *self);
 
 static void set_thumbnail(Request *r, GdkTexture *texture) {
-  if (gtk_widget_get_parent(GTK_WIDGET(r->row))) { /* still listed */
-    vigil_series_row_set_thumbnail(r->row, GDK_PAINTABLE(texture));
-    r->thumbnailer->rendered++;
-    g_signal_emit(r->thumbnailer, ready_signal, 0, r->row);
-  }
+  vigil_series_item_set_thumbnail(r->item, GDK_PAINTABLE(texture));
+  r->thumbnailer->rendered++;
+  g_signal_emit(r->thumbnailer, ready_signal, 0, r->item);
 }
 
 static void on_rendered(GObject *source, GAsyncResult *result, gpointer user_data) {
@@ -122,24 +120,24 @@ static void run_next(VigilThumbnailer *self) {
   }
 }
 
-void vigil_thumbnailer_request(VigilThumbnailer *self, GObject *owner, VigilSeriesRow *row) {
-  VigilSeries *series = vigil_series_row_get_series(row);
+void vigil_thumbnailer_request(VigilThumbnailer *self, GObject *owner, VigilSeriesItem *item) {
+  VigilSeries *series = vigil_series_item_get_series(item);
   if (series->slices->len == 0)
     return;
   const VigilSlice *mid = g_ptr_array_index(series->slices, series->slices->len / 2);
   g_autofree char *key = g_strdup_printf("%s#%d", mid->path, mid->frame);
   GdkTexture *cached = g_hash_table_lookup(self->cache, key);
   if (cached) {
-    vigil_series_row_set_thumbnail(row, GDK_PAINTABLE(cached));
+    vigil_series_item_set_thumbnail(item, GDK_PAINTABLE(cached));
     self->rendered++;
-    g_signal_emit(self, ready_signal, 0, row);
+    g_signal_emit(self, ready_signal, 0, item);
     return;
   }
   /* The worker sees a fixed copy: the owner may re-sort the series meanwhile. */
   Request *r = g_new0(Request, 1);
   r->thumbnailer = g_object_ref(self);
   r->owner = g_object_ref(owner);
-  r->row = g_object_ref(row);
+  r->item = g_object_ref(item);
   r->key = g_steal_pointer(&key);
   r->view = *series;
   r->view.slices = g_ptr_array_new();
@@ -171,7 +169,7 @@ static void vigil_thumbnailer_finalize(GObject *object) {
 static void vigil_thumbnailer_class_init(VigilThumbnailerClass *klass) {
   G_OBJECT_CLASS(klass)->finalize = vigil_thumbnailer_finalize;
   ready_signal = g_signal_new("thumbnail-ready", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
-                              NULL, NULL, NULL, G_TYPE_NONE, 1, VIGIL_TYPE_SERIES_ROW);
+                              NULL, NULL, NULL, G_TYPE_NONE, 1, VIGIL_TYPE_SERIES_ITEM);
 }
 
 static void vigil_thumbnailer_init(VigilThumbnailer *self) {

@@ -7,36 +7,17 @@
  * slice decoded and handed to the view) and to the end of indexing. */
 #include "vigil-window-private.h"
 
-static GPtrArray *series_rows(VigilWindow *self) {
-  GPtrArray *rows = g_ptr_array_new();
-  for (GtkWidget *child = gtk_widget_get_first_child(GTK_WIDGET(self->file_list)); child;
-       child = gtk_widget_get_next_sibling(child))
-    if (VIGIL_IS_SERIES_ROW(child))
-      g_ptr_array_add(rows, child);
-  return rows;
-}
-
-static VigilSeriesRow *row_of(VigilWindow *self, const VigilSeries *series) {
-  g_autoptr(GPtrArray) rows = series_rows(self);
-  for (guint i = 0; i < rows->len; i++)
-    if (vigil_series_row_get_series(g_ptr_array_index(rows, i)) == series)
-      return g_ptr_array_index(rows, i);
-  return NULL;
-}
-
 static void publish_state(VigilWindow *self) {
   VigilIndexer *ix = self->indexer;
-  g_autoptr(GPtrArray) rows = series_rows(self);
-  guint thumbs = 0;
-  for (guint i = 0; i < rows->len; i++)
-    thumbs += vigil_series_row_has_thumbnail(g_ptr_array_index(rows, i));
+  GListModel *items = vigil_series_list_get_items(self->series_list);
   GVariantDict dict;
   g_variant_dict_init(&dict, NULL);
   g_variant_dict_insert(&dict, "done", "b", ix ? vigil_indexer_is_finished(ix) : TRUE);
   g_variant_dict_insert(&dict, "files", "u", ix ? vigil_indexer_get_files_done(ix) : 0);
   g_variant_dict_insert(&dict, "total", "u", ix ? vigil_indexer_get_files_total(ix) : 0);
-  g_variant_dict_insert(&dict, "series", "u", rows->len);
-  g_variant_dict_insert(&dict, "thumbnails", "u", thumbs);
+  g_variant_dict_insert(&dict, "series", "u", g_list_model_get_n_items(items));
+  g_variant_dict_insert(&dict, "thumbnails", "u",
+                        vigil_series_list_count_thumbnails(self->series_list));
   g_variant_dict_insert(&dict, "showing", "s", self->series ? self->series->uid : "");
   g_variant_dict_insert(&dict, "showing-slices", "u",
                         self->series ? vigil_slice_view_get_slice_count(self->slice_view) : 0);
@@ -60,29 +41,18 @@ static void show_progress(VigilWindow *self) {
     gtk_progress_bar_pulse(self->index_progress);
 }
 
-/* Rows in scan order: the sidebar lists studies, then their series. */
-static int position_of(VigilScan *scan, const VigilSeries *series) {
-  int pos = 0;
-  for (guint i = 0; i < scan->studies->len; i++) {
-    VigilStudy *study = g_ptr_array_index(scan->studies, i);
-    for (guint j = 0; j < study->series->len; j++, pos++)
-      if (g_ptr_array_index(study->series, j) == series)
-        return pos;
-  }
-  return -1;
-}
-
 static void on_series_added(VigilIndexer *ix, VigilStudy *study, VigilSeries *series,
                             VigilWindow *self) {
-  GtkWidget *row = vigil_series_row_new(study, series);
-  gtk_list_box_insert(self->file_list, row, position_of(vigil_indexer_get_scan(ix), series));
+  /* In scan order: the sidebar lists studies, then their series. */
+  int position = vigil_scan_series_position(vigil_indexer_get_scan(ix), series);
+  vigil_series_list_insert(self->series_list, study, series, (guint)MAX(position, 0));
 }
 
 static void on_series_changed(VigilIndexer *ix, VigilSeries *series, VigilWindow *self) {
   (void)ix;
-  VigilSeriesRow *row = row_of(self, series);
-  if (row)
-    vigil_series_row_update(row);
+  VigilSeriesItem *item = vigil_series_list_find(self->series_list, series);
+  if (item)
+    vigil_series_item_changed(item);
   if (series == self->series) /* more slices arrived for what is shown */
     _vigil_window_series_grew(self);
   publish_state(self);
@@ -90,21 +60,19 @@ static void on_series_changed(VigilIndexer *ix, VigilSeries *series, VigilWindow
 
 /* Thumbnails for settled series; the first settled one is shown if nothing is. */
 static void on_progress(VigilIndexer *ix, VigilWindow *self) {
-  g_autoptr(GPtrArray) rows = series_rows(self);
-  GtkListBoxRow *first = NULL;
-  for (guint i = 0; i < rows->len; i++) {
-    VigilSeriesRow *row = g_ptr_array_index(rows, i);
-    if (!vigil_indexer_is_settled(ix, vigil_series_row_get_series(row)))
+  GListModel *items = vigil_series_list_get_items(self->series_list);
+  VigilSeries *first = NULL;
+  for (guint i = 0; i < g_list_model_get_n_items(items); i++) {
+    g_autoptr(VigilSeriesItem) item = g_list_model_get_item(items, i);
+    VigilSeries *series = vigil_series_item_get_series(item);
+    if (!vigil_indexer_is_settled(ix, series))
       continue;
-    first = first ? first : GTK_LIST_BOX_ROW(row);
-    if (!g_object_get_data(G_OBJECT(row), "vigil-thumbnail-asked")) {
-      g_object_set_data(G_OBJECT(row), "vigil-thumbnail-asked", GINT_TO_POINTER(1));
-      vigil_thumbnailer_request(self->thumbnailer, G_OBJECT(ix), row);
-    }
+    first = first ? first : series;
+    vigil_series_list_request_thumbnail(self->series_list, G_OBJECT(ix), item);
   }
   if (!self->series && first) {
     self->shown_while_indexing = !vigil_indexer_is_finished(ix);
-    gtk_list_box_select_row(self->file_list, first);
+    vigil_series_list_select(self->series_list, first);
     self->shown_after_ms = (guint)((g_get_monotonic_time() - self->index_started_us) / 1000);
   }
   show_progress(self);
@@ -143,15 +111,12 @@ static void stop(VigilWindow *self) {
     return;
   vigil_indexer_cancel(self->indexer);
   g_signal_handlers_disconnect_by_data(self->indexer, self);
-  vigil_thumbnailer_clear_queue(self->thumbnailer);
   g_clear_object(&self->indexer); /* jobs still reading hold their own reference */
 }
 
 void _vigil_window_index_start(VigilWindow *self, const char *const *paths) {
-  GtkWidget *child; /* nothing may point into the old scan once it goes */
-  _vigil_window_show_series(self, NULL);
-  while ((child = gtk_widget_get_first_child(GTK_WIDGET(self->file_list))))
-    gtk_list_box_remove(self->file_list, child);
+  _vigil_window_show_series(self, NULL); /* nothing may point into the old scan once it goes */
+  vigil_series_list_clear(self->series_list);
   stop(self);
   self->shown_while_indexing = FALSE;
   self->shown_after_ms = self->indexed_after_ms = 0;
@@ -168,15 +133,13 @@ void _vigil_window_index_start(VigilWindow *self, const char *const *paths) {
 }
 
 void _vigil_window_index_init(VigilWindow *self) {
-  self->thumbnailer = vigil_thumbnailer_new();
-  g_signal_connect_swapped(self->thumbnailer, "thumbnail-ready", G_CALLBACK(publish_state), self);
+  g_signal_connect_swapped(self->series_list, "thumbnail-ready", G_CALLBACK(publish_state), self);
 }
 
 void _vigil_window_index_dispose(VigilWindow *self) {
   stop(self);
+  if (self->series_list)
+    g_signal_handlers_disconnect_by_data(self->series_list, self);
   self->scan = NULL;
-  if (self->thumbnailer)
-    g_signal_handlers_disconnect_by_data(self->thumbnailer, self);
-  g_clear_object(&self->thumbnailer);
   self->indexing_action = NULL; /* the action map owns it */
 }

@@ -15,15 +15,14 @@
 #include "vigil-prefetcher.h"
 #include "vigil-reference-strip.h"
 #include "vigil-scan.h"
-#include "vigil-series-row.h"
+#include "vigil-series-list.h"
 #include "vigil-slice-view.h"
-#include "vigil-thumbnailer.h"
 #include "vigil-window.h"
 
 struct _VigilWindow {
   AdwApplicationWindow parent_instance;
   GtkStack *content_stack;
-  GtkListBox *file_list;
+  VigilSeriesList *series_list;
   VigilSliceView *slice_view;
   GtkScale *slice_scale;
   GtkAdjustment *slice_adjustment;
@@ -39,7 +38,6 @@ struct _VigilWindow {
   VigilScan *scan;     /* the indexer's: grows while it reads */
   VigilSeries *series; /* shown; owned by scan */
   VigilIndexer *indexer;
-  VigilThumbnailer *thumbnailer;
   VigilPrefetcher *prefetcher;
   GSimpleAction *indexing_action; /* borrowed from the action map */
   gboolean shown_while_indexing;  /* the first series came up before indexing ended */
@@ -75,8 +73,6 @@ void _vigil_window_ref_free(gpointer ref);
 
 void _vigil_window_toast(VigilWindow *self, const char *message);
 void _vigil_window_replace_files(VigilWindow *self, const char *const *paths);
-VigilSeries *_vigil_window_find_series(VigilWindow *self, const char *uid);
-void _vigil_window_select_series(VigilWindow *self, VigilSeries *series);
 /* Shows `series` (NULL: nothing) from its middle slice with its default window. */
 void _vigil_window_show_series(VigilWindow *self, VigilSeries *series);
 /* The shown series gained slices while indexing: keep the view, refresh the count. */

@@ -9,26 +9,6 @@
 #include "vigil-scan-images.h"
 #include "vigil-window-private.h"
 
-/* What a drag from the series browser carries (within this process). */
-typedef struct {
-  char *series_uid;
-  int slice; /* -1: the shown slice if it is the shown series, else the middle one */
-} VigilSeriesDrag;
-
-static VigilSeriesDrag *series_drag_copy(const VigilSeriesDrag *d) {
-  VigilSeriesDrag *c = g_new(VigilSeriesDrag, 1);
-  c->series_uid = g_strdup(d->series_uid);
-  c->slice = d->slice;
-  return c;
-}
-
-static void series_drag_free(VigilSeriesDrag *d) {
-  g_free(d->series_uid);
-  g_free(d);
-}
-
-G_DEFINE_BOXED_TYPE(VigilSeriesDrag, vigil_series_drag, series_drag_copy, series_drag_free)
-
 /* One reference to add: a series of the open scan, or a file or folder. */
 typedef struct {
   char *series_uid; /* NULL: the first series of `path` */
@@ -312,7 +292,7 @@ static void process_next(VigilWindow *self) {
     return;
   self->ref_busy = TRUE;
   RefSource *s = g_queue_pop_head(self->ref_queue);
-  VigilSeries *series = s->series_uid ? _vigil_window_find_series(self, s->series_uid) : NULL;
+  VigilSeries *series = s->series_uid ? vigil_scan_find_series(self->scan, s->series_uid) : NULL;
   if (series) {
     add_from_series(self, series, s->slice);
     ref_source_free(s);
@@ -453,29 +433,10 @@ static gboolean on_strip_drop(VigilReferenceStrip *strip, const GValue *value, g
   return TRUE;
 }
 
-/* A drag from a sidebar row carries its series (the row under the pointer). */
-static GdkContentProvider *on_row_drag_prepare(GtkDragSource *source, double x, double y,
-                                               gpointer user_data) {
-  (void)x;
-  VigilWindow *self = user_data;
-  GtkListBoxRow *row = gtk_list_box_get_row_at_y(self->file_list, (int)y);
-  VigilSeries *series = row ? g_object_get_data(G_OBJECT(row), "vigil-series") : NULL;
-  if (!series)
-    return NULL;
-  g_autoptr(GdkPaintable) icon = gtk_widget_paintable_new(GTK_WIDGET(row));
-  gtk_drag_source_set_icon(source, icon, 16, 16); /* the row follows the pointer */
-  VigilSeriesDrag d = {series->uid, -1};
-  return gdk_content_provider_new_typed(vigil_series_drag_get_type(), &d);
-}
-
 static void setup_dnd(VigilWindow *self) {
   const GType types[] = {GDK_TYPE_FILE_LIST, vigil_series_drag_get_type()};
   vigil_reference_strip_set_drop_types(self->reference_strip, types, G_N_ELEMENTS(types));
   g_signal_connect(self->reference_strip, "dropped", G_CALLBACK(on_strip_drop), self);
-  GtkDragSource *drag = gtk_drag_source_new();
-  gtk_drag_source_set_actions(drag, GDK_ACTION_COPY);
-  g_signal_connect(drag, "prepare", G_CALLBACK(on_row_drag_prepare), self);
-  gtk_widget_add_controller(GTK_WIDGET(self->file_list), GTK_EVENT_CONTROLLER(drag));
 }
 
 /* ---- the slice view's context menu ----------------------------------------- */

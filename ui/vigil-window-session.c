@@ -91,9 +91,9 @@ void _vigil_window_session_scanned(VigilWindow *self) {
   VigilSession *s = self->pending;
   if (!s)
     return;
-  VigilSeries *series = s->series_uid ? _vigil_window_find_series(self, s->series_uid) : NULL;
+  VigilSeries *series = s->series_uid ? vigil_scan_find_series(self->scan, s->series_uid) : NULL;
   if (series) {
-    _vigil_window_select_series(self, series);
+    vigil_series_list_select(self->series_list, series);
     vigil_slice_view_set_slice(self->slice_view, s->slice);
     vigil_slice_view_set_zoom(self->slice_view, s->zoom);
     if (s->has_window)
@@ -112,7 +112,7 @@ void _vigil_window_session_continue_references(VigilWindow *self) {
   }
   while (self->pending_ref < s->references->len) {
     const VigilSliceRef *ref = g_ptr_array_index(s->references, self->pending_ref++);
-    VigilSeries *series = _vigil_window_find_series(self, ref->series_uid);
+    VigilSeries *series = vigil_scan_find_series(self->scan, ref->series_uid);
     if (series && ref->slice < (int)series->slices->len) {
       _vigil_window_analysis_add_reference_from(self, series, ref->slice);
       return; /* when it is added (or not), the next */

@@ -147,35 +147,9 @@ static void on_slice_changed(VigilWindow *self) {
   _vigil_window_session_changed(self);
 }
 
-VigilSeries *_vigil_window_find_series(VigilWindow *self, const char *uid) {
-  for (guint i = 0; self->scan && i < self->scan->studies->len; i++) {
-    VigilStudy *study = g_ptr_array_index(self->scan->studies, i);
-    for (guint j = 0; j < study->series->len; j++) {
-      VigilSeries *series = g_ptr_array_index(study->series, j);
-      if (g_strcmp0(series->uid, uid) == 0)
-        return series;
-    }
-  }
-  return NULL;
-}
-
-void _vigil_window_select_series(VigilWindow *self, VigilSeries *series) {
-  for (int i = 0;; i++) {
-    GtkListBoxRow *row = gtk_list_box_get_row_at_index(self->file_list, i);
-    if (!row)
-      return;
-    if (g_object_get_data(G_OBJECT(row), "vigil-series") == series) {
-      gtk_list_box_select_row(self->file_list, row);
-      return;
-    }
-  }
-}
-
-static void on_series_selected(GtkListBox *box, GtkListBoxRow *row, gpointer user_data) {
-  (void)box;
-  VigilWindow *self = user_data;
-  VigilSeries *series = row ? g_object_get_data(G_OBJECT(row), "vigil-series") : NULL;
-  if (series && series != self->series)
+static void on_series_selected(VigilSeriesList *list, VigilSeries *series, VigilWindow *self) {
+  (void)list;
+  if (series != self->series)
     _vigil_window_show_series(self, series);
 }
 
@@ -344,7 +318,7 @@ static void vigil_window_class_init(VigilWindowClass *klass) {
 
   gtk_widget_class_set_template_from_resource(widget_class, "/org/vigil/Vigil/vigil-window.ui");
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, content_stack);
-  gtk_widget_class_bind_template_child(widget_class, VigilWindow, file_list);
+  gtk_widget_class_bind_template_child(widget_class, VigilWindow, series_list);
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, window_title);
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, slice_view);
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, slice_scale);
@@ -362,13 +336,14 @@ static void vigil_window_init(VigilWindow *self) {
   g_type_ensure(VIGIL_TYPE_SLICE_VIEW);
   g_type_ensure(VIGIL_TYPE_ANALYSIS_PANEL);
   g_type_ensure(VIGIL_TYPE_REFERENCE_STRIP);
+  g_type_ensure(VIGIL_TYPE_SERIES_LIST);
   gtk_widget_init_template(GTK_WIDGET(self));
   /* The slider and the view move together. */
   g_object_bind_property(self->slice_adjustment, "value", self->slice_view, "slice",
                          G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
   self->files = g_list_store_new(G_TYPE_FILE);
   self->prefetcher = vigil_prefetcher_new();
-  g_signal_connect(self->file_list, "row-selected", G_CALLBACK(on_series_selected), self);
+  g_signal_connect(self->series_list, "series-selected", G_CALLBACK(on_series_selected), self);
   g_signal_connect_swapped(self->slice_view, "notify::slice", G_CALLBACK(on_slice_changed), self);
   _vigil_window_actions_init(self);
   _vigil_window_analysis_init(self);
