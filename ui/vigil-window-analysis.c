@@ -230,6 +230,9 @@ static void sync_context(VigilWindow *self) {
   vigil_analysis_session_set_few_shot(self->analysis,
                                       vigil_analysis_panel_get_few_shot(self->analysis_panel));
   vigil_analysis_session_set_window(self->analysis, c, w, window);
+  /* References are encoded in the window the model sees too. */
+  gboolean fixed = _vigil_window_analysis_fixed_window(self, &c, &w);
+  vigil_reference_queue_set_fixed_window(self->references, fixed, c, w);
 }
 
 static void show_cached(VigilWindow *self) {
@@ -546,6 +549,7 @@ void _vigil_window_analysis_init(VigilWindow *self) {
   g_signal_connect_swapped(self->analysis_panel, "changed", G_CALLBACK(on_panel_changed), self);
   _vigil_window_references_init(self);
   set_running(self, NULL);
+  sync_context(self);
 }
 
 void _vigil_window_analysis_dispose(VigilWindow *self) {

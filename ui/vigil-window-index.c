@@ -123,6 +123,7 @@ void _vigil_window_index_start(VigilWindow *self, const char *const *paths) {
   self->index_started_us = g_get_monotonic_time();
   self->indexer = vigil_indexer_new(paths, VIGIL_SLICE_CACHE_DEFAULT);
   self->scan = vigil_indexer_get_scan(self->indexer);
+  vigil_reference_queue_set_scan(self->references, self->scan);
   g_signal_connect(self->indexer, "series-added", G_CALLBACK(on_series_added), self);
   g_signal_connect(self->indexer, "series-changed", G_CALLBACK(on_series_changed), self);
   g_signal_connect(self->indexer, "progress", G_CALLBACK(on_progress), self);
@@ -138,6 +139,8 @@ void _vigil_window_index_init(VigilWindow *self) {
 
 void _vigil_window_index_dispose(VigilWindow *self) {
   stop(self);
+  if (self->references)
+    vigil_reference_queue_set_scan(self->references, NULL);
   if (self->series_list)
     g_signal_handlers_disconnect_by_data(self->series_list, self);
   self->scan = NULL;

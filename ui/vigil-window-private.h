@@ -13,6 +13,7 @@
 #include "vigil-analyzer.h"
 #include "vigil-indexer.h"
 #include "vigil-prefetcher.h"
+#include "vigil-reference-queue.h"
 #include "vigil-reference-strip.h"
 #include "vigil-scan.h"
 #include "vigil-series-list.h"
@@ -50,10 +51,7 @@ struct _VigilWindow {
   VigilAnalysisSession *analysis;     /* context, references and results per slice */
   gboolean result_shown;   /* the last show_cached found a current result for the shown slice */
   gboolean series_running; /* Analyse Series is stepping through slices */
-  GQueue *ref_queue;       /* references to add, one job at a time */
-  gboolean ref_busy;       /* one of them is being opened or encoded */
-  GCancellable *ref_cancellable;
-  GPtrArray *ref_added, *ref_failed; /* this batch: labels; (name, reason) pairs */
+  VigilReferenceQueue *references; /* references on their way into `analysis` */
   VigilSession *pending; /* a session being restored: view after the scan, refs after the model */
   guint pending_ref;     /* next of pending->references to add */
   guint autosave_source;
@@ -61,15 +59,6 @@ struct _VigilWindow {
   int shown_side;
   double shown_lo, shown_hi;
 };
-
-/* A normal reference on its way into the bank: the job that encodes it carries
- * this; once added, the analysis model keeps its facts and the strip its thumbnail. */
-typedef struct {
-  char *label, *path, *series_uid;
-  int slice;
-  GdkPaintable *thumb;
-} VigilWindowRef;
-void _vigil_window_ref_free(gpointer ref);
 
 void _vigil_window_toast(VigilWindow *self, const char *message);
 void _vigil_window_replace_files(VigilWindow *self, const char *const *paths);
@@ -96,12 +85,6 @@ void _vigil_window_analysis_slice_changed(VigilWindow *self);
 /* vigil-window-references.c */
 void _vigil_window_references_init(VigilWindow *self);
 void _vigil_window_references_dispose(VigilWindow *self);
-/* Queues a reference from (series, slice) of the open scan, as restoring a
- * session does; slice -1: the shown slice of the shown series, else the middle. */
-void _vigil_window_analysis_add_reference_from(VigilWindow *self, VigilSeries *series, int slice);
-/* Queues a reference from a file or folder (series NULL: the first; slice -1: the middle). */
-void _vigil_window_references_add_path(VigilWindow *self, const char *path, const char *series_uid,
-                                       int slice);
 
 /* vigil-window-session.c */
 void _vigil_window_session_init(VigilWindow *self);

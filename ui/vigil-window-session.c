@@ -102,7 +102,19 @@ void _vigil_window_session_scanned(VigilWindow *self) {
   _vigil_window_session_continue_references(self);
 }
 
-/* Adds the pending references one job at a time, once the model is there. */
+static void end_restore(VigilWindow *self) {
+  vigil_reference_queue_set_quiet(self->references, FALSE);
+  g_clear_pointer(&self->pending, vigil_session_free);
+  _vigil_window_session_changed(self);
+}
+
+/* The references queue ran dry: a restore that queued its references is over. */
+static void on_references_settled(VigilWindow *self) {
+  if (self->pending && self->pending_ref > 0 && self->pending_ref >= self->pending->references->len)
+    end_restore(self);
+}
+
+/* Queues the pending references once the scan and the model are there. */
 void _vigil_window_session_continue_references(VigilWindow *self) {
   VigilSession *s = self->pending;
   if (!s || !self->scan || !_vigil_window_analysis_model_ready(self)) {
@@ -110,23 +122,31 @@ void _vigil_window_session_continue_references(VigilWindow *self) {
       g_clear_pointer(&self->pending, vigil_session_free);
     return;
   }
-  while (self->pending_ref < s->references->len) {
-    const VigilSliceRef *ref = g_ptr_array_index(s->references, self->pending_ref++);
+  if (self->pending_ref > 0)
+    return; /* queued already: on_references_settled ends the restore */
+  vigil_reference_queue_set_quiet(self->references, TRUE); /* the session's, not news */
+  gboolean queued = FALSE;
+  for (; self->pending_ref < s->references->len; self->pending_ref++) {
+    const VigilSliceRef *ref = g_ptr_array_index(s->references, self->pending_ref);
     VigilSeries *series = vigil_scan_find_series(self->scan, ref->series_uid);
     if (series && ref->slice < (int)series->slices->len) {
-      _vigil_window_analysis_add_reference_from(self, series, ref->slice);
-      return; /* when it is added (or not), the next */
+      VigilWindowLevel view; /* the shown series' slices in the window restored */
+      if (series == self->series)
+        vigil_slice_view_get_window(self->slice_view, &view.center, &view.width);
+      vigil_reference_queue_add_series(self->references, ref->series_uid, ref->slice,
+                                       series == self->series ? &view : NULL);
+      queued = TRUE;
+    } else if (!series && ref->path && *ref->path) { /* e.g. a file dropped on the strip */
+      vigil_reference_queue_add_path(self->references, ref->path, ref->series_uid, ref->slice);
+      queued = TRUE;
+    } else {
+      g_autofree char *msg =
+          g_strdup_printf("Reference %s slice %d is no longer there", ref->path, ref->slice + 1);
+      _vigil_window_toast(self, msg);
     }
-    if (!series && ref->path && *ref->path) { /* e.g. a file dropped on the strip */
-      _vigil_window_references_add_path(self, ref->path, ref->series_uid, ref->slice);
-      return;
-    }
-    g_autofree char *msg =
-        g_strdup_printf("Reference %s slice %d is no longer there", ref->path, ref->slice + 1);
-    _vigil_window_toast(self, msg);
   }
-  g_clear_pointer(&self->pending, vigil_session_free);
-  _vigil_window_session_changed(self);
+  if (!queued || !vigil_reference_queue_is_busy(self->references))
+    end_restore(self); /* nothing queued, or all of it refused at once */
 }
 
 /* win.save-session(s) */
@@ -201,6 +221,8 @@ void _vigil_window_session_init(VigilWindow *self) {
   /* Every change of the references is worth keeping. */
   g_signal_connect_swapped(self->analysis, "references-changed",
                            G_CALLBACK(_vigil_window_session_changed), self);
+  g_signal_connect_swapped(self->references, "batch-finished", G_CALLBACK(on_references_settled),
+                           self);
   g_timeout_add_full(G_PRIORITY_DEFAULT, 500, offer_autosave, g_object_ref(self), g_object_unref);
 }
 
