@@ -14,6 +14,7 @@ struct _VigilAnalysisSession {
   char *series_uid;    /* the series `results` belong to */
   int slice;
   char *class_name;
+  char *domain;
   gboolean few_shot;
   double window_center, window_width;
   char *window_text;
@@ -131,6 +132,14 @@ void vigil_analysis_session_set_class_name(VigilAnalysisSession *self, const cha
 
 const char *vigil_analysis_session_get_class_name(VigilAnalysisSession *self) {
   return self->class_name;
+}
+
+void vigil_analysis_session_set_domain(VigilAnalysisSession *self, const char *domain) {
+  set_string(&self->domain, domain);
+}
+
+const char *vigil_analysis_session_get_domain(VigilAnalysisSession *self) {
+  return self->domain;
 }
 
 void vigil_analysis_session_set_few_shot(VigilAnalysisSession *self, gboolean few_shot) {
@@ -291,8 +300,10 @@ GPtrArray *vigil_analysis_session_current_results(VigilAnalysisSession *self) {
 /* ---- the session file ---- */
 
 void vigil_analysis_session_save_to(VigilAnalysisSession *self, VigilSession *session) {
+  g_free(session->domain);
   g_free(session->custom_class);
-  session->custom_class = g_strdup(self->class_name);
+  session->domain = g_strdup(self->domain);
+  session->custom_class = self->domain ? NULL : g_strdup(self->class_name);
   g_free(session->mode);
   session->mode = g_strdup(self->few_shot ? "few-shot" : "zero-shot");
   g_ptr_array_set_size(session->references, 0);
@@ -307,6 +318,7 @@ void vigil_analysis_session_save_to(VigilAnalysisSession *self, VigilSession *se
 static void vigil_analysis_session_finalize(GObject *object) {
   VigilAnalysisSession *self = VIGIL_ANALYSIS_SESSION(object);
   g_free(self->model_key), g_free(self->model_identity), g_free(self->class_name);
+  g_free(self->domain);
   g_free(self->window_text), g_free(self->key), g_free(self->series_uid);
   g_ptr_array_unref(self->references);
   g_hash_table_unref(self->results);

@@ -62,6 +62,10 @@ VigilSeries *vigil_analysis_session_get_series(VigilAnalysisSession *self);
 void vigil_analysis_session_set_slice(VigilAnalysisSession *self, int slice);
 int vigil_analysis_session_get_slice(VigilAnalysisSession *self);
 void vigil_analysis_session_set_class_name(VigilAnalysisSession *self, const char *class_name);
+/* The domain the class came from (a vigil_domain id), or NULL for a class
+ * the user typed. Not part of the key: the class and window say it all. */
+void vigil_analysis_session_set_domain(VigilAnalysisSession *self, const char *domain);
+const char *vigil_analysis_session_get_domain(VigilAnalysisSession *self);
 const char *vigil_analysis_session_get_class_name(VigilAnalysisSession *self);
 void vigil_analysis_session_set_few_shot(VigilAnalysisSession *self, gboolean few_shot);
 gboolean vigil_analysis_session_get_few_shot(VigilAnalysisSession *self);
@@ -108,7 +112,8 @@ GPtrArray *vigil_analysis_session_current_results(VigilAnalysisSession *self);
 
 /* ---- the session file ---- */
 
-/* Writes the analysis settings and references into `session` (a .vigil). */
+/* Writes the analysis settings (the domain, or the class the user typed;
+ * the mode) and the references into `session` (a .vigil). */
 void vigil_analysis_session_save_to(VigilAnalysisSession *self, VigilSession *session);
 
 G_END_DECLS

@@ -196,6 +196,12 @@ static void test_save_and_restore(Fixture *f, gconstpointer data) {
   g_assert_no_error(error);
   g_assert_cmpstr(in->mode, ==, "few-shot");
   g_assert_cmpstr(in->custom_class, ==, "Brain");
+  g_assert_null(in->domain);
+  /* A domain's class is saved as the domain, so a restore picks its window too. */
+  vigil_analysis_session_set_domain(f->session, "ct-liver");
+  vigil_analysis_session_save_to(f->session, out);
+  g_assert_cmpstr(out->domain, ==, "ct-liver");
+  g_assert_null(out->custom_class);
   g_assert_cmpuint(in->references->len, ==, 2);
   VigilSliceRef *r0 = g_ptr_array_index(in->references, 0);
   VigilSliceRef *r1 = g_ptr_array_index(in->references, 1);

@@ -227,6 +227,8 @@ static void sync_context(VigilWindow *self) {
   vigil_analysis_session_set_slice(self->analysis, vigil_slice_view_get_slice(self->slice_view));
   vigil_analysis_session_set_class_name(self->analysis,
                                         vigil_analysis_panel_get_class_name(self->analysis_panel));
+  vigil_analysis_session_set_domain(self->analysis,
+                                    vigil_analysis_panel_get_domain(self->analysis_panel));
   vigil_analysis_session_set_few_shot(self->analysis,
                                       vigil_analysis_panel_get_few_shot(self->analysis_panel));
   vigil_analysis_session_set_window(self->analysis, c, w, window);

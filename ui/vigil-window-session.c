@@ -16,18 +16,8 @@ static VigilSession *capture(VigilWindow *self) {
     if (path)
       g_ptr_array_add(s->open_paths, path);
   }
-  /* The analysis model's references, in the order they were added, as the strip shows them. */
-  for (guint i = 0; i < vigil_analysis_session_n_references(self->analysis); i++) {
-    const VigilAnalysisReference *r = vigil_analysis_session_get_reference(self->analysis, i);
-    vigil_session_add_reference(s, r->path, r->series_uid, r->slice);
-  }
-  const char *domain = vigil_analysis_panel_get_domain(self->analysis_panel);
-  s->domain = g_strdup(domain);
-  if (!domain)
-    s->custom_class = g_strdup(vigil_analysis_panel_get_class_name(self->analysis_panel));
-  g_free(s->mode);
-  s->mode =
-      g_strdup(vigil_analysis_panel_get_few_shot(self->analysis_panel) ? "few-shot" : "zero-shot");
+  /* The analysis settings and references, from the model (the panel keeps it current). */
+  vigil_analysis_session_save_to(self->analysis, s);
   if (self->series) {
     s->series_uid = g_strdup(self->series->uid);
     s->slice = vigil_slice_view_get_slice(self->slice_view);
