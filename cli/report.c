@@ -59,11 +59,10 @@ static VigilSeries *pick_series(VigilScan *scan, const char *scan_path, const ch
         return series;
     }
   }
-  g_autofree char *msg =
-      uid ? g_strdup_printf("%s: no series %s", scan_path, uid)
-      : scan->issues->len
-          ? g_strdup_printf("%s", ((VigilScanIssue *)scan->issues->pdata[0])->error->message)
-          : g_strdup_printf("%s: no scan found", scan_path);
+  const VigilScanIssue *issue = scan->issues->len ? scan->issues->pdata[0] : NULL;
+  g_autofree char *msg = uid     ? g_strdup_printf("%s: no series %s", scan_path, uid)
+                         : issue ? g_strdup_printf("%s: %s", issue->path, issue->error->message)
+                                 : g_strdup_printf("%s: no scan found", scan_path);
   fail(msg);
   return NULL;
 }
