@@ -185,6 +185,8 @@ static JsonNode *build(const VigilReport *rep) {
   add_string(b, "model", rep->model_identity);
   add_bool(b, "random_model", vigil_report_identity_random(rep->model_identity));
   add_weights(b, rep->model_identity);
+  g_autofree char *device = vigil_report_identity_device(rep->model_identity);
+  add_string(b, "device", device);
   add_string(b, "precision", vigil_report_identity_precision(rep->model_identity));
   add_string(b, "colormap", vigil_colormap_name(rep->colormap));
   add_double(b, "opacity", rep->opacity);

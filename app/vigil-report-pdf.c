@@ -165,6 +165,8 @@ static void provenance(Pen *p, const VigilReport *rep) {
   if (vigil_report_identity_random(rep->model_identity))
     paragraph(p, "random model, results meaningless", BODY, TRUE);
   g_autofree char *date = g_date_time_format(rep->date, "%Y-%m-%d %H:%M:%S %Z");
+  g_autofree char *device = vigil_report_identity_device(rep->model_identity);
+  fact(p, "Device", device);
   fact(p, "Precision", vigil_report_identity_precision(rep->model_identity));
   fact(p, "Vigil version", VIGIL_VERSION);
   fact(p, "Report date", date);

@@ -64,6 +64,15 @@ gboolean vigil_report_identity_random(const char *identity) {
   return identity && strstr(identity, "RANDOM TEST MODEL") != NULL;
 }
 
+char *vigil_report_identity_device(const char *identity) {
+  g_autoptr(GRegex) re =
+      g_regex_new("^\\S+ on (.+?)(, F16 matmul weights)?$", G_REGEX_MULTILINE, 0, NULL);
+  g_autoptr(GMatchInfo) m = NULL;
+  if (!g_regex_match(re, identity ? identity : "", 0, &m))
+    return g_strdup("unknown");
+  return g_match_info_fetch(m, 1);
+}
+
 const char *vigil_report_identity_precision(const char *identity) {
   return identity && strstr(identity, "F16 matmul weights") ? "f16 matmul weights"
                                                             : "f32 matmul weights";

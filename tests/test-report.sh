@@ -48,6 +48,19 @@ pdfimages -list "$work/out/r.pdf" >"$work/images.txt"
   { cat "$work/images.txt"; fail "two 80x80 slice images in the PDF"; }
 awk '$3 == "image" && $4 == 72 && $5 == 64' "$work/images.txt" | grep -q . ||
   fail "the reference thumbnail at 72x64"
+# As pixels (pdftoppm at 72 dpi: a pixel a point): the overlay (left of the
+# slice page) is coloured by the map, the slice without it (right) is gray.
+pdftoppm -f 2 -l 2 -r 72 -png "$work/out/r.pdf" "$work/page"
+/usr/bin/python3 - "$work"/page*.png <<'PY' || fail "the overlay's colours on page 2"
+import sys
+import numpy as np
+from PIL import Image
+px = np.asarray(Image.open(sys.argv[1]).convert("RGB")).astype(int)
+chroma = px.max(axis=2) - px.min(axis=2)
+left, right = chroma[80:260, 60:250], chroma[80:260, 300:490]  # inside each 225 pt image
+assert (left > 40).mean() > 0.9, (left > 40).mean()
+assert right.max() < 3 and px[80:260, 300:490].max() > 200, right.max()
+PY
 # The same slice and model through detect: the same numbers, and the PDF
 # prints the JSON's score with the same digits.
 slice_file=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['slices'][0]['path'])" "$work/out/r.json")
@@ -68,6 +81,7 @@ assert r["class"] == "Brain" and r["note"] == note and r["calibration"] == "unca
 assert r["random_model"] and r["identification"]["patient_name"] == "Series^Test0", r
 assert [w["file"] for w in r["weights"]] == ["clip.safetensors", "adapters.safetensors"], r["weights"]
 assert all(len(w["sha256"]) == 64 for w in r["weights"])
+assert r["device"].startswith("CPU") and r["precision"] == "f32 matmul weights", r
 assert r["vigil_version"] == "0.1.0" and r["references"][0]["label"] == "ref.png", r
 assert s["model_window"] == {"center": 40, "width": 400}, s["model_window"]
 assert len(s["layers"]) == 2 and s["layers"][0]["zero_seg_map"]["max"] >= s["layers"][0]["zero_seg_map"]["min"]
