@@ -17,14 +17,14 @@ typedef struct {
   char **refs;
   gboolean augment, anonymise;
   int slice, top;
-  char *note, *paper, *series, *window, *pdf, *json, *png;
+  char *note, *paper, *series, *window, *pdf, *json, *png, *out;
 } ReportArgs;
 
 static void report_args_clear(ReportArgs *a) {
   vigil_cli_engine_args_clear(&a->engine);
   g_strfreev(a->refs);
   g_free(a->note), g_free(a->paper), g_free(a->series), g_free(a->window);
-  g_free(a->pdf), g_free(a->json), g_free(a->png);
+  g_free(a->pdf), g_free(a->json), g_free(a->png), g_free(a->out);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ReportArgs, report_args_clear)
@@ -211,13 +211,25 @@ static gboolean report_scan(const ReportArgs *a, const char *scan_path) {
   return ok || fail(error ? error->message : "failed");
 }
 
-static gboolean args_ok(const ReportArgs *a, int argc) {
+/* --out DIR: report.pdf, report.json and report.png there unless named one by one. */
+static void default_outputs(ReportArgs *a) {
+  if (!a->out)
+    return;
+  char **slot[] = {&a->pdf, &a->json, &a->png};
+  const char *name[] = {"report.pdf", "report.json", "report.png"};
+  for (guint i = 0; i < G_N_ELEMENTS(slot); i++)
+    if (!*slot[i])
+      *slot[i] = g_build_filename(a->out, name[i], NULL);
+}
+
+static gboolean args_ok(ReportArgs *a, int argc) {
   VigilPaper paper;
+  default_outputs(a);
   if (argc != 2 || !a->engine.clip || !a->engine.adapters || !a->engine.class_name ||
       !(a->pdf || a->json || a->png)) {
     fprintf(stderr, "usage: vigil-cli report --clip F --adapters F --class NAME [--ref IMG]... "
                     "[--slice N | --top K] [--note TEXT] [--paper a4|letter] [--anonymise] "
-                    "[--pdf OUT.pdf] [--json OUT.json] [--png OUT.png] SCAN\n");
+                    "[--pdf OUT.pdf] [--json OUT.json] [--png OUT.png] [--out DIR] SCAN\n");
     return FALSE;
   }
   if (a->top && a->slice)
@@ -246,11 +258,13 @@ int vigil_cli_report(int argc, char **argv) {
       {"window", 0, 0, G_OPTION_ARG_STRING, &a.window, "Window center,width", "C,W"},
       {"note", 0, 0, G_OPTION_ARG_STRING, &a.note, "Findings note printed in the report", "TEXT"},
       {"paper", 0, 0, G_OPTION_ARG_STRING, &a.paper, "a4 (default) or letter", "SIZE"},
+      {"page", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &a.paper, "Same as --paper", "SIZE"},
       {"anonymise", 0, 0, G_OPTION_ARG_NONE, &a.anonymise, "No patient identity in any output",
        NULL},
       {"pdf", 0, 0, G_OPTION_ARG_FILENAME, &a.pdf, "Write the PDF report", "FILE"},
       {"json", 0, 0, G_OPTION_ARG_FILENAME, &a.json, "Write the JSON report", "FILE"},
       {"png", 0, 0, G_OPTION_ARG_FILENAME, &a.png, "Write the annotated view", "FILE"},
+      {"out", 0, 0, G_OPTION_ARG_FILENAME, &a.out, "report.pdf, .json and .png in DIR", "DIR"},
       {"backend", 0, 0, G_OPTION_ARG_STRING, &e->backend, "cpu, vulkan or auto", "NAME"},
       {"device", 0, 0, G_OPTION_ARG_STRING, &e->device, "Vulkan device index or name", "DEV"},
       {"dtype", 0, 0, G_OPTION_ARG_STRING, &e->dtype, "Matmul weights: f32 (default) or f16", "T"},

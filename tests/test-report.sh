@@ -25,7 +25,7 @@ Image.fromarray((120 + 60 * np.sin(x / 9.0) + r.normal(0, 8, x.shape)).clip(0, 2
 Image.fromarray(r.integers(0, 256, (64, 72, 3), dtype=np.uint8)).save(sys.argv[1] + "/ref.png")
 PY
 m="--clip $work/m/clip.safetensors --adapters $work/m/adapters.safetensors --backend cpu"
-note="Hyperdense focus near the left ventricle, 4 mm"
+note="Hyperdense Läsion near the left ventricle, Ø 4 mm"
 
 # --- a DICOM slice, few-shot, with a note ---
 mkdir "$work/out"
@@ -144,10 +144,15 @@ assert [s["few_det_score"] for s in top["slices"]] == [scores[b] for b in best]
 PY
 [ "$(pdfinfo "$work/top.pdf" | awk '/^Pages:/ {print $2}')" -eq 3 ] || fail "a page per slice"
 
-# --- a PNG scan, zero-shot ---
+# --- a PNG scan, zero-shot, --out DIR with the default names ---
+mkdir "$work/png"
 # shellcheck disable=SC2086
-"$cli" report $m --class "Skin" --json "$work/png.json" --pdf "$work/png.pdf" \
-  "$work/query.png" >/dev/null 2>&1 || fail "PNG report"
+"$cli" report $m --class "Skin" --out "$work/png" "$work/query.png" >"$work/png/paths" 2>&1 ||
+  fail "PNG report"
+for f in report.pdf report.json report.png; do
+  grep -qx "$work/png/$f" "$work/png/paths" || fail "--out writes $f"
+done
+cp "$work/png/report.json" "$work/png.json" && cp "$work/png/report.pdf" "$work/png.pdf"
 # shellcheck disable=SC2086
 "$cli" detect $m --class "Skin" "$work/query.png" >"$work/png-detect.json" 2>/dev/null
 /usr/bin/python3 -c "
