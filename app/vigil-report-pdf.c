@@ -181,13 +181,16 @@ static void summary(Pen *p, const VigilReport *rep) {
   heading(p, "Analysis");
   fact(p, "Class", rep->class_name);
   fact(p, "Mode", rep->few_shot ? "few-shot" : "zero-shot");
-  GString *slices = g_string_new(NULL);
-  for (guint i = 0; i < rep->slices->len; i++)
-    g_string_append_printf(slices, "%s%d", i ? ", " : "",
-                           ((const VigilReportSlice *)rep->slices->pdata[i])->slice + 1);
-  g_autofree char *list = g_string_free(slices, FALSE);
-  g_autofree char *of = g_strdup_printf("%s (of %u)", list, rep->series->slices->len);
-  fact(p, "Slices in this report", of);
+  g_autofree char *count = g_strdup_printf("%u of %u", rep->slices->len, rep->series->slices->len);
+  fact(p, "Slices in this report", count);
+  for (guint i = 0; i < rep->slices->len; i++) {
+    const VigilReportSlice *s = rep->slices->pdata[i];
+    g_autofree char *score = vigil_report_format_score(vigil_report_slice_score(s));
+    g_autofree char *line =
+        g_strdup_printf("  Slice %d: %s score %s (uncalibrated)%s", s->slice + 1,
+                        s->few ? "few-shot" : "zero-shot", score, s->stale ? ", STALE" : "");
+    paragraph(p, line, BODY, FALSE);
+  }
   heading(p, "Findings note");
   paragraph(p, rep->note ? rep->note : "(none)", BODY, FALSE);
   references(p, rep);
