@@ -10,7 +10,7 @@
 
 #define LEGEND_WIDTH 90
 
-static cairo_surface_t *slice_surface(const VigilImage *im, double center, double width) {
+cairo_surface_t *vigil_export_slice_surface(const VigilImage *im, double center, double width) {
   cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, im->width, im->height);
   const int stride = cairo_image_surface_get_stride(s);
   g_autofree guint8 *rgb = vigil_window_level_to_rgb8(im, center, width);
@@ -41,8 +41,9 @@ static cairo_surface_t *map_surface(const VigilExportRequest *r) {
   return s;
 }
 
-static void draw_contour(cairo_t *cr, const VigilExportRequest *r, double sx, double sy) {
-  g_autoptr(GArray) seg = vigil_map_contour(r->map, r->threshold);
+void vigil_export_draw_contour(cairo_t *cr, const VigilMap *map, double threshold, double sx,
+                               double sy) {
+  g_autoptr(GArray) seg = vigil_map_contour(map, threshold);
   const float *v = (const float *)seg->data;
   for (guint i = 0; i + 3 < seg->len; i += 4) {
     cairo_move_to(cr, v[i] * sx, v[i + 1] * sy);
@@ -51,6 +52,21 @@ static void draw_contour(cairo_t *cr, const VigilExportRequest *r, double sx, do
   cairo_set_source_rgb(cr, 1, 1, 1);
   cairo_set_line_width(cr, 1.5);
   cairo_stroke(cr);
+}
+
+cairo_surface_t *vigil_export_overlay_surface(const VigilExportRequest *r) {
+  const VigilImage *im = r->image;
+  cairo_surface_t *out = vigil_export_slice_surface(im, r->window_center, r->window_width);
+  cairo_surface_t *overlay = map_surface(r);
+  cairo_t *cr = cairo_create(out);
+  cairo_scale(cr, (double)im->width / r->map->width, (double)im->height / r->map->height);
+  cairo_set_source_surface(cr, overlay, 0, 0);
+  cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_BILINEAR);
+  cairo_paint(cr);
+  cairo_destroy(cr);
+  cairo_surface_destroy(overlay);
+  cairo_surface_flush(out);
+  return out;
 }
 
 static void draw_legend(cairo_t *cr, const VigilExportRequest *r, double x, double height) {
@@ -87,7 +103,7 @@ static cairo_surface_t *compose(const VigilExportRequest *r) {
   const int legend = r->map && r->legend_label ? LEGEND_WIDTH : 0;
   cairo_surface_t *out = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w + legend, h);
   cairo_t *cr = cairo_create(out);
-  cairo_surface_t *slice = slice_surface(im, r->window_center, r->window_width);
+  cairo_surface_t *slice = vigil_export_slice_surface(im, r->window_center, r->window_width);
   cairo_save(cr);
   cairo_scale(cr, scale, scale);
   cairo_set_source_surface(cr, slice, 0, 0);
@@ -106,7 +122,7 @@ static cairo_surface_t *compose(const VigilExportRequest *r) {
     cairo_restore(cr);
     cairo_surface_destroy(overlay);
     if (!isnan(r->threshold))
-      draw_contour(cr, r, sx, sy);
+      vigil_export_draw_contour(cr, r->map, r->threshold, sx, sy);
     if (legend)
       draw_legend(cr, r, w, h);
   }
@@ -121,6 +137,13 @@ static void write_to_array(png_structp png, png_bytep data, png_size_t len) {
 
 static void flush_nothing(png_structp png) {
   (void)png;
+}
+
+static gboolean is_ascii(const char *s) {
+  for (; *s; s++)
+    if ((guchar)*s >= 0x80)
+      return FALSE;
+  return TRUE;
 }
 
 static gboolean encode_png(cairo_surface_t *s, const char *const *text, GByteArray *out,
@@ -144,9 +167,11 @@ static gboolean encode_png(cairo_surface_t *s, const char *const *text, GByteArr
     n++;
   chunks = g_new0(png_text, n + 1);
   for (int i = 0; i < n; i++) {
-    chunks[i].compression = PNG_TEXT_COMPRESSION_NONE;
     chunks[i].key = (char *)text[2 * i];
     chunks[i].text = (char *)(text[2 * i + 1] ? text[2 * i + 1] : "");
+    /* tEXt is Latin-1: UTF-8 beyond ASCII (a note, a name) goes into iTXt. */
+    chunks[i].compression =
+        is_ascii(chunks[i].text) ? PNG_TEXT_COMPRESSION_NONE : PNG_ITXT_COMPRESSION_NONE;
   }
   if (n)
     png_set_text(png, info, chunks, n);

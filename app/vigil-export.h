@@ -3,6 +3,7 @@
  * PNG text chunks. Written atomically. Built to grow into full reports. */
 #pragma once
 
+#include <cairo.h>
 #include <glib.h>
 
 #include "vigil-heatmap.h"
@@ -23,5 +24,13 @@ typedef struct {
 } VigilExportRequest;
 
 gboolean vigil_export_png(const VigilExportRequest *request, const char *path, GError **error);
+
+/* Pieces for other exports (reports). The slice windowed, as RGB24 at its
+ * own size; the same with the request's overlay (needs `map`); the contour of
+ * {map >= threshold} stroked in white with map cells scaled by sx, sy. */
+cairo_surface_t *vigil_export_slice_surface(const VigilImage *image, double center, double width);
+cairo_surface_t *vigil_export_overlay_surface(const VigilExportRequest *request);
+void vigil_export_draw_contour(cairo_t *cr, const VigilMap *map, double threshold, double sx,
+                               double sy);
 
 G_END_DECLS

@@ -7,89 +7,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vg_augment.h"
 #include "vg_npy.h"
+#include "vigil-cli-engine.h"
 #include "vigil-cli.h"
 #include "vigil-engine.h"
 #include "vigil-export.h"
 #include "vigil-resize.h"
 #include "vigil-scan-images.h"
-
-typedef struct {
-  char *clip, *adapters, *backend, *device, *class_name, *dtype;
-  gboolean json;
-} EngineArgs;
-
-static void engine_args_clear(EngineArgs *a) {
-  g_free(a->clip), g_free(a->adapters), g_free(a->backend), g_free(a->device);
-  g_free(a->class_name), g_free(a->dtype);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(EngineArgs, engine_args_clear)
-
-/* A move to the CPU (at start-up or during a forward) gets one warning line. */
-static void report_fallback(const char *command, VigilEngine *engine) {
-  static char *shown;
-  char *reason = vigil_engine_dup_fallback_reason(engine);
-  if (reason && g_strcmp0(reason, shown) != 0)
-    fprintf(stderr, "vigil-cli %s: warning: %s\n", command, reason);
-  g_free(shown);
-  shown = reason;
-  static char *noted; /* fewer images per forward: a note, as results stay on the device */
-  char *note = vigil_engine_dup_batch_note(engine);
-  if (note && g_strcmp0(note, noted) != 0)
-    fprintf(stderr, "vigil-cli %s: note: %s\n", command, note);
-  g_free(noted);
-  noted = note;
-}
-
-/* --dtype: f32 (default) or f16 matmul weights; FALSE (said) for anything else. */
-static gboolean dtype_ok(const char *command, const EngineArgs *a) {
-  if (!a->dtype || g_str_equal(a->dtype, "f32") || g_str_equal(a->dtype, "f16"))
-    return TRUE;
-  fprintf(stderr, "vigil-cli %s: --dtype '%s': expected f32 or f16\n", command, a->dtype);
-  return FALSE;
-}
-
-static VigilEngine *open_engine(const char *command, const EngineArgs *a) {
-  VigilBackendOptions options = {.kind = VIGIL_BACKEND_AUTO,
-                                 .device = a->device,
-                                 .half_weights = g_strcmp0(a->dtype, "f16") == 0};
-  g_autoptr(GError) error = NULL;
-  if (a->backend && !vigil_backend_kind_parse(a->backend, &options.kind, &error)) {
-    fprintf(stderr, "vigil-cli %s: %s\n", command, error->message);
-    return NULL;
-  }
-  VigilEngine *engine = vigil_engine_open(a->clip, a->adapters, &options, &error);
-  if (!engine) {
-    fprintf(stderr, "vigil-cli %s: %s\n", command, error->message);
-    return NULL;
-  }
-  report_fallback(command, engine);
-  if (vigil_engine_is_random(engine))
-    fprintf(stderr, "vigil-cli %s: random test model: results are meaningless\n", command);
-  return engine;
-}
-
-/* The model input of one scan slice, windowed as the viewer would show it. */
-static float *load_input(const char *path, const char *series, int slice, const char *window,
-                         VigilEngine *engine, GError **error) {
-  VigilWindowLevel w;
-  g_autoptr(VigilImage) image = vigil_scan_load_slice(path, series, slice, &w, error);
-  if (!image)
-    return NULL;
-  if (window && !vigil_window_level_parse(window, &w)) {
-    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "bad --window '%s'", window);
-    return NULL;
-  }
-  if (vigil_engine_arch(engine)->image_size != VIGIL_MODEL_INPUT_SIZE) {
-    g_set_error(error, VIGIL_ENGINE_ERROR, VIGIL_ENGINE_ERROR_INPUT,
-                "the model expects %d px input; scans are prepared at %d",
-                vigil_engine_arch(engine)->image_size, VIGIL_MODEL_INPUT_SIZE);
-    return NULL;
-  }
-  return vigil_model_input(image, w.center, w.width, error);
-}
 
 static gboolean write_npy(const char *dir, const char *name, int ndim, const int64_t *shape,
                           const float *data, GError **error) {
@@ -137,18 +61,18 @@ int vigil_cli_features(int argc, char **argv) {
   };
   if (!vigil_cli_parse("features", "write the model input, features and text features", entries,
                        &argc, &argv) ||
-      !dtype_ok("features", &a))
+      !vigil_cli_dtype_ok("features", &a))
     return VIGIL_CLI_USAGE;
   if (argc != 1 || !a.clip || !a.adapters || !image || !out) {
     fprintf(stderr, "usage: vigil-cli features --clip F --adapters F --image PATH [--class NAME] "
                     "--out DIR\n");
     return VIGIL_CLI_USAGE;
   }
-  g_autoptr(VigilEngine) engine = open_engine("features", &a);
+  g_autoptr(VigilEngine) engine = vigil_cli_open_engine("features", &a);
   if (!engine)
     return VIGIL_CLI_FAILED;
   g_autoptr(GError) error = NULL;
-  g_autofree float *input = load_input(image, series, slice, window, engine, &error);
+  g_autofree float *input = vigil_cli_load_input(image, series, slice, window, engine, &error);
   g_autoptr(VigilFeatures) f = input ? vigil_engine_features(engine, input, &error) : NULL;
   gboolean ok = f && g_mkdir_with_parents(out, 0755) == 0 &&
                 write_features(out, input, vigil_engine_arch(engine)->image_size, f, &error);
@@ -157,40 +81,13 @@ int vigil_cli_features(int argc, char **argv) {
     const int64_t shape[2] = {f->dim, 2};
     ok = text && write_npy(out, "text_features.npy", 2, shape, text, &error);
   }
-  report_fallback("features", engine);
+  vigil_cli_report_fallback("features", engine);
   if (!ok) {
     fprintf(stderr, "vigil-cli features: %s\n",
             error ? error->message : "cannot create the folder");
     return VIGIL_CLI_FAILED;
   }
   return VIGIL_CLI_OK;
-}
-
-/* References go into the bank as they are, or as MVFA's 11 augmented views. */
-static gboolean add_reference(VigilEngine *engine, vg_membank *bank, const char *path,
-                              gboolean augment, GError **error) {
-  const int side = vigil_engine_arch(engine)->image_size;
-  g_autofree float *input = load_input(path, NULL, 0, NULL, engine, error);
-  if (!input)
-    return FALSE;
-  const gsize one = (gsize)3 * side * side;
-  int views = augment ? VG_AUGMENT_COUNT : 1;
-  g_autofree float *all = augment ? g_new(float, one *VG_AUGMENT_COUNT) : NULL;
-  if (augment && vg_augment_mvfa(input, 3, side, side, all) != VG_OK) {
-    g_set_error(error, VIGIL_ENGINE_ERROR, VIGIL_ENGINE_ERROR_INPUT, "%s", vg_last_error());
-    return FALSE;
-  }
-  /* The views go through the encoder together, several per forward. */
-  const float *inputs[VG_AUGMENT_COUNT];
-  VigilFeatures *f[VG_AUGMENT_COUNT] = {NULL};
-  for (int v = 0; v < views; v++)
-    inputs[v] = augment ? all + one * v : input;
-  gboolean ok = vigil_engine_features_batch(engine, views, inputs, f, error);
-  for (int v = 0; ok && v < views; v++)
-    ok = vigil_engine_bank_add(engine, bank, f[v], NULL, error);
-  for (int v = 0; v < views; v++)
-    vigil_features_free(f[v]);
-  return ok;
 }
 
 static gboolean write_maps(const char *dir, const float *input, const VigilDetection *d,
@@ -284,7 +181,7 @@ static gboolean detect_group(VigilEngine *engine, const float *text, const vg_me
   g_autofree VigilDetection **d = g_new0(VigilDetection *, n);
   g_autofree char *failed = NULL; /* what a failure is about */
   for (int i = 0; !failed && i < n; i++)
-    if (!(inputs[i] = load_input(paths[i], NULL, 0, NULL, engine, error)))
+    if (!(inputs[i] = vigil_cli_load_input(paths[i], NULL, 0, NULL, engine, error)))
       failed = g_strdup(paths[i]);
   if (!failed && !vigil_engine_analyse_batch(engine, n, (const float *const *)inputs, text, bank,
                                              NULL, d, error))
@@ -319,14 +216,14 @@ int vigil_cli_detect(int argc, char **argv) {
       {NULL},
   };
   if (!vigil_cli_parse("detect", "anomaly maps and scores for images", entries, &argc, &argv) ||
-      !dtype_ok("detect", &a))
+      !vigil_cli_dtype_ok("detect", &a))
     return VIGIL_CLI_USAGE;
   if (argc < 2 || !a.clip || !a.adapters || !a.class_name) {
     fprintf(stderr, "usage: vigil-cli detect --clip F --adapters F --class NAME [--ref IMG]... "
                     "IMG... [--maps DIR]\n");
     return VIGIL_CLI_USAGE;
   }
-  g_autoptr(VigilEngine) engine = open_engine("detect", &a);
+  g_autoptr(VigilEngine) engine = vigil_cli_open_engine("detect", &a);
   if (!engine)
     return VIGIL_CLI_FAILED;
   g_autoptr(GError) error = NULL;
@@ -334,7 +231,7 @@ int vigil_cli_detect(int argc, char **argv) {
   vg_membank *bank = text && refs ? vigil_engine_new_bank(engine, &error) : NULL;
   gboolean ok = text && (!refs || bank);
   for (int i = 0; ok && refs && refs[i]; i++)
-    ok = add_reference(engine, bank, refs[i], augment, &error);
+    ok = vigil_cli_add_reference(engine, bank, refs[i], augment, NULL, &error);
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "results");
@@ -364,7 +261,7 @@ int vigil_cli_detect(int argc, char **argv) {
   json_builder_add_int_value(b, vigil_engine_batch_limit(engine));
   vigil_cli_json_add_string(b, "batch_reduced", batch_note);
   json_builder_end_object(b);
-  report_fallback("detect", engine);
+  vigil_cli_report_fallback("detect", engine);
   vigil_engine_free_bank(engine, bank);
   if (!ok) {
     fprintf(stderr, "vigil-cli detect: %s\n", error ? error->message : "failed");

@@ -19,6 +19,7 @@ static const CliEntry commands[] = {
     {"model", vigil_cli_model, "Random CLIP/MVFA weights; describe a checkpoint"},
     {"features", vigil_cli_features, "Write the model input, adapter features, text features"},
     {"detect", vigil_cli_detect, "Anomaly maps and scores, zero- and few-shot"},
+    {"report", vigil_cli_report, "Analyse a scan and write its report (PDF, JSON, PNG)"},
     {"bench", vigil_cli_bench, "Time the MVFA image forward"},
     {"render", vigil_cli_render, "Write a scan frame as the viewer shows it (PNG)"},
     {"info", vigil_cli_info, "List the studies, series and slices in scan files or folders"},

@@ -14,6 +14,7 @@ int vigil_cli_model(int argc, char **argv);
 int vigil_cli_bench(int argc, char **argv);
 int vigil_cli_features(int argc, char **argv);
 int vigil_cli_detect(int argc, char **argv);
+int vigil_cli_report(int argc, char **argv);
 int vigil_cli_render(int argc, char **argv);
 int vigil_cli_info(int argc, char **argv);
 int vigil_cli_scan_bench(int argc, char **argv);

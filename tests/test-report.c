@@ -1,0 +1,265 @@
+/* Reports from an analysis session without the engine: which slices a
+ * request picks (current, marked, top-k), stale results refused or marked,
+ * errors for missing results and unwritable paths, cancellation, and writing
+ * on a worker thread after the session is gone (the report holds copies). */
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "vigil-report.h"
+
+#define SIDE 8
+#define LAYERS 2
+
+/* 20 x 16 gradients; slice 3 does not decode. */
+static VigilImage *decode(const VigilSlice *slice, GError **error) {
+  if (slice->frame == 3) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "unreadable pixels");
+    return NULL;
+  }
+  VigilImage *im = vigil_image_new(20, 16, VIGIL_IMAGE_GRAY, error);
+  for (int i = 0; i < 20 * 16; i++)
+    im->values[i] = (float)(i % 20 * 10 + slice->frame);
+  vigil_image_update_range(im);
+  return im;
+}
+
+static const VigilPixelSource source = {"test", decode};
+
+static VigilSeries *series_new(guint n) {
+  VigilSliceCache *cache = vigil_slice_cache_new(1 << 20);
+  VigilSeries *s = vigil_series_new("1.2.3", cache);
+  vigil_slice_cache_unref(cache);
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add(s->slices, vigil_slice_new(&source, "/scans/x.dcm", (int)i, NULL, NULL));
+  s->width = 20, s->height = 16;
+  return s;
+}
+
+static VigilDetection *detection(double score) {
+  VigilDetection *d = g_new0(VigilDetection, 1);
+  d->layers = LAYERS, d->side = SIDE;
+  d->zero_layer_maps = g_new(float, LAYERS *SIDE *SIDE);
+  d->zero_map = g_new0(float, SIDE *SIDE);
+  for (int i = 0; i < LAYERS * SIDE * SIDE; i++) {
+    d->zero_layer_maps[i] = (float)(i % (SIDE * SIDE)) / (SIDE * SIDE);
+    d->zero_map[i % (SIDE * SIDE)] += d->zero_layer_maps[i];
+  }
+  d->zero_score = score;
+  return d;
+}
+
+typedef struct {
+  VigilAnalysisSession *session;
+  VigilSeries *series;
+  char *dir;
+} Fixture;
+
+static void store(Fixture *f, int slice, double score) {
+  const char *key = vigil_analysis_session_get_key(f->session);
+  g_assert_true(vigil_analysis_session_store(f->session, key, slice, detection(score)));
+}
+
+static void setup(Fixture *f, gconstpointer data) {
+  (void)data;
+  f->session = vigil_analysis_session_new();
+  f->series = series_new(5);
+  f->dir = g_dir_make_tmp("vigil-report-XXXXXX", NULL);
+  vigil_analysis_session_set_model(f->session, "k",
+                                   "CLIP c.safetensors (sha256 ab)\nRANDOM TEST MODEL");
+  vigil_analysis_session_set_series(f->session, f->series);
+  vigil_analysis_session_set_class_name(f->session, "Brain");
+  vigil_analysis_session_set_window(f->session, 100, 200, "W 200 L 100 (test)");
+  vigil_analysis_session_add_reference(f->session, 7, "missing.png", "/nonexistent/missing.png",
+                                       NULL, 0);
+}
+
+static void teardown(Fixture *f, gconstpointer data) {
+  (void)data;
+  g_clear_object(&f->session);
+  vigil_series_free(f->series);
+  g_autoptr(GDir) dir = g_dir_open(f->dir, 0, NULL);
+  for (const char *name; dir && (name = g_dir_read_name(dir));) {
+    g_autofree char *path = g_build_filename(f->dir, name, NULL);
+    g_unlink(path);
+  }
+  g_rmdir(f->dir);
+  g_free(f->dir);
+}
+
+static char *path_in(Fixture *f, const char *name) {
+  return g_build_filename(f->dir, name, NULL);
+}
+
+static void test_errors(Fixture *f, gconstpointer data) {
+  (void)data;
+  VigilReportRequest req;
+  vigil_report_request_init(&req);
+  g_autoptr(GError) error = NULL;
+  g_assert_null(vigil_report_new(f->session, &req, &error));
+  g_assert_error(error, VIGIL_REPORT_ERROR, VIGIL_REPORT_ERROR_NO_RESULTS);
+  g_assert_nonnull(strstr(error->message, "slice 0 has not been analysed"));
+  g_clear_error(&error);
+  req.selection = VIGIL_REPORT_TOP_K;
+  g_assert_null(vigil_report_new(f->session, &req, &error));
+  g_assert_error(error, VIGIL_REPORT_ERROR, VIGIL_REPORT_ERROR_NO_RESULTS);
+  g_clear_error(&error);
+  const int marked[] = {1, 5};
+  store(f, 1, 0.5);
+  req.selection = VIGIL_REPORT_MARKED, req.slices = marked, req.n_slices = 2;
+  g_assert_null(vigil_report_new(f->session, &req, &error));
+  g_assert_error(error, VIGIL_REPORT_ERROR, VIGIL_REPORT_ERROR_SLICE);
+  g_assert_nonnull(strstr(error->message, "slice 5 is not in the series (it has 5 slices"));
+  g_clear_error(&error);
+  req.n_slices = 0;
+  g_assert_null(vigil_report_new(f->session, &req, &error));
+  g_assert_error(error, VIGIL_REPORT_ERROR, VIGIL_REPORT_ERROR_SLICE);
+  g_clear_error(&error);
+  VigilPaper paper;
+  g_assert_true(vigil_paper_from_name("Letter", &paper) && paper == VIGIL_PAPER_LETTER);
+  g_assert_false(vigil_paper_from_name("legal", &paper));
+}
+
+static void test_selection(Fixture *f, gconstpointer data) {
+  (void)data;
+  const double scores[] = {0.2, 0.9, 0.1, 0.7, 0.4};
+  for (int s = 0; s < 5; s++)
+    store(f, s, scores[s]);
+  VigilReportRequest req;
+  vigil_report_request_init(&req);
+  req.selection = VIGIL_REPORT_TOP_K, req.top_k = 3;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VigilReport) top = vigil_report_new(f->session, &req, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(vigil_report_n_slices(top), ==, 3);
+  g_assert_cmpint(vigil_report_get_slice(top, 0), ==, 1);
+  g_assert_cmpint(vigil_report_get_slice(top, 1), ==, 3);
+  g_assert_cmpint(vigil_report_get_slice(top, 2), ==, 4);
+  const int marked[] = {4, 0};
+  req.selection = VIGIL_REPORT_MARKED, req.slices = marked, req.n_slices = 2;
+  g_autoptr(VigilReport) m = vigil_report_new(f->session, &req, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(vigil_report_n_slices(m), ==, 2);
+  g_assert_cmpint(vigil_report_get_slice(m, 0), ==, 4);
+  g_assert_cmpint(vigil_report_get_slice(m, 1), ==, 0);
+  vigil_analysis_session_set_slice(f->session, 2);
+  req.selection = VIGIL_REPORT_CURRENT;
+  g_autoptr(VigilReport) current = vigil_report_new(f->session, &req, &error);
+  g_assert_cmpint(vigil_report_get_slice(current, 0), ==, 2);
+  /* A slice that does not decode fails the writer and names the slice. */
+  req.selection = VIGIL_REPORT_MARKED, req.slices = (const int[]){3}, req.n_slices = 1;
+  g_autoptr(VigilReport) bad = vigil_report_new(f->session, &req, &error);
+  g_autofree char *pdf = path_in(f, "bad.pdf");
+  g_assert_false(vigil_report_write_pdf(bad, pdf, NULL, &error));
+  g_assert_true(g_str_has_prefix(error->message, "slice 3: "));
+  g_assert_nonnull(strstr(error->message, "unreadable pixels"));
+  g_assert_false(g_file_test(pdf, G_FILE_TEST_EXISTS));
+}
+
+static JsonObject *first_slice(JsonParser *parser, const char *path) {
+  g_autoptr(GError) error = NULL;
+  g_assert_true(json_parser_load_from_file(parser, path, &error));
+  JsonObject *root = json_node_get_object(json_parser_get_root(parser));
+  return json_array_get_object_element(json_object_get_array_member(root, "slices"), 0);
+}
+
+static void test_stale(Fixture *f, gconstpointer data) {
+  (void)data;
+  store(f, 0, 0.25);
+  vigil_analysis_session_set_class_name(f->session, "Liver"); /* every result turns stale */
+  VigilReportRequest req;
+  vigil_report_request_init(&req);
+  g_autoptr(GError) error = NULL;
+  g_assert_null(vigil_report_new(f->session, &req, &error));
+  g_assert_error(error, VIGIL_REPORT_ERROR, VIGIL_REPORT_ERROR_STALE);
+  g_clear_error(&error);
+  req.allow_stale = TRUE;
+  const VigilReportWindow window = {0, 50, 20};
+  req.windows = &window, req.n_windows = 1;
+  g_autoptr(VigilReport) rep = vigil_report_new(f->session, &req, &error);
+  g_assert_no_error(error);
+  g_autofree char *json = path_in(f, "r.json");
+  g_assert_true(vigil_report_write_json(rep, json, NULL, &error));
+  g_autoptr(JsonParser) parser = json_parser_new();
+  JsonObject *s = first_slice(parser, json);
+  g_assert_true(json_object_get_boolean_member(s, "stale"));
+  g_assert_cmpstr(json_object_get_string_member(s, "class"), ==, "Brain"); /* as made */
+  g_assert_cmpfloat(json_object_get_double_member(s, "zero_det_score"), ==, 0.25);
+  JsonObject *view = json_object_get_object_member(s, "view_window");
+  g_assert_cmpfloat(json_object_get_double_member(view, "center"), ==, 50);
+  JsonObject *model = json_object_get_object_member(s, "model_window");
+  g_assert_cmpfloat(json_object_get_double_member(model, "center"), ==, 100);
+  g_assert_cmpint(json_array_get_length(json_object_get_array_member(s, "layers")), ==, LAYERS);
+  /* The reference that does not decode is named without a thumbnail. */
+  g_autofree char *pdf = path_in(f, "r.pdf");
+  g_assert_true(vigil_report_write_pdf(rep, pdf, NULL, &error));
+  g_autofree char *png = path_in(f, "r.png");
+  g_assert_true(vigil_report_write_png(rep, png, NULL, &error));
+  g_autofree char *bytes = NULL;
+  gsize size = 0;
+  g_assert_true(g_file_get_contents(png, &bytes, &size, NULL));
+  g_assert_nonnull(memmem(bytes, size, "vigil.stale", strlen("vigil.stale")));
+}
+
+static void test_write_errors(Fixture *f, gconstpointer data) {
+  (void)data;
+  store(f, 0, 0.5);
+  VigilReportRequest req;
+  vigil_report_request_init(&req);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VigilReport) rep = vigil_report_new(f->session, &req, &error);
+  g_assert_false(vigil_report_write_json(rep, "/nonexistent-dir/r.json", NULL, &error));
+  g_assert_error(error, VIGIL_REPORT_ERROR, VIGIL_REPORT_ERROR_WRITE);
+  g_assert_nonnull(strstr(error->message, "cannot write the JSON /nonexistent-dir/r.json"));
+  g_clear_error(&error);
+  g_autoptr(GCancellable) cancel = g_cancellable_new();
+  g_cancellable_cancel(cancel);
+  g_autofree char *pdf = path_in(f, "cancelled.pdf");
+  g_assert_false(vigil_report_write_pdf(rep, pdf, cancel, &error));
+  g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_false(g_file_test(pdf, G_FILE_TEST_EXISTS));
+}
+
+static gpointer write_all(gpointer data) {
+  VigilReport *rep = ((gpointer *)data)[0];
+  const char *dir = ((gpointer *)data)[1];
+  g_autofree char *pdf = g_build_filename(dir, "w.pdf", NULL);
+  g_autofree char *json = g_build_filename(dir, "w.json", NULL);
+  g_autofree char *png = g_build_filename(dir, "w.png", NULL);
+  g_autoptr(GCancellable) cancel = g_cancellable_new();
+  gboolean ok = vigil_report_write_pdf(rep, pdf, cancel, NULL) &&
+                vigil_report_write_json(rep, json, cancel, NULL) &&
+                vigil_report_write_png(rep, png, cancel, NULL);
+  return GINT_TO_POINTER(ok);
+}
+
+/* As the window will: gather on its thread, write on a worker; the session
+ * may change or go meanwhile. */
+static void test_worker(Fixture *f, gconstpointer data) {
+  (void)data;
+  store(f, 0, 0.5);
+  VigilReportRequest req;
+  vigil_report_request_init(&req);
+  req.note = "note";
+  g_autoptr(VigilReport) rep = vigil_report_new(f->session, &req, NULL);
+  g_clear_object(&f->session);
+  gpointer args[] = {rep, f->dir};
+  GThread *t = g_thread_new("report", write_all, args);
+  g_assert_true(GPOINTER_TO_INT(g_thread_join(t)));
+  g_autofree char *json = path_in(f, "w.json");
+  g_autoptr(JsonParser) parser = json_parser_new();
+  JsonObject *s = first_slice(parser, json);
+  g_assert_cmpint(json_object_get_int_member(s, "width"), ==, 20);
+  g_assert_cmpint(json_object_get_int_member(s, "height"), ==, 16);
+}
+
+int main(int argc, char **argv) {
+  g_test_init(&argc, &argv, NULL);
+  g_test_add("/report/errors", Fixture, NULL, setup, test_errors, teardown);
+  g_test_add("/report/selection", Fixture, NULL, setup, test_selection, teardown);
+  g_test_add("/report/stale", Fixture, NULL, setup, test_stale, teardown);
+  g_test_add("/report/write-errors", Fixture, NULL, setup, test_write_errors, teardown);
+  g_test_add("/report/worker", Fixture, NULL, setup, test_worker, teardown);
+  return g_test_run();
+}
