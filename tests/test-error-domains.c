@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "vigil-backend.h"
+#include "vigil-dicom-send.h"
 #include "vigil-engine.h"
 #include "vigil-scan-error.h"
 #include "vigil-session.h"
@@ -18,6 +19,7 @@ static void check(GQuark quark, const char *want) {
 static void test_names(void) {
   check(VIGIL_BACKEND_ERROR, "vigil-backend-error-quark");
   check(VIGIL_ENGINE_ERROR, "vigil-engine-error-quark");
+  check(VIGIL_PACS_ERROR, "vigil-pacs-error-quark");
   check(VIGIL_SCAN_ERROR, "vigil-scan-error-quark");
   check(VIGIL_SESSION_ERROR, "vigil-session-error-quark");
 }
