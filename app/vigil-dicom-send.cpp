@@ -340,8 +340,10 @@ protected:
       if (f.reported || f.path != name)
         continue;
       /* DcmSCU refuses (and DcmStorageSCU stops at) an instance whose
-       * context the node rejected; send_batch goes on after it. */
-      unaccepted = !entry.RequestSent && findAnyPresentationContextID(f.sop_class, "") == 0;
+       * context the node rejected; send_all goes on after it. */
+      OFString accepted_class, accepted_syntax;
+      findPresentationContext(entry.PresentationContextID, accepted_class, accepted_syntax);
+      unaccepted = !entry.RequestSent && accepted_class.empty();
       if (entry.RequestSent || unaccepted) {
         const Uint16 code = unaccepted ? kNoPresentationContext : entry.ResponseStatusCode;
         report(i, code == STATUS_Success || DICOM_WARNING_STATUS(code), store_status(f, code));
