@@ -1,9 +1,11 @@
 /* vigil-dicom-send.h without the command line: peer validation, progress per
- * file and cancellation between files, against DCMTK's storescp on loopback
- * (tests/test-pacs-send.sh covers the errors against Orthanc). */
+ * file, cancellation between files and a C-STORE failure status, against
+ * DCMTK's storescp on loopback (tests/test-pacs-send.sh covers the network
+ * errors against Orthanc). */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include "vigil-dicom-send.h"
@@ -81,6 +83,12 @@ static int free_port(void) {
   return g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
 }
 
+/* A failed assertion aborts the test: storescp must not outlive it. */
+static void die_with_parent(gpointer data) {
+  (void)data;
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
+
 /* storescp on a free loopback port, and three CT files (tests/pacs-util.py). */
 static void node_start(Node *node) {
   node->dir = g_dir_make_tmp("vigil-pacs-XXXXXX", NULL);
@@ -95,8 +103,8 @@ static void node_start(Node *node) {
   const int port = free_port();
   g_autofree char *port_text = g_strdup_printf("%d", port);
   char *scp[] = {"/usr/bin/storescp", "-aet", "STORESCP", "-od", node->received, port_text, NULL};
-  g_assert_true(
-      g_spawn_async(NULL, scp, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &node->scp, NULL));
+  g_assert_true(g_spawn_async(NULL, scp, NULL, G_SPAWN_DO_NOT_REAP_CHILD, die_with_parent, NULL,
+                              &node->scp, NULL));
   node->peer = (VigilPacsPeer){"127.0.0.1", port, "STORESCP", "VIGILTEST", 10};
   for (int i = 0; i < 3; i++)
     node->paths[i] = g_strdup_printf("%s/ct%d.dcm", node->dir, i + 1);
@@ -171,11 +179,33 @@ static void test_cancel_between_files(void) {
   node_stop(&node);
 }
 
+/* The node answers each C-STORE with a failure status (storescp cannot write:
+ * its folder became a file): the send fails, naming each file and status. */
+static void test_failure_status(void) {
+  Node node = {0};
+  node_start(&node);
+  g_assert_cmpint(g_rmdir(node.received), ==, 0);
+  g_assert_true(g_file_set_contents(node.received, "", 0, NULL));
+  Progress p = {g_string_new(NULL), NULL};
+  g_autoptr(GError) error = NULL;
+  g_assert_false(
+      vigil_pacs_send(&node.peer, (const char *const *)node.paths, on_file, &p, NULL, &error));
+  g_assert_error(error, VIGIL_PACS_ERROR, VIGIL_PACS_ERROR_STORE_FAILED);
+  g_assert_nonnull(strstr(error->message, "STORESCP@127.0.0.1:"));
+  g_assert_nonnull(strstr(error->message, "did not store 3 of 3 file(s)"));
+  g_assert_nonnull(
+      strstr(error->message, "ct2.dcm: failed: status 0xA700 (Refused: OutOfResources)"));
+  g_assert_nonnull(strstr(p.log->str, "2/3 ct3.dcm 0 failed: status 0xA700"));
+  g_string_free(p.log, TRUE);
+  node_stop(&node);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/pacs/validate", test_validate);
   g_test_add_func("/pacs/cancelled-before", test_cancelled_before);
   g_test_add_func("/pacs/progress", test_progress);
   g_test_add_func("/pacs/cancel-between-files", test_cancel_between_files);
+  g_test_add_func("/pacs/failure-status", test_failure_status);
   return g_test_run();
 }
