@@ -288,7 +288,9 @@ public:
       : cancellable_(cancellable), progress_(progress), user_data_(user_data) {}
 
   std::vector<FileResult> files;
-  bool unaccepted = false; /* the last file was refused for want of a context */
+  /* The last file failed alone (no context for it, unreadable), the
+   * association is intact: DcmStorageSCU stopped, send_all goes on. */
+  bool skipped = false;
 
   void report(size_t i, bool stored, std::string status) {
     FileResult &f = files[i];
@@ -339,19 +341,26 @@ protected:
       FileResult &f = files[i];
       if (f.reported || f.path != name)
         continue;
-      /* DcmSCU refuses (and DcmStorageSCU stops at) an instance whose
-       * context the node rejected; send_all goes on after it. */
-      OFString accepted_class, accepted_syntax;
-      findPresentationContext(entry.PresentationContextID, accepted_class, accepted_syntax);
-      unaccepted = !entry.RequestSent && accepted_class.empty();
-      if (entry.RequestSent || unaccepted) {
-        const Uint16 code = unaccepted ? kNoPresentationContext : entry.ResponseStatusCode;
-        report(i, code == STATUS_Success || DICOM_WARNING_STATUS(code), store_status(f, code));
-      } else {
-        report(i, false, "not sent");
-      }
+      report_sent(i, entry);
       return;
     }
+  }
+
+  /* A file never sent was refused by DcmSCU for want of an accepted context,
+   * or could not be loaded (then no association number was given to it). */
+  void report_sent(size_t i, const TransferEntry &entry) {
+    OFString accepted_class, accepted_syntax;
+    findPresentationContext(entry.PresentationContextID, accepted_class, accepted_syntax);
+    const bool unaccepted = !entry.RequestSent && accepted_class.empty();
+    const bool unreadable = !entry.RequestSent && !unaccepted && entry.AssociationNumber == 0;
+    skipped = unaccepted || unreadable;
+    if (unreadable)
+      report(i, false, "not sent: the file could not be read as DICOM");
+    else if (entry.RequestSent || unaccepted) {
+      const Uint16 code = unaccepted ? kNoPresentationContext : entry.ResponseStatusCode;
+      report(i, code == STATUS_Success || DICOM_WARNING_STATUS(code), store_status(files[i], code));
+    } else
+      report(i, false, "not sent");
   }
 
   OFBool shouldStopAfterCurrentSOPInstance() override {
@@ -410,10 +419,10 @@ gboolean send_all(Sender &scu, const VigilPacsPeer *peer, const char *node,
     }
     if (c.bad())
       return association_fail(error, c, peer, node);
-    do { /* past files the node has no context for */
-      scu.unaccepted = false;
+    do { /* past files that failed alone */
+      scu.skipped = false;
       c = scu.sendSOPInstances();
-    } while (c.bad() && scu.unaccepted && !g_cancellable_is_cancelled(cancellable));
+    } while (c.bad() && scu.skipped && !g_cancellable_is_cancelled(cancellable));
     if (cancelled(cancellable, error)) {
       scu.abortAssociation();
       return FALSE;

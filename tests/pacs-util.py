@@ -3,7 +3,8 @@
   pacs-util.py ports N              N free loopback TCP ports, one a line
   pacs-util.py config DIR DICOM HTTP  Orthanc's JSON configuration on stdout
   pacs-util.py fixtures DIR         ct1..ct4.dcm (CT), private.dcm (an unknown
-                                    SOP class), notes.txt; DIR/NAME.uid holds each UID
+                                    SOP class), truncated.dcm, notes.txt;
+                                    DIR/NAME.uid holds each UID
   pacs-util.py wait HTTP SECONDS    until Orthanc's REST API answers
   pacs-util.py holds HTTP UID CLASS  exit 0 when Orthanc holds instance UID of SOP class CLASS
   pacs-util.py lacks HTTP UID       exit 0 when it does not
@@ -64,6 +65,9 @@ def fixtures(folder):
     for i in range(1, 5):
         write_dicom(d / f"ct{i}.dcm", CT)
     write_dicom(d / "private.dcm", "1.3.6.1.4.1.99999.1.1")
+    write_dicom(d / "truncated.dcm", CT)  # its meta header reads, its pixels end early
+    data = (d / "truncated.dcm").read_bytes()
+    (d / "truncated.dcm").write_bytes(data[:-60])
     (d / "notes.txt").write_text("not a DICOM file\n" * 20)
 
 

@@ -3,7 +3,8 @@
 # temporary configuration (free ports, storage in a temporary folder, called
 # AE title checked). C-ECHO, C-STORE checked through Orthanc's REST API, and
 # the failures a user meets: a closed port, a wrong AE title, a file that is
-# not DICOM, an object the node does not accept, a node that never answers.
+# not DICOM or ends early, an object the node does not accept, a node that
+# never answers.
 # Orthanc and the silent listener are killed on exit, whatever happened.
 set -u
 cli=$1
@@ -41,7 +42,7 @@ fi
 uid() { cat "$dir/$1.uid"; }
 node="--host 127.0.0.1 --port $dicom --aet ORTHANCTEST"
 send="'$cli' send $node"
-echo "1..12"
+echo "1..13"
 check "--echo: the node answers a C-ECHO" sh -c \
   "$send --echo | grep -qx 'C-ECHO to ORTHANCTEST@127.0.0.1:$dicom: success'"
 check "--node AE@HOST:PORT and a calling AE title work too" sh -c \
@@ -75,6 +76,11 @@ check "an object the node does not accept: exit 1, named with why; the others ar
    grep -qx '$dir/ct4.dcm: stored' '$dir/log' &&
    $util holds $http $(uid ct3) 1.2.840.10008.5.1.4.1.1.2 &&
    $util holds $http $(uid ct4) 1.2.840.10008.5.1.4.1.1.2 && $util lacks $http $(uid private)"
+check "a file that ends early: exit 1, named; the file after it arrives" sh -c \
+  "$send '$dir/truncated.dcm' '$dir/ct1.dcm' >'$dir/log' 2>'$dir/err'; test \$? -eq 1 &&
+   cat '$dir/log' '$dir/err' &&
+   grep -q 'truncated.dcm: not sent: the file could not be read as DICOM' '$dir/err' &&
+   grep -qx '$dir/ct1.dcm: stored' '$dir/log' && $util lacks $http $(uid truncated)"
 $util silent "$hung" 60 &
 silent_pid=$!
 sleep 0.5
