@@ -24,6 +24,7 @@ static const CliEntry commands[] = {
     {"render", vigil_cli_render, "Write a scan frame as the viewer shows it (PNG)"},
     {"info", vigil_cli_info, "List the studies, series and slices in scan files or folders"},
     {"scan-bench", vigil_cli_scan_bench, "Time opening scans and decoding a slice"},
+    {"send", vigil_cli_send, "Send DICOM files to a PACS (C-STORE); test a node (C-ECHO)"},
 };
 
 static void print_usage(FILE *out) {

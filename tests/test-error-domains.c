@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "vigil-backend.h"
+#include "vigil-dicom-send.h"
 #include "vigil-engine.h"
 #include "vigil-report.h"
 #include "vigil-scan-error.h"
@@ -20,6 +21,7 @@ static void test_names(void) {
   check(VIGIL_BACKEND_ERROR, "vigil-backend-error-quark");
   check(VIGIL_ENGINE_ERROR, "vigil-engine-error-quark");
   check(VIGIL_REPORT_ERROR, "vigil-report-error-quark");
+  check(VIGIL_PACS_ERROR, "vigil-pacs-error-quark");
   check(VIGIL_SCAN_ERROR, "vigil-scan-error-quark");
   check(VIGIL_SESSION_ERROR, "vigil-session-error-quark");
 }
