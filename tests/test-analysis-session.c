@@ -199,6 +199,7 @@ static void test_save_and_restore(Fixture *f, gconstpointer data) {
   g_assert_null(in->domain);
   /* A domain's class is saved as the domain, so a restore picks its window too. */
   vigil_analysis_session_set_domain(f->session, "ct-liver");
+  g_assert_cmpstr(vigil_analysis_session_get_domain(f->session), ==, "ct-liver");
   vigil_analysis_session_save_to(f->session, out);
   g_assert_cmpstr(out->domain, ==, "ct-liver");
   g_assert_null(out->custom_class);
