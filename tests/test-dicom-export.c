@@ -6,7 +6,9 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "vigil-config.h"
 #include "vigil-dicom-export.h"
@@ -179,6 +181,31 @@ static void test_bad_input(void) {
   }
 }
 
+/* Failures after the temporary file exists: a full disk (the file size
+ * limit stops DCMTK's writes; SIGXFSZ ignored so that write() says EFBIG) and
+ * an output path that is a folder (the rename fails). */
+static void test_failed_writes(void) {
+  g_autofree char *ct = path("ct.dcm"), *folder = path("x-folder");
+  const VigilDicomExportSource src = {ct, 0, NULL};
+  g_assert_cmpint(g_mkdir(folder, 0755), ==, 0);
+  struct rlimit old, small;
+  g_assert_cmpint(getrlimit(RLIMIT_FSIZE, &old), ==, 0);
+  small = old;
+  small.rlim_cur = 4096; /* the map alone is 100 x 150 x 4 bytes */
+  signal(SIGXFSZ, SIG_IGN);
+  g_assert_cmpint(setrlimit(RLIMIT_FSIZE, &small), ==, 0);
+  {
+    g_autoptr(GError) error = NULL;
+    g_autofree char *out = path("x-full.dcm");
+    gboolean ok = vigil_dicom_write_pmap(&src, &map, NULL, out, &error);
+    setrlimit(RLIMIT_FSIZE, &old);
+    expect_failure(ok, error, G_IO_ERROR_FAILED, "cannot write", "x-full.dcm");
+  }
+  FAILS(G_IO_ERROR_IS_DIRECTORY, "x-folder", "x-folder",
+        vigil_dicom_write_seg(&src, &map, VIGIL_DICOM_SEG_FRACTIONAL, 0, NULL, out, &error));
+  g_assert_cmpint(g_rmdir(folder), ==, 0);
+}
+
 /* Failed writes leave no temporary file behind. */
 static void test_no_leftovers(void) {
   g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
@@ -195,6 +222,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/dicom-export/write-all", test_write_all);
   g_test_add_func("/dicom-export/read-back", test_read_back);
   g_test_add_func("/dicom-export/bad-input", test_bad_input);
+  g_test_add_func("/dicom-export/failed-writes", test_failed_writes);
   g_test_add_func("/dicom-export/no-leftovers", test_no_leftovers);
   const int result = g_test_run();
   char *argv_rm[] = {"rm", "-rf", dir, NULL};
