@@ -32,6 +32,9 @@ using namespace vigil_export;
 namespace {
 
 constexpr const char *kAlgorithm = "MVFA (Vigil)";
+/* A hostile header could claim 65535 x 65535 pixels: 16 GiB of floats. */
+constexpr int kMaxSide = 8192;
+constexpr gsize kMaxPixels = (gsize)kMaxSide * kMaxSide;
 
 /* ---- the map on the slice's grid ------------------------------------------ */
 
@@ -157,7 +160,8 @@ OFCondition add_dimensions(IODMultiframeDimensionModule &dims, FGFrameContent &c
 }
 
 /* New series and instance, description, in the source's study. */
-template <class Iod> OFCondition set_series(Iod &iod, const char *number, const char *description) {
+template <class Iod>
+OFCondition set_series(Iod &iod, const char *number, const OFString &description) {
   OFCondition c = iod.getSeries().setSeriesInstanceUID(new_uid(SITE_SERIES_UID_ROOT));
   if (c.good())
     c = iod.getSeries().setSeriesNumber(number);
@@ -187,7 +191,7 @@ std::vector<Uint8> seg_pixels(const std::vector<float> &v, VigilDicomSegType typ
 }
 
 std::unique_ptr<DcmSegmentation> create_seg(const Source &src, VigilDicomSegType type,
-                                            const char *description, OFCondition &c) {
+                                            const OFString &description, OFCondition &c) {
   IODGeneralEquipmentModule::EquipmentInfo eq(kVigil, kVigil, kVigil, VIGIL_VERSION);
   ContentIdentificationMacro ci("1", "ANOMALY", description, "");
   DcmSegmentation *raw = nullptr;
@@ -306,7 +310,7 @@ OFCondition add_pmap_groups(DPMParametricMapIOD &pmap, const Source &src,
 
 using PmapOrError = OFvariant<OFCondition, DPMParametricMapIOD>;
 
-PmapOrError create_pmap(const Source &src, const char *description) {
+PmapOrError create_pmap(const Source &src, const OFString &description) {
   IODEnhGeneralEquipmentModule::EquipmentInfo eq(kVigil, kVigil, kVigil, VIGIL_VERSION);
   ContentIdentificationMacro ci("1", "ANOMALY", description, "");
   OFString modality;
@@ -318,7 +322,7 @@ PmapOrError create_pmap(const Source &src, const char *description) {
 }
 
 bool build_pmap(DPMParametricMapIOD &pmap, const Source &src, const Geometry &g,
-                std::vector<float> &v, const char *description, GError **error) {
+                std::vector<float> &v, const OFString &description, GError **error) {
   IODEnhGeneralEquipmentModule::EquipmentInfo eq(kVigil, kVigil, kVigil, VIGIL_VERSION);
   OFCondition c = pmap.importHierarchy(*src.ds, OFTrue, OFTrue, OFTrue, OFFalse);
   if (c.good()) /* the import took the source's equipment */
@@ -356,6 +360,10 @@ bool prepare(const VigilDicomExportSource *source, const VigilMap *map, const ch
   if (!check_map(map, error) || !open_source(source, true, what, src, error) ||
       !read_geometry(src, geometry_required, what, g, error))
     return false;
+  if ((gsize)src.rows * src.cols > kMaxPixels)
+    return fail(error, G_IO_ERROR_INVALID_DATA,
+                "the source slice is %d x %d pixels; %s stops at %d x %d", src.cols, src.rows, what,
+                kMaxSide, kMaxSide);
   values = resample(*map, src.rows, src.cols);
   return true;
 }
@@ -375,7 +383,7 @@ gboolean vigil_dicom_write_seg(const VigilDicomExportSource *source, const Vigil
   std::vector<Uint8> px = seg_pixels(values, type, threshold);
   OFCondition c;
   std::unique_ptr<DcmSegmentation> seg =
-      create_seg(src, type, description ? description : "Vigil anomaly segmentation", c);
+      create_seg(src, type, lo_value(description, "Vigil anomaly segmentation"), c);
   return check(c, "cannot create the segmentation", error) && build_seg(*seg, src, g, px, error) &&
          save(*seg, src, out_path, error);
 }
@@ -387,11 +395,10 @@ gboolean vigil_dicom_write_pmap(const VigilDicomExportSource *source, const Vigi
   std::vector<float> values;
   if (!prepare(source, map, out_path, true, "a parametric map", src, g, values, error))
     return FALSE;
-  if (!description)
-    description = "Vigil anomaly map";
-  PmapOrError created = create_pmap(src, description);
+  const OFString text = lo_value(description, "Vigil anomaly map");
+  PmapOrError created = create_pmap(src, text);
   if (OFCondition *c = OFget<OFCondition>(&created))
     return check(*c, "cannot create the parametric map", error);
   DPMParametricMapIOD &pmap = *OFget<DPMParametricMapIOD>(&created);
-  return build_pmap(pmap, src, g, values, description, error) && save(pmap, src, out_path, error);
+  return build_pmap(pmap, src, g, values, text, error) && save(pmap, src, out_path, error);
 }

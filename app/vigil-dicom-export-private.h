@@ -45,6 +45,10 @@ struct Geometry {
 bool read_geometry(const Source &src, bool required, const char *what, Geometry &g, GError **error);
 
 OFString new_uid(const char *root);
+/* `text` (or `fallback` when NULL) as a DICOM LO value: transliterated to
+ * ASCII (objects keep the source's character set), no backslash, at most 64
+ * characters. */
+OFString lo_value(const char *text, const char *fallback);
 bool fail(GError **error, int code, const char *format, ...) G_GNUC_PRINTF(3, 4);
 /* Sets `error` from a DCMTK condition, prefixed with what was being done. */
 bool check(OFCondition c, const char *doing, GError **error);

@@ -40,6 +40,12 @@ OFString new_uid(const char *root) {
   return dcmGenerateUniqueIdentifier(uid, root);
 }
 
+OFString lo_value(const char *text, const char *fallback) {
+  g_autofree char *ascii = g_str_to_ascii(text ? text : fallback, "C");
+  g_strdelimit(ascii, "\\\r\n", '/');
+  return OFString(ascii).substr(0, 64);
+}
+
 /* ---- the source ----------------------------------------------------------- */
 
 namespace {
@@ -113,6 +119,7 @@ bool read_identity(Source &src, const char *path, GError **error) {
 bool open_source(const VigilDicomExportSource *s, bool need_dicom, const char *what, Source &src,
                  GError **error) {
   const char *path = s ? s->path : nullptr;
+  vigil_dicom::init_dcmtk();
   if (s && s->frame < 0)
     return fail(error, G_IO_ERROR_INVALID_ARGUMENT, "frame %d does not exist", s->frame);
   src.frame = s ? s->frame : 0;
@@ -263,7 +270,7 @@ void copy_patient_study(DcmItem &out, const Source &src) {
 /* A new instance in a new series of the source's study, made by Vigil. */
 OFCondition put_new_instance(DcmItem &out, const Source &src, const char *sop_class,
                              const char *modality, const char *series_number,
-                             const char *description) {
+                             const OFString &description) {
   OFString date, time;
   DcmDate::getCurrentDate(date);
   DcmTime::getCurrentTime(time);
@@ -365,7 +372,7 @@ bool check_out_path(const char *out_path, GError **error) {
 bool build_sc(DcmDataset &ds, const Source &src, const guint8 *rgb, int width, int height,
               const char *description, GError **error) {
   OFCondition c = put_new_instance(ds, src, UID_SecondaryCaptureImageStorage, "OT", kSeriesSc,
-                                   description ? description : "Vigil annotated view");
+                                   lo_value(description, "Vigil annotated view"));
   Put put{ds};
   /* The view shows the source's body part: its laterality, empty when unknown. */
   OFString laterality;
@@ -412,9 +419,9 @@ bool read_pdf(const char *pdf_path, char **data, gsize *size, GError **error) {
 bool build_pdf(DcmDataset &ds, const Source &src, const guint8 *pdf, gsize size, const char *title,
                const char *description, GError **error) {
   OFCondition c = put_new_instance(ds, src, UID_EncapsulatedPDFStorage, "DOC", kSeriesPdf,
-                                   description ? description : "Vigil report");
+                                   lo_value(description, "Vigil report"));
   Put put{ds};
-  put(DCM_DocumentTitle, title ? title : "Vigil report")(DCM_AcquisitionDateTime, "");
+  put(DCM_DocumentTitle, lo_value(title, "Vigil report"))(DCM_AcquisitionDateTime, "");
   put(DCM_MIMETypeOfEncapsulatedDocument, "application/pdf");
   if (c.good())
     c = put.status;

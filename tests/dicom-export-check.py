@@ -200,6 +200,10 @@ def main():
     check_seg("seg.dcm", ct, 0, series)
     check(read("seg.dcm").SeriesDescription == "Vigil anomaly map (zero-shot)", "description")
     check_seg("seg-binary.dcm", ct, 0, series, binary=True)
+    text = "Vigil anomalie (zéro-shot) \\ seuil 0.5, avec une fin qui dépasse 64 caractères"
+    want = text.replace("é", "e").replace("\\", "/")[:64]
+    check(read("seg-binary.dcm").SeriesDescription == want, "seg-binary.dcm: description")
+    check_sc("vue-é.dcm", ct, series)
     check_pmap("pmap.dcm", ct, 0, series)
     check_sc("sc.dcm", ct, series)
     check_pdf("pdf.dcm", ct, series)
