@@ -14,7 +14,8 @@
  * functional group and Common Instance Reference for SEG and PMAP, Source
  * Image Sequence for SC, Source Instance Sequence for the PDF). Values the
  * source holds in a form DICOM forbids (a TM with colons, a DA with dots) are
- * repaired, or dropped when they cannot be.
+ * repaired, or dropped when they cannot be. Descriptions and titles are
+ * written as ASCII (transliterated), without backslashes, at most 64 characters.
  *
  * Sources that are not DICOM (PNG, JPEG, NIfTI slices), or a NULL source:
  * SEG and PMAP are refused (they must reference a source image and carry its
@@ -32,7 +33,19 @@
  * with only part of them is refused with the names of the missing ones.
  *
  * Writes are atomic (a temporary file in the output folder, then a rename):
- * on any error no file is left at out_path and `error` says why. */
+ * success replaces a file already at out_path (ask the user first); on any
+ * error no file is left there (one already there is kept) and `error` says
+ * why, in G_IO_ERROR:
+ *   G_IO_ERROR_NOT_SUPPORTED      SEG or PMAP asked of a source that is not DICOM
+ *   G_IO_ERROR_INVALID_ARGUMENT   bad arguments: map not square, no frame N, ...
+ *   G_IO_ERROR_INVALID_DATA       unreadable source, missing geometry, NaN in the
+ *                                 map, a file that is not a PDF
+ *   others (NOT_FOUND, PERMISSION_DENIED, NO_SPACE, IS_DIRECTORY, FAILED)
+ *                                 from the file system, naming the path
+ *
+ * Nothing is shared between calls: the writers may run on worker threads.
+ * Viewers: OHIF shows BINARY segmentations only and overlays Parametric Maps
+ * (3.9+); Vigil's own reader opens the fractional SEG and the SC. */
 #pragma once
 
 #include <glib.h>
@@ -55,20 +68,24 @@ typedef enum {
   VIGIL_DICOM_SEG_BINARY,     /* 1 where v >= threshold (after resampling) */
 } VigilDicomSegType;
 
-/* A new UID under DCMTK's root (dcmGenerateUniqueIdentifier). g_free it. */
+/* A new UID under DCMTK's root (dcmGenerateUniqueIdentifier), e.g. the
+ * study_uid for all objects of one report on a non-DICOM source. g_free it. */
 char *vigil_dicom_export_new_uid(void);
 
-/* Segmentation of `map` (values read as probabilities in 0..1; every value
- * must be finite) with one segment "Anomaly" (SCT 49755003 Morphologically
- * Abnormal Structure, algorithm AUTOMATIC "MVFA (Vigil)"). `threshold` is
- * used by BINARY only. `description` is the Series Description, e.g.
+/* Segmentation of `map` (values read as probabilities in 0..1, so pass a map
+ * already scaled to that range, e.g. the layer sum divided by the layers;
+ * every value must be finite) with one segment "Anomaly" (category SCT
+ * 49755003 Morphologically Abnormal Structure, type SCT 52988006 Lesion,
+ * algorithm AUTOMATIC "MVFA (Vigil)"). `threshold` is used by BINARY only,
+ * on the resampled values. `description` is the Series Description, e.g.
  * "Vigil anomaly map (zero-shot)"; NULL gives "Vigil anomaly segmentation". */
 gboolean vigil_dicom_write_seg(const VigilDicomExportSource *source, const VigilMap *map,
                                VigilDicomSegType type, double threshold, const char *description,
                                const char *out_path, GError **error);
 
-/* Parametric Map of `map` as Float32 (finite values), Real World Value Mapping
- * identity with unit UCUM "1" (no units), LUT label "ANOMALY". `description`
+/* Parametric Map of `map` as Float32 (finite values, any range), Real World
+ * Value Mapping identity with unit UCUM "1" (no units), LUT label "ANOMALY",
+ * Frame Anatomy from Body Part Examined (else Entire body). `description`
  * NULL gives "Vigil anomaly map". */
 gboolean vigil_dicom_write_pmap(const VigilDicomExportSource *source, const VigilMap *map,
                                 const char *description, const char *out_path, GError **error);
