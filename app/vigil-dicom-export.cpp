@@ -237,34 +237,42 @@ struct Put {
   }
 };
 
-/* Patient, General Study and Patient Study modules: copied from the source
- * (type 2 attributes present, empty where the source lacks them). */
-void copy_patient_study(DcmItem &out, const Source &src) {
-  static const struct {
-    DcmTagKey tag;
-    bool type2;
-  } tags[] = {{DCM_SpecificCharacterSet, false},
-              {DCM_PatientName, true},
-              {DCM_PatientID, true},
-              {DCM_IssuerOfPatientID, false},
-              {DCM_PatientBirthDate, true},
-              {DCM_PatientSex, true},
-              {DCM_PatientAge, false},
-              {DCM_PatientSize, false},
-              {DCM_PatientWeight, false},
-              {DCM_StudyDate, true},
-              {DCM_StudyTime, true},
-              {DCM_ReferringPhysicianName, true},
-              {DCM_StudyID, true},
-              {DCM_AccessionNumber, true},
-              {DCM_StudyDescription, false}};
-  for (const auto &t : tags) {
+/* An attribute copied from the source; a type 2 one is present, empty, where
+ * the source lacks it. */
+struct Copied {
+  DcmTagKey tag;
+  bool type2;
+};
+
+template <size_t N>
+void copy_from_source(DcmItem &out, const Source &src, const Copied (&tags)[N]) {
+  for (const Copied &t : tags) {
     DcmElement *e = nullptr;
     if (src.ds && src.ds->findAndGetElement(t.tag, e).good())
       out.insert(OFstatic_cast(DcmElement *, e->clone()), OFTrue);
     else if (t.type2)
       out.insertEmptyElement(t.tag);
   }
+}
+
+/* Patient, General Study and Patient Study modules. */
+void copy_patient_study(DcmItem &out, const Source &src) {
+  static const Copied tags[] = {{DCM_SpecificCharacterSet, false},
+                                {DCM_PatientName, true},
+                                {DCM_PatientID, true},
+                                {DCM_IssuerOfPatientID, false},
+                                {DCM_PatientBirthDate, true},
+                                {DCM_PatientSex, true},
+                                {DCM_PatientAge, false},
+                                {DCM_PatientSize, false},
+                                {DCM_PatientWeight, false},
+                                {DCM_StudyDate, true},
+                                {DCM_StudyTime, true},
+                                {DCM_ReferringPhysicianName, true},
+                                {DCM_StudyID, true},
+                                {DCM_AccessionNumber, true},
+                                {DCM_StudyDescription, false}};
+  copy_from_source(out, src, tags);
 }
 
 /* A new instance in a new series of the source's study, made by Vigil. */
@@ -276,6 +284,13 @@ OFCondition put_new_instance(DcmItem &out, const Source &src, const char *sop_cl
   DcmTime::getCurrentTime(time);
   copy_patient_study(out, src);
   Put put{out};
+  if (!src.ds) {
+    /* No known patient: an ID made from the study, so that a PACS files each
+     * such study under its own patient rather than all under "". */
+    g_autofree char *hash =
+        g_compute_checksum_for_string(G_CHECKSUM_SHA256, src.study_uid.c_str(), -1);
+    put(DCM_PatientID, OFString("VIGIL-") + OFString(hash, 16));
+  }
   put(DCM_SOPClassUID, sop_class)(DCM_SOPInstanceUID, new_uid(SITE_INSTANCE_UID_ROOT));
   put(DCM_StudyInstanceUID, src.study_uid)(DCM_SeriesInstanceUID, new_uid(SITE_SERIES_UID_ROOT));
   put(DCM_Modality, modality)(DCM_SeriesNumber, series_number)(DCM_InstanceNumber, "1");
@@ -373,13 +388,14 @@ bool build_sc(DcmDataset &ds, const Source &src, const guint8 *rgb, int width, i
               const char *description, GError **error) {
   OFCondition c = put_new_instance(ds, src, UID_SecondaryCaptureImageStorage, "OT", kSeriesSc,
                                    lo_value(description, "Vigil annotated view"));
+  /* The view shows the source's body part. Laterality is needed for paired
+   * parts: empty (unknown) when the source says neither. */
+  static const Copied body[] = {{DCM_BodyPartExamined, false}, {DCM_Laterality, false}};
+  copy_from_source(ds, src, body);
   Put put{ds};
-  /* The view shows the source's body part: its laterality, empty when unknown. */
-  OFString laterality;
-  if (src.ds)
-    src.ds->findAndGetOFString(DCM_Laterality, laterality);
+  if (!ds.tagExists(DCM_BodyPartExamined) && !ds.tagExists(DCM_Laterality))
+    put(DCM_Laterality, "");
   put(DCM_ImageType, "DERIVED\\SECONDARY")(DCM_PatientOrientation, "");
-  put(DCM_Laterality, laterality);
   put(DCM_DerivationDescription, "Vigil's anomaly map drawn over the source image");
   put(DCM_PhotometricInterpretation, "RGB");
   if (c.good())

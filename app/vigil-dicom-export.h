@@ -20,7 +20,9 @@
  * Sources that are not DICOM (PNG, JPEG, NIfTI slices), or a NULL source:
  * SEG and PMAP are refused (they must reference a source image and carry its
  * geometry, which is never invented). SC and PDF are written into a new study
- * (source->study_uid, or a generated one) with empty patient identity.
+ * (source->study_uid, or a generated one) with no patient name and a Patient
+ * ID made from the Study Instance UID ("VIGIL-" and 16 hex digits of its
+ * SHA-256), so that a PACS keeps such studies apart.
  *
  * Geometry: SEG and PMAP frames are the source slice's Rows x Columns; the
  * map (computed on a side x side plain stretch of the shown slice, see
