@@ -21,12 +21,6 @@
 
 namespace vigil_dicom {
 
-namespace {
-
-/* An inflated dataset larger than this is refused: a few kilobytes of
- * deflate can expand a thousandfold, and real deflated images are small. */
-constexpr guint64 kMaxInflatedBytes = (guint64)1 << 30;
-
 void init_dcmtk() {
   static gsize once = 0;
   if (g_once_init_enter(&once)) {
@@ -38,6 +32,12 @@ void init_dcmtk() {
     g_once_init_leave(&once, 1);
   }
 }
+
+namespace {
+
+/* An inflated dataset larger than this is refused: a few kilobytes of
+ * deflate can expand a thousandfold, and real deflated images are small. */
+constexpr guint64 kMaxInflatedBytes = (guint64)1 << 30;
 
 bool load_condition(OFCondition c, GError **error) {
   if (c.good())

@@ -64,6 +64,10 @@ private:
 
 /* vigil-dicom-load.cpp */
 
+/* DCMTK's decoders registered and its log quietened (errors go through
+ * GError), once per process; every entry point that uses DCMTK calls it. */
+void init_dcmtk();
+
 /* An opened file. A deflated dataset is inflated into a memory file that
  * DCMTK reads as explicit little endian; it must live as long as `ff`,
  * whose values load lazily from it. */
