@@ -15,6 +15,8 @@ struct _VigilAnalysisSession {
   int slice;
   char *class_name;
   char *domain;
+  char *note;
+  GHashTable *marks; /* series UID ("" for none) -> GArray of int, sorted */
   gboolean few_shot;
   double window_center, window_width;
   char *window_text;
@@ -26,8 +28,10 @@ struct _VigilAnalysisSession {
 
 G_DEFINE_FINAL_TYPE(VigilAnalysisSession, vigil_analysis_session, G_TYPE_OBJECT)
 
-enum { CONTEXT_CHANGED, RESULTS_CHANGED, REFERENCES_CHANGED, N_SIGNALS };
+enum { CONTEXT_CHANGED, RESULTS_CHANGED, REFERENCES_CHANGED, REPORT_CHANGED, N_SIGNALS };
 static guint signals[N_SIGNALS];
+
+static void save_marks(VigilAnalysisSession *self, VigilSession *session);
 
 static void reference_free(gpointer data) {
   VigilAnalysisReference *r = data;
@@ -306,10 +310,99 @@ void vigil_analysis_session_save_to(VigilAnalysisSession *self, VigilSession *se
   session->custom_class = self->domain ? NULL : g_strdup(self->class_name);
   g_free(session->mode);
   session->mode = g_strdup(self->few_shot ? "few-shot" : "zero-shot");
+  g_free(session->note);
+  session->note = g_strdup(self->note);
+  save_marks(self, session);
   g_ptr_array_set_size(session->references, 0);
   for (guint i = 0; i < self->references->len; i++) {
     const VigilAnalysisReference *r = g_ptr_array_index(self->references, i);
     vigil_session_add_reference(session, r->path, r->series_uid, r->slice);
+  }
+}
+
+/* ---- what the report adds ---- */
+
+void vigil_analysis_session_set_note(VigilAnalysisSession *self, const char *note) {
+  if (g_strcmp0(self->note, note && *note ? note : NULL) == 0)
+    return;
+  set_string(&self->note, note && *note ? note : NULL);
+  g_signal_emit(self, signals[REPORT_CHANGED], 0);
+}
+
+const char *vigil_analysis_session_get_note(VigilAnalysisSession *self) {
+  return self->note;
+}
+
+static GArray *marks_of(VigilAnalysisSession *self, const char *series_uid, gboolean create) {
+  const char *key = series_uid ? series_uid : "";
+  GArray *marks = g_hash_table_lookup(self->marks, key);
+  if (!marks && create) {
+    marks = g_array_new(FALSE, FALSE, sizeof(int));
+    g_hash_table_insert(self->marks, g_strdup(key), marks);
+  }
+  return marks;
+}
+
+static int compare_ints(gconstpointer a, gconstpointer b) {
+  return *(const int *)a - *(const int *)b;
+}
+
+static gboolean set_mark(VigilAnalysisSession *self, const char *series_uid, int slice,
+                         gboolean marked) {
+  GArray *marks = marks_of(self, series_uid, marked);
+  for (guint i = 0; marks && i < marks->len; i++)
+    if (g_array_index(marks, int, i) == slice) {
+      if (!marked)
+        g_array_remove_index(marks, i);
+      return !marked;
+    }
+  if (!marked || slice < 0)
+    return FALSE;
+  g_array_append_val(marks, slice);
+  g_array_sort(marks, compare_ints);
+  return TRUE;
+}
+
+void vigil_analysis_session_set_marked(VigilAnalysisSession *self, int slice, gboolean marked) {
+  if (set_mark(self, self->series_uid, slice, marked))
+    g_signal_emit(self, signals[REPORT_CHANGED], 0);
+}
+
+gboolean vigil_analysis_session_is_marked(VigilAnalysisSession *self, int slice) {
+  GArray *marks = marks_of(self, self->series_uid, FALSE);
+  for (guint i = 0; marks && i < marks->len; i++)
+    if (g_array_index(marks, int, i) == slice)
+      return TRUE;
+  return FALSE;
+}
+
+GArray *vigil_analysis_session_marked_slices(VigilAnalysisSession *self) {
+  GArray *marks = marks_of(self, self->series_uid, FALSE);
+  GArray *copy = g_array_new(FALSE, FALSE, sizeof(int));
+  if (marks)
+    g_array_append_vals(copy, marks->data, marks->len);
+  return copy;
+}
+
+void vigil_analysis_session_restore_from(VigilAnalysisSession *self, const VigilSession *session) {
+  set_string(&self->note, session->note && *session->note ? session->note : NULL);
+  g_hash_table_remove_all(self->marks);
+  for (guint i = 0; i < session->marked->len; i++) {
+    const VigilSliceRef *r = g_ptr_array_index(session->marked, i);
+    set_mark(self, r->series_uid, r->slice, TRUE);
+  }
+  g_signal_emit(self, signals[REPORT_CHANGED], 0);
+}
+
+static void save_marks(VigilAnalysisSession *self, VigilSession *session) {
+  g_ptr_array_set_size(session->marked, 0);
+  GHashTableIter it;
+  gpointer key, value;
+  g_hash_table_iter_init(&it, self->marks);
+  while (g_hash_table_iter_next(&it, &key, &value)) {
+    GArray *marks = value;
+    for (guint i = 0; i < marks->len; i++)
+      vigil_session_add_marked(session, *(char *)key ? key : NULL, g_array_index(marks, int, i));
   }
 }
 
@@ -318,7 +411,8 @@ void vigil_analysis_session_save_to(VigilAnalysisSession *self, VigilSession *se
 static void vigil_analysis_session_finalize(GObject *object) {
   VigilAnalysisSession *self = VIGIL_ANALYSIS_SESSION(object);
   g_free(self->model_key), g_free(self->model_identity), g_free(self->class_name);
-  g_free(self->domain);
+  g_free(self->domain), g_free(self->note);
+  g_hash_table_unref(self->marks);
   g_free(self->window_text), g_free(self->key), g_free(self->series_uid);
   g_ptr_array_unref(self->references);
   g_hash_table_unref(self->results);
@@ -335,11 +429,15 @@ static void vigil_analysis_session_class_init(VigilAnalysisSessionClass *klass) 
   signals[REFERENCES_CHANGED] =
       g_signal_new("references-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                    NULL, G_TYPE_NONE, 0);
+  signals[REPORT_CHANGED] = g_signal_new("report-changed", G_TYPE_FROM_CLASS(klass),
+                                         G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void vigil_analysis_session_init(VigilAnalysisSession *self) {
   self->references = g_ptr_array_new_with_free_func(reference_free);
   self->results = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, result_free);
+  self->marks =
+      g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_array_unref);
   self->window_center = NAN;
   self->window_width = NAN;
   update_key(self);

@@ -7,7 +7,9 @@
  * place: a result belongs to the context key it was made under
  * (vigil_analysis_session_get_key); when the context changes every result
  * turns stale, and a job's results that arrive under an old key are dropped.
- * Driven from one thread (the UI's); jobs run elsewhere and hand back. */
+ * Driven from one thread (the UI's); jobs run elsewhere and hand back.
+ * Signals: context-changed; results-changed (int slice, -1: all);
+ * references-changed; report-changed (the note or the marked slices). */
 #pragma once
 
 #include <glib-object.h>
@@ -110,8 +112,24 @@ GArray *vigil_analysis_session_missing_slices(VigilAnalysisSession *self, guint 
 /* Current results, in slice order (borrowed pointers). */
 GPtrArray *vigil_analysis_session_current_results(VigilAnalysisSession *self);
 
+/* ---- what the report adds: the user's words and the slices they chose ----
+ * Neither is part of the key. Both emit report-changed. */
+
+/* The user's findings for the study (NULL or "": none). */
+void vigil_analysis_session_set_note(VigilAnalysisSession *self, const char *note);
+const char *vigil_analysis_session_get_note(VigilAnalysisSession *self);
+/* Marks (or unmarks) slice `slice` of the current series for the report.
+ * Marks are kept per series, so going to another series and back keeps them. */
+void vigil_analysis_session_set_marked(VigilAnalysisSession *self, int slice, gboolean marked);
+gboolean vigil_analysis_session_is_marked(VigilAnalysisSession *self, int slice);
+/* The current series' marked slices, in order (a new GArray of int). */
+GArray *vigil_analysis_session_marked_slices(VigilAnalysisSession *self);
+
 /* ---- the session file ---- */
 
+/* Reads the note and the marked slices of `session` (restoring a .vigil);
+ * the rest of it is applied through the setters above as the window restores. */
+void vigil_analysis_session_restore_from(VigilAnalysisSession *self, const VigilSession *session);
 /* Writes the analysis settings (the domain, or the class the user typed;
  * the mode) and the references into `session` (a .vigil). */
 void vigil_analysis_session_save_to(VigilAnalysisSession *self, VigilSession *session);

@@ -19,6 +19,7 @@ VigilSession *vigil_session_new(void) {
   VigilSession *s = g_new0(VigilSession, 1);
   s->open_paths = g_ptr_array_new_with_free_func(g_free);
   s->references = g_ptr_array_new_with_free_func(free_ref);
+  s->marked = g_ptr_array_new_with_free_func(free_ref);
   s->mode = g_strdup("zero-shot");
   s->zoom = 1.0;
   return s;
@@ -29,7 +30,9 @@ void vigil_session_free(VigilSession *s) {
     return;
   g_ptr_array_unref(s->open_paths);
   g_ptr_array_unref(s->references);
+  g_ptr_array_unref(s->marked);
   g_free(s->domain), g_free(s->custom_class), g_free(s->mode), g_free(s->series_uid);
+  g_free(s->note);
   g_free(s);
 }
 
@@ -57,6 +60,16 @@ gboolean vigil_session_remove_reference(VigilSession *s, const char *path, const
       return TRUE;
     }
   return FALSE;
+}
+
+void vigil_session_add_marked(VigilSession *s, const char *series_uid, int slice) {
+  for (guint i = 0; i < s->marked->len; i++)
+    if (same_ref(g_ptr_array_index(s->marked, i), NULL, series_uid, slice))
+      return;
+  VigilSliceRef *ref = g_new0(VigilSliceRef, 1);
+  ref->series_uid = g_strdup(series_uid);
+  ref->slice = slice;
+  g_ptr_array_add(s->marked, ref);
 }
 
 static void add_string(JsonBuilder *b, const char *name, const char *value) {
@@ -98,6 +111,18 @@ static char *vigil_session_to_json(const VigilSession *s) {
   add_string(b, "domain", s->domain);
   add_string(b, "custom_class", s->custom_class);
   add_string(b, "mode", s->mode);
+  add_string(b, "note", s->note);
+  json_builder_set_member_name(b, "marked");
+  json_builder_begin_array(b);
+  for (guint i = 0; i < s->marked->len; i++) {
+    const VigilSliceRef *r = g_ptr_array_index(s->marked, i);
+    json_builder_begin_object(b);
+    add_string(b, "series", r->series_uid);
+    json_builder_set_member_name(b, "slice");
+    json_builder_add_int_value(b, r->slice);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
   json_builder_set_member_name(b, "view");
   json_builder_begin_object(b);
   add_string(b, "series", s->series_uid);
@@ -187,6 +212,32 @@ static gboolean read_references(JsonObject *root, VigilSession *s, GError **erro
   return TRUE;
 }
 
+/* "marked": [{"series": UID or null, "slice": N}, ...] */
+static gboolean read_marked(JsonObject *root, VigilSession *s, GError **error) {
+  JsonNode *n = json_object_get_member(root, "marked");
+  JsonArray *a = n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
+  if (n && !a) {
+    g_set_error(error, VIGIL_SESSION_ERROR, VIGIL_SESSION_ERROR_FORMAT,
+                "session field 'marked' must be a list");
+    return FALSE;
+  }
+  for (guint i = 0; a && i < json_array_get_length(a); i++) {
+    JsonNode *item = json_array_get_element(a, i);
+    JsonObject *o = JSON_NODE_HOLDS_OBJECT(item) ? json_node_get_object(item) : NULL;
+    g_autofree char *uid = NULL;
+    double slice = -1;
+    if (o && (!get_string(o, "series", &uid, error) || !get_number(o, "slice", &slice, error)))
+      return FALSE;
+    if (!o || slice < 0 || slice > G_MAXINT) {
+      g_set_error(error, VIGIL_SESSION_ERROR, VIGIL_SESSION_ERROR_FORMAT,
+                  "marked slice %u needs a slice of 0 or more", i + 1);
+      return FALSE;
+    }
+    vigil_session_add_marked(s, uid, (int)slice);
+  }
+  return TRUE;
+}
+
 static gboolean read_open(JsonObject *root, VigilSession *s, GError **error) {
   JsonNode *n = json_object_get_member(root, "open");
   if (!n)
@@ -255,7 +306,8 @@ VigilSession *vigil_session_from_json(const char *json, gssize length, GError **
   if (!read_open(root, s, error) || !read_references(root, s, error) ||
       !get_string(root, "domain", &s->domain, error) ||
       !get_string(root, "custom_class", &s->custom_class, error) ||
-      !get_string(root, "mode", &s->mode, error) || !read_view(root, s, error))
+      !get_string(root, "mode", &s->mode, error) || !get_string(root, "note", &s->note, error) ||
+      !read_marked(root, s, error) || !read_view(root, s, error))
     return NULL;
   if (!s->mode)
     s->mode = g_strdup("zero-shot");

@@ -29,6 +29,8 @@ typedef struct {
   char *domain;          /* a vigil_domain id, or NULL */
   char *custom_class;    /* a user-typed class name, or NULL */
   char *mode;            /* "zero-shot" or "few-shot" */
+  char *note;            /* the user's findings for the report, or NULL */
+  GPtrArray *marked;     /* VigilSliceRef* (path NULL): slices marked for the report */
   /* The view. */
   char *series_uid;
   int slice;
@@ -43,6 +45,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilSession, vigil_session_free)
 
 void vigil_session_add_reference(VigilSession *session, const char *path, const char *series_uid,
                                  int slice);
+void vigil_session_add_marked(VigilSession *session, const char *series_uid, int slice);
 /* Removes the reference equal to (path, series, slice); FALSE if there was none. */
 gboolean vigil_session_remove_reference(VigilSession *session, const char *path,
                                         const char *series_uid, int slice);

@@ -47,6 +47,10 @@ static void on_references(VigilAnalysisSession *s, Fixture *f) {
   f->references_changes++;
 }
 
+static void count_signal(guint *count) {
+  ++*count;
+}
+
 static void setup(Fixture *f, gconstpointer data) {
   (void)data;
   f->session = vigil_analysis_session_new();
@@ -203,6 +207,33 @@ static void test_save_and_restore(Fixture *f, gconstpointer data) {
   vigil_analysis_session_save_to(f->session, out);
   g_assert_cmpstr(out->domain, ==, "ct-liver");
   g_assert_null(out->custom_class);
+
+  /* The report's inputs: the note and the marks, per series, through a file and back. */
+  guint report_changes = 0;
+  g_signal_connect_swapped(f->session, "report-changed", G_CALLBACK(count_signal), &report_changes);
+  vigil_analysis_session_set_note(f->session, "Lesion in segment VII");
+  vigil_analysis_session_set_marked(f->session, 5, TRUE);
+  vigil_analysis_session_set_marked(f->session, 2, TRUE);
+  vigil_analysis_session_set_marked(f->session, 5, TRUE); /* no change */
+  g_assert_cmpuint(report_changes, ==, 3);
+  g_assert_true(vigil_analysis_session_is_marked(f->session, 2));
+  g_assert_false(vigil_analysis_session_is_marked(f->session, 3));
+  g_autoptr(GArray) marks = vigil_analysis_session_marked_slices(f->session);
+  g_assert_cmpuint(marks->len, ==, 2);
+  g_assert_cmpint(g_array_index(marks, int, 0), ==, 2); /* in slice order */
+  vigil_analysis_session_save_to(f->session, out);
+  g_assert_true(vigil_session_save(out, path, NULL));
+  g_autoptr(VigilSession) again = vigil_session_load(path, NULL);
+  g_assert_nonnull(again);
+  g_autoptr(VigilAnalysisSession) restored = vigil_analysis_session_new();
+  vigil_analysis_session_set_series(restored, vigil_analysis_session_get_series(f->session));
+  vigil_analysis_session_restore_from(restored, again);
+  g_assert_cmpstr(vigil_analysis_session_get_note(restored), ==, "Lesion in segment VII");
+  g_assert_true(vigil_analysis_session_is_marked(restored, 5));
+  vigil_analysis_session_set_marked(restored, 5, FALSE);
+  g_assert_false(vigil_analysis_session_is_marked(restored, 5));
+  vigil_analysis_session_set_series(restored, NULL); /* marks are per series */
+  g_assert_false(vigil_analysis_session_is_marked(restored, 2));
   g_assert_cmpuint(in->references->len, ==, 2);
   VigilSliceRef *r0 = g_ptr_array_index(in->references, 0);
   VigilSliceRef *r1 = g_ptr_array_index(in->references, 1);

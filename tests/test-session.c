@@ -21,6 +21,10 @@ static void test_round_trip(void) {
   s->has_window = TRUE;
   s->window_center = 60;
   s->window_width = 400;
+  s->note = g_strdup("Hypodense lesion, segment VII — «check»");
+  vigil_session_add_marked(s, "1.2.3", 40);
+  vigil_session_add_marked(s, "1.2.3", 40); /* no duplicate */
+  vigil_session_add_marked(s, "1.2.3", 41);
 
   g_autofree char *dir = g_dir_make_tmp("vigil-session-XXXXXX", NULL);
   g_autofree char *path = g_build_filename(dir, "nested", "study.vigil", NULL);
@@ -46,6 +50,11 @@ static void test_round_trip(void) {
   g_assert_cmpfloat(r->pan_x, ==, -10);
   g_assert_true(r->has_window);
   g_assert_cmpfloat(r->window_width, ==, 400);
+  g_assert_cmpstr(r->note, ==, "Hypodense lesion, segment VII — «check»");
+  g_assert_cmpuint(r->marked->len, ==, 2);
+  VigilSliceRef *mark = g_ptr_array_index(r->marked, 1);
+  g_assert_cmpstr(mark->series_uid, ==, "1.2.3");
+  g_assert_cmpint(mark->slice, ==, 41);
 
   g_assert_true(vigil_session_remove_reference(r, "/data/normal.png", NULL, 0));
   g_assert_false(vigil_session_remove_reference(r, "/data/normal.png", NULL, 0));
@@ -80,6 +89,12 @@ static void test_refusals(void) {
                  VIGIL_SESSION_ERROR_FORMAT, "'magic'");
   expect_refusal("{\"format\": \"vigil-session\", \"version\": 1, \"view\": {\"zoom\": \"big\"}}",
                  VIGIL_SESSION_ERROR_FORMAT, "'zoom' must be a number");
+  expect_refusal("{\"format\": \"vigil-session\", \"version\": 1, \"marked\": [{\"slice\": -2}]}",
+                 VIGIL_SESSION_ERROR_FORMAT, "marked slice 1 needs a slice");
+  expect_refusal("{\"format\": \"vigil-session\", \"version\": 1, \"marked\": 3}",
+                 VIGIL_SESSION_ERROR_FORMAT, "'marked' must be a list");
+  expect_refusal("{\"format\": \"vigil-session\", \"version\": 1, \"note\": 3}",
+                 VIGIL_SESSION_ERROR_FORMAT, "'note' must be a string");
   g_autoptr(GError) error = NULL;
   g_assert_null(vigil_session_load("/nonexistent/x.vigil", &error));
   g_assert_error(error, VIGIL_SESSION_ERROR, VIGIL_SESSION_ERROR_IO);
