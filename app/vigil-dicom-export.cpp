@@ -196,7 +196,9 @@ bool read_geometry(const Source &src, bool required, const char *what, Geometry 
     if (!parts[i])
       g_string_append_printf(missing, "%s%s", missing->len ? ", " : "", names[i]);
   }
-  if (!missing->len || (!g.present && !required)) {
+  if (!g.present && !required)
+    return true;
+  if (!missing->len) {
     g.spacing = spacing[0] + "\\" + spacing[1];
     if (get_values(src, DCM_PixelMeasuresSequence, DCM_SliceThickness, &thickness, 1))
       g.thickness = thickness;
