@@ -36,6 +36,11 @@ constexpr const char *kAlgorithm = "MVFA (Vigil)";
 constexpr int kMaxSide = 8192;
 constexpr gsize kMaxPixels = (gsize)kMaxSide * kMaxSide;
 
+/* Vigil as manufacturer, model and device (DCMTK wants all four non-empty). */
+template <class Info> Info equipment() {
+  return Info(kVigil, kVigil, kVigil, VIGIL_VERSION);
+}
+
 /* ---- the map on the slice's grid ------------------------------------------ */
 
 bool check_map(const VigilMap *map, GError **error) {
@@ -192,7 +197,7 @@ std::vector<Uint8> seg_pixels(const std::vector<float> &v, VigilDicomSegType typ
 
 std::unique_ptr<DcmSegmentation> create_seg(const Source &src, VigilDicomSegType type,
                                             const OFString &description, OFCondition &c) {
-  IODGeneralEquipmentModule::EquipmentInfo eq(kVigil, kVigil, kVigil, VIGIL_VERSION);
+  const auto eq = equipment<IODGeneralEquipmentModule::EquipmentInfo>();
   ContentIdentificationMacro ci("1", "ANOMALY", description, "");
   DcmSegmentation *raw = nullptr;
   c = type == VIGIL_DICOM_SEG_BINARY
@@ -311,7 +316,7 @@ OFCondition add_pmap_groups(DPMParametricMapIOD &pmap, const Source &src,
 using PmapOrError = OFvariant<OFCondition, DPMParametricMapIOD>;
 
 PmapOrError create_pmap(const Source &src, const OFString &description) {
-  IODEnhGeneralEquipmentModule::EquipmentInfo eq(kVigil, kVigil, kVigil, VIGIL_VERSION);
+  const auto eq = equipment<IODEnhGeneralEquipmentModule::EquipmentInfo>();
   ContentIdentificationMacro ci("1", "ANOMALY", description, "");
   OFString modality;
   if (src.ds->findAndGetOFString(DCM_Modality, modality).bad() || modality.empty())
@@ -323,7 +328,7 @@ PmapOrError create_pmap(const Source &src, const OFString &description) {
 
 bool build_pmap(DPMParametricMapIOD &pmap, const Source &src, const Geometry &g,
                 std::vector<float> &v, const OFString &description, GError **error) {
-  IODEnhGeneralEquipmentModule::EquipmentInfo eq(kVigil, kVigil, kVigil, VIGIL_VERSION);
+  const auto eq = equipment<IODEnhGeneralEquipmentModule::EquipmentInfo>();
   OFCondition c = pmap.importHierarchy(*src.ds, OFTrue, OFTrue, OFTrue, OFFalse);
   if (c.good()) /* the import took the source's equipment */
     c = pmap.getIODEnhGeneralEquipmentModule().set(eq);
@@ -355,9 +360,8 @@ bool build_pmap(DPMParametricMapIOD &pmap, const Source &src, const Geometry &g,
 bool prepare(const VigilDicomExportSource *source, const VigilMap *map, const char *out_path,
              bool geometry_required, const char *what, Source &src, Geometry &g,
              std::vector<float> &values, GError **error) {
-  if (!out_path || !*out_path)
-    return fail(error, G_IO_ERROR_INVALID_ARGUMENT, "no output file was given");
-  if (!check_map(map, error) || !open_source(source, true, what, src, error) ||
+  if (!check_out_path(out_path, error) || !check_map(map, error) ||
+      !open_source(source, true, what, src, error) ||
       !read_geometry(src, geometry_required, what, g, error))
     return false;
   if ((gsize)src.rows * src.cols > kMaxPixels)

@@ -59,6 +59,8 @@ bool add_series_reference(DcmItem &out, const Source &src, GError **error);
 /* Referenced frame of a multi-frame source (1-based), 0 for a single frame. */
 int referenced_frame(const Source &src);
 
+/* false with `error` when `out_path` is NULL or empty. */
+bool check_out_path(const char *out_path, GError **error);
 /* Writes `ff` as explicit little endian to a temporary file beside
  * `out_path`, then renames it; removes the temporary file on failure. */
 bool save_atomic(DcmFileFormat &ff, const char *out_path, GError **error);

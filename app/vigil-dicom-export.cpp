@@ -12,6 +12,7 @@
 #include <cstdarg>
 #include <fcntl.h>
 #include <string>
+#include <sys/statvfs.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <unistd.h>
@@ -195,7 +196,9 @@ bool read_geometry(const Source &src, bool required, const char *what, Geometry 
     if (!parts[i])
       g_string_append_printf(missing, "%s%s", missing->len ? ", " : "", names[i]);
   }
-  if (!missing->len || (!g.present && !required)) {
+  if (!g.present && !required)
+    return true;
+  if (!missing->len) {
     g.spacing = spacing[0] + "\\" + spacing[1];
     if (get_values(src, DCM_PixelMeasuresSequence, DCM_SliceThickness, &thickness, 1))
       g.thickness = thickness;
@@ -350,7 +353,20 @@ bool sync_file(const char *path, GError **error) {
   return close(fd) == 0 || io_fail(error, errno, "cannot write %s: %s", path);
 }
 
+/* DCMTK does not keep errno: a full disk is told by the space left. */
+bool write_failed(const char *out_path, const char *dir, OFCondition c, GError **error) {
+  struct statvfs fs;
+  if (statvfs(dir, &fs) == 0 && (guint64)fs.f_bavail * fs.f_frsize < 65536)
+    return fail(error, G_IO_ERROR_NO_SPACE, "cannot write %s: the disk is full", out_path);
+  return fail(error, G_IO_ERROR_FAILED, "cannot write %s: %s", out_path, c.text());
+}
+
 } // namespace
+
+bool check_out_path(const char *out_path, GError **error) {
+  return (out_path && *out_path) ||
+         fail(error, G_IO_ERROR_INVALID_ARGUMENT, "no output file was given");
+}
 
 bool save_atomic(DcmFileFormat &ff, const char *out_path, GError **error) {
   g_autofree char *dir = g_path_get_dirname(out_path);
@@ -361,8 +377,7 @@ bool save_atomic(DcmFileFormat &ff, const char *out_path, GError **error) {
     return io_fail(error, errno, "cannot write in the folder %s: %s", dir);
   close(fd);
   const OFCondition c = ff.saveFile(temp, EXS_LittleEndianExplicit);
-  bool ok = c.good() || fail(error, G_IO_ERROR_FAILED, "cannot write %s: %s (is the disk full?)",
-                             out_path, c.text());
+  bool ok = c.good() || write_failed(out_path, dir, c, error);
   ok = ok && sync_file(temp, error);
   if (ok && g_rename(temp, out_path) != 0)
     ok = io_fail(error, errno, "cannot write %s: %s", out_path);
@@ -378,11 +393,6 @@ using namespace vigil_export;
 /* ---- Secondary Capture and Encapsulated PDF ------------------------------- */
 
 namespace {
-
-bool check_out_path(const char *out_path, GError **error) {
-  return (out_path && *out_path) ||
-         fail(error, G_IO_ERROR_INVALID_ARGUMENT, "no output file was given");
-}
 
 bool build_sc(DcmDataset &ds, const Source &src, const guint8 *rgb, int width, int height,
               const char *description, GError **error) {

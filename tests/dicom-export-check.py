@@ -200,6 +200,7 @@ def main():
     ct, enhanced, nogeo = read("ct.dcm"), read("enhanced.dcm"), read("nogeo.dcm")
     ct.StudyTime = "123000"  # what the export must make of 12:30:00
     enhanced.StudyTime = nogeo.StudyTime = "123000"
+    nogeo.StudyDate = "20240102"  # what the export must make of 2024.01.02
     series = {ct.SeriesInstanceUID, enhanced.SeriesInstanceUID, nogeo.SeriesInstanceUID}
     check_seg("seg.dcm", ct, 0, series)
     check(read("seg.dcm").SeriesDescription == "Vigil anomaly map (zero-shot)", "description")

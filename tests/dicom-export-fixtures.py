@@ -6,7 +6,9 @@
                 export must repair into 123000
   enhanced.dcm  Enhanced CT, 3 frames of 40 x 30, geometry only in the functional
                 groups (a position per frame)
-  nogeo.dcm     Secondary Capture without any patient geometry
+  nogeo.dcm     Secondary Capture without any patient geometry; Study Date in the
+                old form 2024.01.02, to be repaired into 20240102
+  truncated.dcm the first half of ct.dcm
   partial.dcm   CT with a Frame of Reference but no Image Position (Patient)
   slice.png     a PNG slice: not DICOM
   report.pdf    a small PDF of odd length (DICOM pads it; the length must survive)
@@ -100,6 +102,15 @@ def nogeo():
     ds = base(SC, 64, 48)
     ds.ConversionType = "WSD"
     save(ds, "nogeo.dcm")
+    path = os.path.join(OUT, "nogeo.dcm")
+    data = open(path, "rb").read()  # Study Date in the old form 2024.01.02
+    assert data.count(b"DA\x08\x0020240102") == 1
+    open(path, "wb").write(data.replace(b"DA\x08\x0020240102", b"DA\x0a\x002024.01.02"))
+
+
+def truncated():
+    data = open(os.path.join(OUT, "ct.dcm"), "rb").read()
+    open(os.path.join(OUT, "truncated.dcm"), "wb").write(data[:len(data) // 2])
 
 
 def png():
@@ -122,5 +133,6 @@ ct("ct.dcm")
 ct("partial.dcm", with_position=False)
 enhanced()
 nogeo()
+truncated()
 png()
 pdf()

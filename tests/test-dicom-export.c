@@ -166,6 +166,8 @@ static void test_bad_input(void) {
   const VigilDicomExportSource old = {nogeo, 0, NULL}, part = {partial, 0, NULL};
   const VigilDicomExportSource frame3 = {enhanced, 3, NULL};
   const VigilDicomExportSource missing = {"/nonexistent/ct.dcm", 0, NULL};
+  g_autofree char *truncated = path("truncated.dcm");
+  const VigilDicomExportSource cut = {truncated, 0, NULL};
   const VigilDicomExportSource *none = NULL;
   g_assert_true(g_file_set_contents(keep, "keep", -1, NULL));
   g_autofree float *nan_values = g_memdup2(values, SIDE * SIDE * sizeof(float));
@@ -181,6 +183,8 @@ static void test_bad_input(void) {
         vigil_dicom_write_seg(none, &map, F, 0, NULL, out, &error));
   FAILS(G_IO_ERROR_INVALID_DATA, "cannot read the source", "x4.dcm",
         vigil_dicom_write_sc(&missing, pixel, 1, 1, NULL, out, &error));
+  FAILS(G_IO_ERROR_INVALID_DATA, "the file ends early", "x10.dcm",
+        vigil_dicom_write_pdf(&cut, pdf, NULL, NULL, out, &error));
   FAILS(G_IO_ERROR_INVALID_ARGUMENT, "240 x 200", "keep.dcm",
         vigil_dicom_write_seg(&src, &oblong, F, 0, NULL, out, &error));
   FAILS(G_IO_ERROR_INVALID_DATA, "not a number at x 5, y 7", "keep.dcm",
