@@ -4,6 +4,7 @@
  *   vigil-window-analysis.c    the model, analysing slices and series, results
  *   vigil-window-references.c  the normal references (few-shot)
  *   vigil-window-session.c     saving and restoring .vigil sessions
+ *   vigil-window-report.c      the Report dialog, exporting and sending reports
  * (vigil-application.c reaches the window through vigil-window.h only.) */
 #pragma once
 
@@ -15,6 +16,7 @@
 #include "vigil-prefetcher.h"
 #include "vigil-reference-queue.h"
 #include "vigil-reference-strip.h"
+#include "vigil-report-dialog.h"
 #include "vigil-scan.h"
 #include "vigil-series-list.h"
 #include "vigil-slice-view.h"
@@ -29,6 +31,7 @@ struct _VigilWindow {
   GtkAdjustment *slice_adjustment;
   VigilAnalysisPanel *analysis_panel;
   VigilReferenceStrip *reference_strip; /* observes `analysis` */
+  VigilReportDialog *report_dialog;     /* while open; observes `analysis` */
   AdwWindowTitle *window_title;
   AdwToastOverlay *toasts;
   GtkMenuButton *window_presets;
@@ -52,6 +55,7 @@ struct _VigilWindow {
   gboolean result_shown;   /* the last show_cached found a current result for the shown slice */
   gboolean series_running; /* Analyse Series is stepping through slices */
   VigilReferenceQueue *references; /* references on their way into `analysis` */
+  GCancellable *report_cancellable; /* the report being written or sent, or NULL */
   VigilSession *pending; /* a session being restored: view after the scan, refs after the model */
   guint pending_ref;     /* next of pending->references to add */
   guint autosave_source;
@@ -97,6 +101,9 @@ void _vigil_window_session_continue_references(VigilWindow *self);
 /* Something worth keeping changed: autosave soon. */
 void _vigil_window_session_changed(VigilWindow *self);
 
+/* vigil-window-report.c */
+void _vigil_window_report_dispose(VigilWindow *self);
+
 /* vigil-window-actions.c: every window action and every shortcut, in one place. */
 void _vigil_window_actions_init(VigilWindow *self);
 /* win.open and win.open-folder: widget actions (a file chooser each). */
@@ -133,6 +140,16 @@ void _vigil_window_action_save_dialog(GSimpleAction *action, GVariant *param,
                                       gpointer user_data); /* vigil-window-session.c */
 void _vigil_window_action_restore_autosave(GSimpleAction *action, GVariant *param,
                                            gpointer user_data); /* vigil-window-session.c */
+void _vigil_window_action_report_dialog(GSimpleAction *action, GVariant *param,
+                                        gpointer user_data); /* vigil-window-report.c */
+void _vigil_window_action_export_report(GSimpleAction *action, GVariant *param,
+                                        gpointer user_data); /* vigil-window-report.c */
+void _vigil_window_action_send_report(GSimpleAction *action, GVariant *param,
+                                      gpointer user_data); /* vigil-window-report.c */
+void _vigil_window_action_mark_slice(GSimpleAction *action, GVariant *param,
+                                     gpointer user_data); /* vigil-window-report.c */
+void _vigil_window_action_set_note(GSimpleAction *action, GVariant *param,
+                                   gpointer user_data); /* vigil-window-report.c */
 void _vigil_window_action_window_preset(GSimpleAction *action, GVariant *param,
                                         gpointer user_data); /* vigil-window.c */
 void _vigil_window_action_print_layout(GSimpleAction *action, GVariant *param,

@@ -161,6 +161,7 @@ static void build_context_menu(VigilWindow *self) {
   g_autoptr(GMenu) first = g_menu_new();
   g_menu_append(first, "Add This Slice as Normal Reference", "win.add-reference");
   g_menu_append(first, "Analyse This Slice", "win.analyse-slice");
+  g_menu_append(first, "Mark This Slice for the Report", "win.mark-slice");
   g_menu_append_section(menu, NULL, G_MENU_MODEL(first));
   g_autoptr(GMenu) view = g_menu_new();
   g_menu_append(view, "Reset View", "win.reset-view");

@@ -51,6 +51,7 @@ static void restore(VigilWindow *self, VigilSession *session) {
   g_clear_pointer(&self->pending, vigil_session_free);
   self->pending = session;
   self->pending_ref = 0;
+  vigil_analysis_session_restore_from(self->analysis, session); /* the note, the marks */
   if (session->domain)
     vigil_analysis_panel_set_domain(self->analysis_panel, session->domain);
   else if (session->custom_class)
@@ -210,6 +211,8 @@ static gboolean offer_autosave(gpointer data) {
 void _vigil_window_session_init(VigilWindow *self) {
   /* Every change of the references is worth keeping. */
   g_signal_connect_swapped(self->analysis, "references-changed",
+                           G_CALLBACK(_vigil_window_session_changed), self);
+  g_signal_connect_swapped(self->analysis, "report-changed",
                            G_CALLBACK(_vigil_window_session_changed), self);
   g_signal_connect_swapped(self->references, "batch-finished", G_CALLBACK(on_references_settled),
                            self);

@@ -273,6 +273,7 @@ static gboolean on_close_request(GtkWindow *window) {
 static void vigil_window_dispose(GObject *object) {
   VigilWindow *self = VIGIL_WINDOW(object);
   _vigil_window_session_dispose(self);
+  _vigil_window_report_dispose(self);
   _vigil_window_analysis_dispose(self);
   _vigil_window_index_dispose(self);
   if (self->prefetcher)

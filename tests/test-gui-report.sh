@@ -1,0 +1,149 @@
+#!/bin/sh
+# Reports from the window under Xvfb: a slice is analysed, two slices are
+# marked (win.mark-slice, Ctrl+M) and a findings note is typed (win.set-note,
+# what the dialog's text view does); the Report dialog opens; Export writes
+# the PDF, PNG, JSON and DICOM objects into a folder (win.export-report, what
+# the dialog's folder chooser calls); Send to PACS (win.send-report) stores
+# the DICOM objects in Debian's Orthanc, started here on loopback, in the
+# scan's own study; the note and the marks survive the session file.
+# GSettings come from a keyfile here: the PACS node is a setting.
+# Usage (inside gui-session.sh): VIGIL CLI SHOT LOG_DIR SOURCE_DIR
+set -u
+. "$(dirname "$0")/gui-lib.sh"
+vigil=$1 cli=$2 shot=$3 logdir=$4 src=$5
+orthanc=${VIGIL_ORTHANC:-/usr/sbin/Orthanc}
+util="/usr/bin/python3 $src/tests/pacs-util.py"
+mkdir -p "$logdir"
+work=$(mktemp -d)
+orthanc_pid=""
+cleanup() {
+  [ -n "$orthanc_pid" ] && kill "$orthanc_pid" 2>/dev/null && wait "$orthanc_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+export XDG_CACHE_HOME="$work/cache" G_MESSAGES_DEBUG=Vigil
+log="$logdir/report-vigil.log"
+echo "TAP version 13"
+echo "1..9"
+[ -x "$orthanc" ] || { echo "not ok 1 - Orthanc is not installed (tools/install-deps)"; exit 1; }
+"$cli" model random --preset tiny --seed 3 --out "$work/m" >/dev/null || exit 1
+/usr/bin/python3 "$src/tests/dicom-series.py" "$work/scan" --series 1 --slices 5 --size 64 || exit 1
+
+# Orthanc on free loopback ports, and the app's settings pointing at it.
+# shellcheck disable=SC2046
+set -- $($util ports 2)
+dicom=$1 http=$2
+mkdir "$work/db"
+$util config "$work/db" "$dicom" "$http" >"$work/orthanc.json" || exit 1
+"$orthanc" "$work/orthanc.json" >"$logdir/report-orthanc.log" 2>&1 &
+orthanc_pid=$!
+$util wait "$http" 30 || { echo "not ok 1 - Orthanc did not start"; exit 1; }
+export GSETTINGS_BACKEND=keyfile
+mkdir -p "$XDG_CONFIG_HOME/glib-2.0/settings"
+cat >"$XDG_CONFIG_HOME/glib-2.0/settings/keyfile" <<EOF2
+[org/vigil/Vigil]
+pacs-host='127.0.0.1'
+pacs-port=$dicom
+pacs-called-aet='ORTHANCTEST'
+pacs-calling-aet='VIGILTEST'
+EOF2
+
+start_vigil "$log" report-opened "$work/scan"
+call load-model "[<('$work/m/clip.safetensors', '$work/m/adapters.safetensors')>]" "{}"
+set -- "$(wait_for_map analyse-slice "$logdir/report-result.png" "$log")"
+if awk "BEGIN { exit !($1 > 0.2) }"; then
+  echo "ok 1 - a slice is analysed (coloured $1)"
+else
+  echo "not ok 1 - no heatmap (coloured $1)"; tail -20 "$log"
+fi
+
+# Mark the shown slice (2 of 5) and the next one, type the findings.
+call mark-slice "[]" "{}"
+call set-note "[<'Hypodense focus, segment VII — check'>]" "{}"
+call report-dialog "[]" "{}"
+sleep 2
+"$shot" Vigil "$logdir/report-dialog.png" 30 16 >/dev/null
+if grep -q "report dialog shown" "$log" && grep -q "toast: Slice 3 marked for the report (1 marked)" "$log"; then
+  echo "ok 2 - the slice is marked and the Report dialog opens"
+else
+  echo "not ok 2 - marking or the dialog"; grep -E "toast|report" "$log" | tail -5
+fi
+
+# wait_toast TEXT: the app said TEXT within 60 s.
+wait_toast() {
+  for i in $(seq 120); do grep -q "toast: $1" "$log" && return 0; sleep 0.5; done
+  grep "toast" "$log" | tail -3; return 1
+}
+
+call export-report "[<'$work/out'>]" "{}"
+if wait_toast "Report written to $work/out"; then
+  echo "ok 3 - Export writes the report into the folder"
+else
+  echo "not ok 3 - no report written"
+fi
+if [ -f "$work/out/report.pdf" ] && pdftotext "$work/out/report.pdf" - >"$work/report.txt" &&
+   grep -q "Hypodense focus, segment VII" "$work/report.txt" &&
+   grep -qi "not a diagnosis" "$work/report.txt" && grep -qi "uncalibrated" "$work/report.txt"; then
+  echo "ok 4 - the PDF holds the note, the notice and says the score is uncalibrated"
+else
+  echo "not ok 4 - PDF contents"; head -40 "$work/report.txt" 2>/dev/null
+fi
+if /usr/bin/python3 - "$work/out" "$work/scan" <<'PY'
+import glob, json, os, sys
+import pydicom
+out, scan = sys.argv[1:3]
+report = json.load(open(os.path.join(out, "report.json")))
+assert "Hypodense focus" in report["note"], report.get("note")
+source = pydicom.dcmread(sorted(glob.glob(os.path.join(scan, "**", "*.dcm"), recursive=True))[0])
+objects = [pydicom.dcmread(p) for p in glob.glob(os.path.join(out, "*.dcm"))]
+modalities = sorted(o.Modality for o in objects)
+assert "SEG" in modalities and "DOC" in modalities, modalities
+assert all(o.StudyInstanceUID == source.StudyInstanceUID for o in objects)
+assert all(o.SeriesInstanceUID != source.SeriesInstanceUID for o in objects)
+PY
+then
+  echo "ok 5 - the JSON keeps the note; the DICOM objects are new series of the scan's study"
+else
+  echo "not ok 5 - JSON or DICOM objects"; ls -l "$work/out"
+fi
+
+call send-report "[]" "{}"
+if wait_toast "Sent [0-9]* DICOM objects to ORTHANCTEST@127.0.0.1:$dicom"; then
+  echo "ok 6 - Send to PACS stores the DICOM objects"
+else
+  echo "not ok 6 - sending"
+fi
+study=$(/usr/bin/python3 -c "
+import glob, sys, pydicom
+print(pydicom.dcmread(sorted(glob.glob(sys.argv[1] + '/**/*.dcm', recursive=True))[0]).StudyInstanceUID)
+" "$work/scan")
+if /usr/bin/python3 - "$http" "$study" <<'PY'
+import json, sys, urllib.request
+http, study = sys.argv[1:3]
+def get(path, body=None):
+    req = urllib.request.Request(f"http://127.0.0.1:{http}{path}",
+                                 data=json.dumps(body).encode() if body else None)
+    with urllib.request.urlopen(req, timeout=5) as r:
+        return json.load(r)
+found = get("/tools/find", {"Level": "Series", "Query": {"StudyInstanceUID": study}})
+modalities = sorted(get(f"/series/{s}")["MainDicomTags"].get("Modality", "") for s in found)
+assert "SEG" in modalities and "DOC" in modalities, modalities
+PY
+then
+  echo "ok 7 - Orthanc holds the objects in the scan's study"
+else
+  echo "not ok 7 - not in Orthanc's study"
+fi
+
+call save-session "[<'$work/study.vigil'>]" "{}" && sleep 1
+if /usr/bin/python3 -c "
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert 'Hypodense focus' in s['note'] and [m['slice'] for m in s['marked']] == [2], s
+" "$work/study.vigil"; then
+  echo "ok 8 - the session keeps the note and the marked slice"
+else
+  echo "not ok 8 - session file"; cat "$work/study.vigil"
+fi
+quit_and_check $pid 9 || tail -20 "$log"

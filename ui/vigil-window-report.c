@@ -1,0 +1,267 @@
+/* VigilWindow's reports: the Report dialog, writing a report into a folder,
+ * sending its DICOM objects to the PACS set in Preferences, marking slices
+ * and the findings note. The report is gathered from the analysis model on
+ * this thread and written (and sent) on a worker, one at a time.
+ * Part of VigilWindow (see vigil-window-private.h). */
+#include <glib/gstdio.h>
+
+#include "vigil-dicom-send.h"
+#include "vigil-job.h"
+#include "vigil-window-private.h"
+
+typedef struct {
+  VigilReport *report;
+  GObject *scan_owner; /* the indexer: keeps the series alive for the writers */
+  char *dir;
+  VigilReportFormats formats;
+  gboolean send; /* send the DICOM objects, then remove `dir` (a temporary folder) */
+  char *host, *called_aet, *calling_aet;
+  VigilPacsPeer peer;
+  GPtrArray *written, *dicom;
+} ReportWork;
+
+static void report_work_free(gpointer data) {
+  ReportWork *w = data;
+  vigil_report_free(w->report);
+  g_clear_object(&w->scan_owner);
+  if (w->send) { /* the temporary folder goes, sent or not */
+    for (guint i = 0; i < w->written->len; i++)
+      g_unlink(g_ptr_array_index(w->written, i));
+    g_rmdir(w->dir);
+  }
+  g_free(w->dir), g_free(w->host), g_free(w->called_aet), g_free(w->calling_aet);
+  g_ptr_array_unref(w->written);
+  g_ptr_array_unref(w->dicom);
+  g_free(w);
+}
+
+static gboolean write_in_thread(VigilJob *job, gpointer data, GCancellable *cancellable,
+                                GError **error) {
+  (void)job;
+  ReportWork *w = data;
+  if (!vigil_report_write_bundle(w->report, w->dir, w->formats, w->written, w->dicom, cancellable,
+                                 error))
+    return FALSE;
+  if (!w->send)
+    return TRUE;
+  if (w->dicom->len == 0) {
+    g_set_error_literal(error, VIGIL_REPORT_ERROR, VIGIL_REPORT_ERROR_NO_RESULTS,
+                        "This report has no DICOM objects to send");
+    return FALSE;
+  }
+  g_ptr_array_add(w->dicom, NULL);
+  gboolean ok = vigil_pacs_send(&w->peer, (const char *const *)w->dicom->pdata, NULL, NULL,
+                                cancellable, error);
+  g_ptr_array_remove_index(w->dicom, w->dicom->len - 1);
+  return ok;
+}
+
+static GSettings *settings_of(VigilWindow *self) {
+  GtkApplication *app = gtk_window_get_application(GTK_WINDOW(self));
+  return app ? vigil_application_get_settings(VIGIL_APPLICATION(app)) : NULL;
+}
+
+/* The PACS node of the preferences into w (FALSE with a message when none is set). */
+static gboolean read_peer(VigilWindow *self, ReportWork *w, GError **error) {
+  GSettings *settings = settings_of(self);
+  w->host = settings ? g_settings_get_string(settings, "pacs-host") : g_strdup("");
+  if (!*w->host) {
+    g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                        "Set a PACS node in Preferences first");
+    return FALSE;
+  }
+  w->called_aet = g_settings_get_string(settings, "pacs-called-aet");
+  w->calling_aet = g_settings_get_string(settings, "pacs-calling-aet");
+  w->peer = (VigilPacsPeer){.host = w->host,
+                            .port = g_settings_get_int(settings, "pacs-port"),
+                            .called_aet = w->called_aet,
+                            .calling_aet = w->calling_aet};
+  return vigil_pacs_peer_validate(&w->peer, error);
+}
+
+static char *peer_name(VigilWindow *self) {
+  ReportWork w = {0};
+  g_autoptr(GError) error = NULL;
+  char *name = read_peer(self, &w, &error) ? vigil_pacs_peer_describe(&w.peer) : NULL;
+  g_free(w.host), g_free(w.called_aet), g_free(w.calling_aet);
+  return name;
+}
+
+/* The request: the dialog's choices when it is open, else the defaults; the
+ * overlay as the panel shows it, every slice in the window shown. */
+static VigilReport *gather(VigilWindow *self, VigilReportFormats *formats, GError **error) {
+  VigilReportRequest request;
+  vigil_report_request_init(&request);
+  *formats = VIGIL_REPORT_FORMAT_FILES | VIGIL_REPORT_FORMAT_DICOM;
+  if (self->report_dialog) {
+    vigil_report_dialog_fill_request(self->report_dialog, &request);
+    *formats = vigil_report_dialog_get_formats(self->report_dialog);
+  } else {
+    g_autoptr(GPtrArray) results = vigil_analysis_session_current_results(self->analysis);
+    request.selection = results->len > 1 ? VIGIL_REPORT_TOP_K : VIGIL_REPORT_CURRENT;
+    request.top_k = 3;
+    request.note = vigil_analysis_session_get_note(self->analysis);
+  }
+  request.colormap = vigil_analysis_panel_get_colormap(self->analysis_panel);
+  request.opacity = vigil_analysis_panel_get_opacity(self->analysis_panel);
+  request.threshold = vigil_analysis_panel_get_threshold(self->analysis_panel);
+  guint n = self->series ? self->series->slices->len : 0;
+  g_autofree VigilReportWindow *windows = g_new0(VigilReportWindow, MAX(n, 1));
+  double center, width;
+  vigil_slice_view_get_window(self->slice_view, &center, &width);
+  for (guint i = 0; i < n; i++)
+    windows[i] = (VigilReportWindow){(int)i, center, width};
+  request.windows = windows;
+  request.n_windows = n;
+  vigil_analysis_session_set_slice(self->analysis, vigil_slice_view_get_slice(self->slice_view));
+  return vigil_report_new(self->analysis, &request, error);
+}
+
+static void set_busy(VigilWindow *self, const char *status) {
+  if (self->report_dialog)
+    vigil_report_dialog_set_busy(self->report_dialog, status);
+}
+
+static void on_report_done(GObject *source, GAsyncResult *result, gpointer user_data) {
+  VigilWindow *self = user_data;
+  g_autoptr(GError) error = NULL;
+  ReportWork *w = g_object_get_data(source, "vigil-report-work");
+  gboolean ok = vigil_job_run_finish(VIGIL_JOB(source), result, &error);
+  if (self->report_cancellable) { /* else the window closed meanwhile */
+    g_clear_object(&self->report_cancellable);
+    set_busy(self, NULL);
+    g_autofree char *peer = w->send ? vigil_pacs_peer_describe(&w->peer) : NULL;
+    g_autofree char *msg =
+        !ok  ? g_strdup(error->message)
+        : peer ? g_strdup_printf("Sent %u DICOM objects to %s", w->dicom->len, peer)
+               : g_strdup_printf("Report written to %s (%u files)", w->dir, w->written->len);
+    _vigil_window_toast(self, msg);
+  }
+  g_object_unref(self);
+}
+
+static void run_report(VigilWindow *self, const char *dir, gboolean send) {
+  if (self->report_cancellable) {
+    _vigil_window_toast(self, "A report is being written: wait for it to finish");
+    return;
+  }
+  ReportWork *w = g_new0(ReportWork, 1);
+  w->written = g_ptr_array_new_with_free_func(g_free);
+  w->dicom = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GError) error = NULL;
+  w->report = gather(self, &w->formats, &error);
+  if (send && w->report && read_peer(self, w, &error)) {
+    w->send = TRUE;
+    w->formats = (w->formats & VIGIL_REPORT_FORMAT_DICOM_SEG_BINARY) | VIGIL_REPORT_FORMAT_DICOM;
+    w->dir = g_dir_make_tmp("vigil-send-XXXXXX", &error);
+  } else if (!send) {
+    w->dir = g_strdup(dir);
+  }
+  if (error) {
+    _vigil_window_toast(self, error->message);
+    report_work_free(w);
+    return;
+  }
+  w->scan_owner = self->indexer ? g_object_ref(G_OBJECT(self->indexer)) : NULL;
+  self->report_cancellable = g_cancellable_new();
+  set_busy(self, send ? "Sending…" : "Writing the report…");
+  g_autoptr(VigilJob) job = vigil_job_new("Report", write_in_thread, w, report_work_free);
+  g_object_set_data(G_OBJECT(job), "vigil-report-work", w);
+  vigil_job_run_async(job, self->report_cancellable, on_report_done, g_object_ref(self));
+}
+
+/* win.export-report(s): the report into this folder (the dialog asks for it). */
+void _vigil_window_action_export_report(GSimpleAction *action, GVariant *param,
+                                        gpointer user_data) {
+  (void)action;
+  run_report(VIGIL_WINDOW(user_data), g_variant_get_string(param, NULL), FALSE);
+}
+
+/* win.send-report: its DICOM objects to the PACS of the preferences. */
+void _vigil_window_action_send_report(GSimpleAction *action, GVariant *param, gpointer user_data) {
+  (void)action, (void)param;
+  run_report(VIGIL_WINDOW(user_data), NULL, TRUE);
+}
+
+/* win.mark-slice: the shown slice in (or out of) the report's marked slices. */
+void _vigil_window_action_mark_slice(GSimpleAction *action, GVariant *param, gpointer user_data) {
+  (void)action, (void)param;
+  VigilWindow *self = VIGIL_WINDOW(user_data);
+  if (!self->series) {
+    _vigil_window_toast(self, "Open a scan first");
+    return;
+  }
+  int slice = vigil_slice_view_get_slice(self->slice_view);
+  vigil_analysis_session_set_series(self->analysis, self->series);
+  gboolean marked = !vigil_analysis_session_is_marked(self->analysis, slice);
+  vigil_analysis_session_set_marked(self->analysis, slice, marked);
+  g_autoptr(GArray) all = vigil_analysis_session_marked_slices(self->analysis);
+  g_autofree char *msg = g_strdup_printf("Slice %d %s the report (%u marked)", slice + 1,
+                                         marked ? "marked for" : "taken out of", all->len);
+  _vigil_window_toast(self, msg);
+}
+
+/* win.set-note(s): the findings note (the dialog edits it too). */
+void _vigil_window_action_set_note(GSimpleAction *action, GVariant *param, gpointer user_data) {
+  (void)action;
+  vigil_analysis_session_set_note(VIGIL_WINDOW(user_data)->analysis,
+                                  g_variant_get_string(param, NULL));
+}
+
+static void on_folder_chosen(GtkNativeDialog *chooser, int response, gpointer user_data) {
+  VigilWindow *self = user_data;
+  if (response == GTK_RESPONSE_ACCEPT) {
+    g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(chooser));
+    g_autofree char *path = file ? g_file_get_path(file) : NULL;
+    if (path)
+      g_action_group_activate_action(G_ACTION_GROUP(self), "export-report",
+                                     g_variant_new_string(path));
+  }
+  g_object_unref(chooser);
+}
+
+static void on_dialog_export(VigilReportDialog *dialog, VigilWindow *self) {
+  GtkFileChooserNative *chooser =
+      gtk_file_chooser_native_new("Export Report To", GTK_WINDOW(dialog),
+                                  GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, "_Export", "_Cancel");
+  gtk_native_dialog_set_modal(GTK_NATIVE_DIALOG(chooser), TRUE);
+  g_signal_connect(chooser, "response", G_CALLBACK(on_folder_chosen), self);
+  gtk_native_dialog_show(GTK_NATIVE_DIALOG(chooser));
+}
+
+static void on_dialog_send(VigilReportDialog *dialog, VigilWindow *self) {
+  (void)dialog;
+  g_action_group_activate_action(G_ACTION_GROUP(self), "send-report", NULL);
+}
+
+static void on_dialog_destroyed(VigilWindow *self) {
+  self->report_dialog = NULL;
+}
+
+/* win.report-dialog: what goes into the report, and where. */
+void _vigil_window_action_report_dialog(GSimpleAction *action, GVariant *param,
+                                        gpointer user_data) {
+  (void)action, (void)param;
+  VigilWindow *self = VIGIL_WINDOW(user_data);
+  if (!self->report_dialog) {
+    vigil_analysis_session_set_series(self->analysis, self->series);
+    self->report_dialog =
+        VIGIL_REPORT_DIALOG(vigil_report_dialog_new(GTK_WINDOW(self), self->analysis));
+    g_signal_connect(self->report_dialog, "export", G_CALLBACK(on_dialog_export), self);
+    g_signal_connect(self->report_dialog, "send", G_CALLBACK(on_dialog_send), self);
+    g_signal_connect_swapped(self->report_dialog, "destroy", G_CALLBACK(on_dialog_destroyed),
+                             self);
+  }
+  g_autofree char *peer = peer_name(self);
+  vigil_report_dialog_set_pacs(self->report_dialog, peer);
+  set_busy(self, self->report_cancellable ? "Writing the report…" : NULL);
+  gtk_window_present(GTK_WINDOW(self->report_dialog));
+  g_message("report dialog shown");
+}
+
+void _vigil_window_report_dispose(VigilWindow *self) {
+  g_cancellable_cancel(self->report_cancellable);
+  g_clear_object(&self->report_cancellable);
+  if (self->report_dialog)
+    gtk_window_destroy(GTK_WINDOW(self->report_dialog));
+}
