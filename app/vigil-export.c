@@ -96,7 +96,7 @@ static void draw_legend(cairo_t *cr, const VigilExportRequest *r, double x, doub
 }
 
 /* Composes the view at >= 512 px on the long side so text and contours read well. */
-static cairo_surface_t *compose(const VigilExportRequest *r) {
+cairo_surface_t *vigil_export_view_surface(const VigilExportRequest *r) {
   const VigilImage *im = r->image;
   const double scale = MAX(1.0, ceil(512.0 / MAX(im->width, im->height)));
   const int w = (int)(im->width * scale), h = (int)(im->height * scale);
@@ -195,7 +195,7 @@ static gboolean encode_png(cairo_surface_t *s, const char *const *text, GByteArr
 
 gboolean vigil_export_png(const VigilExportRequest *r, const char *path, GError **error) {
   g_return_val_if_fail(r && r->image && path, FALSE);
-  cairo_surface_t *s = compose(r);
+  cairo_surface_t *s = vigil_export_view_surface(r);
   if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot draw the view: %s",
                 cairo_status_to_string(cairo_surface_status(s)));

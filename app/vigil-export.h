@@ -32,5 +32,8 @@ cairo_surface_t *vigil_export_slice_surface(const VigilImage *image, double cent
 cairo_surface_t *vigil_export_overlay_surface(const VigilExportRequest *request);
 void vigil_export_draw_contour(cairo_t *cr, const VigilMap *map, double threshold, double sx,
                                double sy);
+/* The whole view vigil_export_png encodes (slice, overlay, contour, legend),
+ * as RGB24 at >= 512 px on the long side; check its status. */
+cairo_surface_t *vigil_export_view_surface(const VigilExportRequest *request);
 
 G_END_DECLS

@@ -75,6 +75,25 @@ static void add_window(JsonBuilder *b, const char *key, double center, double wi
   json_builder_end_object(b);
 }
 
+/* How the legend, the SEG and the PMAP scale the shown map, and the scaled
+ * map's statistics (a SEG's maximum is round(255 * scaled.max) where the map
+ * is not resampled). */
+static void add_map_scale(JsonBuilder *b, const VigilReportSlice *s) {
+  double lo, hi;
+  vigil_report_slice_map(s, &lo, &hi);
+  g_autofree float *scaled = vigil_report_slice_scaled_map(s);
+  json_builder_set_member_name(b, "map_scale");
+  json_builder_begin_object(b);
+  add_string(b, "map", s->few ? "few_seg_map" : "zero_seg_map");
+  add_double(b, "lo", lo);
+  add_double(b, "hi", hi);
+  add_string(b, "scaled",
+             "clamp((map - lo) / (hi - lo), 0, 1): legend colours, DICOM SEG "
+             "(255 = 1) and Parametric Map values");
+  add_map_stats(b, "scaled_map", scaled, (gsize)s->detection->side * s->detection->side);
+  json_builder_end_object(b);
+}
+
 static void add_slice(JsonBuilder *b, const VigilReport *rep, const VigilReportSlice *s) {
   const VigilDetection *d = s->detection;
   json_builder_begin_object(b);
@@ -107,6 +126,7 @@ static void add_slice(JsonBuilder *b, const VigilReport *rep, const VigilReportS
   add_string(b, "analysed", when);
   add_bool(b, "stale", s->stale);
   add_int(b, "map_side", d->side);
+  add_map_scale(b, s);
   add_layers(b, d);
   json_builder_end_object(b);
 }

@@ -2,6 +2,7 @@
  * (vigil-report-pdf.c, vigil-report-json.c). */
 #pragma once
 
+#include "vigil-export.h"
 #include "vigil-report.h"
 
 G_BEGIN_DECLS
@@ -11,6 +12,7 @@ typedef struct {
   int slice;
   char *path; /* the slice's file */
   int frame;
+  gboolean dicom;         /* decoded from a DICOM file (SEG and PMAP need one) */
   char *sop_instance_uid; /* "" when absent */
   VigilDetection *detection;
   char *class_name;
@@ -58,6 +60,13 @@ gboolean vigil_report_prepare(VigilReport *report, GCancellable *cancellable, GE
 /* The map the overlay shows (few-shot's when it ran, else zero-shot's summed
  * layers) and its range as the window shows it. */
 const float *vigil_report_slice_map(const VigilReportSlice *s, double *lo, double *hi);
+/* The shown map scaled as the legend colours it: (v - lo) / (hi - lo),
+ * clamped to 0..1 (what the SEG and PMAP hold); g_free it. */
+float *vigil_report_slice_scaled_map(const VigilReportSlice *s);
+/* The annotated view of a decoded slice as the PNG draws it: `map` and
+ * `request` are filled (the map borrows the slice's values). */
+void vigil_report_view_request(const VigilReport *report, const VigilReportSlice *s, VigilMap *map,
+                               VigilExportRequest *request);
 /* The image score the report leads with (few-shot's when it ran). */
 double vigil_report_slice_score(const VigilReportSlice *s);
 /* "%.6f": the digits every format prints. */

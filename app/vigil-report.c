@@ -52,6 +52,16 @@ const float *vigil_report_slice_map(const VigilReportSlice *s, double *lo, doubl
   return d->few_map;
 }
 
+float *vigil_report_slice_scaled_map(const VigilReportSlice *s) {
+  double lo, hi;
+  const float *v = vigil_report_slice_map(s, &lo, &hi);
+  const gsize n = (gsize)s->detection->side * s->detection->side;
+  float *out = g_new(float, n);
+  for (gsize i = 0; i < n; i++)
+    out[i] = (float)CLAMP((v[i] - lo) / (hi - lo), 0.0, 1.0);
+  return out;
+}
+
 double vigil_report_slice_score(const VigilReportSlice *s) {
   return s->few ? s->detection->few_score : s->detection->zero_score;
 }
@@ -135,6 +145,7 @@ static VigilReportSlice *slice_new(const VigilAnalysisResult *r, const VigilSeri
   s->slice = r->slice;
   s->path = g_strdup(slice->path);
   s->frame = slice->frame;
+  s->dicom = slice->source == &vigil_dicom_pixel_source;
   s->sop_instance_uid = g_strdup(slice->info ? slice->info->sop_instance_uid : "");
   s->detection = detection_copy(r->detection);
   s->class_name = g_strdup(r->class_name);
@@ -415,28 +426,35 @@ static GPtrArray *png_text(const VigilReport *rep, const VigilReportSlice *s) {
   return t;
 }
 
-gboolean vigil_report_write_png(VigilReport *rep, const char *path, GCancellable *cancellable,
-                                GError **error) {
-  if (!vigil_report_prepare(rep, cancellable, error))
-    return FALSE;
-  const VigilReportSlice *s = rep->slices->pdata[0];
+void vigil_report_view_request(const VigilReport *rep, const VigilReportSlice *s, VigilMap *map,
+                               VigilExportRequest *r) {
   double lo, hi;
   const float *values = vigil_report_slice_map(s, &lo, &hi);
-  VigilMap map = {s->detection->side, s->detection->side, (float *)values};
-  g_autoptr(GPtrArray) text = png_text(rep, s);
-  VigilExportRequest r = {
+  *map = (VigilMap){s->detection->side, s->detection->side, (float *)values};
+  *r = (VigilExportRequest){
       .image = s->image,
       .window_center = s->view_center,
       .window_width = s->view_width,
-      .map = &map,
+      .map = map,
       .map_lo = lo,
       .map_hi = hi,
       .opacity = rep->opacity,
       .threshold = isnan(rep->threshold) ? NAN : lo + rep->threshold * (hi - lo),
       .colormap = rep->colormap,
       .legend_label = s->few ? "few-shot" : "zero-shot",
-      .text = (const char *const *)text->pdata,
   };
+}
+
+gboolean vigil_report_write_png(VigilReport *rep, const char *path, GCancellable *cancellable,
+                                GError **error) {
+  if (!vigil_report_prepare(rep, cancellable, error))
+    return FALSE;
+  const VigilReportSlice *s = rep->slices->pdata[0];
+  VigilMap map;
+  VigilExportRequest r;
+  vigil_report_view_request(rep, s, &map, &r);
+  g_autoptr(GPtrArray) text = png_text(rep, s);
+  r.text = (const char *const *)text->pdata;
   g_autoptr(GError) local = NULL;
   if (vigil_export_png(&r, path, &local))
     return TRUE;

@@ -90,6 +90,61 @@ gboolean vigil_report_write_png(VigilReport *report, const char *path, GCancella
 gboolean vigil_report_write_json(VigilReport *report, const char *path, GCancellable *cancellable,
                                  GError **error);
 
+typedef enum {
+  VIGIL_REPORT_FORMAT_PDF = 1 << 0,
+  VIGIL_REPORT_FORMAT_PNG = 1 << 1,
+  VIGIL_REPORT_FORMAT_JSON = 1 << 2,
+  VIGIL_REPORT_FORMAT_DICOM_SEG = 1 << 3,        /* fractional (PROBABILITY) SEG per slice */
+  VIGIL_REPORT_FORMAT_DICOM_SEG_BINARY = 1 << 4, /* and a BINARY SEG at the threshold */
+  VIGIL_REPORT_FORMAT_DICOM_PMAP = 1 << 5,       /* Parametric Map per slice */
+  VIGIL_REPORT_FORMAT_DICOM_SC = 1 << 6, /* Secondary Capture of the annotated view per slice */
+  VIGIL_REPORT_FORMAT_DICOM_PDF =
+      1 << 7, /* the PDF report, encapsulated (needs no PDF format flag) */
+} VigilReportFormats;
+#define VIGIL_REPORT_FORMAT_FILES                                                                  \
+  (VIGIL_REPORT_FORMAT_PDF | VIGIL_REPORT_FORMAT_PNG | VIGIL_REPORT_FORMAT_JSON)
+#define VIGIL_REPORT_FORMAT_DICOM                                                                  \
+  (VIGIL_REPORT_FORMAT_DICOM_SEG | VIGIL_REPORT_FORMAT_DICOM_PMAP | VIGIL_REPORT_FORMAT_DICOM_SC | \
+   VIGIL_REPORT_FORMAT_DICOM_PDF)
+
+/* Writes the chosen formats of `report` into the folder `dir` (created if
+ * missing): report.pdf, report.png, report.json, and the DICOM objects
+ * (vigil-dicom-export.h), per report slice N (from 1, as the PDF counts):
+ * slice-NNN-seg.dcm, slice-NNN-seg-binary.dcm, slice-NNN-pmap.dcm,
+ * slice-NNN-sc.dcm; once: report-pdf.dcm. Existing files of those names are
+ * replaced (ask the user first).
+ *
+ * The SEG, the binary SEG and the PMAP hold the shown map scaled as the
+ * legend colours it, clamp((v - lo) / (hi - lo), 0, 1) (lo..hi is 0..layers
+ * for zero-shot, the map's min..max for few-shot; the JSON's "map_scale"
+ * says so): the SEG as 8 bits (255 = 1), the binary SEG at the report's
+ * threshold (a fraction of that range, as the contour), the PMAP as Float32.
+ * The SC is the annotated view as report.png draws it; report-pdf.dcm is the
+ * PDF report. Series descriptions name the mode ("Vigil anomaly map
+ * (few-shot)").
+ *
+ * DICOM sources: the objects join the source study. Other sources (PNG,
+ * JPEG, NIfTI) get no SEG and no PMAP (they need a source image to
+ * reference), silently when other formats remain; the SC and PDF objects of
+ * one call share one new study. Errors, all before anything is written:
+ *   VIGIL_REPORT_ERROR_NOT_DICOM   only SEG/PMAP asked of a non-DICOM source
+ *   VIGIL_REPORT_ERROR_ANONYMISED  DICOM objects asked of an anonymised report
+ *                                  on a DICOM source: they would join the
+ *                                  source study and carry its patient, which
+ *                                  contradicts anonymising; refused
+ *   VIGIL_REPORT_ERROR_WRITE       no formats, a binary SEG without a
+ *                                  threshold (NAN), or a file that cannot be
+ *                                  written (the message names it and why)
+ *   G_IO_ERROR_CANCELLED           `cancellable` was cancelled
+ * All or nothing: on any failure the files this call wrote are removed (and
+ * `dir`, when this call created it and it is empty), and neither array is
+ * touched. On success the paths written are appended to `written` (g_free'd
+ * strings, owned by the array) and the DICOM objects' also to `dicom` when
+ * not NULL (for vigil_pacs_send). May run on a worker thread. */
+gboolean vigil_report_write_bundle(VigilReport *report, const char *dir, VigilReportFormats formats,
+                                   GPtrArray *written, GPtrArray *dicom, GCancellable *cancellable,
+                                   GError **error);
+
 #define VIGIL_REPORT_ERROR (vigil_report_error_quark())
 GQuark vigil_report_error_quark(void);
 
@@ -98,6 +153,8 @@ typedef enum {
   VIGIL_REPORT_ERROR_STALE,      /* a chosen result is stale and the request refuses those */
   VIGIL_REPORT_ERROR_SLICE,      /* a chosen slice is not in the series */
   VIGIL_REPORT_ERROR_WRITE,      /* the file cannot be written */
+  VIGIL_REPORT_ERROR_NOT_DICOM,  /* only SEG/PMAP asked, and the source is not DICOM */
+  VIGIL_REPORT_ERROR_ANONYMISED, /* DICOM objects of an anonymised report on a DICOM source */
 } VigilReportError;
 
 G_END_DECLS

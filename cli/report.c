@@ -8,6 +8,7 @@
 #include "vigil-analysis-session.h"
 #include "vigil-cli-engine.h"
 #include "vigil-cli.h"
+#include "vigil-dicom-send.h"
 #include "vigil-report.h"
 #include "vigil-resize.h"
 #include "vigil-scan-images.h"
@@ -15,9 +16,13 @@
 typedef struct {
   EngineArgs engine;
   char **refs;
-  gboolean augment, anonymise;
+  gboolean augment, anonymise, dicom, seg_binary;
+  gboolean bundle; /* --out DIR alone: everything through vigil_report_write_bundle */
   int slice, top;
   char *note, *paper, *series, *window, *pdf, *json, *png, *out;
+  char *send, *calling_aet;   /* --send AE@HOST:PORT */
+  char *send_aet, *send_host; /* parsed from it */
+  int send_port;
 } ReportArgs;
 
 static void report_args_clear(ReportArgs *a) {
@@ -25,6 +30,7 @@ static void report_args_clear(ReportArgs *a) {
   g_strfreev(a->refs);
   g_free(a->note), g_free(a->paper), g_free(a->series), g_free(a->window);
   g_free(a->pdf), g_free(a->json), g_free(a->png), g_free(a->out);
+  g_free(a->send), g_free(a->calling_aet), g_free(a->send_aet), g_free(a->send_host);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ReportArgs, report_args_clear)
@@ -175,6 +181,38 @@ static gboolean write_outputs(VigilReport *report, const ReportArgs *a, GError *
   return TRUE;
 }
 
+/* The DICOM objects to the --send node; the files stay in --out either way. */
+static gboolean send_objects(const ReportArgs *a, GPtrArray *dicom, GError **error) {
+  const VigilPacsPeer peer = {.host = a->send_host,
+                              .port = a->send_port,
+                              .called_aet = a->send_aet,
+                              .calling_aet = a->calling_aet};
+  g_ptr_array_add(dicom, NULL);
+  const gboolean ok = vigil_pacs_send(&peer, (const char *const *)dicom->pdata,
+                                      vigil_cli_print_sent, NULL, NULL, error);
+  g_ptr_array_remove_index(dicom, dicom->len - 1);
+  if (!ok)
+    g_prefix_error(error, "sending failed (the files stay in %s): ", a->out);
+  return ok;
+}
+
+/* --out DIR alone: the files, and the DICOM objects when asked, all or none. */
+static gboolean write_bundle(VigilReport *report, const ReportArgs *a, GError **error) {
+  VigilReportFormats formats = VIGIL_REPORT_FORMAT_FILES;
+  if (a->dicom)
+    formats |= VIGIL_REPORT_FORMAT_DICOM;
+  if (a->seg_binary)
+    formats |= VIGIL_REPORT_FORMAT_DICOM_SEG_BINARY;
+  g_autoptr(GPtrArray) written = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GPtrArray) dicom = g_ptr_array_new_with_free_func(g_free);
+  if (!vigil_report_write_bundle(report, a->out, formats, written, dicom, NULL, error))
+    return FALSE;
+  for (guint i = 0; i < written->len; i++)
+    printf("%s\n", (const char *)written->pdata[i]);
+  fflush(stdout);
+  return !a->send || send_objects(a, dicom, error);
+}
+
 static gboolean report_scan(const ReportArgs *a, const char *scan_path) {
   const char *paths[] = {scan_path, NULL};
   g_autoptr(VigilScan) scan = vigil_scan_open(paths, VIGIL_SLICE_CACHE_DEFAULT);
@@ -207,13 +245,15 @@ static gboolean report_scan(const ReportArgs *a, const char *scan_path) {
   gboolean ok = set_window(session, series, a->slice, a->window, &error) &&
                 run_engine(a, session, slices, &error) &&
                 (report = vigil_report_new(session, &request, &error)) &&
-                write_outputs(report, a, &error);
+                (a->bundle ? write_bundle(report, a, &error) : write_outputs(report, a, &error));
   return ok || fail(error ? error->message : "failed");
 }
 
-/* --out DIR: report.pdf, report.json and report.png there unless named one by one. */
+/* --out DIR alone writes through the bundle; with files named one by one,
+ * report.pdf, report.json and report.png go there unless named. */
 static void default_outputs(ReportArgs *a) {
-  if (!a->out)
+  a->bundle = a->out && !a->pdf && !a->json && !a->png;
+  if (!a->out || a->bundle)
     return;
   char **slot[] = {&a->pdf, &a->json, &a->png};
   const char *name[] = {"report.pdf", "report.json", "report.png"};
@@ -222,16 +262,38 @@ static void default_outputs(ReportArgs *a) {
       *slot[i] = g_build_filename(a->out, name[i], NULL);
 }
 
+/* --dicom, --seg-binary and --send write through the bundle into --out. */
+static gboolean dicom_args_ok(ReportArgs *a) {
+  a->dicom = a->dicom || a->send;
+  if ((a->dicom || a->seg_binary) && !a->bundle)
+    return fail("--dicom, --seg-binary and --send write into --out DIR (without --pdf, --json "
+                "or --png)");
+  if (!a->send)
+    return TRUE;
+  if (!vigil_cli_parse_node(a->send, &a->send_aet, &a->send_host, &a->send_port))
+    return fail("--send wants AE@HOST:PORT, e.g. ORTHANC@pacs.example.org:4242");
+  const VigilPacsPeer peer = {.host = a->send_host,
+                              .port = a->send_port,
+                              .called_aet = a->send_aet,
+                              .calling_aet = a->calling_aet};
+  g_autoptr(GError) error = NULL;
+  return vigil_pacs_peer_validate(&peer, &error) || fail(error->message);
+}
+
 static gboolean args_ok(ReportArgs *a, int argc) {
   VigilPaper paper;
   default_outputs(a);
   if (argc != 2 || !a->engine.clip || !a->engine.adapters || !a->engine.class_name ||
-      !(a->pdf || a->json || a->png)) {
+      !(a->pdf || a->json || a->png || a->bundle)) {
     fprintf(stderr, "usage: vigil-cli report --clip F --adapters F --class NAME [--ref IMG]... "
                     "[--slice N | --top K] [--note TEXT] [--paper a4|letter] [--anonymise] "
-                    "[--pdf OUT.pdf] [--json OUT.json] [--png OUT.png] [--out DIR] SCAN\n");
+                    "[--pdf OUT.pdf] [--json OUT.json] [--png OUT.png] "
+                    "[--out DIR [--dicom] [--seg-binary] [--send AE@HOST:PORT "
+                    "[--calling-aet AE]]] SCAN\n");
     return FALSE;
   }
+  if (!dicom_args_ok(a))
+    return FALSE;
   if (a->top && a->slice)
     return fail("--slice and --top exclude each other");
   if (a->top < 0)
@@ -264,17 +326,29 @@ int vigil_cli_report(int argc, char **argv) {
       {"pdf", 0, 0, G_OPTION_ARG_FILENAME, &a.pdf, "Write the PDF report", "FILE"},
       {"json", 0, 0, G_OPTION_ARG_FILENAME, &a.json, "Write the JSON report", "FILE"},
       {"png", 0, 0, G_OPTION_ARG_FILENAME, &a.png, "Write the annotated view", "FILE"},
-      {"out", 0, 0, G_OPTION_ARG_FILENAME, &a.out, "report.pdf, .json and .png in DIR", "DIR"},
+      {"out", 0, 0, G_OPTION_ARG_FILENAME, &a.out,
+       "report.pdf, .json and .png (and the DICOM objects) in DIR", "DIR"},
+      {"dicom", 0, 0, G_OPTION_ARG_NONE, &a.dicom,
+       "With --out: DICOM SEG, Parametric Map, SC and encapsulated PDF too", NULL},
+      {"seg-binary", 0, 0, G_OPTION_ARG_NONE, &a.seg_binary,
+       "With --out: a binary SEG at the threshold too", NULL},
+      {"send", 0, 0, G_OPTION_ARG_STRING, &a.send,
+       "With --out: send the DICOM objects to this node (implies --dicom)", "AE@HOST:PORT"},
+      {"calling-aet", 0, 0, G_OPTION_ARG_STRING, &a.calling_aet, "Our AE title for --send (VIGIL)",
+       "AE"},
       {"backend", 0, 0, G_OPTION_ARG_STRING, &e->backend, "cpu, vulkan or auto", "NAME"},
       {"device", 0, 0, G_OPTION_ARG_STRING, &e->device, "Vulkan device index or name", "DEV"},
       {"dtype", 0, 0, G_OPTION_ARG_STRING, &e->dtype, "Matmul weights: f32 (default) or f16", "T"},
       {NULL},
   };
-  if (!vigil_cli_parse("report", "analyse a scan and write its report (PDF, JSON, PNG)", entries,
-                       &argc, &argv) ||
+  if (!vigil_cli_parse("report", "analyse a scan and write its report (PDF, JSON, PNG, DICOM)",
+                       entries, &argc, &argv) ||
       !args_ok(&a, argc))
     return VIGIL_CLI_USAGE;
-  if (!output_ok(a.pdf) || !output_ok(a.json) || !output_ok(a.png))
+  g_autofree char *in_out = a.bundle && g_file_test(a.out, G_FILE_TEST_EXISTS)
+                                ? g_build_filename(a.out, "report.pdf", NULL)
+                                : NULL; /* a missing --out is created */
+  if (!output_ok(a.pdf) || !output_ok(a.json) || !output_ok(a.png) || !output_ok(in_out))
     return VIGIL_CLI_FAILED;
   return report_scan(&a, argv[1]) ? VIGIL_CLI_OK : VIGIL_CLI_FAILED;
 }

@@ -7,8 +7,7 @@
 #include "vigil-cli.h"
 #include "vigil-dicom-send.h"
 
-/* "AE@HOST:PORT" (the issue's --node form) into the peer's fields. */
-static gboolean parse_node(const char *node, char **aet, char **host, int *port) {
+gboolean vigil_cli_parse_node(const char *node, char **aet, char **host, int *port) {
   const char *at = strrchr(node, '@');
   const char *colon = at ? strrchr(at, ':') : NULL;
   gint64 value = 0;
@@ -21,8 +20,8 @@ static gboolean parse_node(const char *node, char **aet, char **host, int *port)
   return TRUE;
 }
 
-static void print_file(guint index, guint n_files, const char *path, gboolean stored,
-                       const char *status, gpointer user_data) {
+void vigil_cli_print_sent(guint index, guint n_files, const char *path, gboolean stored,
+                          const char *status, gpointer user_data) {
   (void)index, (void)n_files, (void)stored, (void)user_data;
   printf("%s: %s\n", path, status);
   fflush(stdout);
@@ -41,7 +40,7 @@ static gboolean node_from_options(const char *node, char **host, int *port, char
   }
   if (node) {
     g_clear_pointer(host, g_free);
-    if (!parse_node(node, aet, host, port)) {
+    if (!vigil_cli_parse_node(node, aet, host, port)) {
       usage("--node wants AE@HOST:PORT, e.g. ORTHANC@pacs.example.org:4242");
       return FALSE;
     }
@@ -65,7 +64,8 @@ static int run(const VigilPacsPeer *peer, gboolean echo, char **files) {
   }
   if (!files[0])
     return VIGIL_CLI_OK;
-  if (!vigil_pacs_send(peer, (const char *const *)files, print_file, NULL, NULL, &error)) {
+  if (!vigil_pacs_send(peer, (const char *const *)files, vigil_cli_print_sent, NULL, NULL,
+                       &error)) {
     fprintf(stderr, "vigil-cli send: %s\n", error->message);
     return VIGIL_CLI_FAILED;
   }

@@ -33,3 +33,9 @@ void vigil_cli_print_json(JsonBuilder *builder);
 /* Parses argv with `entries`; prints the error and returns FALSE on bad usage. */
 gboolean vigil_cli_parse(const char *command, const char *summary, const GOptionEntry *entries,
                          int *argc, char ***argv);
+
+/* "AE@HOST:PORT" into its parts (g_free them); FALSE when malformed (cli/send.c). */
+gboolean vigil_cli_parse_node(const char *node, char **aet, char **host, int *port);
+/* VigilPacsProgress that prints "PATH: STATUS" for each file sent. */
+void vigil_cli_print_sent(guint index, guint n_files, const char *path, gboolean stored,
+                          const char *status, gpointer user_data);

@@ -29,7 +29,7 @@ y, x = np.mgrid[0:n, 0:n] / n - 0.5
 for st in range(args.studies):
     study = generate_uid()
     for se in range(args.series):
-        series = generate_uid()
+        series, frame_of_reference = generate_uid(), generate_uid()
         folder = args.out if args.interleave else os.path.join(args.out, f"study{st}", f"series{se}")
         os.makedirs(folder, exist_ok=True)
         for sl in range(args.slices):
@@ -51,6 +51,7 @@ for st in range(args.studies):
             ds.StudyDescription, ds.SeriesDescription = f"Study {st}", f"Axial {se}"
             ds.Modality, ds.StudyDate = "CT", "20240102"
             ds.SeriesNumber, ds.InstanceNumber = se + 1, sl + 1
+            ds.FrameOfReferenceUID = frame_of_reference
             ds.ImagePositionPatient = [0.0, 0.0, 2.5 * sl]
             ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
             ds.PixelSpacing, ds.SliceThickness = [0.7, 0.7], 2.5
