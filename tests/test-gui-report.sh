@@ -63,7 +63,7 @@ call mark-slice "[]" "{}"
 call set-note "[<'Hypodense focus, segment VII — check'>]" "{}"
 call report-dialog "[]" "{}"
 sleep 2
-"$shot" Vigil "$logdir/report-dialog.png" 30 16 >/dev/null
+"$shot" Report "$logdir/report-dialog.png" 30 16 >/dev/null
 if grep -q "report dialog shown" "$log" && grep -q "toast: Slice 3 marked for the report (1 marked)" "$log"; then
   echo "ok 2 - the slice is marked and the Report dialog opens"
 else

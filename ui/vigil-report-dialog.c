@@ -54,9 +54,9 @@ static void on_report_changed(VigilReportDialog *self) {
     g_signal_handlers_unblock_by_func(buffer, on_note_changed, self);
   }
   g_autoptr(GArray) marked = vigil_analysis_session_marked_slices(self->session);
-  g_autofree char *label = g_strdup_printf(g_dngettext(NULL, "Marked slices (%u marked)",
-                                                       "Marked slices (%u marked)", marked->len),
-                                           marked->len);
+  g_autofree char *label = g_strdup_printf(
+      g_dngettext(NULL, "Marked slices (%u marked)", "Marked slices (%u marked)", marked->len),
+      marked->len);
   guint selected = adw_combo_row_get_selected(self->slices_row);
   const char *const items[] = {label, NULL};
   gtk_string_list_splice(self->slices_model, SLICES_MARKED, 1, items);
@@ -95,11 +95,10 @@ void vigil_report_dialog_fill_request(VigilReportDialog *self, VigilReportReques
     request->selection = VIGIL_REPORT_TOP_K;
     request->top_k = TOP_K;
     break;
-  default:
-    request->selection = VIGIL_REPORT_CURRENT;
+  default: request->selection = VIGIL_REPORT_CURRENT;
   }
-  request->paper = adw_combo_row_get_selected(self->paper_row) == 1 ? VIGIL_PAPER_LETTER
-                                                                     : VIGIL_PAPER_A4;
+  request->paper =
+      adw_combo_row_get_selected(self->paper_row) == 1 ? VIGIL_PAPER_LETTER : VIGIL_PAPER_A4;
   request->anonymise = gtk_switch_get_active(self->anonymise_switch);
   request->note = vigil_analysis_session_get_note(self->session);
 }
@@ -123,8 +122,7 @@ static guint default_selection(VigilAnalysisSession *session) {
 }
 
 GtkWidget *vigil_report_dialog_new(GtkWindow *parent, VigilAnalysisSession *session) {
-  VigilReportDialog *self =
-      g_object_new(VIGIL_TYPE_REPORT_DIALOG, "transient-for", parent, NULL);
+  VigilReportDialog *self = g_object_new(VIGIL_TYPE_REPORT_DIALOG, "transient-for", parent, NULL);
   self->session = g_object_ref(session);
   g_signal_connect_object(session, "report-changed", G_CALLBACK(on_report_changed), self,
                           G_CONNECT_SWAPPED);

@@ -28,7 +28,9 @@ static const GActionEntry window_actions[] = {
     {.name = "reset-view", .activate = _vigil_window_action_reset_view},
     /* reports (vigil-window-report.c) */
     {.name = "report-dialog", .activate = _vigil_window_action_report_dialog},
-    {.name = "export-report", .activate = _vigil_window_action_export_report, .parameter_type = "s"},
+    {.name = "export-report",
+     .activate = _vigil_window_action_export_report,
+     .parameter_type = "s"},
     {.name = "send-report", .activate = _vigil_window_action_send_report},
     {.name = "mark-slice", .activate = _vigil_window_action_mark_slice},
     {.name = "set-note", .activate = _vigil_window_action_set_note, .parameter_type = "s"},
@@ -51,10 +53,14 @@ static const struct {
   const char *action;
   const char *accels[2];
 } shortcuts[] = {
-    {"win.open", {"<Primary>o", NULL}},          {"app.preferences", {"<Primary>comma", NULL}},
-    {"app.quit", {"<Primary>q", NULL}},          {"win.analyse-slice", {"<Primary>Return", NULL}},
-    {"win.add-reference", {"<Primary>r", NULL}}, {"win.export-dialog", {"<Primary>e", NULL}},
-    {"win.report-dialog", {"<Primary><Shift>e", NULL}}, {"win.mark-slice", {"<Primary>m", NULL}},
+    {"win.open", {"<Primary>o", NULL}},
+    {"app.preferences", {"<Primary>comma", NULL}},
+    {"app.quit", {"<Primary>q", NULL}},
+    {"win.analyse-slice", {"<Primary>Return", NULL}},
+    {"win.add-reference", {"<Primary>r", NULL}},
+    {"win.export-dialog", {"<Primary>e", NULL}},
+    {"win.report-dialog", {"<Primary><Shift>e", NULL}},
+    {"win.mark-slice", {"<Primary>m", NULL}},
 };
 
 void _vigil_window_actions_init(VigilWindow *self) {

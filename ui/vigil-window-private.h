@@ -54,7 +54,7 @@ struct _VigilWindow {
   VigilAnalysisSession *analysis;     /* context, references and results per slice */
   gboolean result_shown;   /* the last show_cached found a current result for the shown slice */
   gboolean series_running; /* Analyse Series is stepping through slices */
-  VigilReferenceQueue *references; /* references on their way into `analysis` */
+  VigilReferenceQueue *references;  /* references on their way into `analysis` */
   GCancellable *report_cancellable; /* the report being written or sent, or NULL */
   VigilSession *pending; /* a session being restored: view after the scan, refs after the model */
   guint pending_ref;     /* next of pending->references to add */

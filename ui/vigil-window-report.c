@@ -89,7 +89,8 @@ static char *peer_name(VigilWindow *self) {
 
 /* The request: the dialog's choices when it is open, else the defaults; the
  * overlay as the panel shows it, every slice in the window shown. */
-static VigilReport *gather(VigilWindow *self, VigilReportFormats *formats, GError **error) {
+static VigilReport *gather(VigilWindow *self, VigilReportFormats *formats, gboolean *anonymise,
+                           GError **error) {
   VigilReportRequest request;
   vigil_report_request_init(&request);
   *formats = VIGIL_REPORT_FORMAT_FILES | VIGIL_REPORT_FORMAT_DICOM;
@@ -113,6 +114,9 @@ static VigilReport *gather(VigilWindow *self, VigilReportFormats *formats, GErro
     windows[i] = (VigilReportWindow){(int)i, center, width};
   request.windows = windows;
   request.n_windows = n;
+  if (request.anonymise) /* DICOM objects join the patient's study: never anonymous */
+    *formats &= ~(VIGIL_REPORT_FORMAT_DICOM | VIGIL_REPORT_FORMAT_DICOM_SEG_BINARY);
+  *anonymise = request.anonymise;
   vigil_analysis_session_set_slice(self->analysis, vigil_slice_view_get_slice(self->slice_view));
   return vigil_report_new(self->analysis, &request, error);
 }
@@ -132,7 +136,7 @@ static void on_report_done(GObject *source, GAsyncResult *result, gpointer user_
     set_busy(self, NULL);
     g_autofree char *peer = w->send ? vigil_pacs_peer_describe(&w->peer) : NULL;
     g_autofree char *msg =
-        !ok  ? g_strdup(error->message)
+        !ok    ? g_strdup(error->message)
         : peer ? g_strdup_printf("Sent %u DICOM objects to %s", w->dicom->len, peer)
                : g_strdup_printf("Report written to %s (%u files)", w->dir, w->written->len);
     _vigil_window_toast(self, msg);
@@ -149,8 +153,13 @@ static void run_report(VigilWindow *self, const char *dir, gboolean send) {
   w->written = g_ptr_array_new_with_free_func(g_free);
   w->dicom = g_ptr_array_new_with_free_func(g_free);
   g_autoptr(GError) error = NULL;
-  w->report = gather(self, &w->formats, &error);
-  if (send && w->report && read_peer(self, w, &error)) {
+  gboolean anonymise = FALSE;
+  w->report = gather(self, &w->formats, &anonymise, &error);
+  if (send && w->report && anonymise) {
+    g_set_error_literal(&error, VIGIL_REPORT_ERROR, VIGIL_REPORT_ERROR_ANONYMISED,
+                        "An anonymised report is not sent: its DICOM objects would join the "
+                        "patient's study. Turn Anonymise off to send it.");
+  } else if (send && w->report && read_peer(self, w, &error)) {
     w->send = TRUE;
     w->formats = (w->formats & VIGIL_REPORT_FORMAT_DICOM_SEG_BINARY) | VIGIL_REPORT_FORMAT_DICOM;
     w->dir = g_dir_make_tmp("vigil-send-XXXXXX", &error);
@@ -249,8 +258,7 @@ void _vigil_window_action_report_dialog(GSimpleAction *action, GVariant *param,
         VIGIL_REPORT_DIALOG(vigil_report_dialog_new(GTK_WINDOW(self), self->analysis));
     g_signal_connect(self->report_dialog, "export", G_CALLBACK(on_dialog_export), self);
     g_signal_connect(self->report_dialog, "send", G_CALLBACK(on_dialog_send), self);
-    g_signal_connect_swapped(self->report_dialog, "destroy", G_CALLBACK(on_dialog_destroyed),
-                             self);
+    g_signal_connect_swapped(self->report_dialog, "destroy", G_CALLBACK(on_dialog_destroyed), self);
   }
   g_autofree char *peer = peer_name(self);
   vigil_report_dialog_set_pacs(self->report_dialog, peer);
