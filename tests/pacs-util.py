@@ -8,6 +8,8 @@
   pacs-util.py wait HTTP SECONDS    until Orthanc's REST API answers
   pacs-util.py holds HTTP UID CLASS  exit 0 when Orthanc holds instance UID of SOP class CLASS
   pacs-util.py lacks HTTP UID       exit 0 when it does not
+  pacs-util.py study HTTP UID       one line per instance Orthanc holds in study UID:
+                                    Modality, SOP Class UID, Series Instance UID
   pacs-util.py silent PORT SECONDS  listen on PORT and never answer (a hung node)"""
 import json
 import pathlib
@@ -96,6 +98,13 @@ def classes_of(http, uid):
             if get(http, f"/instances/{i}/simplified-tags").get("SOPInstanceUID") == uid]
 
 
+def study(http, uid):
+    for i in get(http, "/instances"):
+        t = get(http, f"/instances/{i}/simplified-tags")
+        if t.get("StudyInstanceUID") == uid:
+            print(t.get("Modality"), t.get("SOPClassUID"), t.get("SeriesInstanceUID"))
+
+
 def silent(port, seconds):
     s = socket.socket()
     s.bind(("127.0.0.1", int(port)))
@@ -119,6 +128,8 @@ def main():
         return 0 if found == [args[2]] else 1
     elif cmd == "lacks":
         return 0 if not classes_of(args[0], args[1]) else 1
+    elif cmd == "study":
+        study(*args)
     elif cmd == "silent":
         silent(*args)
     return 0

@@ -8,37 +8,21 @@
 # Orthanc and the silent listener are killed on exit, whatever happened.
 set -u
 cli=$1
-orthanc=${VIGIL_ORTHANC:-/usr/sbin/Orthanc}
-util="/usr/bin/python3 $VIGIL_SOURCE_DIR/tests/pacs-util.py"
-n=0 failed=0 orthanc_pid="" silent_pid=""
 dir=$(mktemp -d "${TMPDIR:-/tmp}/vigil-pacs-send.XXXXXX")
+. "$VIGIL_SOURCE_DIR/tests/pacs-lib.sh"
+util=$pacs_util silent_pid=""
 cleanup() {
-  for pid in $orthanc_pid $silent_pid; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
+  pacs_stop
+  [ -z "$silent_pid" ] || { kill "$silent_pid" 2>/dev/null && wait "$silent_pid" 2>/dev/null; }
   rm -rf "$dir"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 echo "TAP version 13"
-if [ ! -x "$orthanc" ]; then
-  echo "1..1"
-  echo "not ok 1 - Orthanc is not installed at $orthanc (tools/install-deps installs it)"
-  exit 1
-fi
-check() { # description, then a command that must succeed
-  n=$((n + 1)); desc=$1; shift
-  if "$@" >"$dir/out" 2>&1; then echo "ok $n - $desc"; else
-    echo "not ok $n - $desc"; sed 's/^/# /' "$dir/out"; failed=1; fi
-}
 # shellcheck disable=SC2046
 set -- $($util ports 4)
 dicom=$1 http=$2 closed=$3 hung=$4
-mkdir "$dir/db"
-$util config "$dir/db" "$dicom" "$http" >"$dir/orthanc.json" && $util fixtures "$dir" || exit 1
-"$orthanc" "$dir/orthanc.json" >"$dir/orthanc.log" 2>&1 &
-orthanc_pid=$!
-if ! $util wait "$http" 30; then
-  echo "1..1"; echo "not ok 1 - Orthanc started"; sed 's/^/# /' "$dir/orthanc.log"; exit 1
-fi
+$util fixtures "$dir" && pacs_start "$dicom" "$http" || exit 1
 uid() { cat "$dir/$1.uid"; }
 node="--host 127.0.0.1 --port $dicom --aet ORTHANCTEST"
 send="'$cli' send $node"
