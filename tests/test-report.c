@@ -75,16 +75,20 @@ static void setup(Fixture *f, gconstpointer data) {
                                        NULL, 0);
 }
 
+static void remove_tree(const char *path) {
+  g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+  for (const char *name; dir && (name = g_dir_read_name(dir));) {
+    g_autofree char *child = g_build_filename(path, name, NULL);
+    remove_tree(child);
+  }
+  g_remove(path);
+}
+
 static void teardown(Fixture *f, gconstpointer data) {
   (void)data;
   g_clear_object(&f->session);
   vigil_series_free(f->series);
-  g_autoptr(GDir) dir = g_dir_open(f->dir, 0, NULL);
-  for (const char *name; dir && (name = g_dir_read_name(dir));) {
-    g_autofree char *path = g_build_filename(f->dir, name, NULL);
-    g_unlink(path);
-  }
-  g_rmdir(f->dir);
+  remove_tree(f->dir);
   g_free(f->dir);
 }
 
@@ -254,6 +258,134 @@ static void test_worker(Fixture *f, gconstpointer data) {
   g_assert_cmpint(json_object_get_int_member(s, "height"), ==, 16);
 }
 
+/* ---- vigil_report_write_bundle ---- */
+
+static VigilReport *bundle_report(Fixture *f) {
+  store(f, 0, 0.5);
+  VigilReportRequest req;
+  vigil_report_request_init(&req);
+  g_autoptr(GError) error = NULL;
+  VigilReport *rep = vigil_report_new(f->session, &req, &error);
+  g_assert_no_error(error);
+  return rep;
+}
+
+static int by_name(gconstpointer a, gconstpointer b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names in `dir`, sorted and joined with spaces. */
+static char *listing(const char *dir) {
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+  for (const char *name; d && (name = g_dir_read_name(d));)
+    g_ptr_array_add(names, g_strdup(name));
+  g_ptr_array_sort(names, by_name);
+  g_ptr_array_add(names, NULL);
+  return g_strjoinv(" ", (char **)names->pdata);
+}
+
+static char *basenames(GPtrArray *paths) {
+  g_autoptr(GString) s = g_string_new(NULL);
+  for (guint i = 0; i < paths->len; i++)
+    g_string_append_printf(s, "%s%s", i ? " " : "", strrchr(paths->pdata[i], '/') + 1);
+  return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
+/* A non-DICOM scan: files, SC and PDF objects (no SEG/PMAP, silently); the
+ * encapsulated PDF is report.pdf; no temporary file stays. */
+static void test_bundle(Fixture *f, gconstpointer data) {
+  (void)data;
+  g_autoptr(VigilReport) rep = bundle_report(f);
+  g_autoptr(GPtrArray) written = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GPtrArray) dicom = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = path_in(f, "out");
+  g_assert_true(vigil_report_write_bundle(rep, out,
+                                          VIGIL_REPORT_FORMAT_FILES | VIGIL_REPORT_FORMAT_DICOM |
+                                              VIGIL_REPORT_FORMAT_DICOM_SEG_BINARY,
+                                          written, dicom, NULL, &error));
+  g_assert_no_error(error);
+  g_autofree char *w = basenames(written), *d = basenames(dicom), *l = listing(out);
+  g_assert_cmpstr(w, ==, "report.pdf report.png report.json slice-001-sc.dcm report-pdf.dcm");
+  g_assert_cmpstr(d, ==, "slice-001-sc.dcm report-pdf.dcm");
+  g_assert_cmpstr(l, ==, "report-pdf.dcm report.json report.pdf report.png slice-001-sc.dcm");
+  g_autofree char *pdf = NULL, *dcm = NULL;
+  gsize pdf_size = 0, dcm_size = 0;
+  g_autofree char *pdf_path = g_build_filename(out, "report.pdf", NULL);
+  g_autofree char *dcm_path = g_build_filename(out, "report-pdf.dcm", NULL);
+  g_assert_true(g_file_get_contents(pdf_path, &pdf, &pdf_size, NULL));
+  g_assert_true(g_file_get_contents(dcm_path, &dcm, &dcm_size, NULL));
+  g_assert_nonnull(memmem(dcm, dcm_size, pdf, pdf_size));
+  /* The encapsulated PDF alone: its PDF is made on the side and removed. */
+  g_autofree char *only = path_in(f, "only");
+  g_assert_true(vigil_report_write_bundle(rep, only, VIGIL_REPORT_FORMAT_DICOM_PDF, written, NULL,
+                                          NULL, &error));
+  g_autofree char *l2 = listing(only);
+  g_assert_cmpstr(l2, ==, "report-pdf.dcm");
+  g_assert_cmpuint(written->len, ==, 6);
+}
+
+/* `formats` into `dir` must fail with `domain`/`code` and a message holding
+ * `words`, touch neither array and leave `dir` as `left` lists it. */
+static void bundle_fails(VigilReport *rep, const char *dir, VigilReportFormats formats,
+                         GCancellable *cancel, GQuark domain, int code, const char *words,
+                         const char *left) {
+  g_autoptr(GPtrArray) written = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GPtrArray) dicom = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GError) error = NULL;
+  g_assert_false(vigil_report_write_bundle(rep, dir, formats, written, dicom, cancel, &error));
+  g_assert_error(error, domain, code);
+  g_assert_nonnull(strstr(error->message, words));
+  g_assert_cmpuint(written->len + dicom->len, ==, 0);
+  g_autofree char *l = listing(dir);
+  if (left)
+    g_assert_cmpstr(l, ==, left);
+  else
+    g_assert_false(g_file_test(dir, G_FILE_TEST_EXISTS));
+}
+
+static void test_bundle_all_or_nothing(Fixture *f, gconstpointer data) {
+  (void)data;
+  g_autoptr(VigilReport) rep = bundle_report(f);
+  const VigilReportFormats all = VIGIL_REPORT_FORMAT_FILES | VIGIL_REPORT_FORMAT_DICOM;
+  g_autofree char *fresh = path_in(f, "fresh");
+  bundle_fails(rep, fresh, 0, NULL, VIGIL_REPORT_ERROR, VIGIL_REPORT_ERROR_WRITE,
+               "no report format", NULL);
+  bundle_fails(rep, fresh, VIGIL_REPORT_FORMAT_DICOM_SEG | VIGIL_REPORT_FORMAT_DICOM_PMAP, NULL,
+               VIGIL_REPORT_ERROR, VIGIL_REPORT_ERROR_NOT_DICOM, "need a DICOM source", NULL);
+  /* A folder that cannot be made (a file is in the way). */
+  g_autofree char *file = path_in(f, "file");
+  g_assert_true(g_file_set_contents(file, "x", 1, NULL));
+  g_autofree char *under_file = g_build_filename(file, "out", NULL);
+  bundle_fails(rep, under_file, all, NULL, VIGIL_REPORT_ERROR, VIGIL_REPORT_ERROR_WRITE,
+               "cannot create the folder", NULL);
+  /* Cancelled: nothing written, the folder this call made removed again. */
+  g_autoptr(GCancellable) cancel = g_cancellable_new();
+  g_cancellable_cancel(cancel);
+  bundle_fails(rep, fresh, all, cancel, G_IO_ERROR, G_IO_ERROR_CANCELLED, "", NULL);
+  /* A failure after PDF and PNG (report.json is a folder), then one after the
+   * files among the DICOM objects (the SC's name is taken): what was written
+   * goes, what was there stays. */
+  g_autofree char *mid = path_in(f, "mid");
+  g_autofree char *json_dir = g_build_filename(mid, "report.json", NULL);
+  g_assert_cmpint(g_mkdir_with_parents(json_dir, 0755), ==, 0);
+  bundle_fails(rep, mid, all, NULL, VIGIL_REPORT_ERROR, VIGIL_REPORT_ERROR_WRITE, "report.json",
+               "report.json");
+  g_assert_cmpint(g_rmdir(json_dir), ==, 0);
+  g_autofree char *sc_dir = g_build_filename(mid, "slice-001-sc.dcm", NULL);
+  g_assert_cmpint(g_mkdir(sc_dir, 0755), ==, 0);
+  bundle_fails(rep, mid, all, NULL, VIGIL_REPORT_ERROR, VIGIL_REPORT_ERROR_WRITE,
+               "slice-001-sc.dcm", "slice-001-sc.dcm");
+  /* A binary SEG needs the threshold. */
+  VigilReportRequest req;
+  vigil_report_request_init(&req);
+  req.threshold = NAN;
+  g_autoptr(VigilReport) no_threshold = vigil_report_new(f->session, &req, NULL);
+  bundle_fails(no_threshold, fresh, all | VIGIL_REPORT_FORMAT_DICOM_SEG_BINARY, NULL,
+               VIGIL_REPORT_ERROR, VIGIL_REPORT_ERROR_WRITE, "threshold", NULL);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add("/report/errors", Fixture, NULL, setup, test_errors, teardown);
@@ -261,5 +393,8 @@ int main(int argc, char **argv) {
   g_test_add("/report/stale", Fixture, NULL, setup, test_stale, teardown);
   g_test_add("/report/write-errors", Fixture, NULL, setup, test_write_errors, teardown);
   g_test_add("/report/worker", Fixture, NULL, setup, test_worker, teardown);
+  g_test_add("/report/bundle", Fixture, NULL, setup, test_bundle, teardown);
+  g_test_add("/report/bundle-all-or-nothing", Fixture, NULL, setup, test_bundle_all_or_nothing,
+             teardown);
   return g_test_run();
 }
