@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "vigil-dicom-export.h"
@@ -72,10 +73,11 @@ static char *path_of(const Bundle *b, const char *name) {
   return g_build_filename(b->dir, name, NULL);
 }
 
-/* `ok` is the writer's result for `path`: recorded, or the error prefixed with the file. */
+/* `ok` is the writer's result for `path`: recorded, or the error made to name the file. */
 static gboolean record(Bundle *b, char *path, gboolean is_dicom, gboolean ok, GError **error) {
   if (!ok) {
-    if (error && *error && (*error)->domain == G_IO_ERROR && (*error)->code != G_IO_ERROR_CANCELLED)
+    if (error && *error && (*error)->domain == G_IO_ERROR &&
+        (*error)->code != G_IO_ERROR_CANCELLED && !strstr((*error)->message, path))
       g_prefix_error(error, "cannot write %s: ", path);
     g_free(path);
     return FALSE;
