@@ -12,9 +12,11 @@ check() { # description, then a command that must succeed
     echo "not ok $n - $desc"; sed 's/^/# /' "$dir/out"; failed=1; fi
 }
 
-# pacs_start DICOM_PORT HTTP_PORT: Orthanc (AE title ORTHANCTEST, storage in
-# $dir/db) answering on its REST API; else a TAP failure on stdout and 1.
+# pacs_start DICOM_PORT HTTP_PORT [LOG]: Orthanc (AE title ORTHANCTEST, storage
+# in $dir/db, its output in LOG or $dir/orthanc.log) answering on its REST API;
+# else a TAP failure on stdout and 1.
 pacs_start() {
+  pacs_log=${3:-$dir/orthanc.log}
   if [ ! -x "$orthanc" ]; then
     echo "1..1"
     echo "not ok 1 - Orthanc is not installed at $orthanc (tools/install-deps installs it)"
@@ -22,10 +24,10 @@ pacs_start() {
   fi
   mkdir -p "$dir/db"
   $pacs_util config "$dir/db" "$1" "$2" >"$dir/orthanc.json" || return 1
-  "$orthanc" "$dir/orthanc.json" >"$dir/orthanc.log" 2>&1 &
+  "$orthanc" "$dir/orthanc.json" >"$pacs_log" 2>&1 &
   orthanc_pid=$!
   if ! $pacs_util wait "$2" 30; then
-    echo "1..1"; echo "not ok 1 - Orthanc started"; sed 's/^/# /' "$dir/orthanc.log"; return 1
+    echo "1..1"; echo "not ok 1 - Orthanc started"; sed 's/^/# /' "$pacs_log"; return 1
   fi
 }
 
