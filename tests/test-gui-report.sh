@@ -11,13 +11,13 @@
 set -u
 . "$(dirname "$0")/gui-lib.sh"
 vigil=$1 cli=$2 shot=$3 logdir=$4 src=$5
-orthanc=${VIGIL_ORTHANC:-/usr/sbin/Orthanc}
 util="/usr/bin/python3 $src/tests/pacs-util.py"
 mkdir -p "$logdir"
 work=$(mktemp -d)
-orthanc_pid=""
+dir=$work VIGIL_SOURCE_DIR=$src
+. "$src/tests/pacs-lib.sh"
 cleanup() {
-  [ -n "$orthanc_pid" ] && kill "$orthanc_pid" 2>/dev/null && wait "$orthanc_pid" 2>/dev/null
+  pacs_stop
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -25,8 +25,6 @@ trap 'exit 1' INT TERM HUP
 export XDG_CACHE_HOME="$work/cache" G_MESSAGES_DEBUG=Vigil
 log="$logdir/report-vigil.log"
 echo "TAP version 13"
-echo "1..9"
-[ -x "$orthanc" ] || { echo "not ok 1 - Orthanc is not installed (tools/install-deps)"; exit 1; }
 "$cli" model random --preset tiny --seed 3 --out "$work/m" >/dev/null || exit 1
 /usr/bin/python3 "$src/tests/dicom-series.py" "$work/scan" --series 1 --slices 5 --size 64 || exit 1
 
@@ -34,11 +32,8 @@ echo "1..9"
 # shellcheck disable=SC2046
 set -- $($util ports 2)
 dicom=$1 http=$2
-mkdir "$work/db"
-$util config "$work/db" "$dicom" "$http" >"$work/orthanc.json" || exit 1
-"$orthanc" "$work/orthanc.json" >"$logdir/report-orthanc.log" 2>&1 &
-orthanc_pid=$!
-$util wait "$http" 30 || { echo "not ok 1 - Orthanc did not start"; exit 1; }
+pacs_start "$dicom" "$http" "$logdir/report-orthanc.log" || exit 1
+echo "1..9"
 export GSETTINGS_BACKEND=keyfile
 mkdir -p "$XDG_CONFIG_HOME/glib-2.0/settings"
 cat >"$XDG_CONFIG_HOME/glib-2.0/settings/keyfile" <<EOF2
