@@ -5,7 +5,9 @@
 # the PDF, PNG, JSON and DICOM objects into a folder (win.export-report, what
 # the dialog's folder chooser calls); Send to PACS (win.send-report) stores
 # the DICOM objects in Debian's Orthanc, started here on loopback, in the
-# scan's own study; the note and the marks survive the session file.
+# scan's own study; a closed port and a wrong AE title give clear messages
+# and keep the objects, which the next Send to PACS sends again once the
+# node is right; the note and the marks survive the session file.
 # GSettings come from a keyfile here: the PACS node is a setting.
 # Usage (inside gui-session.sh): VIGIL CLI SHOT LOG_DIR SOURCE_DIR
 set -u
@@ -30,19 +32,25 @@ echo "TAP version 13"
 
 # Orthanc on free loopback ports, and the app's settings pointing at it.
 # shellcheck disable=SC2046
-set -- $($util ports 2)
-dicom=$1 http=$2
+set -- $($util ports 3)
+dicom=$1 http=$2 closed=$3
 pacs_start "$dicom" "$http" "$logdir/report-orthanc.log" || exit 1
-echo "1..9"
+echo "1..12"
 export GSETTINGS_BACKEND=keyfile
 mkdir -p "$XDG_CONFIG_HOME/glib-2.0/settings"
-cat >"$XDG_CONFIG_HOME/glib-2.0/settings/keyfile" <<EOF2
+# set_node PORT AET: the PACS node in the settings (the app follows the keyfile).
+set_node() {
+  cat >"$XDG_CONFIG_HOME/glib-2.0/settings/keyfile.new" <<EOF2
 [org/vigil/Vigil]
 pacs-host='127.0.0.1'
-pacs-port=$dicom
-pacs-called-aet='ORTHANCTEST'
+pacs-port=$1
+pacs-called-aet='$2'
 pacs-calling-aet='VIGILTEST'
 EOF2
+  mv "$XDG_CONFIG_HOME/glib-2.0/settings/keyfile.new" "$XDG_CONFIG_HOME/glib-2.0/settings/keyfile"
+  sleep 2
+}
+set_node "$dicom" ORTHANCTEST
 
 start_vigil "$log" report-opened "$work/scan"
 call load-model "[<('$work/m/clip.safetensors', '$work/m/adapters.safetensors')>]" "{}"
@@ -65,9 +73,12 @@ else
   echo "not ok 2 - marking or the dialog"; grep -E "toast|report" "$log" | tail -5
 fi
 
-# wait_toast TEXT: the app said TEXT within 60 s.
+# wait_toast TEXT [N]: the app said TEXT (N times in all) within 60 s.
 wait_toast() {
-  for i in $(seq 120); do grep -q "toast: $1" "$log" && return 0; sleep 0.5; done
+  for i in $(seq 120); do
+    [ "$(grep -c "toast: $1" "$log")" -ge "${2:-1}" ] && return 0
+    sleep 0.5
+  done
   grep "toast" "$log" | tail -3; return 1
 }
 
@@ -104,7 +115,7 @@ else
 fi
 
 call send-report "[]" "{}"
-if wait_toast "Sent [0-9]* DICOM objects to ORTHANCTEST@127.0.0.1:$dicom"; then
+if wait_toast "Sent [0-9]* DICOM objects to PACS (ORTHANCTEST@127.0.0.1:$dicom)"; then
   echo "ok 6 - Send to PACS stores the DICOM objects"
 else
   echo "not ok 6 - sending"
@@ -131,14 +142,44 @@ else
   echo "not ok 7 - not in Orthanc's study"
 fi
 
+# A closed port, then a node that refuses our AE title: clear messages, the
+# objects kept; the next send, once the node is right, stores the same ones.
+outbox="$XDG_CACHE_HOME/vigil/outbox"
+set_node "$closed" ORTHANCTEST
+call send-report "[]" "{}"
+if wait_toast ".*ORTHANCTEST@127.0.0.1:$closed: connection refused.*are kept" &&
+   [ "$(ls "$outbox" | grep -c '\.dcm$')" -gt 0 ]; then
+  echo "ok 8 - a closed port: the message names the node, the objects stay in the outbox"
+else
+  echo "not ok 8 - closed port"; ls -l "$outbox"
+fi
+kept=$(ls "$outbox" | sort | tr '\n' ' ')
+set_node "$dicom" NOTORTHANC
+call send-report "[]" "{}"
+if wait_toast ".*NOTORTHANC@127.0.0.1:$dicom rejected the association.*called AE title.*are kept" &&
+   [ "$(ls "$outbox" | sort | tr '\n' ' ')" = "$kept" ]; then
+  echo "ok 9 - a refused AE title: the rejection and why; the same objects kept"
+else
+  echo "not ok 9 - refused AE title"
+fi
+set_node "$dicom" ORTHANCTEST
+call send-report "[]" "{}"
+if wait_toast "Sending the DICOM objects kept from the failed send again" &&
+   wait_toast "Sent [0-9]* DICOM objects to PACS (ORTHANCTEST@127.0.0.1:$dicom)" 2 &&
+   [ -z "$(ls "$outbox")" ]; then
+  echo "ok 10 - the retry sends the kept objects and empties the outbox"
+else
+  echo "not ok 10 - retry"; ls -l "$outbox"
+fi
+
 call save-session "[<'$work/study.vigil'>]" "{}" && sleep 1
 if /usr/bin/python3 -c "
 import json, sys
 s = json.load(open(sys.argv[1]))
 assert 'Hypodense focus' in s['note'] and [m['slice'] for m in s['marked']] == [2], s
 " "$work/study.vigil"; then
-  echo "ok 8 - the session keeps the note and the marked slice"
+  echo "ok 11 - the session keeps the note and the marked slice"
 else
-  echo "not ok 8 - session file"; cat "$work/study.vigil"
+  echo "not ok 11 - session file"; cat "$work/study.vigil"
 fi
-quit_and_check $pid 9 || tail -20 "$log"
+quit_and_check $pid 12 || tail -20 "$log"

@@ -14,7 +14,7 @@ struct _VigilPreferencesWindow {
   AdwComboRow *device_row;
   AdwComboRow *style_row;
   GtkSwitch *half_switch;
-  AdwEntryRow *pacs_host_row, *pacs_called_row, *pacs_calling_row;
+  AdwEntryRow *pacs_name_row, *pacs_host_row, *pacs_called_row, *pacs_calling_row;
   GtkSpinButton *pacs_port_spin;
   AdwActionRow *pacs_test_row;
   GtkButton *pacs_test_button;
@@ -258,6 +258,7 @@ static void on_pacs_test_clicked(VigilPreferencesWindow *self) {
 }
 
 static void bind_pacs(VigilPreferencesWindow *self, GSettings *settings) {
+  g_settings_bind(settings, "pacs-name", self->pacs_name_row, "text", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind(settings, "pacs-host", self->pacs_host_row, "text", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind(settings, "pacs-called-aet", self->pacs_called_row, "text",
                   G_SETTINGS_BIND_DEFAULT);
@@ -312,6 +313,7 @@ static void vigil_preferences_window_class_init(VigilPreferencesWindowClass *kla
   gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, device_row);
   gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, style_row);
   gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, half_switch);
+  gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, pacs_name_row);
   gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, pacs_host_row);
   gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, pacs_port_spin);
   gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, pacs_called_row);

@@ -15,6 +15,8 @@ struct _VigilReportDialog {
   GtkTextView *note_view;
   GtkCheckButton *files_check, *dicom_check, *binary_check;
   GtkLabel *status_label;
+  GtkButton *cancel_button;
+  char *idle_note;
   VigilAnalysisSession *session;
   GArray *marked; /* what fill_request last handed out */
   gboolean busy, has_pacs;
@@ -22,7 +24,7 @@ struct _VigilReportDialog {
 
 G_DEFINE_FINAL_TYPE(VigilReportDialog, vigil_report_dialog, ADW_TYPE_WINDOW)
 
-enum { SIGNAL_EXPORT, SIGNAL_SEND, N_SIGNALS };
+enum { SIGNAL_EXPORT, SIGNAL_SEND, SIGNAL_CANCEL, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 static void on_export_clicked(VigilReportDialog *self) {
@@ -31,6 +33,10 @@ static void on_export_clicked(VigilReportDialog *self) {
 
 static void on_send_clicked(VigilReportDialog *self) {
   g_signal_emit(self, signals[SIGNAL_SEND], 0);
+}
+
+static void on_cancel_clicked(VigilReportDialog *self) {
+  g_signal_emit(self, signals[SIGNAL_CANCEL], 0);
 }
 
 static void on_note_changed(VigilReportDialog *self) {
@@ -70,8 +76,16 @@ static void update_buttons(VigilReportDialog *self) {
 
 void vigil_report_dialog_set_busy(VigilReportDialog *self, const char *status) {
   self->busy = status != NULL;
-  gtk_label_set_text(self->status_label, status ? status : "");
+  gtk_label_set_text(self->status_label, status ? status : self->idle_note ? self->idle_note : "");
+  gtk_widget_set_visible(GTK_WIDGET(self->cancel_button), self->busy);
   update_buttons(self);
+}
+
+void vigil_report_dialog_set_note(VigilReportDialog *self, const char *text) {
+  g_free(self->idle_note);
+  self->idle_note = g_strdup(text);
+  if (!self->busy)
+    gtk_label_set_text(self->status_label, text ? text : "");
 }
 
 void vigil_report_dialog_set_pacs(VigilReportDialog *self, const char *node) {
@@ -143,6 +157,7 @@ static void vigil_report_dialog_dispose(GObject *object) {
   VigilReportDialog *self = VIGIL_REPORT_DIALOG(object);
   g_clear_object(&self->session);
   g_clear_pointer(&self->marked, g_array_unref);
+  g_clear_pointer(&self->idle_note, g_free);
   gtk_widget_dispose_template(GTK_WIDGET(self), VIGIL_TYPE_REPORT_DIALOG);
   G_OBJECT_CLASS(vigil_report_dialog_parent_class)->dispose(object);
 }
@@ -155,12 +170,15 @@ static void vigil_report_dialog_class_init(VigilReportDialogClass *klass) {
 #define CHILD(name) gtk_widget_class_bind_template_child(widget_class, VigilReportDialog, name)
   CHILD(title), CHILD(export_button), CHILD(send_button), CHILD(slices_row), CHILD(paper_row);
   CHILD(slices_model), CHILD(anonymise_switch), CHILD(note_view), CHILD(files_check);
-  CHILD(dicom_check), CHILD(binary_check), CHILD(status_label);
+  CHILD(dicom_check), CHILD(binary_check), CHILD(status_label), CHILD(cancel_button);
 #undef CHILD
   gtk_widget_class_bind_template_callback(widget_class, on_export_clicked);
   gtk_widget_class_bind_template_callback(widget_class, on_send_clicked);
+  gtk_widget_class_bind_template_callback(widget_class, on_cancel_clicked);
   gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
   signals[SIGNAL_EXPORT] = g_signal_new("export", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+                                        NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_CANCEL] = g_signal_new("cancel", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
                                         NULL, NULL, NULL, G_TYPE_NONE, 0);
   signals[SIGNAL_SEND] = g_signal_new("send", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
                                       NULL, NULL, G_TYPE_NONE, 0);

@@ -3,7 +3,8 @@
  * model and so in the session) and the marked slices, and emits what the
  * user asks for; the window does the work:
  *   export ()  write the report (the window asks for a folder)
- *   send ()    send its DICOM objects to the PACS set in Preferences */
+ *   send ()    send its DICOM objects to the PACS set in Preferences
+ *   cancel ()  stop the report being written or sent */
 #pragma once
 
 #include <adwaita.h>
@@ -22,9 +23,12 @@ GtkWidget *vigil_report_dialog_new(GtkWindow *parent, VigilAnalysisSession *sess
  * dialog changes again. */
 void vigil_report_dialog_fill_request(VigilReportDialog *self, VigilReportRequest *request);
 VigilReportFormats vigil_report_dialog_get_formats(VigilReportDialog *self);
-/* While a report is written or sent: the status shown, the buttons off (NULL: idle). */
+/* While a report is written or sent: the status shown, the buttons off and
+ * Cancel on (NULL: idle). */
 void vigil_report_dialog_set_busy(VigilReportDialog *self, const char *status);
-/* The PACS node sending goes to ("AE@host:port"), or NULL when none is set. */
+/* The PACS node sending goes to (e.g. "PACS (AE@host:port)"), or NULL when none is set. */
 void vigil_report_dialog_set_pacs(VigilReportDialog *self, const char *node);
+/* A note under the buttons when nothing runs (e.g. objects waiting to be sent again). */
+void vigil_report_dialog_set_note(VigilReportDialog *self, const char *text);
 
 G_END_DECLS

@@ -1,8 +1,15 @@
 /* VigilWindow's reports: the Report dialog, writing a report into a folder,
  * sending its DICOM objects to the PACS set in Preferences, marking slices
  * and the findings note. The report is gathered from the analysis model on
- * this thread and written (and sent) on a worker, one at a time.
- * Part of VigilWindow (see vigil-window-private.h). */
+ * this thread and written (and sent) on a worker, one at a time, with
+ * progress and Cancel in the dialog.
+ *
+ * Sending goes through an outbox ($XDG_CACHE_HOME/vigil/outbox): the objects
+ * are written there and removed once the node has stored them all. When a
+ * send fails they stay, and the next Send to PACS sends the same objects
+ * again (same UIDs, so a node that stored some of them is not given
+ * duplicates), even after a restart. Part of VigilWindow (see
+ * vigil-window-private.h). */
 #include <glib/gstdio.h>
 
 #include "vigil-dicom-send.h"
@@ -10,37 +17,86 @@
 #include "vigil-window-private.h"
 
 typedef struct {
-  VigilReport *report;
+  VigilWindow *window; /* for progress; a reference */
+  VigilReport *report; /* NULL when resending the outbox */
   GObject *scan_owner; /* the indexer: keeps the series alive for the writers */
   char *dir;
   VigilReportFormats formats;
-  gboolean send; /* send the DICOM objects, then remove `dir` (a temporary folder) */
-  char *host, *called_aet, *calling_aet;
+  gboolean send;
+  char *name, *host, *called_aet, *calling_aet;
   VigilPacsPeer peer;
   GPtrArray *written, *dicom;
 } ReportWork;
 
 static void report_work_free(gpointer data) {
   ReportWork *w = data;
-  vigil_report_free(w->report);
+  g_object_unref(w->window);
+  g_clear_pointer(&w->report, vigil_report_free);
   g_clear_object(&w->scan_owner);
-  if (w->send) { /* the temporary folder goes, sent or not */
-    for (guint i = 0; i < w->written->len; i++)
-      g_unlink(g_ptr_array_index(w->written, i));
-    g_rmdir(w->dir);
-  }
-  g_free(w->dir), g_free(w->host), g_free(w->called_aet), g_free(w->calling_aet);
+  g_free(w->dir), g_free(w->name), g_free(w->host), g_free(w->called_aet), g_free(w->calling_aet);
   g_ptr_array_unref(w->written);
   g_ptr_array_unref(w->dicom);
   g_free(w);
+}
+
+static char *outbox_dir(void) {
+  return g_build_filename(g_get_user_cache_dir(), "vigil", "outbox", NULL);
+}
+
+/* The DICOM objects waiting in the outbox from a failed send, by name. */
+static GPtrArray *outbox_files(const char *dir) {
+  GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+  const char *name;
+  while (d && (name = g_dir_read_name(d)))
+    if (g_str_has_suffix(name, ".dcm"))
+      g_ptr_array_add(files, g_build_filename(dir, name, NULL));
+  g_ptr_array_sort(files, (GCompareFunc)g_strcmp0);
+  return files;
+}
+
+static void empty_outbox(const char *dir) {
+  g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+  const char *name;
+  while (d && (name = g_dir_read_name(d))) {
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    g_unlink(path);
+  }
+}
+
+typedef struct {
+  VigilWindow *window;
+  char *status;
+} Progress;
+
+static gboolean show_progress(gpointer data) {
+  Progress *p = data;
+  if (p->window->report_cancellable && p->window->report_dialog)
+    vigil_report_dialog_set_busy(p->window->report_dialog, p->status);
+  g_object_unref(p->window);
+  g_free(p->status);
+  g_free(p);
+  return G_SOURCE_REMOVE;
+}
+
+/* On the worker: hands the dialog "Sending 3 of 7…". */
+static void on_sent_one(guint index, guint n_files, const char *path, gboolean stored,
+                        const char *status, gpointer user_data) {
+  (void)path, (void)stored, (void)status;
+  ReportWork *w = user_data;
+  Progress *p = g_new0(Progress, 1);
+  p->window = g_object_ref(w->window);
+  p->status =
+      g_strdup_printf("Sending to %s: %u of %u…", w->name, MIN(index + 2, n_files), n_files);
+  g_idle_add(show_progress, p);
 }
 
 static gboolean write_in_thread(VigilJob *job, gpointer data, GCancellable *cancellable,
                                 GError **error) {
   (void)job;
   ReportWork *w = data;
-  if (!vigil_report_write_bundle(w->report, w->dir, w->formats, w->written, w->dicom, cancellable,
-                                 error))
+  if (w->report && !vigil_report_write_bundle(w->report, w->dir, w->formats, w->written, w->dicom,
+                                              cancellable, error))
     return FALSE;
   if (!w->send)
     return TRUE;
@@ -50,9 +106,11 @@ static gboolean write_in_thread(VigilJob *job, gpointer data, GCancellable *canc
     return FALSE;
   }
   g_ptr_array_add(w->dicom, NULL);
-  gboolean ok = vigil_pacs_send(&w->peer, (const char *const *)w->dicom->pdata, NULL, NULL,
+  gboolean ok = vigil_pacs_send(&w->peer, (const char *const *)w->dicom->pdata, on_sent_one, w,
                                 cancellable, error);
   g_ptr_array_remove_index(w->dicom, w->dicom->len - 1);
+  if (ok)
+    empty_outbox(w->dir); /* stored: nothing waits any more */
   return ok;
 }
 
@@ -76,21 +134,25 @@ static gboolean read_peer(VigilWindow *self, ReportWork *w, GError **error) {
                             .port = g_settings_get_int(settings, "pacs-port"),
                             .called_aet = w->called_aet,
                             .calling_aet = w->calling_aet};
-  return vigil_pacs_peer_validate(&w->peer, error);
+  if (!vigil_pacs_peer_validate(&w->peer, error))
+    return FALSE;
+  g_autofree char *name = g_settings_get_string(settings, "pacs-name");
+  g_autofree char *node = vigil_pacs_peer_describe(&w->peer);
+  w->name = *name ? g_strdup_printf("%s (%s)", name, node) : g_steal_pointer(&node);
+  return TRUE;
 }
 
 static char *peer_name(VigilWindow *self) {
   ReportWork w = {0};
   g_autoptr(GError) error = NULL;
-  char *name = read_peer(self, &w, &error) ? vigil_pacs_peer_describe(&w.peer) : NULL;
-  g_free(w.host), g_free(w.called_aet), g_free(w.calling_aet);
+  char *name = read_peer(self, &w, &error) ? g_strdup(w.name) : NULL;
+  g_free(w.name), g_free(w.host), g_free(w.called_aet), g_free(w.calling_aet);
   return name;
 }
 
 /* The request: the dialog's choices when it is open, else the defaults; the
  * overlay as the panel shows it, every slice in the window shown. */
-static VigilReport *gather(VigilWindow *self, VigilReportFormats *formats, gboolean *anonymise,
-                           GError **error) {
+static VigilReport *gather(VigilWindow *self, VigilReportFormats *formats, GError **error) {
   VigilReportRequest request;
   vigil_report_request_init(&request);
   *formats = VIGIL_REPORT_FORMAT_FILES | VIGIL_REPORT_FORMAT_DICOM;
@@ -114,16 +176,26 @@ static VigilReport *gather(VigilWindow *self, VigilReportFormats *formats, gbool
     windows[i] = (VigilReportWindow){(int)i, center, width};
   request.windows = windows;
   request.n_windows = n;
-  if (request.anonymise) /* DICOM objects join the patient's study: never anonymous */
-    *formats &= ~(VIGIL_REPORT_FORMAT_DICOM | VIGIL_REPORT_FORMAT_DICOM_SEG_BINARY);
-  *anonymise = request.anonymise;
   vigil_analysis_session_set_slice(self->analysis, vigil_slice_view_get_slice(self->slice_view));
   return vigil_report_new(self->analysis, &request, error);
 }
 
-static void set_busy(VigilWindow *self, const char *status) {
-  if (self->report_dialog)
-    vigil_report_dialog_set_busy(self->report_dialog, status);
+/* What the dialog says when nothing runs: objects waiting from a failed send. */
+static void update_dialog(VigilWindow *self) {
+  if (!self->report_dialog)
+    return;
+  g_autofree char *peer = peer_name(self);
+  vigil_report_dialog_set_pacs(self->report_dialog, peer);
+  g_autofree char *dir = outbox_dir();
+  g_autoptr(GPtrArray) waiting = outbox_files(dir);
+  g_autofree char *note =
+      waiting->len ? g_strdup_printf("%u DICOM objects from a failed send are kept in %s; "
+                                     "Send to PACS sends them again.",
+                                     waiting->len, dir)
+                   : NULL;
+  vigil_report_dialog_set_note(self->report_dialog, note);
+  vigil_report_dialog_set_busy(self->report_dialog,
+                               self->report_cancellable ? "Writing the report…" : NULL);
 }
 
 static void on_report_done(GObject *source, GAsyncResult *result, gpointer user_data) {
@@ -133,15 +205,50 @@ static void on_report_done(GObject *source, GAsyncResult *result, gpointer user_
   gboolean ok = vigil_job_run_finish(VIGIL_JOB(source), result, &error);
   if (self->report_cancellable) { /* else the window closed meanwhile */
     g_clear_object(&self->report_cancellable);
-    set_busy(self, NULL);
-    g_autofree char *peer = w->send ? vigil_pacs_peer_describe(&w->peer) : NULL;
-    g_autofree char *msg =
-        !ok    ? g_strdup(error->message)
-        : peer ? g_strdup_printf("Sent %u DICOM objects to %s", w->dicom->len, peer)
-               : g_strdup_printf("Report written to %s (%u files)", w->dir, w->written->len);
+    g_autofree char *msg = NULL;
+    if (ok && w->send)
+      msg = g_strdup_printf("Sent %u DICOM objects to %s", w->dicom->len, w->name);
+    else if (ok)
+      msg = g_strdup_printf("Report written to %s (%u files)", w->dir, w->written->len);
+    else if (w->send && w->dicom->len)
+      msg = g_strdup_printf("%s. The %u DICOM objects are kept; Send to PACS sends them again.",
+                            error->message, w->dicom->len);
+    else
+      msg = g_strdup(error->message);
     _vigil_window_toast(self, msg);
+    update_dialog(self);
   }
   g_object_unref(self);
+}
+
+static ReportWork *report_work_new(VigilWindow *self) {
+  ReportWork *w = g_new0(ReportWork, 1);
+  w->window = g_object_ref(self);
+  w->written = g_ptr_array_new_with_free_func(g_free);
+  w->dicom = g_ptr_array_new_with_free_func(g_free);
+  w->scan_owner = self->indexer ? g_object_ref(G_OBJECT(self->indexer)) : NULL;
+  return w;
+}
+
+/* The work for Send to PACS: the outbox's objects from a failed send, else
+ * the report's DICOM objects written there first. */
+static gboolean prepare_send(VigilWindow *self, ReportWork *w, GError **error) {
+  if (!read_peer(self, w, error))
+    return FALSE;
+  w->send = TRUE;
+  w->dir = outbox_dir();
+  g_autoptr(GPtrArray) waiting = outbox_files(w->dir);
+  if (waiting->len) {
+    g_ptr_array_extend_and_steal(w->dicom, g_steal_pointer(&waiting));
+    _vigil_window_toast(self, "Sending the DICOM objects kept from the failed send again");
+    return TRUE;
+  }
+  VigilReportFormats formats;
+  w->report = gather(self, &formats, error);
+  if (!w->report)
+    return FALSE;
+  w->formats = (formats & VIGIL_REPORT_FORMAT_DICOM_SEG_BINARY) | VIGIL_REPORT_FORMAT_DICOM;
+  return TRUE;
 }
 
 static void run_report(VigilWindow *self, const char *dir, gboolean send) {
@@ -149,37 +256,30 @@ static void run_report(VigilWindow *self, const char *dir, gboolean send) {
     _vigil_window_toast(self, "A report is being written: wait for it to finish");
     return;
   }
-  ReportWork *w = g_new0(ReportWork, 1);
-  w->written = g_ptr_array_new_with_free_func(g_free);
-  w->dicom = g_ptr_array_new_with_free_func(g_free);
+  ReportWork *w = report_work_new(self);
   g_autoptr(GError) error = NULL;
-  gboolean anonymise = FALSE;
-  w->report = gather(self, &w->formats, &anonymise, &error);
-  if (send && w->report && anonymise) {
-    g_set_error_literal(&error, VIGIL_REPORT_ERROR, VIGIL_REPORT_ERROR_ANONYMISED,
-                        "An anonymised report is not sent: its DICOM objects would join the "
-                        "patient's study. Turn Anonymise off to send it.");
-  } else if (send && w->report && read_peer(self, w, &error)) {
-    w->send = TRUE;
-    w->formats = (w->formats & VIGIL_REPORT_FORMAT_DICOM_SEG_BINARY) | VIGIL_REPORT_FORMAT_DICOM;
-    w->dir = g_dir_make_tmp("vigil-send-XXXXXX", &error);
-  } else if (!send) {
+  if (send) {
+    prepare_send(self, w, &error);
+  } else {
     w->dir = g_strdup(dir);
+    w->report = gather(self, &w->formats, &error);
   }
   if (error) {
     _vigil_window_toast(self, error->message);
     report_work_free(w);
     return;
   }
-  w->scan_owner = self->indexer ? g_object_ref(G_OBJECT(self->indexer)) : NULL;
   self->report_cancellable = g_cancellable_new();
-  set_busy(self, send ? "Sending…" : "Writing the report…");
+  if (self->report_dialog)
+    vigil_report_dialog_set_busy(self->report_dialog,
+                                 send ? "Preparing to send…" : "Writing the report…");
   g_autoptr(VigilJob) job = vigil_job_new("Report", write_in_thread, w, report_work_free);
   g_object_set_data(G_OBJECT(job), "vigil-report-work", w);
   vigil_job_run_async(job, self->report_cancellable, on_report_done, g_object_ref(self));
 }
 
-/* win.export-report(s): the report into this folder (the dialog asks for it). */
+/* win.export-report(s): the report into this folder; what the dialog's
+ * folder chooser calls once the user agreed to replace an earlier report. */
 void _vigil_window_action_export_report(GSimpleAction *action, GVariant *param,
                                         gpointer user_data) {
   (void)action;
@@ -217,14 +317,56 @@ void _vigil_window_action_set_note(GSimpleAction *action, GVariant *param, gpoin
                                   g_variant_get_string(param, NULL));
 }
 
+/* ---- the dialog ------------------------------------------------------------ */
+
+/* A report already in `dir` (one of the names the bundle writes)? */
+static gboolean holds_report(const char *dir) {
+  g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+  const char *name;
+  while (d && (name = g_dir_read_name(d)))
+    if (g_str_has_prefix(name, "report.") || g_str_equal(name, "report-pdf.dcm") ||
+        (g_str_has_prefix(name, "slice-") && g_str_has_suffix(name, ".dcm")))
+      return TRUE;
+  return FALSE;
+}
+
+static void on_replace_response(AdwMessageDialog *dialog, const char *response,
+                                gpointer user_data) {
+  VigilWindow *self = user_data;
+  const char *dir = g_object_get_data(G_OBJECT(dialog), "vigil-dir");
+  if (g_str_equal(response, "replace"))
+    g_action_group_activate_action(G_ACTION_GROUP(self), "export-report",
+                                   g_variant_new_string(dir));
+}
+
+/* The app never overwrites without asking. */
+static void export_to(VigilWindow *self, const char *dir) {
+  if (!holds_report(dir)) {
+    g_action_group_activate_action(G_ACTION_GROUP(self), "export-report",
+                                   g_variant_new_string(dir));
+    return;
+  }
+  GtkWindow *parent = self->report_dialog ? GTK_WINDOW(self->report_dialog) : GTK_WINDOW(self);
+  g_autofree char *body = g_strdup_printf("%s already holds a Vigil report. Its files are "
+                                          "replaced by this one.",
+                                          dir);
+  AdwMessageDialog *ask =
+      ADW_MESSAGE_DIALOG(adw_message_dialog_new(parent, "Replace the Report?", body));
+  adw_message_dialog_add_responses(ask, "cancel", "_Cancel", "replace", "_Replace", NULL);
+  adw_message_dialog_set_response_appearance(ask, "replace", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response(ask, "cancel");
+  g_object_set_data_full(G_OBJECT(ask), "vigil-dir", g_strdup(dir), g_free);
+  g_signal_connect(ask, "response", G_CALLBACK(on_replace_response), self);
+  gtk_window_present(GTK_WINDOW(ask));
+}
+
 static void on_folder_chosen(GtkNativeDialog *chooser, int response, gpointer user_data) {
   VigilWindow *self = user_data;
   if (response == GTK_RESPONSE_ACCEPT) {
     g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(chooser));
     g_autofree char *path = file ? g_file_get_path(file) : NULL;
     if (path)
-      g_action_group_activate_action(G_ACTION_GROUP(self), "export-report",
-                                     g_variant_new_string(path));
+      export_to(self, path);
   }
   g_object_unref(chooser);
 }
@@ -243,6 +385,11 @@ static void on_dialog_send(VigilReportDialog *dialog, VigilWindow *self) {
   g_action_group_activate_action(G_ACTION_GROUP(self), "send-report", NULL);
 }
 
+static void on_dialog_cancel(VigilReportDialog *dialog, VigilWindow *self) {
+  (void)dialog;
+  g_cancellable_cancel(self->report_cancellable);
+}
+
 static void on_dialog_destroyed(VigilWindow *self) {
   self->report_dialog = NULL;
 }
@@ -258,11 +405,10 @@ void _vigil_window_action_report_dialog(GSimpleAction *action, GVariant *param,
         VIGIL_REPORT_DIALOG(vigil_report_dialog_new(GTK_WINDOW(self), self->analysis));
     g_signal_connect(self->report_dialog, "export", G_CALLBACK(on_dialog_export), self);
     g_signal_connect(self->report_dialog, "send", G_CALLBACK(on_dialog_send), self);
+    g_signal_connect(self->report_dialog, "cancel", G_CALLBACK(on_dialog_cancel), self);
     g_signal_connect_swapped(self->report_dialog, "destroy", G_CALLBACK(on_dialog_destroyed), self);
   }
-  g_autofree char *peer = peer_name(self);
-  vigil_report_dialog_set_pacs(self->report_dialog, peer);
-  set_busy(self, self->report_cancellable ? "Writing the report…" : NULL);
+  update_dialog(self);
   gtk_window_present(GTK_WINDOW(self->report_dialog));
   g_message("report dialog shown");
 }
