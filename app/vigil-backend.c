@@ -31,11 +31,33 @@ static vg_backend *open_cpu(const VigilBackendOptions *options, GError **error) 
   return be;
 }
 
-int vigil_backend_auto_choice(char **why) {
+/* The Vulkan devices, listed once per process: each listing creates (and
+ * destroys) a Vulkan instance, which costs more than the check it serves,
+ * and AUTO asks on every engine open. */
+typedef struct {
+  int n; /* -1: Vulkan unavailable, `error` says why */
   vg_vk_device_info devs[16];
-  int n = vg_vk_list_devices(devs, G_N_ELEMENTS(devs));
+  char *error;
+} DeviceList;
+
+static const DeviceList *device_list(void) {
+  static gsize once;
+  static DeviceList list;
+  if (g_once_init_enter(&once)) {
+    list.n = vg_vk_list_devices(list.devs, G_N_ELEMENTS(list.devs));
+    list.error = list.n < 0 ? g_strdup(vg_last_error()) : NULL;
+    list.n = MIN(list.n, (int)G_N_ELEMENTS(list.devs));
+    g_once_init_leave(&once, 1);
+  }
+  return &list;
+}
+
+int vigil_backend_auto_choice(char **why) {
+  const DeviceList *list = device_list();
+  const vg_vk_device_info *devs = list->devs;
+  const int n = list->n;
   int best = -1;
-  for (int i = 0; i < n && i < (int)G_N_ELEMENTS(devs); i++)
+  for (int i = 0; i < n; i++)
     /* GPUs in the Vulkan backend's own order; a CPU-type device never. */
     if (devs[i].rank >= VG_VK_RANK_MIN_GPU && (best < 0 || devs[i].rank > devs[best].rank))
       best = i;
@@ -45,10 +67,10 @@ int vigil_backend_auto_choice(char **why) {
     *why =
         g_strdup_printf("Vulkan %d: %s, the best GPU (%s)", best, devs[best].name, devs[best].type);
   } else if (n < 0) {
-    *why = g_strdup_printf("the CPU: Vulkan is unavailable (%s)", vg_last_error());
+    *why = g_strdup_printf("the CPU: Vulkan is unavailable (%s)", list->error);
   } else {
     g_autoptr(GString) soft = g_string_new(NULL);
-    for (int i = 0; i < n && i < (int)G_N_ELEMENTS(devs); i++)
+    for (int i = 0; i < n; i++)
       g_string_append_printf(soft, "%s%s (%s)", soft->len ? ", " : "", devs[i].name, devs[i].type);
     *why = soft->len ? g_strdup_printf("the CPU: no GPU; %s runs Vulkan in software, slower "
                                        "than the CPU backend; it runs only when chosen",
@@ -95,17 +117,21 @@ vg_backend *vigil_backend_open(const VigilBackendOptions *options, char **fallba
 }
 
 int vigil_backend_vulkan_device_info(vg_vk_device_info *devs, int max, GError **error) {
-  const int n = vg_vk_list_devices(devs, max);
-  if (n < 0)
-    g_set_error(error, VIGIL_BACKEND_ERROR, VIGIL_BACKEND_ERROR_UNAVAILABLE, "%s", vg_last_error());
-  return n;
+  const DeviceList *list = device_list();
+  if (list->n < 0) {
+    g_set_error(error, VIGIL_BACKEND_ERROR, VIGIL_BACKEND_ERROR_UNAVAILABLE, "%s", list->error);
+    return -1;
+  }
+  for (int i = 0; i < list->n && i < max; i++)
+    devs[i] = list->devs[i];
+  return list->n;
 }
 
 char **vigil_backend_list_vulkan_devices(void) {
-  vg_vk_device_info devs[16];
-  int n = vg_vk_list_devices(devs, G_N_ELEMENTS(devs));
+  const DeviceList *list = device_list();
+  const vg_vk_device_info *devs = list->devs;
   GStrvBuilder *b = g_strv_builder_new();
-  for (int i = 0; i < n && i < (int)G_N_ELEMENTS(devs); i++) {
+  for (int i = 0; i < list->n; i++) {
     g_autofree char *name = g_strdup_printf("%s (%s)", devs[i].name, devs[i].type);
     g_strv_builder_add(b, name);
   }
