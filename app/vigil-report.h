@@ -162,9 +162,6 @@ typedef enum {
   VIGIL_REPORT_ERROR_SLICE,      /* a chosen slice is not in the series */
   VIGIL_REPORT_ERROR_WRITE,      /* the file cannot be written */
   VIGIL_REPORT_ERROR_NOT_DICOM,  /* only SEG/PMAP asked, and the source is not DICOM */
-  /* Not returned by the bundle any more (anonymised reports get de-identified
-   * DICOM objects); kept for callers that still refuse, say, to send one. */
-  VIGIL_REPORT_ERROR_ANONYMISED,
 } VigilReportError;
 
 G_END_DECLS
