@@ -181,7 +181,8 @@ OFCondition set_series(Iod &iod, const char *number, const OFString &description
 template <class Iod> bool save(Iod &iod, const Source &src, const char *out_path, GError **error) {
   DcmFileFormat ff;
   return check(iod.writeDataset(*ff.getDataset()), "cannot build the DICOM object", error) &&
-         add_series_reference(*ff.getDataset(), src, error) && save_atomic(ff, out_path, error);
+         add_series_reference(*ff.getDataset(), src, error) &&
+         save_atomic(ff, src, out_path, error);
 }
 
 /* ---- Segmentation --------------------------------------------------------- */

@@ -10,6 +10,8 @@
 
 #include "vigil-dicom-export.h"
 
+#include <string>
+
 namespace vigil_export {
 
 /* Series Numbers of the new series, one per kind, so that a viewer lists
@@ -27,6 +29,8 @@ struct Source {
   int frame = 0, frames = 1;
   Uint16 rows = 0, cols = 0;
   OFString sop_class, sop_instance, series_uid, study_uid;
+  bool anonymised = false; /* de-identified (then `key` replaced its UIDs) */
+  std::string key;
 };
 
 /* Opens `s` for an object called `what` ("a segmentation"). With
@@ -34,6 +38,17 @@ struct Source {
  * a Source without dataset whose study_uid is s->study_uid or a new one. */
 bool open_source(const VigilDicomExportSource *s, bool need_dicom, const char *what, Source &src,
                  GError **error);
+
+/* De-identifies the source's dataset in place (vigil-dicom-export-anon.cpp):
+ * identifying attributes removed (the patient's name too), a generated ID,
+ * private attributes removed, instance UIDs replaced by anonymous_uid under
+ * `key` (NULL: a random one). */
+void deidentify_source(Source &src, const char *key);
+/* "2.25." and the decimal of a keyed hash of `uid`: one key, one answer. */
+std::string anonymous_uid(const std::string &key, const OFString &uid);
+/* Patient Identity Removed YES and the De-identification Method (code
+ * 113100) on an object of an anonymised source. */
+OFCondition mark_deidentified(DcmItem &out);
 
 /* The source's image plane for its frame, as the strings it holds. */
 struct Geometry {
@@ -62,7 +77,8 @@ int referenced_frame(const Source &src);
 /* false with `error` when `out_path` is NULL or empty. */
 bool check_out_path(const char *out_path, GError **error);
 /* Writes `ff` as explicit little endian to a temporary file beside
- * `out_path`, then renames it; removes the temporary file on failure. */
-bool save_atomic(DcmFileFormat &ff, const char *out_path, GError **error);
+ * `out_path`, then renames it; removes the temporary file on failure. Marks
+ * the object de-identified first when `src` is anonymised. */
+bool save_atomic(DcmFileFormat &ff, const Source &src, const char *out_path, GError **error);
 
 } // namespace vigil_export

@@ -12,6 +12,7 @@
 #include <cstdarg>
 #include <fcntl.h>
 #include <string>
+#include <sys/resource.h>
 #include <sys/statvfs.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -130,6 +131,8 @@ bool open_source(const VigilDicomExportSource *s, bool need_dicom, const char *w
     /* A non-DICOM file DCMTK happened to parse has no SOP instance at all. */
     if (has_dicm_magic(path) || src.ds->tagExists(DCM_SOPInstanceUID)) {
       repair_dates_and_times(*src.ds);
+      if (s->anonymise)
+        deidentify_source(src, s->anonymise_key);
       return read_identity(src, path, error);
     }
     src.ds = nullptr;
@@ -142,6 +145,7 @@ bool open_source(const VigilDicomExportSource *s, bool need_dicom, const char *w
                 "%s needs a DICOM source image to reference and to take its geometry from; %s",
                 what, path ? "the source is not a DICOM file" : "there is no source");
   src.study_uid = s && s->study_uid ? OFString(s->study_uid) : new_uid(SITE_STUDY_UID_ROOT);
+  src.anonymised = s && s->anonymise;
   return true;
 }
 
@@ -353,11 +357,20 @@ bool sync_file(const char *path, GError **error) {
   return close(fd) == 0 || io_fail(error, errno, "cannot write %s: %s", path);
 }
 
-/* DCMTK does not keep errno: a full disk is told by the space left. */
-bool write_failed(const char *out_path, const char *dir, OFCondition c, GError **error) {
+/* DCMTK does not keep errno: a full disk is told by the space left, a file
+ * size limit (ulimit -f) by the partial file having reached it. */
+bool write_failed(const char *out_path, const char *temp, const char *dir, OFCondition c,
+                  GError **error) {
   struct statvfs fs;
+  struct rlimit limit;
+  GStatBuf st;
   if (statvfs(dir, &fs) == 0 && (guint64)fs.f_bavail * fs.f_frsize < 65536)
     return fail(error, G_IO_ERROR_NO_SPACE, "cannot write %s: the disk is full", out_path);
+  if (getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
+      g_stat(temp, &st) == 0 && (guint64)st.st_size + 65536 > (guint64)limit.rlim_cur)
+    return fail(error, G_IO_ERROR_NO_SPACE,
+                "cannot write %s: it is larger than the file size limit (ulimit -f) of %llu bytes",
+                out_path, (unsigned long long)limit.rlim_cur);
   return fail(error, G_IO_ERROR_FAILED, "cannot write %s: %s", out_path, c.text());
 }
 
@@ -368,7 +381,10 @@ bool check_out_path(const char *out_path, GError **error) {
          fail(error, G_IO_ERROR_INVALID_ARGUMENT, "no output file was given");
 }
 
-bool save_atomic(DcmFileFormat &ff, const char *out_path, GError **error) {
+bool save_atomic(DcmFileFormat &ff, const Source &src, const char *out_path, GError **error) {
+  if (src.anonymised &&
+      !check(mark_deidentified(*ff.getDataset()), "cannot mark the object de-identified", error))
+    return false;
   g_autofree char *dir = g_path_get_dirname(out_path);
   g_autofree char *base = g_path_get_basename(out_path);
   g_autofree char *temp = g_strdup_printf("%s/.%s.XXXXXX", dir, base);
@@ -377,7 +393,7 @@ bool save_atomic(DcmFileFormat &ff, const char *out_path, GError **error) {
     return io_fail(error, errno, "cannot write in the folder %s: %s", dir);
   close(fd);
   const OFCondition c = ff.saveFile(temp, EXS_LittleEndianExplicit);
-  bool ok = c.good() || write_failed(out_path, dir, c, error);
+  bool ok = c.good() || write_failed(out_path, temp, dir, c, error);
   ok = ok && sync_file(temp, error);
   if (ok && g_rename(temp, out_path) != 0)
     ok = io_fail(error, errno, "cannot write %s: %s", out_path);
@@ -482,7 +498,7 @@ gboolean vigil_dicom_write_sc(const VigilDicomExportSource *source, const guint8
   DcmFileFormat ff;
   return open_source(source, false, "a secondary capture", src, error) &&
          build_sc(*ff.getDataset(), src, rgb, width, height, description, error) &&
-         save_atomic(ff, out_path, error);
+         save_atomic(ff, src, out_path, error);
 }
 
 gboolean vigil_dicom_write_pdf(const VigilDicomExportSource *source, const char *pdf_path,
@@ -495,5 +511,5 @@ gboolean vigil_dicom_write_pdf(const VigilDicomExportSource *source, const char 
   return check_out_path(out_path, error) && read_pdf(pdf_path, &pdf, &size, error) &&
          open_source(source, false, "an encapsulated PDF", src, error) &&
          build_pdf(*ff.getDataset(), src, (const guint8 *)pdf, size, title, description, error) &&
-         save_atomic(ff, out_path, error);
+         save_atomic(ff, src, out_path, error);
 }

@@ -24,6 +24,23 @@
  * ID made from the Study Instance UID ("VIGIL-" and 16 hex digits of its
  * SHA-256), so that a PACS keeps such studies apart.
  *
+ * Anonymised (source->anonymise), after PS3.15 Annex E's Basic Application
+ * Confidentiality Profile for the attributes Vigil writes: the source is
+ * de-identified before anything is copied from it. Patient's Name is empty,
+ * Patient ID "VIGIL-" and 16 hex digits of a keyed hash;
+ * birth date, sex, age, accession number, study ID, date and time,
+ * institution, physicians, operators, descriptions, the source's dates and
+ * its private attributes are removed (type 2 ones written empty). Every
+ * instance UID the objects copy or reference (Study, Series, SOP Instance,
+ * Frame of Reference) becomes "2.25." and the decimal of HMAC-SHA256(key,
+ * UID), so the objects join a NEW study and still agree with each other
+ * while none reveals a source UID. Each object says Patient Identity Removed
+ * YES, De-identification Method (Code Sequence: DCM 113100, Basic
+ * Application Confidentiality Profile) and Longitudinal Temporal Information
+ * Modified REMOVED. Geometry (position, orientation, spacing) is kept.
+ * Pixel data is not examined: the source slice's pixels are never written,
+ * the SC holds Vigil's view (see vigil-report.h) and the PDF is as given.
+ *
  * Geometry: SEG and PMAP frames are the source slice's Rows x Columns; the
  * map (computed on a side x side plain stretch of the shown slice, see
  * vigil-resize.h) is resampled back bilinearly, pixel centres aligned. They
@@ -63,6 +80,14 @@ typedef struct {
    * study, so that all objects of one report share it (see
    * vigil_dicom_export_new_uid); NULL: each object gets a new one. */
   const char *study_uid;
+  /* De-identify (see "Anonymised" above): the objects go into a new study,
+   * with no patient identity and the source's UIDs replaced. */
+  gboolean anonymise;
+  /* The key of the replaced UIDs: objects written with one key reference the
+   * same replaced source, study and frame of reference, so give all objects
+   * of one report the same (random, never stored) key. NULL: a random one per
+   * call. */
+  const char *anonymise_key;
 } VigilDicomExportSource;
 
 typedef enum {

@@ -18,13 +18,13 @@
 #define NEEDS_DICOM_SOURCE                                                                         \
   (VIGIL_REPORT_FORMAT_DICOM_SEG | VIGIL_REPORT_FORMAT_DICOM_SEG_BINARY |                          \
    VIGIL_REPORT_FORMAT_DICOM_PMAP)
-#define ANY_DICOM (VIGIL_REPORT_FORMAT_DICOM | VIGIL_REPORT_FORMAT_DICOM_SEG_BINARY)
 
 typedef struct {
   VigilReport *rep;
   const char *dir;
   VigilReportFormats formats;
   char *study_uid;      /* shared by the objects of a non-DICOM source; else NULL */
+  char *key;            /* an anonymised report's key for its replaced UIDs; else NULL */
   GPtrArray *written;   /* paths this call wrote, in order */
   GPtrArray *dicom;     /* the DICOM ones among them */
   char *pdf;            /* the PDF to encapsulate (report.pdf or a temporary one) */
@@ -50,11 +50,6 @@ static VigilReportFormats applicable(const VigilReport *rep, VigilReportFormats 
   const gboolean dicom = source_is_dicom(rep);
   if (formats == 0)
     return bundle_fail(error, VIGIL_REPORT_ERROR_WRITE, "no report format was chosen");
-  if (rep->anonymise && dicom && (formats & ANY_DICOM))
-    return bundle_fail(error, VIGIL_REPORT_ERROR_ANONYMISED,
-                       "an anonymised report cannot have DICOM objects: they would join the "
-                       "source study with its patient's identity; choose PDF, PNG or JSON, or "
-                       "do not anonymise");
   if ((formats & VIGIL_REPORT_FORMAT_DICOM_SEG_BINARY) && isnan(rep->threshold))
     return bundle_fail(error, VIGIL_REPORT_ERROR_WRITE,
                        "a binary segmentation needs the report's threshold, and none is set");
@@ -65,6 +60,41 @@ static VigilReportFormats applicable(const VigilReport *rep, VigilReportFormats 
                        "segmentations and parametric maps need a DICOM source; this scan is "
                        "not DICOM");
   return formats;
+}
+
+gboolean vigil_report_formats_parse(const char *text, VigilReportFormats *formats, GError **error) {
+  static const struct {
+    const char *name;
+    VigilReportFormats format;
+  } names[] = {{"pdf", VIGIL_REPORT_FORMAT_PDF},
+               {"png", VIGIL_REPORT_FORMAT_PNG},
+               {"json", VIGIL_REPORT_FORMAT_JSON},
+               {"seg", VIGIL_REPORT_FORMAT_DICOM_SEG},
+               {"seg-binary", VIGIL_REPORT_FORMAT_DICOM_SEG_BINARY},
+               {"pmap", VIGIL_REPORT_FORMAT_DICOM_PMAP},
+               {"sc", VIGIL_REPORT_FORMAT_DICOM_SC},
+               {"dcmpdf", VIGIL_REPORT_FORMAT_DICOM_PDF}};
+  g_auto(GStrv) parts = g_strsplit(text ? text : "", ",", -1);
+  VigilReportFormats found = 0;
+  for (guint i = 0; parts[i]; i++) {
+    const char *name = g_strstrip(parts[i]);
+    guint j = 0;
+    while (j < G_N_ELEMENTS(names) && g_ascii_strcasecmp(name, names[j].name) != 0)
+      j++;
+    if (j == G_N_ELEMENTS(names)) {
+      g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                  "unknown report format '%s'; the formats are " VIGIL_REPORT_FORMAT_NAMES, name);
+      return FALSE;
+    }
+    found |= names[j].format;
+  }
+  if (!found) {
+    g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                        "no report format was given; the formats are " VIGIL_REPORT_FORMAT_NAMES);
+    return FALSE;
+  }
+  *formats = found;
+  return TRUE;
 }
 
 /* ---- writing, each file recorded so a failure can take them all back ---- */
@@ -135,8 +165,11 @@ static const char *mode_of(const VigilReportSlice *s) {
 }
 
 static VigilDicomExportSource source_of(const Bundle *b, const VigilReportSlice *s) {
-  return (VigilDicomExportSource){
-      .path = s->dicom ? s->path : NULL, .frame = s->frame, .study_uid = b->study_uid};
+  return (VigilDicomExportSource){.path = s->dicom ? s->path : NULL,
+                                  .frame = s->frame,
+                                  .study_uid = b->study_uid,
+                                  .anonymise = b->rep->anonymise,
+                                  .anonymise_key = b->key};
 }
 
 static gboolean write_segs(Bundle *b, const VigilReportSlice *s, guint n, const VigilMap *map,
@@ -272,6 +305,8 @@ gboolean vigil_report_write_bundle(VigilReport *rep, const char *dir, VigilRepor
   b.written = g_ptr_array_new_with_free_func(g_free);
   b.dicom = g_ptr_array_new_with_free_func(g_free);
   b.study_uid = source_is_dicom(rep) ? NULL : vigil_dicom_export_new_uid();
+  /* One random key a call: its objects agree, and nothing links two exports. */
+  b.key = rep->anonymise ? g_uuid_string_random() : NULL;
   const gboolean ok = vigil_report_prepare(rep, cancellable, error) && write_all(&b, error);
   if (b.pdf_is_temp)
     g_unlink(b.pdf);
@@ -284,6 +319,6 @@ gboolean vigil_report_write_bundle(VigilReport *rep, const char *dir, VigilRepor
   for (guint i = 0; ok && dicom && i < b.dicom->len; i++)
     g_ptr_array_add(dicom, g_strdup(b.dicom->pdata[i]));
   g_ptr_array_unref(b.written), g_ptr_array_unref(b.dicom);
-  g_free(b.pdf), g_free(b.study_uid);
+  g_free(b.pdf), g_free(b.study_uid), g_free(b.key);
   return ok;
 }

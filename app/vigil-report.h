@@ -107,6 +107,14 @@ typedef enum {
   (VIGIL_REPORT_FORMAT_DICOM_SEG | VIGIL_REPORT_FORMAT_DICOM_PMAP | VIGIL_REPORT_FORMAT_DICOM_SC | \
    VIGIL_REPORT_FORMAT_DICOM_PDF)
 
+/* The formats' names, as vigil_report_formats_parse reads them. */
+#define VIGIL_REPORT_FORMAT_NAMES "pdf, png, json, seg, seg-binary, pmap, sc, dcmpdf"
+/* Formats from a comma-separated list of VIGIL_REPORT_FORMAT_NAMES ("pdf,seg";
+ * spaces around names allowed, case ignored). FALSE, with a message that
+ * names the allowed ones (G_OPTION_ERROR_BAD_VALUE), for an unknown or empty
+ * name or an empty list. */
+gboolean vigil_report_formats_parse(const char *text, VigilReportFormats *formats, GError **error);
+
 /* Writes the chosen formats of `report` into the folder `dir` (created if
  * missing): report.pdf, report.png, report.json, and the DICOM objects
  * (vigil-dicom-export.h), per report slice N (from 1, as the PDF counts):
@@ -123,15 +131,15 @@ typedef enum {
  * PDF report. Series descriptions name the mode ("Vigil anomaly map
  * (few-shot)").
  *
- * DICOM sources: the objects join the source study. Other sources (PNG,
- * JPEG, NIfTI) get no SEG and no PMAP (they need a source image to
+ * DICOM sources: the objects join the source study. An anonymised report's
+ * objects are de-identified instead (vigil-dicom-export.h, "Anonymised"):
+ * they go into one NEW study, no patient identity, the source's UIDs
+ * replaced under one random key per call so that the objects still agree
+ * with each other (two calls give two unrelated studies). Other sources
+ * (PNG, JPEG, NIfTI) get no SEG and no PMAP (they need a source image to
  * reference), silently when other formats remain; the SC and PDF objects of
  * one call share one new study. Errors, all before anything is written:
  *   VIGIL_REPORT_ERROR_NOT_DICOM   only SEG/PMAP asked of a non-DICOM source
- *   VIGIL_REPORT_ERROR_ANONYMISED  DICOM objects asked of an anonymised report
- *                                  on a DICOM source: they would join the
- *                                  source study and carry its patient, which
- *                                  contradicts anonymising; refused
  *   VIGIL_REPORT_ERROR_WRITE       no formats, a binary SEG without a
  *                                  threshold (NAN), or a file that cannot be
  *                                  written (the message names it and why)
@@ -154,7 +162,6 @@ typedef enum {
   VIGIL_REPORT_ERROR_SLICE,      /* a chosen slice is not in the series */
   VIGIL_REPORT_ERROR_WRITE,      /* the file cannot be written */
   VIGIL_REPORT_ERROR_NOT_DICOM,  /* only SEG/PMAP asked, and the source is not DICOM */
-  VIGIL_REPORT_ERROR_ANONYMISED, /* DICOM objects of an anonymised report on a DICOM source */
 } VigilReportError;
 
 G_END_DECLS

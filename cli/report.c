@@ -2,6 +2,7 @@
  * window does it (model, series, class, references, window, results), and
  * the report built from that session written as PDF, JSON and PNG. */
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -17,7 +18,9 @@ typedef struct {
   EngineArgs engine;
   char **refs;
   gboolean augment, anonymise, dicom, seg_binary;
-  gboolean bundle; /* --out DIR alone: everything through vigil_report_write_bundle */
+  gboolean bundle;            /* --out DIR alone: everything through vigil_report_write_bundle */
+  char *formats_text;         /* --formats */
+  VigilReportFormats formats; /* parsed from it, else 0 */
   int slice, top;
   char *note, *paper, *series, *window, *pdf, *json, *png, *out;
   char *send, *calling_aet;   /* --send AE@HOST:PORT */
@@ -29,7 +32,7 @@ static void report_args_clear(ReportArgs *a) {
   vigil_cli_engine_args_clear(&a->engine);
   g_strfreev(a->refs);
   g_free(a->note), g_free(a->paper), g_free(a->series), g_free(a->window);
-  g_free(a->pdf), g_free(a->json), g_free(a->png), g_free(a->out);
+  g_free(a->pdf), g_free(a->json), g_free(a->png), g_free(a->out), g_free(a->formats_text);
   g_free(a->send), g_free(a->calling_aet), g_free(a->send_aet), g_free(a->send_host);
 }
 
@@ -198,7 +201,7 @@ static gboolean send_objects(const ReportArgs *a, GPtrArray *dicom, GError **err
 
 /* --out DIR alone: the files, and the DICOM objects when asked, all or none. */
 static gboolean write_bundle(VigilReport *report, const ReportArgs *a, GError **error) {
-  VigilReportFormats formats = VIGIL_REPORT_FORMAT_FILES;
+  VigilReportFormats formats = a->formats ? a->formats : VIGIL_REPORT_FORMAT_FILES;
   if (a->dicom)
     formats |= VIGIL_REPORT_FORMAT_DICOM;
   if (a->seg_binary)
@@ -262,12 +265,28 @@ static void default_outputs(ReportArgs *a) {
       *slot[i] = g_build_filename(a->out, name[i], NULL);
 }
 
-/* --dicom, --seg-binary and --send write through the bundle into --out. */
+/* --formats picks the bundle's formats; --dicom and --seg-binary add to them. */
+static gboolean formats_ok(ReportArgs *a) {
+  g_autoptr(GError) error = NULL;
+  if (!a->formats_text)
+    return TRUE;
+  if (!vigil_report_formats_parse(a->formats_text, &a->formats, &error)) {
+    g_autofree char *msg = g_strdup_printf("--formats: %s", error->message);
+    return fail(msg);
+  }
+  return TRUE;
+}
+
+/* --formats, --dicom, --seg-binary and --send write through the bundle into
+ * --out; --send sends the DICOM formats (all of them without --formats). */
 static gboolean dicom_args_ok(ReportArgs *a) {
-  a->dicom = a->dicom || a->send;
-  if ((a->dicom || a->seg_binary) && !a->bundle)
-    return fail("--dicom, --seg-binary and --send write into --out DIR (without --pdf, --json "
-                "or --png)");
+  a->dicom = a->dicom || (a->send && !a->formats);
+  if ((a->dicom || a->seg_binary || a->formats) && !a->bundle)
+    return fail("--formats, --dicom, --seg-binary and --send write into --out DIR (without "
+                "--pdf, --json or --png)");
+  if (a->send && !a->dicom && !a->seg_binary &&
+      !(a->formats & (VIGIL_REPORT_FORMAT_DICOM | VIGIL_REPORT_FORMAT_DICOM_SEG_BINARY)))
+    return fail("--send: --formats names no DICOM object (seg, seg-binary, pmap, sc, dcmpdf)");
   if (!a->send)
     return TRUE;
   if (!vigil_cli_parse_node(a->send, &a->send_aet, &a->send_host, &a->send_port))
@@ -288,11 +307,12 @@ static gboolean args_ok(ReportArgs *a, int argc) {
     fprintf(stderr, "usage: vigil-cli report --clip F --adapters F --class NAME [--ref IMG]... "
                     "[--slice N | --top K] [--note TEXT] [--paper a4|letter] [--anonymise] "
                     "[--pdf OUT.pdf] [--json OUT.json] [--png OUT.png] "
-                    "[--out DIR [--dicom] [--seg-binary] [--send AE@HOST:PORT "
-                    "[--calling-aet AE]]] SCAN\n");
+                    "[--out DIR [--formats LIST] [--dicom] [--seg-binary] [--send AE@HOST:PORT "
+                    "[--calling-aet AE]]] SCAN\n"
+                    "  --formats LIST: comma-separated, of " VIGIL_REPORT_FORMAT_NAMES "\n");
     return FALSE;
   }
-  if (!dicom_args_ok(a))
+  if (!formats_ok(a) || !dicom_args_ok(a))
     return FALSE;
   if (a->top && a->slice)
     return fail("--slice and --top exclude each other");
@@ -328,10 +348,15 @@ int vigil_cli_report(int argc, char **argv) {
       {"png", 0, 0, G_OPTION_ARG_FILENAME, &a.png, "Write the annotated view", "FILE"},
       {"out", 0, 0, G_OPTION_ARG_FILENAME, &a.out,
        "report.pdf, .json and .png (and the DICOM objects) in DIR", "DIR"},
+      {"formats", 0, 0, G_OPTION_ARG_STRING, &a.formats_text,
+       "With --out: the formats, comma-separated: " VIGIL_REPORT_FORMAT_NAMES
+       " (default pdf,png,json)",
+       "LIST"},
       {"dicom", 0, 0, G_OPTION_ARG_NONE, &a.dicom,
-       "With --out: DICOM SEG, Parametric Map, SC and encapsulated PDF too", NULL},
+       "With --out: DICOM SEG, Parametric Map, SC and encapsulated PDF too (seg,pmap,sc,dcmpdf)",
+       NULL},
       {"seg-binary", 0, 0, G_OPTION_ARG_NONE, &a.seg_binary,
-       "With --out: a binary SEG at the threshold too", NULL},
+       "With --out: a binary SEG at the threshold too (seg-binary)", NULL},
       {"send", 0, 0, G_OPTION_ARG_STRING, &a.send,
        "With --out: send the DICOM objects to this node (implies --dicom)", "AE@HOST:PORT"},
       {"calling-aet", 0, 0, G_OPTION_ARG_STRING, &a.calling_aet, "Our AE title for --send (VIGIL)",
@@ -341,6 +366,10 @@ int vigil_cli_report(int argc, char **argv) {
       {"dtype", 0, 0, G_OPTION_ARG_STRING, &e->dtype, "Matmul weights: f32 (default) or f16", "T"},
       {NULL},
   };
+  /* Past a file size limit (ulimit -f) a write must fail with EFBIG, as on a
+   * full disk, so that the writers remove their partial files, rather than
+   * SIGXFSZ killing us with a temporary file left behind. */
+  signal(SIGXFSZ, SIG_IGN);
   if (!vigil_cli_parse("report", "analyse a scan and write its report (PDF, JSON, PNG, DICOM)",
                        entries, &argc, &argv) ||
       !args_ok(&a, argc))
