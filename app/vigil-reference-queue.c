@@ -108,9 +108,12 @@ static void on_encoded(GObject *source, GAsyncResult *result, gpointer user_data
   VigilReferenceQueue *self = w->queue;
   g_autoptr(GError) error = NULL;
   gboolean ok = vigil_job_run_finish(VIGIL_JOB(source), result, &error);
-  guint64 id = ok ? vigil_analyzer_take_reference_id(self->analyzer, VIGIL_JOB(source)) : 0;
-  if (ok && was_cancelled(w, NULL)) {
-    vigil_analyzer_remove_reference(self->analyzer, id, NULL); /* no orphan in the bank */
+  /* Set once the bank took it (ids start at 1), even when the job then
+   * reports the cancellation that came while it ran. */
+  guint64 id = vigil_analyzer_take_reference_id(self->analyzer, VIGIL_JOB(source));
+  if (was_cancelled(w, error)) {
+    if (id)
+      vigil_analyzer_remove_reference(self->analyzer, id, NULL); /* no orphan in the bank */
   } else if (ok) {
     /* Thumbnails first: whoever draws the model's references has it when they change. */
     g_signal_emit(self, signals[SIGNAL_REFERENCE_READY], 0, id, w->image, w->view.center,
@@ -119,7 +122,7 @@ static void on_encoded(GObject *source, GAsyncResult *result, gpointer user_data
                                          w->slice);
     if (!self->quiet)
       g_ptr_array_add(self->added, g_strdup(w->label));
-  } else if (!was_cancelled(w, error)) {
+  } else {
     note_failed(self, w->label, error ? error->message : "it could not be encoded");
   }
   g_object_ref(self);
