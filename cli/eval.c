@@ -59,8 +59,10 @@ static void minmax_d(gsize n, double *v) {
     v[i] = hi > lo ? (v[i] - lo) / (hi - lo) : 0;
 }
 
-/* The test set's maps in one array; few-shot: both kinds min-maxed, averaged. */
-static float *paper_maps(const EvalScore *s, guint n, gsize plane, gboolean few, guint8 *masks) {
+/* The test set's maps in one array; few-shot: both kinds min-maxed, averaged.
+ * Each image's own maps are freed once copied: a BMAD test set's maps run
+ * to gigabytes. */
+static float *paper_maps(EvalScore *s, guint n, gsize plane, gboolean few, guint8 *masks) {
   float *maps = g_new(float, plane *n);
   g_autofree float *other = few ? g_new(float, plane *n) : NULL;
   for (guint i = 0; i < n; i++) {
@@ -68,6 +70,9 @@ static float *paper_maps(const EvalScore *s, guint n, gsize plane, gboolean few,
     memcpy(masks + plane * i, s[i].mask, plane);
     if (few)
       memcpy(other + plane * i, s[i].few_map, plane * sizeof(float));
+    g_clear_pointer(&s[i].zero_map, g_free);
+    g_clear_pointer(&s[i].few_map, g_free);
+    g_clear_pointer(&s[i].mask, g_free);
   }
   minmax(plane * n, maps);
   if (few) {
@@ -79,7 +84,7 @@ static float *paper_maps(const EvalScore *s, guint n, gsize plane, gboolean few,
 }
 
 /* MVFA's numbers; image_scores[i] gets the paper's score of image i. */
-static EvalResult paper_protocol(const EvalScore *s, guint n, const guint8 *labels, int side,
+static EvalResult paper_protocol(EvalScore *s, guint n, const guint8 *labels, int side,
                                  gboolean few, gboolean seg, double *image_scores) {
   EvalResult r = no_result;
   const gsize plane = (gsize)side * side;

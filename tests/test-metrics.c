@@ -123,6 +123,10 @@ int main(int argc, char **argv) {
   const double same[6] = {0.5, 0.5, 0.5, 0.5, 0.5, 0.5};
   const guint8 mixed[6] = {0, 1, 0, 1, 1, 0};
   scores_case(dir, "all-tied.json", 6, same, mixed, FALSE);
+  /* F1 2/3 at 4 and at 1: anomalib keeps the lower threshold (1). */
+  const double f1_tie[4] = {4, 3, 2, 1};
+  const guint8 f1_labels[4] = {1, 0, 0, 1};
+  scores_case(dir, "f1-tie.json", 4, f1_tie, f1_labels, FALSE);
   aupro_case(rng, dir, "aupro.json", 0);
   aupro_case(rng, dir, "aupro-tied.json", 5);
   return 0;
