@@ -118,6 +118,38 @@ gboolean vigil_calibration_new_references(VigilEngine *engine, const char *class
   return TRUE;
 }
 
+/* Reference i against a bank of all the others: its own rows would make its
+ * few-shot distance zero. */
+static gboolean score_left_out(VigilEngine *engine, const float *text, gsize n,
+                               VigilFeatures *const *refs, gsize i, double *zero, double *few,
+                               GError **error) {
+  vg_membank *bank = vigil_engine_new_bank(engine, error);
+  gboolean ok = bank != NULL;
+  for (gsize k = 0; ok && k < n; k++)
+    ok = k == i || vigil_engine_bank_add(engine, bank, refs[k], NULL, error);
+  g_autoptr(VigilDetection) d = ok ? vigil_engine_detect(engine, refs[i], text, bank, error) : NULL;
+  vigil_engine_free_bank(engine, bank);
+  if (!d)
+    return FALSE;
+  *zero = vigil_calibration_raw_score(d, FALSE);
+  *few = vigil_calibration_raw_score(d, TRUE);
+  return TRUE;
+}
+
+gboolean vigil_calibration_score_references(VigilEngine *engine, const float *text, gsize n,
+                                            VigilFeatures *const *refs, double *zero,
+                                            double *loo_few, GError **error) {
+  if (n < 2) {
+    g_set_error(error, VIGIL_CALIBRATION_ERROR, VIGIL_CALIBRATION_ERROR_DATA,
+                "leave-one-out scores need at least 2 references (got %" G_GSIZE_FORMAT ")", n);
+    return FALSE;
+  }
+  for (gsize i = 0; i < n; i++)
+    if (!score_left_out(engine, text, n, refs, i, zero + i, loo_few + i, error))
+      return FALSE;
+  return TRUE;
+}
+
 double vigil_calibration_apply(const VigilCalibration *c, double raw) {
   if (c->source == VIGIL_CALIBRATION_UNCALIBRATED)
     return NAN;

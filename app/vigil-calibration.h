@@ -60,13 +60,22 @@ VigilCalibration *vigil_calibration_new_labelled(VigilEngine *engine, const char
                                                  GError **error);
 /* From N normal references, for both modes: zero-shot from their zero-shot
  * scores, few-shot from their leave-one-out few-shot scores (each reference
- * scored against a bank of the others). The threshold is the `percentile`
+ * scored against a bank of the others; vigil_calibration_score_references
+ * computes both). The threshold is the `percentile`
  * (linear, as numpy's) of the scores, min and max theirs. With fewer than
  * VIGIL_CALIBRATION_MIN_REFERENCES both come back UNCALIBRATED. */
 gboolean vigil_calibration_new_references(VigilEngine *engine, const char *class_name, gsize n,
                                           const double *zero_scores, const double *loo_few_scores,
                                           double percentile, VigilCalibration **zero,
                                           VigilCalibration **few, GError **error);
+
+/* The scores vigil_calibration_new_references takes, from the features of N
+ * normal references (one view each): zero[i] the raw zero-shot score of
+ * reference i, loo_few[i] its raw few-shot score against a bank of the other
+ * N - 1 (vigil_calibration_raw_score). N >= 2; runs N forwards of scoring. */
+gboolean vigil_calibration_score_references(VigilEngine *engine, const float *text, gsize n,
+                                            VigilFeatures *const *refs, double *zero,
+                                            double *loo_few, GError **error);
 
 /* The calibrated score in [0, 1]; NAN when uncalibrated. */
 double vigil_calibration_apply(const VigilCalibration *c, double raw);

@@ -121,6 +121,38 @@ static void test_round_trip_and_mismatch(void) {
   g_assert_error(error, VIGIL_CALIBRATION_ERROR, VIGIL_CALIBRATION_ERROR_FILE);
 }
 
+/* Leave-one-out: a reference never meets itself in the bank (its few-shot
+ * distance would be zero), and its zero-shot score is the bankless one. */
+static void test_reference_scores(void) {
+  g_autoptr(VigilEngine) e = open_model("loo", 3);
+  g_autoptr(GError) error = NULL;
+  g_autofree float *text = vigil_engine_text_features(e, "Brain", NULL, &error);
+  g_assert_no_error(error);
+  enum { N = 3 };
+  const int side = vigil_engine_arch(e)->image_size;
+  VigilFeatures *f[N];
+  g_autoptr(GRand) rng = g_rand_new_with_seed(9);
+  for (int i = 0; i < N; i++) {
+    g_autofree float *input = g_new(float, 3 * side * side);
+    for (int p = 0; p < 3 * side * side; p++)
+      input[p] = (float)g_rand_double(rng);
+    f[i] = vigil_engine_features(e, input, &error);
+    g_assert_no_error(error);
+  }
+  double zero[N], few[N];
+  g_assert_true(vigil_calibration_score_references(e, text, N, f, zero, few, &error));
+  g_assert_no_error(error);
+  for (int i = 0; i < N; i++) {
+    g_autoptr(VigilDetection) alone = vigil_engine_detect(e, f[i], text, NULL, &error);
+    g_assert_cmpfloat(zero[i], ==, alone->zero_score);
+    g_assert_cmpfloat(few[i] - zero[i], >, 1e-4); /* a distance to other images */
+  }
+  g_assert_false(vigil_calibration_score_references(e, text, 1, f, zero, few, &error));
+  g_assert_error(error, VIGIL_CALIBRATION_ERROR, VIGIL_CALIBRATION_ERROR_DATA);
+  for (int i = 0; i < N; i++)
+    vigil_features_free(f[i]);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   dir = test_make_tmp_dir("vigil-calibration");
@@ -128,6 +160,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/calibration/references", test_references);
   g_test_add_func("/calibration/too-few-references", test_too_few_references);
   g_test_add_func("/calibration/round-trip-and-mismatch", test_round_trip_and_mismatch);
+  g_test_add_func("/calibration/reference-scores", test_reference_scores);
   int rc = g_test_run();
   test_remove_tree(dir);
   g_free(dir);
