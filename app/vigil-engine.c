@@ -107,6 +107,14 @@ static gboolean describe(VigilEngine *e, const char *clip_path, const char *adap
   return TRUE;
 }
 
+const char *vigil_engine_clip_digest(VigilEngine *e) {
+  return e->clip_digest;
+}
+
+const char *vigil_engine_adapters_digest(VigilEngine *e) {
+  return e->adapters_digest;
+}
+
 /* Under AUTO, a Vulkan failure (a lost device, exhausted memory, a model over
  * its limits) moves the engine to the CPU instead of failing the request. */
 gboolean vigil_engine_can_fall_back(VigilEngine *e, vg_status s) {

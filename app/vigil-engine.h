@@ -41,6 +41,9 @@ gboolean vigil_engine_is_random(VigilEngine *engine);
  * thread, so each getter returns a copy taken under a lock (g_free it). */
 char *vigil_engine_dup_identity(VigilEngine *engine);
 char *vigil_engine_dup_device(VigilEngine *engine);
+/* The SHA-256 (hex) of the CLIP and adapter weight files; fixed once opened. */
+const char *vigil_engine_clip_digest(VigilEngine *engine);
+const char *vigil_engine_adapters_digest(VigilEngine *engine);
 /* Why AUTO fell back to the CPU, or NULL. */
 char *vigil_engine_dup_fallback_reason(VigilEngine *engine);
 /* Where text features are cached; NULL disables the disk cache. */

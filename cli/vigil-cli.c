@@ -25,6 +25,9 @@ static const CliEntry commands[] = {
     {"info", vigil_cli_info, "List the studies, series and slices in scan files or folders"},
     {"scan-bench", vigil_cli_scan_bench, "Time opening scans and decoding a slice"},
     {"send", vigil_cli_send, "Send DICOM files to a PACS (C-STORE); test a node (C-ECHO)"},
+    {"calibrate", vigil_cli_calibrate, "A score calibration from a labelled folder (JSON)"},
+    {"eval", vigil_cli_eval, "MVFA's evaluation: AUROC, AP, F1, AUPRO; paper and single"},
+    {"synth", vigil_cli_synth, "Phantom slices with lesions and masks (evaluation layout)"},
 };
 
 static void print_usage(FILE *out) {

@@ -19,6 +19,9 @@ int vigil_cli_render(int argc, char **argv);
 int vigil_cli_info(int argc, char **argv);
 int vigil_cli_scan_bench(int argc, char **argv);
 int vigil_cli_send(int argc, char **argv);
+int vigil_cli_synth(int argc, char **argv);
+int vigil_cli_calibrate(int argc, char **argv);
+int vigil_cli_eval(int argc, char **argv);
 
 /* A memory figure of this process in MB from /proc/self/status, e.g.
  * "VmHWM:" (peak) or "VmRSS:" (now); -1 when unavailable. */
