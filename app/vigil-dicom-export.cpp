@@ -208,7 +208,7 @@ bool read_geometry(const Source &src, bool required, const char *what, Geometry 
       g.thickness = thickness;
     return true;
   }
-  return fail(error, G_IO_ERROR_INVALID_DATA,
+  return fail(error, G_IO_ERROR_NOT_SUPPORTED,
               "the source has no %s for frame %d, which %s must carry; "
               "Vigil does not invent geometry",
               missing->str, src.frame + 1, what);

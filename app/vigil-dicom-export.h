@@ -55,9 +55,10 @@
  * success replaces a file already at out_path (ask the user first); on any
  * error no file is left there (one already there is kept) and `error` says
  * why, in G_IO_ERROR:
- *   G_IO_ERROR_NOT_SUPPORTED      SEG or PMAP asked of a source that is not DICOM
+ *   G_IO_ERROR_NOT_SUPPORTED      SEG or PMAP asked of a source that is not DICOM,
+ *                                 or of one without the geometry it must carry
  *   G_IO_ERROR_INVALID_ARGUMENT   bad arguments: map not square, no frame N, ...
- *   G_IO_ERROR_INVALID_DATA       unreadable source, missing geometry, NaN in the
+ *   G_IO_ERROR_INVALID_DATA       unreadable source, NaN in the
  *                                 map, a file that is not a PDF
  *   others (NOT_FOUND, PERMISSION_DENIED, NO_SPACE, IS_DIRECTORY, FAILED)
  *                                 from the file system, naming the path

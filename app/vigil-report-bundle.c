@@ -172,25 +172,47 @@ static VigilDicomExportSource source_of(const Bundle *b, const VigilReportSlice 
                                   .anonymise_key = b->key};
 }
 
+/* A SEG or PMAP the source cannot carry (its geometry is missing): left out,
+ * with a note that says why, while the other objects are written. */
+static gboolean leave_out(Bundle *b, guint n, const char *what, GError **error) {
+  if (!g_error_matches(*error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED))
+    return FALSE;
+  g_ptr_array_add(b->rep->notes,
+                  g_strdup_printf("slice %u: no %s: %s", n, what, (*error)->message));
+  g_clear_error(error);
+  return TRUE;
+}
+
+/* Writes one SEG or PMAP (`ok` its writer's result), or leaves it out. */
+static gboolean map_object(Bundle *b, guint n, const char *what, char *path, gboolean ok,
+                           GError **error) {
+  if (!ok && leave_out(b, n, what, error)) {
+    g_free(path);
+    return TRUE;
+  }
+  return record(b, path, TRUE, ok, error);
+}
+
 static gboolean write_segs(Bundle *b, const VigilReportSlice *s, guint n, const VigilMap *map,
                            GError **error) {
   const VigilDicomExportSource src = source_of(b, s);
   if (b->formats & VIGIL_REPORT_FORMAT_DICOM_SEG) {
     char *path = g_strdup_printf("%s/slice-%03u-seg.dcm", b->dir, n);
     g_autofree char *what = g_strdup_printf("Vigil anomaly map (%s)", mode_of(s));
-    if (!record(b, path, TRUE,
-                vigil_dicom_write_seg(&src, map, VIGIL_DICOM_SEG_FRACTIONAL, 0, what, path, error),
-                error))
+    if (!map_object(
+            b, n, "segmentation", path,
+            vigil_dicom_write_seg(&src, map, VIGIL_DICOM_SEG_FRACTIONAL, 0, what, path, error),
+            error))
       return FALSE;
   }
   if (b->formats & VIGIL_REPORT_FORMAT_DICOM_SEG_BINARY) {
     char *path = g_strdup_printf("%s/slice-%03u-seg-binary.dcm", b->dir, n);
     g_autofree char *what =
         g_strdup_printf("Vigil anomaly map at %.2f (%s)", b->rep->threshold, mode_of(s));
-    if (!record(b, path, TRUE,
-                vigil_dicom_write_seg(&src, map, VIGIL_DICOM_SEG_BINARY, b->rep->threshold, what,
-                                      path, error),
-                error))
+    if (!map_object(b, n, "binary segmentation", path,
+                    vigil_dicom_write_seg(&src, map, VIGIL_DICOM_SEG_BINARY, b->rep->threshold,
+                                          what, path, error),
+                    error))
       return FALSE;
   }
   return TRUE;
@@ -203,7 +225,8 @@ static gboolean write_pmap(Bundle *b, const VigilReportSlice *s, guint n, const 
   const VigilDicomExportSource src = source_of(b, s);
   char *path = g_strdup_printf("%s/slice-%03u-pmap.dcm", b->dir, n);
   g_autofree char *what = g_strdup_printf("Vigil anomaly map, parametric (%s)", mode_of(s));
-  return record(b, path, TRUE, vigil_dicom_write_pmap(&src, map, what, path, error), error);
+  return map_object(b, n, "parametric map", path,
+                    vigil_dicom_write_pmap(&src, map, what, path, error), error);
 }
 
 /* The annotated view as packed RGB (cairo's RGB24 is one native-endian word a pixel). */
@@ -294,11 +317,16 @@ static gboolean make_dir(const char *dir, gboolean *created, GError **error) {
   return FALSE;
 }
 
+GPtrArray *vigil_report_get_notes(VigilReport *report) {
+  return report->notes;
+}
+
 gboolean vigil_report_write_bundle(VigilReport *rep, const char *dir, VigilReportFormats formats,
                                    GPtrArray *written, GPtrArray *dicom, GCancellable *cancellable,
                                    GError **error) {
   g_return_val_if_fail(rep && dir && written, FALSE);
   Bundle b = {.rep = rep, .dir = dir, .cancel = cancellable};
+  g_ptr_array_set_size(rep->notes, 0);
   gboolean created = FALSE;
   if (!(b.formats = applicable(rep, formats, error)) || !make_dir(dir, &created, error))
     return FALSE;

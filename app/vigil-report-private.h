@@ -52,6 +52,7 @@ struct _VigilReport {
   GPtrArray *references; /* VigilReportReference* */
   GDateTime *date;
   gboolean prepared;
+  GPtrArray *notes; /* the last bundle's objects left out, and why */
 };
 
 /* Decodes the slices and reference thumbnails once. */

@@ -294,6 +294,7 @@ VigilReport *vigil_report_new(VigilAnalysisSession *session, const VigilReportRe
   if (!chosen)
     return NULL;
   VigilReport *rep = g_new0(VigilReport, 1);
+  rep->notes = g_ptr_array_new_with_free_func(g_free);
   rep->paper = req->paper;
   rep->anonymise = req->anonymise;
   rep->note = g_strdup(req->note && *req->note ? req->note : NULL);
@@ -327,6 +328,7 @@ void vigil_report_free(VigilReport *rep) {
   g_ptr_array_unref(rep->slices);
   g_ptr_array_unref(rep->references);
   g_date_time_unref(rep->date);
+  g_ptr_array_unref(rep->notes);
   g_free(rep);
 }
 

@@ -153,6 +153,12 @@ gboolean vigil_report_write_bundle(VigilReport *report, const char *dir, VigilRe
                                    GPtrArray *written, GPtrArray *dicom, GCancellable *cancellable,
                                    GError **error);
 
+/* What the last vigil_report_write_bundle left out and why (strings, borrowed):
+ * a DICOM object the source cannot carry, e.g. a Parametric Map of a slice
+ * without Frame of Reference or Image Plane attributes (geometry is never
+ * invented). Empty when everything asked for was written. */
+GPtrArray *vigil_report_get_notes(VigilReport *report);
+
 #define VIGIL_REPORT_ERROR (vigil_report_error_quark())
 GQuark vigil_report_error_quark(void);
 

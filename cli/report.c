@@ -213,6 +213,9 @@ static gboolean write_bundle(VigilReport *report, const ReportArgs *a, GError **
   for (guint i = 0; i < written->len; i++)
     printf("%s\n", (const char *)written->pdata[i]);
   fflush(stdout);
+  GPtrArray *notes = vigil_report_get_notes(report);
+  for (guint i = 0; i < notes->len; i++)
+    fprintf(stderr, "vigil-cli report: note: %s\n", (const char *)notes->pdata[i]);
   return !a->send || send_objects(a, dicom, error);
 }
 

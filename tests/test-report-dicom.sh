@@ -32,7 +32,7 @@ rep="'$cli' report --clip '$dir/m/clip.safetensors' --adapters '$dir/m/adapters.
 set -- $($pacs_util ports 3)
 dicom=$1 http=$2 closed=$3
 pacs_start "$dicom" "$http" || exit 1
-echo "1..8"
+echo "1..9"
 check "zero-shot top 2 on 240 x 240 CT: every object valid, SEG = legend scale exactly" sh -c \
   "$rep --top 2 --out '$dir/a' --dicom --seg-binary '$dir/ct240' >'$dir/a.txt' &&
    $py '$src/report-dicom-check.py' '$dir/a' '$dir/a.txt' zero-shot exact"
@@ -46,6 +46,21 @@ check "a PNG scan: SC and PDF objects in one new study, no SEG or PMAP" sh -c \
 assert a.StudyInstanceUID == b.StudyInstanceUID and a.Modality == \"OT\" and b.Modality == \"DOC\"
 assert a.PatientID.startswith(\"VIGIL-\") and not str(a.PatientName)' \
      '$dir/png/slice-001-sc.dcm' '$dir/png/report-pdf.dcm'"
+# A CT slice that lost its Frame of Reference and Image Plane attributes (as old
+# and secondary-capture images do): the SEG references it through Derivation
+# Image alone, the Parametric Map is left out with a note that says why.
+$py -c "import glob, sys, pydicom
+d = pydicom.dcmread(sorted(glob.glob(sys.argv[1] + '/**/*.dcm', recursive=True))[0])
+for k in ('FrameOfReferenceUID', 'ImagePositionPatient', 'ImageOrientationPatient',
+          'PixelSpacing', 'SliceLocation'):
+    if k in d: delattr(d, k)
+d.save_as(sys.argv[2])" "$dir/ct80" "$dir/flat.dcm" || exit 1
+check "no geometry: SEG and SC written, the PMAP left out with a note naming why" sh -c \
+  "$rep --out '$dir/flat' --dicom '$dir/flat.dcm' >'$dir/flat.txt' 2>'$dir/flat.err' &&
+   cat '$dir/flat.err' && test -f '$dir/flat/slice-001-seg.dcm' &&
+   test -f '$dir/flat/slice-001-sc.dcm' && test ! -e '$dir/flat/slice-001-pmap.dcm' &&
+   grep -q 'note: slice 1: no parametric map: .*Frame of Reference UID.*does not invent geometry' \
+     '$dir/flat.err'"
 check "--dicom, --seg-binary or --send without --out (or with --pdf): usage error 2" sh -c \
   "$rep --dicom --pdf '$dir/x.pdf' '$dir/ct80'; test \$? -eq 2 &&
    $rep --seg-binary --json '$dir/x.json' '$dir/ct80'; test \$? -eq 2 &&

@@ -208,6 +208,10 @@ static void on_report_done(GObject *source, GAsyncResult *result, gpointer user_
     g_autofree char *msg = NULL;
     if (ok && w->send)
       msg = g_strdup_printf("Sent %u DICOM objects to %s", w->dicom->len, w->name);
+    else if (ok && w->report && vigil_report_get_notes(w->report)->len)
+      msg =
+          g_strdup_printf("Report written to %s (%u files); left out: %s", w->dir, w->written->len,
+                          (const char *)vigil_report_get_notes(w->report)->pdata[0]);
     else if (ok)
       msg = g_strdup_printf("Report written to %s (%u files)", w->dir, w->written->len);
     else if (w->send && w->dicom->len)
