@@ -132,12 +132,16 @@ def get(path, body=None):
                                  data=json.dumps(body).encode() if body else None)
     with urllib.request.urlopen(req, timeout=5) as r:
         return json.load(r)
-found = get("/tools/find", {"Level": "Series", "Query": {"StudyInstanceUID": study}})
-modalities = sorted(get(f"/series/{s}")["MainDicomTags"].get("Modality", "") for s in found)
-assert "SEG" in modalities and "DOC" in modalities, modalities
+found = get("/tools/find", {"Level": "Instance", "Query": {"StudyInstanceUID": study}})
+classes = {get(f"/instances/{i}/simplified-tags")["SOPClassUID"] for i in found}
+wanted = {"1.2.840.10008.5.1.4.1.1.66.4": "SEG", "1.2.840.10008.5.1.4.1.1.30": "Parametric Map",
+          "1.2.840.10008.5.1.4.1.1.7": "Secondary Capture",
+          "1.2.840.10008.5.1.4.1.1.104.1": "Encapsulated PDF"}
+missing = [name for uid, name in wanted.items() if uid not in classes]
+assert not missing, (missing, classes)
 PY
 then
-  echo "ok 7 - Orthanc holds the objects in the scan's study"
+  echo "ok 7 - Orthanc holds the SEG, Parametric Map, SC and PDF in the scan's study"
 else
   echo "not ok 7 - not in Orthanc's study"
 fi
