@@ -42,9 +42,8 @@ mkdir -p "$XDG_CONFIG_HOME/glib-2.0/settings"
 set_node() {
   cat >"$XDG_CONFIG_HOME/glib-2.0/settings/keyfile.new" <<EOF2
 [org/vigil/Vigil]
-pacs-host='127.0.0.1'
-pacs-port=$1
-pacs-called-aet='$2'
+pacs-nodes=[('Other', 'OTHER', '127.0.0.2', 11112), ('Orthanc', '$2', '127.0.0.1', $1)]
+pacs-node='Orthanc'
 pacs-calling-aet='VIGILTEST'
 EOF2
   mv "$XDG_CONFIG_HOME/glib-2.0/settings/keyfile.new" "$XDG_CONFIG_HOME/glib-2.0/settings/keyfile"
@@ -115,7 +114,7 @@ else
 fi
 
 call send-report "[]" "{}"
-if wait_toast "Sent [0-9]* DICOM objects to PACS (ORTHANCTEST@127.0.0.1:$dicom)"; then
+if wait_toast "Sent [0-9]* DICOM objects to Orthanc (ORTHANCTEST@127.0.0.1:$dicom)"; then
   echo "ok 6 - Send to PACS stores the DICOM objects"
 else
   echo "not ok 6 - sending"
@@ -169,7 +168,7 @@ fi
 set_node "$dicom" ORTHANCTEST
 call send-report "[]" "{}"
 if wait_toast "Sending the DICOM objects kept from the failed send again" &&
-   wait_toast "Sent [0-9]* DICOM objects to PACS (ORTHANCTEST@127.0.0.1:$dicom)" 2 &&
+   wait_toast "Sent [0-9]* DICOM objects to Orthanc (ORTHANCTEST@127.0.0.1:$dicom)" 2 &&
    [ -z "$(ls "$outbox")" ]; then
   echo "ok 10 - the retry sends the kept objects and empties the outbox"
 else

@@ -19,6 +19,62 @@ static GtkWidget *find_row(GtkWidget *root, const char *title_prefix) {
   return NULL;
 }
 
+static GtkWidget *find_widget(GtkWidget *root, GType type, const char *text) {
+  const char *label = GTK_IS_BUTTON(root) ? gtk_button_get_label(GTK_BUTTON(root))
+                      : ADW_IS_PREFERENCES_ROW(root)
+                          ? adw_preferences_row_get_title(ADW_PREFERENCES_ROW(root))
+                          : NULL;
+  if (G_TYPE_CHECK_INSTANCE_TYPE(root, type) && g_strcmp0(label, text) == 0)
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
+    GtkWidget *found = find_widget(c, type, text);
+    if (found)
+      return found;
+  }
+  return NULL;
+}
+
+static guint n_nodes(void) {
+  g_autoptr(GVariant) v = g_settings_get_value(settings, "pacs-nodes");
+  return (guint)g_variant_n_children(v);
+}
+
+/* PACS nodes: added, edited and removed in the page land in the settings;
+ * the node chosen for sending follows the "Send reports to" row. */
+static void test_pacs_nodes(void) {
+  GtkWidget *window = vigil_preferences_window_new(NULL, settings);
+  GtkWidget *add = find_widget(window, GTK_TYPE_BUTTON, "_Add Node");
+  g_assert_nonnull(add);
+  g_assert_cmpuint(n_nodes(), ==, 0);
+  g_signal_emit_by_name(add, "clicked");
+  g_signal_emit_by_name(add, "clicked");
+  g_assert_cmpuint(n_nodes(), ==, 2);
+  GtkWidget *host = find_widget(window, ADW_TYPE_ENTRY_ROW, "Host");
+  GtkWidget *aet = find_widget(window, ADW_TYPE_ENTRY_ROW, "Called AE title (the node's)");
+  g_assert_nonnull(host);
+  gtk_editable_set_text(GTK_EDITABLE(host), "pacs.example.org");
+  gtk_editable_set_text(GTK_EDITABLE(aet), "ARCHIVE");
+  g_autoptr(GVariant) v = g_settings_get_value(settings, "pacs-nodes");
+  const char *name, *called, *hostname;
+  gint32 port;
+  g_variant_get_child(v, 0, "(&s&s&si)", &name, &called, &hostname, &port);
+  g_assert_cmpstr(name, ==, "PACS 1");
+  g_assert_cmpstr(called, ==, "ARCHIVE");
+  g_assert_cmpstr(hostname, ==, "pacs.example.org");
+  g_assert_cmpint(port, ==, 104);
+  AdwComboRow *chosen = ADW_COMBO_ROW(find_row(window, "Send reports to"));
+  adw_combo_row_set_selected(chosen, 1);
+  g_autofree char *node = g_settings_get_string(settings, "pacs-node");
+  g_assert_cmpstr(node, ==, "PACS 2");
+  GtkWidget *remove = find_widget(window, GTK_TYPE_BUTTON, "_Remove");
+  g_signal_emit_by_name(remove, "clicked");
+  g_assert_cmpuint(n_nodes(), ==, 1);
+  g_settings_reset(settings, "pacs-nodes"); /* a change from elsewhere: the rows follow */
+  g_assert_null(find_widget(window, ADW_TYPE_ENTRY_ROW, "Host"));
+  g_settings_reset(settings, "pacs-node");
+  gtk_window_destroy(GTK_WINDOW(window));
+}
+
 static void test_rows_follow_settings(void) {
   GtkWidget *window = vigil_preferences_window_new(NULL, settings);
   AdwActionRow *clip = ADW_ACTION_ROW(find_row(window, "CLIP weights"));
@@ -100,6 +156,7 @@ int main(int argc, char **argv) {
   gtk_test_init(&argc, &argv, NULL);
   adw_init();
   settings = g_settings_new("org.vigil.Vigil");
+  g_test_add_func("/preferences/pacs-nodes", test_pacs_nodes);
   g_test_add_func("/preferences/rows-follow-settings", test_rows_follow_settings);
   g_test_add_func("/preferences/device-choice", test_device_choice);
   g_test_add_func("/preferences/style-choice", test_style_choice);

@@ -3,9 +3,8 @@
 #include "vigil-preferences-window.h"
 
 #include "vigil-backend.h"
-#include "vigil-dicom-send.h"
 #include "vigil-domain.h"
-#include "vigil-job.h"
+#include "vigil-pacs-page.h"
 
 struct _VigilPreferencesWindow {
   AdwPreferencesWindow parent_instance;
@@ -14,10 +13,6 @@ struct _VigilPreferencesWindow {
   AdwComboRow *device_row;
   AdwComboRow *style_row;
   GtkSwitch *half_switch;
-  AdwEntryRow *pacs_name_row, *pacs_host_row, *pacs_called_row, *pacs_calling_row;
-  GtkSpinButton *pacs_port_spin;
-  AdwActionRow *pacs_test_row;
-  GtkButton *pacs_test_button;
   GSettings *settings;
   GPtrArray *adapter_rows; /* AdwActionRow per domain, in vigil_domains() order */
   char **device_settings;  /* setting value per combo position */
@@ -198,76 +193,6 @@ static void build_device_list(VigilPreferencesWindow *self) {
   adw_action_row_set_subtitle(ADW_ACTION_ROW(self->device_row), subtitle);
 }
 
-/* ---- the PACS node: its settings, and a C-ECHO on a worker to test it ---- */
-
-typedef struct {
-  char *host, *called, *calling;
-  VigilPacsPeer peer;
-} EchoWork;
-
-static void echo_work_free(gpointer data) {
-  EchoWork *w = data;
-  g_free(w->host), g_free(w->called), g_free(w->calling);
-  g_free(w);
-}
-
-static gboolean echo_in_thread(VigilJob *job, gpointer data, GCancellable *cancellable,
-                               GError **error) {
-  (void)job;
-  EchoWork *w = data;
-  return vigil_pacs_echo(&w->peer, cancellable, error);
-}
-
-static void on_echoed(GObject *source, GAsyncResult *result, gpointer user_data) {
-  VigilPreferencesWindow *self = user_data;
-  g_autoptr(GError) error = NULL;
-  EchoWork *w = g_object_get_data(source, "vigil-echo");
-  g_autofree char *node = vigil_pacs_peer_describe(&w->peer);
-  g_autofree char *text = vigil_job_run_finish(VIGIL_JOB(source), result, &error)
-                              ? g_strdup_printf("%s answered", node)
-                              : g_strdup(error->message);
-  if (self->settings) { /* still open */
-    adw_action_row_set_subtitle(self->pacs_test_row, text);
-    gtk_widget_set_sensitive(GTK_WIDGET(self->pacs_test_button), TRUE);
-  }
-  g_message("pacs test: %s", text);
-  g_object_unref(self);
-}
-
-static void on_pacs_test_clicked(VigilPreferencesWindow *self) {
-  EchoWork *w = g_new0(EchoWork, 1);
-  w->host = g_settings_get_string(self->settings, "pacs-host");
-  w->called = g_settings_get_string(self->settings, "pacs-called-aet");
-  w->calling = g_settings_get_string(self->settings, "pacs-calling-aet");
-  w->peer = (VigilPacsPeer){.host = w->host,
-                            .port = g_settings_get_int(self->settings, "pacs-port"),
-                            .called_aet = w->called,
-                            .calling_aet = w->calling,
-                            .timeout_s = 10};
-  g_autoptr(GError) error = NULL;
-  if (!vigil_pacs_peer_validate(&w->peer, &error)) {
-    adw_action_row_set_subtitle(self->pacs_test_row, error->message);
-    echo_work_free(w);
-    return;
-  }
-  adw_action_row_set_subtitle(self->pacs_test_row, "Testing…");
-  gtk_widget_set_sensitive(GTK_WIDGET(self->pacs_test_button), FALSE);
-  g_autoptr(VigilJob) job = vigil_job_new("PACS echo", echo_in_thread, w, echo_work_free);
-  g_object_set_data(G_OBJECT(job), "vigil-echo", w);
-  vigil_job_run_async(job, NULL, on_echoed, g_object_ref(self));
-}
-
-static void bind_pacs(VigilPreferencesWindow *self, GSettings *settings) {
-  g_settings_bind(settings, "pacs-name", self->pacs_name_row, "text", G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind(settings, "pacs-host", self->pacs_host_row, "text", G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind(settings, "pacs-called-aet", self->pacs_called_row, "text",
-                  G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind(settings, "pacs-calling-aet", self->pacs_calling_row, "text",
-                  G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind(settings, "pacs-port", gtk_spin_button_get_adjustment(self->pacs_port_spin),
-                  "value", G_SETTINGS_BIND_DEFAULT);
-}
-
 GtkWidget *vigil_preferences_window_new(GtkWindow *parent, GSettings *settings) {
   g_return_val_if_fail(G_IS_SETTINGS(settings), NULL);
   VigilPreferencesWindow *self =
@@ -290,7 +215,8 @@ GtkWidget *vigil_preferences_window_new(GtkWindow *parent, GSettings *settings) 
   g_signal_connect(self->device_row, "notify::selected", G_CALLBACK(on_device_selected), self);
   g_signal_connect(self->style_row, "notify::selected", G_CALLBACK(on_style_selected), self);
   g_settings_bind(settings, "half-precision", self->half_switch, "active", G_SETTINGS_BIND_DEFAULT);
-  bind_pacs(self, settings);
+  adw_preferences_window_add(ADW_PREFERENCES_WINDOW(self),
+                             ADW_PREFERENCES_PAGE(vigil_pacs_page_new(settings)));
   return GTK_WIDGET(self);
 }
 
@@ -313,14 +239,6 @@ static void vigil_preferences_window_class_init(VigilPreferencesWindowClass *kla
   gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, device_row);
   gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, style_row);
   gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, half_switch);
-  gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, pacs_name_row);
-  gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, pacs_host_row);
-  gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, pacs_port_spin);
-  gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, pacs_called_row);
-  gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, pacs_calling_row);
-  gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, pacs_test_row);
-  gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, pacs_test_button);
-  gtk_widget_class_bind_template_callback(widget_class, on_pacs_test_clicked);
 }
 
 static void vigil_preferences_window_init(VigilPreferencesWindow *self) {

@@ -1,6 +1,8 @@
 /* VigilReportDialog: see vigil-report-dialog.h. */
 #include "vigil-report-dialog.h"
 
+#include "vigil-pacs-nodes.h"
+
 #define TOP_K 3
 
 enum { SLICES_CURRENT, SLICES_MARKED, SLICES_TOP };
@@ -9,7 +11,9 @@ struct _VigilReportDialog {
   AdwWindow parent_instance;
   AdwWindowTitle *title;
   GtkButton *export_button, *send_button;
-  AdwComboRow *slices_row, *paper_row;
+  AdwComboRow *slices_row, *paper_row, *node_row;
+  GSettings *settings; /* for the PACS nodes */
+  gboolean filling_nodes;
   GtkStringList *slices_model;
   GtkSwitch *anonymise_switch;
   GtkTextView *note_view;
@@ -88,12 +92,53 @@ void vigil_report_dialog_set_note(VigilReportDialog *self, const char *text) {
     gtk_label_set_text(self->status_label, text ? text : "");
 }
 
-void vigil_report_dialog_set_pacs(VigilReportDialog *self, const char *node) {
-  self->has_pacs = node != NULL;
+/* The nodes of the preferences in the "Send to" row, the chosen one selected. */
+static void fill_nodes(VigilReportDialog *self) {
+  g_autoptr(GPtrArray) nodes =
+      self->settings ? vigil_pacs_nodes_read(self->settings) : g_ptr_array_new();
+  g_autoptr(VigilPacsNode) chosen =
+      self->settings ? vigil_pacs_nodes_chosen(self->settings, NULL) : NULL;
+  g_autoptr(GtkStringList) names = gtk_string_list_new(NULL);
+  guint selected = 0;
+  for (guint i = 0; i < nodes->len; i++) {
+    g_autofree char *label = vigil_pacs_node_describe(nodes->pdata[i]);
+    gtk_string_list_append(names, label);
+    if (chosen && g_strcmp0(((VigilPacsNode *)nodes->pdata[i])->name, chosen->name) == 0)
+      selected = i;
+  }
+  self->filling_nodes = TRUE;
+  adw_combo_row_set_model(self->node_row, G_LIST_MODEL(names));
+  adw_combo_row_set_selected(self->node_row, selected);
+  self->filling_nodes = FALSE;
+  self->has_pacs = nodes->len > 0;
+  gtk_widget_set_sensitive(GTK_WIDGET(self->node_row), self->has_pacs);
+  g_autofree char *node = chosen ? vigil_pacs_node_describe(chosen) : NULL;
   g_autofree char *tip = node ? g_strdup_printf("Send the DICOM objects to %s", node)
-                              : g_strdup("Set a PACS node in Preferences first");
+                              : g_strdup("Add a PACS node in Preferences first");
   gtk_widget_set_tooltip_text(GTK_WIDGET(self->send_button), tip);
   update_buttons(self);
+}
+
+static void on_node_chosen(VigilReportDialog *self) {
+  if (self->filling_nodes || !self->settings)
+    return;
+  g_autoptr(GPtrArray) nodes = vigil_pacs_nodes_read(self->settings);
+  guint i = adw_combo_row_get_selected(self->node_row);
+  if (i < nodes->len)
+    g_settings_set_string(self->settings, "pacs-node", ((VigilPacsNode *)nodes->pdata[i])->name);
+}
+
+void vigil_report_dialog_set_settings(VigilReportDialog *self, GSettings *settings) {
+  if (self->settings != settings) {
+    if (self->settings)
+      g_signal_handlers_disconnect_by_data(self->settings, self);
+    g_set_object(&self->settings, settings);
+    if (settings) {
+      g_signal_connect_swapped(settings, "changed::pacs-nodes", G_CALLBACK(fill_nodes), self);
+      g_signal_connect_swapped(settings, "changed::pacs-node", G_CALLBACK(fill_nodes), self);
+    }
+  }
+  fill_nodes(self);
 }
 
 void vigil_report_dialog_fill_request(VigilReportDialog *self, VigilReportRequest *request) {
@@ -149,13 +194,17 @@ GtkWidget *vigil_report_dialog_new(GtkWindow *parent, VigilAnalysisSession *sess
                                                    : series->modality);
   GtkTextBuffer *buffer = gtk_text_view_get_buffer(self->note_view);
   g_signal_connect_swapped(buffer, "changed", G_CALLBACK(on_note_changed), self);
-  vigil_report_dialog_set_pacs(self, NULL);
+  g_signal_connect_swapped(self->node_row, "notify::selected", G_CALLBACK(on_node_chosen), self);
+  fill_nodes(self);
   return GTK_WIDGET(self);
 }
 
 static void vigil_report_dialog_dispose(GObject *object) {
   VigilReportDialog *self = VIGIL_REPORT_DIALOG(object);
   g_clear_object(&self->session);
+  if (self->settings)
+    g_signal_handlers_disconnect_by_data(self->settings, self);
+  g_clear_object(&self->settings);
   g_clear_pointer(&self->marked, g_array_unref);
   g_clear_pointer(&self->idle_note, g_free);
   gtk_widget_dispose_template(GTK_WIDGET(self), VIGIL_TYPE_REPORT_DIALOG);
@@ -169,6 +218,7 @@ static void vigil_report_dialog_class_init(VigilReportDialogClass *klass) {
                                               "/org/vigil/Vigil/vigil-report-dialog.ui");
 #define CHILD(name) gtk_widget_class_bind_template_child(widget_class, VigilReportDialog, name)
   CHILD(title), CHILD(export_button), CHILD(send_button), CHILD(slices_row), CHILD(paper_row);
+  CHILD(node_row);
   CHILD(slices_model), CHILD(anonymise_switch), CHILD(note_view), CHILD(files_check);
   CHILD(dicom_check), CHILD(binary_check), CHILD(status_label), CHILD(cancel_button);
 #undef CHILD

@@ -26,8 +26,9 @@ VigilReportFormats vigil_report_dialog_get_formats(VigilReportDialog *self);
 /* While a report is written or sent: the status shown, the buttons off and
  * Cancel on (NULL: idle). */
 void vigil_report_dialog_set_busy(VigilReportDialog *self, const char *status);
-/* The PACS node sending goes to (e.g. "PACS (AE@host:port)"), or NULL when none is set. */
-void vigil_report_dialog_set_pacs(VigilReportDialog *self, const char *node);
+/* The preferences: the dialog offers their PACS nodes (vigil-pacs-nodes.h)
+ * and keeps the one chosen there (NULL: none, Send is off). */
+void vigil_report_dialog_set_settings(VigilReportDialog *self, GSettings *settings);
 /* A note under the buttons when nothing runs (e.g. objects waiting to be sent again). */
 void vigil_report_dialog_set_note(VigilReportDialog *self, const char *text);
 

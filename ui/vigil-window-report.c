@@ -12,7 +12,7 @@
  * vigil-window-private.h). */
 #include <glib/gstdio.h>
 
-#include "vigil-dicom-send.h"
+#include "vigil-pacs-nodes.h"
 #include "vigil-job.h"
 #include "vigil-window-private.h"
 
@@ -23,7 +23,8 @@ typedef struct {
   char *dir;
   VigilReportFormats formats;
   gboolean send;
-  char *name, *host, *called_aet, *calling_aet;
+  VigilPacsNode *node;
+  char *name, *calling_aet;
   VigilPacsPeer peer;
   GPtrArray *written, *dicom;
 } ReportWork;
@@ -33,7 +34,8 @@ static void report_work_free(gpointer data) {
   g_object_unref(w->window);
   g_clear_pointer(&w->report, vigil_report_free);
   g_clear_object(&w->scan_owner);
-  g_free(w->dir), g_free(w->name), g_free(w->host), g_free(w->called_aet), g_free(w->calling_aet);
+  vigil_pacs_node_free(w->node);
+  g_free(w->dir), g_free(w->name), g_free(w->calling_aet);
   g_ptr_array_unref(w->written);
   g_ptr_array_unref(w->dicom);
   g_free(w);
@@ -119,35 +121,20 @@ static GSettings *settings_of(VigilWindow *self) {
   return app ? vigil_application_get_settings(VIGIL_APPLICATION(app)) : NULL;
 }
 
-/* The PACS node of the preferences into w (FALSE with a message when none is set). */
+/* The PACS node Send uses, from the preferences, into w (FALSE with a message). */
 static gboolean read_peer(VigilWindow *self, ReportWork *w, GError **error) {
   GSettings *settings = settings_of(self);
-  w->host = settings ? g_settings_get_string(settings, "pacs-host") : g_strdup("");
-  if (!*w->host) {
-    g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                        "Set a PACS node in Preferences first");
+  if (!settings) {
+    g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "No preferences to read");
     return FALSE;
   }
-  w->called_aet = g_settings_get_string(settings, "pacs-called-aet");
-  w->calling_aet = g_settings_get_string(settings, "pacs-calling-aet");
-  w->peer = (VigilPacsPeer){.host = w->host,
-                            .port = g_settings_get_int(settings, "pacs-port"),
-                            .called_aet = w->called_aet,
-                            .calling_aet = w->calling_aet};
-  if (!vigil_pacs_peer_validate(&w->peer, error))
+  w->node = vigil_pacs_nodes_chosen(settings, error);
+  if (!w->node)
     return FALSE;
-  g_autofree char *name = g_settings_get_string(settings, "pacs-name");
-  g_autofree char *node = vigil_pacs_peer_describe(&w->peer);
-  w->name = *name ? g_strdup_printf("%s (%s)", name, node) : g_steal_pointer(&node);
-  return TRUE;
-}
-
-static char *peer_name(VigilWindow *self) {
-  ReportWork w = {0};
-  g_autoptr(GError) error = NULL;
-  char *name = read_peer(self, &w, &error) ? g_strdup(w.name) : NULL;
-  g_free(w.name), g_free(w.host), g_free(w.called_aet), g_free(w.calling_aet);
-  return name;
+  w->calling_aet = g_settings_get_string(settings, "pacs-calling-aet");
+  w->peer = vigil_pacs_node_peer(w->node, w->calling_aet);
+  w->name = vigil_pacs_node_describe(w->node);
+  return vigil_pacs_peer_validate(&w->peer, error);
 }
 
 /* The request: the dialog's choices when it is open, else the defaults; the
@@ -184,8 +171,7 @@ static VigilReport *gather(VigilWindow *self, VigilReportFormats *formats, GErro
 static void update_dialog(VigilWindow *self) {
   if (!self->report_dialog)
     return;
-  g_autofree char *peer = peer_name(self);
-  vigil_report_dialog_set_pacs(self->report_dialog, peer);
+  vigil_report_dialog_set_settings(self->report_dialog, settings_of(self));
   g_autofree char *dir = outbox_dir();
   g_autoptr(GPtrArray) waiting = outbox_files(dir);
   g_autofree char *note =
