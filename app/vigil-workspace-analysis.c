@@ -191,9 +191,10 @@ static void series_step(VigilWorkspace *self) {
 
 gboolean vigil_workspace_analyse(VigilWorkspace *self, int slice) {
   if (!self->series || !vigil_workspace_model_ready(self) || self->job_cancellable) {
-    _vigil_workspace_message(self, !self->series                          ? "Open a scan first"
-                                   : !vigil_workspace_model_ready(self) ? "The model is not loaded yet"
-                                                                        : "An analysis is running");
+    _vigil_workspace_message(self, !self->series ? "Open a scan first"
+                                   : !vigil_workspace_model_ready(self)
+                                       ? "The model is not loaded yet"
+                                       : "An analysis is running");
     return FALSE;
   }
   if (slice < 0) {
@@ -235,7 +236,7 @@ void _vigil_workspace_analysis_dispose(VigilWorkspace *self) {
     vigil_reference_queue_set_scan(self->references, NULL);
   }
   g_clear_object(&self->references); /* jobs still running hold their own reference */
-  if (self->analysis) /* the widgets observing it may hold it a little longer */
+  if (self->analysis)                /* the widgets observing it may hold it a little longer */
     g_signal_handlers_disconnect_by_data(self->analysis, self);
   g_clear_object(&self->analysis);
   g_clear_object(&self->analyzer);

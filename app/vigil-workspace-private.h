@@ -29,20 +29,20 @@ struct _VigilWorkspace {
   GListStore *files; /* GFile: what the user opened; NULL once disposed */
 
   VigilIndexer *indexer;
-  VigilScan *scan;     /* the indexer's: grows while it reads */
-  VigilSeries *series; /* shown; owned by scan */
-  int slice;           /* shown */
+  VigilScan *scan;                /* the indexer's: grows while it reads */
+  VigilSeries *series;            /* shown; owned by scan */
+  int slice;                      /* shown */
   double view_center, view_width; /* the window the slices are shown with */
   gint64 index_started_us;
   guint shown_after_ms, indexed_after_ms; /* since index_started_us; 0 until then */
   gboolean shown_while_indexing;          /* the first series came up before indexing ended */
 
   VigilAnalyzer *analyzer;
-  VigilAnalysisSession *analysis;   /* context, references and results per slice */
-  VigilReferenceQueue *references;  /* references on their way into `analysis` */
-  GCancellable *job_cancellable;    /* the running job (loading or analysing), or NULL */
-  gboolean series_running;          /* Analyse Series is stepping through slices */
-  char *fallback_shown;             /* the engine's fallback reason last told */
+  VigilAnalysisSession *analysis;  /* context, references and results per slice */
+  VigilReferenceQueue *references; /* references on their way into `analysis` */
+  GCancellable *job_cancellable;   /* the running job (loading or analysing), or NULL */
+  gboolean series_running;         /* Analyse Series is stepping through slices */
+  char *fallback_shown;            /* the engine's fallback reason last told */
 
   VigilSession *pending; /* a session being restored: view after the scan, refs after the model */
   guint pending_ref;     /* next of pending->references to add */

@@ -299,8 +299,8 @@ static void end_restore(VigilWorkspace *self) {
 
 /* The references queue ran dry: its messages are told, and a restore that
  * queued its references is over. */
-static void on_references_settled(VigilReferenceQueue *queue, const char *added,
-                                  const char *failed, VigilWorkspace *self) {
+static void on_references_settled(VigilReferenceQueue *queue, const char *added, const char *failed,
+                                  VigilWorkspace *self) {
   (void)queue;
   if (added)
     _vigil_workspace_message(self, added);

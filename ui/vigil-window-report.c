@@ -160,15 +160,17 @@ static VigilReport *gather(VigilWindow *self, VigilReportFormats *formats, GErro
     vigil_report_dialog_fill_request(self->report_dialog, &request);
     *formats = vigil_report_dialog_get_formats(self->report_dialog);
   } else {
-    g_autoptr(GPtrArray) results = vigil_analysis_session_current_results(self->analysis);
+    g_autoptr(GPtrArray) results =
+        vigil_analysis_session_current_results(vigil_workspace_get_analysis(self->workspace));
     request.selection = results->len > 1 ? VIGIL_REPORT_TOP_K : VIGIL_REPORT_CURRENT;
     request.top_k = 3;
-    request.note = vigil_analysis_session_get_note(self->analysis);
+    request.note = vigil_analysis_session_get_note(vigil_workspace_get_analysis(self->workspace));
   }
   request.colormap = vigil_analysis_panel_get_colormap(self->analysis_panel);
   request.opacity = vigil_analysis_panel_get_opacity(self->analysis_panel);
   request.threshold = vigil_analysis_panel_get_threshold(self->analysis_panel);
-  guint n = self->series ? self->series->slices->len : 0;
+  VigilSeries *series = vigil_workspace_get_series(self->workspace);
+  guint n = series ? series->slices->len : 0;
   g_autofree VigilReportWindow *windows = g_new0(VigilReportWindow, MAX(n, 1));
   double center, width;
   vigil_slice_view_get_window(self->slice_view, &center, &width);
@@ -176,8 +178,9 @@ static VigilReport *gather(VigilWindow *self, VigilReportFormats *formats, GErro
     windows[i] = (VigilReportWindow){(int)i, center, width};
   request.windows = windows;
   request.n_windows = n;
-  vigil_analysis_session_set_slice(self->analysis, vigil_slice_view_get_slice(self->slice_view));
-  return vigil_report_new(self->analysis, &request, error);
+  vigil_analysis_session_set_slice(vigil_workspace_get_analysis(self->workspace),
+                                   vigil_slice_view_get_slice(self->slice_view));
+  return vigil_report_new(vigil_workspace_get_analysis(self->workspace), &request, error);
 }
 
 /* What the dialog says when nothing runs: objects waiting from a failed send. */
@@ -226,7 +229,9 @@ static ReportWork *report_work_new(VigilWindow *self) {
   w->window = g_object_ref(self);
   w->written = g_ptr_array_new_with_free_func(g_free);
   w->dicom = g_ptr_array_new_with_free_func(g_free);
-  w->scan_owner = self->indexer ? g_object_ref(G_OBJECT(self->indexer)) : NULL;
+  w->scan_owner = vigil_workspace_get_indexer(self->workspace)
+                      ? g_object_ref(G_OBJECT(vigil_workspace_get_indexer(self->workspace)))
+                      : NULL;
   return w;
 }
 
@@ -296,15 +301,18 @@ void _vigil_window_action_send_report(GSimpleAction *action, GVariant *param, gp
 void _vigil_window_action_mark_slice(GSimpleAction *action, GVariant *param, gpointer user_data) {
   (void)action, (void)param;
   VigilWindow *self = VIGIL_WINDOW(user_data);
-  if (!self->series) {
+  if (!vigil_workspace_get_series(self->workspace)) {
     _vigil_window_toast(self, "Open a scan first");
     return;
   }
   int slice = vigil_slice_view_get_slice(self->slice_view);
-  vigil_analysis_session_set_series(self->analysis, self->series);
-  gboolean marked = !vigil_analysis_session_is_marked(self->analysis, slice);
-  vigil_analysis_session_set_marked(self->analysis, slice, marked);
-  g_autoptr(GArray) all = vigil_analysis_session_marked_slices(self->analysis);
+  vigil_analysis_session_set_series(vigil_workspace_get_analysis(self->workspace),
+                                    vigil_workspace_get_series(self->workspace));
+  gboolean marked =
+      !vigil_analysis_session_is_marked(vigil_workspace_get_analysis(self->workspace), slice);
+  vigil_analysis_session_set_marked(vigil_workspace_get_analysis(self->workspace), slice, marked);
+  g_autoptr(GArray) all =
+      vigil_analysis_session_marked_slices(vigil_workspace_get_analysis(self->workspace));
   g_autofree char *msg = g_strdup_printf("Slice %d %s the report (%u marked)", slice + 1,
                                          marked ? "marked for" : "taken out of", all->len);
   _vigil_window_toast(self, msg);
@@ -313,7 +321,7 @@ void _vigil_window_action_mark_slice(GSimpleAction *action, GVariant *param, gpo
 /* win.set-note(s): the findings note (the dialog edits it too). */
 void _vigil_window_action_set_note(GSimpleAction *action, GVariant *param, gpointer user_data) {
   (void)action;
-  vigil_analysis_session_set_note(VIGIL_WINDOW(user_data)->analysis,
+  vigil_analysis_session_set_note(vigil_workspace_get_analysis(VIGIL_WINDOW(user_data)->workspace),
                                   g_variant_get_string(param, NULL));
 }
 
@@ -400,9 +408,10 @@ void _vigil_window_action_report_dialog(GSimpleAction *action, GVariant *param,
   (void)action, (void)param;
   VigilWindow *self = VIGIL_WINDOW(user_data);
   if (!self->report_dialog) {
-    vigil_analysis_session_set_series(self->analysis, self->series);
-    self->report_dialog =
-        VIGIL_REPORT_DIALOG(vigil_report_dialog_new(GTK_WINDOW(self), self->analysis));
+    vigil_analysis_session_set_series(vigil_workspace_get_analysis(self->workspace),
+                                      vigil_workspace_get_series(self->workspace));
+    self->report_dialog = VIGIL_REPORT_DIALOG(
+        vigil_report_dialog_new(GTK_WINDOW(self), vigil_workspace_get_analysis(self->workspace)));
     g_signal_connect(self->report_dialog, "export", G_CALLBACK(on_dialog_export), self);
     g_signal_connect(self->report_dialog, "send", G_CALLBACK(on_dialog_send), self);
     g_signal_connect(self->report_dialog, "cancel", G_CALLBACK(on_dialog_cancel), self);
