@@ -208,6 +208,28 @@ gboolean vigil_workspace_analyse(VigilWorkspace *self, int slice) {
   return job != NULL;
 }
 
+GCancellable *vigil_workspace_begin_report(VigilWorkspace *self) {
+  if (self->report_cancellable || !self->files)
+    return NULL;
+  self->report_cancellable = g_cancellable_new();
+  return self->report_cancellable;
+}
+
+gboolean vigil_workspace_end_report(VigilWorkspace *self) {
+  if (!self->report_cancellable)
+    return FALSE;
+  g_clear_object(&self->report_cancellable);
+  return TRUE;
+}
+
+gboolean vigil_workspace_is_reporting(VigilWorkspace *self) {
+  return self->report_cancellable != NULL;
+}
+
+void vigil_workspace_cancel_report(VigilWorkspace *self) {
+  g_cancellable_cancel(self->report_cancellable);
+}
+
 gboolean vigil_workspace_remove_reference(VigilWorkspace *self, guint64 id, GError **error) {
   if (!vigil_analysis_session_find_reference(self->analysis, id)) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "There is no reference %" G_GUINT64_FORMAT,
@@ -230,6 +252,8 @@ void _vigil_workspace_analysis_init(VigilWorkspace *self) {
 void _vigil_workspace_analysis_dispose(VigilWorkspace *self) {
   g_cancellable_cancel(self->job_cancellable);
   g_clear_object(&self->job_cancellable);
+  g_cancellable_cancel(self->report_cancellable);
+  g_clear_object(&self->report_cancellable);
   if (self->references) {
     g_signal_handlers_disconnect_by_data(self->references, self);
     vigil_reference_queue_cancel(self->references);

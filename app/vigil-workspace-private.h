@@ -38,11 +38,12 @@ struct _VigilWorkspace {
   gboolean shown_while_indexing;          /* the first series came up before indexing ended */
 
   VigilAnalyzer *analyzer;
-  VigilAnalysisSession *analysis;  /* context, references and results per slice */
-  VigilReferenceQueue *references; /* references on their way into `analysis` */
-  GCancellable *job_cancellable;   /* the running job (loading or analysing), or NULL */
-  gboolean series_running;         /* Analyse Series is stepping through slices */
-  char *fallback_shown;            /* the engine's fallback reason last told */
+  VigilAnalysisSession *analysis;   /* context, references and results per slice */
+  VigilReferenceQueue *references;  /* references on their way into `analysis` */
+  GCancellable *job_cancellable;    /* the running job (loading or analysing), or NULL */
+  gboolean series_running;          /* Analyse Series is stepping through slices */
+  char *fallback_shown;             /* the engine's fallback reason last told */
+  GCancellable *report_cancellable; /* the report being written or sent, or NULL */
 
   VigilSession *pending; /* a session being restored: view after the scan, refs after the model */
   guint pending_ref;     /* next of pending->references to add */

@@ -89,6 +89,15 @@ void vigil_workspace_cancel_analysis(VigilWorkspace *self);
  * running analysis (it applies the removal before it scores). */
 gboolean vigil_workspace_remove_reference(VigilWorkspace *self, guint64 id, GError **error);
 
+/* ---- the report being written or sent (the window's report part runs it) ---- */
+
+/* Its cancellable (held by the workspace), or NULL when one runs already. */
+GCancellable *vigil_workspace_begin_report(VigilWorkspace *self);
+/* It ended: FALSE when none ran (the workspace was closed meanwhile). */
+gboolean vigil_workspace_end_report(VigilWorkspace *self);
+gboolean vigil_workspace_is_reporting(VigilWorkspace *self);
+void vigil_workspace_cancel_report(VigilWorkspace *self);
+
 /* ---- the session file ---- */
 
 /* Something worth keeping changed: autosave soon. */

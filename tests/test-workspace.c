@@ -242,6 +242,25 @@ static void test_autosave(void) {
   workspace_free(ws, &seen);
 }
 
+/* One report at a time; closing the workspace cancels it. */
+static void test_report_slot(void) {
+  VigilWorkspace *ws = vigil_workspace_new();
+  GCancellable *c = vigil_workspace_begin_report(ws);
+  g_assert_nonnull(c);
+  g_assert_null(vigil_workspace_begin_report(ws));
+  g_assert_true(vigil_workspace_is_reporting(ws));
+  vigil_workspace_cancel_report(ws);
+  g_assert_true(g_cancellable_is_cancelled(c));
+  g_assert_true(vigil_workspace_end_report(ws));
+  g_assert_false(vigil_workspace_end_report(ws));
+  g_autoptr(GCancellable) running = g_object_ref(vigil_workspace_begin_report(ws));
+  g_object_run_dispose(G_OBJECT(ws));
+  g_assert_true(g_cancellable_is_cancelled(running));
+  g_assert_false(vigil_workspace_end_report(ws)); /* the job ends after the window closed */
+  g_assert_null(vigil_workspace_begin_report(ws));
+  g_object_unref(ws);
+}
+
 static void test_analyse(void) {
   Seen seen = {0};
   VigilWorkspace *ws = workspace_new(&seen);
@@ -287,6 +306,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/workspace/open", test_open);
   g_test_add_func("/workspace/restore", test_restore);
   g_test_add_func("/workspace/autosave", test_autosave);
+  g_test_add_func("/workspace/report-slot", test_report_slot);
   g_test_add_func("/workspace/analyse", test_analyse);
   int rc = g_test_run();
   test_remove_tree(dir);

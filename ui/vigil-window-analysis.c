@@ -128,7 +128,6 @@ static const VigilAnalysisResult *current_result(VigilWindow *self) {
 static void show_result(VigilWindow *self) {
   const VigilAnalysisResult *r = current_result(self);
   const VigilDetection *d = r ? r->detection : NULL;
-  g_clear_pointer(&self->shown_map, g_free);
   if (!d) {
     vigil_slice_view_set_overlay(self->slice_view, NULL, 0, 1);
     return;
@@ -155,13 +154,7 @@ static void show_result(VigilWindow *self) {
       lo = MIN(lo, values[i]), hi = MAX(hi, values[i]);
   }
   VigilMap map = {d->side, d->side, values};
-  vigil_slice_view_set_overlay(self->slice_view, used ? &map : NULL, lo, hi);
-  if (used) {
-    self->shown_map = g_steal_pointer(&values);
-    self->shown_side = d->side;
-    self->shown_lo = lo;
-    self->shown_hi = hi;
-  }
+  vigil_slice_view_set_overlay(self->slice_view, used ? &map : NULL, lo, hi); /* copied */
   const double t = vigil_analysis_panel_get_threshold(self->analysis_panel);
   vigil_slice_view_set_overlay_style(
       self->slice_view, vigil_analysis_panel_get_opacity(self->analysis_panel),
@@ -192,7 +185,6 @@ static void sync_context(VigilWindow *self) {
 static void show_cached(VigilWindow *self) {
   sync_context(self);
   const VigilAnalysisResult *r = current_result(self);
-  self->result_shown = r != NULL;
   if (r)
     vigil_analysis_panel_set_scores(self->analysis_panel, r->detection->zero_score,
                                     r->detection->has_few ? r->detection->few_score : NAN,
@@ -307,19 +299,19 @@ static gboolean export_view(VigilWindow *self, const char *path, GError **error)
                         few ? "vigil.few_det_score" : NULL,
                         few,
                         NULL};
-  VigilMap map = {self->shown_side, self->shown_side, self->shown_map};
+  VigilMap map; /* the overlay as shown: the selected layers summed */
+  double lo, hi;
+  gboolean has_map = vigil_slice_view_get_overlay(self->slice_view, &map, &lo, &hi);
+  const double t = vigil_analysis_panel_get_threshold(self->analysis_panel);
   VigilExportRequest r = {
       .image = image,
       .window_center = center,
       .window_width = width,
-      .map = self->shown_map ? &map : NULL,
-      .map_lo = self->shown_lo,
-      .map_hi = self->shown_hi,
+      .map = has_map ? &map : NULL,
+      .map_lo = has_map ? lo : 0,
+      .map_hi = has_map ? hi : 0,
       .opacity = vigil_analysis_panel_get_opacity(self->analysis_panel),
-      .threshold = isnan(vigil_analysis_panel_get_threshold(self->analysis_panel))
-                       ? NAN
-                       : self->shown_lo + vigil_analysis_panel_get_threshold(self->analysis_panel) *
-                                              (self->shown_hi - self->shown_lo),
+      .threshold = isnan(t) ? NAN : lo + t * (hi - lo),
       .colormap = vigil_analysis_panel_get_colormap(self->analysis_panel),
       .legend_label =
           vigil_analysis_panel_get_few_shot(self->analysis_panel) ? "few-shot" : "zero-shot",
@@ -370,12 +362,13 @@ void _vigil_window_action_export_dialog(GSimpleAction *action, GVariant *param,
 /* The model's references changed (added, removed): the strip and the
  * session file follow the model by themselves; here the map does. */
 static void on_references_changed(VigilWindow *self) {
-  const gboolean had_result = self->result_shown;
+  const gboolean had_result = vigil_analysis_panel_has_scores(self->analysis_panel);
   show_cached(self);
   /* The shown few-shot map used the old bank (the model made it stale):
    * recompute this slice only (the bank keeps the other references'
    * features). A series run restarts by itself. */
-  if (had_result && !self->result_shown && !vigil_workspace_is_busy(self->workspace))
+  if (had_result && !vigil_analysis_panel_has_scores(self->analysis_panel) &&
+      !vigil_workspace_is_busy(self->workspace))
     g_action_group_activate_action(G_ACTION_GROUP(self), "analyse-slice", NULL);
 }
 
@@ -416,5 +409,4 @@ void _vigil_window_analysis_init(VigilWindow *self) {
 void _vigil_window_analysis_dispose(VigilWindow *self) {
   if (self->workspace)
     g_signal_handlers_disconnect_by_data(vigil_workspace_get_analysis(self->workspace), self);
-  g_clear_pointer(&self->shown_map, g_free);
 }

@@ -1,9 +1,13 @@
-/* VigilWindow's state, shared by the files that implement it:
- *   vigil-window.c             viewing, the sidebar, the window's actions
- *   vigil-window-index.c       indexing what was opened, in the background
- *   vigil-window-analysis.c    the model, analysing slices and series, results
- *   vigil-window-references.c  the normal references (few-shot)
- *   vigil-window-session.c     saving and restoring .vigil sessions
+/* VigilWindow's widgets, shared by the files that implement it. What the
+ * window works on is a VigilWorkspace (app/vigil-workspace.h); each file
+ * translates between its widgets and the workspace (connects to its
+ * signals, calls its methods) and never calls another file:
+ *   vigil-window.c             the view, the sidebar's choice, opening files, toasts
+ *   vigil-window-actions.c     every action and shortcut
+ *   vigil-window-index.c       the sidebar and the progress of indexing
+ *   vigil-window-analysis.c    the panel, the model's status, maps and scores
+ *   vigil-window-references.c  the normal references strip, drops, the context menu
+ *   vigil-window-session.c     Save Session, restoring the panel's settings, the autosave offer
  *   vigil-window-report.c      the Report dialog, exporting and sending reports
  * (vigil-application.c reaches the window through vigil-window.h only.) */
 #pragma once
@@ -39,21 +43,13 @@ struct _VigilWindow {
   GMenu *recent_submenu; /* filled with the application's recent menu */
   GtkProgressBar *index_progress;
   GSimpleAction *indexing_action; /* borrowed from the action map */
-  VigilPrefetcher *prefetcher;    /* decodes slices ahead of the view */
+  /* The view's helper (in ui/: it makes textures): decodes slices ahead of scrolling. */
+  VigilPrefetcher *prefetcher;
 
   /* What the window works on (app/vigil-workspace.h): the files, the scan,
    * what is shown, the analysis, the session file. The parts connect to
    * its signals and call its methods; they never call each other. */
   VigilWorkspace *workspace;
-
-  /* The view's state that the slice view has no getter for: the overlay as
-   * shown (selected layers summed), for Export View, and whether the shown
-   * slice had a current result (the references changing makes it stale). */
-  gboolean result_shown;
-  float *shown_map; /* or NULL */
-  int shown_side;
-  double shown_lo, shown_hi;
-  GCancellable *report_cancellable; /* the report being written or sent, or NULL */
 };
 
 void _vigil_window_toast(VigilWindow *self, const char *message);

@@ -71,7 +71,8 @@ typedef struct {
 
 static gboolean show_progress(gpointer data) {
   Progress *p = data;
-  if (p->window->report_cancellable && p->window->report_dialog)
+  VigilWorkspace *ws = p->window->workspace;
+  if (ws && vigil_workspace_is_reporting(ws) && p->window->report_dialog)
     vigil_report_dialog_set_busy(p->window->report_dialog, p->status);
   g_object_unref(p->window);
   g_free(p->status);
@@ -197,8 +198,9 @@ static void update_dialog(VigilWindow *self) {
                                      waiting->len, dir)
                    : NULL;
   vigil_report_dialog_set_note(self->report_dialog, note);
-  vigil_report_dialog_set_busy(self->report_dialog,
-                               self->report_cancellable ? "Writing the report…" : NULL);
+  vigil_report_dialog_set_busy(self->report_dialog, vigil_workspace_is_reporting(self->workspace)
+                                                        ? "Writing the report…"
+                                                        : NULL);
 }
 
 static void on_report_done(GObject *source, GAsyncResult *result, gpointer user_data) {
@@ -206,8 +208,7 @@ static void on_report_done(GObject *source, GAsyncResult *result, gpointer user_
   g_autoptr(GError) error = NULL;
   ReportWork *w = g_object_get_data(source, "vigil-report-work");
   gboolean ok = vigil_job_run_finish(VIGIL_JOB(source), result, &error);
-  if (self->report_cancellable) { /* else the window closed meanwhile */
-    g_clear_object(&self->report_cancellable);
+  if (self->workspace && vigil_workspace_end_report(self->workspace)) { /* else it closed */
     g_autofree char *msg = NULL;
     if (ok && w->send)
       msg = g_strdup_printf("Sent %u DICOM objects to %s", w->dicom->len, w->name);
@@ -257,7 +258,7 @@ static gboolean prepare_send(VigilWindow *self, ReportWork *w, GError **error) {
 }
 
 static void run_report(VigilWindow *self, const char *dir, gboolean send) {
-  if (self->report_cancellable) {
+  if (vigil_workspace_is_reporting(self->workspace)) {
     _vigil_window_toast(self, "A report is being written: wait for it to finish");
     return;
   }
@@ -274,13 +275,13 @@ static void run_report(VigilWindow *self, const char *dir, gboolean send) {
     report_work_free(w);
     return;
   }
-  self->report_cancellable = g_cancellable_new();
+  GCancellable *cancellable = vigil_workspace_begin_report(self->workspace);
   if (self->report_dialog)
     vigil_report_dialog_set_busy(self->report_dialog,
                                  send ? "Preparing to send…" : "Writing the report…");
   g_autoptr(VigilJob) job = vigil_job_new("Report", write_in_thread, w, report_work_free);
   g_object_set_data(G_OBJECT(job), "vigil-report-work", w);
-  vigil_job_run_async(job, self->report_cancellable, on_report_done, g_object_ref(self));
+  vigil_job_run_async(job, cancellable, on_report_done, g_object_ref(self));
 }
 
 /* win.export-report(s): the report into this folder; what the dialog's
@@ -395,7 +396,7 @@ static void on_dialog_send(VigilReportDialog *dialog, VigilWindow *self) {
 
 static void on_dialog_cancel(VigilReportDialog *dialog, VigilWindow *self) {
   (void)dialog;
-  g_cancellable_cancel(self->report_cancellable);
+  vigil_workspace_cancel_report(self->workspace);
 }
 
 static void on_dialog_destroyed(VigilWindow *self) {
@@ -423,8 +424,8 @@ void _vigil_window_action_report_dialog(GSimpleAction *action, GVariant *param,
 }
 
 void _vigil_window_report_dispose(VigilWindow *self) {
-  g_cancellable_cancel(self->report_cancellable);
-  g_clear_object(&self->report_cancellable);
+  if (self->workspace)
+    vigil_workspace_cancel_report(self->workspace);
   if (self->report_dialog)
     gtk_window_destroy(GTK_WINDOW(self->report_dialog));
 }

@@ -1,6 +1,8 @@
-/* VigilWindow: the main window. Opening scans indexes them on a worker
- * (headers only), lists studies and series in the sidebar, and shows the
- * chosen series in the slice view; analysis lives in vigil-window-analysis.c. */
+/* VigilWindow: the main window. What it works on is a VigilWorkspace (the
+ * files opened, their scan, what is shown, the analysis, the session file);
+ * this file opens files into it and shows the series and slice it names in
+ * the slice view, reporting the view back. The other parts are listed in
+ * vigil-window-private.h. */
 #include <string.h>
 
 #include "vigil-job.h"
