@@ -1,6 +1,7 @@
 /* VigilWorkspace: the files opened and their indexing, what is shown, and
  * the session file (restore and autosave). The model and the analysis jobs
  * are in vigil-workspace-analysis.c. */
+#include "vigil-domain.h"
 #include "vigil-workspace-private.h"
 
 #define AUTOSAVE_DELAY_MS 1500
@@ -269,12 +270,22 @@ gboolean vigil_workspace_is_restoring(VigilWorkspace *self) {
   return self->pending != NULL;
 }
 
+/* The analysis settings of a session into the model: the domain (and its
+ * class) or the class the user typed, and the mode. */
+static void restore_settings(VigilWorkspace *self, const VigilSession *session) {
+  const VigilDomain *d = vigil_domain_find(session->domain);
+  vigil_analysis_session_set_domain(self->analysis, d ? d->id : NULL);
+  vigil_analysis_session_set_class_name(self->analysis, d ? d->class_name : session->custom_class);
+  vigil_analysis_session_set_few_shot(self->analysis, g_strcmp0(session->mode, "few-shot") == 0);
+  vigil_analysis_session_restore_from(self->analysis, session); /* the note, the marks */
+  _vigil_workspace_emit(self, WS_RESTORE_SETTINGS, session);    /* the panel shows them */
+}
+
 static void restore(VigilWorkspace *self, VigilSession *session) {
   g_clear_pointer(&self->pending, vigil_session_free);
   self->pending = session;
   self->pending_ref = 0;
-  vigil_analysis_session_restore_from(self->analysis, session); /* the note, the marks */
-  _vigil_workspace_emit(self, WS_RESTORE_SETTINGS, session);    /* the class, the mode */
+  restore_settings(self, session);
   replace_paths(self, session->open_paths);
 }
 

@@ -16,8 +16,9 @@
  *   scan-finished ()               everything was read
  *   show-series (gpointer VigilSeries*)  the shown series changed (NULL: none);
  *                                  the view shows its middle slice in its default window
- *   restore-settings (gpointer const VigilSession*)  a session's analysis settings
- *   restore-view (gpointer const VigilSession*)      its view, once its series is shown
+ *   restore-settings (gpointer const VigilSession*)  a session's analysis settings,
+ *                                  in the analysis model already, for the panel to show
+ *   restore-view (gpointer const VigilSession*)  its view, once its series is shown
  *   capture-view (gpointer VigilSession*)  saving: fill in the view (zoom, window)
  *   message (const char*)          something to tell the user
  *   model-changed (const char *problem)  loaded (NULL) or not, or it fell back to the CPU

@@ -38,9 +38,11 @@ static void on_model_changed(VigilWorkspace *ws, const char *problem, Seen *seen
 }
 
 static void on_restore_settings(VigilWorkspace *ws, const VigilSession *s, Seen *seen) {
+  /* The model has them already; the window's panel shows them. */
+  VigilAnalysisSession *analysis = vigil_workspace_get_analysis(ws);
   g_assert_cmpstr(s->custom_class, ==, "tumour");
-  /* As the window's panel does: it shows them and hands them to the model. */
-  vigil_analysis_session_set_class_name(vigil_workspace_get_analysis(ws), s->custom_class);
+  g_assert_cmpstr(vigil_analysis_session_get_class_name(analysis), ==, "tumour");
+  g_assert_true(vigil_analysis_session_get_few_shot(analysis));
   seen->restore_settings++;
 }
 
