@@ -22,6 +22,7 @@ struct _VigilAnalysisPanel {
   GtkBox *layers_box;
   GtkToggleButton *layer_buttons[4];
   guint n_domains;
+  gboolean has_scores; /* set_scores was given a result's */
 };
 
 G_DEFINE_FINAL_TYPE(VigilAnalysisPanel, vigil_analysis_panel, GTK_TYPE_BOX)
@@ -108,9 +109,14 @@ static void set_score(GtkLabel *label, double value) {
 
 void vigil_analysis_panel_set_scores(VigilAnalysisPanel *self, double zero_shot, double few_shot,
                                      const char *window_text) {
+  self->has_scores = !isnan(zero_shot);
   set_score(self->zero_label, zero_shot);
   set_score(self->few_label, few_shot);
   adw_action_row_set_subtitle(self->window_row, window_text ? window_text : "—");
+}
+
+gboolean vigil_analysis_panel_has_scores(VigilAnalysisPanel *self) {
+  return self->has_scores;
 }
 
 void vigil_analysis_panel_set_progress(VigilAnalysisPanel *self, gboolean running, double fraction,

@@ -33,6 +33,8 @@ void vigil_analysis_panel_set_model_status(VigilAnalysisPanel *self, const char 
 /* Scores to show; NAN shows a dash. `window_text` says what the model saw. */
 void vigil_analysis_panel_set_scores(VigilAnalysisPanel *self, double zero_shot, double few_shot,
                                      const char *window_text);
+/* Scores of a result are shown (not dashes). */
+gboolean vigil_analysis_panel_has_scores(VigilAnalysisPanel *self);
 void vigil_analysis_panel_set_progress(VigilAnalysisPanel *self, gboolean running, double fraction,
                                        const char *message);
 

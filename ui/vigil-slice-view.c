@@ -310,6 +310,13 @@ gboolean vigil_slice_view_has_overlay(VigilSliceView *self) {
   return self->overlay.values != NULL;
 }
 
+gboolean vigil_slice_view_get_overlay(VigilSliceView *self, VigilMap *map, double *lo, double *hi) {
+  *map = self->overlay;
+  *lo = self->overlay_lo;
+  *hi = self->overlay_hi;
+  return self->overlay.values != NULL;
+}
+
 const VigilImage *vigil_slice_view_get_image(VigilSliceView *self) {
   return self->image;
 }

@@ -57,6 +57,8 @@ void vigil_slice_view_set_overlay(VigilSliceView *self, const VigilMap *map, dou
 void vigil_slice_view_set_overlay_style(VigilSliceView *self, double opacity,
                                         VigilColormap colormap, double threshold);
 gboolean vigil_slice_view_has_overlay(VigilSliceView *self);
+/* The overlay as shown (borrowed; FALSE: none) and the range it is coloured over. */
+gboolean vigil_slice_view_get_overlay(VigilSliceView *self, VigilMap *map, double *lo, double *hi);
 
 /* The menu a right click (without motion), a long press or the Menu key
  * opens; NULL for none. popup_menu opens it at a widget point (FALSE: none). */

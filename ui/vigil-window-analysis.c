@@ -1,6 +1,8 @@
-/* VigilWindow's analysis: loading the model from the preferences, analysing
- * the shown slice on a worker, showing maps and scores, and few-shot
- * references. Part of VigilWindow (see vigil-window-private.h). */
+/* VigilWindow's analysis: the model the preferences name, the panel's
+ * settings handed to the analysis model (its context), Analyse and Cancel
+ * handed to the workspace (which runs the jobs), and the shown slice's map
+ * and scores read back from the analysis model.
+ * Part of VigilWindow (see vigil-window-private.h). */
 #include <math.h>
 
 #include "vigil-config.h"
@@ -31,7 +33,7 @@ static char *adapters_for(VigilWindow *self, GSettings *settings) {
 }
 
 static void update_model_status(VigilWindow *self, const char *problem) {
-  VigilEngine *engine = vigil_analyzer_get_engine(self->analyzer);
+  VigilEngine *engine = vigil_analyzer_get_engine(vigil_workspace_get_analyzer(self->workspace));
   g_autofree char *fallback = engine ? vigil_engine_dup_fallback_reason(engine) : NULL;
   if (problem) {
     g_autofree char *text = g_markup_escape_text(problem, -1);
@@ -49,26 +51,21 @@ static void update_model_status(VigilWindow *self, const char *problem) {
   }
 }
 
-/* A Vulkan failure moves the engine to the CPU (at load or mid-analysis):
- * said once, and kept in the panel's model status. */
-static void show_fallback(VigilWindow *self) {
-  VigilEngine *engine = vigil_analyzer_get_engine(self->analyzer);
-  g_autofree char *fallback = engine ? vigil_engine_dup_fallback_reason(engine) : NULL;
-  if (!fallback || g_strcmp0(fallback, self->fallback_shown) == 0)
-    return;
-  _vigil_window_toast(self, fallback);
-  g_free(self->fallback_shown);
-  self->fallback_shown = g_steal_pointer(&fallback);
-  update_model_status(self, NULL);
+/* Loaded, failed, or moved to the CPU: the panel's model status. */
+static void on_model_changed(VigilWorkspace *ws, const char *problem, VigilWindow *self) {
+  (void)ws;
+  update_model_status(self, problem);
 }
 
-static void set_running(VigilWindow *self, VigilJob *job) {
-  vigil_analysis_panel_set_progress(self->analysis_panel, job != NULL, 0,
-                                    job ? vigil_job_get_title(job) : NULL);
+static void on_analysis_state(VigilWorkspace *ws, gboolean running, const char *title,
+                              VigilWindow *self) {
+  (void)ws;
+  vigil_analysis_panel_set_progress(self->analysis_panel, running, 0, title);
   const struct {
     const char *name;
     gboolean enabled;
-  } states[] = {{"analyse-slice", !job}, {"analyse-series", !job}, {"cancel-analysis", !!job}};
+  } states[] = {
+      {"analyse-slice", !running}, {"analyse-series", !running}, {"cancel-analysis", running}};
   for (gsize i = 0; i < G_N_ELEMENTS(states); i++) {
     GAction *a = g_action_map_lookup_action(G_ACTION_MAP(self), states[i].name);
     if (a)
@@ -76,52 +73,10 @@ static void set_running(VigilWindow *self, VigilJob *job) {
   }
 }
 
-static void on_progress(VigilJob *job, GParamSpec *pspec, gpointer user_data) {
-  (void)pspec;
-  VigilWindow *self = user_data;
-  vigil_analysis_panel_set_progress(self->analysis_panel, TRUE, vigil_job_get_fraction(job),
-                                    vigil_job_get_message(job));
-}
-
-static void run(VigilWindow *self, VigilJob *job, GAsyncReadyCallback done) {
-  g_clear_object(&self->analysis_cancellable);
-  self->analysis_cancellable = g_cancellable_new();
-  g_signal_connect_object(job, "notify::fraction", G_CALLBACK(on_progress), self, 0);
-  set_running(self, job);
-  vigil_job_run_async(job, self->analysis_cancellable, done, g_object_ref(self));
-}
-
-/* A finished job's outcome; FALSE (after telling the user) on failure. */
-static gboolean finish(VigilWindow *self, GObject *source, GAsyncResult *result) {
-  g_autoptr(GError) error = NULL;
-  gboolean ok = vigil_job_run_finish(VIGIL_JOB(source), result, &error);
-  if (!self->files) /* closed meanwhile */
-    return FALSE;
-  set_running(self, NULL);
-  if (!ok && !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    _vigil_window_toast(self, error->message);
-  show_fallback(self);
-  return ok;
-}
-
-static void on_loaded(GObject *source, GAsyncResult *result, gpointer user_data) {
-  VigilWindow *self = user_data;
-  const char *key = g_object_get_data(source, "vigil-model-key");
-  if (finish(self, source, result)) {
-    g_autofree char *identity =
-        vigil_engine_dup_identity(vigil_analyzer_get_engine(self->analyzer));
-    /* A new engine starts an empty bank: the model clears its references
-     * (nothing to recompute with an empty bank, so the map is not asked for). */
-    g_signal_handlers_block_by_func(self->analysis, on_references_changed, self);
-    vigil_analysis_session_set_model(self->analysis, key, identity);
-    g_signal_handlers_unblock_by_func(self->analysis, on_references_changed, self);
-    update_model_status(self, NULL);
-    _vigil_window_session_continue_references(self);
-  } else if (self->files) {
-    update_model_status(self, "The model could not be loaded; see the message, then check "
-                              "Preferences.");
-  }
-  g_object_unref(self);
+static void on_analysis_progress(VigilWorkspace *ws, double fraction, const char *text,
+                                 VigilWindow *self) {
+  (void)ws;
+  vigil_analysis_panel_set_progress(self->analysis_panel, TRUE, fraction, text);
 }
 
 /* Loads the model the preferences name, unless it is already loaded. */
@@ -139,16 +94,11 @@ static void ensure_model(VigilWindow *self) {
                               "to get them). The viewer works without them.");
     return;
   }
-  g_autofree char *key =
-      g_strdup_printf("%s|%s|%s|%s", clip, adapters, device, half ? "f16" : "f32");
-  if (g_strcmp0(key, vigil_analysis_session_get_model_key(self->analysis)) == 0)
-    return;
-  g_autoptr(VigilJob) job = vigil_analyzer_load(self->analyzer, clip, adapters, device, half);
-  g_object_set_data_full(G_OBJECT(job), "vigil-model-key", g_steal_pointer(&key), g_free);
-  run(self, job, on_loaded);
+  vigil_workspace_load_model(self->workspace, clip, adapters, device, half);
 }
 
-gboolean _vigil_window_analysis_fixed_window(VigilWindow *self, double *center, double *width) {
+/* TRUE (with the window) when the domain fixes what the model sees (CT presets). */
+static gboolean fixed_window(VigilWindow *self, double *center, double *width) {
   const VigilDomain *d = vigil_domain_find(vigil_analysis_panel_get_domain(self->analysis_panel));
   if (!d || d->window_from_file)
     return FALSE;
@@ -171,14 +121,13 @@ static char *model_window(VigilWindow *self, double *center, double *width) {
 
 /* The shown slice's current result, or NULL. */
 static const VigilAnalysisResult *current_result(VigilWindow *self) {
-  return vigil_analysis_session_get_result(self->analysis,
+  return vigil_analysis_session_get_result(vigil_workspace_get_analysis(self->workspace),
                                            vigil_slice_view_get_slice(self->slice_view));
 }
 
 static void show_result(VigilWindow *self) {
   const VigilAnalysisResult *r = current_result(self);
   const VigilDetection *d = r ? r->detection : NULL;
-  g_clear_pointer(&self->shown_map, g_free);
   if (!d) {
     vigil_slice_view_set_overlay(self->slice_view, NULL, 0, 1);
     return;
@@ -205,13 +154,7 @@ static void show_result(VigilWindow *self) {
       lo = MIN(lo, values[i]), hi = MAX(hi, values[i]);
   }
   VigilMap map = {d->side, d->side, values};
-  vigil_slice_view_set_overlay(self->slice_view, used ? &map : NULL, lo, hi);
-  if (used) {
-    self->shown_map = g_steal_pointer(&values);
-    self->shown_side = d->side;
-    self->shown_lo = lo;
-    self->shown_hi = hi;
-  }
+  vigil_slice_view_set_overlay(self->slice_view, used ? &map : NULL, lo, hi); /* copied */
   const double t = vigil_analysis_panel_get_threshold(self->analysis_panel);
   vigil_slice_view_set_overlay_style(
       self->slice_view, vigil_analysis_panel_get_opacity(self->analysis_panel),
@@ -223,24 +166,25 @@ static void show_result(VigilWindow *self) {
 static void sync_context(VigilWindow *self) {
   double c, w;
   g_autofree char *window = model_window(self, &c, &w);
-  vigil_analysis_session_set_series(self->analysis, self->series);
-  vigil_analysis_session_set_slice(self->analysis, vigil_slice_view_get_slice(self->slice_view));
-  vigil_analysis_session_set_class_name(self->analysis,
+  VigilAnalysisSession *analysis = vigil_workspace_get_analysis(self->workspace);
+  vigil_analysis_session_set_series(analysis, vigil_workspace_get_series(self->workspace));
+  vigil_analysis_session_set_slice(analysis, vigil_slice_view_get_slice(self->slice_view));
+  vigil_analysis_session_set_class_name(analysis,
                                         vigil_analysis_panel_get_class_name(self->analysis_panel));
-  vigil_analysis_session_set_domain(self->analysis,
+  vigil_analysis_session_set_domain(analysis,
                                     vigil_analysis_panel_get_domain(self->analysis_panel));
-  vigil_analysis_session_set_few_shot(self->analysis,
+  vigil_analysis_session_set_few_shot(analysis,
                                       vigil_analysis_panel_get_few_shot(self->analysis_panel));
-  vigil_analysis_session_set_window(self->analysis, c, w, window);
+  vigil_analysis_session_set_window(analysis, c, w, window);
   /* References are encoded in the window the model sees too. */
-  gboolean fixed = _vigil_window_analysis_fixed_window(self, &c, &w);
-  vigil_reference_queue_set_fixed_window(self->references, fixed, c, w);
+  gboolean fixed = fixed_window(self, &c, &w);
+  vigil_reference_queue_set_fixed_window(vigil_workspace_get_references(self->workspace), fixed, c,
+                                         w);
 }
 
 static void show_cached(VigilWindow *self) {
   sync_context(self);
   const VigilAnalysisResult *r = current_result(self);
-  self->result_shown = r != NULL;
   if (r)
     vigil_analysis_panel_set_scores(self->analysis_panel, r->detection->zero_score,
                                     r->detection->has_few ? r->detection->few_score : NAN,
@@ -250,149 +194,55 @@ static void show_cached(VigilWindow *self) {
   show_result(self);
 }
 
-/* Hands a finished job's results to the model, under the key the job
- * started with: results of an outdated context are dropped there. */
-static void store_result(VigilWindow *self, GObject *source) {
-  const char *key = g_object_get_data(source, "vigil-key");
-  GArray *slices = g_object_get_data(source, "vigil-slices");
-  sync_context(self);
-  for (guint i = 0; slices && i < slices->len; i++)
-    vigil_analysis_session_store(
-        self->analysis, key, g_array_index(slices, int, i),
-        vigil_analyzer_take_result_at(self->analyzer, VIGIL_JOB(source), i));
-}
-
-static void on_analysed(GObject *source, GAsyncResult *result, gpointer user_data) {
-  VigilWindow *self = user_data;
-  if (finish(self, source, result)) {
-    store_result(self, source);
-    show_cached(self);
-  }
-  g_object_unref(self);
-}
-
-/* One job for n slices: their features come from batched forwards. */
-static VigilJob *analyse_job(VigilWindow *self, const VigilImage *const *images, const int *slices,
-                             guint n) {
-  double center, width;
-  g_autofree char *window_text = model_window(self, &center, &width);
-  VigilJob *job =
-      vigil_analyzer_analyse_batch(self->analyzer, images, n, center, width,
-                                   vigil_analysis_panel_get_class_name(self->analysis_panel),
-                                   vigil_analysis_panel_get_few_shot(self->analysis_panel));
-  sync_context(self);
-  GArray *ids = g_array_sized_new(FALSE, FALSE, sizeof(int), n);
-  g_array_append_vals(ids, slices, n);
-  g_object_set_data_full(G_OBJECT(job), "vigil-slices", ids, (GDestroyNotify)g_array_unref);
-  g_object_set_data_full(G_OBJECT(job), "vigil-key",
-                         g_strdup(vigil_analysis_session_get_key(self->analysis)), g_free);
-  return job;
+/* Results arrived: the shown slice's among them shows. */
+static void on_analysed(VigilWorkspace *ws, GArray *slices, VigilWindow *self) {
+  (void)ws;
+  for (guint i = 0; i < slices->len; i++)
+    if (g_array_index(slices, int, i) == vigil_slice_view_get_slice(self->slice_view))
+      show_cached(self);
 }
 
 static gboolean can_analyse(VigilWindow *self) {
-  if (!self->series || !vigil_slice_view_get_image(self->slice_view) ||
+  VigilSeries *series = vigil_workspace_get_series(self->workspace);
+  if (!series || !vigil_slice_view_get_image(self->slice_view) ||
       !vigil_analysis_panel_get_class_name(self->analysis_panel)) {
-    _vigil_window_toast(self,
-                        !self->series ? "Open a scan first" : "Type the class name to look for");
+    _vigil_window_toast(self, !series ? "Open a scan first" : "Type the class name to look for");
     return FALSE;
   }
-  if (!vigil_analyzer_get_engine(self->analyzer)) {
+  if (!vigil_workspace_model_ready(self->workspace)) {
     ensure_model(self);
     _vigil_window_toast(self, "The model is not loaded yet");
     return FALSE;
   }
+  sync_context(self); /* the workspace analyses in the model's context */
   return TRUE;
-}
-
-/* Analyse Series: a few slices per job (as many as the engine encodes in one
- * forward), skipping slices already done, so a cancelled run keeps what it
- * finished and a new run continues from there. */
-static void series_step(VigilWindow *self);
-
-static void on_series_step(GObject *source, GAsyncResult *result, gpointer user_data) {
-  VigilWindow *self = user_data;
-  gboolean ok = finish(self, source, result);
-  if (ok) {
-    store_result(self, source);
-    GArray *slices = g_object_get_data(source, "vigil-slices");
-    for (guint i = 0; i < slices->len; i++)
-      if (g_array_index(slices, int, i) == vigil_slice_view_get_slice(self->slice_view))
-        show_cached(self);
-    series_step(self);
-  } else if (self->files) {
-    self->series_running = FALSE;
-  }
-  g_object_unref(self);
-}
-
-static void series_step(VigilWindow *self) {
-  sync_context(self);
-  const int n = self->series ? (int)self->series->slices->len : 0;
-  const int batch = MAX(1, vigil_engine_batch_limit(vigil_analyzer_get_engine(self->analyzer)));
-  g_autoptr(GArray) missing =
-      vigil_analysis_session_missing_slices(self->analysis, (guint)MIN(batch, VG_CLIP_BATCH_MAX));
-  const int *slices = (const int *)(void *)missing->data, count = (int)missing->len;
-  if (count == 0) {
-    self->series_running = FALSE;
-    _vigil_window_toast(self, "The whole series is analysed");
-    return;
-  }
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) images = g_ptr_array_new_with_free_func((GDestroyNotify)vigil_image_free);
-  for (int i = 0; i < count && !error; i++) {
-    VigilImage *image = vigil_series_get_slice(self->series, (guint)slices[i], &error);
-    if (image)
-      g_ptr_array_add(images, image);
-  }
-  if (error) {
-    self->series_running = FALSE;
-    _vigil_window_toast(self, error->message);
-    return;
-  }
-  g_autoptr(VigilJob) job =
-      analyse_job(self, (const VigilImage *const *)images->pdata, slices, (guint)count);
-  run(self, job, on_series_step);
-  g_autofree char *text =
-      count > 1 ? g_strdup_printf("Slices %d to %d of %d", slices[0] + 1, slices[count - 1] + 1, n)
-                : g_strdup_printf("Slice %d of %d", slices[0] + 1, n);
-  vigil_analysis_panel_set_progress(self->analysis_panel, TRUE, (double)slices[0] / n, text);
 }
 
 void _vigil_window_action_analyse_series(GSimpleAction *action, GVariant *param,
                                          gpointer user_data) {
   (void)action, (void)param;
   VigilWindow *self = VIGIL_WINDOW(user_data);
-  if (!can_analyse(self))
-    return;
-  self->series_running = TRUE;
-  series_step(self);
+  if (can_analyse(self))
+    vigil_workspace_analyse(self->workspace, -1);
 }
 
 void _vigil_window_action_analyse_slice(GSimpleAction *action, GVariant *param,
                                         gpointer user_data) {
   (void)action, (void)param;
   VigilWindow *self = VIGIL_WINDOW(user_data);
-  if (!can_analyse(self))
-    return;
-  const VigilImage *image = vigil_slice_view_get_image(self->slice_view);
-  const int slice = vigil_slice_view_get_slice(self->slice_view);
-  g_autoptr(VigilJob) job = analyse_job(self, &image, &slice, 1);
-  run(self, job, on_analysed);
+  if (can_analyse(self))
+    vigil_workspace_analyse(self->workspace, vigil_slice_view_get_slice(self->slice_view));
 }
 
 char *vigil_window_dup_model_identity(VigilWindow *self) {
-  VigilEngine *engine = vigil_analyzer_get_engine(self->analyzer);
+  VigilEngine *engine = vigil_analyzer_get_engine(vigil_workspace_get_analyzer(self->workspace));
   return engine ? vigil_engine_dup_identity(engine) : NULL;
-}
-
-gboolean _vigil_window_analysis_model_ready(VigilWindow *self) {
-  return vigil_analyzer_get_engine(self->analyzer) != NULL;
 }
 
 void _vigil_window_action_cancel_analysis(GSimpleAction *action, GVariant *param,
                                           gpointer user_data) {
   (void)action, (void)param;
-  g_cancellable_cancel(VIGIL_WINDOW(user_data)->analysis_cancellable);
+  vigil_workspace_cancel_analysis(VIGIL_WINDOW(user_data)->workspace);
 }
 
 /* win.load-model(ss): use these files (tests and scripts drive it over D-Bus). */
@@ -420,6 +270,7 @@ static gboolean export_view(VigilWindow *self, const char *path, GError **error)
   }
   double center, width;
   vigil_slice_view_get_window(self->slice_view, &center, &width);
+  VigilSeries *series = vigil_workspace_get_series(self->workspace);
   g_autofree char *identity = vigil_window_dup_model_identity(self);
   const VigilAnalysisResult *shown = current_result(self);
   const VigilDetection *d = shown ? shown->detection : NULL;
@@ -431,7 +282,7 @@ static gboolean export_view(VigilWindow *self, const char *path, GError **error)
   const char *text[] = {"Software",
                         "Vigil " VIGIL_VERSION,
                         "vigil.series",
-                        self->series ? self->series->uid : "",
+                        series ? series->uid : "",
                         "vigil.slice",
                         slice,
                         "vigil.window",
@@ -448,19 +299,19 @@ static gboolean export_view(VigilWindow *self, const char *path, GError **error)
                         few ? "vigil.few_det_score" : NULL,
                         few,
                         NULL};
-  VigilMap map = {self->shown_side, self->shown_side, self->shown_map};
+  VigilMap map; /* the overlay as shown: the selected layers summed */
+  double lo, hi;
+  gboolean has_map = vigil_slice_view_get_overlay(self->slice_view, &map, &lo, &hi);
+  const double t = vigil_analysis_panel_get_threshold(self->analysis_panel);
   VigilExportRequest r = {
       .image = image,
       .window_center = center,
       .window_width = width,
-      .map = self->shown_map ? &map : NULL,
-      .map_lo = self->shown_lo,
-      .map_hi = self->shown_hi,
+      .map = has_map ? &map : NULL,
+      .map_lo = has_map ? lo : 0,
+      .map_hi = has_map ? hi : 0,
       .opacity = vigil_analysis_panel_get_opacity(self->analysis_panel),
-      .threshold = isnan(vigil_analysis_panel_get_threshold(self->analysis_panel))
-                       ? NAN
-                       : self->shown_lo + vigil_analysis_panel_get_threshold(self->analysis_panel) *
-                                              (self->shown_hi - self->shown_lo),
+      .threshold = isnan(t) ? NAN : lo + t * (hi - lo),
       .colormap = vigil_analysis_panel_get_colormap(self->analysis_panel),
       .legend_label =
           vigil_analysis_panel_get_few_shot(self->analysis_panel) ? "few-shot" : "zero-shot",
@@ -511,31 +362,26 @@ void _vigil_window_action_export_dialog(GSimpleAction *action, GVariant *param,
 /* The model's references changed (added, removed): the strip and the
  * session file follow the model by themselves; here the map does. */
 static void on_references_changed(VigilWindow *self) {
-  const gboolean had_result = self->result_shown;
+  const gboolean had_result = vigil_analysis_panel_has_scores(self->analysis_panel);
   show_cached(self);
   /* The shown few-shot map used the old bank (the model made it stale):
    * recompute this slice only (the bank keeps the other references'
    * features). A series run restarts by itself. */
-  GActionGroup *group = G_ACTION_GROUP(self);
-  if (had_result && !self->result_shown && !self->series_running &&
-      g_action_group_get_action_enabled(group, "analyse-slice"))
-    g_action_group_activate_action(group, "analyse-slice", NULL);
-}
-
-void _vigil_window_analysis_slice_changed(VigilWindow *self) {
-  show_cached(self);
+  if (had_result && !vigil_analysis_panel_has_scores(self->analysis_panel) &&
+      !vigil_workspace_is_busy(self->workspace))
+    g_action_group_activate_action(G_ACTION_GROUP(self), "analyse-slice", NULL);
 }
 
 static void on_panel_changed(VigilWindow *self) {
   show_cached(self);
   ensure_model(self);
-  _vigil_window_session_changed(self);
+  vigil_workspace_changed(self->workspace);
 }
 
 static gboolean start_loading(gpointer data) {
   VigilWindow *self = data;
   GSettings *settings = settings_of(self);
-  if (settings && self->files) {
+  if (settings && self->workspace) {
     g_signal_connect_object(settings, "changed", G_CALLBACK(ensure_model), self, G_CONNECT_SWAPPED);
     ensure_model(self);
   }
@@ -544,22 +390,23 @@ static gboolean start_loading(gpointer data) {
 
 void _vigil_window_analysis_init(VigilWindow *self) {
   g_idle_add_full(G_PRIORITY_DEFAULT, start_loading, g_object_ref(self), g_object_unref);
-  self->analyzer = vigil_analyzer_new();
-  self->analysis = vigil_analysis_session_new();
-  g_signal_connect_swapped(self->analysis, "references-changed", G_CALLBACK(on_references_changed),
-                           self);
+  VigilWorkspace *ws = self->workspace;
+  g_signal_connect_swapped(vigil_workspace_get_analysis(ws), "references-changed",
+                           G_CALLBACK(on_references_changed), self);
+  g_signal_connect(ws, "model-changed", G_CALLBACK(on_model_changed), self);
+  g_signal_connect(ws, "analysis-state", G_CALLBACK(on_analysis_state), self);
+  g_signal_connect(ws, "analysis-progress", G_CALLBACK(on_analysis_progress), self);
+  g_signal_connect(ws, "analysed", G_CALLBACK(on_analysed), self);
+  /* The shown slice's result follows the view (connected after the view's own handlers). */
+  g_signal_connect_swapped(ws, "show-series", G_CALLBACK(show_cached), self);
+  g_signal_connect_swapped(ws, "series-changed", G_CALLBACK(show_cached), self);
+  g_signal_connect_swapped(self->slice_view, "notify::slice", G_CALLBACK(show_cached), self);
   g_signal_connect_swapped(self->analysis_panel, "changed", G_CALLBACK(on_panel_changed), self);
-  _vigil_window_references_init(self);
-  set_running(self, NULL);
+  on_analysis_state(ws, FALSE, NULL, self);
   sync_context(self);
 }
 
 void _vigil_window_analysis_dispose(VigilWindow *self) {
-  g_cancellable_cancel(self->analysis_cancellable);
-  g_clear_object(&self->analysis_cancellable);
-  g_clear_object(&self->analyzer);
-  g_clear_object(&self->analysis);
-  g_clear_pointer(&self->shown_map, g_free);
-  _vigil_window_references_dispose(self);
-  g_clear_pointer(&self->fallback_shown, g_free);
+  if (self->workspace)
+    g_signal_handlers_disconnect_by_data(vigil_workspace_get_analysis(self->workspace), self);
 }

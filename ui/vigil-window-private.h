@@ -1,9 +1,13 @@
-/* VigilWindow's state, shared by the files that implement it:
- *   vigil-window.c             viewing, the sidebar, the window's actions
- *   vigil-window-index.c       indexing what was opened, in the background
- *   vigil-window-analysis.c    the model, analysing slices and series, results
- *   vigil-window-references.c  the normal references (few-shot)
- *   vigil-window-session.c     saving and restoring .vigil sessions
+/* VigilWindow's widgets, shared by the files that implement it. What the
+ * window works on is a VigilWorkspace (app/vigil-workspace.h); each file
+ * translates between its widgets and the workspace (connects to its
+ * signals, calls its methods) and never calls another file:
+ *   vigil-window.c             the view, the sidebar's choice, opening files, toasts
+ *   vigil-window-actions.c     every action and shortcut
+ *   vigil-window-index.c       the sidebar and the progress of indexing
+ *   vigil-window-analysis.c    the panel, the model's status, maps and scores
+ *   vigil-window-references.c  the normal references strip, drops, the context menu
+ *   vigil-window-session.c     Save Session, restoring the panel's settings, the autosave offer
  *   vigil-window-report.c      the Report dialog, exporting and sending reports
  * (vigil-application.c reaches the window through vigil-window.h only.) */
 #pragma once
@@ -21,6 +25,7 @@
 #include "vigil-series-list.h"
 #include "vigil-slice-view.h"
 #include "vigil-window.h"
+#include "vigil-workspace.h"
 
 struct _VigilWindow {
   AdwApplicationWindow parent_instance;
@@ -37,54 +42,25 @@ struct _VigilWindow {
   GtkMenuButton *window_presets;
   GMenu *recent_submenu; /* filled with the application's recent menu */
   GtkProgressBar *index_progress;
-  GListStore *files;
-
-  VigilScan *scan;     /* the indexer's: grows while it reads */
-  VigilSeries *series; /* shown; owned by scan */
-  VigilIndexer *indexer;
-  VigilPrefetcher *prefetcher;
   GSimpleAction *indexing_action; /* borrowed from the action map */
-  gboolean shown_while_indexing;  /* the first series came up before indexing ended */
-  gint64 index_started_us;
-  guint shown_after_ms, indexed_after_ms; /* since index_started_us; 0 until then */
+  /* The view's helper (in ui/: it makes textures): decodes slices ahead of scrolling. */
+  VigilPrefetcher *prefetcher;
 
-  VigilAnalyzer *analyzer;
-  GCancellable *analysis_cancellable; /* the running analysis job, or NULL */
-  char *fallback_shown;               /* the engine's fallback reason last shown */
-  VigilAnalysisSession *analysis;     /* context, references and results per slice */
-  gboolean result_shown;   /* the last show_cached found a current result for the shown slice */
-  gboolean series_running; /* Analyse Series is stepping through slices */
-  VigilReferenceQueue *references;  /* references on their way into `analysis` */
-  GCancellable *report_cancellable; /* the report being written or sent, or NULL */
-  VigilSession *pending; /* a session being restored: view after the scan, refs after the model */
-  guint pending_ref;     /* next of pending->references to add */
-  guint autosave_source;
-  float *shown_map; /* the overlay as shown (selected layers summed), or NULL */
-  int shown_side;
-  double shown_lo, shown_hi;
+  /* What the window works on (app/vigil-workspace.h): the files, the scan,
+   * what is shown, the analysis, the session file. The parts connect to
+   * its signals and call its methods; they never call each other. */
+  VigilWorkspace *workspace;
 };
 
 void _vigil_window_toast(VigilWindow *self, const char *message);
-void _vigil_window_replace_files(VigilWindow *self, const char *const *paths);
-/* Shows `series` (NULL: nothing) from its middle slice with its default window. */
-void _vigil_window_show_series(VigilWindow *self, VigilSeries *series);
-/* The shown series gained slices while indexing: keep the view, refresh the count. */
-void _vigil_window_series_grew(VigilWindow *self);
 
 /* vigil-window-index.c */
 void _vigil_window_index_init(VigilWindow *self);
 void _vigil_window_index_dispose(VigilWindow *self);
-/* Cancels any indexing and starts reading `paths` into a new, empty sidebar. */
-void _vigil_window_index_start(VigilWindow *self, const char *const *paths);
 
 /* vigil-window-analysis.c */
 void _vigil_window_analysis_init(VigilWindow *self);
 void _vigil_window_analysis_dispose(VigilWindow *self);
-gboolean _vigil_window_analysis_model_ready(VigilWindow *self);
-/* TRUE (with the window) when the domain fixes what the model sees (CT presets). */
-gboolean _vigil_window_analysis_fixed_window(VigilWindow *self, double *center, double *width);
-/* The slice changed: drop a result that belongs to another slice. */
-void _vigil_window_analysis_slice_changed(VigilWindow *self);
 
 /* vigil-window-references.c */
 void _vigil_window_references_init(VigilWindow *self);
@@ -92,14 +68,6 @@ void _vigil_window_references_dispose(VigilWindow *self);
 
 /* vigil-window-session.c */
 void _vigil_window_session_init(VigilWindow *self);
-void _vigil_window_session_dispose(VigilWindow *self);
-/* Opening a .vigil file: TRUE when `file` was one and is being restored. */
-gboolean _vigil_window_session_open(VigilWindow *self, GFile *file);
-/* After a scan: apply a pending session's view. After the model: its references. */
-void _vigil_window_session_scanned(VigilWindow *self);
-void _vigil_window_session_continue_references(VigilWindow *self);
-/* Something worth keeping changed: autosave soon. */
-void _vigil_window_session_changed(VigilWindow *self);
 
 /* vigil-window-report.c */
 void _vigil_window_report_dispose(VigilWindow *self);

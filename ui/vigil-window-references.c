@@ -17,17 +17,8 @@ static void on_reference_ready(VigilReferenceQueue *queue, guint64 id, const Vig
   vigil_reference_strip_set_thumbnail(self->reference_strip, id, GDK_PAINTABLE(thumb));
 }
 
-static void on_batch_finished(VigilReferenceQueue *queue, const char *added, const char *failed,
-                              VigilWindow *self) {
-  (void)queue;
-  if (added)
-    _vigil_window_toast(self, added);
-  if (failed)
-    _vigil_window_toast(self, failed);
-}
-
 static gboolean model_or_toast(VigilWindow *self) {
-  if (vigil_analyzer_get_engine(self->analyzer))
+  if (vigil_workspace_model_ready(self->workspace))
     return TRUE;
   _vigil_window_toast(self, "Load the model first (Preferences): references are encoded by it");
   return FALSE;
@@ -37,12 +28,14 @@ static gboolean model_or_toast(VigilWindow *self) {
  * series (in the window it is shown with), else the middle. */
 static void add_series(VigilWindow *self, const char *uid, int slice) {
   VigilWindowLevel view;
-  gboolean shown = self->series && g_strcmp0(self->series->uid, uid) == 0;
+  VigilSeries *series = vigil_workspace_get_series(self->workspace);
+  gboolean shown = series && g_strcmp0(series->uid, uid) == 0;
   if (shown)
     vigil_slice_view_get_window(self->slice_view, &view.center, &view.width);
   if (shown && slice < 0)
     slice = vigil_slice_view_get_slice(self->slice_view);
-  vigil_reference_queue_add_series(self->references, uid, slice, shown ? &view : NULL);
+  vigil_reference_queue_add_series(vigil_workspace_get_references(self->workspace), uid, slice,
+                                   shown ? &view : NULL);
 }
 
 /* ---- actions --------------------------------------------------------------- */
@@ -51,12 +44,13 @@ void _vigil_window_action_add_reference(GSimpleAction *action, GVariant *param,
                                         gpointer user_data) {
   (void)action, (void)param;
   VigilWindow *self = VIGIL_WINDOW(user_data);
-  if (!self->series || !vigil_slice_view_get_image(self->slice_view)) {
+  VigilSeries *series = vigil_workspace_get_series(self->workspace);
+  if (!series || !vigil_slice_view_get_image(self->slice_view)) {
     _vigil_window_toast(self, "Open a scan first");
     return;
   }
   if (model_or_toast(self))
-    add_series(self, self->series->uid, vigil_slice_view_get_slice(self->slice_view));
+    add_series(self, series->uid, vigil_slice_view_get_slice(self->slice_view));
 }
 
 /* win.add-reference-files(as): each file (or folder) becomes a reference;
@@ -69,7 +63,7 @@ void _vigil_window_action_add_reference_files(GSimpleAction *action, GVariant *p
     return;
   g_autofree const char **paths = g_variant_get_strv(param, NULL);
   for (const char **p = paths; *p; p++)
-    vigil_reference_queue_add_path(self->references, *p, NULL, -1);
+    vigil_reference_queue_add_path(vigil_workspace_get_references(self->workspace), *p, NULL, -1);
 }
 
 /* win.add-reference-series((si)): a series of the open scan, slice -1 for
@@ -85,20 +79,11 @@ void _vigil_window_action_add_reference_series(GSimpleAction *action, GVariant *
     add_series(self, uid, slice);
 }
 
+/* The strip, the map and the session file follow the model. */
 static void remove_reference(VigilWindow *self, guint64 id) {
   g_autoptr(GError) error = NULL;
-  if (!vigil_analysis_session_find_reference(self->analysis, id)) {
-    g_autofree char *msg = g_strdup_printf("There is no reference %" G_GUINT64_FORMAT, id);
-    _vigil_window_toast(self, msg);
-    return;
-  }
-  /* Never blocks: a running analysis applies it before it scores. */
-  if (!vigil_analyzer_remove_reference(self->analyzer, id, &error)) {
+  if (!vigil_workspace_remove_reference(self->workspace, id, &error))
     _vigil_window_toast(self, error->message);
-    return;
-  }
-  /* The strip, the map and the session file follow the model. */
-  vigil_analysis_session_remove_reference(self->analysis, id);
 }
 
 /* win.remove-reference(t): by the id the strip shows it under. */
@@ -173,10 +158,10 @@ static void build_context_menu(VigilWindow *self) {
 }
 
 void _vigil_window_references_init(VigilWindow *self) {
-  self->references = vigil_reference_queue_new(self->analyzer, self->analysis);
-  g_signal_connect(self->references, "reference-ready", G_CALLBACK(on_reference_ready), self);
-  g_signal_connect(self->references, "batch-finished", G_CALLBACK(on_batch_finished), self);
-  vigil_reference_strip_set_session(self->reference_strip, self->analysis);
+  g_signal_connect(vigil_workspace_get_references(self->workspace), "reference-ready",
+                   G_CALLBACK(on_reference_ready), self);
+  vigil_reference_strip_set_session(self->reference_strip,
+                                    vigil_workspace_get_analysis(self->workspace));
   g_signal_connect(self->reference_strip, "remove-reference", G_CALLBACK(on_remove_clicked), self);
   setup_dnd(self);
   build_context_menu(self);
@@ -188,9 +173,6 @@ void _vigil_window_references_dispose(VigilWindow *self) {
   /* The menu button drops its model as the template goes: not for us then. */
   if (self->window_presets)
     g_signal_handlers_disconnect_by_data(self->window_presets, self);
-  if (self->references) {
-    g_signal_handlers_disconnect_by_data(self->references, self);
-    vigil_reference_queue_cancel(self->references);
-  }
-  g_clear_object(&self->references); /* jobs still running hold their own reference */
+  if (self->workspace)
+    g_signal_handlers_disconnect_by_data(vigil_workspace_get_references(self->workspace), self);
 }

@@ -73,7 +73,8 @@ typedef struct {
 
 static gboolean show_progress(gpointer data) {
   Progress *p = data;
-  if (p->window->report_cancellable && p->window->report_dialog)
+  VigilWorkspace *ws = p->window->workspace;
+  if (ws && vigil_workspace_is_reporting(ws) && p->window->report_dialog)
     vigil_report_dialog_set_busy(p->window->report_dialog, p->status);
   g_object_unref(p->window);
   g_free(p->status);
@@ -147,15 +148,17 @@ static VigilReport *gather(VigilWindow *self, VigilReportFormats *formats, GErro
     vigil_report_dialog_fill_request(self->report_dialog, &request);
     *formats = vigil_report_dialog_get_formats(self->report_dialog);
   } else {
-    g_autoptr(GPtrArray) results = vigil_analysis_session_current_results(self->analysis);
+    g_autoptr(GPtrArray) results =
+        vigil_analysis_session_current_results(vigil_workspace_get_analysis(self->workspace));
     request.selection = results->len > 1 ? VIGIL_REPORT_TOP_K : VIGIL_REPORT_CURRENT;
     request.top_k = 3;
-    request.note = vigil_analysis_session_get_note(self->analysis);
+    request.note = vigil_analysis_session_get_note(vigil_workspace_get_analysis(self->workspace));
   }
   request.colormap = vigil_analysis_panel_get_colormap(self->analysis_panel);
   request.opacity = vigil_analysis_panel_get_opacity(self->analysis_panel);
   request.threshold = vigil_analysis_panel_get_threshold(self->analysis_panel);
-  guint n = self->series ? self->series->slices->len : 0;
+  VigilSeries *series = vigil_workspace_get_series(self->workspace);
+  guint n = series ? series->slices->len : 0;
   g_autofree VigilReportWindow *windows = g_new0(VigilReportWindow, MAX(n, 1));
   double center, width;
   vigil_slice_view_get_window(self->slice_view, &center, &width);
@@ -163,8 +166,9 @@ static VigilReport *gather(VigilWindow *self, VigilReportFormats *formats, GErro
     windows[i] = (VigilReportWindow){(int)i, center, width};
   request.windows = windows;
   request.n_windows = n;
-  vigil_analysis_session_set_slice(self->analysis, vigil_slice_view_get_slice(self->slice_view));
-  return vigil_report_new(self->analysis, &request, error);
+  vigil_analysis_session_set_slice(vigil_workspace_get_analysis(self->workspace),
+                                   vigil_slice_view_get_slice(self->slice_view));
+  return vigil_report_new(vigil_workspace_get_analysis(self->workspace), &request, error);
 }
 
 /* What the dialog says when nothing runs: objects waiting from a failed send. */
@@ -180,8 +184,9 @@ static void update_dialog(VigilWindow *self) {
                                      waiting->len, dir)
                    : NULL;
   vigil_report_dialog_set_note(self->report_dialog, note);
-  vigil_report_dialog_set_busy(self->report_dialog,
-                               self->report_cancellable ? "Writing the report…" : NULL);
+  vigil_report_dialog_set_busy(self->report_dialog, vigil_workspace_is_reporting(self->workspace)
+                                                        ? "Writing the report…"
+                                                        : NULL);
 }
 
 static void on_report_done(GObject *source, GAsyncResult *result, gpointer user_data) {
@@ -189,8 +194,7 @@ static void on_report_done(GObject *source, GAsyncResult *result, gpointer user_
   g_autoptr(GError) error = NULL;
   ReportWork *w = g_object_get_data(source, "vigil-report-work");
   gboolean ok = vigil_job_run_finish(VIGIL_JOB(source), result, &error);
-  if (self->report_cancellable) { /* else the window closed meanwhile */
-    g_clear_object(&self->report_cancellable);
+  if (self->workspace && vigil_workspace_end_report(self->workspace)) { /* else it closed */
     g_autofree char *msg = NULL;
     if (ok && w->send)
       msg = g_strdup_printf("Sent %u DICOM objects to %s", w->dicom->len, w->name);
@@ -216,7 +220,9 @@ static ReportWork *report_work_new(VigilWindow *self) {
   w->window = g_object_ref(self);
   w->written = g_ptr_array_new_with_free_func(g_free);
   w->dicom = g_ptr_array_new_with_free_func(g_free);
-  w->scan_owner = self->indexer ? g_object_ref(G_OBJECT(self->indexer)) : NULL;
+  w->scan_owner = vigil_workspace_get_indexer(self->workspace)
+                      ? g_object_ref(G_OBJECT(vigil_workspace_get_indexer(self->workspace)))
+                      : NULL;
   return w;
 }
 
@@ -242,7 +248,7 @@ static gboolean prepare_send(VigilWindow *self, ReportWork *w, GError **error) {
 }
 
 static void run_report(VigilWindow *self, const char *dir, gboolean send) {
-  if (self->report_cancellable) {
+  if (vigil_workspace_is_reporting(self->workspace)) {
     _vigil_window_toast(self, "A report is being written: wait for it to finish");
     return;
   }
@@ -259,13 +265,13 @@ static void run_report(VigilWindow *self, const char *dir, gboolean send) {
     report_work_free(w);
     return;
   }
-  self->report_cancellable = g_cancellable_new();
+  GCancellable *cancellable = vigil_workspace_begin_report(self->workspace);
   if (self->report_dialog)
     vigil_report_dialog_set_busy(self->report_dialog,
                                  send ? "Preparing to send…" : "Writing the report…");
   g_autoptr(VigilJob) job = vigil_job_new("Report", write_in_thread, w, report_work_free);
   g_object_set_data(G_OBJECT(job), "vigil-report-work", w);
-  vigil_job_run_async(job, self->report_cancellable, on_report_done, g_object_ref(self));
+  vigil_job_run_async(job, cancellable, on_report_done, g_object_ref(self));
 }
 
 /* win.export-report(s): the report into this folder; what the dialog's
@@ -286,15 +292,18 @@ void _vigil_window_action_send_report(GSimpleAction *action, GVariant *param, gp
 void _vigil_window_action_mark_slice(GSimpleAction *action, GVariant *param, gpointer user_data) {
   (void)action, (void)param;
   VigilWindow *self = VIGIL_WINDOW(user_data);
-  if (!self->series) {
+  if (!vigil_workspace_get_series(self->workspace)) {
     _vigil_window_toast(self, "Open a scan first");
     return;
   }
   int slice = vigil_slice_view_get_slice(self->slice_view);
-  vigil_analysis_session_set_series(self->analysis, self->series);
-  gboolean marked = !vigil_analysis_session_is_marked(self->analysis, slice);
-  vigil_analysis_session_set_marked(self->analysis, slice, marked);
-  g_autoptr(GArray) all = vigil_analysis_session_marked_slices(self->analysis);
+  vigil_analysis_session_set_series(vigil_workspace_get_analysis(self->workspace),
+                                    vigil_workspace_get_series(self->workspace));
+  gboolean marked =
+      !vigil_analysis_session_is_marked(vigil_workspace_get_analysis(self->workspace), slice);
+  vigil_analysis_session_set_marked(vigil_workspace_get_analysis(self->workspace), slice, marked);
+  g_autoptr(GArray) all =
+      vigil_analysis_session_marked_slices(vigil_workspace_get_analysis(self->workspace));
   g_autofree char *msg = g_strdup_printf("Slice %d %s the report (%u marked)", slice + 1,
                                          marked ? "marked for" : "taken out of", all->len);
   _vigil_window_toast(self, msg);
@@ -303,7 +312,7 @@ void _vigil_window_action_mark_slice(GSimpleAction *action, GVariant *param, gpo
 /* win.set-note(s): the findings note (the dialog edits it too). */
 void _vigil_window_action_set_note(GSimpleAction *action, GVariant *param, gpointer user_data) {
   (void)action;
-  vigil_analysis_session_set_note(VIGIL_WINDOW(user_data)->analysis,
+  vigil_analysis_session_set_note(vigil_workspace_get_analysis(VIGIL_WINDOW(user_data)->workspace),
                                   g_variant_get_string(param, NULL));
 }
 
@@ -377,7 +386,7 @@ static void on_dialog_send(VigilReportDialog *dialog, VigilWindow *self) {
 
 static void on_dialog_cancel(VigilReportDialog *dialog, VigilWindow *self) {
   (void)dialog;
-  g_cancellable_cancel(self->report_cancellable);
+  vigil_workspace_cancel_report(self->workspace);
 }
 
 static void on_dialog_destroyed(VigilWindow *self) {
@@ -390,9 +399,10 @@ void _vigil_window_action_report_dialog(GSimpleAction *action, GVariant *param,
   (void)action, (void)param;
   VigilWindow *self = VIGIL_WINDOW(user_data);
   if (!self->report_dialog) {
-    vigil_analysis_session_set_series(self->analysis, self->series);
-    self->report_dialog =
-        VIGIL_REPORT_DIALOG(vigil_report_dialog_new(GTK_WINDOW(self), self->analysis));
+    vigil_analysis_session_set_series(vigil_workspace_get_analysis(self->workspace),
+                                      vigil_workspace_get_series(self->workspace));
+    self->report_dialog = VIGIL_REPORT_DIALOG(
+        vigil_report_dialog_new(GTK_WINDOW(self), vigil_workspace_get_analysis(self->workspace)));
     g_signal_connect(self->report_dialog, "export", G_CALLBACK(on_dialog_export), self);
     g_signal_connect(self->report_dialog, "send", G_CALLBACK(on_dialog_send), self);
     g_signal_connect(self->report_dialog, "cancel", G_CALLBACK(on_dialog_cancel), self);
@@ -404,8 +414,8 @@ void _vigil_window_action_report_dialog(GSimpleAction *action, GVariant *param,
 }
 
 void _vigil_window_report_dispose(VigilWindow *self) {
-  g_cancellable_cancel(self->report_cancellable);
-  g_clear_object(&self->report_cancellable);
+  if (self->workspace)
+    vigil_workspace_cancel_report(self->workspace);
   if (self->report_dialog)
     gtk_window_destroy(GTK_WINDOW(self->report_dialog));
 }

@@ -1,6 +1,8 @@
-/* VigilWindow: the main window. Opening scans indexes them on a worker
- * (headers only), lists studies and series in the sidebar, and shows the
- * chosen series in the slice view; analysis lives in vigil-window-analysis.c. */
+/* VigilWindow: the main window. What it works on is a VigilWorkspace (the
+ * files opened, their scan, what is shown, the analysis, the session file);
+ * this file opens files into it and shows the series and slice it names in
+ * the slice view, reporting the view back. The other parts are listed in
+ * vigil-window-private.h. */
 #include <string.h>
 
 #include "vigil-job.h"
@@ -27,7 +29,7 @@ void vigil_window_show_message(VigilWindow *self, const char *message) {
 }
 
 GListModel *vigil_window_get_files(VigilWindow *self) {
-  return G_LIST_MODEL(self->files);
+  return vigil_workspace_get_files(self->workspace);
 }
 
 void _vigil_window_toast(VigilWindow *self, const char *message) {
@@ -40,26 +42,34 @@ void _vigil_window_toast(VigilWindow *self, const char *message) {
   adw_toast_overlay_add_toast(self->toasts, toast);
 }
 
+/* Tells the workspace what the view shows (the session file keeps it). */
+static void report_view(VigilWindow *self) {
+  double center, width;
+  vigil_slice_view_get_window(self->slice_view, &center, &width);
+  vigil_workspace_set_view(self->workspace, vigil_slice_view_get_slice(self->slice_view), center,
+                           width);
+}
+
 static void show_slice(VigilWindow *self, gboolean reset_window) {
-  if (!self->series)
+  VigilSeries *series = vigil_workspace_get_series(self->workspace);
+  if (!series)
     return;
   int index = vigil_slice_view_get_slice(self->slice_view);
   g_autoptr(GError) error = NULL;
-  VigilImage *image = vigil_series_get_slice(self->series, (guint)index, &error);
+  VigilImage *image = vigil_series_get_slice(series, (guint)index, &error);
   if (!image) {
     _vigil_window_toast(self, error->message);
     vigil_slice_view_set_image(self->slice_view, NULL, FALSE);
     return;
   }
   if (reset_window) {
-    VigilWindowLevel w = vigil_series_default_window(self->series, image, NULL);
+    VigilWindowLevel w = vigil_series_default_window(series, image, NULL);
     vigil_slice_view_set_default_window(self->slice_view, w.center, w.width);
   }
-  const VigilSlice *slice = g_ptr_array_index(self->series->slices, index);
+  const VigilSlice *slice = g_ptr_array_index(series->slices, index);
   vigil_slice_view_set_image_keyed(self->slice_view, image, slice, reset_window);
-  vigil_prefetcher_request(self->prefetcher, G_OBJECT(self->indexer), self->series, index,
-                           PREFETCH_AHEAD, self->slice_view);
-  _vigil_window_analysis_slice_changed(self);
+  vigil_prefetcher_request(self->prefetcher, G_OBJECT(vigil_workspace_get_indexer(self->workspace)),
+                           series, index, PREFETCH_AHEAD, self->slice_view);
 }
 
 /* The W/L menu: the series' own window, automatic, and the modality's presets. */
@@ -89,16 +99,17 @@ void _vigil_window_action_window_preset(GSimpleAction *action, GVariant *param,
   VigilWindow *self = user_data;
   const char *id = g_variant_get_string(param, NULL);
   const VigilImage *image = vigil_slice_view_get_image(self->slice_view);
-  if (!self->series || !image)
+  VigilSeries *series = vigil_workspace_get_series(self->workspace);
+  if (!series || !image)
     return;
-  const VigilWindowLevelPreset *preset = vigil_window_level_preset_find(self->series->modality, id);
+  const VigilWindowLevelPreset *preset = vigil_window_level_preset_find(series->modality, id);
   VigilWindowLevel w;
   if (preset)
     w = preset->window;
   else if (g_str_equal(id, "auto"))
     w = vigil_window_level_auto_percentiles(image, 1, 99);
   else if (g_str_equal(id, "default"))
-    w = vigil_series_default_window(self->series, image, NULL);
+    w = vigil_series_default_window(series, image, NULL);
   else {
     g_autofree char *msg = g_strdup_printf("No window preset '%s' for this series", id);
     _vigil_window_toast(self, msg);
@@ -107,15 +118,16 @@ void _vigil_window_action_window_preset(GSimpleAction *action, GVariant *param,
   vigil_slice_view_set_window(self->slice_view, w.center, w.width);
 }
 
-void _vigil_window_show_series(VigilWindow *self, VigilSeries *series) {
-  self->series = series;
+/* The workspace shows `series` (NULL: nothing) from its middle slice with
+ * its default window. */
+static void on_show_series(VigilWorkspace *ws, VigilSeries *series, VigilWindow *self) {
+  (void)ws;
   vigil_prefetcher_clear(self->prefetcher);
   vigil_slice_view_forget_textures(self->slice_view); /* slice addresses may be reused */
   if (!series) {
     vigil_slice_view_set_image(self->slice_view, NULL, FALSE);
     vigil_slice_view_set_slice_count(self->slice_view, 0);
     gtk_widget_set_visible(GTK_WIDGET(self->slice_scale), FALSE);
-    _vigil_window_analysis_slice_changed(self);
     return;
   }
   int n = (int)series->slices->len;
@@ -125,17 +137,21 @@ void _vigil_window_show_series(VigilWindow *self, VigilSeries *series) {
   vigil_slice_view_set_value_unit(self->slice_view,
                                   g_strcmp0(series->modality, "CT") == 0 ? "HU" : NULL);
   g_signal_handlers_block_matched(self->slice_view, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, self);
-  vigil_slice_view_set_slice(self->slice_view, n / 2);
+  vigil_slice_view_set_slice(self->slice_view, vigil_workspace_get_slice(self->workspace));
   g_signal_handlers_unblock_matched(self->slice_view, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, self);
   vigil_slice_view_fit(self->slice_view);
   build_presets_menu(self, series);
   show_slice(self, TRUE);
+  report_view(self);
   if (series->warning)
     _vigil_window_toast(self, series->warning);
 }
 
-void _vigil_window_series_grew(VigilWindow *self) {
-  int n = (int)self->series->slices->len;
+/* The shown series gained slices while indexing: keep the view, refresh the count. */
+static void on_series_changed(VigilWorkspace *ws, VigilSeries *series, VigilWindow *self) {
+  if (series != vigil_workspace_get_series(ws))
+    return;
+  int n = (int)series->slices->len;
   vigil_slice_view_set_slice_count(self->slice_view, n);
   gtk_adjustment_set_upper(self->slice_adjustment, MAX(n - 1, 0));
   gtk_widget_set_visible(GTK_WIDGET(self->slice_scale), n > 1);
@@ -144,58 +160,57 @@ void _vigil_window_series_grew(VigilWindow *self) {
 
 static void on_slice_changed(VigilWindow *self) {
   show_slice(self, FALSE);
-  _vigil_window_session_changed(self);
+  report_view(self);
 }
 
 static void on_series_selected(VigilSeriesList *list, VigilSeries *series, VigilWindow *self) {
   (void)list;
-  if (series != self->series)
-    _vigil_window_show_series(self, series);
+  if (series != vigil_workspace_get_series(self->workspace))
+    vigil_workspace_show_series(self->workspace, series);
 }
 
-static void rescan(VigilWindow *self) {
-  guint n = g_list_model_get_n_items(G_LIST_MODEL(self->files));
-  g_auto(GStrv) paths = g_new0(char *, n + 1);
-  for (guint i = 0; i < n; i++) {
-    g_autoptr(GFile) file = g_list_model_get_item(G_LIST_MODEL(self->files), i);
-    paths[i] = g_file_get_path(file);
-    if (!paths[i])
-      paths[i] = g_file_get_uri(file); /* reported as unreadable by the scan */
-  }
-  _vigil_window_index_start(self, (const char *const *)paths);
+/* A restored session's view, once its series is shown. */
+static void on_restore_view(VigilWorkspace *ws, const VigilSession *s, VigilWindow *self) {
+  (void)ws;
+  vigil_slice_view_set_slice(self->slice_view, s->slice);
+  vigil_slice_view_set_zoom(self->slice_view, s->zoom);
+  if (s->has_window)
+    vigil_slice_view_set_window(self->slice_view, s->window_center, s->window_width);
 }
 
-static void files_changed(VigilWindow *self) {
-  guint n = g_list_model_get_n_items(G_LIST_MODEL(self->files));
+/* Saving: what only the view knows. */
+static void on_capture_view(VigilWorkspace *ws, VigilSession *s, VigilWindow *self) {
+  (void)ws;
+  s->slice = vigil_slice_view_get_slice(self->slice_view);
+  s->zoom = vigil_slice_view_get_zoom(self->slice_view);
+  vigil_slice_view_get_window(self->slice_view, &s->window_center, &s->window_width);
+  s->has_window = TRUE;
+}
+
+static void on_message(VigilWorkspace *ws, const char *message, VigilWindow *self) {
+  (void)ws;
+  _vigil_window_toast(self, message);
+}
+
+static void on_files_changed(VigilWorkspace *ws, VigilWindow *self) {
+  guint n = g_list_model_get_n_items(vigil_workspace_get_files(ws));
   g_autofree char *subtitle = g_strdup_printf(g_dngettext(NULL, "%u item", "%u items", n), n);
   adw_window_title_set_subtitle(self->window_title, n ? subtitle : "");
   gtk_stack_set_visible_child_name(self->content_stack, n ? "viewer" : "empty");
-  if (n)
-    rescan(self);
 }
 
 void vigil_window_open_files(VigilWindow *self, GFile **files, int n_files) {
   g_return_if_fail(VIGIL_IS_WINDOW(self));
   GtkRecentManager *recent = gtk_recent_manager_get_default();
   for (int i = 0; i < n_files; i++) {
-    if (_vigil_window_session_open(self, files[i]))
+    if (vigil_workspace_open_session(self->workspace, files[i]))
       return; /* the session names what to open */
   }
   for (int i = 0; i < n_files; i++) {
-    g_list_store_append(self->files, files[i]);
     g_autofree char *uri = g_file_get_uri(files[i]);
     gtk_recent_manager_add_item(recent, uri);
   }
-  files_changed(self);
-}
-
-void _vigil_window_replace_files(VigilWindow *self, const char *const *paths) {
-  g_list_store_remove_all(self->files);
-  for (const char *const *p = paths; p && *p; p++) {
-    g_autoptr(GFile) file = g_file_new_for_path(*p);
-    g_list_store_append(self->files, file);
-  }
-  files_changed(self);
+  vigil_workspace_add_files(self->workspace, files, n_files);
 }
 
 static void on_chooser_response(GtkNativeDialog *dialog, int response, gpointer user_data) {
@@ -272,14 +287,20 @@ static gboolean on_close_request(GtkWindow *window) {
 
 static void vigil_window_dispose(GObject *object) {
   VigilWindow *self = VIGIL_WINDOW(object);
-  _vigil_window_session_dispose(self);
+  if (self->workspace) {
+    vigil_workspace_flush_autosave(self->workspace); /* while the view can still say its state */
+    g_signal_handlers_disconnect_by_data(self->workspace, self);
+  }
   _vigil_window_report_dispose(self);
   _vigil_window_analysis_dispose(self);
+  _vigil_window_references_dispose(self);
   _vigil_window_index_dispose(self);
+  if (self->workspace) /* cancels what runs: jobs finishing later find it closed */
+    g_object_run_dispose(G_OBJECT(self->workspace));
+  g_clear_object(&self->workspace);
   if (self->prefetcher)
     vigil_prefetcher_clear(self->prefetcher);
   g_clear_object(&self->prefetcher);
-  g_clear_object(&self->files);
   gtk_widget_dispose_template(GTK_WIDGET(self), VIGIL_TYPE_WINDOW);
   G_OBJECT_CLASS(vigil_window_parent_class)->dispose(object);
 }
@@ -342,12 +363,24 @@ static void vigil_window_init(VigilWindow *self) {
   /* The slider and the view move together. */
   g_object_bind_property(self->slice_adjustment, "value", self->slice_view, "slice",
                          G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
-  self->files = g_list_store_new(G_TYPE_FILE);
+  self->workspace = vigil_workspace_new();
   self->prefetcher = vigil_prefetcher_new();
   g_signal_connect(self->series_list, "series-selected", G_CALLBACK(on_series_selected), self);
   g_signal_connect_swapped(self->slice_view, "notify::slice", G_CALLBACK(on_slice_changed), self);
+  const char *view_props[] = {"notify::zoom", "notify::window-center", "notify::window-width"};
+  for (gsize i = 0; i < G_N_ELEMENTS(view_props); i++)
+    g_signal_connect_swapped(self->slice_view, view_props[i], G_CALLBACK(report_view), self);
+  /* The view first: the other parts read the slice it shows. */
+  VigilWorkspace *ws = self->workspace;
+  g_signal_connect(ws, "files-changed", G_CALLBACK(on_files_changed), self);
+  g_signal_connect(ws, "show-series", G_CALLBACK(on_show_series), self);
+  g_signal_connect(ws, "series-changed", G_CALLBACK(on_series_changed), self);
+  g_signal_connect(ws, "restore-view", G_CALLBACK(on_restore_view), self);
+  g_signal_connect(ws, "capture-view", G_CALLBACK(on_capture_view), self);
+  g_signal_connect(ws, "message", G_CALLBACK(on_message), self);
   _vigil_window_actions_init(self);
   _vigil_window_analysis_init(self);
+  _vigil_window_references_init(self);
   _vigil_window_session_init(self);
   _vigil_window_index_init(self);
 
