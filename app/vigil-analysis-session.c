@@ -22,13 +22,23 @@ struct _VigilAnalysisSession {
   char *window_text;
   GPtrArray *references; /* VigilAnalysisReference* */
   guint references_version;
-  char *key;           /* the context, rebuilt by update_key */
-  GHashTable *results; /* slice -> VigilAnalysisResult* */
+  guint changes;            /* context changes so far */
+  guint references_change;  /* the last of them that the references made */
+  gboolean references_busy; /* a references change is updating the key */
+  char *key;                /* the context, rebuilt by update_key */
+  GHashTable *results;      /* slice -> VigilAnalysisResult* */
 };
 
 G_DEFINE_FINAL_TYPE(VigilAnalysisSession, vigil_analysis_session, G_TYPE_OBJECT)
 
-enum { CONTEXT_CHANGED, RESULTS_CHANGED, REFERENCES_CHANGED, REPORT_CHANGED, N_SIGNALS };
+enum {
+  CONTEXT_CHANGED,
+  RESULTS_CHANGED,
+  REFERENCES_CHANGED,
+  SLICE_CHANGED,
+  REPORT_CHANGED,
+  N_SIGNALS
+};
 static guint signals[N_SIGNALS];
 
 static void save_marks(VigilAnalysisSession *self, VigilSession *session);
@@ -61,6 +71,9 @@ static void update_key(VigilAnalysisSession *self) {
     return;
   g_free(self->key);
   self->key = g_steal_pointer(&key);
+  self->changes++;
+  if (self->references_busy)
+    self->references_change = self->changes;
   GHashTableIter it;
   gpointer value;
   gboolean any = FALSE;
@@ -68,6 +81,8 @@ static void update_key(VigilAnalysisSession *self) {
   while (g_hash_table_iter_next(&it, NULL, &value)) {
     VigilAnalysisResult *r = value;
     any |= !r->stale;
+    if (!r->stale)
+      r->staled = self->changes;
     r->stale = TRUE;
   }
   g_signal_emit(self, signals[CONTEXT_CHANGED], 0);
@@ -122,7 +137,10 @@ VigilSeries *vigil_analysis_session_get_series(VigilAnalysisSession *self) {
 }
 
 void vigil_analysis_session_set_slice(VigilAnalysisSession *self, int slice) {
+  if (self->slice == slice)
+    return;
   self->slice = slice;
+  g_signal_emit(self, signals[SLICE_CHANGED], 0);
 }
 
 int vigil_analysis_session_get_slice(VigilAnalysisSession *self) {
@@ -181,7 +199,9 @@ const char *vigil_analysis_session_get_key(VigilAnalysisSession *self) {
 /* Staleness first, so that whoever hears of the change sees the new context. */
 static void references_changed(VigilAnalysisSession *self) {
   self->references_version++;
+  self->references_busy = TRUE;
   update_key(self);
+  self->references_busy = FALSE;
   g_signal_emit(self, signals[REFERENCES_CHANGED], 0);
 }
 
@@ -268,6 +288,11 @@ gboolean vigil_analysis_session_store(VigilAnalysisSession *self, const char *ke
   g_hash_table_replace(self->results, GINT_TO_POINTER(slice), result_new(self, slice, detection));
   g_signal_emit(self, signals[RESULTS_CHANGED], 0, slice);
   return TRUE;
+}
+
+gboolean vigil_analysis_session_staled_by_references(VigilAnalysisSession *self, int slice) {
+  const VigilAnalysisResult *r = g_hash_table_lookup(self->results, GINT_TO_POINTER(slice));
+  return r && r->stale && r->staled == self->changes && self->references_change == self->changes;
 }
 
 const VigilAnalysisResult *vigil_analysis_session_get_any_result(VigilAnalysisSession *self,
@@ -429,6 +454,8 @@ static void vigil_analysis_session_class_init(VigilAnalysisSessionClass *klass) 
   signals[REFERENCES_CHANGED] =
       g_signal_new("references-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                    NULL, G_TYPE_NONE, 0);
+  signals[SLICE_CHANGED] = g_signal_new("slice-changed", G_TYPE_FROM_CLASS(klass),
+                                        G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   signals[REPORT_CHANGED] = g_signal_new("report-changed", G_TYPE_FROM_CLASS(klass),
                                          G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }

@@ -9,7 +9,8 @@
  * turns stale, and a job's results that arrive under an old key are dropped.
  * Driven from one thread (the UI's); jobs run elsewhere and hand back.
  * Signals: context-changed; results-changed (int slice, -1: all);
- * references-changed; report-changed (the note or the marked slices). */
+ * references-changed; slice-changed (the shown slice); report-changed (the
+ * note or the marked slices). */
 #pragma once
 
 #include <glib-object.h>
@@ -44,6 +45,7 @@ typedef struct {
   char *model_identity; /* weights, digests, device (vigil_engine_dup_identity) */
   GDateTime *when;
   gboolean stale; /* made under another context than the current one */
+  guint staled;   /* the context change that made it stale (0: current) */
 } VigilAnalysisResult;
 
 VigilAnalysisSession *vigil_analysis_session_new(void);
@@ -104,6 +106,10 @@ gboolean vigil_analysis_session_store(VigilAnalysisSession *self, const char *ke
                                       VigilDetection *detection);
 /* The slice's current result, or NULL (none, or only a stale one). */
 const VigilAnalysisResult *vigil_analysis_session_get_result(VigilAnalysisSession *self, int slice);
+/* TRUE when the slice's result was current until the last context change
+ * and that change was the references' (few-shot: a reference added or
+ * removed): the result a viewer showed a moment ago is out of date. */
+gboolean vigil_analysis_session_staled_by_references(VigilAnalysisSession *self, int slice);
 /* The slice's result whether current or stale (reports name stale ones), or NULL. */
 const VigilAnalysisResult *vigil_analysis_session_get_any_result(VigilAnalysisSession *self,
                                                                  int slice);

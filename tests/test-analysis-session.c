@@ -145,9 +145,18 @@ static void test_references_during_analysis(Fixture *f, gconstpointer data) {
   g_autofree char *job_key = g_strdup(vigil_analysis_session_get_key(f->session));
   g_assert_true(vigil_analysis_session_store(f->session, job_key, 0, detection(1)));
   g_assert_cmpuint(vigil_analysis_session_get_result(f->session, 0)->references->len, ==, 1);
+  g_assert_false(vigil_analysis_session_staled_by_references(f->session, 0));
   /* A second job starts, then a reference comes in before it ends. */
   vigil_analysis_session_add_reference(f->session, 12, "b", "/b.png", NULL, 0);
   g_assert_null(vigil_analysis_session_get_result(f->session, 0));
+  /* The shown result was current until this change, the references': out of date. */
+  g_assert_true(vigil_analysis_session_staled_by_references(f->session, 0));
+  vigil_analysis_session_set_window(f->session, 50, 350, "W 350 L 50");
+  g_assert_false(vigil_analysis_session_staled_by_references(f->session, 0));
+  vigil_analysis_session_add_reference(f->session, 13, "c", "/c.png", NULL, 0);
+  /* Stale since an earlier change (the window): not the references' doing. */
+  g_assert_false(vigil_analysis_session_staled_by_references(f->session, 0));
+  g_assert_true(vigil_analysis_session_remove_reference(f->session, 13));
   g_assert_false(vigil_analysis_session_store(f->session, job_key, 1, detection(1)));
   /* Removing one: unknown ids are refused, known ones change the context. */
   g_assert_false(vigil_analysis_session_remove_reference(f->session, 99));

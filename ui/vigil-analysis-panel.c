@@ -1,5 +1,6 @@
 /* VigilAnalysisPanel: what to look for, how to show it, and what was found.
- * The window owns the work; this panel only reflects and edits its settings. */
+ * The window owns the work; this panel edits its settings and shows the
+ * scores of the analysis model's shown slice, following the model. */
 #include "vigil-analysis-panel.h"
 
 #include <math.h>
@@ -22,7 +23,7 @@ struct _VigilAnalysisPanel {
   GtkBox *layers_box;
   GtkToggleButton *layer_buttons[4];
   guint n_domains;
-  gboolean has_scores; /* set_scores was given a result's */
+  VigilAnalysisSession *session;
 };
 
 G_DEFINE_FINAL_TYPE(VigilAnalysisPanel, vigil_analysis_panel, GTK_TYPE_BOX)
@@ -109,14 +110,9 @@ static void set_score(GtkLabel *label, double value) {
 
 void vigil_analysis_panel_set_scores(VigilAnalysisPanel *self, double zero_shot, double few_shot,
                                      const char *window_text) {
-  self->has_scores = !isnan(zero_shot);
   set_score(self->zero_label, zero_shot);
   set_score(self->few_label, few_shot);
   adw_action_row_set_subtitle(self->window_row, window_text ? window_text : "—");
-}
-
-gboolean vigil_analysis_panel_has_scores(VigilAnalysisPanel *self) {
-  return self->has_scores;
 }
 
 void vigil_analysis_panel_set_progress(VigilAnalysisPanel *self, gboolean running, double fraction,
@@ -164,7 +160,28 @@ static void build_layers(VigilAnalysisPanel *self) {
   }
 }
 
+static void show_session_scores(VigilAnalysisPanel *self) {
+  const VigilAnalysisResult *r = vigil_analysis_session_get_result(
+      self->session, vigil_analysis_session_get_slice(self->session));
+  const VigilDetection *d = r ? r->detection : NULL;
+  vigil_analysis_panel_set_scores(self, d ? d->zero_score : NAN,
+                                  d && d->has_few ? d->few_score : NAN, r ? r->window_text : NULL);
+}
+
+void vigil_analysis_panel_set_session(VigilAnalysisPanel *self, VigilAnalysisSession *session) {
+  if (self->session)
+    g_signal_handlers_disconnect_by_data(self->session, self);
+  g_set_object(&self->session, session);
+  if (!session)
+    return;
+  g_signal_connect_swapped(session, "context-changed", G_CALLBACK(show_session_scores), self);
+  g_signal_connect_swapped(session, "results-changed", G_CALLBACK(show_session_scores), self);
+  g_signal_connect_swapped(session, "slice-changed", G_CALLBACK(show_session_scores), self);
+  show_session_scores(self);
+}
+
 static void vigil_analysis_panel_dispose(GObject *object) {
+  vigil_analysis_panel_set_session(VIGIL_ANALYSIS_PANEL(object), NULL);
   gtk_widget_dispose_template(GTK_WIDGET(object), VIGIL_TYPE_ANALYSIS_PANEL);
   G_OBJECT_CLASS(vigil_analysis_panel_parent_class)->dispose(object);
 }

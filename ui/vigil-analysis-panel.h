@@ -2,6 +2,8 @@
 
 #include <adwaita.h>
 
+#include "vigil-analysis-session.h"
+
 #include "vigil-heatmap.h"
 
 G_BEGIN_DECLS
@@ -30,11 +32,12 @@ guint vigil_analysis_panel_get_layers(VigilAnalysisPanel *self);
 /* What the model situation is; `warning` styles it (e.g. a random model). */
 void vigil_analysis_panel_set_model_status(VigilAnalysisPanel *self, const char *message,
                                            gboolean warning);
+/* The analysis model whose scores the panel shows: those of the shown
+ * slice's current result, following the model (dashes when there is none). */
+void vigil_analysis_panel_set_session(VigilAnalysisPanel *self, VigilAnalysisSession *session);
 /* Scores to show; NAN shows a dash. `window_text` says what the model saw. */
 void vigil_analysis_panel_set_scores(VigilAnalysisPanel *self, double zero_shot, double few_shot,
                                      const char *window_text);
-/* Scores of a result are shown (not dashes). */
-gboolean vigil_analysis_panel_has_scores(VigilAnalysisPanel *self);
 void vigil_analysis_panel_set_progress(VigilAnalysisPanel *self, gboolean running, double fraction,
                                        const char *message);
 

@@ -182,15 +182,10 @@ static void sync_context(VigilWindow *self) {
                                          w);
 }
 
+/* The model up to date with the view and the panel: the panel's scores
+ * follow it by themselves; here the map does. */
 static void show_cached(VigilWindow *self) {
   sync_context(self);
-  const VigilAnalysisResult *r = current_result(self);
-  if (r)
-    vigil_analysis_panel_set_scores(self->analysis_panel, r->detection->zero_score,
-                                    r->detection->has_few ? r->detection->few_score : NAN,
-                                    r->window_text);
-  else
-    vigil_analysis_panel_set_scores(self->analysis_panel, NAN, NAN, NULL);
   show_result(self);
 }
 
@@ -362,12 +357,13 @@ void _vigil_window_action_export_dialog(GSimpleAction *action, GVariant *param,
 /* The model's references changed (added, removed): the strip and the
  * session file follow the model by themselves; here the map does. */
 static void on_references_changed(VigilWindow *self) {
-  const gboolean had_result = vigil_analysis_panel_has_scores(self->analysis_panel);
   show_cached(self);
   /* The shown few-shot map used the old bank (the model made it stale):
    * recompute this slice only (the bank keeps the other references'
    * features). A series run restarts by itself. */
-  if (had_result && !vigil_analysis_panel_has_scores(self->analysis_panel) &&
+  VigilAnalysisSession *analysis = vigil_workspace_get_analysis(self->workspace);
+  if (vigil_analysis_session_staled_by_references(analysis,
+                                                  vigil_slice_view_get_slice(self->slice_view)) &&
       !vigil_workspace_is_busy(self->workspace))
     g_action_group_activate_action(G_ACTION_GROUP(self), "analyse-slice", NULL);
 }
@@ -391,6 +387,7 @@ static gboolean start_loading(gpointer data) {
 void _vigil_window_analysis_init(VigilWindow *self) {
   g_idle_add_full(G_PRIORITY_DEFAULT, start_loading, g_object_ref(self), g_object_unref);
   VigilWorkspace *ws = self->workspace;
+  vigil_analysis_panel_set_session(self->analysis_panel, vigil_workspace_get_analysis(ws));
   g_signal_connect_swapped(vigil_workspace_get_analysis(ws), "references-changed",
                            G_CALLBACK(on_references_changed), self);
   g_signal_connect(ws, "model-changed", G_CALLBACK(on_model_changed), self);
