@@ -199,9 +199,11 @@ static gboolean send_objects(const ReportArgs *a, GPtrArray *dicom, GError **err
   return ok;
 }
 
-/* --out DIR alone: the files, and the DICOM objects when asked, all or none. */
+/* --out DIR: every format (or those --formats picks), all or none. */
 static gboolean write_bundle(VigilReport *report, const ReportArgs *a, GError **error) {
-  VigilReportFormats formats = a->formats ? a->formats : VIGIL_REPORT_FORMAT_FILES;
+  /* Everything by default, as the issue names it; --formats picks. */
+  VigilReportFormats formats =
+      a->formats ? a->formats : VIGIL_REPORT_FORMAT_FILES | VIGIL_REPORT_FORMAT_DICOM;
   if (a->dicom)
     formats |= VIGIL_REPORT_FORMAT_DICOM;
   if (a->seg_binary)
