@@ -167,6 +167,7 @@ static char *write_session(const char *name, VigilScan *scan) {
   g_autoptr(VigilSession) s = vigil_session_new();
   g_ptr_array_add(s->open_paths, g_strdup(scans));
   s->custom_class = g_strdup("tumour");
+  g_free(s->mode); /* "zero-shot" by default */
   s->mode = g_strdup("few-shot");
   s->series_uid = g_strdup(second->uid);
   s->slice = 0;
