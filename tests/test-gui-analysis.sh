@@ -12,7 +12,7 @@ trap 'rm -rf "$work"' EXIT
 export XDG_CACHE_HOME="$work/cache"
 ct=/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm
 echo "TAP version 13"
-echo "1..11"
+echo "1..12"
 "$cli" model random --preset tiny --seed 1 --out "$work/m" >/dev/null || exit 1
 log="$logdir/analysis-vigil.log"
 start_vigil "$log" analysis-start "$ct" /usr/share/mricron/templates/ch2.nii.gz
@@ -78,6 +78,25 @@ fi
 call add-reference "[]" "{}" && sleep 3
 "$shot" Vigil "$logdir/analysis-reference.png" 30 16 >/dev/null && echo "ok 7 - reference added, window alive" ||
   echo "not ok 7 - window gone after adding a reference"
+# The first reference turns few-shot on and the slice's few-shot result
+# appears with no further step (the export's text chunks carry its score).
+few=no
+for i in $(seq 30); do
+  rm -f "$work/few.png"
+  call export-view "[<'$work/few.png'>]" "{}"
+  sleep 1
+  if [ -f "$work/few.png" ] && /usr/bin/python3 -c "
+import sys
+from PIL import Image
+t = Image.open(sys.argv[1]).text
+assert t['vigil.mode'] == 'few-shot' and float(t['vigil.few_det_score']) >= 0, t
+" "$work/few.png" 2>/dev/null; then few=yes; break; fi
+done
+if [ $few = yes ] && grep -q "toast: Few-shot on" "$log"; then
+  echo "ok 8 - the first reference turns few-shot on and its result shows by itself"
+else
+  echo "not ok 8 - few-shot did not come on by itself"; grep toast "$log" | tail -3
+fi
 
 call save-session "[<'$work/study.vigil'>]" "{}" && sleep 1
 if /usr/bin/python3 -c "
@@ -86,12 +105,12 @@ s = json.load(open(sys.argv[1]))
 assert len(s['open']) == 2 and len(s['references']) == 1, s
 assert s['references'][0]['slice'] == 0 and s['view']['series'], s
 " "$work/study.vigil"; then
-  echo "ok 8 - Save Session wrote what is open, the view and the reference"
+  echo "ok 9 - Save Session wrote what is open, the view and the reference"
 else
-  echo "not ok 8 - session file"; cat "$work/study.vigil"
+  echo "not ok 9 - session file"; cat "$work/study.vigil"
 fi
 
-quit_and_check $pid 9 || cat "$logdir/analysis-vigil.log"
+quit_and_check $pid 10 || cat "$logdir/analysis-vigil.log"
 
 # Reopen the session: the scans, the view and (once the model is back) the reference.
 autosaved="$XDG_STATE_HOME/vigil/autosave.vigil"
@@ -112,8 +131,8 @@ assert len(s['references']) == 1 and len(s['open']) == 2 and s['view']['series']
 done
 "$shot" Vigil "$logdir/session-restored.png" 30 16 >/dev/null
 if [ $restored = yes ]; then
-  echo "ok 10 - reopening the session restored the scans and recomputed the reference"
+  echo "ok 11 - reopening the session restored the scans and recomputed the reference"
 else
-  echo "not ok 10 - session not restored"; cat "$logdir/session-vigil.log"
+  echo "not ok 11 - session not restored"; cat "$logdir/session-vigil.log"
 fi
-quit_and_check $pid 11
+quit_and_check $pid 12

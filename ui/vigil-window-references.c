@@ -6,6 +6,31 @@
 #include "vigil-window-private.h"
 
 /* The strip's picture of a new reference, in the window it was shown with. */
+static gboolean analyse_again(gpointer data) {
+  GActionGroup *group = G_ACTION_GROUP(data);
+  if (g_action_group_get_action_enabled(group, "analyse-slice"))
+    g_action_group_activate_action(group, "analyse-slice", NULL);
+  return G_SOURCE_REMOVE;
+}
+
+/* The first normal reference turns few-shot on (MVFA's few-shot result fuses
+ * both maps), and a slice that showed a result shows the few-shot one, with
+ * no further step. Not while a session restores its own mode. */
+static void few_shot_on_first(VigilWindow *self) {
+  VigilAnalysisSession *analysis = vigil_workspace_get_analysis(self->workspace);
+  if (vigil_analysis_session_n_references(analysis) > 0 ||
+      vigil_analysis_panel_get_few_shot(self->analysis_panel) ||
+      vigil_workspace_is_restoring(self->workspace))
+    return;
+  const gboolean had_result = vigil_analysis_session_get_result(
+                                  analysis, vigil_slice_view_get_slice(self->slice_view)) != NULL;
+  vigil_analysis_panel_set_few_shot(self->analysis_panel, TRUE);
+  _vigil_window_toast(self, "Few-shot on: the slice is now also compared with your normal "
+                            "reference");
+  if (had_result) /* once the model holds the reference (it joins right after this) */
+    g_idle_add_full(G_PRIORITY_DEFAULT_IDLE, analyse_again, g_object_ref(self), g_object_unref);
+}
+
 static void on_reference_ready(VigilReferenceQueue *queue, guint64 id, const VigilImage *image,
                                double center, double width, VigilWindow *self) {
   (void)queue;
@@ -15,6 +40,7 @@ static void on_reference_ready(VigilReferenceQueue *queue, guint64 id, const Vig
   g_autoptr(GdkTexture) thumb = gdk_memory_texture_new(
       image->width, image->height, GDK_MEMORY_R8G8B8, bytes, (gsize)image->width * 3);
   vigil_reference_strip_set_thumbnail(self->reference_strip, id, GDK_PAINTABLE(thumb));
+  few_shot_on_first(self);
 }
 
 static gboolean model_or_toast(VigilWindow *self) {
