@@ -19,22 +19,27 @@ quit_and_check() {
   if wait "$1"; then echo "ok $2 - quit cleanly"; else echo "not ok $2 - exit status $?"; return 1; fi
 }
 
-# Where the slice view is comes from the app itself, not a fixed crop:
-# view_box LOG: "x0 y0 x1 y1" of the slice view, a few pixels inside its edges,
+# Where a part of the window is comes from the app itself, not a fixed crop:
+# part_box NAME LOG: "x y width height" of part NAME (slice-view,
+# reference-strip, series-profile, analysis-panel; zeros when not shown),
 # from win.print-layout (which the app logs to LOG, its stderr).
-view_box() {
-  n=$(grep -c "layout: " "$1" 2>/dev/null)
+part_box() {
+  n=$(grep -c "layout: " "$2" 2>/dev/null)
   call print-layout "[]" "{}" 2>/dev/null || true
   for i in $(seq 40); do
-    [ "$(grep -c "layout: " "$1" 2>/dev/null)" -gt "${n:-0}" ] && break
+    [ "$(grep -c "layout: " "$2" 2>/dev/null)" -gt "${n:-0}" ] && break
     sleep 0.1
   done
-  grep "layout: " "$1" | tail -1 | /usr/bin/python3 -c "
+  grep "layout: " "$2" | tail -1 | /usr/bin/python3 -c "
 import sys
 line = sys.stdin.read().split('layout: ', 1)[1]
 parts = {p.split()[0]: [int(float(v)) for v in p.split()[1:]] for p in line.split('; ')}
-x, y, w, h = parts['slice-view']
-print(x + 8, y + 8, x + w - 8, y + h - 8)"
+print(*parts[sys.argv[1]])" "$1"
+}
+
+# view_box LOG: "x0 y0 x1 y1" of the slice view, a few pixels inside its edges.
+view_box() {
+  part_box slice-view "$1" | awk '{ print $1 + 8, $2 + 8, $1 + $3 - 8, $2 + $4 - 8 }'
 }
 
 # view_pixels PNG LOG: the fraction of the slice view that is strongly

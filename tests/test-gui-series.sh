@@ -1,17 +1,18 @@
 #!/bin/sh
 # Analyse Series under Xvfb: a small generated NIfTI volume, its 5 slices
 # analysed in one batched job (one forward); the shown (middle) slice gets its
-# overlay from the series run, and the app stays responsive and quits cleanly.
-# Usage (inside gui-session.sh): VIGIL CLI SHOT LOG_DIR
+# overlay from the series run; the series profile appears under the slider
+# and a click on it goes to that slice; the app stays responsive and quits
+# cleanly. Usage (inside gui-session.sh): VIGIL CLI SHOT LOG_DIR POINTER
 set -u
 . "$(dirname "$0")/gui-lib.sh"
-vigil=$1 cli=$2 shot=$3 logdir=$4
+vigil=$1 cli=$2 shot=$3 logdir=$4 pointer=$5
 mkdir -p "$logdir"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export XDG_CACHE_HOME="$work/cache"
 echo "TAP version 13"
-echo "1..3"
+echo "1..4"
 "$cli" model random --preset tiny --seed 2 --out "$work/m" >/dev/null || exit 1
 /usr/bin/python3 - "$work/vol.nii" <<'PY'
 import struct, sys
@@ -42,4 +43,32 @@ else
   echo "not ok 1 - no map from Analyse Series (coloured $coloured)"; cat "$logdir/series-vigil.log"
 fi
 if kill -0 $pid 2>/dev/null; then echo "ok 2 - the app is alive"; else echo "not ok 2 - the app died"; exit 1; fi
-quit_and_check $pid 3
+
+# shown_slice: the view's slice, from a saved session.
+shown_slice() {
+  rm -f "$work/s.vigil"
+  call save-session "[<'$work/s.vigil'>]" "{}"
+  for i in $(seq 20); do [ -s "$work/s.vigil" ] && break; sleep 0.2; done
+  /usr/bin/python3 -c "import json, sys; print(json.load(open(sys.argv[1]))['view']['slice'])" \
+    "$work/s.vigil"
+}
+# The profile shows once two slices have results; its ends are the first and last slice.
+set -- 0 0 0 0
+for i in $(seq 60); do
+  set -- $(part_box series-profile "$logdir/series-vigil.log")
+  [ "${4:-0}" -gt 0 ] && break
+  sleep 1
+done
+px=$1 py=$2 pw=$3 ph=$4
+"$shot" Vigil "$logdir/series-profile.png" 30 16 >/dev/null
+first=x last=x
+if [ "$ph" -gt 0 ]; then
+  "$pointer" Vigil $((px + pw / 10)) $((py + ph / 2)) 1 && sleep 1 && first=$(shown_slice)
+  "$pointer" Vigil $((px + pw * 9 / 10)) $((py + ph / 2)) 1 && sleep 1 && last=$(shown_slice)
+fi
+if [ "$first" = 0 ] && [ "$last" = 4 ]; then
+  echo "ok 3 - the series profile is drawn and a click on it goes to that slice"
+else
+  echo "not ok 3 - profile $px $py $pw $ph; clicks gave slices $first and $last"
+fi
+quit_and_check $pid 4

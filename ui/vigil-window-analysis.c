@@ -388,6 +388,9 @@ void _vigil_window_analysis_init(VigilWindow *self) {
   g_idle_add_full(G_PRIORITY_DEFAULT, start_loading, g_object_ref(self), g_object_unref);
   VigilWorkspace *ws = self->workspace;
   vigil_analysis_panel_set_session(self->analysis_panel, vigil_workspace_get_analysis(ws));
+  vigil_series_profile_set_session(self->series_profile, vigil_workspace_get_analysis(ws));
+  g_signal_connect_swapped(self->series_profile, "slice-activated",
+                           G_CALLBACK(vigil_slice_view_set_slice), self->slice_view);
   g_signal_connect_swapped(vigil_workspace_get_analysis(ws), "references-changed",
                            G_CALLBACK(on_references_changed), self);
   g_signal_connect(ws, "model-changed", G_CALLBACK(on_model_changed), self);

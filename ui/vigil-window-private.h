@@ -23,6 +23,7 @@
 #include "vigil-report-dialog.h"
 #include "vigil-scan.h"
 #include "vigil-series-list.h"
+#include "vigil-series-profile.h"
 #include "vigil-slice-view.h"
 #include "vigil-window.h"
 #include "vigil-workspace.h"
@@ -35,6 +36,7 @@ struct _VigilWindow {
   GtkScale *slice_scale;
   GtkAdjustment *slice_adjustment;
   VigilAnalysisPanel *analysis_panel;
+  VigilSeriesProfile *series_profile;   /* observes `analysis` */
   VigilReferenceStrip *reference_strip; /* observes `analysis` */
   VigilReportDialog *report_dialog;     /* while open; observes `analysis` */
   AdwWindowTitle *window_title;

@@ -316,6 +316,7 @@ void _vigil_window_action_print_layout(GSimpleAction *action, GVariant *param, g
     GtkWidget *widget;
   } parts[] = {{"slice-view", GTK_WIDGET(self->slice_view)},
                {"reference-strip", GTK_WIDGET(self->reference_strip)},
+               {"series-profile", GTK_WIDGET(self->series_profile)},
                {"analysis-panel", GTK_WIDGET(self->analysis_panel)}};
   GString *line = g_string_new(NULL);
   g_string_append_printf(line, "layout: window %d %d", gtk_widget_get_width(GTK_WIDGET(self)),
@@ -347,6 +348,7 @@ static void vigil_window_class_init(VigilWindowClass *klass) {
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, slice_adjustment);
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, analysis_panel);
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, reference_strip);
+  gtk_widget_class_bind_template_child(widget_class, VigilWindow, series_profile);
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, toasts);
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, window_presets);
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, recent_submenu);
@@ -359,6 +361,7 @@ static void vigil_window_init(VigilWindow *self) {
   g_type_ensure(VIGIL_TYPE_ANALYSIS_PANEL);
   g_type_ensure(VIGIL_TYPE_REFERENCE_STRIP);
   g_type_ensure(VIGIL_TYPE_SERIES_LIST);
+  g_type_ensure(VIGIL_TYPE_SERIES_PROFILE);
   gtk_widget_init_template(GTK_WIDGET(self));
   /* The slider and the view move together. */
   g_object_bind_property(self->slice_adjustment, "value", self->slice_view, "slice",
