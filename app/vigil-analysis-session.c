@@ -16,6 +16,7 @@ struct _VigilAnalysisSession {
   char *class_name;
   char *domain;
   char *note;
+  VigilCalibration *calibration;
   GHashTable *marks; /* series UID ("" for none) -> GArray of int, sorted */
   gboolean few_shot;
   double window_center, window_width;
@@ -36,6 +37,7 @@ enum {
   RESULTS_CHANGED,
   REFERENCES_CHANGED,
   SLICE_CHANGED,
+  CALIBRATION_CHANGED,
   REPORT_CHANGED,
   N_SIGNALS
 };
@@ -345,6 +347,30 @@ void vigil_analysis_session_save_to(VigilAnalysisSession *self, VigilSession *se
   }
 }
 
+/* ---- calibration ---- */
+
+void vigil_analysis_session_set_calibration(VigilAnalysisSession *self,
+                                            VigilCalibration *calibration) {
+  if (!self->calibration && !calibration)
+    return;
+  g_clear_pointer(&self->calibration, vigil_calibration_free);
+  self->calibration = calibration;
+  g_signal_emit(self, signals[CALIBRATION_CHANGED], 0);
+}
+
+const VigilCalibration *vigil_analysis_session_get_calibration(VigilAnalysisSession *self) {
+  return self->calibration;
+}
+
+double vigil_analysis_session_calibrated(VigilAnalysisSession *self,
+                                         const VigilAnalysisResult *result) {
+  if (!self->calibration || !result)
+    return NAN;
+  return vigil_calibration_apply(
+      self->calibration,
+      vigil_calibration_raw_score(result->detection, self->calibration->few_shot));
+}
+
 /* ---- what the report adds ---- */
 
 void vigil_analysis_session_set_note(VigilAnalysisSession *self, const char *note) {
@@ -438,6 +464,7 @@ static void vigil_analysis_session_finalize(GObject *object) {
   g_free(self->model_key), g_free(self->model_identity), g_free(self->class_name);
   g_free(self->domain), g_free(self->note);
   g_hash_table_unref(self->marks);
+  g_clear_pointer(&self->calibration, vigil_calibration_free);
   g_free(self->window_text), g_free(self->key), g_free(self->series_uid);
   g_ptr_array_unref(self->references);
   g_hash_table_unref(self->results);
@@ -456,6 +483,9 @@ static void vigil_analysis_session_class_init(VigilAnalysisSessionClass *klass) 
                    NULL, G_TYPE_NONE, 0);
   signals[SLICE_CHANGED] = g_signal_new("slice-changed", G_TYPE_FROM_CLASS(klass),
                                         G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[CALIBRATION_CHANGED] =
+      g_signal_new("calibration-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                   NULL, NULL, G_TYPE_NONE, 0);
   signals[REPORT_CHANGED] = g_signal_new("report-changed", G_TYPE_FROM_CLASS(klass),
                                          G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }

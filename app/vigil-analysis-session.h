@@ -10,11 +10,12 @@
  * Driven from one thread (the UI's); jobs run elsewhere and hand back.
  * Signals: context-changed; results-changed (int slice, -1: all);
  * references-changed; slice-changed (the shown slice); report-changed (the
- * note or the marked slices). */
+ * note or the marked slices); calibration-changed. */
 #pragma once
 
 #include <glib-object.h>
 
+#include "vigil-calibration.h"
 #include "vigil-engine.h"
 #include "vigil-series.h"
 #include "vigil-session.h"
@@ -117,6 +118,18 @@ const VigilAnalysisResult *vigil_analysis_session_get_any_result(VigilAnalysisSe
 GArray *vigil_analysis_session_missing_slices(VigilAnalysisSession *self, guint max);
 /* Current results, in slice order (borrowed pointers). */
 GPtrArray *vigil_analysis_session_current_results(VigilAnalysisSession *self);
+
+/* ---- calibration: what a score means ----
+ * The calibration in use for the current model, class and mode (taken; NULL:
+ * uncalibrated). Not part of the key: it maps scores, it does not change
+ * them. Emits calibration-changed. */
+void vigil_analysis_session_set_calibration(VigilAnalysisSession *self,
+                                            VigilCalibration *calibration);
+const VigilCalibration *vigil_analysis_session_get_calibration(VigilAnalysisSession *self);
+/* The slice result's calibrated score in [0, 1] (0.5 the threshold), or NAN
+ * when uncalibrated. */
+double vigil_analysis_session_calibrated(VigilAnalysisSession *self,
+                                         const VigilAnalysisResult *result);
 
 /* ---- what the report adds: the user's words and the slices they chose ----
  * Neither is part of the key. Both emit report-changed. */

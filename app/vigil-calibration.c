@@ -301,7 +301,8 @@ char *vigil_calibration_default_path(const char *adapters_path, const char *clas
   char *dot = strrchr(base, '.');
   if (dot && dot != base)
     *dot = '\0';
-  g_autofree char *name = g_strdup_printf("%s.%s.%s-shot.calibration.json", base, class_name,
-                                          few_shot ? "few" : "zero");
+  g_autofree char *safe = g_strdelimit(g_strdup(class_name), "/\\", '_'); /* a file name */
+  g_autofree char *name =
+      g_strdup_printf("%s.%s.%s-shot.calibration.json", base, safe, few_shot ? "few" : "zero");
   return g_build_filename(dir, name, NULL);
 }

@@ -73,6 +73,30 @@ static gboolean finish(VigilWorkspace *self, GObject *source, GAsyncResult *resu
 
 /* ---- the model ----------------------------------------------------------------- */
 
+/* The calibration beside the adapters for this class and mode, checked
+ * against the loaded weights (never applied to others); none: uncalibrated. */
+static void refresh_calibration(VigilWorkspace *self) {
+  VigilEngine *engine = vigil_analyzer_get_engine(self->analyzer);
+  const char *class_name = vigil_analysis_session_get_class_name(self->analysis);
+  g_autofree char *path =
+      engine && self->adapters_path && class_name
+          ? vigil_calibration_default_path(self->adapters_path, class_name,
+                                           vigil_analysis_session_get_few_shot(self->analysis))
+          : NULL;
+  if (path && g_strcmp0(path, self->calibration_path) == 0)
+    return; /* the same file for this context: already read */
+  g_free(self->calibration_path);
+  self->calibration_path = g_strdup(path);
+  VigilCalibration *calibration = NULL;
+  if (path && g_file_test(path, G_FILE_TEST_EXISTS)) {
+    g_autoptr(GError) error = NULL;
+    calibration = vigil_calibration_load(path, engine, &error);
+    if (!calibration)
+      _vigil_workspace_message(self, error->message);
+  }
+  vigil_analysis_session_set_calibration(self->analysis, calibration);
+}
+
 static void on_loaded(GObject *source, GAsyncResult *result, gpointer user_data) {
   VigilWorkspace *self = user_data;
   const char *key = g_object_get_data(source, "vigil-model-key");
@@ -80,7 +104,11 @@ static void on_loaded(GObject *source, GAsyncResult *result, gpointer user_data)
     g_autofree char *identity =
         vigil_engine_dup_identity(vigil_analyzer_get_engine(self->analyzer));
     /* A new engine starts an empty bank: the model clears its references. */
+    g_free(self->adapters_path);
+    self->adapters_path = g_strdup(g_object_get_data(source, "vigil-adapters"));
+    g_clear_pointer(&self->calibration_path, g_free); /* other weights: read again */
     vigil_analysis_session_set_model(self->analysis, key, identity);
+    refresh_calibration(self);
     _vigil_workspace_emit(self, WS_MODEL_CHANGED, NULL);
     _vigil_workspace_continue_references(self);
   } else if (self->files) {
@@ -99,6 +127,7 @@ void vigil_workspace_load_model(VigilWorkspace *self, const char *clip, const ch
     return;
   g_autoptr(VigilJob) job = vigil_analyzer_load(self->analyzer, clip, adapters, device, half);
   g_object_set_data_full(G_OBJECT(job), "vigil-model-key", g_steal_pointer(&key), g_free);
+  g_object_set_data_full(G_OBJECT(job), "vigil-adapters", g_strdup(adapters), g_free);
   run(self, job, on_loaded);
 }
 
@@ -247,9 +276,15 @@ void _vigil_workspace_analysis_init(VigilWorkspace *self) {
   self->analyzer = vigil_analyzer_new();
   self->analysis = vigil_analysis_session_new();
   self->references = vigil_reference_queue_new(self->analyzer, self->analysis);
+  g_signal_connect_swapped(self->analysis, "context-changed", G_CALLBACK(refresh_calibration),
+                           self);
 }
 
 void _vigil_workspace_analysis_dispose(VigilWorkspace *self) {
+  if (self->analysis)
+    g_signal_handlers_disconnect_by_data(self->analysis, self);
+  g_clear_pointer(&self->adapters_path, g_free);
+  g_clear_pointer(&self->calibration_path, g_free);
   g_cancellable_cancel(self->job_cancellable);
   g_clear_object(&self->job_cancellable);
   g_cancellable_cancel(self->report_cancellable);

@@ -38,6 +38,8 @@ struct _VigilWorkspace {
   gboolean shown_while_indexing;          /* the first series came up before indexing ended */
 
   VigilAnalyzer *analyzer;
+  char *adapters_path;              /* of the loaded model: calibrations live beside it */
+  char *calibration_path;           /* the calibration file last looked for */
   VigilAnalysisSession *analysis;   /* context, references and results per slice */
   VigilReferenceQueue *references;  /* references on their way into `analysis` */
   GCancellable *job_cancellable;    /* the running job (loading or analysing), or NULL */

@@ -255,11 +255,37 @@ static void test_save_and_restore(Fixture *f, gconstpointer data) {
   g_rmdir(dir);
 }
 
+/* The calibration in use maps a result's raw score; none: NAN (uncalibrated). */
+static void test_calibration(Fixture *f, gconstpointer data) {
+  (void)data;
+  guint changes = 0;
+  g_signal_connect_swapped(f->session, "calibration-changed", G_CALLBACK(count_signal), &changes);
+  g_assert_true(vigil_analysis_session_store(f->session, vigil_analysis_session_get_key(f->session),
+                                             0, detection(0.6)));
+  const VigilAnalysisResult *r = vigil_analysis_session_get_result(f->session, 0);
+  g_assert_true(isnan(vigil_analysis_session_calibrated(f->session, r)));
+  const double scores[] = {0.1, 0.2, 0.3, 0.5, 0.7, 0.9};
+  const guint8 labels[] = {0, 0, 0, 1, 1, 1};
+  g_autoptr(GError) error = NULL;
+  VigilCalibration *c =
+      vigil_calibration_new_labelled(NULL, "Brain", FALSE, 0, 6, scores, labels, &error);
+  g_assert_no_error(error);
+  vigil_analysis_session_set_calibration(f->session, c);
+  g_assert_cmpuint(changes, ==, 1);
+  g_assert_true(vigil_analysis_session_get_calibration(f->session) == c);
+  const double want = CLAMP((0.6 - c->threshold) / (c->max - c->min) + 0.5, 0, 1);
+  g_assert_cmpfloat_with_epsilon(vigil_analysis_session_calibrated(f->session, r), want, 1e-12);
+  vigil_analysis_session_set_calibration(f->session, NULL);
+  g_assert_cmpuint(changes, ==, 2);
+  g_assert_true(isnan(vigil_analysis_session_calibrated(f->session, r)));
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_log_set_handler("Vigil", G_LOG_LEVEL_INFO, g_log_default_handler, NULL);
 #define ADD(path, fn) g_test_add("/analysis-session/" path, Fixture, NULL, setup, fn, teardown)
   ADD("store-and-stale", test_store_and_stale);
+  ADD("calibration", test_calibration);
   ADD("context-parts", test_context_parts);
   ADD("references-during-analysis", test_references_during_analysis);
   ADD("series-change", test_series_change);

@@ -14,6 +14,11 @@ ct=/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm
 echo "TAP version 13"
 echo "1..12"
 "$cli" model random --preset tiny --seed 1 --out "$work/m" >/dev/null || exit 1
+# A labelled calibration beside the adapters for this class and mode: the app finds it.
+"$cli" synth --out "$work/synth" --seed 1 >/dev/null &&
+  "$cli" calibrate --clip "$work/m/clip.safetensors" --adapters "$work/m/adapters.safetensors" \
+    --class Brain --data "$work/synth" --out "$work/m/adapters.Brain.zero-shot.calibration.json" \
+    >/dev/null 2>&1 || exit 1
 log="$logdir/analysis-vigil.log"
 start_vigil "$log" analysis-start "$ct" /usr/share/mricron/templates/ch2.nii.gz
 sleep 3
@@ -60,18 +65,24 @@ else
   echo "not ok 5 - the app died during the analysis"; cat "$logdir/analysis-vigil.log"; exit 1
 fi
 call export-view "[<'$logdir/analysis-export.png'>]" "{}" && sleep 1
-if /usr/bin/python3 - "$logdir/analysis-export.png" <<'PY'
-import sys
+if /usr/bin/python3 - "$logdir/analysis-export.png" "$work/m/adapters.Brain.zero-shot.calibration.json" <<'PY'
+import json, sys
 import numpy as np
 from PIL import Image
 im = Image.open(sys.argv[1])
-assert float(im.text["vigil.zero_det_score"]) > 0, im.text
+raw = float(im.text["vigil.zero_det_score"])
+assert raw > 0, im.text
+# The calibrated score is anomalib's normalisation with the file's numbers.
+c = json.load(open(sys.argv[2]))
+want = min(1, max(0, (raw - c["threshold"]) / (c["max"] - c["min"]) + 0.5))
+assert abs(float(im.text["vigil.calibrated_score"]) - want) < 1e-4, (im.text, want)
+assert im.text["vigil.calibration"].startswith("zero-shot, labelled set (6 normal"), im.text
 assert "RANDOM TEST MODEL" in im.text["vigil.model"], im.text
 a = np.array(im.convert("RGB")).astype(int)
 assert (np.abs(a[..., 0] - a[..., 2]) > 60).mean() > 0.2  # the overlay is in the file
 PY
 then
-  echo "ok 6 - Export View wrote the PNG with overlay, scores and model identity"
+  echo "ok 6 - Export View wrote the PNG with overlay, scores, the calibrated score and model identity"
 else
   echo "not ok 6 - export"
 fi

@@ -15,7 +15,8 @@ struct _VigilAnalysisPanel {
   AdwComboRow *mode_row;
   GtkBox *progress_box;
   GtkProgressBar *progress_bar;
-  GtkLabel *zero_label, *few_label;
+  GtkLabel *zero_label, *few_label, *calibrated_label;
+  AdwActionRow *calibrated_row;
   AdwActionRow *window_row;
   GtkScale *opacity_scale, *threshold_scale;
   GtkSwitch *contour_switch;
@@ -160,12 +161,29 @@ static void build_layers(VigilAnalysisPanel *self) {
   }
 }
 
+/* The calibrated score (0.5 the threshold) and which calibration says so;
+ * the raw scores stay below it for the expert. */
+static void show_calibrated(VigilAnalysisPanel *self, const VigilAnalysisResult *r) {
+  const VigilCalibration *c = vigil_analysis_session_get_calibration(self->session);
+  const double value = vigil_analysis_session_calibrated(self->session, r);
+  g_autofree char *text =
+      isnan(value) ? g_strdup("—")
+                   : g_strdup_printf("%.2f, %s threshold", value, value >= 0.5 ? "above" : "below");
+  gtk_label_set_label(self->calibrated_label, text);
+  g_autofree char *how =
+      c ? vigil_calibration_describe(c)
+        : g_strdup("uncalibrated: no calibration for this model, class and mode");
+  g_autofree char *escaped = g_markup_escape_text(how, -1);
+  adw_action_row_set_subtitle(self->calibrated_row, escaped);
+}
+
 static void show_session_scores(VigilAnalysisPanel *self) {
   const VigilAnalysisResult *r = vigil_analysis_session_get_result(
       self->session, vigil_analysis_session_get_slice(self->session));
   const VigilDetection *d = r ? r->detection : NULL;
   vigil_analysis_panel_set_scores(self, d ? d->zero_score : NAN,
                                   d && d->has_few ? d->few_score : NAN, r ? r->window_text : NULL);
+  show_calibrated(self, r);
 }
 
 void vigil_analysis_panel_set_session(VigilAnalysisPanel *self, VigilAnalysisSession *session) {
@@ -177,6 +195,7 @@ void vigil_analysis_panel_set_session(VigilAnalysisPanel *self, VigilAnalysisSes
   g_signal_connect_swapped(session, "context-changed", G_CALLBACK(show_session_scores), self);
   g_signal_connect_swapped(session, "results-changed", G_CALLBACK(show_session_scores), self);
   g_signal_connect_swapped(session, "slice-changed", G_CALLBACK(show_session_scores), self);
+  g_signal_connect_swapped(session, "calibration-changed", G_CALLBACK(show_session_scores), self);
   show_session_scores(self);
 }
 
@@ -203,6 +222,8 @@ static void vigil_analysis_panel_class_init(VigilAnalysisPanelClass *klass) {
   BIND(progress_bar);
   BIND(zero_label);
   BIND(few_label);
+  BIND(calibrated_label);
+  BIND(calibrated_row);
   BIND(window_row);
   BIND(opacity_scale);
   BIND(threshold_scale);

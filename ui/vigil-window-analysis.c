@@ -274,6 +274,12 @@ static gboolean export_view(VigilWindow *self, const char *path, GError **error)
   g_autofree char *few = d && d->has_few ? g_strdup_printf("%.6f", d->few_score) : NULL;
   g_autofree char *slice = g_strdup_printf("%d", vigil_slice_view_get_slice(self->slice_view));
   const char *class_name = vigil_analysis_panel_get_class_name(self->analysis_panel);
+  VigilAnalysisSession *analysis = vigil_workspace_get_analysis(self->workspace);
+  const VigilCalibration *calibration = vigil_analysis_session_get_calibration(analysis);
+  g_autofree char *how =
+      calibration ? vigil_calibration_describe(calibration) : g_strdup("uncalibrated");
+  const double value = vigil_analysis_session_calibrated(analysis, shown);
+  g_autofree char *calibrated = isnan(value) ? g_strdup("none") : g_strdup_printf("%.6f", value);
   const char *text[] = {"Software",
                         "Vigil " VIGIL_VERSION,
                         "vigil.series",
@@ -289,6 +295,10 @@ static gboolean export_view(VigilWindow *self, const char *path, GError **error)
                                                                                 : "zero-shot",
                         "vigil.model",
                         identity ? identity : "none",
+                        "vigil.calibration",
+                        how,
+                        "vigil.calibrated_score",
+                        calibrated,
                         zero ? "vigil.zero_det_score" : NULL,
                         zero,
                         few ? "vigil.few_det_score" : NULL,
