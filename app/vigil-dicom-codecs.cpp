@@ -139,6 +139,24 @@ bool join_frame(DcmPixelData *px, const Layout &l, int frame, std::vector<guint8
 
 } // namespace
 
+bool check_jpeg(DcmPixelData *px, const Layout &l, GError **error) {
+  const char *uid = DcmXfer(l.xfer).getXferID();
+  const char *prefix = "1.2.840.10008.1.2.4.";
+  if (!uid || !g_str_has_prefix(uid, prefix))
+    return true;
+  const long process = strtol(uid + strlen(prefix), nullptr, 10);
+  DcmPixelSequence *seq = process >= 50 && process <= 79 ? pixel_sequence(px) : nullptr;
+  for (unsigned long i = 1; seq && i < seq->card(); i++) { /* item 0: the offset table */
+    Uint8 *data = nullptr;
+    Uint32 length = 0;
+    if (fragment(seq, i, data, length) && !vigil_jpeg_check_markers(data, length, error)) {
+      g_prefix_error(error, "fragment %lu: ", i);
+      return false;
+    }
+  }
+  return true;
+}
+
 bool decode_j2k(DcmPixelData *px, const Layout &l, int frame, guint8 *buf, gsize bytes, bool *rgb,
                 GError **error) {
   std::vector<guint8> codestream;

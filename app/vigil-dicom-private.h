@@ -91,5 +91,9 @@ bool decode_rle(DcmPixelData *px, const Layout &l, int frame, guint8 *buf, gsize
  * codestream's colour transform already made the samples RGB. */
 bool decode_j2k(DcmPixelData *px, const Layout &l, int frame, guint8 *buf, gsize bytes, bool *rgb,
                 GError **error);
+/* Before DCMTK's JPEG decoder (1.2.840.10008.1.2.4.50 to .79) sees the
+ * fragments: false (told why) when one would make it loop forever
+ * (vigil_jpeg_check_markers). Other transfer syntaxes pass. */
+bool check_jpeg(DcmPixelData *px, const Layout &l, GError **error);
 
 } // namespace vigil_dicom

@@ -408,6 +408,8 @@ bool frame_samples(DcmDataset *ds, DcmPixelData *px, Layout &l, int frame, guint
     model = rgb || (pi != "YBR_FULL" && pi != "YBR_FULL_422") ? "RGB" : "YBR_FULL";
     return true;
   }
+  if (l.coding == Coding::Dcmtk && !check_jpeg(px, l, error))
+    return false;
   /* Native frames are read directly: getUncompressedFrame sizes YBR_FULL_422 as 3 samples. */
   Uint32 start_fragment = 0;
   OFCondition c = l.coding == Coding::Native

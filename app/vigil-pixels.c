@@ -234,3 +234,37 @@ gboolean vigil_rle_decode(const VigilPixelLayout *l, const guint8 *data, gsize s
   }
   return TRUE;
 }
+
+/* One step of DCMTK's walk from `offset`: the next offset, or `size` when
+ * the walk ends (a frame header, an invalid marker); -1 on TEM. */
+static gssize jpeg_marker_step(const guint8 *d, gsize size, gsize offset) {
+  const guint marker = ((guint)d[offset] << 8) | d[offset + 1];
+  const gsize segment = (((gsize)d[offset + 2] << 8) | d[offset + 3]) + 2;
+  if (marker == 0xff01)
+    return -1; /* TEM: DCMTK does not move on */
+  if (marker >= 0xffc0 && marker <= 0xffcf && marker != 0xffc4 && marker != 0xffc8 &&
+      marker != 0xffcc)
+    return (gssize)size; /* SOFn: the walk ends */
+  if ((marker >= 0xffd0 && marker <= 0xffd9))
+    return (gssize)(offset + 2); /* RSTm, SOI, EOI */
+  if (marker == 0xffff)
+    return (gssize)(offset + 1); /* fill byte */
+  if ((marker >= 0xffc4 && marker <= 0xffcc) || (marker >= 0xffda && marker <= 0xfffe))
+    return (gssize)(offset + segment); /* DHT, JPG, DAC, SOS, DQT, ..., APPn, JPGn, COM */
+  if (d[offset] == 0xff && d[offset + 1] > 2 && d[offset + 1] <= 0xbf)
+    return (gssize)(offset + 2); /* reserved markers */
+  return (gssize)size;           /* an invalid marker: the walk stops */
+}
+
+gboolean vigil_jpeg_check_markers(const guint8 *data, gsize size, GError **error) {
+  for (gsize offset = 0; data && offset + 4 < size;) {
+    const gssize next = jpeg_marker_step(data, size, offset);
+    if (next < 0)
+      return vigil_scan_fail(error, VIGIL_SCAN_ERROR_FORMAT,
+                             "the JPEG data has a TEM marker at byte %" G_GSIZE_FORMAT
+                             " before its frame header, which DCMTK cannot decode past",
+                             offset);
+    offset = (gsize)next;
+  }
+  return TRUE;
+}

@@ -70,4 +70,11 @@ gboolean vigil_pixels_convert(const VigilPixelLayout *layout, const guint8 *data
 gboolean vigil_rle_decode(const VigilPixelLayout *layout, const guint8 *data, gsize size,
                           guint8 *out, gsize out_size, GError **error);
 
+/* Walks a JPEG fragment's markers as DCMTK 3.6.7's decoder does before it
+ * decodes (DJCodecDecoder::scanJpegDataForBitDepth) and refuses, with
+ * VIGIL_SCAN_ERROR_FORMAT, a fragment on which that walk never ends: a TEM
+ * marker (FF01) reached before a frame header, which it does not step over
+ * (found by fuzzing, tests/fuzz/corpus-dicom/jpeg-tem-marker). */
+gboolean vigil_jpeg_check_markers(const guint8 *data, gsize size, GError **error);
+
 G_END_DECLS

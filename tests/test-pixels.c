@@ -484,8 +484,34 @@ static void test_rle_random(void) {
   }
 }
 
+/* DCMTK 3.6.7's walk over a JPEG fragment's markers never ends on a TEM
+ * marker before the frame header: such fragments are refused, others pass. */
+static void test_jpeg_markers(void) {
+  g_autoptr(GError) error = NULL;
+  const guint8 tem_first[] = {0xff, 0x01, 0x00, 0x00, 0x00, 0x00};
+  g_assert_false(vigil_jpeg_check_markers(tem_first, sizeof tem_first, &error));
+  g_assert_error(error, VIGIL_SCAN_ERROR, VIGIL_SCAN_ERROR_FORMAT);
+  g_assert_nonnull(strstr(error->message, "TEM marker at byte 0"));
+  g_clear_error(&error);
+  /* SOI, an APP0 segment of 4 bytes, fill bytes, then TEM: refused at byte 10. */
+  const guint8 tem_later[] = {0xff, 0xd8, 0xff, 0xe0, 0x00, 0x04, 0xaa, 0xbb,
+                              0xff, 0xff, 0xff, 0x01, 0x00, 0x00, 0x00, 0x00};
+  g_assert_false(vigil_jpeg_check_markers(tem_later, sizeof tem_later, &error));
+  g_assert_nonnull(strstr(error->message, "at byte 10"));
+  g_clear_error(&error);
+  /* A frame header first ends the walk: a TEM after it is the decoder's business. */
+  const guint8 sof_first[] = {0xff, 0xd8, 0xff, 0xc0, 0x00, 0x0b, 0x08, 0xff, 0x01, 0, 0, 0};
+  g_assert_true(vigil_jpeg_check_markers(sof_first, sizeof sof_first, &error));
+  /* An invalid marker ends it too, and so does the end of the data. */
+  const guint8 invalid[] = {0xff, 0xd8, 0x12, 0x34, 0xff, 0x01, 0, 0, 0};
+  g_assert_true(vigil_jpeg_check_markers(invalid, sizeof invalid, &error));
+  g_assert_true(vigil_jpeg_check_markers(tem_first, 4, &error));
+  g_assert_no_error(error);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/pixels/jpeg-markers", test_jpeg_markers);
   g_test_add_func("/pixels/gray/bits", test_gray_bits);
   g_test_add_func("/pixels/gray/rescale", test_gray_rescale);
   g_test_add_func("/pixels/gray/monochrome1", test_monochrome1);
