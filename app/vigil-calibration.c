@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "vigil-config.h"
+#include "vigil-json.h"
 #include "vigil-metrics.h"
 
 #define FORMAT "vigil-calibration"
@@ -176,14 +177,6 @@ char *vigil_calibration_describe(const VigilCalibration *c) {
 
 static const char *const source_names[] = {"uncalibrated", "labelled", "references"};
 
-static void add_number(JsonBuilder *b, const char *key, double v) {
-  json_builder_set_member_name(b, key);
-  if (isfinite(v))
-    json_builder_add_double_value(b, v);
-  else
-    json_builder_add_null_value(b);
-}
-
 static void add_text(JsonBuilder *b, const char *key, const char *v) {
   json_builder_set_member_name(b, key);
   json_builder_add_string_value(b, v ? v : "");
@@ -204,12 +197,12 @@ gboolean vigil_calibration_save(const VigilCalibration *c, const char *path, GEr
   add_text(b, "mode", c->few_shot ? "few-shot" : "zero-shot");
   add_int(b, "shots", c->shots);
   add_text(b, "source", source_names[c->source]);
-  add_number(b, "threshold", c->threshold);
-  add_number(b, "min", c->min);
-  add_number(b, "max", c->max);
+  vigil_json_add_number(b, "threshold", c->threshold);
+  vigil_json_add_number(b, "min", c->min);
+  vigil_json_add_number(b, "max", c->max);
   add_int(b, "normal", c->normal);
   add_int(b, "abnormal", c->abnormal);
-  add_number(b, "percentile", c->percentile);
+  vigil_json_add_number(b, "percentile", c->percentile);
   add_text(b, "clip_sha256", c->clip_sha256);
   add_text(b, "adapters_sha256", c->adapters_sha256);
   json_builder_end_object(b);

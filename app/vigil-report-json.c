@@ -7,22 +7,7 @@
 #include <math.h>
 
 #include "vigil-config.h"
-
-static void add_string(JsonBuilder *b, const char *key, const char *value) {
-  json_builder_set_member_name(b, key);
-  if (value)
-    json_builder_add_string_value(b, value);
-  else
-    json_builder_add_null_value(b);
-}
-
-static void add_double(JsonBuilder *b, const char *key, double value) {
-  json_builder_set_member_name(b, key);
-  if (isfinite(value))
-    json_builder_add_double_value(b, value);
-  else
-    json_builder_add_null_value(b);
-}
+#include "vigil-json.h"
 
 static void add_bool(JsonBuilder *b, const char *key, gboolean value) {
   json_builder_set_member_name(b, key);
@@ -41,9 +26,9 @@ static void add_map_stats(JsonBuilder *b, const char *key, const float *v, gsize
     lo = MIN(lo, v[i]), hi = MAX(hi, v[i]), sum += v[i];
   json_builder_set_member_name(b, key);
   json_builder_begin_object(b);
-  add_double(b, "min", lo);
-  add_double(b, "max", hi);
-  add_double(b, "mean", n ? sum / (double)n : NAN);
+  vigil_json_add_number(b, "min", lo);
+  vigil_json_add_number(b, "max", hi);
+  vigil_json_add_number(b, "mean", n ? sum / (double)n : NAN);
   json_builder_end_object(b);
 }
 
@@ -70,8 +55,8 @@ static void add_layers(JsonBuilder *b, const VigilDetection *d) {
 static void add_window(JsonBuilder *b, const char *key, double center, double width) {
   json_builder_set_member_name(b, key);
   json_builder_begin_object(b);
-  add_double(b, "center", center);
-  add_double(b, "width", width);
+  vigil_json_add_number(b, "center", center);
+  vigil_json_add_number(b, "width", width);
   json_builder_end_object(b);
 }
 
@@ -84,12 +69,12 @@ static void add_map_scale(JsonBuilder *b, const VigilReportSlice *s) {
   g_autofree float *scaled = vigil_report_slice_scaled_map(s);
   json_builder_set_member_name(b, "map_scale");
   json_builder_begin_object(b);
-  add_string(b, "map", s->few ? "few_seg_map" : "zero_seg_map");
-  add_double(b, "lo", lo);
-  add_double(b, "hi", hi);
-  add_string(b, "scaled",
-             "clamp((map - lo) / (hi - lo), 0, 1): legend colours, DICOM SEG "
-             "(255 = 1) and Parametric Map values");
+  vigil_json_add_string(b, "map", s->few ? "few_seg_map" : "zero_seg_map");
+  vigil_json_add_number(b, "lo", lo);
+  vigil_json_add_number(b, "hi", hi);
+  vigil_json_add_string(b, "scaled",
+                        "clamp((map - lo) / (hi - lo), 0, 1): legend colours, DICOM SEG "
+                        "(255 = 1) and Parametric Map values");
   add_map_stats(b, "scaled_map", scaled, (gsize)s->detection->side * s->detection->side);
   json_builder_end_object(b);
 }
@@ -99,31 +84,31 @@ static void add_slice(JsonBuilder *b, const VigilReport *rep, const VigilReportS
   json_builder_begin_object(b);
   add_int(b, "slice", s->slice);
   if (!rep->anonymise) { /* paths and UIDs may name the patient */
-    add_string(b, "path", s->path);
+    vigil_json_add_string(b, "path", s->path);
     add_int(b, "frame", s->frame);
-    add_string(b, "sop_instance_uid", s->sop_instance_uid);
+    vigil_json_add_string(b, "sop_instance_uid", s->sop_instance_uid);
   }
   add_int(b, "width", s->image ? s->image->width : 0);
   add_int(b, "height", s->image ? s->image->height : 0);
-  add_string(b, "class", s->class_name);
-  add_string(b, "mode", s->few ? "few-shot" : "zero-shot");
+  vigil_json_add_string(b, "class", s->class_name);
+  vigil_json_add_string(b, "mode", s->few ? "few-shot" : "zero-shot");
   add_bool(b, "few_shot_asked", s->few_shot_asked);
-  add_double(b, "score", vigil_report_slice_score(s));
-  add_double(b, "zero_det_score", d->zero_score);
+  vigil_json_add_number(b, "score", vigil_report_slice_score(s));
+  vigil_json_add_number(b, "zero_det_score", d->zero_score);
   if (d->has_few)
-    add_double(b, "few_det_score", d->few_score);
+    vigil_json_add_number(b, "few_det_score", d->few_score);
   add_bool(b, "scored_on_device", d->on_device);
   add_window(b, "model_window", s->model_center, s->model_width);
-  add_string(b, "model_window_text", s->window_text);
+  vigil_json_add_string(b, "model_window_text", s->window_text);
   add_window(b, "view_window", s->view_center, s->view_width);
   json_builder_set_member_name(b, "references");
   json_builder_begin_array(b);
   for (guint i = 0; i < s->references->len; i++)
     json_builder_add_int_value(b, (gint64)g_array_index(s->references, guint64, i));
   json_builder_end_array(b);
-  add_string(b, "model", s->model_identity);
+  vigil_json_add_string(b, "model", s->model_identity);
   g_autofree char *when = g_date_time_format_iso8601(s->when);
-  add_string(b, "analysed", when);
+  vigil_json_add_string(b, "analysed", when);
   add_bool(b, "stale", s->stale);
   add_int(b, "map_side", d->side);
   add_map_scale(b, s);
@@ -139,13 +124,13 @@ static void add_identification(JsonBuilder *b, const VigilReport *rep) {
     return;
   }
   json_builder_begin_object(b);
-  add_string(b, "patient_name", rep->patient_name);
-  add_string(b, "patient_id", rep->patient_id);
-  add_string(b, "study_date", rep->study_date);
-  add_string(b, "modality", rep->modality);
-  add_string(b, "series_description", rep->series_description);
-  add_string(b, "study_uid", rep->study_uid);
-  add_string(b, "series_uid", rep->series_uid);
+  vigil_json_add_string(b, "patient_name", rep->patient_name);
+  vigil_json_add_string(b, "patient_id", rep->patient_id);
+  vigil_json_add_string(b, "study_date", rep->study_date);
+  vigil_json_add_string(b, "modality", rep->modality);
+  vigil_json_add_string(b, "series_description", rep->series_description);
+  vigil_json_add_string(b, "study_uid", rep->study_uid);
+  vigil_json_add_string(b, "series_uid", rep->series_uid);
   json_builder_end_object(b);
 }
 
@@ -158,11 +143,11 @@ static void add_references(JsonBuilder *b, const VigilReport *rep) {
     add_int(b, "id", (gint64)r->id);
     if (rep->anonymise) {
       g_autofree char *label = g_strdup_printf("reference %u", i + 1);
-      add_string(b, "label", label);
+      vigil_json_add_string(b, "label", label);
     } else {
-      add_string(b, "label", r->label);
-      add_string(b, "path", r->path);
-      add_string(b, "series_uid", r->series_uid);
+      vigil_json_add_string(b, "label", r->label);
+      vigil_json_add_string(b, "path", r->path);
+      vigil_json_add_string(b, "series_uid", r->series_uid);
       add_int(b, "slice", r->slice);
     }
     json_builder_end_object(b);
@@ -182,9 +167,9 @@ static void add_weights(JsonBuilder *b, const char *identity) {
     g_autofree char *role = g_match_info_fetch(m, 1), *file = g_match_info_fetch(m, 2);
     g_autofree char *sha = g_match_info_fetch(m, 3);
     json_builder_begin_object(b);
-    add_string(b, "role", role);
-    add_string(b, "file", file);
-    add_string(b, "sha256", sha);
+    vigil_json_add_string(b, "role", role);
+    vigil_json_add_string(b, "file", file);
+    vigil_json_add_string(b, "sha256", sha);
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
@@ -194,23 +179,23 @@ static JsonNode *build(const VigilReport *rep) {
   g_autoptr(JsonBuilder) b = json_builder_new();
   g_autofree char *date = g_date_time_format_iso8601(rep->date);
   json_builder_begin_object(b);
-  add_string(b, "vigil_version", VIGIL_VERSION);
-  add_string(b, "date", date);
-  add_string(b, "notice", VIGIL_REPORT_NOTICE);
-  add_string(b, "calibration", "uncalibrated");
+  vigil_json_add_string(b, "vigil_version", VIGIL_VERSION);
+  vigil_json_add_string(b, "date", date);
+  vigil_json_add_string(b, "notice", VIGIL_REPORT_NOTICE);
+  vigil_json_add_string(b, "calibration", "uncalibrated");
   add_identification(b, rep);
-  add_string(b, "class", rep->class_name);
-  add_string(b, "mode", rep->few_shot ? "few-shot" : "zero-shot");
-  add_string(b, "note", rep->note);
-  add_string(b, "model", rep->model_identity);
+  vigil_json_add_string(b, "class", rep->class_name);
+  vigil_json_add_string(b, "mode", rep->few_shot ? "few-shot" : "zero-shot");
+  vigil_json_add_string(b, "note", rep->note);
+  vigil_json_add_string(b, "model", rep->model_identity);
   add_bool(b, "random_model", vigil_report_identity_random(rep->model_identity));
   add_weights(b, rep->model_identity);
   g_autofree char *device = vigil_report_identity_device(rep->model_identity);
-  add_string(b, "device", device);
-  add_string(b, "precision", vigil_report_identity_precision(rep->model_identity));
-  add_string(b, "colormap", vigil_colormap_name(rep->colormap));
-  add_double(b, "opacity", rep->opacity);
-  add_double(b, "threshold", rep->threshold);
+  vigil_json_add_string(b, "device", device);
+  vigil_json_add_string(b, "precision", vigil_report_identity_precision(rep->model_identity));
+  vigil_json_add_string(b, "colormap", vigil_colormap_name(rep->colormap));
+  vigil_json_add_number(b, "opacity", rep->opacity);
+  vigil_json_add_number(b, "threshold", rep->threshold);
   add_references(b, rep);
   json_builder_set_member_name(b, "slices");
   json_builder_begin_array(b);

@@ -3,6 +3,8 @@
 #include <json-glib/json-glib.h>
 #include <math.h>
 
+#include "vigil-json.h"
+
 /* clang-format would put spaces around the dashes of the quark name. */
 /* clang-format off */
 G_DEFINE_QUARK(vigil-session-error-quark, vigil_session_error)
@@ -72,14 +74,6 @@ void vigil_session_add_marked(VigilSession *s, const char *series_uid, int slice
   g_ptr_array_add(s->marked, ref);
 }
 
-static void add_string(JsonBuilder *b, const char *name, const char *value) {
-  json_builder_set_member_name(b, name);
-  if (value)
-    json_builder_add_string_value(b, value);
-  else
-    json_builder_add_null_value(b);
-}
-
 static void add_double(JsonBuilder *b, const char *name, double value) {
   json_builder_set_member_name(b, name);
   json_builder_add_double_value(b, value);
@@ -88,7 +82,7 @@ static void add_double(JsonBuilder *b, const char *name, double value) {
 static char *vigil_session_to_json(const VigilSession *s) {
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  add_string(b, "format", "vigil-session");
+  vigil_json_add_string(b, "format", "vigil-session");
   json_builder_set_member_name(b, "version");
   json_builder_add_int_value(b, VIGIL_SESSION_VERSION);
   json_builder_set_member_name(b, "open");
@@ -101,23 +95,23 @@ static char *vigil_session_to_json(const VigilSession *s) {
   for (guint i = 0; i < s->references->len; i++) {
     const VigilSliceRef *r = g_ptr_array_index(s->references, i);
     json_builder_begin_object(b);
-    add_string(b, "path", r->path);
-    add_string(b, "series", r->series_uid);
+    vigil_json_add_string(b, "path", r->path);
+    vigil_json_add_string(b, "series", r->series_uid);
     json_builder_set_member_name(b, "slice");
     json_builder_add_int_value(b, r->slice);
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
-  add_string(b, "domain", s->domain);
-  add_string(b, "custom_class", s->custom_class);
-  add_string(b, "mode", s->mode);
-  add_string(b, "note", s->note);
+  vigil_json_add_string(b, "domain", s->domain);
+  vigil_json_add_string(b, "custom_class", s->custom_class);
+  vigil_json_add_string(b, "mode", s->mode);
+  vigil_json_add_string(b, "note", s->note);
   json_builder_set_member_name(b, "marked");
   json_builder_begin_array(b);
   for (guint i = 0; i < s->marked->len; i++) {
     const VigilSliceRef *r = g_ptr_array_index(s->marked, i);
     json_builder_begin_object(b);
-    add_string(b, "series", r->series_uid);
+    vigil_json_add_string(b, "series", r->series_uid);
     json_builder_set_member_name(b, "slice");
     json_builder_add_int_value(b, r->slice);
     json_builder_end_object(b);
@@ -125,7 +119,7 @@ static char *vigil_session_to_json(const VigilSession *s) {
   json_builder_end_array(b);
   json_builder_set_member_name(b, "view");
   json_builder_begin_object(b);
-  add_string(b, "series", s->series_uid);
+  vigil_json_add_string(b, "series", s->series_uid);
   json_builder_set_member_name(b, "slice");
   json_builder_add_int_value(b, s->slice);
   add_double(b, "zoom", s->zoom);

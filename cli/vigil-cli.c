@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "vigil-config.h"
+#include "vigil-json.h"
 
 typedef struct {
   const char *name;
@@ -64,11 +65,7 @@ double vigil_cli_proc_mb(const char *field) {
 }
 
 void vigil_cli_json_add_string(JsonBuilder *builder, const char *key, const char *value) {
-  json_builder_set_member_name(builder, key);
-  if (value)
-    json_builder_add_string_value(builder, value);
-  else
-    json_builder_add_null_value(builder);
+  vigil_json_add_string(builder, key, value);
 }
 
 void vigil_cli_print_json(JsonBuilder *builder) {
