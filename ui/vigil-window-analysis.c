@@ -12,11 +12,6 @@
 #include "vigil-job.h"
 #include "vigil-window-private.h"
 
-static GSettings *settings_of(VigilWindow *self) {
-  GtkApplication *app = gtk_window_get_application(GTK_WINDOW(self));
-  return app ? vigil_application_get_settings(VIGIL_APPLICATION(app)) : NULL;
-}
-
 /* The adapters for the chosen domain, or for a custom class the first set
  * any domain has (MVFA's checkpoints are per domain; a custom class borrows). */
 static void on_references_changed(VigilWindow *self);
@@ -81,7 +76,7 @@ static void on_analysis_progress(VigilWorkspace *ws, double fraction, const char
 
 /* Loads the model the preferences name, unless it is already loaded. */
 static void ensure_model(VigilWindow *self) {
-  GSettings *settings = settings_of(self);
+  GSettings *settings = _vigil_window_settings(self);
   if (!settings)
     return;
   g_autofree char *clip = g_settings_get_string(settings, "clip-weights");
@@ -244,7 +239,7 @@ void _vigil_window_action_cancel_analysis(GSimpleAction *action, GVariant *param
 void _vigil_window_action_load_model(GSimpleAction *action, GVariant *param, gpointer user_data) {
   (void)action;
   VigilWindow *self = VIGIL_WINDOW(user_data);
-  GSettings *settings = settings_of(self);
+  GSettings *settings = _vigil_window_settings(self);
   const char *clip, *adapters;
   g_variant_get(param, "(&s&s)", &clip, &adapters);
   if (!settings)
@@ -386,7 +381,7 @@ static void on_panel_changed(VigilWindow *self) {
 
 static gboolean start_loading(gpointer data) {
   VigilWindow *self = data;
-  GSettings *settings = settings_of(self);
+  GSettings *settings = _vigil_window_settings(self);
   if (settings && self->workspace) {
     g_signal_connect_object(settings, "changed", G_CALLBACK(ensure_model), self, G_CONNECT_SWAPPED);
     ensure_model(self);

@@ -55,6 +55,8 @@ struct _VigilWindow {
 };
 
 void _vigil_window_toast(VigilWindow *self, const char *message);
+/* The application's settings, or NULL (a window without an application). */
+GSettings *_vigil_window_settings(VigilWindow *self);
 
 /* vigil-window-index.c */
 void _vigil_window_index_init(VigilWindow *self);

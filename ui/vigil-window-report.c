@@ -117,14 +117,9 @@ static gboolean write_in_thread(VigilJob *job, gpointer data, GCancellable *canc
   return ok;
 }
 
-static GSettings *settings_of(VigilWindow *self) {
-  GtkApplication *app = gtk_window_get_application(GTK_WINDOW(self));
-  return app ? vigil_application_get_settings(VIGIL_APPLICATION(app)) : NULL;
-}
-
 /* The PACS node Send uses, from the preferences, into w (FALSE with a message). */
 static gboolean read_peer(VigilWindow *self, ReportWork *w, GError **error) {
-  GSettings *settings = settings_of(self);
+  GSettings *settings = _vigil_window_settings(self);
   if (!settings) {
     g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "No preferences to read");
     return FALSE;
@@ -175,7 +170,7 @@ static VigilReport *gather(VigilWindow *self, VigilReportFormats *formats, GErro
 static void update_dialog(VigilWindow *self) {
   if (!self->report_dialog)
     return;
-  vigil_report_dialog_set_settings(self->report_dialog, settings_of(self));
+  vigil_report_dialog_set_settings(self->report_dialog, _vigil_window_settings(self));
   g_autofree char *dir = outbox_dir();
   g_autoptr(GPtrArray) waiting = outbox_files(dir);
   g_autofree char *note =

@@ -32,6 +32,11 @@ GListModel *vigil_window_get_files(VigilWindow *self) {
   return vigil_workspace_get_files(self->workspace);
 }
 
+GSettings *_vigil_window_settings(VigilWindow *self) {
+  GtkApplication *app = gtk_window_get_application(GTK_WINDOW(self));
+  return app ? vigil_application_get_settings(VIGIL_APPLICATION(app)) : NULL;
+}
+
 void _vigil_window_toast(VigilWindow *self, const char *message) {
   /* Logged too, so a message outlives its toast (and tests can read it). */
   g_message("toast: %s", message);
