@@ -6,23 +6,15 @@ warnings are printed), and pydicom + numpy check the content against the sources
 view (view.rgb) and the PDF. Usage: dicom-export-check.py DIR VIGIL_VERSION"""
 import hashlib
 import os
-import subprocess
 import sys
 
 import numpy as np
 import pydicom
 
+from dicom_checks import PDF, PMAP, SC, SEG, check, dciodvfy, finish
+
 DIR, VERSION = sys.argv[1], sys.argv[2]
 SIDE = 240
-SEG, PMAP = "1.2.840.10008.5.1.4.1.1.66.4", "1.2.840.10008.5.1.4.1.1.30"
-SC, PDF = "1.2.840.10008.5.1.4.1.1.7", "1.2.840.10008.5.1.4.1.1.104.1"
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-    return cond
 
 
 def read(name):
@@ -45,20 +37,10 @@ def resampled(rows, cols):
     return top * (1 - ty[:, None]) + bottom * ty[:, None]
 
 
-def dciodvfy(name):
-    out = subprocess.run(["dciodvfy", os.path.join(DIR, name)], capture_output=True, text=True)
-    lines = (out.stdout + out.stderr).splitlines()
-    for line in lines:
-        if line.startswith("Warning"):
-            print(f"{name}: {line}")
-    errors = [line for line in lines if line.startswith("Error")]
-    check(not errors, f"{name}: dciodvfy: " + "; ".join(errors))
-
-
 def common(name, source, sop_class, all_series):
     """New series and instance in the source's study, made by Vigil."""
     ds = read(name)
-    dciodvfy(name)
+    dciodvfy(os.path.join(DIR, name), show_warnings=True)
     check(ds.SOPClassUID == sop_class, f"{name}: SOP class {ds.SOPClassUID}")
     check(ds.StudyInstanceUID == source.StudyInstanceUID, f"{name}: not in the source's study")
     check(ds.SeriesInstanceUID not in all_series, f"{name}: series UID reused")
@@ -187,7 +169,7 @@ def check_plain(series):
     sc, pdf = check_sc("sc-plain.dcm", None, series), check_pdf("pdf-plain.dcm", None, series)
     none = check_pdf("pdf-none.dcm", None, series)
     for name, ds in (("sc-plain.dcm", sc), ("pdf-plain.dcm", pdf), ("pdf-none.dcm", none)):
-        dciodvfy(name)
+        dciodvfy(os.path.join(DIR, name), show_warnings=True)
         digest = hashlib.sha256(ds.StudyInstanceUID.encode()).hexdigest()[:16]
         check(str(ds.PatientName) == "" and ds.PatientID == "VIGIL-" + digest,
               f"{name}: patient {ds.PatientName} / {ds.PatientID}")
@@ -218,9 +200,7 @@ def main():
     check_sc("sc-multi.dcm", enhanced, series, frame=1)
     check_seg("seg-nogeo.dcm", nogeo, 0, series, with_geometry=False)
     check_plain(series)
-    for f in failures:
-        print("FAIL:", f)
-    sys.exit(1 if failures else 0)
+    finish()
 
 
 main()

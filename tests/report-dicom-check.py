@@ -10,30 +10,16 @@ the values against the JSON's map_scale, the SC against report.png and the
 encapsulated PDF against report.pdf."""
 import json
 import os
-import subprocess
 import sys
 
 import numpy as np
 import pydicom
 from PIL import Image
 
+from dicom_checks import PDF, PMAP, SC, SEG, check, dciodvfy, finish
+
 DIR, PRINTED, MODE = sys.argv[1], sys.argv[2], sys.argv[3]
 EXACT = len(sys.argv) > 4 and sys.argv[4] == "exact"
-SEG, PMAP = "1.2.840.10008.5.1.4.1.1.66.4", "1.2.840.10008.5.1.4.1.1.30"
-SC, PDF = "1.2.840.10008.5.1.4.1.1.7", "1.2.840.10008.5.1.4.1.1.104.1"
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-    return cond
-
-
-def dciodvfy(path):
-    out = subprocess.run(["dciodvfy", path], capture_output=True, text=True)
-    errors = [l for l in (out.stdout + out.stderr).splitlines() if l.startswith("Error")]
-    check(not errors, f"{os.path.basename(path)}: dciodvfy: " + "; ".join(errors))
 
 
 report = json.load(open(os.path.join(DIR, "report.json")))
@@ -110,6 +96,4 @@ check(doc.EncapsulatedDocument[:doc.EncapsulatedDocumentLength] == pdf
       and doc.EncapsulatedDocumentLength == len(pdf), "the encapsulated PDF is report.pdf")
 check(doc.StudyInstanceUID == pydicom.dcmread(slices[0]["path"]).StudyInstanceUID, "PDF study")
 
-for f in failures:
-    print("FAIL:", f)
-sys.exit(1 if failures else 0)
+finish()
