@@ -95,3 +95,31 @@ GArray *vigil_map_contour(const VigilMap *m, double t) {
     }
   return segments;
 }
+
+void vigil_map_region(const VigilMap *m, double t, int image_width, int image_height,
+                      const double pixel_spacing[2], VigilMapRegion *out) {
+  *out = (VigilMapRegion){.max_value = NAN, .max_x = NAN, .max_y = NAN};
+  for (int y = 0; y < m->height; y++)
+    for (int x = 0; x < m->width; x++) {
+      const float v = m->values[(gsize)y * m->width + x];
+      if (!inside(m, x, y, t))
+        continue;
+      out->cells++;
+      if (isnan(out->max_value) || v > out->max_value)
+        out->max_value = v, out->max_x = x, out->max_y = y;
+    }
+  /* One map cell covers (W / w) x (H / h) image pixels. */
+  const double cell_w = (double)image_width / m->width, cell_h = (double)image_height / m->height;
+  out->area_mm = pixel_spacing && pixel_spacing[0] > 0 && pixel_spacing[1] > 0;
+  out->area =
+      out->cells * cell_w * cell_h * (out->area_mm ? pixel_spacing[0] * pixel_spacing[1] : 1);
+  if (out->cells)
+    out->max_x = (out->max_x + 0.5) * cell_w, out->max_y = (out->max_y + 0.5) * cell_h;
+}
+
+char *vigil_map_region_describe(const VigilMapRegion *r) {
+  if (r->cells == 0)
+    return g_strdup("no region above threshold");
+  return g_strdup_printf("%.1f %s, max %.2f at (%.0f, %.0f)", r->area,
+                         r->area_mm ? "mm²" : "pixels", r->max_value, r->max_x, r->max_y);
+}

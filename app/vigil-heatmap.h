@@ -30,4 +30,22 @@ void vigil_map_to_argb(const VigilMap *map, double lo, double hi, double floor, 
  * each segment is x0, y0, x1, y1 (floats in a GArray). */
 GArray *vigil_map_contour(const VigilMap *map, double threshold);
 
+/* The region {v >= threshold} of a map laid over an image of image_width x
+ * image_height pixels (the map stretched to cover it, as the view and the
+ * exports draw it), measured for people. */
+typedef struct {
+  guint cells;         /* map cells in the region (0: none above threshold) */
+  double area;         /* in mm^2 with a pixel spacing, else in image pixels */
+  gboolean area_mm;    /* TRUE: `area` is mm^2 (spacing known) */
+  double max_value;    /* the map's maximum over the region (NAN: empty) */
+  double max_x, max_y; /* where it is: image pixel coordinates of the cell centre */
+} VigilMapRegion;
+
+/* Measures the region; `pixel_spacing` is the image's (mm, row then column,
+ * 0 when unknown), NULL for none. */
+void vigil_map_region(const VigilMap *map, double threshold, int image_width, int image_height,
+                      const double pixel_spacing[2], VigilMapRegion *out);
+/* "182.4 mm², max 0.91 at (120, 88)" or "no region above threshold"; g_free. */
+char *vigil_map_region_describe(const VigilMapRegion *region);
+
 G_END_DECLS

@@ -124,10 +124,37 @@ static void test_export(void) {
   free_map(m);
 }
 
+/* A 4x4 map over a 100x60 image: each cell is 25x15 pixels. */
+static void test_region(void) {
+  float v[16] = {0};
+  v[1 * 4 + 2] = 0.7f, v[2 * 4 + 2] = 0.9f, v[2 * 4 + 1] = 0.6f, v[3 * 4 + 3] = 0.4f;
+  VigilMap m = {4, 4, v};
+  VigilMapRegion r;
+  const double spacing[2] = {0.5, 0.8};
+  vigil_map_region(&m, 0.5, 100, 60, spacing, &r);
+  g_assert_cmpuint(r.cells, ==, 3);
+  g_assert_true(r.area_mm);
+  g_assert_cmpfloat_with_epsilon(r.area, 3 * 25 * 15 * 0.5 * 0.8, 1e-9);
+  g_assert_cmpfloat_with_epsilon(r.max_value, 0.9, 1e-6);
+  g_assert_cmpfloat_with_epsilon(r.max_x, 2.5 * 25, 1e-9);
+  g_assert_cmpfloat_with_epsilon(r.max_y, 2.5 * 15, 1e-9);
+  g_autofree char *text = vigil_map_region_describe(&r);
+  g_assert_cmpstr(text, ==, "450.0 mm², max 0.90 at (62, 38)");
+  vigil_map_region(&m, 0.5, 100, 60, NULL, &r); /* no spacing: image pixels */
+  g_assert_false(r.area_mm);
+  g_assert_cmpfloat_with_epsilon(r.area, 3 * 25 * 15, 1e-9);
+  vigil_map_region(&m, 0.95, 100, 60, spacing, &r);
+  g_assert_cmpuint(r.cells, ==, 0);
+  g_assert_true(isnan(r.max_value));
+  g_autofree char *none = vigil_map_region_describe(&r);
+  g_assert_cmpstr(none, ==, "no region above threshold");
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/heatmap/colormaps", test_colormaps);
   g_test_add_func("/heatmap/contour-and-argb", test_contour_and_argb);
+  g_test_add_func("/heatmap/region", test_region);
   g_test_add_func("/heatmap/export", test_export);
   return g_test_run();
 }
