@@ -311,6 +311,21 @@ void fill_strings(DcmDataset *ds, VigilSliceInfo *info) {
   info->body_part = dup_string(ds, DCM_BodyPartExamined);
   info->manufacturer = dup_string(ds, DCM_Manufacturer);
   info->sop_instance_uid = dup_string(ds, DCM_SOPInstanceUID);
+  info->institution = dup_string(ds, DCM_InstitutionName);
+  info->series_number = dup_string(ds, DCM_SeriesNumber);
+}
+
+/* What a viewer shows beside the pixels: where the slice is, and how fast a
+ * multi-frame file asks to be played. */
+void fill_display(DcmDataset *ds, VigilSliceInfo *info) {
+  info->has_slice_location = get_doubles(ds, DCM_SliceLocation, &info->slice_location, 1);
+  double t = 0;
+  if (get_doubles(ds, DCM_FrameTime, &t, 1) && t > 0 && t < 1e6)
+    info->frame_time = t;
+  else if (int rate = get_int(ds, DCM_RecommendedDisplayFrameRate, 0); rate > 0 && rate < 10000)
+    info->frame_time = 1000.0 / rate; /* IS, as Cine Rate */
+  else if (int cine = get_int(ds, DCM_CineRate, 0); cine > 0 && cine < 10000)
+    info->frame_time = 1000.0 / cine;
 }
 
 /* The file's own transfer syntax (a deflated one too, though DCMTK read an
@@ -346,6 +361,7 @@ VigilSliceInfo *info_from(Loaded &loaded, const char *name, GError **error) {
   info->path = g_strdup(name);
   fill_strings(ds, info);
   fill_coding(ds, l, info);
+  fill_display(ds, info);
   info->photometric = g_strndup(trim(l.photometric).data(), trim(l.photometric).size());
   bool found = false;
   info->instance_number = get_int(ds, DCM_InstanceNumber, 0, &found);
@@ -559,6 +575,8 @@ void vigil_slice_info_free(VigilSliceInfo *info) {
                       &info->body_part,
                       &info->manufacturer,
                       &info->sop_instance_uid,
+                      &info->institution,
+                      &info->series_number,
                       &info->transfer_syntax_uid,
                       &info->transfer_syntax_name,
                       &info->photometric,

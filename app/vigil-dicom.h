@@ -33,6 +33,7 @@ typedef struct {
   char *study_date, *study_description, *study_uid;
   char *series_description, *series_uid, *modality, *body_part;
   char *manufacturer, *sop_instance_uid;
+  char *institution, *series_number; /* Institution Name, Series Number (as written) */
   char *transfer_syntax_uid, *transfer_syntax_name;
   char *photometric; /* as stored, e.g. MONOCHROME2, RGB, YBR_FULL_422 */
   int instance_number;
@@ -44,6 +45,11 @@ typedef struct {
   double pixel_spacing[2]; /* mm between rows, between columns */
   gboolean has_pixel_spacing;
   double slice_thickness; /* mm, 0 when absent */
+  double slice_location;  /* Slice Location (0020,1041), mm */
+  gboolean has_slice_location;
+  /* ms between frames for cine: Frame Time (0018,1063), else 1000 / Recommended
+   * Display Frame Rate (0008,2144) or Cine Rate (0018,0040); 0 when none. */
+  double frame_time;
   int rows, cols, frames, samples_per_pixel;
   int bits_allocated, bits_stored, pixel_representation; /* 1 = signed */
   double rescale_slope, rescale_intercept;               /* 1 and 0 when absent */

@@ -228,6 +228,20 @@ double vigil_nifti_slice_spacing(const VigilNifti *nifti) {
   return nifti->nim->pixdim[nifti->axial + 1];
 }
 
+/* Unit direction of voxel axis `a` in LPS (the matrix maps voxels to RAS). */
+static void axis_direction(const VigilNifti *n, int a, gboolean flip, double out[3]) {
+  const nifti_dmat44 m = n->nim->sform_code > 0 ? n->nim->sto_xyz : n->nim->qto_xyz;
+  const double ras[3] = {m.m[0][a], m.m[1][a], m.m[2][a]};
+  const double len = sqrt(ras[0] * ras[0] + ras[1] * ras[1] + ras[2] * ras[2]);
+  const double s = (flip ? -1 : 1) / (len > 0 ? len : 1);
+  out[0] = -ras[0] * s, out[1] = -ras[1] * s, out[2] = ras[2] * s;
+}
+
+void vigil_nifti_orientation(const VigilNifti *nifti, double orientation[6]) {
+  axis_direction(nifti, nifti->col, nifti->col_flip, orientation);
+  axis_direction(nifti, nifti->row, nifti->row_flip, orientation + 3);
+}
+
 gboolean vigil_nifti_header_window(const VigilNifti *nifti, VigilWindowLevel *window) {
   const double lo = nifti->nim->cal_min, hi = nifti->nim->cal_max;
   if (!isfinite(lo) || !isfinite(hi) || hi <= lo)

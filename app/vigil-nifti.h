@@ -35,6 +35,11 @@ void vigil_nifti_slice_size(const VigilNifti *nifti, int *width, int *height);
 void vigil_nifti_pixel_spacing(const VigilNifti *nifti, double spacing[2]);
 double vigil_nifti_slice_spacing(const VigilNifti *nifti);
 
+/* The patient directions (DICOM's LPS) of the displayed rows (screen x) and
+ * columns (screen y), as Image Orientation (Patient) gives them: from the
+ * sform, else the qform, so an oblique volume gives oblique directions. */
+void vigil_nifti_orientation(const VigilNifti *nifti, double orientation[6]);
+
 /* The window cal_min..cal_max from the header; FALSE when the header has none. */
 gboolean vigil_nifti_header_window(const VigilNifti *nifti, VigilWindowLevel *window);
 

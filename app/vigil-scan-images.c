@@ -59,7 +59,8 @@ static VigilSliceInfo *file_info(VigilScan *scan, const char *path, VigilFileKin
   char **strings[] = {&info->patient_name,        &info->patient_id,   &info->patient_sex,
                       &info->patient_birth_date,  &info->study_date,   &info->study_description,
                       &info->body_part,           &info->manufacturer, &info->sop_instance_uid,
-                      &info->transfer_syntax_uid, &info->lossy_method};
+                      &info->transfer_syntax_uid, &info->lossy_method, &info->institution,
+                      &info->series_number};
   for (gsize i = 0; i < G_N_ELEMENTS(strings); i++)
     *strings[i] = g_strdup("");
   info->path = g_strdup(path);
@@ -139,6 +140,8 @@ gboolean vigil_scan_add_image_file(VigilScan *scan, const char *path, VigilSlice
     series->slice_spacing = vigil_nifti_slice_spacing(*shared);
     vigil_nifti_pixel_spacing(*shared, info->pixel_spacing);
     info->has_pixel_spacing = TRUE;
+    vigil_nifti_orientation(*shared, info->orientation);
+    info->has_orientation = TRUE;
     info->slice_thickness = series->slice_spacing;
   }
   for (int i = 0; i < n_slices; i++) {

@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "vigil-json.h"
+#include "vigil-session-private.h"
 
 /* clang-format would put spaces around the dashes of the quark name. */
 /* clang-format off */
@@ -24,6 +25,7 @@ VigilSession *vigil_session_new(void) {
   s->marked = g_ptr_array_new_with_free_func(free_ref);
   s->mode = g_strdup("zero-shot");
   s->zoom = 1.0;
+  s->transforms = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   return s;
 }
 
@@ -33,6 +35,7 @@ void vigil_session_free(VigilSession *s) {
   g_ptr_array_unref(s->open_paths);
   g_ptr_array_unref(s->references);
   g_ptr_array_unref(s->marked);
+  g_hash_table_unref(s->transforms);
   g_free(s->domain), g_free(s->custom_class), g_free(s->mode), g_free(s->series_uid);
   g_free(s->note);
   g_free(s);
@@ -129,6 +132,7 @@ static char *vigil_session_to_json(const VigilSession *s) {
     add_double(b, "window_center", s->window_center);
     add_double(b, "window_width", s->window_width);
   }
+  _vigil_session_write_display(b, s);
   json_builder_end_object(b);
   json_builder_end_object(b);
   g_autoptr(JsonGenerator) gen = json_generator_new();
@@ -267,8 +271,9 @@ static gboolean read_view(JsonObject *root, VigilSession *s, GError **error) {
     return FALSE;
   s->slice = (int)CLAMP(slice, 0, G_MAXINT);
   s->has_window = json_object_has_member(v, "window_center");
-  return !s->has_window || (get_number(v, "window_center", &s->window_center, error) &&
-                            get_number(v, "window_width", &s->window_width, error));
+  return (!s->has_window || (get_number(v, "window_center", &s->window_center, error) &&
+                             get_number(v, "window_width", &s->window_width, error))) &&
+         _vigil_session_read_display(v, s, error);
 }
 
 VigilSession *vigil_session_from_json(const char *json, gssize length, GError **error) {

@@ -4,6 +4,8 @@
 
 #include <glib.h>
 
+#include "vigil-orientation.h"
+
 G_BEGIN_DECLS
 
 #define VIGIL_SESSION_ERROR (vigil_session_error_quark())
@@ -37,6 +39,10 @@ typedef struct {
   double zoom, pan_x, pan_y;
   double window_center, window_width;
   gboolean has_window;
+  /* How each series is shown (turned, flipped, inverted), by series UID; the
+   * identity is left out. */
+  GHashTable *transforms; /* char* -> VigilViewTransform* */
+  gboolean hide_corner_text;
 } VigilSession;
 
 VigilSession *vigil_session_new(void);
@@ -49,6 +55,12 @@ void vigil_session_add_marked(VigilSession *session, const char *series_uid, int
 /* Removes the reference equal to (path, series, slice); FALSE if there was none. */
 gboolean vigil_session_remove_reference(VigilSession *session, const char *path,
                                         const char *series_uid, int slice);
+
+/* A copy of `t` for `series_uid` (the identity removes it); NULL: the identity. */
+void vigil_session_set_transform(VigilSession *session, const char *series_uid,
+                                 const VigilViewTransform *t);
+const VigilViewTransform *vigil_session_get_transform(const VigilSession *session,
+                                                      const char *series_uid);
 
 VigilSession *vigil_session_from_json(const char *json, gssize length, GError **error);
 

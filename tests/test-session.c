@@ -1,6 +1,7 @@
 /* Sessions: round trip through a file, reference bookkeeping, and refusals. */
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <string.h>
 
 #include "vigil-session.h"
 
@@ -113,10 +114,56 @@ static void test_minimal_and_autosave_path(void) {
   g_assert_cmpstr(path, ==, "/tmp/state-test/vigil/autosave.vigil");
 }
 
+/* Transforms per series and the corner text switch; files without them still read. */
+static void test_display(void) {
+  g_autoptr(VigilSession) s = vigil_session_new();
+  VigilViewTransform t = {.quarter_turns = 3, .flip_v = TRUE, .invert = TRUE};
+  vigil_session_set_transform(s, "1.2.3", &t);
+  vigil_session_set_transform(s, "4.5", &(VigilViewTransform){.flip_h = TRUE});
+  vigil_session_set_transform(s, "6", &(VigilViewTransform){0}); /* identity: not kept */
+  s->hide_corner_text = TRUE;
+  g_autofree char *dir = g_dir_make_tmp("vigil-session-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename(dir, "d.vigil", NULL);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(vigil_session_save(s, path, &error));
+  g_autoptr(VigilSession) r = vigil_session_load(path, &error);
+  g_assert_no_error(error);
+  g_assert_true(r->hide_corner_text);
+  g_assert_cmpuint(g_hash_table_size(r->transforms), ==, 2);
+  const VigilViewTransform *back = vigil_session_get_transform(r, "1.2.3");
+  g_assert_nonnull(back);
+  g_assert_cmpint(back->quarter_turns, ==, 3);
+  g_assert_true(back->flip_v && back->invert && !back->flip_h);
+  g_assert_true(vigil_session_get_transform(r, "4.5")->flip_h);
+  g_assert_null(vigil_session_get_transform(r, "6"));
+  g_unlink(path);
+  g_rmdir(dir);
+
+  const char *old = "{\"format\": \"vigil-session\", \"version\": 1, \"view\": {\"zoom\": 2}}";
+  g_autoptr(VigilSession) o = vigil_session_from_json(old, -1, &error);
+  g_assert_no_error(error);
+  g_assert_false(o->hide_corner_text);
+  g_assert_cmpuint(g_hash_table_size(o->transforms), ==, 0);
+
+  const char *bad[] = {"{\"series\": \"1\", \"rotate\": 45}", "{\"rotate\": 90}",
+                       "{\"series\": \"1\", \"invert\": 1}", "7"};
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_autofree char *json = g_strdup_printf(
+        "{\"format\": \"vigil-session\", \"version\": 1, \"view\": {\"transforms\": [%s]}}",
+        bad[i]);
+    g_autoptr(GError) e = NULL;
+    g_autoptr(VigilSession) b = vigil_session_from_json(json, -1, &e);
+    g_assert_null(b);
+    g_assert_error(e, VIGIL_SESSION_ERROR, VIGIL_SESSION_ERROR_FORMAT);
+    g_assert_nonnull(strstr(e->message, "view transform 1"));
+  }
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/session/round-trip", test_round_trip);
   g_test_add_func("/session/refusals", test_refusals);
+  g_test_add_func("/session/display", test_display);
   g_test_add_func("/session/minimal-and-autosave-path", test_minimal_and_autosave_path);
   return g_test_run();
 }

@@ -2,6 +2,7 @@
  * point under the pointer, slices clamp, pixel spacing sets the aspect. */
 #include <gtk/gtk.h>
 #include <math.h>
+#include <string.h>
 
 #include "vigil-slice-view.h"
 
@@ -226,6 +227,106 @@ static void test_context_menu(void) {
   wait_for_draw();
 }
 
+static int painted;
+static double painted_scale;
+static void count_paint(GtkSnapshot *snapshot, double pixel_scale, gpointer data) {
+  (void)snapshot;
+  g_assert_true(data == &painted);
+  painted++;
+  painted_scale = pixel_scale;
+}
+
+static void on_transform_changed(VigilSliceView *v, int *count) {
+  (void)v;
+  (*count)++;
+}
+
+/* Turns and flips move pixels where the screen shows them, inverted grey
+ * renders dark for bright, the painter runs inside the image transform, and
+ * R returns to the identity. */
+static void test_transforms(void) {
+  vigil_slice_view_set_default_window(view, 0, 2000);
+  vigil_slice_view_set_image(view, ramp(1, 1), TRUE);
+  vigil_slice_view_fit(view);
+  int changed = 0;
+  gulong id =
+      g_signal_connect(view, "transform-changed", G_CALLBACK(on_transform_changed), &changed);
+  double x, y, ix, iy;
+  /* Turned clockwise, the 100 x 50 image is 50 x 100 units: 3 px per pixel in 300 px high. */
+  vigil_slice_view_rotate(view, 1);
+  g_assert_cmpint(changed, ==, 1);
+  g_assert_true(vigil_slice_view_image_to_widget(view, 0, 0, &x, &y));
+  g_assert_cmpfloat_with_epsilon(x, 200 + 25 * 3, 1e-9); /* the top-left pixel goes top-right */
+  g_assert_cmpfloat_with_epsilon(y, 0, 1e-9);
+  g_assert_true(vigil_slice_view_widget_to_image(view, x - 1.5, y + 1.5, &ix, &iy));
+  g_assert_cmpfloat_with_epsilon(ix, 0.5, 1e-9);
+  g_assert_cmpfloat_with_epsilon(iy, 0.5, 1e-9);
+  /* The ramp runs down the screen now: dark at the top, bright at the bottom. */
+  g_assert_cmpint(rendered_gray(200, 10), <, 30);
+  g_assert_cmpint(rendered_gray(200, 290), >, 225);
+  vigil_slice_view_flip(view, FALSE); /* top-bottom on the screen */
+  g_assert_cmpint(rendered_gray(200, 10), >, 225);
+  int px, py;
+  g_assert_true(vigil_slice_view_widget_to_pixel(view, 200, 2, &px, &py));
+  g_assert_cmpint(px, ==, 99);
+  vigil_slice_view_set_inverted(view, TRUE);
+  g_assert_cmpint(rendered_gray(200, 10), <, 30);
+  vigil_slice_view_set_image_painter(view, count_paint, &painted);
+  painted = 0;
+  rendered_gray(200, 150);
+  g_assert_cmpint(painted, ==, 1);
+  g_assert_cmpfloat_with_epsilon(painted_scale, 3, 1e-9);
+  vigil_slice_view_set_image_painter(view, NULL, NULL);
+  VigilViewTransform t;
+  vigil_slice_view_get_transform(view, &t);
+  g_assert_true(t.invert && t.flip_v && t.quarter_turns == 3);
+  changed = 0;
+  vigil_slice_view_reset(view);
+  g_assert_cmpint(changed, ==, 1);
+  vigil_slice_view_get_transform(view, &t);
+  g_assert_true(vigil_view_transform_is_identity(&t));
+  g_signal_handler_disconnect(view, id);
+}
+
+/* The corner text follows the header and the switch; letters follow turns. */
+static void test_annotations(void) {
+  vigil_slice_view_set_image(view, ramp(1, 1), TRUE);
+  vigil_slice_view_set_slice_count(view, 3);
+  VigilSliceInfo info = {.patient_name = "DOE^JANE",
+                         .patient_id = "P-7",
+                         .patient_sex = "F",
+                         .patient_birth_date = "19700131",
+                         .study_date = "20240102",
+                         .study_description = "CT CHEST",
+                         .institution = "General",
+                         .series_number = "4",
+                         .series_description = "Axial 5mm",
+                         .modality = "CT",
+                         .slice_thickness = 5,
+                         .has_orientation = TRUE,
+                         .orientation = {1, 0, 0, 0, 1, 0}};
+  vigil_slice_view_set_slice_info(view, &info, 12.5);
+  g_autofree char *text = vigil_slice_view_describe_annotations(view);
+  g_assert_nonnull(strstr(text, "top-left: DOE, JANE | ID: P-7 | DOB: 1970-01-31  Sex: F\n"));
+  g_assert_nonnull(strstr(text, "top-right: General | CT CHEST | 2024-01-02\n"));
+  g_assert_nonnull(strstr(text,
+                          "bottom-left: Se: 4  Axial 5mm | CT | Slice 1 / 3 | Loc: 12.50 mm | "
+                          "Thick: 5.00 mm\n"));
+  g_assert_nonnull(strstr(text, "left: R\nright: L\ntop: A\nbottom: P\n"));
+  vigil_slice_view_rotate(view, -1);
+  g_autofree char *turned = vigil_slice_view_describe_annotations(view);
+  g_assert_nonnull(strstr(turned, "left: A\nright: P\ntop: L\nbottom: R\n"));
+  vigil_slice_view_set_corner_text(view, FALSE);
+  g_autofree char *hidden = vigil_slice_view_describe_annotations(view);
+  g_assert_null(strstr(hidden, "DOE"));
+  g_assert_null(strstr(hidden, "top-left"));
+  g_assert_nonnull(strstr(hidden, "left: A\n"));
+  vigil_slice_view_set_corner_text(view, TRUE);
+  vigil_slice_view_set_slice_info(view, NULL, NAN);
+  vigil_slice_view_reset(view);
+  vigil_slice_view_set_slice_count(view, 0);
+}
+
 int main(int argc, char **argv) {
   gtk_test_init(&argc, &argv, NULL);
   window = gtk_window_new();
@@ -248,6 +349,8 @@ int main(int argc, char **argv) {
   g_test_add_func("/slice-view/overlay", test_overlay);
   g_test_add_func("/slice-view/no-image", test_no_image);
   g_test_add_func("/slice-view/context-menu", test_context_menu);
+  g_test_add_func("/slice-view/transforms", test_transforms);
+  g_test_add_func("/slice-view/annotations", test_annotations);
   int rc = g_test_run();
   gtk_window_destroy(GTK_WINDOW(window));
   return rc;

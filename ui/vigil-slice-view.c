@@ -3,14 +3,20 @@
  * Wheel scrolls slices, Ctrl+wheel or pinch zooms around the pointer, primary drag
  * pans, secondary drag (or the W/L tool) changes window/level, double-click
  * fits. A secondary click without motion, a long press or the Menu key opens
- * the context menu. Corner text shows the slice, window, zoom and the value under the
- * pointer. Pixel spacing sets the aspect ratio. */
+ * the context menu. Corner text (vigil-slice-annotations.c) shows the patient, study,
+ * series, slice, window, zoom and the value under the pointer; letters at the edges
+ * show the orientation. The view turns, flips and inverts the slice
+ * (vigil-view-geometry.c maps points). Pixel spacing sets the aspect ratio. */
 #include "vigil-slice-view.h"
 
+#include "vigil-slice-annotations.h"
+#include "vigil-slice-paint.h"
 #include "vigil-texture-cache.h"
+#include "vigil-view-geometry.h"
 #include "vigil-window-level.h"
 
 #include <math.h>
+#include <string.h>
 
 #define MIN_ZOOM 0.1
 #define MAX_ZOOM 40.0
@@ -37,6 +43,11 @@ struct _VigilSliceView {
   double drag_center, drag_width, drag_pan_x, drag_pan_y;
   double pinch_zoom;       /* zoom when the pinch began */
   GtkWidget *context_menu; /* a GtkPopoverMenu parented to the view, or NULL */
+  VigilViewTransform transform;
+  gboolean corner_text; /* FALSE: the orientation letters only */
+  VigilSliceAnnotations *annotations;
+  VigilSliceViewPainter painter;
+  gpointer painter_data;
 };
 
 /* A secondary press that moves less than this is a click, not a W/L drag. */
@@ -51,45 +62,50 @@ enum {
   PROP_ZOOM,
   PROP_WINDOW_CENTER,
   PROP_WINDOW_WIDTH,
+  PROP_CORNER_TEXT,
   N_PROPS
 };
 static GParamSpec *props[N_PROPS];
+
+enum { SIGNAL_TRANSFORM_CHANGED, N_SIGNALS };
+static guint signals[N_SIGNALS];
 
 GtkWidget *vigil_slice_view_new(void) {
   return g_object_new(VIGIL_TYPE_SLICE_VIEW, NULL);
 }
 
-/* Image extent in millimetres (or pixels when the spacing is unknown). */
-static void image_extent(VigilSliceView *self, double *w, double *h, double *sx, double *sy) {
-  double row = self->image->pixel_spacing[0], col = self->image->pixel_spacing[1];
-  *sx = col > 0 && row > 0 ? col / row : 1.0; /* x stretch relative to y */
-  *sy = 1.0;
-  *w = self->image->width * *sx;
-  *h = self->image->height * *sy;
+static void geometry(VigilSliceView *self, VigilViewGeometry *g) {
+  vigil_view_geometry_init(g, self->image->width, self->image->height, self->image->pixel_spacing,
+                           gtk_widget_get_width(GTK_WIDGET(self)),
+                           gtk_widget_get_height(GTK_WIDGET(self)), self->zoom, self->pan_x,
+                           self->pan_y, &self->transform);
 }
 
-/* Scale (widget px per image unit) and the image's top-left corner in the widget. */
-static double layout(VigilSliceView *self, double *ox, double *oy) {
-  double w, h, sx, sy;
-  image_extent(self, &w, &h, &sx, &sy);
-  double vw = gtk_widget_get_width(GTK_WIDGET(self)), vh = gtk_widget_get_height(GTK_WIDGET(self));
-  double scale = fmin(vw / w, vh / h) * self->zoom;
-  if (!(scale > 0))
-    scale = 1;
-  *ox = vw / 2 + self->pan_x - w * scale / 2;
-  *oy = vh / 2 + self->pan_y - h * scale / 2;
-  return scale;
+gboolean vigil_slice_view_widget_to_image(VigilSliceView *self, double x, double y, double *ix,
+                                          double *iy) {
+  if (!self->image)
+    return FALSE;
+  VigilViewGeometry g;
+  geometry(self, &g);
+  vigil_view_geometry_to_image(&g, x, y, ix, iy);
+  return TRUE;
+}
+
+gboolean vigil_slice_view_image_to_widget(VigilSliceView *self, double ix, double iy, double *x,
+                                          double *y) {
+  if (!self->image)
+    return FALSE;
+  VigilViewGeometry g;
+  geometry(self, &g);
+  vigil_view_geometry_to_widget(&g, ix, iy, x, y);
+  return TRUE;
 }
 
 gboolean vigil_slice_view_widget_to_pixel(VigilSliceView *self, double x, double y, int *px,
                                           int *py) {
-  if (!self->image)
-    return FALSE;
-  double ox, oy, w, h, sx, sy;
-  double scale = layout(self, &ox, &oy);
-  image_extent(self, &w, &h, &sx, &sy);
-  double ix = (x - ox) / (scale * sx), iy = (y - oy) / (scale * sy);
-  if (ix < 0 || iy < 0 || ix >= self->image->width || iy >= self->image->height)
+  double ix, iy;
+  if (!vigil_slice_view_widget_to_image(self, x, y, &ix, &iy) || ix < 0 || iy < 0 ||
+      ix >= self->image->width || iy >= self->image->height)
     return FALSE;
   *px = (int)ix;
   *py = (int)iy;
@@ -132,31 +148,6 @@ static void rebuild_texture(VigilSliceView *self) {
                                self->shown);
 }
 
-/* The cairo renderer of GTK 4.8 converts a texture through floats on every
- * frame; a cairo node paints the cached ARGB32 surface directly, with the
- * same extend and filter as a texture node. Other renderers keep the texture. */
-static void append_slice(VigilSliceView *self, GtkSnapshot *snapshot, const graphene_rect_t *area,
-                         const graphene_rect_t *visible) {
-  GtkNative *native = gtk_widget_get_native(GTK_WIDGET(self));
-  GskRenderer *renderer = native ? gtk_native_get_renderer(native) : NULL;
-  if (!renderer || !GSK_IS_CAIRO_RENDERER(renderer)) {
-    gtk_snapshot_append_texture(snapshot, vigil_windowed_texture(self->shown), area);
-    return;
-  }
-  graphene_rect_t bounds;
-  if (!graphene_rect_intersection(area, visible, &bounds))
-    return;
-  cairo_t *cr = gtk_snapshot_append_cairo(snapshot, &bounds);
-  cairo_translate(cr, area->origin.x, area->origin.y);
-  cairo_scale(cr, area->size.width / vigil_windowed_width(self->shown),
-              area->size.height / vigil_windowed_height(self->shown));
-  cairo_set_source_surface(cr, vigil_windowed_surface(self->shown), 0, 0);
-  cairo_pattern_set_extend(cairo_get_source(cr), CAIRO_EXTEND_PAD);
-  cairo_rectangle(cr, 0, 0, vigil_windowed_width(self->shown), vigil_windowed_height(self->shown));
-  cairo_fill(cr);
-  cairo_destroy(cr);
-}
-
 static void rebuild_overlay_texture(VigilSliceView *self) {
   g_clear_object(&self->overlay_texture);
   if (!self->overlay.values)
@@ -171,95 +162,50 @@ static void rebuild_overlay_texture(VigilSliceView *self) {
       gdk_memory_texture_new(m->width, m->height, GDK_MEMORY_DEFAULT, bytes, (gsize)m->width * 4);
 }
 
-static void add_overlay(VigilSliceView *self, GtkSnapshot *snapshot, const graphene_rect_t *r) {
+/* r: the image in its own pixels; (tx, ty): half a line's width in them. */
+static void add_overlay(VigilSliceView *self, GtkSnapshot *snapshot, const graphene_rect_t *r,
+                        double tx, double ty) {
   if (!self->overlay_texture)
     rebuild_overlay_texture(self);
   gtk_snapshot_append_texture(snapshot, self->overlay_texture, r);
-  if (isnan(self->overlay_threshold))
-    return;
-  g_autoptr(GArray) seg = vigil_map_contour(&self->overlay, self->overlay_threshold);
-  if (seg->len == 0)
-    return;
-  const double sx = r->size.width / self->overlay.width, sy = r->size.height / self->overlay.height;
-  /* GTK 4.8 has no path nodes: each cell edge is a thin rectangle. */
-  const GdkRGBA white = {1, 1, 1, 0.95};
-  const float *v = (const float *)seg->data;
-  for (guint i = 0; i + 3 < seg->len; i += 4) {
-    double x0 = r->origin.x + v[i] * sx, y0 = r->origin.y + v[i + 1] * sy;
-    double x1 = r->origin.x + v[i + 2] * sx, y1 = r->origin.y + v[i + 3] * sy;
-    graphene_rect_t line = GRAPHENE_RECT_INIT(MIN(x0, x1) - 0.75, MIN(y0, y1) - 0.75,
-                                              fabs(x1 - x0) + 1.5, fabs(y1 - y0) + 1.5);
-    gtk_snapshot_append_color(snapshot, &white, &line);
-  }
+  vigil_slice_paint_contour(snapshot, &self->overlay, self->overlay_threshold, r, tx, ty);
 }
 
-static void add_legend(VigilSliceView *self, GtkSnapshot *snapshot) {
-  const double h = gtk_widget_get_height(GTK_WIDGET(self)),
-               w = gtk_widget_get_width(GTK_WIDGET(self));
-  const double top = 48, bottom = h - 48, x = w - 26;
-  if (bottom - top < 40)
-    return;
-  const int steps = 64;
-  for (int i = 0; i < steps; i++) {
-    guint8 rgb[3];
-    vigil_colormap_rgb(self->colormap, 1.0 - (i + 0.5) / steps, rgb);
-    GdkRGBA c = {rgb[0] / 255.0, rgb[1] / 255.0, rgb[2] / 255.0, 1};
-    double y0 = top + (bottom - top) * i / steps;
-    gtk_snapshot_append_color(snapshot, &c,
-                              &GRAPHENE_RECT_INIT(x, y0, 12, (bottom - top) / steps + 0.5));
-  }
+static void annotation_state(VigilSliceView *self, VigilAnnotationState *st, char *readout) {
+  *st = (VigilAnnotationState){.slice = self->slice,
+                               .slice_count = self->slice_count,
+                               .center = self->center,
+                               .width = self->width,
+                               .zoom = self->zoom,
+                               .rgb = self->image && self->image->kind != VIGIL_IMAGE_GRAY,
+                               .readout = readout,
+                               .transform = &self->transform};
 }
 
-static void add_corner_text(VigilSliceView *self, GtkSnapshot *snapshot, const char *text,
-                            gboolean right, gboolean bottom) {
-  PangoLayout *pl = gtk_widget_create_pango_layout(GTK_WIDGET(self), text);
-  pango_layout_set_alignment(pl, right ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_LEFT);
-  int tw, th;
-  pango_layout_get_pixel_size(pl, &tw, &th);
-  const double margin = 8;
-  double x = right ? gtk_widget_get_width(GTK_WIDGET(self)) - tw - margin : margin;
-  double y = bottom ? gtk_widget_get_height(GTK_WIDGET(self)) - th - margin : margin;
-  const GdkRGBA shadow = {0, 0, 0, 0.8}, fg = {0.92, 0.92, 0.92, 1};
-  for (int pass = 0; pass < 2; pass++) { /* a dark offset copy keeps text legible on bright scans */
-    gtk_snapshot_save(snapshot);
-    gtk_snapshot_translate(snapshot, &GRAPHENE_POINT_INIT(x + (pass ? 0 : 1), y + (pass ? 0 : 1)));
-    gtk_snapshot_append_layout(snapshot, pl, pass ? &fg : &shadow);
+char *vigil_slice_view_describe_annotations(VigilSliceView *self) {
+  VigilAnnotationState st;
+  annotation_state(self, &st, NULL);
+  return vigil_slice_annotations_describe(self->annotations, &st, self->corner_text && self->image);
+}
+
+/* The slice, its overlay and the painter's marks, in image pixels. */
+static void add_image(VigilSliceView *self, GtkSnapshot *snapshot, const VigilViewGeometry *g) {
+  const graphene_rect_t area = GRAPHENE_RECT_INIT(0, 0, g->width, g->height);
+  if (self->transform.invert)
+    vigil_slice_paint_push_invert(snapshot);
+  if (!vigil_slice_paint_windowed(GTK_WIDGET(self), snapshot, self->shown, g)) {
+    vigil_slice_paint_push_transform(snapshot, g, &self->transform);
+    gtk_snapshot_append_texture(snapshot, vigil_windowed_texture(self->shown), &area);
     gtk_snapshot_restore(snapshot);
   }
-  g_object_unref(pl);
-}
-
-static void add_overlay_text(VigilSliceView *self, GtkSnapshot *snapshot) {
-  g_autofree char *slice =
-      self->slice_count > 0 ? g_strdup_printf("Slice %d / %d", self->slice + 1, self->slice_count)
-                            : g_strdup("");
-  add_corner_text(self, snapshot, slice, FALSE, FALSE);
-  g_autofree char *zoom = g_strdup_printf("Zoom %.0f%%", self->zoom * 100);
-  add_corner_text(self, snapshot, zoom, TRUE, FALSE);
-  g_autofree char *wl = self->image->kind == VIGIL_IMAGE_GRAY
-                            ? g_strdup_printf("W %.0f  L %.0f", self->width, self->center)
-                            : g_strdup("RGB");
-  add_corner_text(self, snapshot, wl, FALSE, TRUE);
-  int px, py;
-  if (self->pointer_inside &&
-      vigil_slice_view_widget_to_pixel(self, self->pointer_x, self->pointer_y, &px, &py)) {
-    const float *v = self->image->values +
-                     ((gsize)py * self->image->width + px) * vigil_image_channels(self->image);
-    g_autofree char *value =
-        self->image->kind == VIGIL_IMAGE_GRAY
-            ? g_strdup_printf("(%d, %d)  %.6g%s%s", px, py, v[0], self->value_unit ? " " : "",
-                              self->value_unit ? self->value_unit : "")
-            : g_strdup_printf("(%d, %d)  %.0f %.0f %.0f", px, py, v[0], v[1], v[2]);
-    if (self->overlay.values) {
-      int mx = px * self->overlay.width / self->image->width;
-      int my = py * self->overlay.height / self->image->height;
-      g_autofree char *with_score = g_strdup_printf(
-          "%s\nAnomaly %.3f", value, self->overlay.values[my * self->overlay.width + mx]);
-      add_corner_text(self, snapshot, with_score, TRUE, TRUE);
-    } else {
-      add_corner_text(self, snapshot, value, TRUE, TRUE);
-    }
-  }
+  if (self->transform.invert)
+    gtk_snapshot_pop(snapshot);
+  vigil_slice_paint_push_transform(snapshot, g, &self->transform);
+  if (self->overlay.values)
+    add_overlay(self, snapshot, &area, 0.75 / g->scale_x, 0.75 / g->scale_y);
+  if (self->painter)
+    self->painter(snapshot, g->scale_y, self->painter_data);
+  gtk_snapshot_restore(snapshot);
 }
 
 static void vigil_slice_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
@@ -270,18 +216,22 @@ static void vigil_slice_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) 
     return;
   if (!self->shown)
     rebuild_texture(self);
-  double ox, oy, w, h, sx, sy;
-  double scale = layout(self, &ox, &oy);
-  image_extent(self, &w, &h, &sx, &sy);
+  VigilViewGeometry g;
+  geometry(self, &g);
   gtk_snapshot_push_clip(snapshot, &GRAPHENE_RECT_INIT(0, 0, vw, vh));
-  graphene_rect_t area = GRAPHENE_RECT_INIT(ox, oy, w * scale, h * scale);
-  append_slice(self, snapshot, &area, &GRAPHENE_RECT_INIT(0, 0, vw, vh));
-  if (self->overlay.values)
-    add_overlay(self, snapshot, &area);
+  add_image(self, snapshot, &g);
   gtk_snapshot_pop(snapshot);
   if (self->overlay.values)
-    add_legend(self, snapshot);
-  add_overlay_text(self, snapshot);
+    vigil_slice_paint_legend(widget, snapshot, self->colormap);
+  int px, py;
+  g_autofree char *readout =
+      self->corner_text && self->pointer_inside &&
+              vigil_slice_view_widget_to_pixel(self, self->pointer_x, self->pointer_y, &px, &py)
+          ? vigil_slice_annotations_readout(self->image, &self->overlay, px, py, self->value_unit)
+          : NULL;
+  VigilAnnotationState st;
+  annotation_state(self, &st, readout);
+  vigil_slice_annotations_draw(self->annotations, widget, snapshot, &st, self->corner_text);
 }
 
 void vigil_slice_view_set_overlay(VigilSliceView *self, const VigilMap *map, double lo, double hi) {
@@ -396,19 +346,16 @@ double vigil_slice_view_get_zoom(VigilSliceView *self) {
 
 /* Keeps the image point under (x, y) where it is while the scale changes. */
 void vigil_slice_view_zoom_at(VigilSliceView *self, double factor, double x, double y) {
-  if (!self->image) {
+  double ix, iy;
+  if (!vigil_slice_view_widget_to_image(self, x, y, &ix, &iy)) {
     vigil_slice_view_set_zoom(self, self->zoom * factor);
     return;
   }
-  double ox, oy, w, h, sx, sy;
-  double scale = layout(self, &ox, &oy);
-  image_extent(self, &w, &h, &sx, &sy);
-  double ux = (x - ox) / scale, uy = (y - oy) / scale;
   vigil_slice_view_set_zoom(self, self->zoom * factor);
-  double scale2 = layout(self, &ox, &oy);
-  double vw = gtk_widget_get_width(GTK_WIDGET(self)), vh = gtk_widget_get_height(GTK_WIDGET(self));
-  self->pan_x = (x - ux * scale2) - vw / 2 + w * scale2 / 2;
-  self->pan_y = (y - uy * scale2) - vh / 2 + h * scale2 / 2;
+  double nx, ny;
+  vigil_slice_view_image_to_widget(self, ix, iy, &nx, &ny);
+  self->pan_x += x - nx;
+  self->pan_y += y - ny;
   gtk_widget_queue_draw(GTK_WIDGET(self));
 }
 
@@ -421,6 +368,64 @@ void vigil_slice_view_fit(VigilSliceView *self) {
 void vigil_slice_view_reset(VigilSliceView *self) {
   vigil_slice_view_fit(self);
   vigil_slice_view_set_window(self, self->default_center, self->default_width);
+  vigil_slice_view_set_transform(self, &(VigilViewTransform){0});
+}
+
+void vigil_slice_view_set_transform(VigilSliceView *self, const VigilViewTransform *t) {
+  VigilViewTransform next = *t;
+  vigil_view_transform_rotate(&next, 0); /* 0..3 */
+  if (memcmp(&next, &self->transform, sizeof next) == 0)
+    return;
+  self->transform = next;
+  g_signal_emit(self, signals[SIGNAL_TRANSFORM_CHANGED], 0);
+  gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+void vigil_slice_view_get_transform(VigilSliceView *self, VigilViewTransform *t) {
+  *t = self->transform;
+}
+
+void vigil_slice_view_rotate(VigilSliceView *self, int quarter_turns) {
+  VigilViewTransform t = self->transform;
+  vigil_view_transform_rotate(&t, quarter_turns);
+  vigil_slice_view_set_transform(self, &t);
+}
+
+void vigil_slice_view_flip(VigilSliceView *self, gboolean horizontal) {
+  VigilViewTransform t = self->transform;
+  vigil_view_transform_flip(&t, horizontal);
+  vigil_slice_view_set_transform(self, &t);
+}
+
+void vigil_slice_view_set_inverted(VigilSliceView *self, gboolean inverted) {
+  VigilViewTransform t = self->transform;
+  t.invert = inverted;
+  vigil_slice_view_set_transform(self, &t);
+}
+
+void vigil_slice_view_set_corner_text(VigilSliceView *self, gboolean shown) {
+  if (!shown == !self->corner_text)
+    return;
+  self->corner_text = shown;
+  g_object_notify_by_pspec(G_OBJECT(self), props[PROP_CORNER_TEXT]);
+  gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+gboolean vigil_slice_view_get_corner_text(VigilSliceView *self) {
+  return self->corner_text;
+}
+
+void vigil_slice_view_set_slice_info(VigilSliceView *self, const VigilSliceInfo *info,
+                                     double location) {
+  vigil_slice_annotations_set_info(self->annotations, info, location);
+  gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+void vigil_slice_view_set_image_painter(VigilSliceView *self, VigilSliceViewPainter painter,
+                                        gpointer data) {
+  self->painter = painter;
+  self->painter_data = data;
+  gtk_widget_queue_draw(GTK_WIDGET(self));
 }
 
 void vigil_slice_view_set_value_unit(VigilSliceView *self, const char *unit) {
@@ -548,6 +553,25 @@ static void on_pressed(GtkGestureClick *click, int n_press, double x, double y,
     vigil_slice_view_fit(user_data);
 }
 
+/* Keys of the view's look (the viewers' I for invert; brackets turn, H and V
+ * flip, T the corner text) and Space for cine, which the window plays. */
+static gboolean on_view_key(VigilSliceView *self, guint keyval) {
+  switch (keyval) {
+  case GDK_KEY_i:
+  case GDK_KEY_I: vigil_slice_view_set_inverted(self, !self->transform.invert); return TRUE;
+  case GDK_KEY_bracketright: vigil_slice_view_rotate(self, 1); return TRUE;
+  case GDK_KEY_bracketleft: vigil_slice_view_rotate(self, -1); return TRUE;
+  case GDK_KEY_h:
+  case GDK_KEY_H: vigil_slice_view_flip(self, TRUE); return TRUE;
+  case GDK_KEY_v:
+  case GDK_KEY_V: vigil_slice_view_flip(self, FALSE); return TRUE;
+  case GDK_KEY_t:
+  case GDK_KEY_T: vigil_slice_view_set_corner_text(self, !self->corner_text); return TRUE;
+  case GDK_KEY_space: return gtk_widget_activate_action(GTK_WIDGET(self), "win.cine", NULL);
+  default: return FALSE;
+  }
+}
+
 static gboolean on_key(GtkEventControllerKey *key, guint keyval, guint keycode,
                        GdkModifierType state, gpointer user_data) {
   (void)key, (void)keycode, (void)state;
@@ -572,7 +596,7 @@ static gboolean on_key(GtkEventControllerKey *key, guint keyval, guint keycode,
   case GDK_KEY_KP_0: vigil_slice_view_fit(self); return TRUE;
   case GDK_KEY_r:
   case GDK_KEY_R: vigil_slice_view_reset(self); return TRUE;
-  default: return FALSE;
+  default: return on_view_key(self, keyval);
   }
 }
 
@@ -585,6 +609,7 @@ static void vigil_slice_view_get_property(GObject *object, guint id, GValue *val
   case PROP_ZOOM: g_value_set_double(value, self->zoom); break;
   case PROP_WINDOW_CENTER: g_value_set_double(value, self->center); break;
   case PROP_WINDOW_WIDTH: g_value_set_double(value, self->width); break;
+  case PROP_CORNER_TEXT: g_value_set_boolean(value, self->corner_text); break;
   default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
   }
 }
@@ -602,6 +627,7 @@ static void vigil_slice_view_set_property(GObject *object, guint id, const GValu
   case PROP_WINDOW_WIDTH:
     vigil_slice_view_set_window(self, self->center, g_value_get_double(value));
     break;
+  case PROP_CORNER_TEXT: vigil_slice_view_set_corner_text(self, g_value_get_boolean(value)); break;
   default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
   }
 }
@@ -620,6 +646,7 @@ static void vigil_slice_view_finalize(GObject *object) {
   g_clear_object(&self->overlay_texture);
   g_free(self->overlay.values);
   g_free(self->value_unit);
+  vigil_slice_annotations_free(self->annotations);
   G_OBJECT_CLASS(vigil_slice_view_parent_class)->finalize(object);
 }
 
@@ -644,7 +671,12 @@ static void vigil_slice_view_class_init(VigilSliceViewClass *klass) {
       g_param_spec_double("window-center", NULL, NULL, -G_MAXDOUBLE, G_MAXDOUBLE, 127.5, rw);
   props[PROP_WINDOW_WIDTH] =
       g_param_spec_double("window-width", NULL, NULL, 1, G_MAXDOUBLE, 256, rw);
+  props[PROP_CORNER_TEXT] = g_param_spec_boolean("corner-text", NULL, NULL, TRUE, rw);
   g_object_class_install_properties(object_class, N_PROPS, props);
+  /* A turn, flip or inversion: the window keeps it per series. */
+  signals[SIGNAL_TRANSFORM_CHANGED] =
+      g_signal_new("transform-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                   NULL, G_TYPE_NONE, 0);
   gtk_widget_class_set_css_name(widget_class, "slice-view");
   gtk_widget_class_set_accessible_role(widget_class, GTK_ACCESSIBLE_ROLE_IMG);
 }
@@ -673,6 +705,8 @@ static void vigil_slice_view_init(VigilSliceView *self) {
   self->overlay_opacity = 0.5;
   self->overlay_threshold = NAN;
   self->textures = vigil_texture_cache_new(TEXTURE_CACHE_BYTES);
+  self->annotations = vigil_slice_annotations_new();
+  self->corner_text = TRUE;
   gtk_widget_set_focusable(widget, TRUE);
   gtk_widget_set_hexpand(widget, TRUE);
   gtk_widget_set_vexpand(widget, TRUE);

@@ -3,7 +3,9 @@
 #include <gtk/gtk.h>
 
 #include "vigil-heatmap.h"
+#include "vigil-dicom.h"
 #include "vigil-image.h"
+#include "vigil-orientation.h"
 
 G_BEGIN_DECLS
 
@@ -69,5 +71,37 @@ GtkWidget *vigil_slice_view_get_context_popover(VigilSliceView *self);
 /* Widget point -> image pixel; FALSE outside the image. */
 gboolean vigil_slice_view_widget_to_pixel(VigilSliceView *self, double x, double y, int *px,
                                           int *py);
+/* Widget points <-> image coordinates (pixel units, (0, 0) the top-left corner
+ * of the top-left pixel) under zoom, pan and the view's transform; FALSE
+ * without an image. */
+gboolean vigil_slice_view_widget_to_image(VigilSliceView *self, double x, double y, double *ix,
+                                          double *iy);
+gboolean vigil_slice_view_image_to_widget(VigilSliceView *self, double ix, double iy, double *x,
+                                          double *y);
+
+/* Drawn after the slice and the heatmap, inside their transform: coordinates
+ * are image pixels; pixel_scale is widget pixels per image pixel (for line
+ * widths and handles). NULL removes it. */
+typedef void (*VigilSliceViewPainter)(GtkSnapshot *snapshot, double pixel_scale, gpointer data);
+void vigil_slice_view_set_image_painter(VigilSliceView *self, VigilSliceViewPainter painter,
+                                        gpointer data);
+
+/* How the slice is shown: turned, flipped, inverted (vigil-orientation.h);
+ * "transform-changed" tells each change. Reset (R) returns to the identity. */
+void vigil_slice_view_set_transform(VigilSliceView *self, const VigilViewTransform *t);
+void vigil_slice_view_get_transform(VigilSliceView *self, VigilViewTransform *t);
+void vigil_slice_view_rotate(VigilSliceView *self, int quarter_turns); /* > 0: clockwise */
+void vigil_slice_view_flip(VigilSliceView *self, gboolean horizontal);
+void vigil_slice_view_set_inverted(VigilSliceView *self, gboolean inverted);
+
+/* The corner text (property "corner-text", on by default); the orientation
+ * letters stay. The shown slice's header feeds both (NULL: none); location
+ * in mm along the series, NAN when unknown. */
+void vigil_slice_view_set_corner_text(VigilSliceView *self, gboolean shown);
+gboolean vigil_slice_view_get_corner_text(VigilSliceView *self);
+void vigil_slice_view_set_slice_info(VigilSliceView *self, const VigilSliceInfo *info,
+                                     double location);
+/* What the corners and edges show now, one "name: text" line each (tests). */
+char *vigil_slice_view_describe_annotations(VigilSliceView *self);
 
 G_END_DECLS

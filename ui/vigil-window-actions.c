@@ -43,6 +43,17 @@ static const GActionEntry window_actions[] = {
      .activate = _vigil_window_action_window_preset,
      .parameter_type = "s"},
     {.name = "print-layout", .activate = _vigil_window_action_print_layout},
+    /* the view's look and cine (vigil-window-view.c) */
+    {.name = "rotate", .activate = _vigil_window_action_rotate, .parameter_type = "i"},
+    {.name = "flip", .activate = _vigil_window_action_flip, .parameter_type = "s"},
+    {.name = "invert", .state = "false", .change_state = _vigil_window_change_invert},
+    {.name = "corner-text", .state = "true", .change_state = _vigil_window_change_corner_text},
+    {.name = "cine", .state = "false", .change_state = _vigil_window_change_cine},
+    {.name = "cine-rate",
+     .parameter_type = "d",
+     .state = "10.0",
+     .change_state = _vigil_window_change_cine_rate},
+    {.name = "print-annotations", .activate = _vigil_window_action_print_annotations},
     /* indexing (vigil-window-index.c): a readout of progress, never activated */
     {.name = "indexing", .state = "@a{sv} {}"},
 };

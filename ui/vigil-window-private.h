@@ -9,6 +9,7 @@
  *   vigil-window-references.c  the normal references strip, drops, the context menu
  *   vigil-window-session.c     Save Session, restoring the panel's settings, the autosave offer
  *   vigil-window-report.c      the Report dialog, exporting and sending reports
+ *   vigil-window-view.c        turns, flips, inversion and corner text per series; cine
  * (vigil-application.c reaches the window through vigil-window.h only.) */
 #pragma once
 
@@ -16,6 +17,7 @@
 #include "vigil-analysis-session.h"
 #include "vigil-session.h"
 #include "vigil-analyzer.h"
+#include "vigil-cine.h"
 #include "vigil-indexer.h"
 #include "vigil-prefetcher.h"
 #include "vigil-reference-queue.h"
@@ -47,6 +49,9 @@ struct _VigilWindow {
   GSimpleAction *indexing_action; /* borrowed from the action map */
   /* The view's helper (in ui/: it makes textures): decodes slices ahead of scrolling. */
   VigilPrefetcher *prefetcher;
+  /* The view's helpers (vigil-window-view.c): plays series; each series' transform by UID. */
+  VigilCine *cine;
+  GHashTable *view_transforms; /* char* -> VigilViewTransform* */
 
   /* What the window works on (app/vigil-workspace.h): the files, the scan,
    * what is shown, the analysis, the session file. The parts connect to
@@ -75,6 +80,10 @@ void _vigil_window_session_init(VigilWindow *self);
 
 /* vigil-window-report.c */
 void _vigil_window_report_dispose(VigilWindow *self);
+
+/* vigil-window-view.c */
+void _vigil_window_view_init(VigilWindow *self);
+void _vigil_window_view_dispose(VigilWindow *self);
 
 /* vigil-window-actions.c: every window action and every shortcut, in one place. */
 void _vigil_window_actions_init(VigilWindow *self);
@@ -126,3 +135,17 @@ void _vigil_window_action_window_preset(GSimpleAction *action, GVariant *param,
                                         gpointer user_data); /* vigil-window.c */
 void _vigil_window_action_print_layout(GSimpleAction *action, GVariant *param,
                                        gpointer user_data); /* vigil-window.c */
+void _vigil_window_action_rotate(GSimpleAction *action, GVariant *param,
+                                 gpointer user_data); /* vigil-window-view.c */
+void _vigil_window_action_flip(GSimpleAction *action, GVariant *param,
+                               gpointer user_data); /* vigil-window-view.c */
+void _vigil_window_change_invert(GSimpleAction *action, GVariant *value,
+                                 gpointer user_data); /* vigil-window-view.c */
+void _vigil_window_change_corner_text(GSimpleAction *action, GVariant *value,
+                                      gpointer user_data); /* vigil-window-view.c */
+void _vigil_window_change_cine(GSimpleAction *action, GVariant *value,
+                               gpointer user_data); /* vigil-window-view.c */
+void _vigil_window_change_cine_rate(GSimpleAction *action, GVariant *value,
+                                    gpointer user_data); /* vigil-window-view.c */
+void _vigil_window_action_print_annotations(GSimpleAction *action, GVariant *param,
+                                            gpointer user_data); /* vigil-window-view.c */

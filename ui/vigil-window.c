@@ -3,6 +3,7 @@
  * this file opens files into it and shows the series and slice it names in
  * the slice view, reporting the view back. The other parts are listed in
  * vigil-window-private.h. */
+#include <math.h>
 #include <string.h>
 
 #include "vigil-job.h"
@@ -72,6 +73,8 @@ static void show_slice(VigilWindow *self, gboolean reset_window) {
     vigil_slice_view_set_default_window(self->slice_view, w.center, w.width);
   }
   const VigilSlice *slice = g_ptr_array_index(series->slices, index);
+  vigil_slice_view_set_slice_info(self->slice_view, slice->info,
+                                  series->order == VIGIL_ORDER_POSITION ? slice->location : NAN);
   vigil_slice_view_set_image_keyed(self->slice_view, image, slice, reset_window);
   vigil_prefetcher_request(self->prefetcher, G_OBJECT(vigil_workspace_get_indexer(self->workspace)),
                            series, index, PREFETCH_AHEAD, self->slice_view);
@@ -297,6 +300,7 @@ static void vigil_window_dispose(GObject *object) {
     g_signal_handlers_disconnect_by_data(self->workspace, self);
   }
   _vigil_window_report_dispose(self);
+  _vigil_window_view_dispose(self);
   _vigil_window_analysis_dispose(self);
   _vigil_window_references_dispose(self);
   _vigil_window_index_dispose(self);
@@ -391,6 +395,7 @@ static void vigil_window_init(VigilWindow *self) {
   _vigil_window_references_init(self);
   _vigil_window_session_init(self);
   _vigil_window_index_init(self);
+  _vigil_window_view_init(self);
 
   GtkDropTarget *drop = gtk_drop_target_new(GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect(drop, "drop", G_CALLBACK(on_drop), self);
