@@ -14,7 +14,8 @@ struct _VigilCine {
   double rate;
   guint tick_id;   /* 0: stopped */
   gint64 start_us; /* frame time of the first tick; 0 before it */
-  guint64 stepped; /* slices moved since start_us */
+  guint64 stepped; /* slices due since start_us */
+  guint shown;     /* ticks that showed a new slice; the rest of stepped were skipped */
   double played;   /* seconds from start_us to the latest tick */
 };
 
@@ -42,6 +43,7 @@ static gboolean on_tick(GtkWidget *widget, GdkFrameClock *clock, gpointer data) 
     const int slice = vigil_slice_view_get_slice(VIGIL_SLICE_VIEW(widget));
     vigil_slice_view_set_slice(VIGIL_SLICE_VIEW(widget), (slice + step) % n); /* loops */
     self->stepped = due;
+    self->shown++;
   }
   return G_SOURCE_CONTINUE;
 }
@@ -52,7 +54,7 @@ void vigil_cine_set_playing(VigilCine *self, gboolean playing) {
   if (!playing == !self->tick_id)
     return;
   if (playing) {
-    self->start_us = 0, self->stepped = 0, self->played = 0;
+    self->start_us = 0, self->stepped = 0, self->shown = 0, self->played = 0;
     self->tick_id = gtk_widget_add_tick_callback(GTK_WIDGET(self->view), on_tick, self, NULL);
   } else {
     gtk_widget_remove_tick_callback(GTK_WIDGET(self->view), self->tick_id);
@@ -72,7 +74,7 @@ void vigil_cine_set_rate(VigilCine *self, double fps) {
     return;
   self->rate = fps;
   if (self->tick_id)
-    self->start_us = 0, self->stepped = 0, self->played = 0;
+    self->start_us = 0, self->stepped = 0, self->shown = 0, self->played = 0;
   g_object_notify_by_pspec(G_OBJECT(self), props[PROP_RATE]);
 }
 
@@ -80,8 +82,9 @@ double vigil_cine_get_rate(VigilCine *self) {
   return self->rate;
 }
 
-void vigil_cine_get_stats(VigilCine *self, guint *frames, double *seconds) {
-  *frames = (guint)self->stepped;
+void vigil_cine_get_stats(VigilCine *self, guint *shown, guint *skipped, double *seconds) {
+  *shown = self->shown;
+  *skipped = (guint)(self->stepped - self->shown);
   *seconds = self->played;
 }
 

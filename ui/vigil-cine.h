@@ -18,7 +18,8 @@ double vigil_cine_get_rate(VigilCine *self);
 /* Property "playing". Starting with fewer than two slices does nothing. */
 void vigil_cine_set_playing(VigilCine *self, gboolean playing);
 gboolean vigil_cine_get_playing(VigilCine *self);
-/* Slices stepped and seconds played since the last start (for benchmarks). */
-void vigil_cine_get_stats(VigilCine *self, guint *frames, double *seconds);
+/* Since the last start (for benchmarks): slices shown, slices skipped because
+ * a frame came late (or the rate is above the display's), seconds played. */
+void vigil_cine_get_stats(VigilCine *self, guint *shown, guint *skipped, double *seconds);
 
 G_END_DECLS

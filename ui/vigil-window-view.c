@@ -92,12 +92,12 @@ static void on_cine_playing(VigilCine *cine, GParamSpec *pspec, VigilWindow *sel
   (void)pspec;
   const gboolean playing = vigil_cine_get_playing(cine);
   g_simple_action_set_state(action(self, "cine"), g_variant_new_boolean(playing));
-  guint frames;
+  guint shown, skipped;
   double seconds;
-  vigil_cine_get_stats(cine, &frames, &seconds);
+  vigil_cine_get_stats(cine, &shown, &skipped, &seconds);
   if (!playing && seconds > 0) /* what a benchmark compares with the rate asked */
-    g_message("cine: %u slices in %.3f s: %.2f per second (asked %.2f)", frames, seconds,
-              frames / seconds, vigil_cine_get_rate(cine));
+    g_message("cine: %u slices shown in %.3f s: %.2f per second (asked %.2f; %u skipped)", shown,
+              seconds, shown / seconds, vigil_cine_get_rate(cine), skipped);
 }
 
 static void on_cine_rate(VigilCine *cine, GParamSpec *pspec, VigilWindow *self) {
