@@ -4,6 +4,7 @@ byte order, lying headers, and the real ch2 template.
 Volumes are written here with struct/numpy. Usage: test-nifti.py VG_SCAN_DUMP VIGIL_CLI
 """
 import gzip
+import json
 import os
 import shutil
 import struct
@@ -186,6 +187,25 @@ def _():
             assert np.array_equal(a, want.astype(np.float32)), (name, s)
             got = [float(x) for x in info["spacing"].split(",")]
             assert np.allclose(got, [spacing[1], spacing[0], spacing[2]], rtol=1e-6), (name, got)
+
+
+def orientation(file):
+    """Image Orientation (Patient) of the displayed slices, as vigil-cli info says."""
+    p = subprocess.run([CLI, "info", "--json", file], capture_output=True, text=True, check=True)
+    return json.loads(p.stdout)["studies"][0]["series"][0]["orientation"]
+
+
+@check("orientation: displayed rows and columns in LPS, from the sform, oblique too")
+def _():
+    for name, axes, pixdim, dt, version, gz, endian in CASES:  # written by the check above
+        got = orientation(path(name + (".nii.gz" if gz else ".nii")))
+        assert np.allclose(got, [1, 0, 0, 0, 1, 0], atol=1e-6), (name, got)
+    c, s = np.cos(np.radians(20)), np.sin(np.radians(20))
+    m = np.zeros((3, 4))
+    m[:, :3] = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]]) * [0.9, 0.9, 2.0]
+    p = write("oblique.nii", np.zeros((8, 8, 3), np.int16), (0.9, 0.9, 2.0), sform=m)
+    got = orientation(p)  # screen x runs left (LPS +x), y posterior, both turned 20 degrees
+    assert np.allclose(got, [c, s, 0, -s, c, 0], atol=1e-5), got
 
 
 @check("qform only (quaternion 180 degrees about z: LPS voxel axes)")
