@@ -142,7 +142,7 @@ def simple_files():
     save(ds, "rgb_planar1.dcm", rgb.transpose(2, 0, 1).copy(), rgb)
     # Multi-frame: frame f holds f * 1000 + pixel index.
     frames = np.stack([np.arange(8 * 6).reshape(8, 6) + f * 1000 for f in range(4)])
-    ds = dataset(8, 6, NumberOfFrames=4)
+    ds = dataset(8, 6, NumberOfFrames=4, RecommendedDisplayFrameRate=25)  # cine: 40 ms
     save(ds, "multiframe.dcm", frames.astype("<u2"), frames)
     # RGB for JPEG 2000: GDCM refuses colour images under 20 x 20 (rgb_planar0 is 12 x 10).
     y, x = np.mgrid[0:24, 0:20]
