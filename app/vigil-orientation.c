@@ -9,8 +9,20 @@ static int wrap_turns(int q) {
   return ((q % 4) + 4) % 4;
 }
 
+/* One form per view: a vertical flip is a horizontal one and a half turn
+ * (Fv = R^2 * Fh), so flip_v ends up FALSE. */
+static void normalize(VigilViewTransform *t) {
+  if (t->flip_v) {
+    t->flip_v = FALSE;
+    t->flip_h = !t->flip_h;
+    t->quarter_turns += 2;
+  }
+  t->quarter_turns = wrap_turns(t->quarter_turns);
+}
+
 void vigil_view_transform_rotate(VigilViewTransform *t, int quarter_turns) {
-  t->quarter_turns = wrap_turns(t->quarter_turns + quarter_turns);
+  t->quarter_turns += quarter_turns;
+  normalize(t);
 }
 
 /* A screen flip S gives S * R^q * F = R^-q * S * F: the turns reverse. */
@@ -20,6 +32,7 @@ void vigil_view_transform_flip(VigilViewTransform *t, gboolean horizontal) {
     t->flip_h = !t->flip_h;
   else
     t->flip_v = !t->flip_v;
+  normalize(t);
 }
 
 gboolean vigil_view_transform_is_identity(const VigilViewTransform *t) {

@@ -16,7 +16,10 @@ typedef struct {
   gboolean flip_h, flip_v, invert;
 } VigilViewTransform;
 
-/* Turns the view clockwise by `quarter_turns` (negative: counter-clockwise). */
+/* Turns the view clockwise by `quarter_turns` (negative: counter-clockwise).
+ * rotate and flip keep one form per view (quarter_turns 0..3, flip_v FALSE:
+ * a vertical flip is a horizontal one and a half turn); rotate by 0 makes a
+ * hand-made transform so. */
 void vigil_view_transform_rotate(VigilViewTransform *t, int quarter_turns);
 /* Mirrors the view left-right (horizontal) or top-bottom, as the screen shows it. */
 void vigil_view_transform_flip(VigilViewTransform *t, gboolean horizontal);

@@ -51,6 +51,12 @@ static void test_transforms(void) {
   check_edges(axial, &t, "L", "R", "A", "P");
   vigil_view_transform_flip(&t, FALSE);
   check_edges(sagittal, &t, "P", "A", "F", "H");
+  g_assert_true(t.quarter_turns == 2 && !t.flip_h && !t.flip_v); /* both flips: a half turn */
+  t = (VigilViewTransform){.flip_v = TRUE};
+  check_edges(axial, &t, "R", "L", "P", "A");
+  vigil_view_transform_rotate(&t, 0);
+  g_assert_true(t.quarter_turns == 2 && t.flip_h && !t.flip_v);
+  check_edges(axial, &t, "R", "L", "P", "A");
   /* A screen flip after a turn mirrors what the screen shows, not the image. */
   t = (VigilViewTransform){0};
   vigil_view_transform_rotate(&t, 1);

@@ -279,7 +279,7 @@ static void test_transforms(void) {
   vigil_slice_view_set_image_painter(view, NULL, NULL);
   VigilViewTransform t;
   vigil_slice_view_get_transform(view, &t);
-  g_assert_true(t.invert && t.flip_v && t.quarter_turns == 3);
+  g_assert_true(t.invert && t.flip_h && t.quarter_turns == 1); /* flip_v as flip_h + half turn */
   changed = 0;
   vigil_slice_view_reset(view);
   g_assert_cmpint(changed, ==, 1);
@@ -327,6 +327,51 @@ static void test_annotations(void) {
   vigil_slice_view_set_slice_count(view, 0);
 }
 
+/* A key as the view's key controller gets it; TRUE when handled. */
+static gboolean press(guint keyval) {
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers(GTK_WIDGET(view));
+  for (guint i = 0; i < g_list_model_get_n_items(controllers); i++) {
+    g_autoptr(GObject) c = g_list_model_get_item(controllers, i);
+    gboolean handled = FALSE;
+    if (GTK_IS_EVENT_CONTROLLER_KEY(c)) {
+      g_signal_emit_by_name(c, "key-pressed", keyval, 0, 0, &handled);
+      return handled;
+    }
+  }
+  g_assert_not_reached();
+}
+
+/* The viewers' keys: slices, zoom, reset, invert, turns, flips, corner text. */
+static void test_keys(void) {
+  vigil_slice_view_set_image(view, ramp(1, 1), TRUE);
+  vigil_slice_view_set_slice_count(view, 5);
+  vigil_slice_view_set_slice(view, 2);
+  g_assert_true(press(GDK_KEY_Down) && vigil_slice_view_get_slice(view) == 3);
+  g_assert_true(press(GDK_KEY_Page_Up) && vigil_slice_view_get_slice(view) == 2);
+  g_assert_true(press(GDK_KEY_End) && vigil_slice_view_get_slice(view) == 4);
+  g_assert_true(press(GDK_KEY_Home) && vigil_slice_view_get_slice(view) == 0);
+  g_assert_true(press(GDK_KEY_plus));
+  g_assert_cmpfloat(vigil_slice_view_get_zoom(view), >, 1.2);
+  VigilViewTransform t;
+  g_assert_true(press(GDK_KEY_i) && press(GDK_KEY_bracketright) && press(GDK_KEY_h));
+  vigil_slice_view_get_transform(view, &t);
+  g_assert_true(t.invert && t.flip_h && t.quarter_turns == 3); /* a screen flip of a turn */
+  g_assert_true(press(GDK_KEY_bracketleft) && press(GDK_KEY_v));
+  vigil_slice_view_get_transform(view, &t);
+  g_assert_true(t.quarter_turns == 0 && !t.flip_h && !t.flip_v && t.invert); /* undone */
+  g_assert_true(press(GDK_KEY_t));
+  g_assert_false(vigil_slice_view_get_corner_text(view));
+  g_assert_true(press(GDK_KEY_T));
+  g_assert_true(vigil_slice_view_get_corner_text(view));
+  g_assert_false(press(GDK_KEY_space)); /* cine is the window's: no win.cine here */
+  g_assert_false(press(GDK_KEY_q));
+  g_assert_true(press(GDK_KEY_r));
+  vigil_slice_view_get_transform(view, &t);
+  g_assert_true(vigil_view_transform_is_identity(&t));
+  g_assert_cmpfloat(vigil_slice_view_get_zoom(view), ==, 1);
+  vigil_slice_view_set_slice_count(view, 0);
+}
+
 int main(int argc, char **argv) {
   gtk_test_init(&argc, &argv, NULL);
   window = gtk_window_new();
@@ -351,6 +396,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/slice-view/context-menu", test_context_menu);
   g_test_add_func("/slice-view/transforms", test_transforms);
   g_test_add_func("/slice-view/annotations", test_annotations);
+  g_test_add_func("/slice-view/keys", test_keys);
   int rc = g_test_run();
   gtk_window_destroy(GTK_WINDOW(window));
   return rc;

@@ -80,12 +80,14 @@ static void on_transform_changed(VigilSliceView *view, VigilWindow *self) {
   if (shown_uid(self))
     g_hash_table_replace(self->view_transforms, g_strdup(shown_uid(self)), g_memdup2(&t, sizeof t));
   g_simple_action_set_state(action(self, "invert"), g_variant_new_boolean(t.invert));
+  vigil_workspace_changed(self->workspace); /* the autosave keeps it */
 }
 
 static void on_corner_text(VigilSliceView *view, GParamSpec *pspec, VigilWindow *self) {
   (void)pspec;
   g_simple_action_set_state(action(self, "corner-text"),
                             g_variant_new_boolean(vigil_slice_view_get_corner_text(view)));
+  vigil_workspace_changed(self->workspace);
 }
 
 static void on_cine_playing(VigilCine *cine, GParamSpec *pspec, VigilWindow *self) {
