@@ -82,9 +82,10 @@ gboolean vigil_slice_view_image_to_widget(VigilSliceView *self, double ix, doubl
 /* Drawn after the slice and the heatmap, inside their transform: coordinates
  * are image pixels; pixel_scale is widget pixels per image pixel (for line
  * widths and handles). NULL removes it. Use color and texture nodes here:
- * GTK 4.8's cairo renderer misplaces a cairo node appended under this scaled
- * transform (test-slice-view shows the slice itself is drawn in widget space
- * for that reason); draw cairo in widget space with image_to_widget. */
+ * under GTK 4.8's cairo renderer a cairo node appended under this scaled
+ * transform does not land where a color node of the same rectangle does (so
+ * the slice itself is painted in widget space there); draw cairo in widget
+ * space with image_to_widget. */
 typedef void (*VigilSliceViewPainter)(GtkSnapshot *snapshot, double pixel_scale, gpointer data);
 void vigil_slice_view_set_image_painter(VigilSliceView *self, VigilSliceViewPainter painter,
                                         gpointer data);
