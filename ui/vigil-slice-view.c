@@ -32,6 +32,7 @@ struct _VigilSliceView {
   gboolean adjusting_window; /* the active drag changes W/L, not pan */
   VigilMap overlay;          /* values == NULL: none */
   double overlay_lo, overlay_hi, overlay_opacity, overlay_threshold;
+  char *legend_title; /* the legend's scale, e.g. "calibrated" */
   VigilColormap colormap;
   GdkTexture *overlay_texture;
   double drag_center, drag_width, drag_pan_x, drag_pan_y;
@@ -193,6 +194,28 @@ static void add_overlay(VigilSliceView *self, GtkSnapshot *snapshot, const graph
   }
 }
 
+/* Light text with a dark offset copy: legible on bright scans too. */
+static void append_shadowed(GtkSnapshot *snapshot, PangoLayout *pl, double x, double y) {
+  const GdkRGBA shadow = {0, 0, 0, 0.8}, fg = {0.92, 0.92, 0.92, 1};
+  for (int pass = 0; pass < 2; pass++) {
+    gtk_snapshot_save(snapshot);
+    gtk_snapshot_translate(snapshot, &GRAPHENE_POINT_INIT(x + (pass ? 0 : 1), y + (pass ? 0 : 1)));
+    gtk_snapshot_append_layout(snapshot, pl, pass ? &fg : &shadow);
+    gtk_snapshot_restore(snapshot);
+  }
+}
+
+static void add_legend_text(VigilSliceView *self, GtkSnapshot *snapshot, const char *text,
+                            double right, double y) {
+  PangoLayout *pl = gtk_widget_create_pango_layout(GTK_WIDGET(self), text);
+  int tw, th;
+  pango_layout_get_pixel_size(pl, &tw, &th);
+  append_shadowed(snapshot, pl, right - tw, y - th / 2.0);
+  g_object_unref(pl);
+}
+
+/* The colour bar with its values (the map's scale: calibrated 0..1 with the
+ * threshold at 0.5, or the raw range) and the contour level marked. */
 static void add_legend(VigilSliceView *self, GtkSnapshot *snapshot) {
   const double h = gtk_widget_get_height(GTK_WIDGET(self)),
                w = gtk_widget_get_width(GTK_WIDGET(self));
@@ -208,6 +231,31 @@ static void add_legend(VigilSliceView *self, GtkSnapshot *snapshot) {
     gtk_snapshot_append_color(snapshot, &c,
                               &GRAPHENE_RECT_INIT(x, y0, 12, (bottom - top) / steps + 0.5));
   }
+  const double lo = self->overlay_lo, hi = self->overlay_hi;
+  for (int i = 0; i <= 2; i++) { /* bottom, middle, top */
+    g_autofree char *v = g_strdup_printf("%.3g", lo + (hi - lo) * i / 2);
+    add_legend_text(self, snapshot, v, x - 4, bottom - (bottom - top) * i / 2);
+  }
+  if (self->legend_title)
+    add_legend_text(self, snapshot, self->legend_title, x + 12, top - 14);
+  if (isnan(self->overlay_threshold) || hi <= lo)
+    return;
+  const double f = CLAMP((self->overlay_threshold - lo) / (hi - lo), 0, 1);
+  const GdkRGBA white = {1, 1, 1, 0.95};
+  gtk_snapshot_append_color(snapshot, &white,
+                            &GRAPHENE_RECT_INIT(x - 3, bottom - (bottom - top) * f - 1, 18, 2));
+}
+
+const char *vigil_slice_view_get_legend_title(VigilSliceView *self) {
+  return self->legend_title;
+}
+
+void vigil_slice_view_set_legend_title(VigilSliceView *self, const char *title) {
+  if (g_strcmp0(title, self->legend_title) == 0)
+    return;
+  g_free(self->legend_title);
+  self->legend_title = g_strdup(title);
+  gtk_widget_queue_draw(GTK_WIDGET(self));
 }
 
 static void add_corner_text(VigilSliceView *self, GtkSnapshot *snapshot, const char *text,
@@ -219,13 +267,7 @@ static void add_corner_text(VigilSliceView *self, GtkSnapshot *snapshot, const c
   const double margin = 8;
   double x = right ? gtk_widget_get_width(GTK_WIDGET(self)) - tw - margin : margin;
   double y = bottom ? gtk_widget_get_height(GTK_WIDGET(self)) - th - margin : margin;
-  const GdkRGBA shadow = {0, 0, 0, 0.8}, fg = {0.92, 0.92, 0.92, 1};
-  for (int pass = 0; pass < 2; pass++) { /* a dark offset copy keeps text legible on bright scans */
-    gtk_snapshot_save(snapshot);
-    gtk_snapshot_translate(snapshot, &GRAPHENE_POINT_INIT(x + (pass ? 0 : 1), y + (pass ? 0 : 1)));
-    gtk_snapshot_append_layout(snapshot, pl, pass ? &fg : &shadow);
-    gtk_snapshot_restore(snapshot);
-  }
+  append_shadowed(snapshot, pl, x, y);
   g_object_unref(pl);
 }
 
@@ -620,6 +662,7 @@ static void vigil_slice_view_finalize(GObject *object) {
   g_clear_object(&self->overlay_texture);
   g_free(self->overlay.values);
   g_free(self->value_unit);
+  g_free(self->legend_title);
   G_OBJECT_CLASS(vigil_slice_view_parent_class)->finalize(object);
 }
 
