@@ -296,6 +296,66 @@ static void test_analyse(void) {
   workspace_free(ws, &seen);
 }
 
+static void wait_references(VigilWorkspace *ws) {
+  VigilReferenceQueue *q = vigil_workspace_get_references(ws);
+  while (vigil_reference_queue_is_busy(q))
+    g_main_context_iteration(NULL, TRUE);
+}
+
+/* Waits until the calibration in use has `source` (the job runs on a worker). */
+static const VigilCalibration *wait_calibration(VigilAnalysisSession *a,
+                                                VigilCalibrationSource source) {
+  const VigilCalibration *c;
+  while (!(c = vigil_analysis_session_get_calibration(a)) || c->source != source)
+    g_main_context_iteration(NULL, TRUE);
+  return c;
+}
+
+/* Without a labelled file the references calibrate both modes: fewer than
+ * three say so, three give a reference calibration with a map part; a
+ * labelled file beside the adapters wins over them. */
+static void test_reference_calibration(void) {
+  Seen seen = {0};
+  VigilWorkspace *ws = workspace_new(&seen);
+  open_folder(ws, &seen);
+  load_model(ws, &seen);
+  VigilAnalysisSession *analysis = vigil_workspace_get_analysis(ws);
+  vigil_analysis_session_set_class_name(analysis, "tumour");
+  vigil_analysis_session_set_window(analysis, 127.5, 255, "W 255 L 128 (as shown)");
+  VigilReferenceQueue *q = vigil_workspace_get_references(ws);
+  vigil_reference_queue_add_path(q, outside, NULL, 0);
+  g_autofree char *more = write_png(dir, "ref2.png", 4), *third = write_png(dir, "ref3.png", 5);
+  vigil_reference_queue_add_path(q, more, NULL, 0);
+  wait_references(ws);
+  const VigilCalibration *c = wait_calibration(analysis, VIGIL_CALIBRATION_UNCALIBRATED);
+  g_autofree char *text = vigil_calibration_describe(c);
+  g_assert_cmpstr(text, ==, "zero-shot, uncalibrated: 2 normal references (3 needed)");
+  vigil_reference_queue_add_path(q, third, NULL, 0);
+  wait_references(ws);
+  c = wait_calibration(analysis, VIGIL_CALIBRATION_REFERENCES);
+  g_assert_false(c->few_shot);
+  g_assert_cmpint(c->normal, ==, 3);
+  g_assert_true(vigil_calibration_has_map(c));
+  vigil_analysis_session_set_few_shot(analysis, TRUE); /* the other mode, from the same job */
+  c = vigil_analysis_session_get_calibration(analysis);
+  g_assert_nonnull(c);
+  g_assert_true(c->few_shot);
+  g_assert_cmpint(c->source, ==, VIGIL_CALIBRATION_REFERENCES);
+  /* A labelled file for this class and mode wins. */
+  VigilCalibration *labelled = vigil_calibration_copy(c);
+  labelled->source = VIGIL_CALIBRATION_LABELLED, labelled->abnormal = 2;
+  g_autofree char *path = vigil_calibration_default_path(adapters_path, "tumour", TRUE);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(vigil_calibration_save(labelled, path, &error));
+  vigil_calibration_free(labelled);
+  vigil_analysis_session_set_class_name(analysis, "tumour "); /* another context... */
+  vigil_analysis_session_set_class_name(analysis, "tumour");  /* ...and back: read again */
+  c = wait_calibration(analysis, VIGIL_CALIBRATION_LABELLED);
+  g_assert_cmpint(c->abnormal, ==, 2);
+  g_assert_cmpint(g_unlink(path), ==, 0);
+  workspace_free(ws, &seen);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   dir = test_make_tmp_dir("vigil-workspace-XXXXXX");
@@ -311,6 +371,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/workspace/autosave", test_autosave);
   g_test_add_func("/workspace/report-slot", test_report_slot);
   g_test_add_func("/workspace/analyse", test_analyse);
+  g_test_add_func("/workspace/reference-calibration", test_reference_calibration);
   int rc = g_test_run();
   test_remove_tree(dir);
   g_free(dir), g_free(scans), g_free(outside), g_free(clip_path), g_free(adapters_path);
