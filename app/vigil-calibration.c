@@ -224,6 +224,10 @@ char *vigil_calibration_describe(const VigilCalibration *c) {
 
 static const char *const source_names[] = {"uncalibrated", "labelled", "references"};
 
+const char *vigil_calibration_source_name(VigilCalibrationSource source) {
+  return source_names[source];
+}
+
 static void add_text(JsonBuilder *b, const char *key, const char *v) {
   json_builder_set_member_name(b, key);
   json_builder_add_string_value(b, v ? v : "");
@@ -234,7 +238,7 @@ static void add_int(JsonBuilder *b, const char *key, int v) {
   json_builder_add_int_value(b, v);
 }
 
-gboolean vigil_calibration_save(const VigilCalibration *c, const char *path, GError **error) {
+char *vigil_calibration_to_json(const VigilCalibration *c) {
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
   add_text(b, "format", FORMAT);
@@ -261,7 +265,11 @@ gboolean vigil_calibration_save(const VigilCalibration *c, const char *path, GEr
   g_autoptr(JsonNode) root = json_builder_get_root(b);
   json_generator_set_pretty(gen, TRUE);
   json_generator_set_root(gen, root);
-  g_autofree char *text = json_generator_to_data(gen, NULL);
+  return json_generator_to_data(gen, NULL);
+}
+
+gboolean vigil_calibration_save(const VigilCalibration *c, const char *path, GError **error) {
+  g_autofree char *text = vigil_calibration_to_json(c);
   return g_file_set_contents(path, text, -1, error); /* a temporary file, renamed */
 }
 
@@ -318,11 +326,12 @@ static gboolean check_model(const VigilCalibration *c, const char *path, VigilEn
   return FALSE;
 }
 
-VigilCalibration *vigil_calibration_load(const char *path, VigilEngine *engine, GError **error) {
+VigilCalibration *vigil_calibration_from_json(const char *json, const char *name,
+                                              VigilEngine *engine, GError **error) {
   g_autoptr(JsonParser) parser = json_parser_new();
   g_autoptr(GError) parse_error = NULL;
-  if (!json_parser_load_from_file(parser, path, &parse_error)) {
-    g_set_error(error, VIGIL_CALIBRATION_ERROR, VIGIL_CALIBRATION_ERROR_FILE, "%s: %s", path,
+  if (!json_parser_load_from_data(parser, json, -1, &parse_error)) {
+    g_set_error(error, VIGIL_CALIBRATION_ERROR, VIGIL_CALIBRATION_ERROR_FILE, "%s: %s", name,
                 parse_error->message);
     return NULL;
   }
@@ -333,12 +342,23 @@ VigilCalibration *vigil_calibration_load(const char *path, VigilEngine *engine, 
       !parse_source(json_object_get_string_member_with_default(o, "source", ""), &c->source) ||
       !read_fields(o, c)) {
     g_set_error(error, VIGIL_CALIBRATION_ERROR, VIGIL_CALIBRATION_ERROR_FILE,
-                "%s is not a Vigil calibration file (or lacks a field it needs)", path);
+                "%s is not a Vigil calibration file (or lacks a field it needs)", name);
     return NULL;
   }
-  if (engine && !check_model(c, path, engine, error))
+  if (engine && !check_model(c, name, engine, error))
     return NULL;
   return g_steal_pointer(&c);
+}
+
+VigilCalibration *vigil_calibration_load(const char *path, VigilEngine *engine, GError **error) {
+  g_autofree char *text = NULL;
+  g_autoptr(GError) read_error = NULL;
+  if (!g_file_get_contents(path, &text, NULL, &read_error)) {
+    g_set_error(error, VIGIL_CALIBRATION_ERROR, VIGIL_CALIBRATION_ERROR_FILE, "%s: %s", path,
+                read_error->message);
+    return NULL;
+  }
+  return vigil_calibration_from_json(text, path, engine, error);
 }
 
 char *vigil_calibration_default_path(const char *adapters_path, const char *class_name,

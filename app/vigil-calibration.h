@@ -139,11 +139,19 @@ void vigil_shown_map_clear(VigilShownMap *map);
 
 /* The calibrated score in [0, 1]; NAN when uncalibrated. */
 double vigil_calibration_apply(const VigilCalibration *c, double raw);
+/* "uncalibrated", "labelled" or "references", as the file names them. */
+const char *vigil_calibration_source_name(VigilCalibrationSource source);
 /* A line for people: "labelled set (40 normal, 38 abnormal), threshold 1.02",
  * "7 normal references, 95th percentile", "uncalibrated: 2 references (3
  * needed)". g_free it. */
 char *vigil_calibration_describe(const VigilCalibration *c);
 
+/* The file's JSON text; g_free it. */
+char *vigil_calibration_to_json(const VigilCalibration *c);
+/* From JSON text (`name` says where it came from in messages), checked
+ * against `engine`'s weights as vigil_calibration_load does. */
+VigilCalibration *vigil_calibration_from_json(const char *json, const char *name,
+                                              VigilEngine *engine, GError **error);
 /* Written atomically (a temporary file renamed). */
 gboolean vigil_calibration_save(const VigilCalibration *c, const char *path, GError **error);
 /* Reads a calibration and checks it belongs to `engine`'s weights (a

@@ -7,7 +7,28 @@
 #include "vigil-job.h"
 #include "vigil-workspace-private.h"
 
-/* The labelled file for this context, read once per path. */
+/* The restored session's labelled calibration, for these weights, class and mode. */
+static gboolean saved_fits(VigilWorkspace *self, VigilEngine *engine, const char *class_name) {
+  const VigilCalibration *c = self->saved;
+  return c && c->source == VIGIL_CALIBRATION_LABELLED &&
+         g_strcmp0(c->class_name, class_name) == 0 &&
+         c->few_shot == vigil_analysis_session_get_few_shot(self->analysis) &&
+         g_strcmp0(c->clip_sha256, vigil_engine_clip_digest(engine)) == 0 &&
+         g_strcmp0(c->adapters_sha256, vigil_engine_adapters_digest(engine)) == 0;
+}
+
+void _vigil_workspace_calibration_restore(VigilWorkspace *self, const VigilSession *session) {
+  g_clear_pointer(&self->saved, vigil_calibration_free);
+  g_autoptr(GError) error = NULL;
+  if (session->calibration &&
+      !(self->saved = vigil_calibration_from_json(session->calibration, "the session's calibration",
+                                                  NULL, &error)))
+    _vigil_workspace_message(self, error->message);
+  g_clear_pointer(&self->calibration_path, g_free); /* look again, with the saved one in mind */
+}
+
+/* The labelled file for this context, read once per path (the restored
+ * session's copy where the file is gone). */
 static void read_labelled(VigilWorkspace *self) {
   VigilEngine *engine = vigil_analyzer_get_engine(self->analyzer);
   const char *class_name = vigil_analysis_session_get_class_name(self->analysis);
@@ -26,6 +47,12 @@ static void read_labelled(VigilWorkspace *self) {
     self->labelled = vigil_calibration_load(path, engine, &error);
     if (!self->labelled)
       _vigil_workspace_message(self, error->message);
+  } else if (path && saved_fits(self, engine, class_name)) {
+    self->labelled = vigil_calibration_copy(self->saved);
+    g_autofree char *base = g_path_get_basename(path);
+    g_autofree char *text =
+        g_strdup_printf("%s is gone: the scores use the calibration saved in the session", base);
+    _vigil_workspace_message(self, text);
   }
 }
 
@@ -126,6 +153,7 @@ void _vigil_workspace_calibration_dispose(VigilWorkspace *self) {
   g_clear_pointer(&self->calibration_path, g_free);
   g_clear_pointer(&self->references_key, g_free);
   g_clear_pointer(&self->labelled, vigil_calibration_free);
+  g_clear_pointer(&self->saved, vigil_calibration_free);
   g_clear_pointer(&self->from_references[0], vigil_calibration_free);
   g_clear_pointer(&self->from_references[1], vigil_calibration_free);
 }

@@ -45,6 +45,7 @@ struct _VigilWorkspace {
   char *references_key;                  /* what from_references was made for */
   VigilCalibration *from_references[2];  /* zero-, few-shot; NULL while being made */
   GCancellable *calibration_cancellable; /* the reference calibration job, or NULL */
+  VigilCalibration *saved;               /* the calibration a restored session used, or NULL */
   VigilAnalysisSession *analysis;        /* context, references and results per slice */
   VigilReferenceQueue *references;       /* references on their way into `analysis` */
   GCancellable *job_cancellable;         /* the running job (loading or analysing), or NULL */
@@ -68,6 +69,9 @@ void _vigil_workspace_calibration_dispose(VigilWorkspace *self);
 /* The loaded weights changed: files and references are read again. */
 void _vigil_workspace_calibration_forget_model(VigilWorkspace *self);
 void _vigil_workspace_refresh_calibration(VigilWorkspace *self);
+/* A session being restored: the labelled calibration it used stands in
+ * when the file beside the adapters is gone (same weights, class, mode). */
+void _vigil_workspace_calibration_restore(VigilWorkspace *self, const VigilSession *session);
 /* vigil-workspace-analysis.c */
 void _vigil_workspace_analysis_init(VigilWorkspace *self);
 void _vigil_workspace_analysis_dispose(VigilWorkspace *self);

@@ -5,6 +5,7 @@
  * is gone); saving captures the view the window reports; analysing a slice
  * and the whole series stores results in the analysis model. */
 #include <glib/gstdio.h>
+#include <string.h>
 
 #include "test-util.h"
 #include "vigil-png.h"
@@ -352,8 +353,28 @@ static void test_reference_calibration(void) {
   vigil_analysis_session_set_class_name(analysis, "tumour");  /* ...and back: read again */
   c = wait_calibration(analysis, VIGIL_CALIBRATION_LABELLED);
   g_assert_cmpint(c->abnormal, ==, 2);
-  g_assert_cmpint(g_unlink(path), ==, 0);
+  /* The session keeps the calibration used; restored after the file is gone,
+   * its copy stands in, and the user is told. */
+  g_autofree char *saved = g_build_filename(dir, "calibrated.vigil", NULL);
+  g_assert_true(vigil_workspace_save_session(ws, saved, &error));
+  g_autoptr(VigilSession) back = vigil_session_load(saved, &error);
+  g_assert_no_error(error);
+  g_assert_nonnull(strstr(back->calibration, "\"labelled\""));
   workspace_free(ws, &seen);
+  g_assert_cmpint(g_unlink(path), ==, 0);
+  Seen again = {0};
+  VigilWorkspace *restored = workspace_new(&again);
+  g_autoptr(GFile) file = g_file_new_for_path(saved);
+  g_assert_true(vigil_workspace_open_session(restored, file));
+  wait_for(&again.scan_finished, 1);
+  load_model(restored, &again);
+  c = wait_calibration(vigil_workspace_get_analysis(restored), VIGIL_CALIBRATION_LABELLED);
+  g_assert_cmpint(c->abnormal, ==, 2);
+  g_assert_true(has_message(&again, "adapters.tumour.few-shot.calibration.json is gone: the "
+                                    "scores use the calibration saved in the session"));
+  while (vigil_workspace_is_restoring(restored))
+    g_main_context_iteration(NULL, TRUE);
+  workspace_free(restored, &again);
 }
 
 int main(int argc, char **argv) {
