@@ -85,8 +85,6 @@ char *vigil_report_slice_calibrated_text(const VigilReportSlice *s);
 /* How the report's scores read: the calibration's description, or
  * VIGIL_REPORT_UNCALIBRATED; g_free it. */
 char *vigil_report_calibration_text(const VigilReport *report);
-/* The legend's label: the mode, and ", calibrated" where the map is. */
-const char *vigil_report_slice_legend(const VigilReportSlice *s);
 /* "%.6f": the digits every format prints. */
 char *vigil_report_format_score(double score);
 

@@ -57,7 +57,8 @@ char *vigil_report_calibration_text(const VigilReport *rep) {
                                       : g_strdup(VIGIL_REPORT_UNCALIBRATED);
 }
 
-const char *vigil_report_slice_legend(const VigilReportSlice *s) {
+/* The legend's label: the mode, and ", calibrated" where the map is. */
+static const char *slice_legend(const VigilReportSlice *s) {
   if (s->shown.calibrated)
     return s->few ? "few-shot, calibrated" : "zero-shot, calibrated";
   return s->few ? "few-shot" : "zero-shot";
@@ -482,7 +483,7 @@ void vigil_report_view_request(const VigilReport *rep, const VigilReportSlice *s
       .opacity = rep->opacity,
       .threshold = isnan(rep->threshold) ? NAN : vigil_report_contour_level(rep, s),
       .colormap = rep->colormap,
-      .legend_label = vigil_report_slice_legend(s),
+      .legend_label = slice_legend(s),
   };
 }
 
