@@ -340,6 +340,11 @@ void vigil_analysis_session_save_to(VigilAnalysisSession *self, VigilSession *se
   g_free(session->note);
   session->note = g_strdup(self->note);
   save_marks(self, session);
+  g_free(session->calibration);
+  session->calibration =
+      self->calibration && self->calibration->source != VIGIL_CALIBRATION_UNCALIBRATED
+          ? vigil_calibration_to_json(self->calibration)
+          : NULL;
   g_ptr_array_set_size(session->references, 0);
   for (guint i = 0; i < self->references->len; i++) {
     const VigilAnalysisReference *r = g_ptr_array_index(self->references, i);

@@ -150,7 +150,8 @@ GArray *vigil_analysis_session_marked_slices(VigilAnalysisSession *self);
  * the rest of it is applied through the setters above as the window restores. */
 void vigil_analysis_session_restore_from(VigilAnalysisSession *self, const VigilSession *session);
 /* Writes the analysis settings (the domain, or the class the user typed;
- * the mode) and the references into `session` (a .vigil). */
+ * the mode), the calibration in use and the references into `session` (a
+ * .vigil). */
 void vigil_analysis_session_save_to(VigilAnalysisSession *self, VigilSession *session);
 
 G_END_DECLS

@@ -1,7 +1,9 @@
 #include "vigil-analyzer.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "vigil-calibration.h"
 #include "vigil-resize.h"
 
 struct _VigilAnalyzer {
@@ -9,6 +11,7 @@ struct _VigilAnalyzer {
   GMutex lock; /* guards engine and bank; held by a job for its whole run */
   VigilEngine *engine;
   vg_membank *bank;
+  GHashTable *features; /* bank id -> VigilFeatures of each reference (calibration) */
   /* Removals asked for while a job held the bank: the UI thread must not
    * wait for a forward, so they are applied by the next holder of `lock`. */
   GMutex removal_lock;
@@ -34,9 +37,11 @@ guint vigil_analyzer_reference_count(VigilAnalyzer *self) {
 /* With `lock` held: apply queued removals, then publish the count. */
 static void apply_removals(VigilAnalyzer *self) {
   g_mutex_lock(&self->removal_lock);
-  for (guint i = 0; self->bank && i < self->removals->len; i++)
-    vigil_engine_bank_remove(self->engine, self->bank, g_array_index(self->removals, guint64, i),
-                             NULL);
+  for (guint i = 0; self->bank && i < self->removals->len; i++) {
+    guint64 id = g_array_index(self->removals, guint64, i);
+    vigil_engine_bank_remove(self->engine, self->bank, id, NULL);
+    g_hash_table_remove(self->features, &id);
+  }
   g_array_set_size(self->removals, 0);
   g_mutex_unlock(&self->removal_lock);
   g_atomic_int_set(&self->count, self->bank ? (gint)vg_membank_count(self->bank) : 0);
@@ -91,6 +96,7 @@ static gboolean load_in_thread(VigilJob *job, gpointer data, GCancellable *cance
   vigil_engine_free(w->self->engine);
   w->self->engine = engine;
   w->self->bank = bank;
+  g_hash_table_remove_all(w->self->features);
   g_mutex_lock(&w->self->removal_lock); /* ids of the old bank mean nothing now */
   g_array_set_size(w->self->removals, 0);
   g_mutex_unlock(&w->self->removal_lock);
@@ -288,6 +294,9 @@ static gboolean reference_in_thread(VigilJob *job, gpointer data, GCancellable *
   g_autoptr(VigilFeatures) f = features_of(w, job, error);
   gboolean ok =
       f && vigil_engine_bank_add(w->self->engine, w->self->bank, f, &w->reference_id, error);
+  if (ok) /* kept for calibrating on the references */
+    g_hash_table_insert(w->self->features, g_memdup2(&w->reference_id, sizeof(guint64)),
+                        g_steal_pointer(&f));
   release(w->self);
   return ok;
 }
@@ -316,6 +325,7 @@ gboolean vigil_analyzer_remove_reference(VigilAnalyzer *self, guint64 id, GError
     return TRUE;
   }
   gboolean ok = self->bank && vigil_engine_bank_remove(self->engine, self->bank, id, NULL);
+  g_hash_table_remove(self->features, &id);
   if (!ok)
     g_set_error(error, VIGIL_ENGINE_ERROR, VIGIL_ENGINE_ERROR_INPUT,
                 "no reference %" G_GUINT64_FORMAT, id);
@@ -323,10 +333,78 @@ gboolean vigil_analyzer_remove_reference(VigilAnalyzer *self, guint64 id, GError
   return ok;
 }
 
+/* ---- calibrating on the references ------------------------------------------ */
+
+typedef struct {
+  VigilAnalyzer *self;
+  char *class_name;
+  VigilCalibration *zero, *few;
+} CalibrationWork;
+
+static void calibration_work_free(gpointer data) {
+  CalibrationWork *w = data;
+  g_object_unref(w->self);
+  g_free(w->class_name);
+  vigil_calibration_free(w->zero), vigil_calibration_free(w->few);
+  g_free(w);
+}
+
+static int by_id(gconstpointer a, gconstpointer b) {
+  guint64 x = **(guint64 *const *)a, y = **(guint64 *const *)b;
+  return (x > y) - (x < y);
+}
+
+/* The references' features in the order they were added (ids grow). */
+static GPtrArray *reference_features(VigilAnalyzer *self) {
+  guint n = 0;
+  g_autofree gpointer *ids = g_hash_table_get_keys_as_array(self->features, &n);
+  qsort(ids, n, sizeof *ids, by_id);
+  GPtrArray *features = g_ptr_array_new();
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add(features, g_hash_table_lookup(self->features, ids[i]));
+  return features;
+}
+
+static gboolean calibrate_in_thread(VigilJob *job, gpointer data, GCancellable *cancellable,
+                                    GError **error) {
+  CalibrationWork *w = data;
+  hold(w->self);
+  VigilEngine *engine = engine_or_error(w->self, error);
+  g_autofree float *text =
+      engine ? vigil_engine_text_features(engine, w->class_name, cancellable, error) : NULL;
+  g_autoptr(GPtrArray) refs = text ? reference_features(w->self) : NULL;
+  if (refs)
+    vigil_job_report_progress(job, 0.3, "Calibrating on the references…");
+  gboolean ok = refs && !g_cancellable_set_error_if_cancelled(cancellable, error) &&
+                vigil_calibration_from_references(engine, w->class_name, text, refs->len,
+                                                  (VigilFeatures *const *)refs->pdata, &w->zero,
+                                                  &w->few, error);
+  release(w->self);
+  return ok;
+}
+
+VigilJob *vigil_analyzer_calibrate(VigilAnalyzer *self, const char *class_name) {
+  CalibrationWork *w = g_new0(CalibrationWork, 1);
+  w->self = g_object_ref(self);
+  w->class_name = g_strdup(class_name);
+  VigilJob *job = vigil_job_new("Calibrate", calibrate_in_thread, w, calibration_work_free);
+  g_object_set_data(G_OBJECT(job), "vigil-calibration", w);
+  return job;
+}
+
+void vigil_analyzer_take_calibrations(VigilAnalyzer *self, VigilJob *job, VigilCalibration **zero,
+                                      VigilCalibration **few) {
+  (void)self;
+  CalibrationWork *w = g_object_get_data(G_OBJECT(job), "vigil-calibration");
+  *zero = w ? g_steal_pointer(&w->zero) : NULL;
+  *few = w ? g_steal_pointer(&w->few) : NULL;
+}
+
 static void vigil_analyzer_finalize(GObject *object) {
   VigilAnalyzer *self = VIGIL_ANALYZER(object);
   vigil_engine_free_bank(self->engine, self->bank);
   vigil_engine_free(self->engine);
+  g_hash_table_unref(self->features);
   g_array_unref(self->removals);
   g_mutex_clear(&self->removal_lock);
   g_mutex_clear(&self->lock);
@@ -341,6 +419,8 @@ static void vigil_analyzer_init(VigilAnalyzer *self) {
   g_mutex_init(&self->lock);
   g_mutex_init(&self->removal_lock);
   self->removals = g_array_new(FALSE, FALSE, sizeof(guint64));
+  self->features = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+                                         (GDestroyNotify)vigil_features_free);
   const char *delay = g_getenv("VIGIL_TEST_ANALYSIS_DELAY_MS");
   self->delay_ms = delay ? (guint)g_ascii_strtoull(delay, NULL, 10) : 0;
 }

@@ -5,6 +5,7 @@
 
 #include <gio/gio.h>
 
+#include "vigil-calibration.h"
 #include "vigil-engine.h"
 #include "vigil-image.h"
 #include "vigil-job.h"
@@ -47,5 +48,11 @@ guint64 vigil_analyzer_take_reference_id(VigilAnalyzer *self, VigilJob *job);
 gboolean vigil_analyzer_remove_reference(VigilAnalyzer *self, guint64 id, GError **error);
 /* The references the bank will hold once queued removals apply. */
 guint vigil_analyzer_reference_count(VigilAnalyzer *self);
+/* Calibrates on the bank's references for `class_name`: both modes'
+ * calibrations (vigil_calibration_from_references: leave-one-out scores and
+ * maps), taken with vigil_analyzer_take_calibrations after the job. */
+VigilJob *vigil_analyzer_calibrate(VigilAnalyzer *self, const char *class_name);
+void vigil_analyzer_take_calibrations(VigilAnalyzer *self, VigilJob *job, VigilCalibration **zero,
+                                      VigilCalibration **few);
 
 G_END_DECLS

@@ -37,6 +37,7 @@ static VigilCalibration *calibration_new(VigilEngine *engine, const char *class_
   c->clip_sha256 = g_strdup(engine ? vigil_engine_clip_digest(engine) : "");
   c->adapters_sha256 = g_strdup(engine ? vigil_engine_adapters_digest(engine) : "");
   c->vigil_version = g_strdup(VIGIL_VERSION);
+  c->map_threshold = c->map_min = c->map_max = NAN;
   return c;
 }
 
@@ -120,10 +121,10 @@ gboolean vigil_calibration_new_references(VigilEngine *engine, const char *class
 }
 
 /* Reference i against a bank of all the others: its own rows would make its
- * few-shot distance zero. */
+ * few-shot distance zero. Its raw maps go to zero_map and few_map when asked. */
 static gboolean score_left_out(VigilEngine *engine, const float *text, gsize n,
                                VigilFeatures *const *refs, gsize i, double *zero, double *few,
-                               GError **error) {
+                               float **zero_map, float **few_map, int *side, GError **error) {
   vg_membank *bank = vigil_engine_new_bank(engine, error);
   gboolean ok = bank != NULL;
   for (gsize k = 0; ok && k < n; k++)
@@ -134,21 +135,67 @@ static gboolean score_left_out(VigilEngine *engine, const float *text, gsize n,
     return FALSE;
   *zero = vigil_calibration_raw_score(d, FALSE);
   *few = vigil_calibration_raw_score(d, TRUE);
+  const gsize plane = (gsize)d->side * d->side;
+  *side = d->side;
+  if (zero_map)
+    vigil_calibration_raw_map(d, FALSE, *zero_map = g_new(float, plane));
+  if (few_map)
+    vigil_calibration_raw_map(d, TRUE, *few_map = g_new(float, plane));
   return TRUE;
 }
 
 gboolean vigil_calibration_score_references(VigilEngine *engine, const float *text, gsize n,
                                             VigilFeatures *const *refs, double *zero,
-                                            double *loo_few, GError **error) {
+                                            double *loo_few, float **zero_maps, float **few_maps,
+                                            int *side, GError **error) {
+  int local_side;
   if (n < 2) {
     g_set_error(error, VIGIL_CALIBRATION_ERROR, VIGIL_CALIBRATION_ERROR_DATA,
                 "leave-one-out scores need at least 2 references (got %" G_GSIZE_FORMAT ")", n);
     return FALSE;
   }
   for (gsize i = 0; i < n; i++)
-    if (!score_left_out(engine, text, n, refs, i, zero + i, loo_few + i, error))
+    if (!score_left_out(engine, text, n, refs, i, zero + i, loo_few + i,
+                        zero_maps ? zero_maps + i : NULL, few_maps ? few_maps + i : NULL,
+                        side ? side : &local_side, error))
       return FALSE;
   return TRUE;
+}
+
+static void free_maps(float **maps, gsize n) {
+  for (gsize i = 0; i < n; i++)
+    g_free(maps[i]);
+  g_free(maps);
+}
+
+gboolean vigil_calibration_from_references(VigilEngine *engine, const char *class_name,
+                                           const float *text, gsize n, VigilFeatures *const *refs,
+                                           VigilCalibration **zero, VigilCalibration **few,
+                                           GError **error) {
+  *zero = *few = NULL;
+  if (n < VIGIL_CALIBRATION_MIN_REFERENCES) { /* nothing to score: say so */
+    *zero = from_normals(engine, class_name, FALSE, n, NULL, 0);
+    *few = from_normals(engine, class_name, TRUE, n, NULL, 0);
+    return TRUE;
+  }
+  g_autofree double *zs = g_new(double, n), *fs = g_new(double, n);
+  float **zm = g_new0(float *, n), **fm = g_new0(float *, n);
+  g_autofree guint8 *normal = g_new0(guint8, n);
+  int side = 0;
+  gboolean ok =
+      vigil_calibration_score_references(engine, text, n, refs, zs, fs, zm, fm, &side, error) &&
+      vigil_calibration_new_references(engine, class_name, n, zs, fs, VIGIL_CALIBRATION_PERCENTILE,
+                                       zero, few, error);
+  const gsize plane = (gsize)side * side;
+  ok = ok &&
+       vigil_calibration_fit_map(*zero, n, plane, (const float *const *)zm, normal, NULL, error) &&
+       vigil_calibration_fit_map(*few, n, plane, (const float *const *)fm, normal, NULL, error);
+  free_maps(zm, n), free_maps(fm, n);
+  if (!ok) {
+    g_clear_pointer(zero, vigil_calibration_free);
+    g_clear_pointer(few, vigil_calibration_free);
+  }
+  return ok;
 }
 
 double vigil_calibration_apply(const VigilCalibration *c, double raw) {
@@ -177,6 +224,10 @@ char *vigil_calibration_describe(const VigilCalibration *c) {
 
 static const char *const source_names[] = {"uncalibrated", "labelled", "references"};
 
+const char *vigil_calibration_source_name(VigilCalibrationSource source) {
+  return source_names[source];
+}
+
 static void add_text(JsonBuilder *b, const char *key, const char *v) {
   json_builder_set_member_name(b, key);
   json_builder_add_string_value(b, v ? v : "");
@@ -187,7 +238,7 @@ static void add_int(JsonBuilder *b, const char *key, int v) {
   json_builder_add_int_value(b, v);
 }
 
-gboolean vigil_calibration_save(const VigilCalibration *c, const char *path, GError **error) {
+char *vigil_calibration_to_json(const VigilCalibration *c) {
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
   add_text(b, "format", FORMAT);
@@ -203,6 +254,10 @@ gboolean vigil_calibration_save(const VigilCalibration *c, const char *path, GEr
   add_int(b, "normal", c->normal);
   add_int(b, "abnormal", c->abnormal);
   vigil_json_add_number(b, "percentile", c->percentile);
+  vigil_json_add_number(b, "map_threshold", c->map_threshold);
+  vigil_json_add_number(b, "map_min", c->map_min);
+  vigil_json_add_number(b, "map_max", c->map_max);
+  vigil_json_add_number(b, "map_percentile", c->map_percentile);
   add_text(b, "clip_sha256", c->clip_sha256);
   add_text(b, "adapters_sha256", c->adapters_sha256);
   json_builder_end_object(b);
@@ -210,7 +265,11 @@ gboolean vigil_calibration_save(const VigilCalibration *c, const char *path, GEr
   g_autoptr(JsonNode) root = json_builder_get_root(b);
   json_generator_set_pretty(gen, TRUE);
   json_generator_set_root(gen, root);
-  g_autofree char *text = json_generator_to_data(gen, NULL);
+  return json_generator_to_data(gen, NULL);
+}
+
+gboolean vigil_calibration_save(const VigilCalibration *c, const char *path, GError **error) {
+  g_autofree char *text = vigil_calibration_to_json(c);
   return g_file_set_contents(path, text, -1, error); /* a temporary file, renamed */
 }
 
@@ -239,6 +298,9 @@ static gboolean read_fields(JsonObject *o, VigilCalibration *c) {
   c->normal = (int)json_object_get_int_member_with_default(o, "normal", 0);
   c->abnormal = (int)json_object_get_int_member_with_default(o, "abnormal", 0);
   c->percentile = number_member(o, "percentile");
+  c->map_threshold = number_member(o, "map_threshold"); /* NAN: a file without a map part */
+  c->map_min = number_member(o, "map_min"), c->map_max = number_member(o, "map_max");
+  c->map_percentile = number_member(o, "map_percentile");
   c->clip_sha256 = g_strdup(json_object_get_string_member_with_default(o, "clip_sha256", ""));
   c->adapters_sha256 =
       g_strdup(json_object_get_string_member_with_default(o, "adapters_sha256", ""));
@@ -264,11 +326,12 @@ static gboolean check_model(const VigilCalibration *c, const char *path, VigilEn
   return FALSE;
 }
 
-VigilCalibration *vigil_calibration_load(const char *path, VigilEngine *engine, GError **error) {
+VigilCalibration *vigil_calibration_from_json(const char *json, const char *name,
+                                              VigilEngine *engine, GError **error) {
   g_autoptr(JsonParser) parser = json_parser_new();
   g_autoptr(GError) parse_error = NULL;
-  if (!json_parser_load_from_file(parser, path, &parse_error)) {
-    g_set_error(error, VIGIL_CALIBRATION_ERROR, VIGIL_CALIBRATION_ERROR_FILE, "%s: %s", path,
+  if (!json_parser_load_from_data(parser, json, -1, &parse_error)) {
+    g_set_error(error, VIGIL_CALIBRATION_ERROR, VIGIL_CALIBRATION_ERROR_FILE, "%s: %s", name,
                 parse_error->message);
     return NULL;
   }
@@ -279,12 +342,23 @@ VigilCalibration *vigil_calibration_load(const char *path, VigilEngine *engine, 
       !parse_source(json_object_get_string_member_with_default(o, "source", ""), &c->source) ||
       !read_fields(o, c)) {
     g_set_error(error, VIGIL_CALIBRATION_ERROR, VIGIL_CALIBRATION_ERROR_FILE,
-                "%s is not a Vigil calibration file (or lacks a field it needs)", path);
+                "%s is not a Vigil calibration file (or lacks a field it needs)", name);
     return NULL;
   }
-  if (engine && !check_model(c, path, engine, error))
+  if (engine && !check_model(c, name, engine, error))
     return NULL;
   return g_steal_pointer(&c);
+}
+
+VigilCalibration *vigil_calibration_load(const char *path, VigilEngine *engine, GError **error) {
+  g_autofree char *text = NULL;
+  g_autoptr(GError) read_error = NULL;
+  if (!g_file_get_contents(path, &text, NULL, &read_error)) {
+    g_set_error(error, VIGIL_CALIBRATION_ERROR, VIGIL_CALIBRATION_ERROR_FILE, "%s: %s", path,
+                read_error->message);
+    return NULL;
+  }
+  return vigil_calibration_from_json(text, path, engine, error);
 }
 
 char *vigil_calibration_default_path(const char *adapters_path, const char *class_name,

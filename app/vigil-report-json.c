@@ -69,13 +69,33 @@ static void add_map_scale(JsonBuilder *b, const VigilReportSlice *s) {
   g_autofree float *scaled = vigil_report_slice_scaled_map(s);
   json_builder_set_member_name(b, "map_scale");
   json_builder_begin_object(b);
-  vigil_json_add_string(b, "map", s->few ? "few_seg_map" : "zero_seg_map");
+  vigil_json_add_string(b, "map",
+                        s->shown.calibrated ? (s->few ? "calibrated zero_seg_map + few_seg_map"
+                                                      : "calibrated zero_seg_map")
+                        : s->few            ? "few_seg_map"
+                                            : "zero_seg_map");
+  add_bool(b, "calibrated", s->shown.calibrated);
   vigil_json_add_number(b, "lo", lo);
   vigil_json_add_number(b, "hi", hi);
   vigil_json_add_string(b, "scaled",
                         "clamp((map - lo) / (hi - lo), 0, 1): legend colours, DICOM SEG "
                         "(255 = 1) and Parametric Map values");
   add_map_stats(b, "scaled_map", scaled, (gsize)s->detection->side * s->detection->side);
+  json_builder_end_object(b);
+}
+
+/* The region of the shown map at the contour level, in the slice's units. */
+static void add_region(JsonBuilder *b, const VigilReport *rep, const VigilReportSlice *s) {
+  const VigilMapRegion *r = &s->region;
+  json_builder_set_member_name(b, "region");
+  json_builder_begin_object(b);
+  vigil_json_add_number(b, "level", vigil_report_contour_level(rep, s));
+  add_int(b, "cells", r->cells);
+  vigil_json_add_number(b, "area", r->area);
+  vigil_json_add_string(b, "area_unit", r->area_mm ? "mm2" : "pixels");
+  vigil_json_add_number(b, "max_value", r->max_value);
+  vigil_json_add_number(b, "max_x", r->max_x);
+  vigil_json_add_number(b, "max_y", r->max_y);
   json_builder_end_object(b);
 }
 
@@ -94,6 +114,8 @@ static void add_slice(JsonBuilder *b, const VigilReport *rep, const VigilReportS
   vigil_json_add_string(b, "mode", s->few ? "few-shot" : "zero-shot");
   add_bool(b, "few_shot_asked", s->few_shot_asked);
   vigil_json_add_number(b, "score", vigil_report_slice_score(s));
+  vigil_json_add_number(b, "calibrated_score", s->calibrated); /* null: uncalibrated */
+  add_region(b, rep, s);
   vigil_json_add_number(b, "zero_det_score", d->zero_score);
   if (d->has_few)
     vigil_json_add_number(b, "few_det_score", d->few_score);
@@ -175,6 +197,32 @@ static void add_weights(JsonBuilder *b, const char *identity) {
   json_builder_end_array(b);
 }
 
+/* "uncalibrated", or the calibration the scores and maps were read with. */
+static void add_calibration(JsonBuilder *b, const VigilReport *rep) {
+  if (!vigil_report_calibrated(rep)) {
+    vigil_json_add_string(b, "calibration", "uncalibrated");
+    return;
+  }
+  const VigilCalibration *c = rep->calibration;
+  g_autofree char *text = vigil_calibration_describe(c);
+  json_builder_set_member_name(b, "calibration");
+  json_builder_begin_object(b);
+  vigil_json_add_string(b, "source", vigil_calibration_source_name(c->source));
+  vigil_json_add_string(b, "description", text);
+  vigil_json_add_string(b, "mode", c->few_shot ? "few-shot" : "zero-shot");
+  vigil_json_add_number(b, "threshold", c->threshold);
+  vigil_json_add_number(b, "min", c->min);
+  vigil_json_add_number(b, "max", c->max);
+  vigil_json_add_number(b, "map_threshold", c->map_threshold);
+  vigil_json_add_number(b, "map_min", c->map_min);
+  vigil_json_add_number(b, "map_max", c->map_max);
+  add_int(b, "normal", c->normal);
+  add_int(b, "abnormal", c->abnormal);
+  vigil_json_add_string(b, "clip_sha256", c->clip_sha256);
+  vigil_json_add_string(b, "adapters_sha256", c->adapters_sha256);
+  json_builder_end_object(b);
+}
+
 static JsonNode *build(const VigilReport *rep) {
   g_autoptr(JsonBuilder) b = json_builder_new();
   g_autofree char *date = g_date_time_format_iso8601(rep->date);
@@ -182,7 +230,7 @@ static JsonNode *build(const VigilReport *rep) {
   vigil_json_add_string(b, "vigil_version", VIGIL_VERSION);
   vigil_json_add_string(b, "date", date);
   vigil_json_add_string(b, "notice", VIGIL_REPORT_NOTICE);
-  vigil_json_add_string(b, "calibration", "uncalibrated");
+  add_calibration(b, rep);
   add_identification(b, rep);
   vigil_json_add_string(b, "class", rep->class_name);
   vigil_json_add_string(b, "mode", rep->few_shot ? "few-shot" : "zero-shot");

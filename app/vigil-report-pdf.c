@@ -186,11 +186,14 @@ static void summary(Pen *p, const VigilReport *rep) {
   for (guint i = 0; i < rep->slices->len; i++) {
     const VigilReportSlice *s = rep->slices->pdata[i];
     g_autofree char *score = vigil_report_format_score(vigil_report_slice_score(s));
-    g_autofree char *line =
-        g_strdup_printf("  Slice %d: %s score %s (uncalibrated)%s", s->slice + 1,
-                        s->few ? "few-shot" : "zero-shot", score, s->stale ? ", STALE" : "");
+    g_autofree char *calibrated = vigil_report_slice_calibrated_text(s);
+    g_autofree char *line = g_strdup_printf("  Slice %d: %s score %s, %s%s", s->slice + 1,
+                                            s->few ? "few-shot" : "zero-shot", score, calibrated,
+                                            s->stale ? ", STALE" : "");
     paragraph(p, line, BODY, FALSE);
   }
+  g_autofree char *calibration = vigil_report_calibration_text(rep);
+  fact(p, "Calibration", calibration);
   heading(p, "Findings note");
   paragraph(p, rep->note ? rep->note : "(none)", BODY, FALSE);
   references(p, rep);
@@ -273,7 +276,11 @@ static void slice_page(Pen *p, const VigilReport *rep, const VigilReportSlice *s
   g_autofree char *line =
       g_strdup_printf("Image score (%s): %s", s->few ? "few-shot" : "zero-shot", score);
   paragraph(p, line, 12, TRUE);
-  paragraph(p, VIGIL_REPORT_UNCALIBRATED, BODY, FALSE);
+  g_autofree char *calibrated = vigil_report_slice_calibrated_text(s);
+  g_autofree char *calibration = vigil_report_calibration_text(rep);
+  paragraph(p, vigil_report_calibrated(rep) ? calibrated : calibration, BODY, FALSE);
+  g_autofree char *region = vigil_map_region_describe(&s->region);
+  fact(p, "Region above the contour level", region);
   g_autofree char *zero = vigil_report_format_score(s->detection->zero_score);
   fact(p, "Zero-shot score", zero);
   if (s->few) {

@@ -24,7 +24,11 @@ typedef struct {
   char *model_identity;
   GDateTime *when;
   gboolean stale;
+  VigilShownMap
+      shown;         /* every layer of the mode; calibrated where the calibration has a map part */
+  double calibrated; /* the calibrated image score, NAN: uncalibrated */
   VigilImage *image; /* decoded by vigil_report_prepare */
+  VigilMapRegion region; /* above the report's contour level; with the image */
 } VigilReportSlice;
 
 typedef struct {
@@ -47,9 +51,10 @@ struct _VigilReport {
   char *patient_name, *patient_id, *study_date, *modality, *series_description;
   char *class_name;
   gboolean few_shot;
-  char *model_identity;  /* the session's */
-  GPtrArray *slices;     /* VigilReportSlice* */
-  GPtrArray *references; /* VigilReportReference* */
+  char *model_identity;          /* the session's */
+  VigilCalibration *calibration; /* the one in use when the report was made, or NULL */
+  GPtrArray *slices;             /* VigilReportSlice* */
+  GPtrArray *references;         /* VigilReportReference* */
   GDateTime *date;
   gboolean prepared;
   GPtrArray *notes; /* the last bundle's objects left out, and why */
@@ -59,7 +64,8 @@ struct _VigilReport {
 gboolean vigil_report_prepare(VigilReport *report, GCancellable *cancellable, GError **error);
 
 /* The map the overlay shows (few-shot's when it ran, else zero-shot's summed
- * layers) and its range as the window shows it. */
+ * layers; on the calibrated scale where the calibration has a map part) and
+ * its range as the window shows it. */
 const float *vigil_report_slice_map(const VigilReportSlice *s, double *lo, double *hi);
 /* The shown map scaled as the legend colours it: (v - lo) / (hi - lo),
  * clamped to 0..1 (what the SEG and PMAP hold); g_free it. */
@@ -70,6 +76,15 @@ void vigil_report_view_request(const VigilReport *report, const VigilReportSlice
                                VigilExportRequest *request);
 /* The image score the report leads with (few-shot's when it ran). */
 double vigil_report_slice_score(const VigilReportSlice *s);
+/* The contour (and region) level in the slice's map units. */
+double vigil_report_contour_level(const VigilReport *report, const VigilReportSlice *s);
+/* TRUE when the slices' scores and maps are calibrated. */
+gboolean vigil_report_calibrated(const VigilReport *report);
+/* "calibrated 0.73 (above threshold)" or "uncalibrated"; g_free it. */
+char *vigil_report_slice_calibrated_text(const VigilReportSlice *s);
+/* How the report's scores read: the calibration's description, or
+ * VIGIL_REPORT_UNCALIBRATED; g_free it. */
+char *vigil_report_calibration_text(const VigilReport *report);
 /* "%.6f": the digits every format prints. */
 char *vigil_report_format_score(double score);
 

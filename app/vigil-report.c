@@ -37,19 +37,31 @@ gboolean vigil_paper_from_name(const char *name, VigilPaper *paper) {
 /* ---- the numbers every format shares ---- */
 
 const float *vigil_report_slice_map(const VigilReportSlice *s, double *lo, double *hi) {
-  const VigilDetection *d = s->detection;
-  const gsize n = (gsize)d->side * d->side;
-  if (!s->few) {
-    /* Zero-shot layers are probabilities: the sum spans 0..layers, as shown. */
-    *lo = 0, *hi = MAX(d->layers, 1);
-    return d->zero_map;
-  }
-  *lo = INFINITY, *hi = -INFINITY; /* few-shot distances have no fixed scale */
-  for (gsize i = 0; i < n; i++)
-    *lo = MIN(*lo, d->few_map[i]), *hi = MAX(*hi, d->few_map[i]);
-  if (*hi <= *lo)
-    *hi = *lo + 1;
-  return d->few_map;
+  *lo = s->shown.lo, *hi = s->shown.hi;
+  return s->shown.values;
+}
+
+gboolean vigil_report_calibrated(const VigilReport *rep) {
+  return rep->calibration && rep->calibration->source != VIGIL_CALIBRATION_UNCALIBRATED;
+}
+
+char *vigil_report_slice_calibrated_text(const VigilReportSlice *s) {
+  if (isnan(s->calibrated))
+    return g_strdup("uncalibrated");
+  return g_strdup_printf("calibrated %.2f (%s threshold)", s->calibrated,
+                         s->calibrated >= 0.5 ? "above" : "below");
+}
+
+char *vigil_report_calibration_text(const VigilReport *rep) {
+  return vigil_report_calibrated(rep) ? vigil_calibration_describe(rep->calibration)
+                                      : g_strdup(VIGIL_REPORT_UNCALIBRATED);
+}
+
+/* The legend's label: the mode, and ", calibrated" where the map is. */
+static const char *slice_legend(const VigilReportSlice *s) {
+  if (s->shown.calibrated)
+    return s->few ? "few-shot, calibrated" : "zero-shot, calibrated";
+  return s->few ? "few-shot" : "zero-shot";
 }
 
 float *vigil_report_slice_scaled_map(const VigilReportSlice *s) {
@@ -121,6 +133,7 @@ static void slice_free(gpointer data) {
   g_free(s->path), g_free(s->sop_instance_uid), g_free(s->class_name), g_free(s->window_text);
   g_free(s->model_identity);
   vigil_detection_free(s->detection);
+  vigil_shown_map_clear(&s->shown);
   g_array_unref(s->references);
   g_date_time_unref(s->when);
   vigil_image_free(s->image);
@@ -138,8 +151,8 @@ static const VigilSliceInfo *slice_info(const VigilSeries *series, int index) {
   return ((const VigilSlice *)g_ptr_array_index(series->slices, index))->info;
 }
 
-static VigilReportSlice *slice_new(const VigilAnalysisResult *r, const VigilSeries *series,
-                                   const VigilReportRequest *req) {
+static VigilReportSlice *slice_new(VigilAnalysisSession *session, const VigilAnalysisResult *r,
+                                   const VigilSeries *series, const VigilReportRequest *req) {
   VigilReportSlice *s = g_new0(VigilReportSlice, 1);
   const VigilSlice *slice = g_ptr_array_index(series->slices, r->slice);
   s->slice = r->slice;
@@ -161,6 +174,9 @@ static VigilReportSlice *slice_new(const VigilAnalysisResult *r, const VigilSeri
   s->model_identity = g_strdup(r->model_identity);
   s->when = g_date_time_ref(r->when);
   s->stale = r->stale;
+  const VigilCalibration *c = vigil_analysis_session_get_calibration(session);
+  vigil_shown_map_init(&s->shown, s->detection, s->few, ~0u, c);
+  s->calibrated = vigil_analysis_session_calibrated(session, r);
   return s;
 }
 
@@ -306,11 +322,13 @@ VigilReport *vigil_report_new(VigilAnalysisSession *session, const VigilReportRe
   rep->class_name = g_strdup(vigil_analysis_session_get_class_name(session));
   rep->few_shot = vigil_analysis_session_get_few_shot(session);
   rep->model_identity = g_strdup(vigil_analysis_session_get_model_identity(session));
+  rep->calibration = vigil_calibration_copy(vigil_analysis_session_get_calibration(session));
   rep->slices = g_ptr_array_new_with_free_func(slice_free);
   for (guint i = 0; i < chosen->len; i++) {
     const int s = g_array_index(chosen, int, i);
-    g_ptr_array_add(rep->slices,
-                    slice_new(vigil_analysis_session_get_any_result(session, s), series, req));
+    g_ptr_array_add(
+        rep->slices,
+        slice_new(session, vigil_analysis_session_get_any_result(session, s), series, req));
   }
   rep->references = g_ptr_array_new_with_free_func(reference_free);
   take_references(rep, session);
@@ -325,6 +343,7 @@ void vigil_report_free(VigilReport *rep) {
   g_free(rep->patient_name), g_free(rep->patient_id), g_free(rep->study_date);
   g_free(rep->modality), g_free(rep->series_description);
   g_free(rep->class_name), g_free(rep->model_identity);
+  vigil_calibration_free(rep->calibration);
   g_ptr_array_unref(rep->slices);
   g_ptr_array_unref(rep->references);
   g_date_time_unref(rep->date);
@@ -354,6 +373,19 @@ static void load_thumbnail(VigilReportReference *r) {
     r->thumb_error = g_strdup(error ? error->message : "no file");
 }
 
+/* The contour level in map units: the request's fraction of the map's
+ * scale (the middle without a contour), as the window draws it. */
+double vigil_report_contour_level(const VigilReport *rep, const VigilReportSlice *s) {
+  const double t = isnan(rep->threshold) ? 0.5 : rep->threshold;
+  return s->shown.lo + t * (s->shown.hi - s->shown.lo);
+}
+
+static void measure_region(const VigilReport *rep, VigilReportSlice *s) {
+  VigilMap map = {s->shown.side, s->shown.side, s->shown.values};
+  vigil_map_region(&map, vigil_report_contour_level(rep, s), s->image->width, s->image->height,
+                   s->image->pixel_spacing, &s->region);
+}
+
 gboolean vigil_report_prepare(VigilReport *rep, GCancellable *cancellable, GError **error) {
   if (rep->prepared)
     return TRUE;
@@ -365,6 +397,7 @@ gboolean vigil_report_prepare(VigilReport *rep, GCancellable *cancellable, GErro
       g_prefix_error(error, "slice %d: ", s->slice);
       return FALSE;
     }
+    measure_region(rep, s);
   }
   for (guint i = 0; i < rep->references->len; i++) {
     if (g_cancellable_set_error_if_cancelled(cancellable, error))
@@ -414,7 +447,14 @@ static GPtrArray *png_text(const VigilReport *rep, const VigilReportSlice *s) {
   add_text(t, "vigil.model", s->model_identity);
   if (vigil_report_identity_random(s->model_identity))
     add_text(t, "vigil.warning", "random model, results meaningless");
-  add_text(t, "vigil.calibration", "uncalibrated");
+  g_autofree char *calibration = vigil_report_calibration_text(rep);
+  g_autofree char *calibrated =
+      isnan(s->calibrated) ? g_strdup("none") : g_strdup_printf("%.6f", s->calibrated);
+  g_autofree char *region = vigil_map_region_describe(&s->region);
+  add_text(t, "vigil.calibration", vigil_report_calibrated(rep) ? calibration : "uncalibrated");
+  add_text(t, "vigil.calibrated_score", calibrated);
+  add_text(t, "vigil.map_scale", s->shown.calibrated ? "calibrated" : "raw");
+  add_text(t, "vigil.region", region);
   add_text(t, "vigil.zero_det_score", zero);
   if (s->few) {
     g_autofree char *few = vigil_report_format_score(s->detection->few_score);
@@ -441,9 +481,9 @@ void vigil_report_view_request(const VigilReport *rep, const VigilReportSlice *s
       .map_lo = lo,
       .map_hi = hi,
       .opacity = rep->opacity,
-      .threshold = isnan(rep->threshold) ? NAN : lo + rep->threshold * (hi - lo),
+      .threshold = isnan(rep->threshold) ? NAN : vigil_report_contour_level(rep, s),
       .colormap = rep->colormap,
-      .legend_label = s->few ? "few-shot" : "zero-shot",
+      .legend_label = slice_legend(s),
   };
 }
 

@@ -37,7 +37,7 @@ void vigil_session_free(VigilSession *s) {
   g_ptr_array_unref(s->marked);
   g_hash_table_unref(s->transforms);
   g_free(s->domain), g_free(s->custom_class), g_free(s->mode), g_free(s->series_uid);
-  g_free(s->note);
+  g_free(s->note), g_free(s->calibration);
   g_free(s);
 }
 
@@ -82,6 +82,28 @@ static void add_double(JsonBuilder *b, const char *name, double value) {
   json_builder_add_double_value(b, value);
 }
 
+/* "calibration": the calibration's own JSON object, kept as written. */
+static void add_calibration(JsonBuilder *b, const char *json) {
+  g_autoptr(JsonNode) node = json ? json_from_string(json, NULL) : NULL;
+  if (!node)
+    return;
+  json_builder_set_member_name(b, "calibration");
+  json_builder_add_value(b, g_steal_pointer(&node));
+}
+
+static gboolean read_calibration(JsonObject *root, VigilSession *s, GError **error) {
+  JsonNode *n = json_object_get_member(root, "calibration");
+  if (!n || JSON_NODE_HOLDS_NULL(n))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_OBJECT(n)) {
+    g_set_error(error, VIGIL_SESSION_ERROR, VIGIL_SESSION_ERROR_FORMAT,
+                "session field 'calibration' must be an object");
+    return FALSE;
+  }
+  s->calibration = json_to_string(n, FALSE);
+  return TRUE;
+}
+
 static char *vigil_session_to_json(const VigilSession *s) {
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
@@ -120,6 +142,7 @@ static char *vigil_session_to_json(const VigilSession *s) {
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
+  add_calibration(b, s->calibration);
   json_builder_set_member_name(b, "view");
   json_builder_begin_object(b);
   vigil_json_add_string(b, "series", s->series_uid);
@@ -306,7 +329,8 @@ VigilSession *vigil_session_from_json(const char *json, gssize length, GError **
       !get_string(root, "domain", &s->domain, error) ||
       !get_string(root, "custom_class", &s->custom_class, error) ||
       !get_string(root, "mode", &s->mode, error) || !get_string(root, "note", &s->note, error) ||
-      !read_marked(root, s, error) || !read_view(root, s, error))
+      !read_marked(root, s, error) || !read_calibration(root, s, error) ||
+      !read_view(root, s, error))
     return NULL;
   if (!s->mode)
     s->mode = g_strdup("zero-shot");

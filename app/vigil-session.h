@@ -33,6 +33,7 @@ typedef struct {
   char *mode;            /* "zero-shot" or "few-shot" */
   char *note;            /* the user's findings for the report, or NULL */
   GPtrArray *marked;     /* VigilSliceRef* (path NULL): slices marked for the report */
+  char *calibration;     /* the calibration in use, as its JSON (vigil-calibration.h), or NULL */
   /* The view. */
   char *series_uid;
   int slice;

@@ -73,30 +73,6 @@ static gboolean finish(VigilWorkspace *self, GObject *source, GAsyncResult *resu
 
 /* ---- the model ----------------------------------------------------------------- */
 
-/* The calibration beside the adapters for this class and mode, checked
- * against the loaded weights (never applied to others); none: uncalibrated. */
-static void refresh_calibration(VigilWorkspace *self) {
-  VigilEngine *engine = vigil_analyzer_get_engine(self->analyzer);
-  const char *class_name = vigil_analysis_session_get_class_name(self->analysis);
-  g_autofree char *path =
-      engine && self->adapters_path && class_name
-          ? vigil_calibration_default_path(self->adapters_path, class_name,
-                                           vigil_analysis_session_get_few_shot(self->analysis))
-          : NULL;
-  if (path && g_strcmp0(path, self->calibration_path) == 0)
-    return; /* the same file for this context: already read */
-  g_free(self->calibration_path);
-  self->calibration_path = g_strdup(path);
-  VigilCalibration *calibration = NULL;
-  if (path && g_file_test(path, G_FILE_TEST_EXISTS)) {
-    g_autoptr(GError) error = NULL;
-    calibration = vigil_calibration_load(path, engine, &error);
-    if (!calibration)
-      _vigil_workspace_message(self, error->message);
-  }
-  vigil_analysis_session_set_calibration(self->analysis, calibration);
-}
-
 static void on_loaded(GObject *source, GAsyncResult *result, gpointer user_data) {
   VigilWorkspace *self = user_data;
   const char *key = g_object_get_data(source, "vigil-model-key");
@@ -106,9 +82,9 @@ static void on_loaded(GObject *source, GAsyncResult *result, gpointer user_data)
     /* A new engine starts an empty bank: the model clears its references. */
     g_free(self->adapters_path);
     self->adapters_path = g_strdup(g_object_get_data(source, "vigil-adapters"));
-    g_clear_pointer(&self->calibration_path, g_free); /* other weights: read again */
+    _vigil_workspace_calibration_forget_model(self);
     vigil_analysis_session_set_model(self->analysis, key, identity);
-    refresh_calibration(self);
+    _vigil_workspace_refresh_calibration(self);
     _vigil_workspace_emit(self, WS_MODEL_CHANGED, NULL);
     _vigil_workspace_continue_references(self);
   } else if (self->files) {
@@ -276,15 +252,14 @@ void _vigil_workspace_analysis_init(VigilWorkspace *self) {
   self->analyzer = vigil_analyzer_new();
   self->analysis = vigil_analysis_session_new();
   self->references = vigil_reference_queue_new(self->analyzer, self->analysis);
-  g_signal_connect_swapped(self->analysis, "context-changed", G_CALLBACK(refresh_calibration),
-                           self);
+  _vigil_workspace_calibration_init(self);
 }
 
 void _vigil_workspace_analysis_dispose(VigilWorkspace *self) {
   if (self->analysis)
     g_signal_handlers_disconnect_by_data(self->analysis, self);
   g_clear_pointer(&self->adapters_path, g_free);
-  g_clear_pointer(&self->calibration_path, g_free);
+  _vigil_workspace_calibration_dispose(self);
   g_cancellable_cancel(self->job_cancellable);
   g_clear_object(&self->job_cancellable);
   g_cancellable_cancel(self->report_cancellable);

@@ -1,6 +1,7 @@
-/* VigilWorkspace's state, shared by its two files:
- *   vigil-workspace.c           the files, indexing, what is shown, sessions
- *   vigil-workspace-analysis.c  the model and the analysis jobs */
+/* VigilWorkspace's state, shared by its files:
+ *   vigil-workspace.c              the files, indexing, what is shown, sessions
+ *   vigil-workspace-analysis.c     the model and the analysis jobs
+ *   vigil-workspace-calibration.c  which calibration the scores use */
 #pragma once
 
 #include "vigil-workspace.h"
@@ -38,14 +39,19 @@ struct _VigilWorkspace {
   gboolean shown_while_indexing;          /* the first series came up before indexing ended */
 
   VigilAnalyzer *analyzer;
-  char *adapters_path;              /* of the loaded model: calibrations live beside it */
-  char *calibration_path;           /* the calibration file last looked for */
-  VigilAnalysisSession *analysis;   /* context, references and results per slice */
-  VigilReferenceQueue *references;  /* references on their way into `analysis` */
-  GCancellable *job_cancellable;    /* the running job (loading or analysing), or NULL */
-  gboolean series_running;          /* Analyse Series is stepping through slices */
-  char *fallback_shown;             /* the engine's fallback reason last told */
-  GCancellable *report_cancellable; /* the report being written or sent, or NULL */
+  char *adapters_path;                   /* of the loaded model: calibrations live beside it */
+  char *calibration_path;                /* the calibration file last looked for */
+  VigilCalibration *labelled;            /* read from calibration_path, or NULL */
+  char *references_key;                  /* what from_references was made for */
+  VigilCalibration *from_references[2];  /* zero-, few-shot; NULL while being made */
+  GCancellable *calibration_cancellable; /* the reference calibration job, or NULL */
+  VigilCalibration *saved;               /* the calibration a restored session used, or NULL */
+  VigilAnalysisSession *analysis;        /* context, references and results per slice */
+  VigilReferenceQueue *references;       /* references on their way into `analysis` */
+  GCancellable *job_cancellable;         /* the running job (loading or analysing), or NULL */
+  gboolean series_running;               /* Analyse Series is stepping through slices */
+  char *fallback_shown;                  /* the engine's fallback reason last told */
+  GCancellable *report_cancellable;      /* the report being written or sent, or NULL */
 
   VigilSession *pending; /* a session being restored: view after the scan, refs after the model */
   guint pending_ref;     /* next of pending->references to add */
@@ -57,6 +63,15 @@ void _vigil_workspace_message(VigilWorkspace *self, const char *message);
 /* vigil-workspace.c: queues a restored session's references once the scan
  * and the model are there. */
 void _vigil_workspace_continue_references(VigilWorkspace *self);
+/* vigil-workspace-calibration.c */
+void _vigil_workspace_calibration_init(VigilWorkspace *self);
+void _vigil_workspace_calibration_dispose(VigilWorkspace *self);
+/* The loaded weights changed: files and references are read again. */
+void _vigil_workspace_calibration_forget_model(VigilWorkspace *self);
+void _vigil_workspace_refresh_calibration(VigilWorkspace *self);
+/* A session being restored: the labelled calibration it used stands in
+ * when the file beside the adapters is gone (same weights, class, mode). */
+void _vigil_workspace_calibration_restore(VigilWorkspace *self, const VigilSession *session);
 /* vigil-workspace-analysis.c */
 void _vigil_workspace_analysis_init(VigilWorkspace *self);
 void _vigil_workspace_analysis_dispose(VigilWorkspace *self);

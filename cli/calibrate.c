@@ -8,6 +8,26 @@
 #include "vigil-cli-eval.h"
 #include "vigil-cli.h"
 
+/* The map part from the same images' raw maps (masks where the set has them). */
+static gboolean fit_map(VigilCalibration *c, const EvalScore *s, guint n, int side,
+                        const guint8 *labels, gboolean masks, GError **error) {
+  const gsize plane = (gsize)side * side;
+  g_autoptr(GPtrArray) maps = g_ptr_array_new_with_free_func(g_free);
+  g_autofree const guint8 **mask_of = g_new0(const guint8 *, n);
+  for (guint i = 0; i < n; i++) {
+    VigilDetection d = {.side = side,
+                        .zero_map = s[i].zero_map,
+                        .few_map = s[i].few_map,
+                        .has_few = s[i].few_map != NULL};
+    float *raw = g_new(float, plane);
+    vigil_calibration_raw_map(&d, c->few_shot, raw);
+    g_ptr_array_add(maps, raw);
+    mask_of[i] = s[i].mask;
+  }
+  return vigil_calibration_fit_map(c, n, plane, (const float *const *)maps->pdata, labels,
+                                   masks ? mask_of : NULL, error);
+}
+
 /* Raw scores and labels of DIR/valid; the calibration fitted on them. */
 VigilCalibration *vigil_cli_calibrate_on_valid(const char *command, VigilEngine *engine,
                                                const char *class_name, const char *dir, int shots,
@@ -26,19 +46,23 @@ VigilCalibration *vigil_cli_calibrate_on_valid(const char *command, VigilEngine 
   int side = 0;
   const guint n = set.paths->len;
   EvalScore *s =
-      vigil_cli_eval_score(command, "valid", engine, text, bank, &set, FALSE, &side, error);
+      vigil_cli_eval_score(command, "valid", engine, text, bank, &set, TRUE, &side, error);
   vigil_engine_free_bank(engine, bank);
   if (!s)
     return NULL;
+  const gboolean few = bank != NULL;
+  const guint8 *labels = (const guint8 *)set.labels->data;
   g_autofree double *raw = g_new(double, n);
   for (guint i = 0; i < n; i++) {
-    VigilDetection d = {.zero_score = s[i].zero, .few_score = s[i].few, .has_few = bank != NULL};
-    raw[i] = vigil_calibration_raw_score(&d, bank != NULL);
+    VigilDetection d = {.zero_score = s[i].zero, .few_score = s[i].few, .has_few = few};
+    raw[i] = vigil_calibration_raw_score(&d, few);
   }
+  VigilCalibration *c = vigil_calibration_new_labelled(
+      engine, class_name, few, chosen ? (int)chosen->len : 0, n, raw, labels, error);
+  if (c && !fit_map(c, s, n, side, labels, vigil_cli_eval_set_has_masks(&set), error))
+    g_clear_pointer(&c, vigil_calibration_free);
   vigil_cli_eval_scores_free(s, n);
-  return vigil_calibration_new_labelled(engine, class_name, bank != NULL,
-                                        chosen ? (int)chosen->len : 0, n, raw,
-                                        (const guint8 *)set.labels->data, error);
+  return c;
 }
 
 int vigil_cli_calibrate(int argc, char **argv) {

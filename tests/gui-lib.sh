@@ -51,7 +51,7 @@ import numpy as np
 from PIL import Image
 x0, y0, x1, y1 = map(int, sys.argv[2:6])
 a = np.array(Image.open(sys.argv[1]).convert('RGB')).astype(int)[y0:y1, x0:x1]
-print(f'{(np.abs(a[..., 0] - a[..., 2]) > 60).mean():.4f} {(a.sum(axis=2) > 60).mean():.4f}')
+print(f'{(a.max(axis=2) - a.min(axis=2) > 40).mean():.4f} {(a.sum(axis=2) > 60).mean():.4f}')
 " "$1" $(view_box "$2")
 }
 

@@ -69,7 +69,8 @@ check "calibrate writes a calibration tied to both weights' SHA-256" sh -c "
 h = lambda p: hashlib.sha256(open(p, 'rb').read()).hexdigest()
 assert c['format'] == 'vigil-calibration' and c['source'] == 'labelled' and c['mode'] == 'zero-shot'
 assert c['clip_sha256'] == h('$tmp/m/clip.safetensors') and c['adapters_sha256'] == h('$tmp/m/adapters.safetensors')
-assert c['normal'] == 4 and c['abnormal'] == 4 and c['min'] <= c['threshold'] <= c['max'], c\""
+assert c['normal'] == 4 and c['abnormal'] == 4 and c['min'] <= c['threshold'] <= c['max'], c
+assert c['map_min'] <= c['map_threshold'] <= c['map_max'] and c['map_percentile'] == 0, c\""
 check "eval --calibration uses the file (same numbers as fitting on valid/)" sh -c "
   '$cli' eval $model --data '$tmp/d' --protocol single --calibration '$tmp/cal.json' --backend cpu --csv '$tmp/s.csv' >/dev/null &&
   cut -d, -f7 '$tmp/s.csv' >'$tmp/a' && cut -d, -f7 '$tmp/zero.csv' >'$tmp/b' && cmp '$tmp/a' '$tmp/b'"

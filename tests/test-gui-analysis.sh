@@ -78,8 +78,12 @@ want = min(1, max(0, (raw - c["threshold"]) / (c["max"] - c["min"]) + 0.5))
 assert abs(float(im.text["vigil.calibrated_score"]) - want) < 1e-4, (im.text, want)
 assert im.text["vigil.calibration"].startswith("zero-shot, labelled set (6 normal"), im.text
 assert "RANDOM TEST MODEL" in im.text["vigil.model"], im.text
+# The map is on the calibration's scale (its map part) and its region is measured in mm.
+assert im.text["vigil.map_scale"] == "calibrated", im.text
+region = im.text["vigil.region"]
+assert region == "no region above threshold" or " mm², max " in region, region
 a = np.array(im.convert("RGB")).astype(int)
-assert (np.abs(a[..., 0] - a[..., 2]) > 60).mean() > 0.2  # the overlay is in the file
+assert (a.max(axis=2) - a.min(axis=2) > 40).mean() > 0.2  # the overlay is in the file (saturated)
 PY
 then
   echo "ok 6 - Export View wrote the PNG with overlay, scores, the calibrated score and model identity"

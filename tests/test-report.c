@@ -386,11 +386,61 @@ static void test_bundle_all_or_nothing(Fixture *f, gconstpointer data) {
                VIGIL_REPORT_ERROR, VIGIL_REPORT_ERROR_WRITE, "threshold", NULL);
 }
 
+/* A report keeps the calibration in use: the calibrated score, the map on the
+ * calibrated scale, and the region above the contour level (pixels: the test
+ * slices have no spacing) with its maximum. */
+static void test_calibrated(Fixture *f, gconstpointer data) {
+  (void)data;
+  store(f, 0, 0.3);
+  VigilCalibration *c = g_new0(VigilCalibration, 1);
+  c->source = VIGIL_CALIBRATION_LABELLED, c->class_name = g_strdup("Brain");
+  c->threshold = 0.2, c->min = 0, c->max = 0.4, c->normal = 3, c->abnormal = 2;
+  c->map_threshold = 1.0, c->map_min = 0, c->map_max = 2; /* zero_map spans 0..2 */
+  c->clip_sha256 = g_strdup("c1"), c->adapters_sha256 = g_strdup("a1");
+  vigil_analysis_session_set_calibration(f->session, c);
+  VigilReportRequest req;
+  vigil_report_request_init(&req);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VigilReport) rep = vigil_report_new(f->session, &req, &error);
+  g_assert_no_error(error);
+  vigil_analysis_session_set_calibration(f->session, NULL); /* the report kept its copy */
+  g_autofree char *json = path_in(f, "c.json");
+  g_assert_true(vigil_report_write_json(rep, json, NULL, &error));
+  g_autoptr(JsonParser) parser = json_parser_new();
+  JsonObject *s = first_slice(parser, json);
+  JsonObject *root = json_node_get_object(json_parser_get_root(parser));
+  JsonObject *cal = json_object_get_object_member(root, "calibration");
+  g_assert_cmpstr(json_object_get_string_member(cal, "source"), ==, "labelled");
+  g_assert_cmpfloat(json_object_get_double_member(cal, "map_threshold"), ==, 1.0);
+  /* (0.3 - 0.2) / 0.4 + 0.5 */
+  g_assert_cmpfloat_with_epsilon(json_object_get_double_member(s, "calibrated_score"), 0.75, 1e-12);
+  JsonObject *scale = json_object_get_object_member(s, "map_scale");
+  g_assert_true(json_object_get_boolean_member(scale, "calibrated"));
+  g_assert_cmpfloat(json_object_get_double_member(scale, "hi"), ==, 1);
+  /* zero_map[i] = 2 i / 64: calibrated (v - 1) / 2 + 0.5 >= 0.5 from i = 32 on:
+   * 32 cells of 20/8 x 16/8 pixels, the maximum in the last cell. */
+  JsonObject *region = json_object_get_object_member(s, "region");
+  g_assert_cmpint(json_object_get_int_member(region, "cells"), ==, 32);
+  g_assert_cmpstr(json_object_get_string_member(region, "area_unit"), ==, "pixels");
+  g_assert_cmpfloat_with_epsilon(json_object_get_double_member(region, "area"), 32 * 2.5 * 2, 1e-9);
+  g_assert_cmpfloat_with_epsilon(json_object_get_double_member(region, "max_x"), 7.5 * 2.5, 1e-9);
+  g_assert_cmpfloat_with_epsilon(json_object_get_double_member(region, "max_y"), 7.5 * 2, 1e-9);
+  g_autofree char *png = path_in(f, "c.png");
+  g_assert_true(vigil_report_write_png(rep, png, NULL, &error));
+  g_autofree char *bytes = NULL;
+  gsize size = 0;
+  g_assert_true(g_file_get_contents(png, &bytes, &size, NULL));
+  g_assert_nonnull(memmem(bytes, size, "labelled set (3 normal, 2 abnormal)", 35));
+  g_autofree char *pdf = path_in(f, "c.pdf");
+  g_assert_true(vigil_report_write_pdf(rep, pdf, NULL, &error));
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add("/report/errors", Fixture, NULL, setup, test_errors, teardown);
   g_test_add("/report/selection", Fixture, NULL, setup, test_selection, teardown);
   g_test_add("/report/stale", Fixture, NULL, setup, test_stale, teardown);
+  g_test_add("/report/calibrated", Fixture, NULL, setup, test_calibrated, teardown);
   g_test_add("/report/write-errors", Fixture, NULL, setup, test_write_errors, teardown);
   g_test_add("/report/worker", Fixture, NULL, setup, test_worker, teardown);
   g_test_add("/report/bundle", Fixture, NULL, setup, test_bundle, teardown);

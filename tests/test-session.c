@@ -23,6 +23,7 @@ static void test_round_trip(void) {
   s->window_center = 60;
   s->window_width = 400;
   s->note = g_strdup("Hypodense lesion, segment VII — «check»");
+  s->calibration = g_strdup("{\"format\":\"vigil-calibration\",\"threshold\":0.25}");
   vigil_session_add_marked(s, "1.2.3", 40);
   vigil_session_add_marked(s, "1.2.3", 40); /* no duplicate */
   vigil_session_add_marked(s, "1.2.3", 41);
@@ -52,6 +53,7 @@ static void test_round_trip(void) {
   g_assert_true(r->has_window);
   g_assert_cmpfloat(r->window_width, ==, 400);
   g_assert_cmpstr(r->note, ==, "Hypodense lesion, segment VII — «check»");
+  g_assert_cmpstr(r->calibration, ==, "{\"format\":\"vigil-calibration\",\"threshold\":0.25}");
   g_assert_cmpuint(r->marked->len, ==, 2);
   VigilSliceRef *mark = g_ptr_array_index(r->marked, 1);
   g_assert_cmpstr(mark->series_uid, ==, "1.2.3");
@@ -96,6 +98,8 @@ static void test_refusals(void) {
                  VIGIL_SESSION_ERROR_FORMAT, "'marked' must be a list");
   expect_refusal("{\"format\": \"vigil-session\", \"version\": 1, \"note\": 3}",
                  VIGIL_SESSION_ERROR_FORMAT, "'note' must be a string");
+  expect_refusal("{\"format\": \"vigil-session\", \"version\": 1, \"calibration\": 3}",
+                 VIGIL_SESSION_ERROR_FORMAT, "'calibration' must be an object");
   g_autoptr(GError) error = NULL;
   g_assert_null(vigil_session_load("/nonexistent/x.vigil", &error));
   g_assert_error(error, VIGIL_SESSION_ERROR, VIGIL_SESSION_ERROR_IO);

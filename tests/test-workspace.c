@@ -5,6 +5,7 @@
  * is gone); saving captures the view the window reports; analysing a slice
  * and the whole series stores results in the analysis model. */
 #include <glib/gstdio.h>
+#include <string.h>
 
 #include "test-util.h"
 #include "vigil-png.h"
@@ -296,6 +297,86 @@ static void test_analyse(void) {
   workspace_free(ws, &seen);
 }
 
+static void wait_references(VigilWorkspace *ws) {
+  VigilReferenceQueue *q = vigil_workspace_get_references(ws);
+  while (vigil_reference_queue_is_busy(q))
+    g_main_context_iteration(NULL, TRUE);
+}
+
+/* Waits until the calibration in use has `source` (the job runs on a worker). */
+static const VigilCalibration *wait_calibration(VigilAnalysisSession *a,
+                                                VigilCalibrationSource source) {
+  const VigilCalibration *c;
+  while (!(c = vigil_analysis_session_get_calibration(a)) || c->source != source)
+    g_main_context_iteration(NULL, TRUE);
+  return c;
+}
+
+/* Without a labelled file the references calibrate both modes: fewer than
+ * three say so, three give a reference calibration with a map part; a
+ * labelled file beside the adapters wins over them. */
+static void test_reference_calibration(void) {
+  Seen seen = {0};
+  VigilWorkspace *ws = workspace_new(&seen);
+  open_folder(ws, &seen);
+  load_model(ws, &seen);
+  VigilAnalysisSession *analysis = vigil_workspace_get_analysis(ws);
+  vigil_analysis_session_set_class_name(analysis, "tumour");
+  vigil_analysis_session_set_window(analysis, 127.5, 255, "W 255 L 128 (as shown)");
+  VigilReferenceQueue *q = vigil_workspace_get_references(ws);
+  vigil_reference_queue_add_path(q, outside, NULL, 0);
+  g_autofree char *more = write_png(dir, "ref2.png", 4), *third = write_png(dir, "ref3.png", 5);
+  vigil_reference_queue_add_path(q, more, NULL, 0);
+  wait_references(ws);
+  const VigilCalibration *c = wait_calibration(analysis, VIGIL_CALIBRATION_UNCALIBRATED);
+  g_autofree char *text = vigil_calibration_describe(c);
+  g_assert_cmpstr(text, ==, "zero-shot, uncalibrated: 2 normal references (3 needed)");
+  vigil_reference_queue_add_path(q, third, NULL, 0);
+  wait_references(ws);
+  c = wait_calibration(analysis, VIGIL_CALIBRATION_REFERENCES);
+  g_assert_false(c->few_shot);
+  g_assert_cmpint(c->normal, ==, 3);
+  g_assert_true(vigil_calibration_has_map(c));
+  vigil_analysis_session_set_few_shot(analysis, TRUE); /* the other mode, from the same job */
+  c = vigil_analysis_session_get_calibration(analysis);
+  g_assert_nonnull(c);
+  g_assert_true(c->few_shot);
+  g_assert_cmpint(c->source, ==, VIGIL_CALIBRATION_REFERENCES);
+  /* A labelled file for this class and mode wins. */
+  VigilCalibration *labelled = vigil_calibration_copy(c);
+  labelled->source = VIGIL_CALIBRATION_LABELLED, labelled->abnormal = 2;
+  g_autofree char *path = vigil_calibration_default_path(adapters_path, "tumour", TRUE);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(vigil_calibration_save(labelled, path, &error));
+  vigil_calibration_free(labelled);
+  vigil_analysis_session_set_class_name(analysis, "tumour "); /* another context... */
+  vigil_analysis_session_set_class_name(analysis, "tumour");  /* ...and back: read again */
+  c = wait_calibration(analysis, VIGIL_CALIBRATION_LABELLED);
+  g_assert_cmpint(c->abnormal, ==, 2);
+  /* The session keeps the calibration used; restored after the file is gone,
+   * its copy stands in, and the user is told. */
+  g_autofree char *saved = g_build_filename(dir, "calibrated.vigil", NULL);
+  g_assert_true(vigil_workspace_save_session(ws, saved, &error));
+  g_autoptr(VigilSession) back = vigil_session_load(saved, &error);
+  g_assert_no_error(error);
+  g_assert_nonnull(strstr(back->calibration, "\"labelled\""));
+  workspace_free(ws, &seen);
+  g_assert_cmpint(g_unlink(path), ==, 0);
+  Seen again = {0};
+  VigilWorkspace *restored = workspace_new(&again);
+  g_autoptr(GFile) file = g_file_new_for_path(saved);
+  g_assert_true(vigil_workspace_open_session(restored, file));
+  wait_for(&again.scan_finished, 1);
+  load_model(restored, &again);
+  c = wait_calibration(vigil_workspace_get_analysis(restored), VIGIL_CALIBRATION_LABELLED);
+  g_assert_cmpint(c->abnormal, ==, 2);
+  g_assert_true(has_message(&again, "adapters.tumour.few-shot.calibration.json is gone: the "
+                                    "scores use the calibration saved in the session"));
+  while (vigil_workspace_is_restoring(restored))
+    g_main_context_iteration(NULL, TRUE);
+  workspace_free(restored, &again);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   dir = test_make_tmp_dir("vigil-workspace-XXXXXX");
@@ -311,6 +392,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/workspace/autosave", test_autosave);
   g_test_add_func("/workspace/report-slot", test_report_slot);
   g_test_add_func("/workspace/analyse", test_analyse);
+  g_test_add_func("/workspace/reference-calibration", test_reference_calibration);
   int rc = g_test_run();
   test_remove_tree(dir);
   g_free(dir), g_free(scans), g_free(outside), g_free(clip_path), g_free(adapters_path);

@@ -15,8 +15,8 @@ struct _VigilAnalysisPanel {
   AdwComboRow *mode_row;
   GtkBox *progress_box;
   GtkProgressBar *progress_bar;
-  GtkLabel *zero_label, *few_label, *calibrated_label;
-  AdwActionRow *calibrated_row;
+  GtkLabel *zero_label, *few_label, *calibrated_label, *region_label;
+  AdwActionRow *calibrated_row, *region_row;
   AdwActionRow *window_row;
   GtkScale *opacity_scale, *threshold_scale;
   GtkSwitch *contour_switch;
@@ -186,6 +186,12 @@ static void show_session_scores(VigilAnalysisPanel *self) {
   show_calibrated(self, r);
 }
 
+void vigil_analysis_panel_set_region(VigilAnalysisPanel *self, const char *region,
+                                     const char *level) {
+  gtk_label_set_label(self->region_label, region ? region : "—");
+  adw_action_row_set_subtitle(self->region_row, level ? level : "above the contour level");
+}
+
 void vigil_analysis_panel_set_session(VigilAnalysisPanel *self, VigilAnalysisSession *session) {
   if (self->session)
     g_signal_handlers_disconnect_by_data(self->session, self);
@@ -224,6 +230,8 @@ static void vigil_analysis_panel_class_init(VigilAnalysisPanelClass *klass) {
   BIND(few_label);
   BIND(calibrated_label);
   BIND(calibrated_row);
+  BIND(region_label);
+  BIND(region_row);
   BIND(window_row);
   BIND(opacity_scale);
   BIND(threshold_scale);

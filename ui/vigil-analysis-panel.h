@@ -41,4 +41,9 @@ void vigil_analysis_panel_set_scores(VigilAnalysisPanel *self, double zero_shot,
 void vigil_analysis_panel_set_progress(VigilAnalysisPanel *self, gboolean running, double fraction,
                                        const char *message);
 
+/* The region of the shown map above the contour level (vigil_map_region_describe;
+ * NULL: none shown) and which level that is ("calibrated threshold 0.50"). */
+void vigil_analysis_panel_set_region(VigilAnalysisPanel *self, const char *region,
+                                     const char *level);
+
 G_END_DECLS

@@ -1,7 +1,8 @@
-/* VigilSeriesProfile: see vigil-series-profile.h. Scores are the raw image
- * scores of the mode in use (few-shot's where it ran, else zero-shot's),
- * scaled between the lowest and highest of the series: uncalibrated, and
- * the caption says so. */
+/* VigilSeriesProfile: see vigil-series-profile.h. With a calibration the
+ * scores are calibrated (0..1, the threshold at 0.5 drawn as a line and the
+ * slices above it counted); without one they are the raw image scores of the
+ * mode in use (few-shot's where it ran, else zero-shot's), scaled between
+ * the lowest and highest of the series, and the caption says uncalibrated. */
 #include "vigil-series-profile.h"
 
 #include <math.h>
@@ -18,8 +19,19 @@ G_DEFINE_FINAL_TYPE(VigilSeriesProfile, vigil_series_profile, GTK_TYPE_WIDGET)
 
 static guint activated_signal;
 
-static double score_of(const VigilAnalysisResult *r) {
+static double raw_score(const VigilAnalysisResult *r) {
   return r->detection->has_few ? r->detection->few_score : r->detection->zero_score;
+}
+
+static gboolean is_calibrated(VigilAnalysisSession *session) {
+  const VigilCalibration *c = vigil_analysis_session_get_calibration(session);
+  return c && c->source != VIGIL_CALIBRATION_UNCALIBRATED;
+}
+
+/* The calibrated score where a calibration applies, else the raw one. */
+static double score_of(VigilAnalysisSession *session, const VigilAnalysisResult *r) {
+  const double c = vigil_analysis_session_calibrated(session, r);
+  return isnan(c) ? raw_score(r) : c;
 }
 
 static guint n_slices(VigilSeriesProfile *self) {
@@ -41,32 +53,58 @@ int vigil_series_profile_slice_at(VigilSeriesProfile *self, double x) {
   return (int)CLAMP(lround(t * (n - 1)), 0, (long)n - 1);
 }
 
+typedef struct {
+  const VigilAnalysisResult *result;
+  double score;
+} Scored;
+
 static int by_score(gconstpointer a, gconstpointer b) {
-  const double sa = score_of(*(const VigilAnalysisResult *const *)a);
-  const double sb = score_of(*(const VigilAnalysisResult *const *)b);
+  const double sa = ((const Scored *)a)->score, sb = ((const Scored *)b)->score;
   return (sa < sb) - (sa > sb);
 }
 
-/* "Score per slice (uncalibrated) · top: 4, 2, 5" (slices counted from 1). */
-static char *caption(GPtrArray *results) {
-  g_autoptr(GPtrArray) sorted = g_ptr_array_copy(results, NULL, NULL);
-  g_ptr_array_sort(sorted, by_score);
-  GString *text = g_string_new("Score per slice (uncalibrated) · top:");
+/* "Calibrated score per slice · 2 above threshold · top: 4, 2, 5", or
+ * "Score per slice (uncalibrated) · top: 4, 2, 5" (slices counted from 1). */
+static char *caption(VigilAnalysisSession *session, GPtrArray *results) {
+  g_autoptr(GArray) sorted = g_array_sized_new(FALSE, FALSE, sizeof(Scored), results->len);
+  guint above = 0;
+  for (guint i = 0; i < results->len; i++) {
+    Scored s = {results->pdata[i], score_of(session, results->pdata[i])};
+    above += s.score >= 0.5;
+    g_array_append_val(sorted, s);
+  }
+  g_array_sort(sorted, by_score);
+  GString *text = g_string_new(NULL);
+  if (is_calibrated(session))
+    g_string_printf(text, "Calibrated score per slice · %u above threshold · top:", above);
+  else
+    g_string_assign(text, "Score per slice (uncalibrated) · top:");
   for (guint i = 0; i < sorted->len && i < TOP_N; i++)
     g_string_append_printf(text, "%s %d", i ? "," : "",
-                           ((const VigilAnalysisResult *)sorted->pdata[i])->slice + 1);
+                           g_array_index(sorted, Scored, i).result->slice + 1);
   return g_string_free(text, FALSE);
 }
 
 static void draw(VigilSeriesProfile *self, cairo_t *cr, double w, double h, GPtrArray *results) {
-  double lo = INFINITY, hi = -INFINITY;
-  for (guint i = 0; i < results->len; i++) {
-    lo = MIN(lo, score_of(results->pdata[i]));
-    hi = MAX(hi, score_of(results->pdata[i]));
+  VigilAnalysisSession *session = self->session;
+  const gboolean calibrated = is_calibrated(session);
+  double lo = calibrated ? 0 : INFINITY, hi = calibrated ? 1 : -INFINITY;
+  for (guint i = 0; !calibrated && i < results->len; i++) {
+    lo = MIN(lo, score_of(session, results->pdata[i]));
+    hi = MAX(hi, score_of(session, results->pdata[i]));
   }
   const double top = 18, bottom = h - 4, span = hi > lo ? hi - lo : 1;
   cairo_set_source_rgb(cr, 0.12, 0.12, 0.12);
   cairo_paint(cr);
+  if (calibrated) { /* the decision threshold */
+    const double yt = bottom - (bottom - top) * 0.5;
+    const double dash[] = {4, 3};
+    cairo_set_source_rgba(cr, 0.9, 0.25, 0.25, 0.9);
+    cairo_set_line_width(cr, 1);
+    cairo_set_dash(cr, dash, 2, 0);
+    cairo_move_to(cr, PAD, yt), cairo_line_to(cr, w - PAD, yt), cairo_stroke(cr);
+    cairo_set_dash(cr, NULL, 0, 0);
+  }
   /* The shown slice. */
   const double xs = x_of(self, vigil_analysis_session_get_slice(self->session), w);
   cairo_set_source_rgba(cr, 1, 1, 1, 0.35);
@@ -78,17 +116,17 @@ static void draw(VigilSeriesProfile *self, cairo_t *cr, double w, double h, GPtr
   for (guint i = 0; i < results->len; i++) {
     const VigilAnalysisResult *r = results->pdata[i];
     const double x = x_of(self, r->slice, w);
-    const double y = bottom - (bottom - top) * (score_of(r) - lo) / span;
+    const double y = bottom - (bottom - top) * (score_of(session, r) - lo) / span;
     i ? cairo_line_to(cr, x, y) : cairo_move_to(cr, x, y);
   }
   cairo_stroke(cr);
   for (guint i = 0; i < results->len; i++) {
     const VigilAnalysisResult *r = results->pdata[i];
-    cairo_arc(cr, x_of(self, r->slice, w), bottom - (bottom - top) * (score_of(r) - lo) / span, 2.5,
-              0, 2 * G_PI);
+    cairo_arc(cr, x_of(self, r->slice, w),
+              bottom - (bottom - top) * (score_of(session, r) - lo) / span, 2.5, 0, 2 * G_PI);
     cairo_fill(cr);
   }
-  g_autofree char *text = caption(results);
+  g_autofree char *text = caption(session, results);
   cairo_set_source_rgb(cr, 0.85, 0.85, 0.85);
   cairo_select_font_face(cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
   cairo_set_font_size(cr, 11);
@@ -114,7 +152,7 @@ static void update(VigilSeriesProfile *self) {
   g_autoptr(GPtrArray) results = vigil_analysis_session_current_results(self->session);
   gtk_widget_set_visible(GTK_WIDGET(self), results->len >= 2);
   if (results->len) {
-    g_autofree char *text = caption(results);
+    g_autofree char *text = caption(self->session, results);
     gtk_accessible_update_property(GTK_ACCESSIBLE(self), GTK_ACCESSIBLE_PROPERTY_LABEL, text, -1);
   }
   gtk_widget_queue_draw(GTK_WIDGET(self));
@@ -129,6 +167,7 @@ void vigil_series_profile_set_session(VigilSeriesProfile *self, VigilAnalysisSes
   g_signal_connect_swapped(session, "results-changed", G_CALLBACK(update), self);
   g_signal_connect_swapped(session, "context-changed", G_CALLBACK(update), self);
   g_signal_connect_swapped(session, "slice-changed", G_CALLBACK(update), self);
+  g_signal_connect_swapped(session, "calibration-changed", G_CALLBACK(update), self);
   update(self);
 }
 

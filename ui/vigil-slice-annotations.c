@@ -3,6 +3,8 @@
  * away; empty lines are left out as the viewers do. */
 #include "vigil-slice-annotations.h"
 
+#include "vigil-slice-paint.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -175,34 +177,6 @@ char *vigil_slice_annotations_describe(const VigilSliceAnnotations *a,
   return g_string_free(s, FALSE);
 }
 
-/* Text at (x, y) aligned by (ax, ay) in 0..1, with a dark offset copy that
- * keeps it legible on bright scans. */
-static void draw_text(GtkWidget *widget, GtkSnapshot *snapshot, const char *text, double x,
-                      double y, double ax, double ay, gboolean bold) {
-  if (!*text)
-    return;
-  PangoLayout *pl = gtk_widget_create_pango_layout(widget, NULL);
-  pango_layout_set_text(pl, text, -1);
-  if (bold) {
-    PangoAttrList *attrs = pango_attr_list_new();
-    pango_attr_list_insert(attrs, pango_attr_weight_new(PANGO_WEIGHT_BOLD));
-    pango_layout_set_attributes(pl, attrs);
-    pango_attr_list_unref(attrs);
-  }
-  pango_layout_set_alignment(pl, ax > 0.5 ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_LEFT);
-  int tw, th;
-  pango_layout_get_pixel_size(pl, &tw, &th);
-  x -= tw * ax, y -= th * ay;
-  const GdkRGBA shadow = {0, 0, 0, 0.8}, fg = {0.92, 0.92, 0.92, 1};
-  for (int pass = 0; pass < 2; pass++) {
-    gtk_snapshot_save(snapshot);
-    gtk_snapshot_translate(snapshot, &GRAPHENE_POINT_INIT(x + (pass ? 0 : 1), y + (pass ? 0 : 1)));
-    gtk_snapshot_append_layout(snapshot, pl, pass ? &fg : &shadow);
-    gtk_snapshot_restore(snapshot);
-  }
-  g_object_unref(pl);
-}
-
 void vigil_slice_annotations_draw(const VigilSliceAnnotations *a, GtkWidget *widget,
                                   GtkSnapshot *snapshot, const VigilAnnotationState *st,
                                   gboolean corners) {
@@ -210,12 +184,13 @@ void vigil_slice_annotations_draw(const VigilSliceAnnotations *a, GtkWidget *wid
   for (int c = 0; corners && c < VIGIL_N_CORNERS; c++) {
     g_autofree char *text = vigil_slice_annotations_corner(a, st, c);
     const double ax = c & 1 ? 1 : 0, ay = c & 2 ? 1 : 0;
-    draw_text(widget, snapshot, text, ax ? w - m : m, ay ? h - m : m, ax, ay, FALSE);
+    vigil_slice_paint_text(widget, snapshot, text, ax ? w - m : m, ay ? h - m : m, ax, ay, FALSE);
   }
   char edges[VIGIL_N_EDGES][4];
   vigil_slice_annotations_edges(a, st->transform, edges);
-  draw_text(widget, snapshot, edges[VIGIL_EDGE_LEFT], m, h / 2, 0, 0.5, TRUE);
-  draw_text(widget, snapshot, edges[VIGIL_EDGE_RIGHT], w - m - 24, h / 2, 1, 0.5, TRUE);
-  draw_text(widget, snapshot, edges[VIGIL_EDGE_TOP], w / 2, m, 0.5, 0, TRUE);
-  draw_text(widget, snapshot, edges[VIGIL_EDGE_BOTTOM], w / 2, h - m, 0.5, 1, TRUE);
+  vigil_slice_paint_text(widget, snapshot, edges[VIGIL_EDGE_LEFT], m, h / 2, 0, 0.5, TRUE);
+  vigil_slice_paint_text(widget, snapshot, edges[VIGIL_EDGE_RIGHT], w - m - 24, h / 2, 1, 0.5,
+                         TRUE);
+  vigil_slice_paint_text(widget, snapshot, edges[VIGIL_EDGE_TOP], w / 2, m, 0.5, 0, TRUE);
+  vigil_slice_paint_text(widget, snapshot, edges[VIGIL_EDGE_BOTTOM], w / 2, h - m, 0.5, 1, TRUE);
 }

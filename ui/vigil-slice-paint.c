@@ -80,7 +80,35 @@ void vigil_slice_paint_contour(GtkSnapshot *snapshot, const VigilMap *map, doubl
   }
 }
 
-void vigil_slice_paint_legend(GtkWidget *widget, GtkSnapshot *snapshot, VigilColormap colormap) {
+void vigil_slice_paint_text(GtkWidget *widget, GtkSnapshot *snapshot, const char *text, double x,
+                            double y, double ax, double ay, gboolean bold) {
+  if (!*text)
+    return;
+  PangoLayout *pl = gtk_widget_create_pango_layout(widget, text);
+  if (bold) {
+    PangoAttrList *attrs = pango_attr_list_new();
+    pango_attr_list_insert(attrs, pango_attr_weight_new(PANGO_WEIGHT_BOLD));
+    pango_layout_set_attributes(pl, attrs);
+    pango_attr_list_unref(attrs);
+  }
+  pango_layout_set_alignment(pl, ax > 0.5 ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_LEFT);
+  int tw, th;
+  pango_layout_get_pixel_size(pl, &tw, &th);
+  x -= tw * ax, y -= th * ay;
+  const GdkRGBA shadow = {0, 0, 0, 0.8}, fg = {0.92, 0.92, 0.92, 1};
+  for (int pass = 0; pass < 2; pass++) { /* a dark offset copy first */
+    gtk_snapshot_save(snapshot);
+    gtk_snapshot_translate(snapshot, &GRAPHENE_POINT_INIT(x + (pass ? 0 : 1), y + (pass ? 0 : 1)));
+    gtk_snapshot_append_layout(snapshot, pl, pass ? &fg : &shadow);
+    gtk_snapshot_restore(snapshot);
+  }
+  g_object_unref(pl);
+}
+
+/* The bar with its values (the map's scale: calibrated 0..1 with the
+ * threshold at 0.5, or the raw range) and the contour level marked. */
+void vigil_slice_paint_legend(GtkWidget *widget, GtkSnapshot *snapshot, VigilColormap colormap,
+                              double lo, double hi, double threshold, const char *title) {
   const double h = gtk_widget_get_height(widget), w = gtk_widget_get_width(widget);
   const double top = 48, bottom = h - 48, x = w - 26;
   if (bottom - top < 40)
@@ -94,4 +122,17 @@ void vigil_slice_paint_legend(GtkWidget *widget, GtkSnapshot *snapshot, VigilCol
     gtk_snapshot_append_color(snapshot, &c,
                               &GRAPHENE_RECT_INIT(x, y0, 12, (bottom - top) / steps + 0.5));
   }
+  for (int i = 0; i <= 2; i++) { /* bottom, middle, top */
+    g_autofree char *v = g_strdup_printf("%.3g", lo + (hi - lo) * i / 2);
+    vigil_slice_paint_text(widget, snapshot, v, x - 4, bottom - (bottom - top) * i / 2, 1, 0.5,
+                           FALSE);
+  }
+  if (title)
+    vigil_slice_paint_text(widget, snapshot, title, x + 12, top - 14, 1, 0.5, FALSE);
+  if (isnan(threshold) || hi <= lo)
+    return;
+  const double f = CLAMP((threshold - lo) / (hi - lo), 0, 1);
+  const GdkRGBA white = {1, 1, 1, 0.95};
+  gtk_snapshot_append_color(snapshot, &white,
+                            &GRAPHENE_RECT_INIT(x - 3, bottom - (bottom - top) * f - 1, 18, 2));
 }

@@ -22,7 +22,13 @@ void vigil_slice_paint_push_invert(GtkSnapshot *snapshot);
 /* The contour of {map >= threshold} (none for NAN) over r, lines 2 * (tx, ty) wide. */
 void vigil_slice_paint_contour(GtkSnapshot *snapshot, const VigilMap *map, double threshold,
                                const graphene_rect_t *r, double tx, double ty);
-/* The colour map's bar at the widget's right edge. */
-void vigil_slice_paint_legend(GtkWidget *widget, GtkSnapshot *snapshot, VigilColormap colormap);
+/* Light text with a dark shadow (legible on bright scans) at (x, y), its box
+ * aligned there by (ax, ay) in 0..1; bold for the orientation letters. */
+void vigil_slice_paint_text(GtkWidget *widget, GtkSnapshot *snapshot, const char *text, double x,
+                            double y, double ax, double ay, gboolean bold);
+/* The colour map's bar at the widget's right edge, its values from lo to hi,
+ * the scale's name above (NULL: none) and the contour level (NAN: none). */
+void vigil_slice_paint_legend(GtkWidget *widget, GtkSnapshot *snapshot, VigilColormap colormap,
+                              double lo, double hi, double threshold, const char *title);
 
 G_END_DECLS

@@ -38,6 +38,7 @@ struct _VigilSliceView {
   gboolean adjusting_window; /* the active drag changes W/L, not pan */
   VigilMap overlay;          /* values == NULL: none */
   double overlay_lo, overlay_hi, overlay_opacity, overlay_threshold;
+  char *legend_title; /* the legend's scale, e.g. "calibrated" */
   VigilColormap colormap;
   GdkTexture *overlay_texture;
   double drag_center, drag_width, drag_pan_x, drag_pan_y;
@@ -208,6 +209,18 @@ static void add_image(VigilSliceView *self, GtkSnapshot *snapshot, const VigilVi
   gtk_snapshot_restore(snapshot);
 }
 
+const char *vigil_slice_view_get_legend_title(VigilSliceView *self) {
+  return self->legend_title;
+}
+
+void vigil_slice_view_set_legend_title(VigilSliceView *self, const char *title) {
+  if (g_strcmp0(title, self->legend_title) == 0)
+    return;
+  g_free(self->legend_title);
+  self->legend_title = g_strdup(title);
+  gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
 static void vigil_slice_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
   VigilSliceView *self = VIGIL_SLICE_VIEW(widget);
   double vw = gtk_widget_get_width(widget), vh = gtk_widget_get_height(widget);
@@ -222,7 +235,8 @@ static void vigil_slice_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) 
   add_image(self, snapshot, &g);
   gtk_snapshot_pop(snapshot);
   if (self->overlay.values)
-    vigil_slice_paint_legend(widget, snapshot, self->colormap);
+    vigil_slice_paint_legend(widget, snapshot, self->colormap, self->overlay_lo, self->overlay_hi,
+                             self->overlay_threshold, self->legend_title);
   int px, py;
   g_autofree char *readout =
       self->corner_text && self->pointer_inside &&
@@ -647,6 +661,7 @@ static void vigil_slice_view_finalize(GObject *object) {
   g_free(self->overlay.values);
   g_free(self->value_unit);
   vigil_slice_annotations_free(self->annotations);
+  g_free(self->legend_title);
   G_OBJECT_CLASS(vigil_slice_view_parent_class)->finalize(object);
 }
 

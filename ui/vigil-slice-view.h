@@ -59,6 +59,9 @@ void vigil_slice_view_set_overlay(VigilSliceView *self, const VigilMap *map, dou
 void vigil_slice_view_set_overlay_style(VigilSliceView *self, double opacity,
                                         VigilColormap colormap, double threshold);
 gboolean vigil_slice_view_has_overlay(VigilSliceView *self);
+/* The legend's scale name, shown above it ("calibrated", "raw"; NULL: none). */
+void vigil_slice_view_set_legend_title(VigilSliceView *self, const char *title);
+const char *vigil_slice_view_get_legend_title(VigilSliceView *self);
 /* The overlay as shown (borrowed; FALSE: none) and the range it is coloured over. */
 gboolean vigil_slice_view_get_overlay(VigilSliceView *self, VigilMap *map, double *lo, double *hi);
 

@@ -120,40 +120,58 @@ static const VigilAnalysisResult *current_result(VigilWindow *self) {
                                            vigil_slice_view_get_slice(self->slice_view));
 }
 
+/* The region of `map` at `level`, measured in the slice's mm. */
+static char *describe_region(VigilWindow *self, const VigilMap *map, double level) {
+  const VigilImage *image = vigil_slice_view_get_image(self->slice_view);
+  VigilMapRegion region;
+  vigil_map_region(map, level, image->width, image->height, image->pixel_spacing, &region);
+  return vigil_map_region_describe(&region);
+}
+
+/* The contour level in map units: the threshold fraction of the map's
+ * scale, the middle when the contour is off. */
+static double contour_level(VigilWindow *self, double lo, double hi) {
+  const double t = vigil_analysis_panel_get_threshold(self->analysis_panel);
+  return lo + (isnan(t) ? 0.5 : t) * (hi - lo);
+}
+
+/* The region above the contour level on the panel. */
+static void show_region(VigilWindow *self, const VigilShownMap *m, double level) {
+  if (!m || !vigil_slice_view_get_image(self->slice_view) || m->layers == 0) {
+    vigil_analysis_panel_set_region(self->analysis_panel, NULL, NULL);
+    return;
+  }
+  VigilMap map = {m->side, m->side, m->values};
+  g_autofree char *text = describe_region(self, &map, level);
+  g_autofree char *how = m->calibrated
+                             ? g_strdup_printf("calibrated, at %.2f (0.50 the threshold)", level)
+                             : g_strdup_printf("uncalibrated map, at %.3g", level);
+  vigil_analysis_panel_set_region(self->analysis_panel, text, how);
+}
+
 static void show_result(VigilWindow *self) {
   const VigilAnalysisResult *r = current_result(self);
   const VigilDetection *d = r ? r->detection : NULL;
   if (!d) {
     vigil_slice_view_set_overlay(self->slice_view, NULL, 0, 1);
+    show_region(self, NULL, NAN);
     return;
   }
-  const gboolean few = vigil_analysis_panel_get_few_shot(self->analysis_panel) && d->has_few;
-  const guint layers = vigil_analysis_panel_get_layers(self->analysis_panel);
-  const gsize n = (gsize)d->side * d->side;
-  g_autofree float *values = g_new0(float, n);
-  guint used = 0;
-  for (int l = 0; l < d->layers; l++) {
-    if (!(layers & (1u << l)))
-      continue;
-    const float *src = (few ? d->few_layer_maps : d->zero_layer_maps) + n * l;
-    for (gsize i = 0; i < n; i++)
-      values[i] += src[i];
-    used++;
-  }
-  /* Zero-shot layers are probabilities, so the sum spans 0..layers; the
-   * few-shot distances have no fixed scale, so their own range is used. */
-  double lo = 0, hi = MAX(used, 1);
-  if (few) {
-    lo = INFINITY, hi = -INFINITY;
-    for (gsize i = 0; i < n; i++)
-      lo = MIN(lo, values[i]), hi = MAX(hi, values[i]);
-  }
-  VigilMap map = {d->side, d->side, values};
-  vigil_slice_view_set_overlay(self->slice_view, used ? &map : NULL, lo, hi); /* copied */
+  VigilAnalysisSession *analysis = vigil_workspace_get_analysis(self->workspace);
+  VigilShownMap m;
+  vigil_shown_map_init(&m, d, vigil_analysis_panel_get_few_shot(self->analysis_panel),
+                       vigil_analysis_panel_get_layers(self->analysis_panel),
+                       vigil_analysis_session_get_calibration(analysis));
+  VigilMap map = {m.side, m.side, m.values};
+  vigil_slice_view_set_overlay(self->slice_view, m.layers ? &map : NULL, m.lo, m.hi); /* copied */
+  vigil_slice_view_set_legend_title(self->slice_view, m.calibrated ? "calibrated" : "raw");
   const double t = vigil_analysis_panel_get_threshold(self->analysis_panel);
+  const double level = contour_level(self, m.lo, m.hi);
   vigil_slice_view_set_overlay_style(
       self->slice_view, vigil_analysis_panel_get_opacity(self->analysis_panel),
-      vigil_analysis_panel_get_colormap(self->analysis_panel), isnan(t) ? NAN : lo + t * (hi - lo));
+      vigil_analysis_panel_get_colormap(self->analysis_panel), isnan(t) ? NAN : level);
+  show_region(self, &m, level);
+  vigil_shown_map_clear(&m);
 }
 
 /* Tells the analysis model what results now depend on: it decides which
@@ -275,6 +293,12 @@ static gboolean export_view(VigilWindow *self, const char *path, GError **error)
       calibration ? vigil_calibration_describe(calibration) : g_strdup("uncalibrated");
   const double value = vigil_analysis_session_calibrated(analysis, shown);
   g_autofree char *calibrated = isnan(value) ? g_strdup("none") : g_strdup_printf("%.6f", value);
+  VigilMap map; /* the overlay as shown: the selected layers summed, or calibrated */
+  double lo, hi;
+  gboolean has_map = vigil_slice_view_get_overlay(self->slice_view, &map, &lo, &hi);
+  g_autofree char *region =
+      has_map ? describe_region(self, &map, contour_level(self, lo, hi)) : g_strdup("none");
+  const char *scale = vigil_slice_view_get_legend_title(self->slice_view);
   const char *text[] = {"Software",
                         "Vigil " VIGIL_VERSION,
                         "vigil.series",
@@ -294,15 +318,19 @@ static gboolean export_view(VigilWindow *self, const char *path, GError **error)
                         how,
                         "vigil.calibrated_score",
                         calibrated,
+                        "vigil.map_scale",
+                        has_map && scale ? scale : "none",
+                        "vigil.region",
+                        region,
                         zero ? "vigil.zero_det_score" : NULL,
                         zero,
                         few ? "vigil.few_det_score" : NULL,
                         few,
                         NULL};
-  VigilMap map; /* the overlay as shown: the selected layers summed */
-  double lo, hi;
-  gboolean has_map = vigil_slice_view_get_overlay(self->slice_view, &map, &lo, &hi);
   const double t = vigil_analysis_panel_get_threshold(self->analysis_panel);
+  g_autofree char *legend = g_strdup_printf(
+      "%s%s", vigil_analysis_panel_get_few_shot(self->analysis_panel) ? "few-shot" : "zero-shot",
+      g_strcmp0(scale, "calibrated") == 0 ? ", calibrated" : "");
   VigilExportRequest r = {
       .image = image,
       .window_center = center,
@@ -313,8 +341,7 @@ static gboolean export_view(VigilWindow *self, const char *path, GError **error)
       .opacity = vigil_analysis_panel_get_opacity(self->analysis_panel),
       .threshold = isnan(t) ? NAN : lo + t * (hi - lo),
       .colormap = vigil_analysis_panel_get_colormap(self->analysis_panel),
-      .legend_label =
-          vigil_analysis_panel_get_few_shot(self->analysis_panel) ? "few-shot" : "zero-shot",
+      .legend_label = legend,
       .text = text,
   };
   return vigil_export_png(&r, path, error);
@@ -398,6 +425,8 @@ void _vigil_window_analysis_init(VigilWindow *self) {
                            G_CALLBACK(vigil_slice_view_set_slice), self->slice_view);
   g_signal_connect_swapped(vigil_workspace_get_analysis(ws), "references-changed",
                            G_CALLBACK(on_references_changed), self);
+  g_signal_connect_swapped(vigil_workspace_get_analysis(ws), "calibration-changed",
+                           G_CALLBACK(show_result), self); /* the map's scale */
   g_signal_connect(ws, "model-changed", G_CALLBACK(on_model_changed), self);
   g_signal_connect(ws, "analysis-state", G_CALLBACK(on_analysis_state), self);
   g_signal_connect(ws, "analysis-progress", G_CALLBACK(on_analysis_progress), self);
