@@ -189,8 +189,8 @@ void vigil_slice_annotations_draw(const VigilSliceAnnotations *a, GtkWidget *wid
   char edges[VIGIL_N_EDGES][4];
   vigil_slice_annotations_edges(a, st->transform, edges);
   vigil_slice_paint_text(widget, snapshot, edges[VIGIL_EDGE_LEFT], m, h / 2, 0, 0.5, TRUE);
-  vigil_slice_paint_text(widget, snapshot, edges[VIGIL_EDGE_RIGHT], w - m - 24, h / 2, 1, 0.5,
-                         TRUE);
+  vigil_slice_paint_text(widget, snapshot, edges[VIGIL_EDGE_RIGHT], w - m - (st->legend ? 24 : 0),
+                         h / 2, 1, 0.5, TRUE);
   vigil_slice_paint_text(widget, snapshot, edges[VIGIL_EDGE_TOP], w / 2, m, 0.5, 0, TRUE);
   vigil_slice_paint_text(widget, snapshot, edges[VIGIL_EDGE_BOTTOM], w / 2, h - m, 0.5, 1, TRUE);
 }

@@ -31,6 +31,7 @@ typedef struct {
   gboolean rgb;
   const char *readout; /* the value under the pointer, or NULL */
   const VigilViewTransform *transform;
+  gboolean legend; /* the heatmap's legend is at the right edge: letters keep clear of it */
 } VigilAnnotationState;
 
 VigilSliceAnnotations *vigil_slice_annotations_new(void);

@@ -180,7 +180,8 @@ static void annotation_state(VigilSliceView *self, VigilAnnotationState *st, cha
                                .zoom = self->zoom,
                                .rgb = self->image && self->image->kind != VIGIL_IMAGE_GRAY,
                                .readout = readout,
-                               .transform = &self->transform};
+                               .transform = &self->transform,
+                               .legend = self->overlay.values != NULL};
 }
 
 char *vigil_slice_view_describe_annotations(VigilSliceView *self) {
