@@ -328,17 +328,21 @@ static void test_annotations(void) {
 }
 
 /* A key as the view's key controller gets it; TRUE when handled. */
-static gboolean press(guint keyval) {
+static gboolean press_with(guint keyval, GdkModifierType state) {
   g_autoptr(GListModel) controllers = gtk_widget_observe_controllers(GTK_WIDGET(view));
   for (guint i = 0; i < g_list_model_get_n_items(controllers); i++) {
     g_autoptr(GObject) c = g_list_model_get_item(controllers, i);
     gboolean handled = FALSE;
     if (GTK_IS_EVENT_CONTROLLER_KEY(c)) {
-      g_signal_emit_by_name(c, "key-pressed", keyval, 0, 0, &handled);
+      g_signal_emit_by_name(c, "key-pressed", keyval, 0, state, &handled);
       return handled;
     }
   }
   g_assert_not_reached();
+}
+
+static gboolean press(guint keyval) {
+  return press_with(keyval, 0);
 }
 
 /* The viewers' keys: slices, zoom, reset, invert, turns, flips, corner text. */
@@ -365,6 +369,9 @@ static void test_keys(void) {
   g_assert_true(vigil_slice_view_get_corner_text(view));
   g_assert_false(press(GDK_KEY_space)); /* cine is the window's: no win.cine here */
   g_assert_false(press(GDK_KEY_q));
+  g_assert_false(press_with(GDK_KEY_v, GDK_CONTROL_MASK)); /* Ctrl+V is not a flip */
+  vigil_slice_view_get_transform(view, &t);
+  g_assert_true(!t.flip_h && t.quarter_turns == 0);
   g_assert_true(press(GDK_KEY_r));
   vigil_slice_view_get_transform(view, &t);
   g_assert_true(vigil_view_transform_is_identity(&t));

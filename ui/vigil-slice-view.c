@@ -570,7 +570,9 @@ static void on_pressed(GtkGestureClick *click, int n_press, double x, double y,
 
 /* Keys of the view's look (the viewers' I for invert; brackets turn, H and V
  * flip, T the corner text) and Space for cine, which the window plays. */
-static gboolean on_view_key(VigilSliceView *self, guint keyval) {
+static gboolean on_view_key(VigilSliceView *self, guint keyval, GdkModifierType state) {
+  if (state & (GDK_CONTROL_MASK | GDK_ALT_MASK | GDK_SUPER_MASK | GDK_META_MASK))
+    return FALSE; /* Ctrl+V and the like are someone else's */
   switch (keyval) {
   case GDK_KEY_i:
   case GDK_KEY_I: vigil_slice_view_set_inverted(self, !self->transform.invert); return TRUE;
@@ -589,7 +591,7 @@ static gboolean on_view_key(VigilSliceView *self, guint keyval) {
 
 static gboolean on_key(GtkEventControllerKey *key, guint keyval, guint keycode,
                        GdkModifierType state, gpointer user_data) {
-  (void)key, (void)keycode, (void)state;
+  (void)key, (void)keycode;
   VigilSliceView *self = user_data;
   double cx = gtk_widget_get_width(GTK_WIDGET(self)) / 2.0;
   double cy = gtk_widget_get_height(GTK_WIDGET(self)) / 2.0;
@@ -611,7 +613,7 @@ static gboolean on_key(GtkEventControllerKey *key, guint keyval, guint keycode,
   case GDK_KEY_KP_0: vigil_slice_view_fit(self); return TRUE;
   case GDK_KEY_r:
   case GDK_KEY_R: vigil_slice_view_reset(self); return TRUE;
-  default: return on_view_key(self, keyval);
+  default: return on_view_key(self, keyval, state);
   }
 }
 
