@@ -64,8 +64,10 @@ check 4 "$same" "^same$" "Export View carries no corner text: the same pixels wi
 call rotate "[<1>]" "{}"
 call flip "[<'horizontal'>]" "{}"
 call invert "[]" "{}"
+call flip "[<'diagonal'>]" "{}" # refused with a message, nothing changes
 a=$(annotations)
-check 5 "$a" "left: A; right: P; top: R; bottom: L$" "turned clockwise and flipped, the letters follow (A, P, R, L)"
+if toast_within 5 "No flip 'diagonal'"; then told=" (a bad flip is refused)"; else told=" BUT no message for a bad flip"; a="$a; no toast"; fi
+check 5 "$a" "left: A; right: P; top: R; bottom: L$" "turned clockwise and flipped, the letters follow (A, P, R, L)$told"
 "$shot" Vigil "$logdir/viewer-turned.png" 30 16 >/dev/null
 call save-session "[<'$work/s.vigil'>]" "{}"
 for i in $(seq 20); do [ -s "$work/s.vigil" ] && break; sleep 0.2; done
