@@ -160,6 +160,10 @@ void _vigil_window_view_init(VigilWindow *self) {
 }
 
 void _vigil_window_view_dispose(VigilWindow *self) {
+  if (self->slice_view) {
+    g_signal_handlers_disconnect_by_func(self->slice_view, on_transform_changed, self);
+    g_signal_handlers_disconnect_by_func(self->slice_view, on_corner_text, self);
+  }
   if (self->cine) {
     g_signal_handlers_disconnect_by_data(self->cine, self);
     vigil_cine_set_playing(self->cine, FALSE); /* its tick runs on the view */
