@@ -15,19 +15,19 @@ static void normalize(VigilViewTransform *t) {
   if (t->flip_v) {
     t->flip_v = FALSE;
     t->flip_h = !t->flip_h;
-    t->quarter_turns += 2;
+    t->quarter_turns = wrap_turns(t->quarter_turns) + 2;
   }
   t->quarter_turns = wrap_turns(t->quarter_turns);
 }
 
 void vigil_view_transform_rotate(VigilViewTransform *t, int quarter_turns) {
-  t->quarter_turns += quarter_turns;
+  t->quarter_turns = wrap_turns(t->quarter_turns) + wrap_turns(quarter_turns); /* no overflow */
   normalize(t);
 }
 
 /* A screen flip S gives S * R^q * F = R^-q * S * F: the turns reverse. */
 void vigil_view_transform_flip(VigilViewTransform *t, gboolean horizontal) {
-  t->quarter_turns = wrap_turns(-t->quarter_turns);
+  t->quarter_turns = wrap_turns(-wrap_turns(t->quarter_turns));
   if (horizontal)
     t->flip_h = !t->flip_h;
   else

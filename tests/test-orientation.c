@@ -71,6 +71,11 @@ static void test_transforms(void) {
   g_assert_true(vigil_view_transform_is_identity(&t));
   t.invert = TRUE;
   g_assert_false(vigil_view_transform_is_identity(&t));
+  t = (VigilViewTransform){.quarter_turns = 3};
+  vigil_view_transform_rotate(&t, G_MAXINT); /* any int, as win.rotate(i) may get */
+  g_assert_cmpint(t.quarter_turns, ==, 2);
+  vigil_view_transform_rotate(&t, G_MININT);
+  g_assert_cmpint(t.quarter_turns, ==, 2);
 }
 
 /* A 200 x 100 image with 2:1 pixels (columns 1 mm apart, rows 0.5 mm) in a 400 x 300 view. */

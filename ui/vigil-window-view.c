@@ -3,8 +3,6 @@
  * in the session), and playing a series at a frame rate, the file's own for a
  * multi-frame file that declares one. Part of VigilWindow (see
  * vigil-window-private.h). */
-#include <math.h>
-
 #include "vigil-window-private.h"
 
 static GSimpleAction *action(VigilWindow *self, const char *name) {
