@@ -197,6 +197,11 @@ static JsonNode *build(const VigilReport *rep) {
   vigil_json_add_number(b, "opacity", rep->opacity);
   vigil_json_add_number(b, "threshold", rep->threshold);
   add_references(b, rep);
+  json_builder_set_member_name(b, "measurements");
+  json_builder_begin_array(b);
+  for (guint i = 0; i < rep->measurements->len; i++)
+    json_builder_add_value(b, vigil_measurement_to_json(rep->measurements->pdata[i]));
+  json_builder_end_array(b);
   json_builder_set_member_name(b, "slices");
   json_builder_begin_array(b);
   for (guint i = 0; i < rep->slices->len; i++)

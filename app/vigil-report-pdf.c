@@ -172,6 +172,18 @@ static void provenance(Pen *p, const VigilReport *rep) {
   fact(p, "Report date", date);
 }
 
+static void measurements(Pen *p, const VigilReport *rep) {
+  if (rep->measurements->len == 0)
+    return;
+  heading(p, "Measurements");
+  for (guint i = 0; i < rep->measurements->len; i++) {
+    const VigilMeasurement *m = rep->measurements->pdata[i];
+    g_autofree char *text = vigil_measurement_describe(m);
+    g_autofree char *line = g_strdup_printf("  Slice %d: %s", m->slice + 1, text);
+    paragraph(p, line, BODY, FALSE);
+  }
+}
+
 static void summary(Pen *p, const VigilReport *rep) {
   paragraph(p, "Vigil anomaly report", 18, TRUE);
   paragraph(p, VIGIL_REPORT_NOTICE, BODY, TRUE);
@@ -193,6 +205,7 @@ static void summary(Pen *p, const VigilReport *rep) {
   }
   heading(p, "Findings note");
   paragraph(p, rep->note ? rep->note : "(none)", BODY, FALSE);
+  measurements(p, rep);
   references(p, rep);
   provenance(p, rep);
 }

@@ -52,7 +52,8 @@ struct _VigilReport {
   GPtrArray *references; /* VigilReportReference* */
   GDateTime *date;
   gboolean prepared;
-  GPtrArray *notes; /* the last bundle's objects left out, and why */
+  GPtrArray *notes;        /* the last bundle's objects left out, and why */
+  GPtrArray *measurements; /* VigilMeasurement*, copies, in the order made */
 };
 
 /* Decodes the slices and reference thumbnails once. */

@@ -314,6 +314,9 @@ VigilReport *vigil_report_new(VigilAnalysisSession *session, const VigilReportRe
   }
   rep->references = g_ptr_array_new_with_free_func(reference_free);
   take_references(rep, session);
+  rep->measurements = g_ptr_array_new_with_free_func((GDestroyNotify)vigil_measurement_free);
+  for (guint i = 0; req->measurements && i < req->measurements->len; i++)
+    g_ptr_array_add(rep->measurements, vigil_measurement_copy(req->measurements->pdata[i]));
   rep->date = g_date_time_new_now_local();
   return rep;
 }
@@ -329,6 +332,7 @@ void vigil_report_free(VigilReport *rep) {
   g_ptr_array_unref(rep->references);
   g_date_time_unref(rep->date);
   g_ptr_array_unref(rep->notes);
+  g_ptr_array_unref(rep->measurements);
   g_free(rep);
 }
 

@@ -24,13 +24,14 @@ typedef struct {
 } VigilSliceRef;
 
 typedef struct {
-  GPtrArray *open_paths; /* char*: files and folders as the user opened them */
-  GPtrArray *references; /* VigilSliceRef*: normal references for few-shot */
-  char *domain;          /* a vigil_domain id, or NULL */
-  char *custom_class;    /* a user-typed class name, or NULL */
-  char *mode;            /* "zero-shot" or "few-shot" */
-  char *note;            /* the user's findings for the report, or NULL */
-  GPtrArray *marked;     /* VigilSliceRef* (path NULL): slices marked for the report */
+  GPtrArray *open_paths;   /* char*: files and folders as the user opened them */
+  GPtrArray *references;   /* VigilSliceRef*: normal references for few-shot */
+  char *domain;            /* a vigil_domain id, or NULL */
+  char *custom_class;      /* a user-typed class name, or NULL */
+  char *mode;              /* "zero-shot" or "few-shot" */
+  char *note;              /* the user's findings for the report, or NULL */
+  GPtrArray *marked;       /* VigilSliceRef* (path NULL): slices marked for the report */
+  GPtrArray *measurements; /* VigilMeasurement* (vigil-measurement.h), owned */
   /* The view. */
   char *series_uid;
   int slice;

@@ -37,6 +37,8 @@ struct _VigilSliceView {
   double drag_center, drag_width, drag_pan_x, drag_pan_y;
   double pinch_zoom;       /* zoom when the pinch began */
   GtkWidget *context_menu; /* a GtkPopoverMenu parented to the view, or NULL */
+  VigilSliceViewPainter image_painter, widget_painter; /* measurements */
+  gpointer image_painter_data, widget_painter_data;
 };
 
 /* A secondary press that moves less than this is a click, not a W/L drag. */
@@ -79,6 +81,44 @@ static double layout(VigilSliceView *self, double *ox, double *oy) {
   *ox = vw / 2 + self->pan_x - w * scale / 2;
   *oy = vh / 2 + self->pan_y - h * scale / 2;
   return scale;
+}
+
+gboolean vigil_slice_view_widget_to_image(VigilSliceView *self, double x, double y, double *ix,
+                                          double *iy) {
+  if (!self->image)
+    return FALSE;
+  double ox, oy, w, h, sx, sy;
+  double scale = layout(self, &ox, &oy);
+  image_extent(self, &w, &h, &sx, &sy);
+  *ix = (x - ox) / (scale * sx);
+  *iy = (y - oy) / (scale * sy);
+  return TRUE;
+}
+
+gboolean vigil_slice_view_image_to_widget(VigilSliceView *self, double ix, double iy, double *x,
+                                          double *y) {
+  if (!self->image)
+    return FALSE;
+  double ox, oy, w, h, sx, sy;
+  double scale = layout(self, &ox, &oy);
+  image_extent(self, &w, &h, &sx, &sy);
+  *x = ox + ix * scale * sx;
+  *y = oy + iy * scale * sy;
+  return TRUE;
+}
+
+void vigil_slice_view_set_image_painter(VigilSliceView *self, VigilSliceViewPainter painter,
+                                        gpointer data) {
+  self->image_painter = painter;
+  self->image_painter_data = data;
+  gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+void vigil_slice_view_set_widget_painter(VigilSliceView *self, VigilSliceViewPainter painter,
+                                         gpointer data) {
+  self->widget_painter = painter;
+  self->widget_painter_data = data;
+  gtk_widget_queue_draw(GTK_WIDGET(self));
 }
 
 gboolean vigil_slice_view_widget_to_pixel(VigilSliceView *self, double x, double y, int *px,
@@ -278,10 +318,19 @@ static void vigil_slice_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) 
   append_slice(self, snapshot, &area, &GRAPHENE_RECT_INIT(0, 0, vw, vh));
   if (self->overlay.values)
     add_overlay(self, snapshot, &area);
+  if (self->image_painter) {
+    gtk_snapshot_save(snapshot);
+    gtk_snapshot_translate(snapshot, &GRAPHENE_POINT_INIT(ox, oy));
+    gtk_snapshot_scale(snapshot, scale * sx, scale * sy);
+    self->image_painter(snapshot, scale * sqrt(sx * sy), self->image_painter_data);
+    gtk_snapshot_restore(snapshot);
+  }
   gtk_snapshot_pop(snapshot);
   if (self->overlay.values)
     add_legend(self, snapshot);
   add_overlay_text(self, snapshot);
+  if (self->widget_painter)
+    self->widget_painter(snapshot, scale * sqrt(sx * sy), self->widget_painter_data);
 }
 
 void vigil_slice_view_set_overlay(VigilSliceView *self, const VigilMap *map, double lo, double hi) {

@@ -66,6 +66,22 @@ void vigil_slice_view_set_context_menu(VigilSliceView *self, GMenuModel *menu);
 gboolean vigil_slice_view_popup_menu(VigilSliceView *self, double x, double y);
 GtkWidget *vigil_slice_view_get_context_popover(VigilSliceView *self);
 
+/* Widget point <-> image coordinates (pixel units, (0, 0) the top-left
+ * corner of the top-left pixel); FALSE without an image. */
+gboolean vigil_slice_view_widget_to_image(VigilSliceView *self, double x, double y, double *ix,
+                                          double *iy);
+gboolean vigil_slice_view_image_to_widget(VigilSliceView *self, double ix, double iy, double *x,
+                                          double *y);
+
+/* Drawn over the image and its heatmap, in image coordinates (pixel_scale:
+ * widget pixels per image pixel, for line widths and handle sizes). */
+typedef void (*VigilSliceViewPainter)(GtkSnapshot *snapshot, double pixel_scale, gpointer data);
+void vigil_slice_view_set_image_painter(VigilSliceView *self, VigilSliceViewPainter painter,
+                                        gpointer data);
+/* Drawn last, in widget coordinates (labels that stay upright). */
+void vigil_slice_view_set_widget_painter(VigilSliceView *self, VigilSliceViewPainter painter,
+                                         gpointer data);
+
 /* Widget point -> image pixel; FALSE outside the image. */
 gboolean vigil_slice_view_widget_to_pixel(VigilSliceView *self, double x, double y, int *px,
                                           int *py);

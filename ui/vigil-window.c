@@ -297,6 +297,7 @@ static void vigil_window_dispose(GObject *object) {
     g_signal_handlers_disconnect_by_data(self->workspace, self);
   }
   _vigil_window_report_dispose(self);
+  _vigil_window_measure_dispose(self);
   _vigil_window_analysis_dispose(self);
   _vigil_window_references_dispose(self);
   _vigil_window_index_dispose(self);
@@ -358,6 +359,7 @@ static void vigil_window_class_init(VigilWindowClass *klass) {
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, window_presets);
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, recent_submenu);
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, index_progress);
+  gtk_widget_class_bind_template_child(widget_class, VigilWindow, measurement_list);
   _vigil_window_class_actions_init(widget_class);
 }
 
@@ -367,6 +369,7 @@ static void vigil_window_init(VigilWindow *self) {
   g_type_ensure(VIGIL_TYPE_REFERENCE_STRIP);
   g_type_ensure(VIGIL_TYPE_SERIES_LIST);
   g_type_ensure(VIGIL_TYPE_SERIES_PROFILE);
+  g_type_ensure(VIGIL_TYPE_MEASUREMENT_LIST);
   gtk_widget_init_template(GTK_WIDGET(self));
   /* The slider and the view move together. */
   g_object_bind_property(self->slice_adjustment, "value", self->slice_view, "slice",
@@ -391,6 +394,7 @@ static void vigil_window_init(VigilWindow *self) {
   _vigil_window_references_init(self);
   _vigil_window_session_init(self);
   _vigil_window_index_init(self);
+  _vigil_window_measure_init(self);
 
   GtkDropTarget *drop = gtk_drop_target_new(GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect(drop, "drop", G_CALLBACK(on_drop), self);
