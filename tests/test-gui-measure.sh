@@ -1,0 +1,106 @@
+#!/bin/sh
+# Measurements and DICOM tags under Xvfb, on a CT made with pydicom (128 x 96,
+# Pixel Spacing 0.5 \ 0.5 mm, HU through Rescale Slope/Intercept): a ruler of
+# known pixel length through win.add-measurement reports the right mm; the
+# ruler tool on a real pointer drag (XTEST) measures the dragged distance; an
+# ellipse reports HU statistics; a zero-length ruler is refused with a message;
+# the heatmap region needs a map first; Delete-by-action removes one; the
+# measurements survive saving the session and opening it again; the tag
+# browser finds PatientName by keyword. Usage (inside gui-session.sh):
+# VIGIL SHOT LOG_DIR POINTER
+set -u
+. "$(dirname "$0")/gui-lib.sh"
+vigil=$1 shot=$2 logdir=$3 pointer=$4
+mkdir -p "$logdir"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+log="$logdir/measure-vigil.log"
+echo "TAP version 13"
+echo "1..9"
+/usr/bin/python3 - "$work/ct.dcm" <<'PY'
+import sys
+import numpy as np
+from pydicom.dataset import FileDataset, FileMetaDataset
+from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+meta = FileMetaDataset()
+meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID = CTImageStorage, generate_uid()
+meta.TransferSyntaxUID = ExplicitVRLittleEndian
+ds = FileDataset(sys.argv[1], {}, file_meta=meta, preamble=b"\0" * 128)
+ds.SOPClassUID, ds.SOPInstanceUID = CTImageStorage, meta.MediaStorageSOPInstanceUID
+ds.Modality, ds.PatientName, ds.PatientID = "CT", "Ruler^Rita", "M18"
+ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
+ds.Rows, ds.Columns, ds.PixelSpacing = 96, 128, ["0.5", "0.5"]
+ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
+ds.RescaleSlope, ds.RescaleIntercept = "1", "-1024"
+y, x = np.mgrid[0:96, 0:128]
+ds.PixelData = (1024 + 40 + (x + y) % 7).astype(np.int16).tobytes()  # 40..46 HU
+ds.save_as(sys.argv[1], write_like_original=False)
+PY
+
+# logged PATTERN [SECONDS]: a line matching PATTERN (grep -E) is in the log within SECONDS.
+logged() {
+  for i in $(seq $((${2:-10} * 5))); do
+    grep -qE "$1" "$log" && return 0
+    sleep 0.2
+  done
+  return 1
+}
+tap() { if eval "$2"; then echo "ok $1 - $3"; else echo "not ok $1 - $3"; tail -5 "$log"; fi; }
+
+start_vigil "$log" measure-opened "$work/ct.dcm"
+logged "layout: " 1 || true
+sleep 1
+call add-measurement "[<('ruler', [10.0, 20.0, 110.0, 20.0])>]" "{}"
+tap 1 'logged "measurement: slice 1: Ruler: 50.00 mm \(Pixel Spacing\)"' \
+  "a ruler of 100 pixels at 0.5 mm reports 50.00 mm"
+
+# The ruler tool on a real drag: 200 widget pixels from the view's centre.
+set -- $(part_box slice-view "$log")
+vx=$1 vy=$2 vw=$3 vh=$4
+call measure-tool "[<'ruler'>]" "{}"
+sleep 0.3
+"$pointer" Vigil $((vx + vw / 2 - 100)) $((vy + vh / 2)) 1 200 0
+expected=$(awk "BEGIN { s = $vw / 128; if ($vh / 96 < s) s = $vh / 96; printf \"%.2f\", 200 / s * 0.5 }")
+logged "measurement: slice 1: Ruler: [0-9.]+ mm" 5
+got=$(grep "Ruler:" "$log" | sed -n 2p | sed 's/.*Ruler: \([0-9.]*\) mm.*/\1/')
+tap 2 "awk 'BEGIN { exit !(\"$got\" != \"\" && ($got - $expected) ^ 2 < ($expected * 0.03) ^ 2) }'" \
+  "the ruler tool measures a 200-pixel drag as $got mm (expected $expected)"
+call measure-tool "[<'none'>]" "{}"
+
+call add-measurement "[<('ellipse', [20.0, 20.0, 60.0, 50.0])>]" "{}"
+tap 3 'logged "measurement: slice 1: Ellipse: [0-9.]+ mm², [0-9]+ pixels, mean 4[0-6]\.[0-9]+ HU, SD [0-9.]+, min 40, max 46"' \
+  "an ellipse reports area and HU statistics"
+call add-measurement "[<('ruler', [30.0, 30.0, 30.0, 30.0])>]" "{}"
+tap 4 'logged "toast: The ruler has zero length"' "a zero-length ruler is refused with a message"
+call measure-region "[]" "{}"
+tap 5 'logged "toast: Analyse this slice first"' "the heatmap region without a map says to analyse first"
+call add-measurement "[<('freehand', [70.0, 10.0, 120.0, 10.0, 95.0, 60.0])>]" "{}"
+logged "Freehand:" 5
+call delete-measurement "[<uint32 4>]" "{}" # the freehand one (ids 1-3 before it)
+tap 6 'logged "measurement: deleted 4"' "a measurement is deleted"
+
+call save-session "[<'$work/s.vigil'>]" "{}"
+logged "" 1
+count() {
+  /usr/bin/python3 -c "
+import json, sys
+m = json.load(open(sys.argv[1]))['measurements']
+print(len(m), ' '.join(f\"{x['kind']}:{x['length'] or x['area']:.4f}\" for x in m))" "$1"
+}
+for i in $(seq 20); do [ -s "$work/s.vigil" ] && break; sleep 0.2; done
+before=$(count "$work/s.vigil")
+quit_and_check $pid 7 >/dev/null || true
+start_vigil "$logdir/measure-restored.log" measure-restored "$work/s.vigil"
+log="$logdir/measure-restored.log"
+sleep 2
+call save-session "[<'$work/again.vigil'>]" "{}"
+for i in $(seq 20); do [ -s "$work/again.vigil" ] && break; sleep 0.2; done
+after=$(count "$work/again.vigil" 2>/dev/null)
+tap 7 '[ "$before" = "$after" ] && [ "${before%% *}" = 3 ]' \
+  "the 3 measurements survive saving and reopening the session ($after)"
+
+call find-tag "[<'PatientName'>]" "{}"
+tap 8 "logged \"tags: 'PatientName' matches 1 rows; first \\(0010,0010\\) PatientName = Ruler\\^Rita\"" \
+  "the tag browser finds PatientName by keyword"
+quit_and_check $pid 9
