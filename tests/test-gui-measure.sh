@@ -71,6 +71,8 @@ call measure-tool "[<'none'>]" "{}"
 call add-measurement "[<('ellipse', [20.0, 20.0, 60.0, 50.0])>]" "{}"
 tap 3 'logged "measurement: slice 1: Ellipse: [0-9.]+ mm², [0-9]+ pixels, mean 4[0-6]\.[0-9]+ HU, SD [0-9.]+, min 40, max 46"' \
   "an ellipse reports area and HU statistics"
+sleep 0.5
+"$shot" Vigil "$logdir/measure-drawn.png" 30 16 >/dev/null # the shapes and labels, for people
 call add-measurement "[<('ruler', [30.0, 30.0, 30.0, 30.0])>]" "{}"
 tap 4 'logged "toast: The ruler has zero length"' "a zero-length ruler is refused with a message"
 call measure-region "[]" "{}"

@@ -84,60 +84,104 @@ static void set_colour(cairo_t *cr, gboolean selected) {
     cairo_set_source_rgba(cr, 1.0, 0.85, 0.1, 0.95);
 }
 
-static void trace(cairo_t *cr, VigilMeasureKind kind, const GArray *points) {
+/* Outlines are drawn in widget space through image_to_widget, which follows
+ * every view transform: GTK 4.8's gtk_snapshot_append_cairo under a scaled
+ * snapshot applies the translation scaled (it scales, then translates), so a
+ * cairo node cannot be drawn in the image painter's coordinates. */
+static gboolean to_widget(VigilMeasureTool *self, const VigilMeasurePoint *p, double *x,
+                          double *y) {
+  return vigil_slice_view_image_to_widget(self->view, p->x, p->y, x, y);
+}
+
+/* An ellipse as the unit circle under the affine map of its centre and
+ * semi-axes, so it stays right when the view flips or rotates. */
+static void trace_ellipse(VigilMeasureTool *self, cairo_t *cr, const VigilMeasurePoint *p) {
+  const double cx = (p[0].x + p[1].x) / 2, cy = (p[0].y + p[1].y) / 2;
+  const double rx = fabs(p[1].x - p[0].x) / 2, ry = fabs(p[1].y - p[0].y) / 2;
+  const VigilMeasurePoint c = {cx, cy}, ax = {cx + rx, cy}, ay = {cx, cy + ry};
+  double x0, y0, x1, y1, x2, y2;
+  if (rx <= 0 || ry <= 0 || !to_widget(self, &c, &x0, &y0) || !to_widget(self, &ax, &x1, &y1) ||
+      !to_widget(self, &ay, &x2, &y2))
+    return;
+  cairo_matrix_t m, saved;
+  cairo_matrix_init(&m, x1 - x0, y1 - y0, x2 - x0, y2 - y0, x0, y0);
+  cairo_get_matrix(cr, &saved);
+  cairo_transform(cr, &m);
+  cairo_new_sub_path(cr);
+  cairo_arc(cr, 0, 0, 1, 0, 2 * G_PI);
+  cairo_set_matrix(cr, &saved);
+}
+
+static void trace(VigilMeasureTool *self, cairo_t *cr, VigilMeasureKind kind,
+                  const GArray *points) {
   const VigilMeasurePoint *p = (const VigilMeasurePoint *)points->data;
   if (kind == VIGIL_MEASURE_ELLIPSE && points->len == 2) {
-    double rx = fabs(p[1].x - p[0].x) / 2, ry = fabs(p[1].y - p[0].y) / 2;
-    if (rx <= 0 || ry <= 0)
-      return;
-    cairo_save(cr);
-    cairo_translate(cr, (p[0].x + p[1].x) / 2, (p[0].y + p[1].y) / 2);
-    cairo_scale(cr, rx, ry);
-    cairo_arc(cr, 0, 0, 1, 0, 2 * G_PI);
-    cairo_restore(cr);
+    trace_ellipse(self, cr, p);
     return;
   }
-  for (guint i = 0; i < points->len; i++)
-    cairo_line_to(cr, p[i].x, p[i].y);
+  cairo_new_sub_path(cr);
+  for (guint i = 0; i < points->len; i++) {
+    double x, y;
+    if (to_widget(self, &p[i], &x, &y))
+      cairo_line_to(cr, x, y);
+  }
   if (kind == VIGIL_MEASURE_FREEHAND)
     cairo_close_path(cr);
 }
 
 /* The heatmap region's maximum: a cross. */
-static void cross(cairo_t *cr, const GArray *points, double size) {
-  if (points->len == 0)
+static void cross(VigilMeasureTool *self, cairo_t *cr, const GArray *points) {
+  double x, y;
+  if (points->len == 0 || !to_widget(self, (const VigilMeasurePoint *)points->data, &x, &y))
     return;
-  const VigilMeasurePoint *p = (const VigilMeasurePoint *)points->data;
-  cairo_move_to(cr, p->x - size, p->y), cairo_line_to(cr, p->x + size, p->y);
-  cairo_move_to(cr, p->x, p->y - size), cairo_line_to(cr, p->x, p->y + size);
+  cairo_move_to(cr, x - 6, y), cairo_line_to(cr, x + 6, y);
+  cairo_move_to(cr, x, y - 6), cairo_line_to(cr, x, y + 6);
 }
 
-static void paint_image(GtkSnapshot *snapshot, double pixel_scale, gpointer data) {
-  VigilMeasureTool *self = data;
-  const VigilImage *image = vigil_slice_view_get_image(self->view);
-  g_autoptr(GPtrArray) list = shown(self);
-  if (!image || (list->len == 0 && self->drawing->len == 0))
-    return;
-  cairo_t *cr =
-      gtk_snapshot_append_cairo(snapshot, &GRAPHENE_RECT_INIT(0, 0, image->width, image->height));
-  cairo_set_line_width(cr, LINE_WIDTH / pixel_scale);
+static void paint_outlines(VigilMeasureTool *self, GtkSnapshot *snapshot, GPtrArray *list) {
+  GtkWidget *view = GTK_WIDGET(self->view);
+  cairo_t *cr = gtk_snapshot_append_cairo(
+      snapshot, &GRAPHENE_RECT_INIT(0, 0, gtk_widget_get_width(view), gtk_widget_get_height(view)));
+  cairo_set_line_width(cr, LINE_WIDTH);
   cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
   for (guint i = 0; i < list->len; i++) {
     const VigilMeasurement *m = list->pdata[i];
     set_colour(cr, m->id == self->selected);
     if (m->kind == VIGIL_MEASURE_REGION)
-      cross(cr, m->points, 6 / pixel_scale);
+      cross(self, cr, m->points);
     else
-      trace(cr, m->kind, m->points);
-    cairo_new_sub_path(cr);
+      trace(self, cr, m->kind, m->points);
     cairo_stroke(cr);
   }
   if (self->drawing->len > 1) {
     set_colour(cr, TRUE);
-    trace(cr, (VigilMeasureKind)self->tool, self->drawing);
+    trace(self, cr, (VigilMeasureKind)self->tool, self->drawing);
     cairo_stroke(cr);
   }
   cairo_destroy(cr);
+}
+
+/* In image space (under the view's transform): a small square on each
+ * ruler end and on the start of a shape being drawn, sized in widget pixels. */
+static void add_handle(GtkSnapshot *snapshot, const VigilMeasurePoint *p, double half,
+                       gboolean selected) {
+  const GdkRGBA yellow = {1, 0.85, 0.1, 0.95}, cyan = {0.2, 0.9, 1, 0.95};
+  gtk_snapshot_append_color(snapshot, selected ? &cyan : &yellow,
+                            &GRAPHENE_RECT_INIT(p->x - half, p->y - half, 2 * half, 2 * half));
+}
+
+static void paint_image(GtkSnapshot *snapshot, double pixel_scale, gpointer data) {
+  VigilMeasureTool *self = data;
+  g_autoptr(GPtrArray) list = shown(self);
+  const double half = 2.5 / pixel_scale;
+  for (guint i = 0; i < list->len; i++) {
+    const VigilMeasurement *m = list->pdata[i];
+    for (guint k = 0; m->kind == VIGIL_MEASURE_RULER && k < m->points->len; k++)
+      add_handle(snapshot, &g_array_index(m->points, VigilMeasurePoint, k), half,
+                 m->id == self->selected);
+  }
+  if (self->drawing->len)
+    add_handle(snapshot, &g_array_index(self->drawing, VigilMeasurePoint, 0), half, TRUE);
 }
 
 /* Short, upright labels beside each measurement. */
@@ -182,6 +226,9 @@ static void paint_widget(GtkSnapshot *snapshot, double pixel_scale, gpointer dat
   (void)pixel_scale;
   VigilMeasureTool *self = data;
   g_autoptr(GPtrArray) list = shown(self);
+  if (!vigil_slice_view_get_image(self->view) || (list->len == 0 && self->drawing->len == 0))
+    return;
+  paint_outlines(self, snapshot, list);
   for (guint i = 0; i < list->len; i++)
     paint_label(self, snapshot, list->pdata[i]);
 }
