@@ -6,17 +6,18 @@
 # ellipse reports HU statistics; a zero-length ruler is refused with a message;
 # the heatmap region needs a map first; Delete-by-action removes one; the
 # measurements survive saving the session and opening it again; the tag
-# browser finds PatientName by keyword. Usage (inside gui-session.sh):
-# VIGIL SHOT LOG_DIR POINTER
+# browser finds PatientName by keyword; with a tiny random model's map, one
+# action measures the heatmap region above threshold (area in mm², maximum).
+# Usage (inside gui-session.sh): VIGIL CLI SHOT LOG_DIR POINTER
 set -u
 . "$(dirname "$0")/gui-lib.sh"
-vigil=$1 shot=$2 logdir=$3 pointer=$4
+vigil=$1 cli=$2 shot=$3 logdir=$4 pointer=$5
 mkdir -p "$logdir"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 log="$logdir/measure-vigil.log"
 echo "TAP version 13"
-echo "1..9"
+echo "1..10"
 /usr/bin/python3 - "$work/ct.dcm" <<'PY'
 import sys
 import numpy as np
@@ -105,4 +106,17 @@ tap 7 '[ "$before" = "$after" ] && [ "${before%% *}" = 3 ]' \
 call find-tag "[<'PatientName'>]" "{}"
 tap 8 "logged \"tags: 'PatientName' matches 1 rows; first \\(0010,0010\\) PatientName = Ruler\\^Rita\"" \
   "the tag browser finds PatientName by keyword"
-quit_and_check $pid 9
+export XDG_CACHE_HOME="$work/cache"
+"$cli" model random --preset tiny --seed 3 --out "$work/m" >/dev/null || exit 1
+call load-model "[<('$work/m/clip.safetensors', '$work/m/adapters.safetensors')>]" "{}"
+for i in $(seq 30); do
+  grep -q "Heatmap region:" "$log" && break
+  call analyse-slice "[]" "{}" 2>/dev/null || true
+  sleep 1
+  call measure-region "[]" "{}" 2>/dev/null || true
+  sleep 1
+done
+tap 9 'logged "measurement: slice 1: Heatmap region: [0-9.]+ mm², [0-9]+ cells, max [0-9.]+ at \([0-9]+, [0-9]+\) \(Pixel Spacing\)" 1' \
+  "one action measures the heatmap region above threshold"
+"$shot" Vigil "$logdir/measure-region.png" 30 16 >/dev/null
+quit_and_check $pid 10

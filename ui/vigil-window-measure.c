@@ -78,20 +78,23 @@ void _vigil_window_action_delete_measurement(GSimpleAction *action, GVariant *pa
 }
 
 /* win.measure-region: the heatmap above the panel's threshold, as the view
- * draws its contour. */
+ * draws its contour (turned on first when it was off, so what is measured
+ * is what the view shows). */
 void _vigil_window_action_measure_region(GSimpleAction *action, GVariant *param,
                                          gpointer user_data) {
   (void)action, (void)param;
   VigilWindow *self = user_data;
   VigilMap map;
   double lo, hi;
-  const double t = vigil_analysis_panel_get_threshold(self->analysis_panel);
   g_autoptr(GError) error = NULL;
-  if (!vigil_slice_view_get_overlay(self->slice_view, &map, &lo, &hi))
+  if (!vigil_slice_view_get_overlay(self->slice_view, &map, &lo, &hi)) {
     _vigil_window_toast(self, "Analyse this slice first: there is no heatmap to measure");
-  else if (isnan(t))
-    _vigil_window_toast(self, "Turn on the contour threshold in the panel to measure its region");
-  else if (!vigil_measure_tool_measure_region(self->measure_tool, &map, lo + t * (hi - lo), &error))
+    return;
+  }
+  vigil_analysis_panel_set_contour(self->analysis_panel, TRUE); /* the view redraws the map */
+  vigil_slice_view_get_overlay(self->slice_view, &map, &lo, &hi);
+  const double t = vigil_analysis_panel_get_threshold(self->analysis_panel);
+  if (!vigil_measure_tool_measure_region(self->measure_tool, &map, lo + t * (hi - lo), &error))
     toast_error(self, error);
 }
 
