@@ -17,7 +17,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 log="$logdir/measure-vigil.log"
 echo "TAP version 13"
-echo "1..10"
+echo "1..13"
 /usr/bin/python3 - "$work/ct.dcm" <<'PY'
 import sys
 import numpy as np
@@ -120,3 +120,20 @@ tap 9 'logged "measurement: slice 1: Heatmap region: [0-9.]+ mm², [0-9]+ cells,
   "one action measures the heatmap region above threshold"
 "$shot" Vigil "$logdir/measure-region.png" 30 16 >/dev/null
 quit_and_check $pid 10
+
+# A PNG: no pixel spacing (the ruler is in pixels, said so) and no DICOM attributes.
+/usr/bin/python3 -c "
+import sys
+import numpy as np
+from PIL import Image
+Image.fromarray((np.arange(64 * 48) % 251).reshape(48, 64).astype(np.uint8)).save(sys.argv[1])
+" "$work/plain.png"
+log="$logdir/measure-png.log"
+start_vigil "$log" measure-png "$work/plain.png"
+sleep 1
+call add-measurement "[<('ruler', [1.0, 1.0, 4.0, 5.0])>]" "{}"
+tap 11 'logged "measurement: slice 1: Ruler: 5.00 pixels \(no pixel spacing\)"' \
+  "a ruler on a slice without spacing is in pixels, and says so"
+call find-tag "[<'PatientName'>]" "{}"
+tap 12 'logged "tags: plain.png is a PNG file, not DICOM"' "the tag browser explains a PNG has no tags"
+quit_and_check $pid 13

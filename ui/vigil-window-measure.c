@@ -115,8 +115,11 @@ static void show_tags(VigilWindow *self) {
     return;
   }
   g_autofree char *base = g_path_get_basename(slice->path);
+  g_autofree char *format = g_str_equal(slice->source->name, "nifti")
+                                ? g_strdup("NIfTI")
+                                : g_ascii_strup(slice->source->name, -1);
   g_autofree char *msg = g_strdup_printf(
-      "%s is a %s file, not DICOM: it has no DICOM attributes to show.", base, slice->source->name);
+      "%s is a %s file, not DICOM: it has no DICOM attributes to show.", base, format);
   vigil_tag_browser_show(self->tag_browser, NULL, msg);
 }
 
