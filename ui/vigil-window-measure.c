@@ -186,8 +186,10 @@ void _vigil_window_measure_init(VigilWindow *self) {
 void _vigil_window_measure_dispose(VigilWindow *self) {
   if (self->tag_browser)
     gtk_window_destroy(GTK_WINDOW(self->tag_browser));
+  if (self->measurement_list) /* its rows go with the template: no selection news then */
+    g_signal_handlers_disconnect_by_data(self->measurement_list, self);
   if (self->slice_view) {
-    g_signal_handlers_disconnect_by_data(self->slice_view, self);
+    g_signal_handlers_disconnect_by_func(self->slice_view, show_tags, self);
     vigil_slice_view_set_image_painter(self->slice_view, NULL, NULL);
     vigil_slice_view_set_widget_painter(self->slice_view, NULL, NULL);
   }

@@ -323,7 +323,8 @@ void _vigil_window_action_print_layout(GSimpleAction *action, GVariant *param, g
   } parts[] = {{"slice-view", GTK_WIDGET(self->slice_view)},
                {"reference-strip", GTK_WIDGET(self->reference_strip)},
                {"series-profile", GTK_WIDGET(self->series_profile)},
-               {"analysis-panel", GTK_WIDGET(self->analysis_panel)}};
+               {"analysis-panel", GTK_WIDGET(self->analysis_panel)},
+               {"measurement-list", GTK_WIDGET(self->measurement_list)}};
   GString *line = g_string_new(NULL);
   g_string_append_printf(line, "layout: window %d %d", gtk_widget_get_width(GTK_WIDGET(self)),
                          gtk_widget_get_height(GTK_WIDGET(self)));
