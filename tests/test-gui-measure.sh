@@ -126,6 +126,7 @@ back=$(shown_slice)
 tap 8 '[ "$scrolled" = 2 ] && [ "$back" = 1 ]' \
   "a click on a listed measurement goes to its slice (slice index $scrolled, then $back)"
 call find-tag "[<'PatientName'>]" "{}"
+"$shot" "DICOM Tags" "$logdir/measure-tags.png" 30 16 >/dev/null || true # for people
 tap 9 "logged \"tags: 'PatientName' matches 1 rows; first \\(0010,0010\\) PatientName = Ruler\\^Rita\"" \
   "the tag browser finds PatientName by keyword"
 export XDG_CACHE_HOME="$work/cache"
