@@ -401,6 +401,19 @@ static void add_identification(GPtrArray *t, const VigilReport *rep) {
   add_text(t, "vigil.series", rep->series_uid);
 }
 
+/* The slice's measurements, one line each. */
+static void add_measurements(GPtrArray *t, const VigilReport *rep, int slice) {
+  g_autoptr(GString) lines = g_string_new(NULL);
+  for (guint i = 0; i < rep->measurements->len; i++) {
+    const VigilMeasurement *m = rep->measurements->pdata[i];
+    g_autofree char *text = m->slice == slice ? vigil_measurement_describe(m) : NULL;
+    if (text)
+      g_string_append_printf(lines, "%s%s", lines->len ? "\n" : "", text);
+  }
+  if (lines->len)
+    add_text(t, "vigil.measurements", lines->str);
+}
+
 static GPtrArray *png_text(const VigilReport *rep, const VigilReportSlice *s) {
   GPtrArray *t = g_ptr_array_new_with_free_func(g_free);
   g_autofree char *date = g_date_time_format_iso8601(rep->date);
@@ -428,6 +441,7 @@ static GPtrArray *png_text(const VigilReport *rep, const VigilReportSlice *s) {
     add_text(t, "vigil.stale", "made under other analysis settings than the current ones");
   if (rep->note)
     add_text(t, "vigil.note", rep->note);
+  add_measurements(t, rep, s->slice);
   g_ptr_array_add(t, NULL);
   return t;
 }

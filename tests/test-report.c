@@ -248,6 +248,14 @@ static void test_measurements(Fixture *f, gconstpointer data) {
   g_assert_nonnull(strstr(text, "Measurements"));
   g_assert_nonnull(strstr(text, "Slice 1: Ruler: 3.12 mm (Pixel Spacing)"));
   g_assert_nonnull(strstr(text, "Slice 3: Ellipse:"));
+  /* The annotated PNG of slice 1 carries that slice's measurement in its text. */
+  g_autofree char *png = path_in(f, "m.png"), *bytes = NULL;
+  gsize size = 0;
+  g_assert_true(vigil_report_write_png(rep, png, NULL, &error));
+  g_assert_true(g_file_get_contents(png, &bytes, &size, NULL));
+  g_assert_nonnull(memmem(bytes, size, "vigil.measurements", strlen("vigil.measurements")));
+  g_assert_nonnull(memmem(bytes, size, "Ruler: 3.12 mm", strlen("Ruler: 3.12 mm")));
+  g_assert_null(memmem(bytes, size, "Ellipse:", strlen("Ellipse:")));
 }
 
 static void test_write_errors(Fixture *f, gconstpointer data) {
