@@ -52,8 +52,9 @@ struct _VigilReport {
   GPtrArray *references; /* VigilReportReference* */
   GDateTime *date;
   gboolean prepared;
-  GPtrArray *notes;        /* the last bundle's objects left out, and why */
-  GPtrArray *measurements; /* VigilMeasurement*, copies, in the order made */
+  GPtrArray *notes; /* the last bundle's objects left out, and why */
+  /* VigilMeasurement*, copies, in the order made. */
+  GPtrArray *measurements;
 };
 
 /* Decodes the slices and reference thumbnails once. */

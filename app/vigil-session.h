@@ -24,14 +24,15 @@ typedef struct {
 } VigilSliceRef;
 
 typedef struct {
-  GPtrArray *open_paths;   /* char*: files and folders as the user opened them */
-  GPtrArray *references;   /* VigilSliceRef*: normal references for few-shot */
-  char *domain;            /* a vigil_domain id, or NULL */
-  char *custom_class;      /* a user-typed class name, or NULL */
-  char *mode;              /* "zero-shot" or "few-shot" */
-  char *note;              /* the user's findings for the report, or NULL */
-  GPtrArray *marked;       /* VigilSliceRef* (path NULL): slices marked for the report */
-  GPtrArray *measurements; /* VigilMeasurement* (vigil-measurement.h), owned */
+  GPtrArray *open_paths; /* char*: files and folders as the user opened them */
+  GPtrArray *references; /* VigilSliceRef*: normal references for few-shot */
+  char *domain;          /* a vigil_domain id, or NULL */
+  char *custom_class;    /* a user-typed class name, or NULL */
+  char *mode;            /* "zero-shot" or "few-shot" */
+  char *note;            /* the user's findings for the report, or NULL */
+  GPtrArray *marked;     /* VigilSliceRef* (path NULL): slices marked for the report */
+  /* Rulers and regions: VigilMeasurement* (vigil-measurement.h), owned. */
+  GPtrArray *measurements;
   /* The view. */
   char *series_uid;
   int slice;

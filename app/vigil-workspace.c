@@ -279,8 +279,8 @@ static void restore_settings(VigilWorkspace *self, const VigilSession *session) 
   vigil_analysis_session_set_class_name(self->analysis, d ? d->class_name : session->custom_class);
   vigil_analysis_session_set_few_shot(self->analysis, g_strcmp0(session->mode, "few-shot") == 0);
   vigil_analysis_session_restore_from(self->analysis, session); /* the note, the marks */
+  _vigil_workspace_emit(self, WS_RESTORE_SETTINGS, session);    /* the panel shows them */
   vigil_measurements_restore_from(self->measurements, session);
-  _vigil_workspace_emit(self, WS_RESTORE_SETTINGS, session); /* the panel shows them */
 }
 
 static void restore(VigilWorkspace *self, VigilSession *session) {
