@@ -6,19 +6,20 @@
 # ellipse reports HU statistics; a zero-length ruler is refused with a message;
 # the heatmap region needs a map first; Delete-by-action removes one; the
 # measurements survive saving the session and opening it again, and a click
-# on one in the list goes to its slice; the tag
+# on one in the list goes to its slice; the Delete key removes the selected
+# one from the list and from the slice view (real keys, XTEST); the tag
 # browser finds PatientName by keyword; with a tiny random model's map, one
 # action measures the heatmap region above threshold (area in mm², maximum).
-# Usage (inside gui-session.sh): VIGIL CLI SHOT LOG_DIR POINTER
+# Usage (inside gui-session.sh): VIGIL CLI SHOT LOG_DIR POINTER KEY
 set -u
 . "$(dirname "$0")/gui-lib.sh"
-vigil=$1 cli=$2 shot=$3 logdir=$4 pointer=$5
+vigil=$1 cli=$2 shot=$3 logdir=$4 pointer=$5 key=$6
 mkdir -p "$logdir"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 log="$logdir/measure-vigil.log"
 echo "TAP version 13"
-echo "1..14"
+echo "1..16"
 mkdir "$work/ct"
 /usr/bin/python3 - "$work/ct" <<'PY'
 import sys
@@ -125,9 +126,19 @@ sleep 0.3
 back=$(shown_slice)
 tap 8 '[ "$scrolled" = 2 ] && [ "$back" = 1 ]' \
   "a click on a listed measurement goes to its slice (slice index $scrolled, then $back)"
+# Delete on the selected row (ids were given again on restoring: 1 to 3), then
+# on the slice view with the next one selected.
+"$key" Vigil Delete
+tap 9 'logged "measurement: deleted 1" 5' "the Delete key removes the measurement selected in the list"
+set -- $(part_box measurement-list "$log")
+"$pointer" Vigil $(($1 + $3 / 2)) $(($2 + 44)) 1
+set -- $(part_box slice-view "$log")
+"$pointer" Vigil $(($1 + 20)) $(($2 + $4 - 20)) 1
+"$key" Vigil Delete
+tap 10 'logged "measurement: deleted 2" 5' "the Delete key on the slice view removes the selected one"
 call find-tag "[<'PatientName'>]" "{}"
 "$shot" "DICOM Tags" "$logdir/measure-tags.png" 30 16 >/dev/null || true # for people
-tap 9 "logged \"tags: 'PatientName' matches 1 rows; first \\(0010,0010\\) PatientName = Ruler\\^Rita\"" \
+tap 11 "logged \"tags: 'PatientName' matches 1 rows; first \\(0010,0010\\) PatientName = Ruler\\^Rita\"" \
   "the tag browser finds PatientName by keyword"
 export XDG_CACHE_HOME="$work/cache"
 "$cli" model random --preset tiny --seed 3 --out "$work/m" >/dev/null || exit 1
@@ -139,10 +150,10 @@ for i in $(seq 30); do
   call measure-region "[]" "{}" 2>/dev/null || true
   sleep 1
 done
-tap 10 'logged "measurement: slice 2: Heatmap region: [0-9.]+ mm², [0-9]+ cells, max [0-9.]+ at \([0-9]+, [0-9]+\) \(Pixel Spacing\)" 1' \
+tap 12 'logged "measurement: slice 2: Heatmap region: [0-9.]+ mm², [0-9]+ cells, max [0-9.]+ at \([0-9]+, [0-9]+\) \(Pixel Spacing\)" 1' \
   "one action measures the heatmap region above threshold"
 "$shot" Vigil "$logdir/measure-region.png" 30 16 >/dev/null
-quit_and_check $pid 11
+quit_and_check $pid 13
 
 # A PNG: no pixel spacing (the ruler is in pixels, said so) and no DICOM attributes.
 /usr/bin/python3 -c "
@@ -155,8 +166,8 @@ log="$logdir/measure-png.log"
 start_vigil "$log" measure-png "$work/plain.png"
 sleep 1
 call add-measurement "[<('ruler', [1.0, 1.0, 4.0, 5.0])>]" "{}"
-tap 12 'logged "measurement: slice 1: Ruler: 5.00 pixels \(no pixel spacing\)"' \
+tap 14 'logged "measurement: slice 1: Ruler: 5.00 pixels \(no pixel spacing\)"' \
   "a ruler on a slice without spacing is in pixels, and says so"
 call find-tag "[<'PatientName'>]" "{}"
-tap 13 'logged "tags: plain.png is a PNG file, not DICOM"' "the tag browser explains a PNG has no tags"
-quit_and_check $pid 14
+tap 15 'logged "tags: plain.png is a PNG file, not DICOM"' "the tag browser explains a PNG has no tags"
+quit_and_check $pid 16

@@ -295,7 +295,8 @@ static gboolean on_key(GtkEventControllerKey *key, guint keyval, guint keycode,
     return TRUE;
   }
   if ((keyval == GDK_KEY_Delete || keyval == GDK_KEY_KP_Delete) && self->selected)
-    return vigil_measurements_remove(self->measurements, self->selected);
+    return gtk_widget_activate_action(GTK_WIDGET(self->view), "win.delete-measurement", "u",
+                                      self->selected); /* as the list's Delete does */
   return FALSE;
 }
 

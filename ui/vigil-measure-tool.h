@@ -4,7 +4,7 @@
  * slice shown (app/vigil-measurement.h) and added to a VigilMeasurements.
  * It draws the shown slice's measurements over the image (the view's image
  * painter) with their labels upright (its widget painter); Delete removes the
- * selected one, Escape drops a drawing in progress.
+ * selected one (win.delete-measurement), Escape drops a drawing in progress.
  * Signals: message (const char*) something to tell the user;
  * measured (guint id) a measurement was added. */
 #pragma once
