@@ -318,23 +318,29 @@ static gboolean read_points(JsonObject *o, GArray *points) {
   return a != NULL;
 }
 
+/* A string member, or `otherwise` when it is missing, null or not a string. */
+static const char *string_of(JsonObject *o, const char *name, const char *otherwise) {
+  JsonNode *n = json_object_get_member(o, name);
+  if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+    return otherwise;
+  return json_node_get_string(n);
+}
+
 VigilMeasurement *vigil_measurement_from_json(JsonNode *node, GError **error) {
   JsonObject *o = node && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
-  const char *kind = o ? json_object_get_string_member_with_default(o, "kind", NULL) : NULL;
-  const int k = index_of(kind_names, G_N_ELEMENTS(kind_names), kind);
-  const int sp = o ? index_of(spacing_ids, G_N_ELEMENTS(spacing_ids),
-                              json_object_get_string_member_with_default(o, "spacing", "none"))
-                   : -1;
-  gint64 slice = o ? json_object_get_int_member_with_default(o, "slice", -1) : -1;
+  const int k = o ? index_of(kind_names, G_N_ELEMENTS(kind_names), string_of(o, "kind", NULL)) : -1;
+  const int sp =
+      o ? index_of(spacing_ids, G_N_ELEMENTS(spacing_ids), string_of(o, "spacing", "none")) : -1;
+  double slice = -1;
   JsonNode *points = o ? json_object_get_member(o, "points") : NULL;
-  if (k < 0 || sp < 0 || slice < 0 || slice > G_MAXINT || !points ||
-      !JSON_NODE_HOLDS_ARRAY(points)) {
+  if (k < 0 || sp < 0 || !get_number(o, "slice", &slice) || !(slice >= 0 && slice <= G_MAXINT) ||
+      !points || !JSON_NODE_HOLDS_ARRAY(points)) {
     fail(error, VIGIL_MEASUREMENT_ERROR_INVALID,
          "a measurement needs a known kind, a slice of 0 or more and its points");
     return NULL;
   }
-  g_autoptr(VigilMeasurement) m = vigil_measurement_new(
-      k, json_object_get_string_member_with_default(o, "series", ""), (int)slice, NULL, 0);
+  g_autoptr(VigilMeasurement) m =
+      vigil_measurement_new(k, string_of(o, "series", ""), (int)slice, NULL, 0);
   double id, pixels;
   if (!read_points(o, m->points) || !get_number(o, "id", &id) ||
       !get_number(o, "length", &m->length) || !get_number(o, "area", &m->area) ||
@@ -349,6 +355,6 @@ VigilMeasurement *vigil_measurement_from_json(JsonNode *node, GError **error) {
   m->length = isfinite(m->length) ? m->length : 0;
   m->area = isfinite(m->area) ? m->area : 0;
   m->spacing = sp;
-  m->unit = g_strdup(json_object_get_string_member_with_default(o, "unit", NULL));
+  m->unit = g_strdup(string_of(o, "unit", NULL));
   return g_steal_pointer(&m);
 }

@@ -219,6 +219,34 @@ static void test_model_and_session(void) {
   g_autoptr(VigilSession) n = vigil_session_from_json(bad, -1, &error);
   g_assert_null(n);
   g_assert_error(error, VIGIL_SESSION_ERROR, VIGIL_SESSION_ERROR_FORMAT);
+  /* Wrong types anywhere are refused, never a critical (tests make those fatal). */
+  const char *wrong[] = {
+      "[{\"kind\": {}, \"slice\": 1, \"points\": []}]",
+      "[{\"kind\": \"ruler\", \"slice\": [], \"points\": []}]",
+      "[{\"kind\": \"ruler\", \"slice\": -2, \"points\": []}]",
+      "[{\"kind\": \"ruler\", \"slice\": 1, \"series\": {}, \"points\": {}}]",
+      "[{\"kind\": \"ruler\", \"slice\": 1, \"points\": [[1, 2]], \"mean\": \"x\"}]",
+      "[7]",
+      "{}",
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(wrong); i++) {
+    g_autofree char *json = g_strdup_printf(
+        "{\"format\": \"vigil-session\", \"version\": 1, \"measurements\": %s}", wrong[i]);
+    g_clear_error(&error);
+    g_autoptr(VigilSession) w = vigil_session_from_json(json, -1, &error);
+    g_assert_null(w);
+    g_assert_error(error, VIGIL_SESSION_ERROR, VIGIL_SESSION_ERROR_FORMAT);
+  }
+  /* A series of null and a unit of another type read as none. */
+  const char *lenient = "{\"format\": \"vigil-session\", \"version\": 1, \"measurements\": "
+                        "[{\"kind\": \"ellipse\", \"slice\": 0, \"series\": null, "
+                        "\"unit\": 5, \"points\": [[0, 0], [2, 2]]}]}";
+  g_clear_error(&error);
+  g_autoptr(VigilSession) l = vigil_session_from_json(lenient, -1, &error);
+  g_assert_no_error(error);
+  const VigilMeasurement *lm = g_ptr_array_index(l->measurements, 0);
+  g_assert_cmpstr(lm->series_uid, ==, "");
+  g_assert_null(lm->unit);
 }
 
 int main(int argc, char **argv) {
