@@ -277,8 +277,10 @@ static void on_drag_end(GtkGestureDrag *drag, double dx, double dy, VigilMeasure
   on_drag_update(drag, dx, dy, self);
   g_autoptr(GArray) points = g_steal_pointer(&self->drawing);
   self->drawing = g_array_new(FALSE, FALSE, sizeof(VigilMeasurePoint));
-  if (self->tool != VIGIL_TOOL_FREEHAND && points->len == 1)
-    g_array_append_val(points, g_array_index(points, VigilMeasurePoint, 0)); /* a click */
+  if (self->tool != VIGIL_TOOL_FREEHAND && points->len == 1) {
+    VigilMeasurePoint click = g_array_index(points, VigilMeasurePoint, 0); /* zero length */
+    g_array_append_val(points, click);
+  }
   g_autoptr(GError) error = NULL;
   if (!vigil_measure_tool_measure(self, (VigilMeasureKind)self->tool,
                                   (const VigilMeasurePoint *)points->data, points->len, &error))
