@@ -199,8 +199,12 @@ static JsonNode *build(const VigilReport *rep) {
   add_references(b, rep);
   json_builder_set_member_name(b, "measurements");
   json_builder_begin_array(b);
-  for (guint i = 0; i < rep->measurements->len; i++)
-    json_builder_add_value(b, vigil_measurement_to_json(rep->measurements->pdata[i]));
+  for (guint i = 0; i < rep->measurements->len; i++) {
+    /* Without the series UID: the report names its series once (or, anonymised, not at all). */
+    JsonNode *m = vigil_measurement_to_json(rep->measurements->pdata[i]);
+    json_object_remove_member(json_node_get_object(m), "series");
+    json_builder_add_value(b, m);
+  }
   json_builder_end_array(b);
   json_builder_set_member_name(b, "slices");
   json_builder_begin_array(b);

@@ -241,6 +241,7 @@ static void test_measurements(Fixture *f, gconstpointer data) {
   g_assert_cmpfloat_with_epsilon(json_object_get_double_member(r, "length"), hypot(2.4, 2.0), 1e-9);
   g_assert_cmpstr(json_object_get_string_member(e, "unit"), ==, "HU");
   g_assert_cmpint(json_object_get_int_member(e, "slice"), ==, 2);
+  g_assert_false(json_object_has_member(e, "series")); /* no source UID, anonymised or not */
   g_autofree char *text = NULL;
   const char *argv[] = {"pdftotext", pdf, "-", NULL};
   g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &text,
