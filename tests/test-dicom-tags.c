@@ -138,10 +138,60 @@ static void test_not_dicom(void) {
   g_rmdir(dir);
 }
 
+static guint count_all(GListModel *list) {
+  guint n = 0;
+  for (guint i = 0; list && i < g_list_model_get_n_items(list); i++) {
+    g_autoptr(VigilDicomTag) t = g_list_model_get_item(list, i);
+    n += 1 + count_all(vigil_dicom_tag_get_children(t));
+  }
+  return n;
+}
+
+/* Every file in `dir` ending in `suffix` ("" for all): a tree or an error. */
+static guint read_all(const char *dir, const char *suffix, guint *refused) {
+  g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+  g_assert_nonnull(d);
+  guint read = 0;
+  for (const char *name; (name = g_dir_read_name(d));) {
+    if (!g_str_has_suffix(name, suffix))
+      continue;
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GListStore) tags = vigil_dicom_tags_read(path, &error);
+    g_assert_true((tags != NULL) != (error != NULL));
+    if (!tags) {
+      (*refused)++;
+      continue;
+    }
+    g_assert_cmpuint(count_all(G_LIST_MODEL(tags)), >, 0);
+    read++;
+  }
+  return read;
+}
+
+/* Every file pydicom tests itself with (big endian, no meta header, deflated,
+ * private and UN sequences, truncated, encapsulated), and the fuzzing corpus
+ * of the DICOM loader (tests/fuzz/corpus-dicom): a tree or an error each. */
+static void test_every_file(void) {
+  g_autofree char *ct = test_file();
+  g_autofree char *dir = g_path_get_dirname(ct);
+  guint refused = 0;
+  guint read = read_all(dir, ".dcm", &refused);
+  g_test_message("pydicom: %u files read, %u refused", read, refused);
+  g_assert_cmpuint(read, >, 50);
+  g_autofree char *corpus =
+      g_build_filename(g_getenv("VIGIL_SOURCE_DIR"), "tests", "fuzz", "corpus-dicom", NULL);
+  refused = 0;
+  read = read_all(corpus, "", &refused);
+  g_test_message("fuzz corpus: %u files read, %u refused", read, refused);
+  g_assert_cmpuint(read + refused, >, 0);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/dicom-tags/matches-dcmdump", test_matches_dcmdump);
   g_test_add_func("/dicom-tags/search-and-private", test_search_and_private);
   g_test_add_func("/dicom-tags/not-dicom", test_not_dicom);
+  g_test_add_func("/dicom-tags/every-file", test_every_file);
   return g_test_run();
 }
