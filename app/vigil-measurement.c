@@ -243,6 +243,21 @@ char *vigil_measurement_describe(const VigilMeasurement *m) {
                          m->min, m->max, source);
 }
 
+char *vigil_measurement_label(const VigilMeasurement *m) {
+  const gboolean mm = m->spacing != VIGIL_SPACING_NONE;
+  const char *u = m->unit ? m->unit : "";
+  switch (m->kind) {
+  case VIGIL_MEASURE_RULER: return g_strdup_printf("%.1f %s", m->length, mm ? "mm" : "px");
+  case VIGIL_MEASURE_REGION:
+    return g_strdup_printf("%.1f %s, max %.3f", m->area, mm ? "mm²" : "px²", m->max);
+  default:
+    if (isnan(m->mean))
+      return g_strdup_printf("%.1f %s", m->area, mm ? "mm²" : "px²");
+    return g_strdup_printf("%.1f %s\nmean %.1f %s, SD %.1f\nmin %.6g, max %.6g", m->area,
+                           mm ? "mm²" : "px²", m->mean, u, m->sd, m->min, m->max);
+  }
+}
+
 JsonNode *vigil_measurement_to_json(const VigilMeasurement *m) {
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);

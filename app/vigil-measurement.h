@@ -83,6 +83,10 @@ const char *vigil_spacing_source_name(VigilSpacingSource source);
  * min 31, max 52 (Pixel Spacing)"; g_free it. */
 char *vigil_measurement_describe(const VigilMeasurement *m);
 
+/* A short label to draw beside it, e.g. "42.1 mm" or "314.2 mm²\nmean 40.0
+ * HU, SD 3.1\nmin 31, max 52"; g_free it. */
+char *vigil_measurement_label(const VigilMeasurement *m);
+
 /* Every field as a JSON object, and back (a VIGIL_MEASUREMENT_ERROR for a
  * malformed one). The report and the session file use them. */
 JsonNode *vigil_measurement_to_json(const VigilMeasurement *m);

@@ -252,6 +252,12 @@ static void slice_images(Pen *p, const VigilReport *rep, const VigilReportSlice 
   cairo_surface_t *overlay = vigil_export_overlay_surface(&r);
   draw_image(p->cr, overlay, MARGIN, p->y, w, h);
   cairo_surface_destroy(overlay);
+  cairo_save(p->cr);
+  cairo_translate(p->cr, MARGIN, p->y);
+  cairo_rectangle(p->cr, 0, 0, w, h);
+  cairo_clip(p->cr);
+  vigil_export_draw_measurements(p->cr, s->measurements, w / s->image->width, h / s->image->height);
+  cairo_restore(p->cr);
   if (!isnan(rep->threshold)) {
     cairo_save(p->cr);
     cairo_translate(p->cr, MARGIN, p->y);

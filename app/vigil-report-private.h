@@ -25,6 +25,8 @@ typedef struct {
   GDateTime *when;
   gboolean stale;
   VigilImage *image; /* decoded by vigil_report_prepare */
+  /* The report's measurements on this slice (borrowed from VigilReport). */
+  GPtrArray *measurements;
 } VigilReportSlice;
 
 typedef struct {

@@ -124,6 +124,8 @@ static void slice_free(gpointer data) {
   g_array_unref(s->references);
   g_date_time_unref(s->when);
   vigil_image_free(s->image);
+  if (s->measurements)
+    g_ptr_array_unref(s->measurements);
   g_free(s);
 }
 
@@ -317,6 +319,13 @@ VigilReport *vigil_report_new(VigilAnalysisSession *session, const VigilReportRe
   rep->measurements = g_ptr_array_new_with_free_func((GDestroyNotify)vigil_measurement_free);
   for (guint i = 0; req->measurements && i < req->measurements->len; i++)
     g_ptr_array_add(rep->measurements, vigil_measurement_copy(req->measurements->pdata[i]));
+  for (guint i = 0; i < rep->slices->len; i++) {
+    VigilReportSlice *s = rep->slices->pdata[i];
+    s->measurements = g_ptr_array_new();
+    for (guint k = 0; k < rep->measurements->len; k++)
+      if (((VigilMeasurement *)rep->measurements->pdata[k])->slice == s->slice)
+        g_ptr_array_add(s->measurements, rep->measurements->pdata[k]);
+  }
   rep->date = g_date_time_new_now_local();
   return rep;
 }
@@ -462,6 +471,7 @@ void vigil_report_view_request(const VigilReport *rep, const VigilReportSlice *s
       .threshold = isnan(rep->threshold) ? NAN : lo + rep->threshold * (hi - lo),
       .colormap = rep->colormap,
       .legend_label = s->few ? "few-shot" : "zero-shot",
+      .measurements = s->measurements,
   };
 }
 

@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 #include <math.h>
 
+#include "vigil-export.h"
 #include "vigil-measurements.h"
 #include "vigil-session.h"
 
@@ -249,6 +250,34 @@ static void test_model_and_session(void) {
   g_assert_null(lm->unit);
 }
 
+/* RGB24 pixel (x, y) of a surface as 0xRRGGBB. */
+static guint32 pixel(cairo_surface_t *s, int x, int y) {
+  const guint8 *row = cairo_image_surface_get_data(s) + y * cairo_image_surface_get_stride(s);
+  return ((const guint32 *)row)[x] & 0xffffff;
+}
+
+/* Exported views (the annotated PNG, the report) draw the slice's measurements. */
+static void test_export_draws(void) {
+  g_autoptr(VigilImage) im = ramp(20, 16, 0.5, 0.5, VIGIL_SPACING_PIXEL, 0, 0); /* black */
+  g_autoptr(GPtrArray) ms = g_ptr_array_new_with_free_func((GDestroyNotify)vigil_measurement_free);
+  g_ptr_array_add(ms, measure(VIGIL_MEASURE_RULER, im, (double[]){2, 8, 18, 8}, 2, NULL));
+  VigilExportRequest r = {.image = im, .window_center = 0.5, .window_width = 1};
+  cairo_surface_t *plain = vigil_export_view_surface(&r);
+  r.measurements = ms;
+  cairo_surface_t *drawn = vigil_export_view_surface(&r);
+  const int scale = 26; /* ceil(512 / 20): the view is at least 512 px wide */
+  g_assert_cmpint(cairo_image_surface_get_width(drawn), ==, 20 * scale);
+  g_assert_cmphex(pixel(plain, 10 * scale, 8 * scale), ==, 0);
+  const guint32 on = pixel(drawn, 10 * scale, 8 * scale); /* the line covers 3/4 of it */
+  const guint red = on >> 16, green = (on >> 8) & 0xff, blue = on & 0xff;
+  g_assert_cmpuint(red, >, 120); /* yellow: red and green, little blue */
+  g_assert_cmpuint(green * 10, >, red * 7);
+  g_assert_cmpuint(blue * 3, <, red);
+  g_assert_cmphex(pixel(drawn, 10 * scale, 2 * scale), ==, 0); /* away from it: untouched */
+  cairo_surface_destroy(plain);
+  cairo_surface_destroy(drawn);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/measurement/ruler", test_ruler);
@@ -257,5 +286,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/measurement/freehand", test_freehand);
   g_test_add_func("/measurement/region", test_region);
   g_test_add_func("/measurement/model-and-session", test_model_and_session);
+  g_test_add_func("/measurement/export-draws", test_export_draws);
   return g_test_run();
 }

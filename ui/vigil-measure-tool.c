@@ -184,22 +184,6 @@ static void paint_image(GtkSnapshot *snapshot, double pixel_scale, gpointer data
     add_handle(snapshot, &g_array_index(self->drawing, VigilMeasurePoint, 0), half, TRUE);
 }
 
-/* Short, upright labels beside each measurement. */
-static char *label_of(const VigilMeasurement *m) {
-  const gboolean mm = m->spacing != VIGIL_SPACING_NONE;
-  const char *u = m->unit ? m->unit : "";
-  switch (m->kind) {
-  case VIGIL_MEASURE_RULER: return g_strdup_printf("%.1f %s", m->length, mm ? "mm" : "px");
-  case VIGIL_MEASURE_REGION:
-    return g_strdup_printf("%.1f %s, max %.3f", m->area, mm ? "mm²" : "px²", m->max);
-  default:
-    if (isnan(m->mean))
-      return g_strdup_printf("%.1f %s", m->area, mm ? "mm²" : "px²");
-    return g_strdup_printf("%.1f %s\nmean %.1f %s, SD %.1f\nmin %.6g, max %.6g", m->area,
-                           mm ? "mm²" : "px²", m->mean, u, m->sd, m->min, m->max);
-  }
-}
-
 static void paint_label(VigilMeasureTool *self, GtkSnapshot *snapshot, const VigilMeasurement *m) {
   double ax = -INFINITY, ay = 0, x, y; /* beside the rightmost point */
   for (guint i = 0; i < m->points->len; i++) {
@@ -209,7 +193,7 @@ static void paint_label(VigilMeasureTool *self, GtkSnapshot *snapshot, const Vig
   }
   if (!isfinite(ax) || !vigil_slice_view_image_to_widget(self->view, ax, ay, &x, &y))
     return;
-  g_autofree char *text = label_of(m);
+  g_autofree char *text = vigil_measurement_label(m);
   PangoLayout *pl = gtk_widget_create_pango_layout(GTK_WIDGET(self->view), text);
   const GdkRGBA shadow = {0, 0, 0, 0.85}, fg = {1, 0.9, 0.3, 1}, sel = {0.5, 0.95, 1, 1};
   for (int pass = 0; pass < 2; pass++) {

@@ -299,6 +299,9 @@ static gboolean export_view(VigilWindow *self, const char *path, GError **error)
                         few ? "vigil.few_det_score" : NULL,
                         few,
                         NULL};
+  g_autoptr(GPtrArray) measured = vigil_measurements_of(
+      vigil_workspace_get_measurements(self->workspace), series ? series->uid : NULL,
+      vigil_slice_view_get_slice(self->slice_view));
   VigilMap map; /* the overlay as shown: the selected layers summed */
   double lo, hi;
   gboolean has_map = vigil_slice_view_get_overlay(self->slice_view, &map, &lo, &hi);
@@ -316,6 +319,7 @@ static gboolean export_view(VigilWindow *self, const char *path, GError **error)
       .legend_label =
           vigil_analysis_panel_get_few_shot(self->analysis_panel) ? "few-shot" : "zero-shot",
       .text = text,
+      .measurements = measured,
   };
   return vigil_export_png(&r, path, error);
 }
