@@ -149,17 +149,21 @@ DcmItem *functional_group(DcmDataset *ds, const DcmTagKey &macro, int frame) {
 }
 
 /* Pixel Spacing (mm), falling back to Imager Pixel Spacing and the frame's
- * Pixel Measures macro; false (and zeros) when none is valid. */
-bool pixel_spacing(DcmDataset *ds, int frame, double out[2]) {
+ * Pixel Measures macro; VIGIL_SPACING_NONE (and zeros) when none is valid. */
+VigilSpacingSource pixel_spacing(DcmDataset *ds, int frame, double out[2]) {
   DcmItem *measures = functional_group(ds, DCM_PixelMeasuresSequence, frame);
-  bool ok = get_doubles(ds, DCM_PixelSpacing, out, 2) ||
-            get_doubles(ds, DCM_ImagerPixelSpacing, out, 2) ||
-            (measures && get_doubles(measures, DCM_PixelSpacing, out, 2));
-  if (!ok || out[0] <= 0 || out[1] <= 0) {
+  VigilSpacingSource source = VIGIL_SPACING_NONE;
+  if (get_doubles(ds, DCM_PixelSpacing, out, 2))
+    source = VIGIL_SPACING_PIXEL;
+  else if (get_doubles(ds, DCM_ImagerPixelSpacing, out, 2))
+    source = VIGIL_SPACING_IMAGER;
+  else if (measures && get_doubles(measures, DCM_PixelSpacing, out, 2))
+    source = VIGIL_SPACING_PIXEL;
+  if (source == VIGIL_SPACING_NONE || out[0] <= 0 || out[1] <= 0) {
     out[0] = out[1] = 0;
-    return false;
+    return VIGIL_SPACING_NONE;
   }
-  return true;
+  return source;
 }
 
 /* Reads and checks the image description: every later step may trust it. */
@@ -368,7 +372,7 @@ VigilSliceInfo *info_from(Loaded &loaded, const char *name, GError **error) {
   info->has_instance_number = found;
   info->has_position = get_doubles(ds, DCM_ImagePositionPatient, info->position, 3);
   info->has_orientation = get_doubles(ds, DCM_ImageOrientationPatient, info->orientation, 6);
-  info->has_pixel_spacing = pixel_spacing(ds, 0, info->pixel_spacing);
+  info->has_pixel_spacing = pixel_spacing(ds, 0, info->pixel_spacing) != VIGIL_SPACING_NONE;
   if (!get_doubles(ds, DCM_SliceThickness, &info->slice_thickness, 1))
     info->slice_thickness = 0;
   info->rows = l.rows, info->cols = l.cols, info->frames = l.frames;
@@ -481,7 +485,7 @@ VigilImage *decode_from(Loaded &loaded, int frame, GError **error) {
     vigil_image_free(img);
     return nullptr;
   }
-  pixel_spacing(ds, frame, img->pixel_spacing);
+  img->spacing_source = pixel_spacing(ds, frame, img->pixel_spacing);
   vigil_image_update_range(img);
   return img;
 }

@@ -126,6 +126,8 @@ cairo_surface_t *vigil_export_view_surface(const VigilExportRequest *r) {
     if (legend)
       draw_legend(cr, r, w, h);
   }
+  if (r->measurements)
+    vigil_export_draw_measurements(cr, r->measurements, scale, scale);
   cairo_destroy(cr);
   cairo_surface_flush(out);
   return out;

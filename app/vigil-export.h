@@ -8,6 +8,7 @@
 
 #include "vigil-heatmap.h"
 #include "vigil-image.h"
+#include "vigil-measurement.h"
 
 G_BEGIN_DECLS
 
@@ -21,6 +22,7 @@ typedef struct {
   const char *legend_label; /* e.g. "Anomaly (zero-shot)"; NULL: no legend */
   /* key, value, key, value, ..., NULL: PNG tEXt chunks (e.g. "vigil.zero_det_score"). */
   const char *const *text;
+  const GPtrArray *measurements; /* VigilMeasurement* drawn over the slice, or NULL */
 } VigilExportRequest;
 
 gboolean vigil_export_png(const VigilExportRequest *request, const char *path, GError **error);
@@ -32,6 +34,10 @@ cairo_surface_t *vigil_export_slice_surface(const VigilImage *image, double cent
 cairo_surface_t *vigil_export_overlay_surface(const VigilExportRequest *request);
 void vigil_export_draw_contour(cairo_t *cr, const VigilMap *map, double threshold, double sx,
                                double sy);
+/* Measurements (VigilMeasurement*) outlined and labelled, their image
+ * coordinates scaled by sx, sy (vigil-export-measure.c). */
+void vigil_export_draw_measurements(cairo_t *cr, const GPtrArray *measurements, double sx,
+                                    double sy);
 /* The whole view vigil_export_png encodes (slice, overlay, contour, legend),
  * as RGB24 at >= 512 px on the long side; check its status. */
 cairo_surface_t *vigil_export_view_surface(const VigilExportRequest *request);

@@ -12,6 +12,14 @@ typedef enum {
   VIGIL_IMAGE_RGB,  /* three values per pixel, 0..255, interleaved */
 } VigilImageKind;
 
+/* Where pixel_spacing came from (measurements say which). */
+typedef enum {
+  VIGIL_SPACING_NONE,   /* unknown: measurements are in pixels */
+  VIGIL_SPACING_PIXEL,  /* DICOM Pixel Spacing (or the Pixel Measures macro) */
+  VIGIL_SPACING_IMAGER, /* DICOM Imager Pixel Spacing (at the detector) */
+  VIGIL_SPACING_VOXEL,  /* the NIfTI header's voxel size */
+} VigilSpacingSource;
+
 typedef struct {
   int width, height;
   VigilImageKind kind;
@@ -19,6 +27,7 @@ typedef struct {
   double min_value; /* range of `values`, filled by vigil_image_update_range */
   double max_value;
   double pixel_spacing[2]; /* mm (row, column); 0 when unknown */
+  VigilSpacingSource spacing_source;
 } VigilImage;
 
 /* NULL (with error) for absurd sizes: each side 1..65536 and at most 2^28 pixels. */

@@ -349,5 +349,7 @@ VigilImage *vigil_nifti_read_slice(const VigilNifti *nifti, int index, GError **
   }
   vigil_image_update_range(image);
   vigil_nifti_pixel_spacing(nifti, image->pixel_spacing);
+  if (image->pixel_spacing[0] > 0 && image->pixel_spacing[1] > 0)
+    image->spacing_source = VIGIL_SPACING_VOXEL;
   return g_steal_pointer(&image);
 }

@@ -245,6 +245,15 @@ static JsonNode *build(const VigilReport *rep) {
   vigil_json_add_number(b, "opacity", rep->opacity);
   vigil_json_add_number(b, "threshold", rep->threshold);
   add_references(b, rep);
+  json_builder_set_member_name(b, "measurements");
+  json_builder_begin_array(b);
+  for (guint i = 0; i < rep->measurements->len; i++) {
+    /* Without the series UID: the report names its series once (or, anonymised, not at all). */
+    JsonNode *m = vigil_measurement_to_json(rep->measurements->pdata[i]);
+    json_object_remove_member(json_node_get_object(m), "series");
+    json_builder_add_value(b, m);
+  }
+  json_builder_end_array(b);
   json_builder_set_member_name(b, "slices");
   json_builder_begin_array(b);
   for (guint i = 0; i < rep->slices->len; i++)

@@ -172,6 +172,18 @@ static void provenance(Pen *p, const VigilReport *rep) {
   fact(p, "Report date", date);
 }
 
+static void measurements(Pen *p, const VigilReport *rep) {
+  if (rep->measurements->len == 0)
+    return;
+  heading(p, "Measurements");
+  for (guint i = 0; i < rep->measurements->len; i++) {
+    const VigilMeasurement *m = rep->measurements->pdata[i];
+    g_autofree char *text = vigil_measurement_describe(m);
+    g_autofree char *line = g_strdup_printf("  Slice %d: %s", m->slice + 1, text);
+    paragraph(p, line, BODY, FALSE);
+  }
+}
+
 static void summary(Pen *p, const VigilReport *rep) {
   paragraph(p, "Vigil anomaly report", 18, TRUE);
   paragraph(p, VIGIL_REPORT_NOTICE, BODY, TRUE);
@@ -196,6 +208,7 @@ static void summary(Pen *p, const VigilReport *rep) {
   fact(p, "Calibration", calibration);
   heading(p, "Findings note");
   paragraph(p, rep->note ? rep->note : "(none)", BODY, FALSE);
+  measurements(p, rep);
   references(p, rep);
   provenance(p, rep);
 }
@@ -242,6 +255,12 @@ static void slice_images(Pen *p, const VigilReport *rep, const VigilReportSlice 
   cairo_surface_t *overlay = vigil_export_overlay_surface(&r);
   draw_image(p->cr, overlay, MARGIN, p->y, w, h);
   cairo_surface_destroy(overlay);
+  cairo_save(p->cr);
+  cairo_translate(p->cr, MARGIN, p->y);
+  cairo_rectangle(p->cr, 0, 0, w, h);
+  cairo_clip(p->cr);
+  vigil_export_draw_measurements(p->cr, s->measurements, w / s->image->width, h / s->image->height);
+  cairo_restore(p->cr);
   if (!isnan(rep->threshold)) {
     cairo_save(p->cr);
     cairo_translate(p->cr, MARGIN, p->y);

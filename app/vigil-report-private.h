@@ -29,6 +29,8 @@ typedef struct {
   double calibrated; /* the calibrated image score, NAN: uncalibrated */
   VigilImage *image; /* decoded by vigil_report_prepare */
   VigilMapRegion region; /* above the report's contour level; with the image */
+  /* The report's measurements on this slice (borrowed from VigilReport). */
+  GPtrArray *measurements;
 } VigilReportSlice;
 
 typedef struct {
@@ -58,6 +60,8 @@ struct _VigilReport {
   GDateTime *date;
   gboolean prepared;
   GPtrArray *notes; /* the last bundle's objects left out, and why */
+  /* VigilMeasurement*, copies, in the order made. */
+  GPtrArray *measurements;
 };
 
 /* Decodes the slices and reference thumbnails once. */

@@ -137,6 +137,8 @@ static void slice_free(gpointer data) {
   g_array_unref(s->references);
   g_date_time_unref(s->when);
   vigil_image_free(s->image);
+  if (s->measurements)
+    g_ptr_array_unref(s->measurements);
   g_free(s);
 }
 
@@ -332,6 +334,16 @@ VigilReport *vigil_report_new(VigilAnalysisSession *session, const VigilReportRe
   }
   rep->references = g_ptr_array_new_with_free_func(reference_free);
   take_references(rep, session);
+  rep->measurements = g_ptr_array_new_with_free_func((GDestroyNotify)vigil_measurement_free);
+  for (guint i = 0; req->measurements && i < req->measurements->len; i++)
+    g_ptr_array_add(rep->measurements, vigil_measurement_copy(req->measurements->pdata[i]));
+  for (guint i = 0; i < rep->slices->len; i++) {
+    VigilReportSlice *s = rep->slices->pdata[i];
+    s->measurements = g_ptr_array_new();
+    for (guint k = 0; k < rep->measurements->len; k++)
+      if (((VigilMeasurement *)rep->measurements->pdata[k])->slice == s->slice)
+        g_ptr_array_add(s->measurements, rep->measurements->pdata[k]);
+  }
   rep->date = g_date_time_new_now_local();
   return rep;
 }
@@ -348,6 +360,7 @@ void vigil_report_free(VigilReport *rep) {
   g_ptr_array_unref(rep->references);
   g_date_time_unref(rep->date);
   g_ptr_array_unref(rep->notes);
+  g_ptr_array_unref(rep->measurements);
   g_free(rep);
 }
 
@@ -430,6 +443,19 @@ static void add_identification(GPtrArray *t, const VigilReport *rep) {
   add_text(t, "vigil.series", rep->series_uid);
 }
 
+/* The slice's measurements, one line each. */
+static void add_measurements(GPtrArray *t, const VigilReport *rep, int slice) {
+  g_autoptr(GString) lines = g_string_new(NULL);
+  for (guint i = 0; i < rep->measurements->len; i++) {
+    const VigilMeasurement *m = rep->measurements->pdata[i];
+    g_autofree char *text = m->slice == slice ? vigil_measurement_describe(m) : NULL;
+    if (text)
+      g_string_append_printf(lines, "%s%s", lines->len ? "\n" : "", text);
+  }
+  if (lines->len)
+    add_text(t, "vigil.measurements", lines->str);
+}
+
 static GPtrArray *png_text(const VigilReport *rep, const VigilReportSlice *s) {
   GPtrArray *t = g_ptr_array_new_with_free_func(g_free);
   g_autofree char *date = g_date_time_format_iso8601(rep->date);
@@ -464,6 +490,7 @@ static GPtrArray *png_text(const VigilReport *rep, const VigilReportSlice *s) {
     add_text(t, "vigil.stale", "made under other analysis settings than the current ones");
   if (rep->note)
     add_text(t, "vigil.note", rep->note);
+  add_measurements(t, rep, s->slice);
   g_ptr_array_add(t, NULL);
   return t;
 }
@@ -484,6 +511,7 @@ void vigil_report_view_request(const VigilReport *rep, const VigilReportSlice *s
       .threshold = isnan(rep->threshold) ? NAN : vigil_report_contour_level(rep, s),
       .colormap = rep->colormap,
       .legend_label = slice_legend(s),
+      .measurements = s->measurements,
   };
 }
 

@@ -21,6 +21,7 @@
 
 #include "vigil-analysis-session.h"
 #include "vigil-heatmap.h"
+#include "vigil-measurement.h"
 
 G_BEGIN_DECLS
 
@@ -60,6 +61,7 @@ typedef struct {
   double threshold; /* contour at this fraction of the map's range (0..1); NAN: none */
   const VigilReportWindow *windows;
   guint n_windows;
+  const GPtrArray *measurements; /* VigilMeasurement* of the series (copied), or NULL */
 } VigilReportRequest;
 
 /* Fills `request` with the app's defaults: the current slice, A4, JET at

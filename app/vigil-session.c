@@ -5,6 +5,7 @@
 
 #include "vigil-json.h"
 #include "vigil-session-private.h"
+#include "vigil-measurement.h"
 
 /* clang-format would put spaces around the dashes of the quark name. */
 /* clang-format off */
@@ -23,6 +24,7 @@ VigilSession *vigil_session_new(void) {
   s->open_paths = g_ptr_array_new_with_free_func(g_free);
   s->references = g_ptr_array_new_with_free_func(free_ref);
   s->marked = g_ptr_array_new_with_free_func(free_ref);
+  s->measurements = g_ptr_array_new_with_free_func((GDestroyNotify)vigil_measurement_free);
   s->mode = g_strdup("zero-shot");
   s->zoom = 1.0;
   s->transforms = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -36,6 +38,7 @@ void vigil_session_free(VigilSession *s) {
   g_ptr_array_unref(s->references);
   g_ptr_array_unref(s->marked);
   g_hash_table_unref(s->transforms);
+  g_ptr_array_unref(s->measurements);
   g_free(s->domain), g_free(s->custom_class), g_free(s->mode), g_free(s->series_uid);
   g_free(s->note), g_free(s->calibration);
   g_free(s);
@@ -143,6 +146,11 @@ static char *vigil_session_to_json(const VigilSession *s) {
   }
   json_builder_end_array(b);
   add_calibration(b, s->calibration);
+  json_builder_set_member_name(b, "measurements");
+  json_builder_begin_array(b);
+  for (guint i = 0; i < s->measurements->len; i++)
+    json_builder_add_value(b, vigil_measurement_to_json(g_ptr_array_index(s->measurements, i)));
+  json_builder_end_array(b);
   json_builder_set_member_name(b, "view");
   json_builder_begin_object(b);
   vigil_json_add_string(b, "series", s->series_uid);
@@ -259,6 +267,28 @@ static gboolean read_marked(JsonObject *root, VigilSession *s, GError **error) {
   return TRUE;
 }
 
+/* "measurements": [...] (vigil_measurement_to_json); older sessions have none. */
+static gboolean read_measurements(JsonObject *root, VigilSession *s, GError **error) {
+  JsonNode *n = json_object_get_member(root, "measurements");
+  JsonArray *a = n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
+  if (n && !a) {
+    g_set_error(error, VIGIL_SESSION_ERROR, VIGIL_SESSION_ERROR_FORMAT,
+                "session field 'measurements' must be a list");
+    return FALSE;
+  }
+  for (guint i = 0; a && i < json_array_get_length(a); i++) {
+    g_autoptr(GError) bad = NULL;
+    VigilMeasurement *m = vigil_measurement_from_json(json_array_get_element(a, i), &bad);
+    if (!m) {
+      g_set_error(error, VIGIL_SESSION_ERROR, VIGIL_SESSION_ERROR_FORMAT, "measurement %u: %s",
+                  i + 1, bad->message);
+      return FALSE;
+    }
+    g_ptr_array_add(s->measurements, m);
+  }
+  return TRUE;
+}
+
 static gboolean read_open(JsonObject *root, VigilSession *s, GError **error) {
   JsonNode *n = json_object_get_member(root, "open");
   if (!n)
@@ -330,7 +360,7 @@ VigilSession *vigil_session_from_json(const char *json, gssize length, GError **
       !get_string(root, "custom_class", &s->custom_class, error) ||
       !get_string(root, "mode", &s->mode, error) || !get_string(root, "note", &s->note, error) ||
       !read_marked(root, s, error) || !read_calibration(root, s, error) ||
-      !read_view(root, s, error))
+      !read_measurements(root, s, error) || !read_view(root, s, error))
     return NULL;
   if (!s->mode)
     s->mode = g_strdup("zero-shot");

@@ -34,6 +34,8 @@ typedef struct {
   char *note;            /* the user's findings for the report, or NULL */
   GPtrArray *marked;     /* VigilSliceRef* (path NULL): slices marked for the report */
   char *calibration;     /* the calibration in use, as its JSON (vigil-calibration.h), or NULL */
+  /* Rulers and regions: VigilMeasurement* (vigil-measurement.h), owned. */
+  GPtrArray *measurements;
   /* The view. */
   char *series_uid;
   int slice;

@@ -4,6 +4,7 @@
  *   vigil-workspace-calibration.c  which calibration the scores use */
 #pragma once
 
+#include "vigil-measurements.h"
 #include "vigil-workspace.h"
 
 typedef enum {
@@ -52,6 +53,7 @@ struct _VigilWorkspace {
   gboolean series_running;               /* Analyse Series is stepping through slices */
   char *fallback_shown;                  /* the engine's fallback reason last told */
   GCancellable *report_cancellable;      /* the report being written or sent, or NULL */
+  VigilMeasurements *measurements;       /* rulers and regions, per series and slice */
 
   VigilSession *pending; /* a session being restored: view after the scan, refs after the model */
   guint pending_ref;     /* next of pending->references to add */

@@ -225,6 +225,7 @@ static VigilSession *capture(VigilWorkspace *self) {
   }
   /* The analysis settings and references, from the model (the window keeps it current). */
   vigil_analysis_session_save_to(self->analysis, s);
+  vigil_measurements_save_to(self->measurements, s);
   if (self->series) {
     s->series_uid = g_strdup(self->series->uid);
     s->slice = self->slice;
@@ -280,6 +281,7 @@ static void restore_settings(VigilWorkspace *self, const VigilSession *session) 
   vigil_analysis_session_restore_from(self->analysis, session); /* the note, the marks */
   _vigil_workspace_calibration_restore(self, session);
   _vigil_workspace_emit(self, WS_RESTORE_SETTINGS, session); /* the panel shows them */
+  vigil_measurements_restore_from(self->measurements, session);
 }
 
 static void restore(VigilWorkspace *self, VigilSession *session) {
@@ -371,6 +373,7 @@ static void vigil_workspace_dispose(GObject *object) {
   self->series = NULL;
   _vigil_workspace_analysis_dispose(self);
   g_clear_object(&self->files); /* jobs finishing later find the workspace closed */
+  g_clear_object(&self->measurements);
   G_OBJECT_CLASS(vigil_workspace_parent_class)->dispose(object);
 }
 
@@ -383,6 +386,13 @@ static void vigil_workspace_init(VigilWorkspace *self) {
                            G_CALLBACK(vigil_workspace_changed), self);
   g_signal_connect_swapped(self->analysis, "report-changed", G_CALLBACK(vigil_workspace_changed),
                            self);
+  self->measurements = vigil_measurements_new();
+  g_signal_connect_swapped(self->measurements, "changed", G_CALLBACK(vigil_workspace_changed),
+                           self);
+}
+
+VigilMeasurements *vigil_workspace_get_measurements(VigilWorkspace *self) {
+  return self->measurements;
 }
 
 static guint new_signal(GObjectClass *klass, const char *name, guint n, ...) {

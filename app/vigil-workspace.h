@@ -32,6 +32,7 @@
 #include "vigil-analysis-session.h"
 #include "vigil-analyzer.h"
 #include "vigil-indexer.h"
+#include "vigil-measurements.h"
 #include "vigil-reference-queue.h"
 #include "vigil-session.h"
 
@@ -89,6 +90,9 @@ void vigil_workspace_cancel_analysis(VigilWorkspace *self);
 /* Removes a reference from the bank and the model, without waiting for a
  * running analysis (it applies the removal before it scores). */
 gboolean vigil_workspace_remove_reference(VigilWorkspace *self, guint64 id, GError **error);
+
+/* The measurements (rulers, regions) of every series, kept in the session. */
+VigilMeasurements *vigil_workspace_get_measurements(VigilWorkspace *self);
 
 /* ---- the report being written or sent (the window's report part runs it) ---- */
 

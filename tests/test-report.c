@@ -206,6 +206,59 @@ static void test_stale(Fixture *f, gconstpointer data) {
   g_assert_nonnull(memmem(bytes, size, "vigil.stale", strlen("vigil.stale")));
 }
 
+/* The series' measurements are in the JSON (every number) and the PDF (a line each). */
+static void test_measurements(Fixture *f, gconstpointer data) {
+  (void)data;
+  store(f, 0, 0.5);
+  g_autoptr(VigilImage) im = vigil_image_new(20, 16, VIGIL_IMAGE_GRAY, NULL);
+  for (int i = 0; i < 20 * 16; i++)
+    im->values[i] = (float)(i % 7) - 1000;
+  im->pixel_spacing[0] = 0.5, im->pixel_spacing[1] = 0.8;
+  im->spacing_source = VIGIL_SPACING_PIXEL;
+  g_autoptr(GPtrArray) ms = g_ptr_array_new_with_free_func((GDestroyNotify)vigil_measurement_free);
+  const VigilMeasurePoint ruler[] = {{1, 1}, {4, 5}}, box[] = {{2, 2}, {12, 10}};
+  g_ptr_array_add(ms, vigil_measurement_new(VIGIL_MEASURE_RULER, "1.2.3", 0, ruler, 2));
+  g_ptr_array_add(ms, vigil_measurement_new(VIGIL_MEASURE_ELLIPSE, "1.2.3", 2, box, 2));
+  for (guint i = 0; i < ms->len; i++)
+    g_assert_true(vigil_measurement_compute(ms->pdata[i], im, "HU", NULL));
+  VigilReportRequest req;
+  vigil_report_request_init(&req);
+  req.measurements = ms;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VigilReport) rep = vigil_report_new(f->session, &req, &error);
+  g_assert_no_error(error);
+  g_ptr_array_set_size(ms, 0); /* the report holds copies */
+  g_autofree char *json = path_in(f, "m.json"), *pdf = path_in(f, "m.pdf");
+  g_assert_true(vigil_report_write_json(rep, json, NULL, &error));
+  g_assert_true(vigil_report_write_pdf(rep, pdf, NULL, &error));
+  g_autoptr(JsonParser) parser = json_parser_new();
+  g_assert_true(json_parser_load_from_file(parser, json, &error));
+  JsonArray *a = json_object_get_array_member(json_node_get_object(json_parser_get_root(parser)),
+                                              "measurements");
+  g_assert_cmpuint(json_array_get_length(a), ==, 2);
+  JsonObject *r = json_array_get_object_element(a, 0), *e = json_array_get_object_element(a, 1);
+  g_assert_cmpstr(json_object_get_string_member(r, "kind"), ==, "ruler");
+  g_assert_cmpfloat_with_epsilon(json_object_get_double_member(r, "length"), hypot(2.4, 2.0), 1e-9);
+  g_assert_cmpstr(json_object_get_string_member(e, "unit"), ==, "HU");
+  g_assert_cmpint(json_object_get_int_member(e, "slice"), ==, 2);
+  g_assert_false(json_object_has_member(e, "series")); /* no source UID, anonymised or not */
+  g_autofree char *text = NULL;
+  const char *argv[] = {"pdftotext", pdf, "-", NULL};
+  g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &text,
+                             NULL, NULL, NULL));
+  g_assert_nonnull(strstr(text, "Measurements"));
+  g_assert_nonnull(strstr(text, "Slice 1: Ruler: 3.12 mm (Pixel Spacing)"));
+  g_assert_nonnull(strstr(text, "Slice 3: Ellipse:"));
+  /* The annotated PNG of slice 1 carries that slice's measurement in its text. */
+  g_autofree char *png = path_in(f, "m.png"), *bytes = NULL;
+  gsize size = 0;
+  g_assert_true(vigil_report_write_png(rep, png, NULL, &error));
+  g_assert_true(g_file_get_contents(png, &bytes, &size, NULL));
+  g_assert_nonnull(memmem(bytes, size, "vigil.measurements", strlen("vigil.measurements")));
+  g_assert_nonnull(memmem(bytes, size, "Ruler: 3.12 mm", strlen("Ruler: 3.12 mm")));
+  g_assert_null(memmem(bytes, size, "Ellipse:", strlen("Ellipse:")));
+}
+
 static void test_write_errors(Fixture *f, gconstpointer data) {
   (void)data;
   store(f, 0, 0.5);
@@ -441,6 +494,7 @@ int main(int argc, char **argv) {
   g_test_add("/report/selection", Fixture, NULL, setup, test_selection, teardown);
   g_test_add("/report/stale", Fixture, NULL, setup, test_stale, teardown);
   g_test_add("/report/calibrated", Fixture, NULL, setup, test_calibrated, teardown);
+  g_test_add("/report/measurements", Fixture, NULL, setup, test_measurements, teardown);
   g_test_add("/report/write-errors", Fixture, NULL, setup, test_write_errors, teardown);
   g_test_add("/report/worker", Fixture, NULL, setup, test_worker, teardown);
   g_test_add("/report/bundle", Fixture, NULL, setup, test_bundle, teardown);

@@ -12,7 +12,7 @@ src = pathlib.Path(sys.argv[1])
 table = (src / "ui" / "vigil-window-actions.c").read_text()
 overlay = (src / "ui" / "gtk" / "help-overlay.ui").read_text()
 set_here = {action: accel.lower() for action, accel in
-            re.findall(r'\{"((?:app|win)\.[a-z-]+)", \{"([^"]+)"', table)}
+            re.findall(r'\{"((?:app|win)\.[a-z-]+(?:::[a-z-]+)?)", \{"([^"]+)"', table)}
 # An overlay entry names an action (GTK shows its accelerator) or an accelerator.
 named = set(re.findall(r'<property name="action-name">([^<]+)</property>', overlay))
 listed = set()

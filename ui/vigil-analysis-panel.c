@@ -86,6 +86,10 @@ double vigil_analysis_panel_get_threshold(VigilAnalysisPanel *self) {
              : NAN;
 }
 
+void vigil_analysis_panel_set_contour(VigilAnalysisPanel *self, gboolean shown) {
+  gtk_switch_set_active(self->contour_switch, shown);
+}
+
 guint vigil_analysis_panel_get_layers(VigilAnalysisPanel *self) {
   guint mask = 0;
   for (int i = 0; i < 4; i++)

@@ -26,6 +26,8 @@ double vigil_analysis_panel_get_opacity(VigilAnalysisPanel *self);
 VigilColormap vigil_analysis_panel_get_colormap(VigilAnalysisPanel *self);
 /* The contour level, or NAN when the contour is off. */
 double vigil_analysis_panel_get_threshold(VigilAnalysisPanel *self);
+/* Shows (or hides) the contour at the threshold the slider sets. */
+void vigil_analysis_panel_set_contour(VigilAnalysisPanel *self, gboolean shown);
 /* Bit i set: adapter layer i (0..3) contributes to the shown map. */
 guint vigil_analysis_panel_get_layers(VigilAnalysisPanel *self);
 

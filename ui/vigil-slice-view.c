@@ -47,8 +47,8 @@ struct _VigilSliceView {
   VigilViewTransform transform;
   gboolean corner_text; /* FALSE: the orientation letters only */
   VigilSliceAnnotations *annotations;
-  VigilSliceViewPainter painter;
-  gpointer painter_data;
+  VigilSliceViewPainter painter, widget_painter; /* image space; widget space, drawn last */
+  gpointer painter_data, widget_painter_data;
 };
 
 /* A secondary press that moves less than this is a click, not a W/L drag. */
@@ -100,6 +100,13 @@ gboolean vigil_slice_view_image_to_widget(VigilSliceView *self, double ix, doubl
   geometry(self, &g);
   vigil_view_geometry_to_widget(&g, ix, iy, x, y);
   return TRUE;
+}
+
+void vigil_slice_view_set_widget_painter(VigilSliceView *self, VigilSliceViewPainter painter,
+                                         gpointer data) {
+  self->widget_painter = painter;
+  self->widget_painter_data = data;
+  gtk_widget_queue_draw(GTK_WIDGET(self));
 }
 
 gboolean vigil_slice_view_widget_to_pixel(VigilSliceView *self, double x, double y, int *px,
@@ -247,6 +254,8 @@ static void vigil_slice_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) 
   VigilAnnotationState st;
   annotation_state(self, &st, readout);
   vigil_slice_annotations_draw(self->annotations, widget, snapshot, &st, self->corner_text);
+  if (self->widget_painter)
+    self->widget_painter(snapshot, sqrt(g.scale_x * g.scale_y), self->widget_painter_data);
 }
 
 void vigil_slice_view_set_overlay(VigilSliceView *self, const VigilMap *map, double lo, double hi) {

@@ -92,6 +92,9 @@ gboolean vigil_slice_view_image_to_widget(VigilSliceView *self, double ix, doubl
 typedef void (*VigilSliceViewPainter)(GtkSnapshot *snapshot, double pixel_scale, gpointer data);
 void vigil_slice_view_set_image_painter(VigilSliceView *self, VigilSliceViewPainter painter,
                                         gpointer data);
+/* Drawn last, in widget coordinates (labels that stay upright). */
+void vigil_slice_view_set_widget_painter(VigilSliceView *self, VigilSliceViewPainter painter,
+                                         gpointer data);
 
 /* How the slice is shown: turned, flipped, inverted (vigil-orientation.h);
  * "transform-changed" tells each change. Reset (R) returns to the identity. */

@@ -54,6 +54,20 @@ static const GActionEntry window_actions[] = {
      .state = "10.0",
      .change_state = _vigil_window_change_cine_rate},
     {.name = "print-annotations", .activate = _vigil_window_action_print_annotations},
+    /* measurements and DICOM tags (vigil-window-measure.c) */
+    {.name = "measure-tool",
+     .parameter_type = "s",
+     .state = "'none'",
+     .change_state = _vigil_window_action_measure_tool},
+    {.name = "add-measurement",
+     .activate = _vigil_window_action_add_measurement,
+     .parameter_type = "(sad)"},
+    {.name = "delete-measurement",
+     .activate = _vigil_window_action_delete_measurement,
+     .parameter_type = "u"},
+    {.name = "measure-region", .activate = _vigil_window_action_measure_region},
+    {.name = "tag-browser", .activate = _vigil_window_action_tag_browser},
+    {.name = "find-tag", .activate = _vigil_window_action_find_tag, .parameter_type = "s"},
     /* indexing (vigil-window-index.c): a readout of progress, never activated */
     {.name = "indexing", .state = "@a{sv} {}"},
 };
@@ -72,6 +86,12 @@ static const struct {
     {"win.export-dialog", {"<Primary>e", NULL}},
     {"win.report-dialog", {"<Primary><Shift>e", NULL}},
     {"win.mark-slice", {"<Primary>m", NULL}},
+    {"win.measure-tool::none", {"<Alt>n", NULL}},
+    {"win.measure-tool::ruler", {"<Alt>d", NULL}},
+    {"win.measure-tool::ellipse", {"<Alt>e", NULL}},
+    {"win.measure-tool::freehand", {"<Alt>p", NULL}},
+    {"win.measure-region", {"<Alt>h", NULL}},
+    {"win.tag-browser", {"<Primary><Shift>i", NULL}},
 };
 
 void _vigil_window_actions_init(VigilWindow *self) {

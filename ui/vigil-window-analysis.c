@@ -327,6 +327,9 @@ static gboolean export_view(VigilWindow *self, const char *path, GError **error)
                         few ? "vigil.few_det_score" : NULL,
                         few,
                         NULL};
+  g_autoptr(GPtrArray) measured = vigil_measurements_of(
+      vigil_workspace_get_measurements(self->workspace), series ? series->uid : NULL,
+      vigil_slice_view_get_slice(self->slice_view));
   const double t = vigil_analysis_panel_get_threshold(self->analysis_panel);
   g_autofree char *legend = g_strdup_printf(
       "%s%s", vigil_analysis_panel_get_few_shot(self->analysis_panel) ? "few-shot" : "zero-shot",
@@ -343,6 +346,7 @@ static gboolean export_view(VigilWindow *self, const char *path, GError **error)
       .colormap = vigil_analysis_panel_get_colormap(self->analysis_panel),
       .legend_label = legend,
       .text = text,
+      .measurements = measured,
   };
   return vigil_export_png(&r, path, error);
 }

@@ -10,6 +10,7 @@
  *   vigil-window-session.c     Save Session, restoring the panel's settings, the autosave offer
  *   vigil-window-report.c      the Report dialog, exporting and sending reports
  *   vigil-window-view.c        turns, flips, inversion and corner text per series; cine
+ *   vigil-window-measure.c     measuring tools, the measurement list, the DICOM tag browser
  * (vigil-application.c reaches the window through vigil-window.h only.) */
 #pragma once
 
@@ -18,6 +19,9 @@
 #include "vigil-session.h"
 #include "vigil-analyzer.h"
 #include "vigil-cine.h"
+#include "vigil-measure-tool.h"
+#include "vigil-measurement-list.h"
+#include "vigil-tag-browser.h"
 #include "vigil-indexer.h"
 #include "vigil-prefetcher.h"
 #include "vigil-reference-queue.h"
@@ -52,6 +56,9 @@ struct _VigilWindow {
   /* The view's helpers (vigil-window-view.c): plays series; each series' transform by UID. */
   VigilCine *cine;
   GHashTable *view_transforms; /* char* -> VigilViewTransform* */
+  VigilMeasurementList *measurement_list;
+  VigilMeasureTool *measure_tool; /* draws and takes drags on slice_view */
+  VigilTagBrowser *tag_browser;   /* while open */
 
   /* What the window works on (app/vigil-workspace.h): the files, the scan,
    * what is shown, the analysis, the session file. The parts connect to
@@ -84,6 +91,9 @@ void _vigil_window_report_dispose(VigilWindow *self);
 /* vigil-window-view.c */
 void _vigil_window_view_init(VigilWindow *self);
 void _vigil_window_view_dispose(VigilWindow *self);
+/* vigil-window-measure.c */
+void _vigil_window_measure_init(VigilWindow *self);
+void _vigil_window_measure_dispose(VigilWindow *self);
 
 /* vigil-window-actions.c: every window action and every shortcut, in one place. */
 void _vigil_window_actions_init(VigilWindow *self);
@@ -131,6 +141,18 @@ void _vigil_window_action_mark_slice(GSimpleAction *action, GVariant *param,
                                      gpointer user_data); /* vigil-window-report.c */
 void _vigil_window_action_set_note(GSimpleAction *action, GVariant *param,
                                    gpointer user_data); /* vigil-window-report.c */
+void _vigil_window_action_measure_tool(GSimpleAction *action, GVariant *state,
+                                       gpointer user_data); /* vigil-window-measure.c */
+void _vigil_window_action_add_measurement(GSimpleAction *action, GVariant *param,
+                                          gpointer user_data); /* vigil-window-measure.c */
+void _vigil_window_action_delete_measurement(GSimpleAction *action, GVariant *param,
+                                             gpointer user_data); /* vigil-window-measure.c */
+void _vigil_window_action_measure_region(GSimpleAction *action, GVariant *param,
+                                         gpointer user_data); /* vigil-window-measure.c */
+void _vigil_window_action_tag_browser(GSimpleAction *action, GVariant *param,
+                                      gpointer user_data); /* vigil-window-measure.c */
+void _vigil_window_action_find_tag(GSimpleAction *action, GVariant *param,
+                                   gpointer user_data); /* vigil-window-measure.c */
 void _vigil_window_action_window_preset(GSimpleAction *action, GVariant *param,
                                         gpointer user_data); /* vigil-window.c */
 void _vigil_window_action_print_layout(GSimpleAction *action, GVariant *param,

@@ -161,6 +161,9 @@ static VigilReport *gather(VigilWindow *self, VigilReportFormats *formats, GErro
     windows[i] = (VigilReportWindow){(int)i, center, width};
   request.windows = windows;
   request.n_windows = n;
+  g_autoptr(GPtrArray) measured = vigil_measurements_of(
+      vigil_workspace_get_measurements(self->workspace), series ? series->uid : NULL, -1);
+  request.measurements = measured;
   vigil_analysis_session_set_slice(vigil_workspace_get_analysis(self->workspace),
                                    vigil_slice_view_get_slice(self->slice_view));
   return vigil_report_new(vigil_workspace_get_analysis(self->workspace), &request, error);

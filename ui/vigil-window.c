@@ -301,6 +301,7 @@ static void vigil_window_dispose(GObject *object) {
   }
   _vigil_window_report_dispose(self);
   _vigil_window_view_dispose(self);
+  _vigil_window_measure_dispose(self);
   _vigil_window_analysis_dispose(self);
   _vigil_window_references_dispose(self);
   _vigil_window_index_dispose(self);
@@ -326,7 +327,8 @@ void _vigil_window_action_print_layout(GSimpleAction *action, GVariant *param, g
   } parts[] = {{"slice-view", GTK_WIDGET(self->slice_view)},
                {"reference-strip", GTK_WIDGET(self->reference_strip)},
                {"series-profile", GTK_WIDGET(self->series_profile)},
-               {"analysis-panel", GTK_WIDGET(self->analysis_panel)}};
+               {"analysis-panel", GTK_WIDGET(self->analysis_panel)},
+               {"measurement-list", GTK_WIDGET(self->measurement_list)}};
   GString *line = g_string_new(NULL);
   g_string_append_printf(line, "layout: window %d %d", gtk_widget_get_width(GTK_WIDGET(self)),
                          gtk_widget_get_height(GTK_WIDGET(self)));
@@ -362,6 +364,7 @@ static void vigil_window_class_init(VigilWindowClass *klass) {
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, window_presets);
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, recent_submenu);
   gtk_widget_class_bind_template_child(widget_class, VigilWindow, index_progress);
+  gtk_widget_class_bind_template_child(widget_class, VigilWindow, measurement_list);
   _vigil_window_class_actions_init(widget_class);
 }
 
@@ -371,6 +374,7 @@ static void vigil_window_init(VigilWindow *self) {
   g_type_ensure(VIGIL_TYPE_REFERENCE_STRIP);
   g_type_ensure(VIGIL_TYPE_SERIES_LIST);
   g_type_ensure(VIGIL_TYPE_SERIES_PROFILE);
+  g_type_ensure(VIGIL_TYPE_MEASUREMENT_LIST);
   gtk_widget_init_template(GTK_WIDGET(self));
   /* The slider and the view move together. */
   g_object_bind_property(self->slice_adjustment, "value", self->slice_view, "slice",
@@ -396,6 +400,7 @@ static void vigil_window_init(VigilWindow *self) {
   _vigil_window_session_init(self);
   _vigil_window_index_init(self);
   _vigil_window_view_init(self);
+  _vigil_window_measure_init(self);
 
   GtkDropTarget *drop = gtk_drop_target_new(GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect(drop, "drop", G_CALLBACK(on_drop), self);
