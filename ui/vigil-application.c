@@ -14,9 +14,43 @@ struct _VigilApplication {
 
 G_DEFINE_FINAL_TYPE(VigilApplication, vigil_application, ADW_TYPE_APPLICATION)
 
+/* --help's text is also the man page's (help2man reads it at build time). */
+static void add_help(GApplication *app) {
+  static const GOptionEntry options[] = {
+      {"version", 0, 0, G_OPTION_ARG_NONE, NULL, "Print the version and exit", NULL},
+      {NULL},
+  };
+  g_application_add_main_option_entries(app, options);
+  g_application_set_option_context_parameter_string(app, "[FILE|FOLDER...]");
+  g_application_set_option_context_summary(
+      app, "Vigil: a medical scan viewer that shows where a slice looks abnormal (MVFA).\n\n"
+           "Opens DICOM files, series folders and DICOMDIRs, NIfTI volumes (.nii, .nii.gz),\n"
+           "PNG and JPEG slices, and Vigil sessions (.vigil). Analysis runs on this computer\n"
+           "with the CLIP and MVFA weights that 'vigil-cli model import' installs.");
+  g_application_set_option_context_description(
+      app, "Files:\n"
+           "  $XDG_DATA_HOME/vigil/models   the model folder (model.json, weights, calibrations)\n"
+           "  $XDG_CACHE_HOME/vigil         text features, Vulkan pipelines, the PACS outbox\n"
+           "  $XDG_STATE_HOME/vigil         the autosaved session\n\n"
+           "Vigil is a research tool, not a certified medical device.");
+}
+
+static int on_local_options(GApplication *app, GVariantDict *options, gpointer data) {
+  (void)app, (void)data;
+  if (g_variant_dict_contains(options, "version")) {
+    g_print("vigil %s\n", VIGIL_VERSION);
+    return 0;
+  }
+  return -1;
+}
+
 VigilApplication *vigil_application_new(void) {
-  return g_object_new(VIGIL_TYPE_APPLICATION, "application-id", VIGIL_APP_ID, "flags",
-                      G_APPLICATION_HANDLES_OPEN, "resource-base-path", "/org/vigil/Vigil", NULL);
+  VigilApplication *app =
+      g_object_new(VIGIL_TYPE_APPLICATION, "application-id", VIGIL_APP_ID, "flags",
+                   G_APPLICATION_HANDLES_OPEN, "resource-base-path", "/org/vigil/Vigil", NULL);
+  add_help(G_APPLICATION(app));
+  g_signal_connect(app, "handle-local-options", G_CALLBACK(on_local_options), NULL);
+  return app;
 }
 
 GSettings *vigil_application_get_settings(VigilApplication *self) {
