@@ -4,6 +4,7 @@
 
 #include "vigil-backend.h"
 #include "vigil-domain.h"
+#include "vigil-model-dir.h"
 #include "vigil-pacs-page.h"
 
 struct _VigilPreferencesWindow {
@@ -24,10 +25,15 @@ static const char *const style_settings[] = {"default", "light", "dark"};
 
 G_DEFINE_FINAL_TYPE(VigilPreferencesWindow, vigil_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
 
-static void show_path(AdwActionRow *row, const char *path) {
-  if (path && *path) {
-    g_autofree char *name = g_path_get_basename(path);
-    g_autofree char *text = g_markup_printf_escaped("%s — %s", name, path);
+/* The file set here, else the one `vigil-cli model import` put in the model
+ * folder (used when none is set), else "Not set". */
+static void show_path(AdwActionRow *row, const char *path, const char *from_folder) {
+  const gboolean set = path && *path;
+  if (set || from_folder) {
+    const char *shown = set ? path : from_folder;
+    g_autofree char *name = g_path_get_basename(shown);
+    g_autofree char *text =
+        g_markup_printf_escaped("%s%s — %s", set ? "" : "Model folder: ", name, shown);
     adw_action_row_set_subtitle(row, text);
   } else {
     adw_action_row_set_subtitle(row, "Not set");
@@ -37,13 +43,16 @@ static void show_path(AdwActionRow *row, const char *path) {
 static void sync_from_settings(VigilPreferencesWindow *self) {
   self->syncing = TRUE;
   g_autofree char *clip = g_settings_get_string(self->settings, "clip-weights");
-  show_path(self->clip_row, clip);
+  g_autoptr(VigilModelDir) folder = vigil_model_dir_open(NULL, NULL);
+  g_autofree char *folder_clip = folder ? vigil_model_dir_clip(folder) : NULL;
+  show_path(self->clip_row, clip, folder_clip);
   g_autoptr(GVariant) map = g_settings_get_value(self->settings, "adapter-checkpoints");
   const VigilDomain *d = vigil_domains();
   for (guint i = 0; d[i].id; i++) {
     const char *path = NULL;
     g_variant_lookup(map, d[i].id, "&s", &path);
-    show_path(g_ptr_array_index(self->adapter_rows, i), path);
+    g_autofree char *folder_path = folder ? vigil_model_dir_adapters(folder, d[i].id) : NULL;
+    show_path(g_ptr_array_index(self->adapter_rows, i), path, folder_path);
   }
   g_autofree char *device = g_settings_get_string(self->settings, "compute-device");
   guint pos = 0;

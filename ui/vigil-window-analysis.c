@@ -10,21 +10,17 @@
 #include "vigil-export.h"
 #include "vigil-scan-images.h"
 #include "vigil-job.h"
+#include "vigil-model-dir.h"
 #include "vigil-window-private.h"
 
 /* The adapters for the chosen domain, or for a custom class the first set
- * any domain has (MVFA's checkpoints are per domain; a custom class borrows). */
+ * any domain has (MVFA's checkpoints are per domain; a custom class borrows);
+ * Preferences' choice first, else the model folder's. */
 static void on_references_changed(VigilWindow *self);
 
 static char *adapters_for(VigilWindow *self, GSettings *settings) {
   g_autoptr(GVariant) map = g_settings_get_value(settings, "adapter-checkpoints");
-  const char *domain = vigil_analysis_panel_get_domain(self->analysis_panel);
-  const char *path = NULL;
-  if (domain)
-    g_variant_lookup(map, domain, "&s", &path);
-  else if (g_variant_n_children(map) > 0)
-    g_variant_get_child(map, 0, "{&s&s}", NULL, &path);
-  return path ? g_strdup(path) : NULL;
+  return vigil_model_dir_pick_adapters(map, vigil_analysis_panel_get_domain(self->analysis_panel));
 }
 
 static void update_model_status(VigilWindow *self, const char *problem) {
@@ -79,14 +75,16 @@ static void ensure_model(VigilWindow *self) {
   GSettings *settings = _vigil_window_settings(self);
   if (!settings)
     return;
-  g_autofree char *clip = g_settings_get_string(settings, "clip-weights");
+  g_autofree char *clip_setting = g_settings_get_string(settings, "clip-weights");
+  g_autofree char *clip = vigil_model_dir_pick_clip(clip_setting);
   g_autofree char *adapters = adapters_for(self, settings);
   g_autofree char *device = g_settings_get_string(settings, "compute-device");
   const gboolean half = g_settings_get_boolean(settings, "half-precision");
-  if (!*clip || !adapters) {
-    update_model_status(self, "No model yet: choose the CLIP ViT-L/14-336 weights and the MVFA "
-                              "adapters for this domain in Preferences (the README says where "
-                              "to get them). The viewer works without them.");
+  if (!clip || !adapters) {
+    update_model_status(self, "No model yet: import the CLIP ViT-L/14-336 weights and the MVFA "
+                              "adapters for this domain (vigil-cli model import, or "
+                              "tools/fetch-model), or choose them in Preferences. The viewer "
+                              "works without them.");
     return;
   }
   vigil_workspace_load_model(self->workspace, clip, adapters, device, half);
