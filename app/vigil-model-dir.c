@@ -71,7 +71,8 @@ char *vigil_model_dir_adapters(const VigilModelDir *m, const char *domain) {
   return domain ? file_of(m, entry_of(m, domain)) : NULL;
 }
 
-const char *vigil_model_dir_first_domain(const VigilModelDir *m) {
+/* The first domain with adapters (for a custom class), or NULL. */
+static const char *first_domain(const VigilModelDir *m) {
   JsonObject *adapters = member_object(m->root, "adapters");
   g_autoptr(GList) names = adapters ? json_object_get_members(adapters) : NULL;
   return names ? names->data : NULL;
@@ -129,5 +130,5 @@ char *vigil_model_dir_pick_adapters(GVariant *setting_map, const char *domain) {
   g_autoptr(VigilModelDir) m = open_quietly();
   if (!m)
     return NULL;
-  return vigil_model_dir_adapters(m, domain ? domain : vigil_model_dir_first_domain(m));
+  return vigil_model_dir_adapters(m, domain ? domain : first_domain(m));
 }

@@ -35,8 +35,6 @@ VigilModelDir *vigil_model_dir_open(const char *dir, GError **error);
 /* Absolute paths of what the index names, NULL when it names none. */
 char *vigil_model_dir_clip(const VigilModelDir *m);
 char *vigil_model_dir_adapters(const VigilModelDir *m, const char *domain);
-/* The first domain with adapters (for a custom class), or NULL. */
-const char *vigil_model_dir_first_domain(const VigilModelDir *m);
 
 /* A string member of the clip's entry (`domain` NULL) or of `domain`'s
  * adapters ("file", "sha256", ...), NULL when absent. */

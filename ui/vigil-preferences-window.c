@@ -4,6 +4,7 @@
 
 #include "vigil-backend.h"
 #include "vigil-domain.h"
+#include "vigil-file-dialog.h"
 #include "vigil-model-dir.h"
 #include "vigil-pacs-page.h"
 
@@ -94,38 +95,30 @@ static void free_choice(gpointer data, GClosure *closure) {
   g_free(c);
 }
 
-static void on_file_chosen(GtkNativeDialog *dialog, int response, gpointer user_data) {
+static void on_file_chosen(GListModel *files, gpointer user_data) {
   Choice *c = user_data;
-  if (response == GTK_RESPONSE_ACCEPT) {
-    g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
-    g_autofree char *path = file ? g_file_get_path(file) : NULL;
-    if (path && c->domain)
-      set_adapter(c->self->settings, c->domain, path);
-    else if (path)
-      g_settings_set_string(c->self->settings, "clip-weights", path);
-  }
-  gtk_native_dialog_destroy(dialog);
-  g_object_unref(dialog);
+  g_autofree char *path = vigil_file_dialog_first_path(files);
+  if (path && c->domain)
+    set_adapter(c->self->settings, c->domain, path);
+  else if (path)
+    g_settings_set_string(c->self->settings, "clip-weights", path);
 }
 
 static void on_choose(GtkButton *button, gpointer user_data) {
   (void)button;
   Choice *c = user_data;
-  GtkFileChooserNative *chooser = gtk_file_chooser_native_new(
-      c->domain ? "Choose MVFA Checkpoint" : "Choose CLIP Weights", GTK_WINDOW(c->self),
-      GTK_FILE_CHOOSER_ACTION_OPEN, "_Select", "_Cancel");
   GtkFileFilter *filter = gtk_file_filter_new();
   gtk_file_filter_set_name(filter, c->domain ? "Checkpoints (.pth, .safetensors)"
                                              : "Weights (.safetensors)");
   gtk_file_filter_add_suffix(filter, "safetensors");
   if (c->domain)
     gtk_file_filter_add_suffix(filter, "pth");
-  gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(chooser), filter);
-  g_object_unref(filter);
-  gtk_native_dialog_set_modal(GTK_NATIVE_DIALOG(chooser), TRUE);
+  const VigilFileDialog d = {
+      VIGIL_FILE_OPEN, FALSE, c->domain ? "Choose MVFA Checkpoint" : "Choose CLIP Weights",
+      "_Select",       NULL,  filter};
   /* The dialog outlives this handler; the Choice lives as long as the button. */
-  g_signal_connect(chooser, "response", G_CALLBACK(on_file_chosen), c);
-  gtk_native_dialog_show(GTK_NATIVE_DIALOG(chooser));
+  vigil_file_dialog_show(GTK_WINDOW(c->self), &d, on_file_chosen, c);
+  g_object_unref(filter);
 }
 
 static void on_clear(GtkButton *button, gpointer user_data) {

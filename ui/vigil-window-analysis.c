@@ -11,6 +11,7 @@
 #include "vigil-scan-images.h"
 #include "vigil-job.h"
 #include "vigil-model-dir.h"
+#include "vigil-file-dialog.h"
 #include "vigil-window-private.h"
 
 /* The adapters for the chosen domain, or for a custom class the first set
@@ -333,28 +334,19 @@ void _vigil_window_action_export_view(GSimpleAction *action, GVariant *param, gp
   }
 }
 
-static void on_export_chosen(GtkNativeDialog *dialog, int response, gpointer user_data) {
-  VigilWindow *self = user_data;
-  if (response == GTK_RESPONSE_ACCEPT) {
-    g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
-    g_autofree char *path = file ? g_file_get_path(file) : NULL;
-    if (path)
-      g_action_group_activate_action(G_ACTION_GROUP(self), "export-view",
-                                     g_variant_new_string(path));
-  }
-  g_object_unref(dialog);
+static void on_export_chosen(GListModel *files, gpointer user_data) {
+  g_autofree char *path = vigil_file_dialog_first_path(files);
+  if (path)
+    g_action_group_activate_action(G_ACTION_GROUP(user_data), "export-view",
+                                   g_variant_new_string(path));
 }
 
 void _vigil_window_action_export_dialog(GSimpleAction *action, GVariant *param,
                                         gpointer user_data) {
   (void)action, (void)param;
-  VigilWindow *self = VIGIL_WINDOW(user_data);
-  GtkFileChooserNative *chooser = gtk_file_chooser_native_new(
-      "Export View", GTK_WINDOW(self), GTK_FILE_CHOOSER_ACTION_SAVE, "_Export", "_Cancel");
-  gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(chooser), "vigil-view.png");
-  gtk_native_dialog_set_modal(GTK_NATIVE_DIALOG(chooser), TRUE);
-  g_signal_connect(chooser, "response", G_CALLBACK(on_export_chosen), self);
-  gtk_native_dialog_show(GTK_NATIVE_DIALOG(chooser));
+  const VigilFileDialog d = {VIGIL_FILE_SAVE,  FALSE, "Export View", "_Export",
+                             "vigil-view.png", NULL};
+  vigil_file_dialog_show(GTK_WINDOW(user_data), &d, on_export_chosen, user_data);
 }
 
 /* The model's references changed (added, removed): the strip and the

@@ -14,6 +14,7 @@
 
 #include "vigil-pacs-nodes.h"
 #include "vigil-job.h"
+#include "vigil-file-dialog.h"
 #include "vigil-window-private.h"
 
 typedef struct {
@@ -354,24 +355,16 @@ static void export_to(VigilWindow *self, const char *dir) {
   gtk_window_present(GTK_WINDOW(ask));
 }
 
-static void on_folder_chosen(GtkNativeDialog *chooser, int response, gpointer user_data) {
-  VigilWindow *self = user_data;
-  if (response == GTK_RESPONSE_ACCEPT) {
-    g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(chooser));
-    g_autofree char *path = file ? g_file_get_path(file) : NULL;
-    if (path)
-      export_to(self, path);
-  }
-  g_object_unref(chooser);
+static void on_folder_chosen(GListModel *files, gpointer user_data) {
+  g_autofree char *path = vigil_file_dialog_first_path(files);
+  if (path)
+    export_to(user_data, path);
 }
 
 static void on_dialog_export(VigilReportDialog *dialog, VigilWindow *self) {
-  GtkFileChooserNative *chooser =
-      gtk_file_chooser_native_new("Export Report To", GTK_WINDOW(dialog),
-                                  GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, "_Export", "_Cancel");
-  gtk_native_dialog_set_modal(GTK_NATIVE_DIALOG(chooser), TRUE);
-  g_signal_connect(chooser, "response", G_CALLBACK(on_folder_chosen), self);
-  gtk_native_dialog_show(GTK_NATIVE_DIALOG(chooser));
+  const VigilFileDialog d = {
+      VIGIL_FILE_SELECT_FOLDER, FALSE, "Export Report To", "_Export", NULL, NULL};
+  vigil_file_dialog_show(GTK_WINDOW(dialog), &d, on_folder_chosen, self);
 }
 
 static void on_dialog_send(VigilReportDialog *dialog, VigilWindow *self) {
