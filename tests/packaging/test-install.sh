@@ -61,8 +61,10 @@ cd "$work"
 cli="$root/bin/vigil-cli"
 check "installed vigil-cli --version" sh -c "'$cli' --version | grep -qx 'vigil-cli [0-9.]*'"
 check "installed vigil --version" sh -c "'$root/bin/vigil' --version | grep -qx 'vigil [0-9.]*'"
-check "vigil-cli info on a scan, tokenize with the installed vocabulary" sh -c "
-  '$traced' '$work/cli-info.trace' '$cli' info ch2.nii.gz | grep -q 'NIfTI' &&
+ct=/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm
+check "vigil-cli info on a NIfTI and a DICOM scan, tokenize with the installed vocabulary" sh -c "
+  '$traced' '$work/cli-info.trace' '$cli' info ch2.nii.gz '$ct' >'$work/info' &&
+  grep -q 'NIfTI' '$work/info' && grep -q 'CT : 1 slice(s) of 128 x 128' '$work/info' &&
   '$traced' '$work/cli-tok.trace' '$cli' tokenize 'a photo' | grep -q '^49406 320 1125 49407 '"
 check "vigil-cli read nothing from the source or build tree" strace_clean "$work/cli-info.trace"
 check "... nor for the vocabulary" strace_clean "$work/cli-tok.trace"
