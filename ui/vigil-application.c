@@ -136,9 +136,18 @@ static void on_about_action(GSimpleAction *action, GVariant *param, gpointer use
   (void)action, (void)param;
   GtkApplication *app = GTK_APPLICATION(user_data);
   const char *developers[] = {"The Vigil developers", NULL};
+  GtkWindow *active = gtk_application_get_active_window(app);
+  g_autofree char *identity =
+      VIGIL_IS_WINDOW(active) ? vigil_window_dup_model_identity(VIGIL_WINDOW(active)) : NULL;
+  g_autofree char *debug = g_strdup_printf("Model:\n%s\n", identity ? identity : "none loaded");
+  /* libadwaita 1.5 brought the dialog that replaces (and 1.6 deprecates) the window. */
+#if ADW_CHECK_VERSION(1, 5, 0)
+  GObject *about = g_object_new(ADW_TYPE_ABOUT_DIALOG, NULL);
+#else
+  GObject *about = g_object_new(ADW_TYPE_ABOUT_WINDOW, "transient-for", active, NULL);
+#endif
   // clang-format off
-  GtkWidget *about = g_object_new(ADW_TYPE_ABOUT_WINDOW,
-      "transient-for", gtk_application_get_active_window(app),
+  g_object_set(about,
       "application-name", "Vigil",
       "application-icon", VIGIL_APP_ID,
       "version", VIGIL_VERSION,
@@ -147,15 +156,15 @@ static void on_about_action(GSimpleAction *action, GVariant *param, gpointer use
       "license-type", GTK_LICENSE_GPL_3_0,
       "comments", "Medical scan viewer with MVFA anomaly detection. Nothing leaves your "
                   "computer. A research tool, not a certified medical device.",
+      "debug-info", debug,
+      "debug-info-filename", "vigil-model.txt",
       NULL);
   // clang-format on
-  GtkWindow *active = gtk_application_get_active_window(app);
-  g_autofree char *identity =
-      VIGIL_IS_WINDOW(active) ? vigil_window_dup_model_identity(VIGIL_WINDOW(active)) : NULL;
-  g_autofree char *debug = g_strdup_printf("Model:\n%s\n", identity ? identity : "none loaded");
-  adw_about_window_set_debug_info(ADW_ABOUT_WINDOW(about), debug);
-  adw_about_window_set_debug_info_filename(ADW_ABOUT_WINDOW(about), "vigil-model.txt");
+#if ADW_CHECK_VERSION(1, 5, 0)
+  adw_dialog_present(ADW_DIALOG(about), GTK_WIDGET(active));
+#else
   gtk_window_present(GTK_WINDOW(about));
+#endif
 }
 
 static void on_preferences_action(GSimpleAction *action, GVariant *param, gpointer user_data) {

@@ -325,8 +325,8 @@ static gboolean holds_report(const char *dir) {
   return FALSE;
 }
 
-static void on_replace_response(AdwMessageDialog *dialog, const char *response,
-                                gpointer user_data) {
+/* The "response" of an AdwAlertDialog or an AdwMessageDialog. */
+static void on_replace_response(GObject *dialog, const char *response, gpointer user_data) {
   VigilWindow *self = user_data;
   const char *dir = g_object_get_data(G_OBJECT(dialog), "vigil-dir");
   if (g_str_equal(response, "replace"))
@@ -345,14 +345,26 @@ static void export_to(VigilWindow *self, const char *dir) {
   g_autofree char *body = g_strdup_printf("%s already holds a Vigil report. Its files are "
                                           "replaced by this one.",
                                           dir);
+  /* AdwAlertDialog from libadwaita 1.5 on (1.6 deprecates AdwMessageDialog). */
+#if ADW_CHECK_VERSION(1, 5, 0)
+  AdwAlertDialog *ask = ADW_ALERT_DIALOG(adw_alert_dialog_new("Replace the Report?", body));
+  adw_alert_dialog_add_responses(ask, "cancel", "_Cancel", "replace", "_Replace", NULL);
+  adw_alert_dialog_set_response_appearance(ask, "replace", ADW_RESPONSE_DESTRUCTIVE);
+  adw_alert_dialog_set_default_response(ask, "cancel");
+#else
   AdwMessageDialog *ask =
       ADW_MESSAGE_DIALOG(adw_message_dialog_new(parent, "Replace the Report?", body));
   adw_message_dialog_add_responses(ask, "cancel", "_Cancel", "replace", "_Replace", NULL);
   adw_message_dialog_set_response_appearance(ask, "replace", ADW_RESPONSE_DESTRUCTIVE);
   adw_message_dialog_set_default_response(ask, "cancel");
+#endif
   g_object_set_data_full(G_OBJECT(ask), "vigil-dir", g_strdup(dir), g_free);
   g_signal_connect(ask, "response", G_CALLBACK(on_replace_response), self);
+#if ADW_CHECK_VERSION(1, 5, 0)
+  adw_dialog_present(ADW_DIALOG(ask), GTK_WIDGET(parent));
+#else
   gtk_window_present(GTK_WINDOW(ask));
+#endif
 }
 
 static void on_folder_chosen(GListModel *files, gpointer user_data) {

@@ -59,6 +59,12 @@ done
 
 cd "$work"
 cli="$root/bin/vigil-cli"
+if [ "$man" = yes ]; then
+  check "the man pages say what --help says" sh -c "
+    grep -q 'Import model files' '$root/share/man/man1/vigil-cli.1' &&
+    '$cli' --help | grep -q 'Import model files' &&
+    grep -q 'model folder' '$root/share/man/man1/vigil.1'"
+fi
 check "installed vigil-cli --version" sh -c "'$cli' --version | grep -qx 'vigil-cli [0-9.]*'"
 check "installed vigil --version" sh -c "'$root/bin/vigil' --version | grep -qx 'vigil [0-9.]*'"
 ct=/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm
