@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The flatpak manifest parses (flatpak-builder --show-manifest) and agrees
+"""The metainfo's screenshots are in docs/screenshots/. The flatpak manifest parses (flatpak-builder --show-manifest) and agrees
 with meson.build: every dependency() and library meson looks for is either in
 the manifest's x-sdk-provides or built by a module (x-meson-dependency), and
 nothing else is; every program meson needs is provided too; the vigil
@@ -104,6 +104,11 @@ before_network = raw[:raw.index("--share=network")].rsplit("- --", 1)[-1]
 check("PACS" in before_network, "the manifest says why it needs the network")
 metainfo = (src / "resources" / "org.vigil.Vigil.metainfo.xml.in").read_text()
 check("PACS" in metainfo and "network" in metainfo, "so does the metainfo")
+shots = re.findall(r"<image>@HOMEPAGE@/(docs/screenshots/[^<]+)</image>", metainfo)
+missing = [p for p in shots if not (src / p).read_bytes().startswith(b"\x89PNG")] \
+    if all((src / p).is_file() for p in shots) else shots
+check(len(shots) >= 2 and not missing, "the metainfo's screenshots are PNGs in the repository",
+      f"missing: {missing}")
 
 print("TAP version 13")
 print(f"1..{len(results)}")
