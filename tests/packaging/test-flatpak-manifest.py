@@ -11,6 +11,7 @@ import pathlib
 import re
 import subprocess
 import sys
+import tempfile
 
 src = pathlib.Path(sys.argv[1])
 manifest_path = src / "flatpak" / "org.vigil.Vigil.yml"
@@ -21,8 +22,9 @@ def check(ok, what, detail=""):
     results.append((bool(ok), what, detail))
 
 
-shown = subprocess.run(["flatpak-builder", "--show-manifest", str(manifest_path)],
-                       capture_output=True, text=True)
+with tempfile.TemporaryDirectory() as state:  # flatpak-builder leaves .flatpak-builder/ in its cwd
+    shown = subprocess.run(["flatpak-builder", "--show-manifest", str(manifest_path.resolve())],
+                           capture_output=True, text=True, cwd=state)
 check(shown.returncode == 0, "flatpak-builder --show-manifest parses it", shown.stderr.strip())
 manifest = json.loads(shown.stdout) if shown.returncode == 0 else {}
 modules = manifest.get("modules", [])
