@@ -304,6 +304,30 @@ static void record(VigilModelDir *m, const Item *it) {
   }
 }
 
+/* New adapters for a domain make its earlier calibrations wrong (they hold
+ * the old adapters' digest): they go, unless this import brings them. */
+static void drop_calibrations(VigilModelDir *m, GPtrArray *items, const VigilDomain *domain,
+                              GString *report) {
+  JsonObject *calibrations = vigil_model_dir_calibrations(m);
+  g_autoptr(GList) names = json_object_get_members(calibrations);
+  for (GList *l = names; l; l = l->next) {
+    JsonObject *entry = json_object_get_object_member(calibrations, l->data);
+    gboolean imported = FALSE;
+    for (guint i = 0; i < items->len; i++) {
+      const Item *it = g_ptr_array_index(items, i);
+      imported |= it->kind == KIND_CALIBRATION && g_strcmp0(it->dest, l->data) == 0;
+    }
+    if (imported || g_strcmp0(json_object_get_string_member_with_default(entry, "domain", NULL),
+                              domain->id) != 0)
+      continue;
+    g_autofree char *path = g_build_filename(m->dir, l->data, NULL);
+    g_unlink(path);
+    g_string_append_printf(report, "%s: removed (made for the %s adapters replaced)\n", path,
+                           domain->label);
+    json_object_remove_member(calibrations, l->data);
+  }
+}
+
 gboolean vigil_model_import(const char *dir, char **files, const char *domain, GString *report,
                             GError **error) {
   if (domain && !vigil_domain_find(domain)) {
@@ -329,6 +353,8 @@ gboolean vigil_model_import(const char *dir, char **files, const char *domain, G
     const Item *it = g_ptr_array_index(items, i);
     g_autofree char *old =
         it->kind == KIND_ADAPTERS ? vigil_model_dir_adapters(m, it->domain->id) : NULL;
+    if (old && g_strcmp0(vigil_model_dir_get(m, it->domain->id, "sha256"), it->sha256) != 0)
+      drop_calibrations(m, items, it->domain, report);
     record(m, it);
     g_autofree char *dest = g_build_filename(m->dir, it->dest, NULL);
     if (old && g_strcmp0(old, dest) != 0)

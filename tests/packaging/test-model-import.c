@@ -6,6 +6,8 @@
 #include <glib/gstdio.h>
 
 #include "test-util.h"
+#include "vigil-calibration.h"
+#include "vigil-engine.h"
 #include "vigil-model-dir.h"
 #include "vigil-model-import.h"
 
@@ -93,9 +95,9 @@ static void test_refusals(Fixture *f, gconstpointer data) {
   g_autoptr(GString) report = g_string_new(NULL);
   g_assert_true(vigil_model_import(NULL, (char **)first, "brain-mri", report, &error));
 
-  g_autofree char *text = g_build_filename(f->tmp, "notes.txt", NULL);
-  g_assert_true(g_file_set_contents(text, "not a model\n", -1, NULL));
-  const char *wrong[] = {f->adapters, text, NULL};
+  g_autofree char *notes = g_build_filename(f->tmp, "notes.txt", NULL);
+  g_assert_true(g_file_set_contents(notes, "not a model\n", -1, NULL));
+  const char *wrong[] = {f->adapters, notes, NULL};
   import_fails(f, wrong, "liver-ct", VIGIL_MODEL_IMPORT_ERROR_FILE);
   const char *unnamed[] = {f->adapters, NULL};
   import_fails(f, unnamed, NULL, VIGIL_MODEL_IMPORT_ERROR_DOMAIN);
@@ -106,10 +108,37 @@ static void test_refusals(Fixture *f, gconstpointer data) {
   const char *two_clips[] = {f->clip, f->mid_clip, NULL};
   import_fails(f, two_clips, NULL, VIGIL_MODEL_IMPORT_ERROR_FILE);
   import_fails(f, unnamed, "no-such-domain", VIGIL_MODEL_IMPORT_ERROR_DOMAIN);
-  /* Both together fit each other: accepted. */
+  /* A calibration of the installed weights goes beside the adapters... */
+  g_autofree char *cal = g_build_filename(f->tmp, "Brain.calibration.json", NULL);
+  g_autofree char *clip_sha = vigil_file_sha256(f->clip, NULL);
+  g_autofree char *ad_sha = vigil_file_sha256(f->adapters, NULL);
+  VigilCalibration c = {VIGIL_CALIBRATION_LABELLED,
+                        "Brain",
+                        FALSE,
+                        0,
+                        1.0,
+                        0.0,
+                        2.0,
+                        3,
+                        3,
+                        0.0,
+                        clip_sha,
+                        ad_sha,
+                        "0"};
+  g_assert_true(vigil_calibration_save(&c, cal, NULL));
+  const char *calibration[] = {cal, NULL};
+  g_assert_true(vigil_model_import(NULL, (char **)calibration, NULL, report, &error));
+  g_assert_no_error(error);
+  g_autofree char *installed_cal =
+      g_build_filename(f->models, "adapters", "brain-mri.Brain.zero-shot.calibration.json", NULL);
+  g_assert_true(g_file_test(installed_cal, G_FILE_TEST_IS_REGULAR));
+  /* ... and goes with them when other adapters replace them. Both together fit. */
   const char *pair[] = {f->mid_clip, f->mid_adapters, NULL};
   g_assert_true(vigil_model_import(NULL, (char **)pair, "brain-mri", report, &error));
   g_assert_no_error(error);
+  g_assert_false(g_file_test(installed_cal, G_FILE_TEST_EXISTS));
+  g_autofree char *text = index_text(f);
+  g_assert_null(strstr(text, "calibration.json"));
 }
 
 int main(int argc, char **argv) {
