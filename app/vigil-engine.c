@@ -11,6 +11,7 @@
 #include "vg_tokenizer.h"
 #include "vg_weights_io.h"
 #include "vigil-config.h"
+#include "vigil-data.h"
 #include "vigil-engine-private.h"
 
 /* clang-format would put spaces around the dashes of the quark name. */
@@ -26,7 +27,7 @@ gboolean vigil_engine_fail(GError **error, int code, const char *what) {
   return FALSE;
 }
 
-static char *file_digest(const char *path, GError **error) {
+char *vigil_file_sha256(const char *path, GError **error) {
   g_autoptr(GFile) file = g_file_new_for_path(path);
   g_autoptr(GFileInputStream) in = g_file_read(file, NULL, error);
   if (!in)
@@ -40,14 +41,7 @@ static char *file_digest(const char *path, GError **error) {
 }
 
 char *vigil_vocab_path(void) {
-  const char *dir = g_getenv("VIGIL_DATA_DIR");
-  if (dir && *dir)
-    return g_build_filename(dir, "clip", VOCAB_NAME, NULL);
-  char *installed = g_build_filename(VIGIL_DATADIR, "clip", VOCAB_NAME, NULL);
-  if (g_file_test(installed, G_FILE_TEST_EXISTS))
-    return installed;
-  g_free(installed);
-  return g_build_filename(VIGIL_SOURCE_RESOURCES, "clip", VOCAB_NAME, NULL);
+  return vigil_data_path("clip/" VOCAB_NAME);
 }
 
 static gboolean is_random(const vg_weights *w) {
@@ -95,8 +89,8 @@ static void build_identity(VigilEngine *e) {
 
 static gboolean describe(VigilEngine *e, const char *clip_path, const char *adapters_path,
                          GError **error) {
-  g_autofree char *clip_sum = file_digest(clip_path, error);
-  g_autofree char *adapters_sum = clip_sum ? file_digest(adapters_path, error) : NULL;
+  g_autofree char *clip_sum = vigil_file_sha256(clip_path, error);
+  g_autofree char *adapters_sum = clip_sum ? vigil_file_sha256(adapters_path, error) : NULL;
   if (!adapters_sum)
     return FALSE;
   e->clip_name = g_path_get_basename(clip_path);

@@ -22,9 +22,11 @@ typedef enum {
 
 typedef struct _VigilEngine VigilEngine;
 
-/* The CLIP vocabulary: $VIGIL_DATA_DIR/clip when that is set (a bundle run
- * away from the build tree), else the installed data, else the source tree. */
+/* The CLIP vocabulary, where vigil_data_path() finds it ($VIGIL_DATA_DIR/clip
+ * when that is set, else the installed data, else the build tree's copy). */
 char *vigil_vocab_path(void);
+/* The SHA-256 of a file's bytes as lowercase hex, the digest reports name. */
+char *vigil_file_sha256(const char *path, GError **error);
 
 /* Loads CLIP weights and MVFA adapters (safetensors or .pth) onto a backend.
  * The vocabulary comes from vigil_vocab_path(). */

@@ -189,9 +189,15 @@ int vigil_cli_model(int argc, char **argv) {
     return model_random(argc - 1, argv + 1);
   if (argc >= 2 && strcmp(argv[1], "info") == 0)
     return model_info(argc - 1, argv + 1);
+  if (argc >= 2 && strcmp(argv[1], "import") == 0)
+    return vigil_cli_model_import(argc - 1, argv + 1);
+  if (argc >= 2 && strcmp(argv[1], "list") == 0)
+    return vigil_cli_model_list(argc - 1, argv + 1);
   FILE *out = argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr;
   fprintf(out, "Usage: vigil-cli model random --out DIR [--preset tiny|vit-l-14] [--seed N] "
                "[--dtype f32|f16|bf16]\n"
-               "       vigil-cli model info --clip FILE [--adapters FILE] [--json]\n");
+               "       vigil-cli model info --clip FILE [--adapters FILE] [--json]\n"
+               "       vigil-cli model import [--domain ID] [--dir DIR] FILE...\n"
+               "       vigil-cli model list [--dir DIR]\n");
   return out == stdout ? VIGIL_CLI_OK : VIGIL_CLI_USAGE;
 }

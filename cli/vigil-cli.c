@@ -17,7 +17,7 @@ typedef struct {
 static const CliEntry commands[] = {
     {"devices", vigil_cli_devices, "List the compute devices Vigil can use"},
     {"tokenize", vigil_cli_tokenize, "CLIP token ids of texts (MVFA prompts too)"},
-    {"model", vigil_cli_model, "Random CLIP/MVFA weights; describe a checkpoint"},
+    {"model", vigil_cli_model, "Import model files; random weights; describe a checkpoint"},
     {"features", vigil_cli_features, "Write the model input, adapter features, text features"},
     {"detect", vigil_cli_detect, "Anomaly maps and scores, zero- and few-shot"},
     {"report", vigil_cli_report, "Analyse a scan and write its report (PDF, JSON, PNG)"},

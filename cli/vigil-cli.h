@@ -11,6 +11,8 @@ enum { VIGIL_CLI_OK = 0, VIGIL_CLI_FAILED = 1, VIGIL_CLI_USAGE = 2 };
 int vigil_cli_devices(int argc, char **argv);
 int vigil_cli_tokenize(int argc, char **argv);
 int vigil_cli_model(int argc, char **argv);
+int vigil_cli_model_import(int argc, char **argv); /* model-import.c */
+int vigil_cli_model_list(int argc, char **argv);
 int vigil_cli_bench(int argc, char **argv);
 int vigil_cli_features(int argc, char **argv);
 int vigil_cli_detect(int argc, char **argv);

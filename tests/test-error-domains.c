@@ -7,6 +7,7 @@
 #include "vigil-backend.h"
 #include "vigil-dicom-send.h"
 #include "vigil-engine.h"
+#include "vigil-model-import.h"
 #include "vigil-report.h"
 #include "vigil-scan-error.h"
 #include "vigil-session.h"
@@ -20,6 +21,7 @@ static void check(GQuark quark, const char *want) {
 static void test_names(void) {
   check(VIGIL_BACKEND_ERROR, "vigil-backend-error-quark");
   check(VIGIL_ENGINE_ERROR, "vigil-engine-error-quark");
+  check(VIGIL_MODEL_IMPORT_ERROR, "vigil-model-import-error-quark");
   check(VIGIL_REPORT_ERROR, "vigil-report-error-quark");
   check(VIGIL_PACS_ERROR, "vigil-pacs-error-quark");
   check(VIGIL_SCAN_ERROR, "vigil-scan-error-quark");

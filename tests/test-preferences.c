@@ -1,5 +1,6 @@
 /* The preferences window edits GSettings and follows changes made elsewhere. */
 #include <adwaita.h>
+#include <glib/gstdio.h>
 
 #include "vigil-preferences-window.h"
 
@@ -95,6 +96,45 @@ static void test_rows_follow_settings(void) {
   gtk_window_destroy(GTK_WINDOW(window));
 }
 
+/* With nothing chosen, the rows show what `vigil-cli model import` put in
+ * the model folder (the app uses those); a chosen file comes first. */
+static void test_model_folder(void) {
+  g_autofree char *dir = g_dir_make_tmp("vigil-prefs-XXXXXX", NULL);
+  g_autofree char *index = g_build_filename(dir, "model.json", NULL);
+  g_assert_true(
+      g_file_set_contents(index,
+                          "{\"format\": \"vigil-models\", \"version\": 1, \"clip\": {\"file\": "
+                          "\"clip.safetensors\"}, \"adapters\": {\"brain-mri\": {\"file\": "
+                          "\"adapters/brain-mri.pth\"}}}",
+                          -1, NULL));
+  g_autofree char *old = g_strdup(g_getenv("VIGIL_MODEL_DIR"));
+  g_setenv("VIGIL_MODEL_DIR", dir, TRUE);
+  g_settings_reset(settings, "clip-weights");
+  g_settings_reset(settings, "adapter-checkpoints");
+  GtkWidget *window = vigil_preferences_window_new(NULL, settings);
+  AdwActionRow *clip = ADW_ACTION_ROW(find_row(window, "CLIP weights"));
+  AdwActionRow *brain = ADW_ACTION_ROW(find_row(window, "Brain MRI"));
+  AdwActionRow *liver = ADW_ACTION_ROW(find_row(window, "Liver CT"));
+  g_autofree char *want_clip =
+      g_strdup_printf("Model folder: clip.safetensors — %s/clip.safetensors", dir);
+  g_autofree char *want_brain =
+      g_strdup_printf("Model folder: brain-mri.pth — %s/adapters/brain-mri.pth", dir);
+  g_assert_cmpstr(adw_action_row_get_subtitle(clip), ==, want_clip);
+  g_assert_cmpstr(adw_action_row_get_subtitle(brain), ==, want_brain);
+  g_assert_cmpstr(adw_action_row_get_subtitle(liver), ==, "Not set");
+  g_settings_set_string(settings, "clip-weights", "/models/mine.safetensors");
+  g_assert_cmpstr(adw_action_row_get_subtitle(clip), ==,
+                  "mine.safetensors — /models/mine.safetensors");
+  gtk_window_destroy(GTK_WINDOW(window));
+  g_settings_reset(settings, "clip-weights");
+  g_unlink(index);
+  g_rmdir(dir);
+  if (old)
+    g_setenv("VIGIL_MODEL_DIR", old, TRUE);
+  else
+    g_unsetenv("VIGIL_MODEL_DIR");
+}
+
 static void test_device_choice(void) {
   GtkWidget *window = vigil_preferences_window_new(NULL, settings);
   AdwComboRow *device = ADW_COMBO_ROW(find_row(window, "Compute device"));
@@ -158,6 +198,7 @@ int main(int argc, char **argv) {
   settings = g_settings_new("org.vigil.Vigil");
   g_test_add_func("/preferences/pacs-nodes", test_pacs_nodes);
   g_test_add_func("/preferences/rows-follow-settings", test_rows_follow_settings);
+  g_test_add_func("/preferences/model-folder", test_model_folder);
   g_test_add_func("/preferences/device-choice", test_device_choice);
   g_test_add_func("/preferences/style-choice", test_style_choice);
   g_test_add_func("/preferences/half-precision", test_half_precision);

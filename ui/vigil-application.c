@@ -14,9 +14,43 @@ struct _VigilApplication {
 
 G_DEFINE_FINAL_TYPE(VigilApplication, vigil_application, ADW_TYPE_APPLICATION)
 
+/* --help's text is also the man page's (help2man reads it at build time). */
+static void add_help(GApplication *app) {
+  static const GOptionEntry options[] = {
+      {"version", 0, 0, G_OPTION_ARG_NONE, NULL, "Print the version and exit", NULL},
+      {NULL},
+  };
+  g_application_add_main_option_entries(app, options);
+  g_application_set_option_context_parameter_string(app, "[FILE|FOLDER...]");
+  g_application_set_option_context_summary(
+      app, "Vigil: a medical scan viewer that shows where a slice looks abnormal (MVFA).\n\n"
+           "Opens DICOM files, series folders and DICOMDIRs, NIfTI volumes (.nii, .nii.gz),\n"
+           "PNG and JPEG slices, and Vigil sessions (.vigil). Analysis runs on this computer\n"
+           "with the CLIP and MVFA weights that 'vigil-cli model import' installs.");
+  g_application_set_option_context_description(
+      app, "Files:\n"
+           "  $XDG_DATA_HOME/vigil/models   the model folder (model.json, weights, calibrations)\n"
+           "  $XDG_CACHE_HOME/vigil         text features, Vulkan pipelines, the PACS outbox\n"
+           "  $XDG_STATE_HOME/vigil         the autosaved session\n\n"
+           "Vigil is a research tool, not a certified medical device.");
+}
+
+static int on_local_options(GApplication *app, GVariantDict *options, gpointer data) {
+  (void)app, (void)data;
+  if (g_variant_dict_contains(options, "version")) {
+    g_print("vigil %s\n", VIGIL_VERSION);
+    return 0;
+  }
+  return -1;
+}
+
 VigilApplication *vigil_application_new(void) {
-  return g_object_new(VIGIL_TYPE_APPLICATION, "application-id", VIGIL_APP_ID, "flags",
-                      G_APPLICATION_HANDLES_OPEN, "resource-base-path", "/org/vigil/Vigil", NULL);
+  VigilApplication *app =
+      g_object_new(VIGIL_TYPE_APPLICATION, "application-id", VIGIL_APP_ID, "flags",
+                   G_APPLICATION_HANDLES_OPEN, "resource-base-path", "/org/vigil/Vigil", NULL);
+  add_help(G_APPLICATION(app));
+  g_signal_connect(app, "handle-local-options", G_CALLBACK(on_local_options), NULL);
+  return app;
 }
 
 GSettings *vigil_application_get_settings(VigilApplication *self) {
@@ -102,9 +136,18 @@ static void on_about_action(GSimpleAction *action, GVariant *param, gpointer use
   (void)action, (void)param;
   GtkApplication *app = GTK_APPLICATION(user_data);
   const char *developers[] = {"The Vigil developers", NULL};
+  GtkWindow *active = gtk_application_get_active_window(app);
+  g_autofree char *identity =
+      VIGIL_IS_WINDOW(active) ? vigil_window_dup_model_identity(VIGIL_WINDOW(active)) : NULL;
+  g_autofree char *debug = g_strdup_printf("Model:\n%s\n", identity ? identity : "none loaded");
+  /* libadwaita 1.5 brought the dialog that replaces (and 1.6 deprecates) the window. */
+#if ADW_CHECK_VERSION(1, 5, 0)
+  GObject *about = g_object_new(ADW_TYPE_ABOUT_DIALOG, NULL);
+#else
+  GObject *about = g_object_new(ADW_TYPE_ABOUT_WINDOW, "transient-for", active, NULL);
+#endif
   // clang-format off
-  GtkWidget *about = g_object_new(ADW_TYPE_ABOUT_WINDOW,
-      "transient-for", gtk_application_get_active_window(app),
+  g_object_set(about,
       "application-name", "Vigil",
       "application-icon", VIGIL_APP_ID,
       "version", VIGIL_VERSION,
@@ -113,15 +156,15 @@ static void on_about_action(GSimpleAction *action, GVariant *param, gpointer use
       "license-type", GTK_LICENSE_GPL_3_0,
       "comments", "Medical scan viewer with MVFA anomaly detection. Nothing leaves your "
                   "computer. A research tool, not a certified medical device.",
+      "debug-info", debug,
+      "debug-info-filename", "vigil-model.txt",
       NULL);
   // clang-format on
-  GtkWindow *active = gtk_application_get_active_window(app);
-  g_autofree char *identity =
-      VIGIL_IS_WINDOW(active) ? vigil_window_dup_model_identity(VIGIL_WINDOW(active)) : NULL;
-  g_autofree char *debug = g_strdup_printf("Model:\n%s\n", identity ? identity : "none loaded");
-  adw_about_window_set_debug_info(ADW_ABOUT_WINDOW(about), debug);
-  adw_about_window_set_debug_info_filename(ADW_ABOUT_WINDOW(about), "vigil-model.txt");
+#if ADW_CHECK_VERSION(1, 5, 0)
+  adw_dialog_present(ADW_DIALOG(about), GTK_WIDGET(active));
+#else
   gtk_window_present(GTK_WINDOW(about));
+#endif
 }
 
 static void on_preferences_action(GSimpleAction *action, GVariant *param, gpointer user_data) {

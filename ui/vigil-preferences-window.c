@@ -4,6 +4,8 @@
 
 #include "vigil-backend.h"
 #include "vigil-domain.h"
+#include "vigil-file-dialog.h"
+#include "vigil-model-dir.h"
 #include "vigil-pacs-page.h"
 
 struct _VigilPreferencesWindow {
@@ -24,10 +26,15 @@ static const char *const style_settings[] = {"default", "light", "dark"};
 
 G_DEFINE_FINAL_TYPE(VigilPreferencesWindow, vigil_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
 
-static void show_path(AdwActionRow *row, const char *path) {
-  if (path && *path) {
-    g_autofree char *name = g_path_get_basename(path);
-    g_autofree char *text = g_markup_printf_escaped("%s — %s", name, path);
+/* The file set here, else the one `vigil-cli model import` put in the model
+ * folder (used when none is set), else "Not set". */
+static void show_path(AdwActionRow *row, const char *path, const char *from_folder) {
+  const gboolean set = path && *path;
+  if (set || from_folder) {
+    const char *shown = set ? path : from_folder;
+    g_autofree char *name = g_path_get_basename(shown);
+    g_autofree char *text =
+        g_markup_printf_escaped("%s%s — %s", set ? "" : "Model folder: ", name, shown);
     adw_action_row_set_subtitle(row, text);
   } else {
     adw_action_row_set_subtitle(row, "Not set");
@@ -37,13 +44,16 @@ static void show_path(AdwActionRow *row, const char *path) {
 static void sync_from_settings(VigilPreferencesWindow *self) {
   self->syncing = TRUE;
   g_autofree char *clip = g_settings_get_string(self->settings, "clip-weights");
-  show_path(self->clip_row, clip);
+  g_autoptr(VigilModelDir) folder = vigil_model_dir_open(NULL, NULL);
+  g_autofree char *folder_clip = folder ? vigil_model_dir_clip(folder) : NULL;
+  show_path(self->clip_row, clip, folder_clip);
   g_autoptr(GVariant) map = g_settings_get_value(self->settings, "adapter-checkpoints");
   const VigilDomain *d = vigil_domains();
   for (guint i = 0; d[i].id; i++) {
     const char *path = NULL;
     g_variant_lookup(map, d[i].id, "&s", &path);
-    show_path(g_ptr_array_index(self->adapter_rows, i), path);
+    g_autofree char *folder_path = folder ? vigil_model_dir_adapters(folder, d[i].id) : NULL;
+    show_path(g_ptr_array_index(self->adapter_rows, i), path, folder_path);
   }
   g_autofree char *device = g_settings_get_string(self->settings, "compute-device");
   guint pos = 0;
@@ -85,38 +95,30 @@ static void free_choice(gpointer data, GClosure *closure) {
   g_free(c);
 }
 
-static void on_file_chosen(GtkNativeDialog *dialog, int response, gpointer user_data) {
+static void on_file_chosen(GListModel *files, gpointer user_data) {
   Choice *c = user_data;
-  if (response == GTK_RESPONSE_ACCEPT) {
-    g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
-    g_autofree char *path = file ? g_file_get_path(file) : NULL;
-    if (path && c->domain)
-      set_adapter(c->self->settings, c->domain, path);
-    else if (path)
-      g_settings_set_string(c->self->settings, "clip-weights", path);
-  }
-  gtk_native_dialog_destroy(dialog);
-  g_object_unref(dialog);
+  g_autofree char *path = vigil_file_dialog_first_path(files);
+  if (path && c->domain)
+    set_adapter(c->self->settings, c->domain, path);
+  else if (path)
+    g_settings_set_string(c->self->settings, "clip-weights", path);
 }
 
 static void on_choose(GtkButton *button, gpointer user_data) {
   (void)button;
   Choice *c = user_data;
-  GtkFileChooserNative *chooser = gtk_file_chooser_native_new(
-      c->domain ? "Choose MVFA Checkpoint" : "Choose CLIP Weights", GTK_WINDOW(c->self),
-      GTK_FILE_CHOOSER_ACTION_OPEN, "_Select", "_Cancel");
   GtkFileFilter *filter = gtk_file_filter_new();
   gtk_file_filter_set_name(filter, c->domain ? "Checkpoints (.pth, .safetensors)"
                                              : "Weights (.safetensors)");
   gtk_file_filter_add_suffix(filter, "safetensors");
   if (c->domain)
     gtk_file_filter_add_suffix(filter, "pth");
-  gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(chooser), filter);
-  g_object_unref(filter);
-  gtk_native_dialog_set_modal(GTK_NATIVE_DIALOG(chooser), TRUE);
+  const VigilFileDialog d = {
+      VIGIL_FILE_OPEN, FALSE, c->domain ? "Choose MVFA Checkpoint" : "Choose CLIP Weights",
+      "_Select",       NULL,  filter};
   /* The dialog outlives this handler; the Choice lives as long as the button. */
-  g_signal_connect(chooser, "response", G_CALLBACK(on_file_chosen), c);
-  gtk_native_dialog_show(GTK_NATIVE_DIALOG(chooser));
+  vigil_file_dialog_show(GTK_WINDOW(c->self), &d, on_file_chosen, c);
+  g_object_unref(filter);
 }
 
 static void on_clear(GtkButton *button, gpointer user_data) {

@@ -10,21 +10,18 @@
 #include "vigil-export.h"
 #include "vigil-scan-images.h"
 #include "vigil-job.h"
+#include "vigil-model-dir.h"
+#include "vigil-file-dialog.h"
 #include "vigil-window-private.h"
 
 /* The adapters for the chosen domain, or for a custom class the first set
- * any domain has (MVFA's checkpoints are per domain; a custom class borrows). */
+ * any domain has (MVFA's checkpoints are per domain; a custom class borrows);
+ * Preferences' choice first, else the model folder's. */
 static void on_references_changed(VigilWindow *self);
 
 static char *adapters_for(VigilWindow *self, GSettings *settings) {
   g_autoptr(GVariant) map = g_settings_get_value(settings, "adapter-checkpoints");
-  const char *domain = vigil_analysis_panel_get_domain(self->analysis_panel);
-  const char *path = NULL;
-  if (domain)
-    g_variant_lookup(map, domain, "&s", &path);
-  else if (g_variant_n_children(map) > 0)
-    g_variant_get_child(map, 0, "{&s&s}", NULL, &path);
-  return path ? g_strdup(path) : NULL;
+  return vigil_model_dir_pick_adapters(map, vigil_analysis_panel_get_domain(self->analysis_panel));
 }
 
 static void update_model_status(VigilWindow *self, const char *problem) {
@@ -79,14 +76,16 @@ static void ensure_model(VigilWindow *self) {
   GSettings *settings = _vigil_window_settings(self);
   if (!settings)
     return;
-  g_autofree char *clip = g_settings_get_string(settings, "clip-weights");
+  g_autofree char *clip_setting = g_settings_get_string(settings, "clip-weights");
+  g_autofree char *clip = vigil_model_dir_pick_clip(clip_setting);
   g_autofree char *adapters = adapters_for(self, settings);
   g_autofree char *device = g_settings_get_string(settings, "compute-device");
   const gboolean half = g_settings_get_boolean(settings, "half-precision");
-  if (!*clip || !adapters) {
-    update_model_status(self, "No model yet: choose the CLIP ViT-L/14-336 weights and the MVFA "
-                              "adapters for this domain in Preferences (the README says where "
-                              "to get them). The viewer works without them.");
+  if (!clip || !adapters) {
+    update_model_status(self, "No model yet: import the CLIP ViT-L/14-336 weights and the MVFA "
+                              "adapters for this domain (vigil-cli model import, or "
+                              "tools/fetch-model), or choose them in Preferences. The viewer "
+                              "works without them.");
     return;
   }
   vigil_workspace_load_model(self->workspace, clip, adapters, device, half);
@@ -366,28 +365,19 @@ void _vigil_window_action_export_view(GSimpleAction *action, GVariant *param, gp
   }
 }
 
-static void on_export_chosen(GtkNativeDialog *dialog, int response, gpointer user_data) {
-  VigilWindow *self = user_data;
-  if (response == GTK_RESPONSE_ACCEPT) {
-    g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
-    g_autofree char *path = file ? g_file_get_path(file) : NULL;
-    if (path)
-      g_action_group_activate_action(G_ACTION_GROUP(self), "export-view",
-                                     g_variant_new_string(path));
-  }
-  g_object_unref(dialog);
+static void on_export_chosen(GListModel *files, gpointer user_data) {
+  g_autofree char *path = vigil_file_dialog_first_path(files);
+  if (path)
+    g_action_group_activate_action(G_ACTION_GROUP(user_data), "export-view",
+                                   g_variant_new_string(path));
 }
 
 void _vigil_window_action_export_dialog(GSimpleAction *action, GVariant *param,
                                         gpointer user_data) {
   (void)action, (void)param;
-  VigilWindow *self = VIGIL_WINDOW(user_data);
-  GtkFileChooserNative *chooser = gtk_file_chooser_native_new(
-      "Export View", GTK_WINDOW(self), GTK_FILE_CHOOSER_ACTION_SAVE, "_Export", "_Cancel");
-  gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(chooser), "vigil-view.png");
-  gtk_native_dialog_set_modal(GTK_NATIVE_DIALOG(chooser), TRUE);
-  g_signal_connect(chooser, "response", G_CALLBACK(on_export_chosen), self);
-  gtk_native_dialog_show(GTK_NATIVE_DIALOG(chooser));
+  const VigilFileDialog d = {VIGIL_FILE_SAVE,  FALSE, "Export View", "_Export",
+                             "vigil-view.png", NULL};
+  vigil_file_dialog_show(GTK_WINDOW(user_data), &d, on_export_chosen, user_data);
 }
 
 /* The model's references changed (added, removed): the strip and the

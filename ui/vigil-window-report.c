@@ -14,6 +14,7 @@
 
 #include "vigil-pacs-nodes.h"
 #include "vigil-job.h"
+#include "vigil-file-dialog.h"
 #include "vigil-window-private.h"
 
 typedef struct {
@@ -327,8 +328,8 @@ static gboolean holds_report(const char *dir) {
   return FALSE;
 }
 
-static void on_replace_response(AdwMessageDialog *dialog, const char *response,
-                                gpointer user_data) {
+/* The "response" of an AdwAlertDialog or an AdwMessageDialog. */
+static void on_replace_response(GObject *dialog, const char *response, gpointer user_data) {
   VigilWindow *self = user_data;
   const char *dir = g_object_get_data(G_OBJECT(dialog), "vigil-dir");
   if (g_str_equal(response, "replace"))
@@ -347,34 +348,38 @@ static void export_to(VigilWindow *self, const char *dir) {
   g_autofree char *body = g_strdup_printf("%s already holds a Vigil report. Its files are "
                                           "replaced by this one.",
                                           dir);
+  /* AdwAlertDialog from libadwaita 1.5 on (1.6 deprecates AdwMessageDialog). */
+#if ADW_CHECK_VERSION(1, 5, 0)
+  AdwAlertDialog *ask = ADW_ALERT_DIALOG(adw_alert_dialog_new("Replace the Report?", body));
+  adw_alert_dialog_add_responses(ask, "cancel", "_Cancel", "replace", "_Replace", NULL);
+  adw_alert_dialog_set_response_appearance(ask, "replace", ADW_RESPONSE_DESTRUCTIVE);
+  adw_alert_dialog_set_default_response(ask, "cancel");
+#else
   AdwMessageDialog *ask =
       ADW_MESSAGE_DIALOG(adw_message_dialog_new(parent, "Replace the Report?", body));
   adw_message_dialog_add_responses(ask, "cancel", "_Cancel", "replace", "_Replace", NULL);
   adw_message_dialog_set_response_appearance(ask, "replace", ADW_RESPONSE_DESTRUCTIVE);
   adw_message_dialog_set_default_response(ask, "cancel");
+#endif
   g_object_set_data_full(G_OBJECT(ask), "vigil-dir", g_strdup(dir), g_free);
   g_signal_connect(ask, "response", G_CALLBACK(on_replace_response), self);
+#if ADW_CHECK_VERSION(1, 5, 0)
+  adw_dialog_present(ADW_DIALOG(ask), GTK_WIDGET(parent));
+#else
   gtk_window_present(GTK_WINDOW(ask));
+#endif
 }
 
-static void on_folder_chosen(GtkNativeDialog *chooser, int response, gpointer user_data) {
-  VigilWindow *self = user_data;
-  if (response == GTK_RESPONSE_ACCEPT) {
-    g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(chooser));
-    g_autofree char *path = file ? g_file_get_path(file) : NULL;
-    if (path)
-      export_to(self, path);
-  }
-  g_object_unref(chooser);
+static void on_folder_chosen(GListModel *files, gpointer user_data) {
+  g_autofree char *path = vigil_file_dialog_first_path(files);
+  if (path)
+    export_to(user_data, path);
 }
 
 static void on_dialog_export(VigilReportDialog *dialog, VigilWindow *self) {
-  GtkFileChooserNative *chooser =
-      gtk_file_chooser_native_new("Export Report To", GTK_WINDOW(dialog),
-                                  GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, "_Export", "_Cancel");
-  gtk_native_dialog_set_modal(GTK_NATIVE_DIALOG(chooser), TRUE);
-  g_signal_connect(chooser, "response", G_CALLBACK(on_folder_chosen), self);
-  gtk_native_dialog_show(GTK_NATIVE_DIALOG(chooser));
+  const VigilFileDialog d = {
+      VIGIL_FILE_SELECT_FOLDER, FALSE, "Export Report To", "_Export", NULL, NULL};
+  vigil_file_dialog_show(GTK_WINDOW(dialog), &d, on_folder_chosen, self);
 }
 
 static void on_dialog_send(VigilReportDialog *dialog, VigilWindow *self) {

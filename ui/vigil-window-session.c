@@ -5,6 +5,7 @@
  * The workspace does the work (app/vigil-workspace.c); here are the
  * actions, the dialogs and the panel's part of a restore.
  * Part of VigilWindow (see vigil-window-private.h). */
+#include "vigil-file-dialog.h"
 #include "vigil-window-private.h"
 
 /* A restored session's analysis settings, shown in the panel (which hands
@@ -35,32 +36,22 @@ void _vigil_window_action_save_session(GSimpleAction *action, GVariant *param, g
   }
 }
 
-static void on_save_chosen(GtkNativeDialog *dialog, int response, gpointer user_data) {
-  VigilWindow *self = user_data;
-  if (response == GTK_RESPONSE_ACCEPT) {
-    g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
-    g_autofree char *path = file ? g_file_get_path(file) : NULL;
-    if (path && !g_str_has_suffix(path, ".vigil")) {
-      char *with = g_strconcat(path, ".vigil", NULL);
-      g_free(path);
-      path = with;
-    }
-    if (path)
-      g_action_group_activate_action(G_ACTION_GROUP(self), "save-session",
-                                     g_variant_new_string(path));
+static void on_save_chosen(GListModel *files, gpointer user_data) {
+  g_autofree char *path = vigil_file_dialog_first_path(files);
+  if (path && !g_str_has_suffix(path, ".vigil")) {
+    char *with = g_strconcat(path, ".vigil", NULL);
+    g_free(path);
+    path = with;
   }
-  g_object_unref(dialog);
+  if (path)
+    g_action_group_activate_action(G_ACTION_GROUP(user_data), "save-session",
+                                   g_variant_new_string(path));
 }
 
 void _vigil_window_action_save_dialog(GSimpleAction *action, GVariant *param, gpointer user_data) {
   (void)action, (void)param;
-  VigilWindow *self = VIGIL_WINDOW(user_data);
-  GtkFileChooserNative *chooser = gtk_file_chooser_native_new(
-      "Save Session", GTK_WINDOW(self), GTK_FILE_CHOOSER_ACTION_SAVE, "_Save", "_Cancel");
-  gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(chooser), "study.vigil");
-  gtk_native_dialog_set_modal(GTK_NATIVE_DIALOG(chooser), TRUE);
-  g_signal_connect(chooser, "response", G_CALLBACK(on_save_chosen), self);
-  gtk_native_dialog_show(GTK_NATIVE_DIALOG(chooser));
+  const VigilFileDialog d = {VIGIL_FILE_SAVE, FALSE, "Save Session", "_Save", "study.vigil", NULL};
+  vigil_file_dialog_show(GTK_WINDOW(user_data), &d, on_save_chosen, user_data);
 }
 
 /* win.restore-autosave: what the last run was doing. */

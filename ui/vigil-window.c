@@ -8,6 +8,7 @@
 
 #include "vigil-job.h"
 #include "vigil-scan-images.h"
+#include "vigil-file-dialog.h"
 #include "vigil-window-private.h"
 
 G_DEFINE_FINAL_TYPE(VigilWindow, vigil_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -221,38 +222,25 @@ void vigil_window_open_files(VigilWindow *self, GFile **files, int n_files) {
   vigil_workspace_add_files(self->workspace, files, n_files);
 }
 
-static void on_chooser_response(GtkNativeDialog *dialog, int response, gpointer user_data) {
+static void on_files_chosen(GListModel *chosen, gpointer user_data) {
   (void)user_data;
-  if (response == GTK_RESPONSE_ACCEPT) {
-    g_autoptr(GListModel) chosen = gtk_file_chooser_get_files(GTK_FILE_CHOOSER(dialog));
-    guint n = g_list_model_get_n_items(chosen);
-    g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_object_unref);
-    for (guint i = 0; i < n; i++)
-      g_ptr_array_add(files, g_list_model_get_item(chosen, i));
-    g_application_open(g_application_get_default(), (GFile **)files->pdata, (int)n, "");
-  }
-  g_object_unref(dialog);
+  guint n = g_list_model_get_n_items(chosen);
+  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_object_unref);
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add(files, g_list_model_get_item(chosen, i));
+  g_application_open(g_application_get_default(), (GFile **)files->pdata, (int)n, "");
 }
 
 void _vigil_window_open_dialog(GtkWidget *widget, const char *action, GVariant *param) {
   (void)action, (void)param;
-  VigilWindow *self = VIGIL_WINDOW(widget);
-  GtkFileChooserNative *chooser = gtk_file_chooser_native_new(
-      "Open Scans", GTK_WINDOW(self), GTK_FILE_CHOOSER_ACTION_OPEN, "_Open", "_Cancel");
-  gtk_file_chooser_set_select_multiple(GTK_FILE_CHOOSER(chooser), TRUE);
-  gtk_native_dialog_set_modal(GTK_NATIVE_DIALOG(chooser), TRUE);
-  g_signal_connect(chooser, "response", G_CALLBACK(on_chooser_response), self);
-  gtk_native_dialog_show(GTK_NATIVE_DIALOG(chooser));
+  const VigilFileDialog d = {VIGIL_FILE_OPEN, TRUE, "Open Scans", "_Open", NULL, NULL};
+  vigil_file_dialog_show(GTK_WINDOW(widget), &d, on_files_chosen, NULL);
 }
 
 void _vigil_window_open_folder_dialog(GtkWidget *widget, const char *action, GVariant *param) {
   (void)action, (void)param;
-  VigilWindow *self = VIGIL_WINDOW(widget);
-  GtkFileChooserNative *chooser = gtk_file_chooser_native_new(
-      "Open Folder", GTK_WINDOW(self), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, "_Open", "_Cancel");
-  gtk_native_dialog_set_modal(GTK_NATIVE_DIALOG(chooser), TRUE);
-  g_signal_connect(chooser, "response", G_CALLBACK(on_chooser_response), self);
-  gtk_native_dialog_show(GTK_NATIVE_DIALOG(chooser));
+  const VigilFileDialog d = {VIGIL_FILE_SELECT_FOLDER, FALSE, "Open Folder", "_Open", NULL, NULL};
+  vigil_file_dialog_show(GTK_WINDOW(widget), &d, on_files_chosen, NULL);
 }
 
 static gboolean on_drop(GtkDropTarget *target, const GValue *value, double x, double y,
