@@ -3,6 +3,7 @@
  * the CLIP, and a CLIP that does not fit installed adapters each fail with
  * their error and leave the folder as it was; the app's picks fall back to
  * the folder only when the settings name nothing. */
+#include <math.h>
 #include <glib/gstdio.h>
 
 #include "test-util.h"
@@ -112,19 +113,19 @@ static void test_refusals(Fixture *f, gconstpointer data) {
   g_autofree char *cal = g_build_filename(f->tmp, "Brain.calibration.json", NULL);
   g_autofree char *clip_sha = vigil_file_sha256(f->clip, NULL);
   g_autofree char *ad_sha = vigil_file_sha256(f->adapters, NULL);
-  VigilCalibration c = {VIGIL_CALIBRATION_LABELLED,
-                        "Brain",
-                        FALSE,
-                        0,
-                        1.0,
-                        0.0,
-                        2.0,
-                        3,
-                        3,
-                        0.0,
-                        clip_sha,
-                        ad_sha,
-                        "0"};
+  VigilCalibration c = {.source = VIGIL_CALIBRATION_LABELLED,
+                        .class_name = "Brain",
+                        .threshold = 1.0,
+                        .min = 0.0,
+                        .max = 2.0,
+                        .normal = 3,
+                        .abnormal = 3,
+                        .map_threshold = NAN,
+                        .map_min = NAN,
+                        .map_max = NAN,
+                        .clip_sha256 = clip_sha,
+                        .adapters_sha256 = ad_sha,
+                        .vigil_version = "0"};
   g_assert_true(vigil_calibration_save(&c, cal, NULL));
   const char *calibration[] = {cal, NULL};
   g_assert_true(vigil_model_import(NULL, (char **)calibration, NULL, report, &error));
