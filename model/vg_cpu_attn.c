@@ -59,11 +59,10 @@ static void pack_kv(const attn_job *j, const float *k, const float *v, attn_scra
   const int hd = j->d / j->heads, nr = j->nr, ld = 3 * j->d, tok = j->tok;
   for (int p0 = 0; p0 < s->kp_cols; p0 += nr) {
     float *panel = s->kp + (size_t)p0 * hd;
-    for (int jj = 0; jj < nr; jj++) {
-      const float *kr = p0 + jj < tok ? k + (size_t)(p0 + jj) * ld : NULL;
-      for (int dim = 0; dim < hd; dim++)
-        panel[dim * nr + jj] = kr ? kr[dim] : 0.0f;
-    }
+    const int nc = tok - p0 < nr ? tok - p0 : nr;
+    j->vec->transpose(k + (size_t)p0 * ld, ld, nc, hd, panel, nr);
+    for (int dim = 0; dim < hd && nc < nr; dim++)
+      memset(panel + dim * nr + nc, 0, sizeof(float) * (size_t)(nr - nc));
   }
   for (int p0 = 0; p0 < s->vp_cols; p0 += nr) {
     float *panel = s->vp + (size_t)p0 * tok;
@@ -84,23 +83,21 @@ static void row_block(const attn_job *j, const float *q, float *o, const attn_sc
   const float *rows[MR];
   for (int r = 0; r < MR; r++) /* missing rows repeat the last; their results are dropped */
     rows[r] = q + (size_t)(i0 + (r < mr ? r : mr - 1)) * ld;
-  memset(s->scores, 0, sizeof(float) * MR * (size_t)s->kp_cols);
   for (int p0 = 0; p0 < kcols; p0 += nr)
-    j->kernel(hd, rows, s->kp + (size_t)p0 * hd, s->scores + p0, s->kp_cols);
+    j->kernel(hd, rows, s->kp + (size_t)p0 * hd, s->scores + p0, s->kp_cols, 0);
   const float scale = 1.0f / sqrtf((float)hd);
   const float *prow[MR];
+  float inv[MR];
   for (int r = 0; r < MR; r++) {
     float *row = s->scores + (size_t)r * s->kp_cols;
     const int i = i0 + (r < mr ? r : mr - 1);
-    j->vec->softmax(row, j->causal ? i + 1 : tok, keys, scale);
+    inv[r] = 1.0f / j->vec->softmax_exp(row, j->causal ? i + 1 : tok, keys, scale);
     prow[r] = row;
   }
-  memset(s->otile, 0, sizeof(float) * MR * (size_t)s->vp_cols);
   for (int p0 = 0; p0 < s->vp_cols; p0 += nr)
-    j->kernel(keys, prow, s->vp + (size_t)p0 * tok, s->otile + p0, s->vp_cols);
-  for (int r = 0; r < mr; r++)
-    memcpy(o + (size_t)(i0 + r) * j->d, s->otile + (size_t)r * s->vp_cols,
-           sizeof(float) * (size_t)hd);
+    j->kernel(keys, prow, s->vp + (size_t)p0 * tok, s->otile + p0, s->vp_cols, 0);
+  for (int r = 0; r < mr; r++) /* the softmax's division, on hd values instead of tok */
+    j->vec->scale(o + (size_t)(i0 + r) * j->d, s->otile + (size_t)r * s->vp_cols, hd, inv[r]);
 }
 
 /* Work item i is head i % heads of sequence i / heads. */
@@ -143,8 +140,12 @@ static vg_status attn_openblas(const attn_job *j) {
     item_pointers(j, i, &q, &o);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t, t, hd, 1.0f, q, ld, q + d, ld, 0.0f,
                 scores, t);
-    for (int r = 0; r < t; r++)
-      j->vec->softmax(scores + (size_t)r * t, j->causal ? r + 1 : t, t, 1.0f / sqrtf((float)hd));
+    for (int r = 0; r < t; r++) {
+      float *row = scores + (size_t)r * t;
+      const float inv = 1.0f / j->vec->softmax_exp(row, j->causal ? r + 1 : t, t, 1.0f / sqrtf(hd));
+      for (int c = 0; c < t; c++)
+        row[c] *= inv;
+    }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, hd, t, 1.0f, scores, t, q + 2 * d, ld,
                 0.0f, o, d);
   }

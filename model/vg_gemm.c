@@ -15,15 +15,17 @@
 #define GROUP 1       /* panels packed together (one: the packed panel stays in L1) */
 #define NR_MAX 32     /* panel width: 32 with AVX-512, 16 with AVX2 */
 
-/* c[r][0..NR) += sum_p rows[r][p] * bp[p][0..NR) for r < MR (row stride ldc). */
-typedef void (*kernel_fn)(int kc, const float *const *rows, const float *bp, float *c, int64_t ldc);
+/* c[r][0..NR) (+)= sum_p rows[r][p] * bp[p][0..NR) for r < MR (row stride
+ * ldc): adding to c when `add`, else overwriting it (c is then not read). */
+typedef void (*kernel_fn)(int kc, const float *const *rows, const float *bp, float *c, int64_t ldc,
+                          int add);
 
 __attribute__((target("avx512f"))) static void
-kernel_avx512(int kc, const float *const *rows, const float *bp, float *cp, int64_t ldc) {
+kernel_avx512(int kc, const float *const *rows, const float *bp, float *cp, int64_t ldc, int add) {
   __m512 c[MR][2];
   for (int r = 0; r < MR; r++) {
-    c[r][0] = _mm512_loadu_ps(cp + r * ldc);
-    c[r][1] = _mm512_loadu_ps(cp + r * ldc + 16);
+    c[r][0] = add ? _mm512_loadu_ps(cp + r * ldc) : _mm512_setzero_ps();
+    c[r][1] = add ? _mm512_loadu_ps(cp + r * ldc + 16) : _mm512_setzero_ps();
   }
   const float *a0 = rows[0], *a1 = rows[1], *a2 = rows[2], *a3 = rows[3], *a4 = rows[4],
               *a5 = rows[5];
@@ -49,11 +51,11 @@ kernel_avx512(int kc, const float *const *rows, const float *bp, float *cp, int6
 }
 
 __attribute__((target("avx2,fma"))) static void
-kernel_avx2(int kc, const float *const *rows, const float *bp, float *cp, int64_t ldc) {
+kernel_avx2(int kc, const float *const *rows, const float *bp, float *cp, int64_t ldc, int add) {
   __m256 c[MR][2];
   for (int r = 0; r < MR; r++) {
-    c[r][0] = _mm256_loadu_ps(cp + r * ldc);
-    c[r][1] = _mm256_loadu_ps(cp + r * ldc + 8);
+    c[r][0] = add ? _mm256_loadu_ps(cp + r * ldc) : _mm256_setzero_ps();
+    c[r][1] = add ? _mm256_loadu_ps(cp + r * ldc + 8) : _mm256_setzero_ps();
   }
   for (int p = 0; p < kc; p++, bp += 16) {
     const __m256 b0 = _mm256_load_ps(bp), b1 = _mm256_load_ps(bp + 8);
@@ -70,7 +72,11 @@ kernel_avx2(int kc, const float *const *rows, const float *bp, float *cp, int64_
 }
 
 /* Plain C, for CPUs without AVX2 (where the backend prefers OpenBLAS anyway). */
-static void kernel_c(int kc, const float *const *rows, const float *bp, float *cp, int64_t ldc) {
+static void kernel_c(int kc, const float *const *rows, const float *bp, float *cp, int64_t ldc,
+                     int add) {
+  for (int r = 0; r < MR; r++)
+    for (int j = 0; j < 16 && !add; j++)
+      cp[r * ldc + j] = 0.0f;
   for (int r = 0; r < MR; r++)
     for (int p = 0; p < kc; p++)
       for (int j = 0; j < 16; j++)
@@ -200,10 +206,9 @@ static void run_panels(const vg_gemm_args *g, int first, int last) {
           const int j0 = (p0 + q) * nr, nc = g->n - j0 < nr ? g->n - j0 : nr;
           float *o = g->out + (int64_t)i0 * g->ldo + j0;
           if (mr == MR && nc == nr) /* a whole tile: straight into out */
-            cpu.kernel(kc, rows, bp + q * KC * nr, o, g->ldo);
+            cpu.kernel(kc, rows, bp + q * KC * nr, o, g->ldo, 1);
           else {
-            memset(tile, 0, sizeof(float) * MR * NR_MAX);
-            cpu.kernel(kc, rows, bp + q * KC * nr, tile, nr);
+            cpu.kernel(kc, rows, bp + q * KC * nr, tile, nr, 0);
             for (int r = 0; r < mr; r++)
               for (int jj = 0; jj < nc; jj++)
                 o[r * g->ldo + jj] += tile[r * nr + jj];

@@ -43,11 +43,12 @@ const char *vg_gemm_kind(void);
 void vg_gemm(const vg_gemm_args *args, int threads);
 
 /* The micro-kernel, for callers that pack their own panels (attention):
- * c[r][0..nr) += sum_{p < kc} rows[r][p] * bp[p * nr + j] for r < VG_GEMM_MR,
- * c's rows `ldc` apart; bp 64-byte aligned. *nr gets the panel width. */
+ * c[r][0..nr) (+)= sum_{p < kc} rows[r][p] * bp[p * nr + j] for r <
+ * VG_GEMM_MR, c's rows `ldc` apart, added to c when `add`, else overwriting
+ * it; bp 64-byte aligned. *nr gets the panel width. */
 #define VG_GEMM_MR 6
 typedef void (*vg_gemm_kernel_fn)(int kc, const float *const *rows, const float *bp, float *c,
-                                  int64_t ldc);
+                                  int64_t ldc, int add);
 vg_gemm_kernel_fn vg_gemm_kernel(int *nr);
 
 /* Runs fn(ctx, t, n) for t < n on n threads (the caller is thread 0). */

@@ -40,24 +40,42 @@ static void layer_norm_c(float *x, const float *add, float *y, const float *gamm
     y[i] = ((float)(x[i] - mean)) * inv * gamma[i] + beta[i];
 }
 
-static void softmax_c(float *row, int valid, int total, float scale) {
+static float softmax_exp_c(float *row, int valid, int total, float scale) {
   float mx = -INFINITY, sum = 0.0f;
   for (int j = 0; j < valid; j++)
     mx = fmaxf(mx, row[j] *= scale);
   for (int j = 0; j < valid; j++)
     sum += row[j] = expf(row[j] - mx);
-  const float inv = 1.0f / sum;
-  for (int j = 0; j < valid; j++)
-    row[j] *= inv;
   for (int j = valid; j < total; j++)
     row[j] = 0.0f;
+  return sum;
 }
 
-static const vg_vec_ops ops_c = {"c", act_c, layer_norm_c, softmax_c};
-static const vg_vec_ops ops_avx2 = {"avx2", vg_vec_act_avx2, vg_vec_layer_norm_avx2,
-                                    vg_vec_softmax_avx2};
-static const vg_vec_ops ops_avx512 = {"avx512", vg_vec_act_avx512, vg_vec_layer_norm_avx512,
-                                      vg_vec_softmax_avx512};
+static void scale_c(float *dst, const float *src, int n, float s) {
+  for (int i = 0; i < n; i++)
+    dst[i] = src[i] * s;
+}
+
+static void transpose_c(const float *src, int64_t lds, int rows, int cols, float *dst,
+                        int64_t ldd) {
+  for (int r = 0; r < rows; r++)
+    for (int c = 0; c < cols; c++)
+      dst[c * ldd + r] = src[r * lds + c];
+}
+
+static const vg_vec_ops ops_c = {"c", act_c, layer_norm_c, softmax_exp_c, scale_c, transpose_c};
+static const vg_vec_ops ops_avx2 = {"avx2",
+                                    vg_vec_act_avx2,
+                                    vg_vec_layer_norm_avx2,
+                                    vg_vec_softmax_exp_avx2,
+                                    vg_vec_scale_avx2,
+                                    vg_vec_transpose_avx2};
+static const vg_vec_ops ops_avx512 = {"avx512",
+                                      vg_vec_act_avx512,
+                                      vg_vec_layer_norm_avx512,
+                                      vg_vec_softmax_exp_avx512,
+                                      vg_vec_scale_avx512,
+                                      vg_vec_transpose_avx512};
 
 static const vg_vec_ops *supported(const char *kind) {
   __builtin_cpu_init();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "vg_backend.h"
 
@@ -19,9 +20,15 @@ typedef struct vg_vec_ops {
    * same pass); then y = (x - mean) / sqrt(var + eps) * gamma + beta. */
   void (*layer_norm)(float *x, const float *add, float *y, const float *gamma, const float *beta,
                      int n, float eps);
-  /* row[0, valid) = softmax(row * scale) over those entries (scale > 0);
-   * row[valid, total) = 0. */
-  void (*softmax)(float *row, int valid, int total, float scale);
+  /* Softmax less its division: row[i] = exp(scale (row[i] - max)) for
+   * i < valid (max over those; scale > 0), 0 for valid <= i < total; returns
+   * the sum the caller divides by (attention does so on its output, which is
+   * smaller than the row). */
+  float (*softmax_exp)(float *row, int valid, int total, float scale);
+  /* dst[i] = src[i] * s for i < n. */
+  void (*scale)(float *dst, const float *src, int n, float s);
+  /* dst[c * ldd + r] = src[r * lds + c] for r < rows, c < cols. */
+  void (*transpose)(const float *src, int64_t lds, int rows, int cols, float *dst, int64_t ldd);
 } vg_vec_ops;
 
 /* The kernels for this CPU: the best of AVX-512F and AVX2 + FMA, unless the
@@ -38,11 +45,17 @@ int vg_vec_force(const char *kind);
 void vg_vec_act_avx512(float *v, size_t n, vg_activation act, float alpha);
 void vg_vec_layer_norm_avx512(float *x, const float *add, float *y, const float *gamma,
                               const float *beta, int n, float eps);
-void vg_vec_softmax_avx512(float *row, int valid, int total, float scale);
+float vg_vec_softmax_exp_avx512(float *row, int valid, int total, float scale);
+void vg_vec_scale_avx512(float *dst, const float *src, int n, float s);
+void vg_vec_transpose_avx512(const float *src, int64_t lds, int rows, int cols, float *dst,
+                             int64_t ldd);
 void vg_vec_act_avx2(float *v, size_t n, vg_activation act, float alpha);
 void vg_vec_layer_norm_avx2(float *x, const float *add, float *y, const float *gamma,
                             const float *beta, int n, float eps);
-void vg_vec_softmax_avx2(float *row, int valid, int total, float scale);
+float vg_vec_softmax_exp_avx2(float *row, int valid, int total, float scale);
+void vg_vec_scale_avx2(float *dst, const float *src, int n, float s);
+void vg_vec_transpose_avx2(const float *src, int64_t lds, int rows, int cols, float *dst,
+                           int64_t ldd);
 
 #ifdef __cplusplus
 }

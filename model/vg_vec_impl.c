@@ -3,6 +3,7 @@
  * -mavx512f, 8 lanes with -mavx2 -mfma. vg_vec.c picks one at run time; its
  * plain C versions are the reference the tests hold these to. */
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "vg_vec.h"
@@ -227,7 +228,7 @@ void NAME(vg_vec_layer_norm)(float *x, const float *add, float *y, const float *
     y[i] = (x[i] - mean) * inv * gamma[i] + beta[i];
 }
 
-void NAME(vg_vec_softmax)(float *row, int valid, int total, float scale) {
+float NAME(vg_vec_softmax_exp)(float *row, int valid, int total, float scale) {
   vf mx = splat(-3.0e38f);
   int i = 0;
   for (; i + W <= valid; i += W)
@@ -237,26 +238,70 @@ void NAME(vg_vec_softmax)(float *row, int valid, int total, float scale) {
     m = row[i] > m ? row[i] : m;
   const vf ms = splat(m * scale);
   vf s = {0};
-  i = 0;
-  for (; i + W <= valid; i += W) {
+  for (i = 0; i + W <= valid; i += W) {
     const vf e = vexp(load(row + i) * scale - ms);
     store(row + i, e);
     s += e;
   }
   float sum = hsum(s);
-  if (i < valid) {
+  if (i < valid) { /* the tail: lanes past `valid` get exp(-87), never stored */
     float tail[W];
     for (int j = 0; j < W; j++)
-      tail[j] = i + j < valid ? row[i + j] * scale - m * scale : -87.0f;
+      tail[j] = i + j < valid ? (row[i + j] - m) * scale : -87.0f;
     const vf e = vexp(load(tail));
     for (int j = 0; i + j < valid; j++)
       sum += row[i + j] = e[j];
   }
-  const vf inv = splat(1.0f / sum);
-  for (i = 0; i + W <= valid; i += W)
-    store(row + i, load(row + i) * inv);
-  for (; i < valid; i++)
-    row[i] *= inv[0];
-  for (; i < total; i++)
+  for (i = valid; i < total; i++)
     row[i] = 0.0f;
+  return sum;
+}
+
+void NAME(vg_vec_scale)(float *dst, const float *src, int n, float s) {
+  int i = 0;
+  for (; i + W <= n; i += W)
+    store(dst + i, load(src + i) * s);
+  for (; i < n; i++)
+    dst[i] = src[i] * s;
+}
+
+/* Interleaving row i with row i + W/2, low halves then high halves, log2 W
+ * times over W rows transposes them (a perfect shuffle per round). */
+#if W == 16
+#define LO                                                                                         \
+  { 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23 }
+#define HI                                                                                         \
+  { 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31 }
+#else
+#define LO                                                                                         \
+  { 0, 8, 1, 9, 2, 10, 3, 11 }
+#define HI                                                                                         \
+  { 4, 12, 5, 13, 6, 14, 7, 15 }
+#endif
+
+static void transpose_block(const float *src, int64_t lds, float *dst, int64_t ldd) {
+  const vi lo = LO, hi = HI;
+  vf v[W], t[W];
+  for (int r = 0; r < W; r++)
+    v[r] = load(src + r * lds);
+  for (int round = 1; round < W; round *= 2) {
+    for (int i = 0; i < W / 2; i++) {
+      t[2 * i] = __builtin_shuffle(v[i], v[i + W / 2], lo);
+      t[2 * i + 1] = __builtin_shuffle(v[i], v[i + W / 2], hi);
+    }
+    memcpy(v, t, sizeof v);
+  }
+  for (int c = 0; c < W; c++)
+    store(dst + c * ldd, v[c]);
+}
+
+void NAME(vg_vec_transpose)(const float *src, int64_t lds, int rows, int cols, float *dst,
+                            int64_t ldd) {
+  const int rb = rows / W * W, cb = cols / W * W;
+  for (int r = 0; r < rb; r += W)
+    for (int c = 0; c < cb; c += W)
+      transpose_block(src + r * lds + c, lds, dst + c * ldd + r, ldd);
+  for (int r = 0; r < rows; r++) /* the edges */
+    for (int c = r < rb ? cb : 0; c < cols; c++)
+      dst[c * ldd + r] = src[r * lds + c];
 }

@@ -116,8 +116,9 @@ static void check_softmax(const char *kind) {
     for (size_t v = 0; v < G_N_ELEMENTS(valids); v++) {
       float *got = random_values(total, (guint32)(total * 3 + v), 20.0f);
       float *want = g_memdup2(got, total * 4);
-      vg_vec()->softmax(got, valids[v], total, 0.125f);
-      vg_vec_plain()->softmax(want, valids[v], total, 0.125f);
+      const float sum = vg_vec()->softmax_exp(got, valids[v], total, 0.125f);
+      const float want_sum = vg_vec_plain()->softmax_exp(want, valids[v], total, 0.125f);
+      assert_close(&sum, &want_sum, 1, 1e-5, "softmax sum", kind, total);
       assert_close(got, want, total, 1e-5, "softmax", kind, total);
       g_free(got), g_free(want);
     }
@@ -126,6 +127,27 @@ static void check_softmax(const char *kind) {
 
 static void test_softmax(void) {
   g_assert_cmpint(each_kind(check_softmax), >=, 1);
+}
+
+/* Transpose (exact) and scale, on shapes with and without whole blocks. */
+static void check_transpose(const char *kind) {
+  const int shapes[][2] = {{1, 1}, {16, 16}, {17, 33}, {8, 64}, {32, 64}, {31, 7}, {290, 64}};
+  for (size_t i = 0; i < G_N_ELEMENTS(shapes); i++) {
+    const int rows = shapes[i][0], cols = shapes[i][1], lds = cols + 5, ldd = rows + 3;
+    float *src = random_values(rows * lds, (guint32)i, 1.0f);
+    float *got = g_new0(float, cols *ldd), *want = g_new0(float, cols *ldd);
+    vg_vec()->transpose(src, lds, rows, cols, got, ldd);
+    vg_vec_plain()->transpose(src, lds, rows, cols, want, ldd);
+    assert_close(got, want, cols * ldd, 0, "transpose", kind, rows);
+    vg_vec()->scale(got, src, rows * cols, 0.3f);
+    vg_vec_plain()->scale(want, src, rows * cols, 0.3f);
+    assert_close(got, want, rows * cols, 0, "scale", kind, rows * cols);
+    g_free(src), g_free(got), g_free(want);
+  }
+}
+
+static void test_transpose(void) {
+  g_assert_cmpint(each_kind(check_transpose), >=, 1);
 }
 
 /* out[s t + i, h hd + c] = sum_j softmax_j(q_i . k_j / sqrt hd) v_j[c], in double. */
@@ -287,6 +309,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/cpu-kernels/activations", test_activations);
   g_test_add_func("/cpu-kernels/layer-norm", test_layer_norm);
   g_test_add_func("/cpu-kernels/softmax", test_softmax);
+  g_test_add_func("/cpu-kernels/transpose", test_transpose);
   g_test_add_func("/cpu-kernels/attention", test_attention);
   g_test_add_func("/cpu-kernels/fused", test_fused);
   g_test_add_func("/cpu-kernels/cores", test_cores);
