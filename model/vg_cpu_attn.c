@@ -1,6 +1,6 @@
 /* Multi-head attention on the CPU, one (sequence, head) item at a time per
  * thread: K and V of the head are packed once into the GEMM micro-kernel's
- * panels, then for each block of VG_GEMM_MR query rows the scores Q K^T go
+ * panels, then for each block of ROWS query rows the scores Q K^T go
  * into a small block that stays in L1, are softmaxed there and multiplied by
  * V straight away. Nothing T x T is ever written out, and no panel is packed
  * twice (vg_gemm per head repacked K for every call and ran at a third of
@@ -16,6 +16,8 @@
 #include "vg_vec.h"
 
 #define MR VG_GEMM_MR
+#define SUB 2 /* micro-kernel row blocks per block of query rows */
+#define ROWS (SUB * MR)
 
 typedef struct attn_job {
   float *out;
@@ -43,8 +45,8 @@ static int scratch_new(const attn_job *j, attn_scratch *s) {
   s->kp_cols = round_up(j->tok, j->nr), s->vp_cols = round_up(hd, j->nr);
   s->kp = aligned_alloc(64, sizeof(float) * (size_t)hd * (size_t)s->kp_cols);
   s->vp = aligned_alloc(64, sizeof(float) * (size_t)round_up(j->tok, 16) * (size_t)s->vp_cols);
-  s->scores = aligned_alloc(64, sizeof(float) * MR * (size_t)s->kp_cols);
-  s->otile = aligned_alloc(64, sizeof(float) * MR * (size_t)s->vp_cols);
+  s->scores = aligned_alloc(64, sizeof(float) * ROWS * (size_t)s->kp_cols);
+  s->otile = aligned_alloc(64, sizeof(float) * ROWS * (size_t)s->vp_cols);
   return s->kp && s->vp && s->scores && s->otile;
 }
 
@@ -74,29 +76,34 @@ static void pack_kv(const attn_job *j, const float *k, const float *v, attn_scra
   }
 }
 
-/* Query rows [i0, i0 + mr) of one head: scores, softmax, times V, into out. */
+/* Query rows [i0, i0 + rows) of one head, rows <= ROWS: scores, softmax,
+ * times V, into out. Each packed panel serves SUB micro-kernel calls in a
+ * row while it is in L1, halving what K and V stream from L2. */
 static void row_block(const attn_job *j, const float *q, float *o, const attn_scratch *s, int i0) {
   const int hd = j->d / j->heads, nr = j->nr, tok = j->tok, ld = 3 * j->d;
-  const int mr = tok - i0 < MR ? tok - i0 : MR;
+  const int rows = tok - i0 < ROWS ? tok - i0 : ROWS;
   /* Keys past the block's last row are masked when causal: skip their panels. */
-  const int keys = j->causal ? i0 + mr : tok, kcols = round_up(keys, nr);
-  const float *rows[MR];
-  for (int r = 0; r < MR; r++) /* missing rows repeat the last; their results are dropped */
-    rows[r] = q + (size_t)(i0 + (r < mr ? r : mr - 1)) * ld;
+  const int keys = j->causal ? i0 + rows : tok, kcols = round_up(keys, nr);
+  const float *qrow[ROWS], *prow[ROWS];
+  float inv[ROWS];
+  for (int r = 0; r < ROWS; r++) /* missing rows repeat the last; their results are dropped */
+    qrow[r] = q + (size_t)(i0 + (r < rows ? r : rows - 1)) * ld;
   for (int p0 = 0; p0 < kcols; p0 += nr)
-    j->kernel(hd, rows, s->kp + (size_t)p0 * hd, s->scores + p0, s->kp_cols, 0);
+    for (int b = 0; b < SUB; b++)
+      j->kernel(hd, qrow + b * MR, s->kp + (size_t)p0 * hd,
+                s->scores + (size_t)b * MR * s->kp_cols + p0, s->kp_cols, 0);
   const float scale = 1.0f / sqrtf((float)hd);
-  const float *prow[MR];
-  float inv[MR];
-  for (int r = 0; r < MR; r++) {
+  for (int r = 0; r < ROWS; r++) {
     float *row = s->scores + (size_t)r * s->kp_cols;
-    const int i = i0 + (r < mr ? r : mr - 1);
+    const int i = i0 + (r < rows ? r : rows - 1);
     inv[r] = 1.0f / j->vec->softmax_exp(row, j->causal ? i + 1 : tok, keys, scale);
     prow[r] = row;
   }
   for (int p0 = 0; p0 < s->vp_cols; p0 += nr)
-    j->kernel(keys, prow, s->vp + (size_t)p0 * tok, s->otile + p0, s->vp_cols, 0);
-  for (int r = 0; r < mr; r++) /* the softmax's division, on hd values instead of tok */
+    for (int b = 0; b < SUB; b++)
+      j->kernel(keys, prow + b * MR, s->vp + (size_t)p0 * tok,
+                s->otile + (size_t)b * MR * s->vp_cols + p0, s->vp_cols, 0);
+  for (int r = 0; r < rows; r++) /* the softmax's division, on hd values instead of tok */
     j->vec->scale(o + (size_t)(i0 + r) * j->d, s->otile + (size_t)r * s->vp_cols, hd, inv[r]);
 }
 
@@ -121,7 +128,7 @@ static void attn_items(void *ctx, int t, int n) {
     float *o;
     item_pointers(j, i, &q, &o);
     pack_kv(j, q + j->d, q + 2 * j->d, &s);
-    for (int i0 = 0; i0 < j->tok; i0 += MR)
+    for (int i0 = 0; i0 < j->tok; i0 += ROWS)
       row_block(j, q, o, &s, i0);
   }
   scratch_free(&s);
