@@ -87,62 +87,56 @@ static inline vf vexp(vf x) {
  * P_k(2 |x| - 2 k - 1), k = 4 is 1. Each Horner coefficient is looked up from
  * a table of the five pieces with one shuffle. */
 #define ERF_TERMS 14
-static const float erf_coef[ERF_TERMS][5] = {
-    {9.654687387e-01f, 9.661051465e-01f, 9.995930480e-01f, 9.999992569e-01f, 1.0f},
-    {-1.405360890e-01f, 5.946514461e-02f, 1.089142115e-03f, 2.699713390e-06f, 0},
-    {1.985249669e-02f, -4.459885845e-02f, -1.361427644e-03f, -4.724498193e-06f, 0},
-    {-2.285485561e-03f, 1.734400051e-02f, 1.043761194e-03f, 5.286938685e-06f, 0},
-    {2.175171631e-04f, -2.787428807e-03f, -5.388984424e-04f, -4.232365987e-06f, 0},
-    {-1.753716969e-05f, -4.645714412e-04f, 1.911671280e-04f, 2.566134089e-06f, 0},
-    {1.223362830e-06f, 3.019723549e-04f, -4.372641369e-05f, -1.214742240e-06f, 0},
-    {-7.511494005e-08f, -3.705511178e-05f, 4.237600649e-06f, 4.546300281e-07f, 0},
-    {4.138645693e-09f, -9.231831555e-06f, 1.018269280e-06f, -1.338442682e-07f, 0},
-    {-2.044316716e-10f, 3.339520532e-06f, -4.889015932e-07f, 2.994408581e-08f, 0},
-    {0, -8.687261145e-08f, 7.690085470e-08f, -4.522913092e-09f, 0},
-    {0, -1.242923255e-07f, 2.600700100e-09f, 2.164922210e-10f, 0},
-    {0, 1.611460578e-08f, -3.391741237e-09f, 1.148318266e-10f, 0},
-    {0, 2.235797833e-09f, 5.051593429e-10f, -3.689949933e-11f, 0},
+/* A lookup table of the five pieces, the last repeated over the other lanes;
+ * static constants, so a call on a few values (the GEMM epilogue's 32) pays
+ * nothing to set them up. */
+#if W == 16
+#define T(a, b, c, d, e)                                                                           \
+  { a, b, c, d, e, e, e, e, e, e, e, e, e, e, e, e }
+#else
+#define T(a, b, c, d, e)                                                                           \
+  { a, b, c, d, e, e, e, e }
+#endif
+static const vf erf_coef[ERF_TERMS] = {
+    T(9.654687387e-01f, 9.661051465e-01f, 9.995930480e-01f, 9.999992569e-01f, 1.0f),
+    T(-1.405360890e-01f, 5.946514461e-02f, 1.089142115e-03f, 2.699713390e-06f, 0),
+    T(1.985249669e-02f, -4.459885845e-02f, -1.361427644e-03f, -4.724498193e-06f, 0),
+    T(-2.285485561e-03f, 1.734400051e-02f, 1.043761194e-03f, 5.286938685e-06f, 0),
+    T(2.175171631e-04f, -2.787428807e-03f, -5.388984424e-04f, -4.232365987e-06f, 0),
+    T(-1.753716969e-05f, -4.645714412e-04f, 1.911671280e-04f, 2.566134089e-06f, 0),
+    T(1.223362830e-06f, 3.019723549e-04f, -4.372641369e-05f, -1.214742240e-06f, 0),
+    T(-7.511494005e-08f, -3.705511178e-05f, 4.237600649e-06f, 4.546300281e-07f, 0),
+    T(4.138645693e-09f, -9.231831555e-06f, 1.018269280e-06f, -1.338442682e-07f, 0),
+    T(-2.044316716e-10f, 3.339520532e-06f, -4.889015932e-07f, 2.994408581e-08f, 0),
+    T(0, -8.687261145e-08f, 7.690085470e-08f, -4.522913092e-09f, 0),
+    T(0, -1.242923255e-07f, 2.600700100e-09f, 2.164922210e-10f, 0),
+    T(0, 1.611460578e-08f, -3.391741237e-09f, 1.148318266e-10f, 0),
+    T(0, 2.235797833e-09f, 5.051593429e-10f, -3.689949933e-11f, 0),
 };
-
-static vf table(const float piece[5]) {
-  vf t = {0};
-  for (int i = 0; i < W; i++)
-    t[i] = piece[i < 5 ? i : 4];
-  return t;
-}
-
-typedef struct erf_tables {
-  vf coef[ERF_TERMS], sq, lin, off, mul_t, mul_1;
-} erf_tables;
-
-static void erf_tables_init(erf_tables *e) {
-  for (int i = 0; i < ERF_TERMS; i++)
-    e->coef[i] = table(erf_coef[i]);
-  static const float sq[5] = {2, 0, 0, 0, 0}, lin[5] = {0, 2, 2, 2, 0},
-                     off[5] = {-1, -3, -5, -7, 0};
-  static const float mul_t[5] = {1, 0, 0, 0, 0}, mul_1[5] = {0, 1, 1, 1, 1};
-  e->sq = table(sq), e->lin = table(lin), e->off = table(off);
-  e->mul_t = table(mul_t), e->mul_1 = table(mul_1);
-}
+/* u = (sq t + lin) t + off; the result is multiplied by mul_t t + mul_1. */
+static const vf erf_sq = T(2, 0, 0, 0, 0), erf_lin = T(0, 2, 2, 2, 0),
+                erf_off = T(-1, -3, -5, -7, 0), erf_mul_t = T(1, 0, 0, 0, 0),
+                erf_mul_1 = T(0, 1, 1, 1, 1);
+#undef T
 
 static inline vf shuffle(vf t, vi k) {
   return __builtin_shuffle(t, k);
 }
 
-static inline vf verf(const erf_tables *e, vf x) {
+static inline vf verf(vf x) {
   const vi sign = (vi)x & ((vi){0} + (int)0x80000000u);
   const vf t = (vf)((vi)x ^ sign);
   vi k = __builtin_convertvector(vmin(t, splat(4.0f)), vi); /* truncation is floor here */
-  const vf u = (shuffle(e->sq, k) * t + shuffle(e->lin, k)) * t + shuffle(e->off, k);
-  vf r = shuffle(e->coef[ERF_TERMS - 1], k);
+  const vf u = (shuffle(erf_sq, k) * t + shuffle(erf_lin, k)) * t + shuffle(erf_off, k);
+  vf r = shuffle(erf_coef[ERF_TERMS - 1], k);
   for (int i = ERF_TERMS - 2; i >= 0; i--)
-    r = r * u + shuffle(e->coef[i], k);
-  r *= shuffle(e->mul_t, k) * t + shuffle(e->mul_1, k);
+    r = r * u + shuffle(erf_coef[i], k);
+  r *= shuffle(erf_mul_t, k) * t + shuffle(erf_mul_1, k);
   return (vf)((vi)r | sign);
 }
 
-static inline vf gelu(const erf_tables *e, vf x) {
-  return 0.5f * x * (1.0f + verf(e, x * 0.70710678118654752f));
+static inline vf gelu(vf x) {
+  return 0.5f * x * (1.0f + verf(x * 0.70710678118654752f));
 }
 
 static inline vf quick_gelu(vf x) {
@@ -170,15 +164,12 @@ static inline vf quick_gelu(vf x) {
   } while (0)
 
 void NAME(vg_vec_act)(float *v, size_t n, vg_activation act, float alpha) {
-  if (act == VG_ACT_GELU) {
-    erf_tables e;
-    erf_tables_init(&e);
-    EACH_VECTOR(v, n, x, x = gelu(&e, x));
-  } else if (act == VG_ACT_QUICK_GELU) {
+  if (act == VG_ACT_GELU)
+    EACH_VECTOR(v, n, x, x = gelu(x));
+  else if (act == VG_ACT_QUICK_GELU)
     EACH_VECTOR(v, n, x, x = quick_gelu(x));
-  } else {
+  else
     EACH_VECTOR(v, n, x, x = pick(x < 0.0f, x * alpha, x));
-  }
 }
 
 /* Sum of a row, four accumulators deep; when `add` is set, x += add first
