@@ -3,8 +3,9 @@
  * Why not only OpenBLAS: OpenBLAS picks its kernels from the CPU model number
  * and falls back to its SSE3 "Prescott" kernels on models it does not know
  * (e.g. Emerald Rapids in Debian 12's 0.3.21), several times slower. This
- * kernel chooses by feature flags, reads F16 weights directly, and runs
- * single-threaded inside the attention's per-head parallel loop. */
+ * kernel chooses by feature flags, reads F16 weights directly, runs on the
+ * backend's threads, and lends its micro-kernel to the attention
+ * (vg_cpu_attn.c), which packs its own panels. */
 #pragma once
 
 #include <stdint.h>
