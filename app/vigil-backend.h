@@ -27,7 +27,7 @@ gboolean vigil_backend_kind_parse(const char *name, VigilBackendKind *kind, GErr
 typedef struct {
   VigilBackendKind kind;
   const char *device;  /* Vulkan device index or name substring; NULL = best */
-  int threads;         /* CPU threads; 0 = OpenBLAS's default */
+  int threads;         /* CPU threads; 0 = one per physical core */
   gboolean validation; /* Vulkan validation layer on */
   /* The transformer blocks' matmul weights in F16 (F32 accumulation): on GPUs
    * with cooperative matrices the fast path; results move by about 1e-3. */

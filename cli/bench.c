@@ -267,7 +267,8 @@ int vigil_cli_bench(int argc, char **argv) {
   const GOptionEntry entries[] = {
       {"preset", 0, 0, G_OPTION_ARG_STRING, &preset_name, "tiny, mid or vit-l-14 (default)", "P"},
       {"backend", 0, 0, G_OPTION_ARG_STRING, &backend_name, "cpu (default), vulkan or auto", "B"},
-      {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "CPU threads (default: OpenBLAS's)", "N"},
+      {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "CPU threads (default: one per physical core)",
+       "N"},
       {"iters", 0, 0, G_OPTION_ARG_INT, &r.iters, "Timed runs (default 5)", "N"},
       {"warmup", 0, 0, G_OPTION_ARG_INT, &r.warmup, "Untimed runs first (default 1)", "N"},
       {"batch", 0, 0, G_OPTION_ARG_INT, &r.batch, "Images per forward (default 1, at most 64)",

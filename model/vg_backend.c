@@ -137,14 +137,17 @@ static vg_status op_end(vg_backend *be, vg_op_kind kind, double t0, vg_status s)
     return op_end(be, kind, t0_, (call));                                                          \
   } while (0)
 
-#define CHECK(...)                                                                                 \
+#define TRY(expr)                                                                                  \
   do {                                                                                             \
-    vg_status s_ = check(__VA_ARGS__);                                                             \
+    vg_status s_ = (expr);                                                                         \
     if (s_ != VG_OK)                                                                               \
       return s_;                                                                                   \
   } while (0)
 
-vg_status vg_matmul(vg_tensor *out, const vg_tensor *a, const vg_tensor *w, const vg_tensor *bias) {
+#define CHECK(...) TRY(check(__VA_ARGS__))
+
+static vg_status matmul_check(const vg_tensor *out, const vg_tensor *a, const vg_tensor *w,
+                              const vg_tensor *bias) {
   if (!out || !a || !w)
     return vg_fail(VG_ERR_ARG, "matmul: missing tensor");
   vg_backend *be = out->backend;
@@ -153,12 +156,21 @@ vg_status vg_matmul(vg_tensor *out, const vg_tensor *a, const vg_tensor *w, cons
   CHECK("matmul", "out", out, be, a->rows, w->rows, 0);
   if (bias)
     CHECK("matmul", "bias", bias, be, 1, w->rows, 0);
-  const double flops = 2.0 * (double)a->rows * (double)w->rows * (double)a->cols;
-  RUN(be, VG_OP_MATMUL, flops, be->ops->matmul(be, out, a, w, bias));
+  return VG_OK;
 }
 
-vg_status vg_layer_norm(vg_tensor *out, const vg_tensor *x, const vg_tensor *gamma,
-                        const vg_tensor *beta, float eps) {
+static double matmul_flops(const vg_tensor *a, const vg_tensor *w) {
+  return 2.0 * (double)a->rows * (double)w->rows * (double)a->cols;
+}
+
+vg_status vg_matmul(vg_tensor *out, const vg_tensor *a, const vg_tensor *w, const vg_tensor *bias) {
+  TRY(matmul_check(out, a, w, bias));
+  vg_backend *be = out->backend;
+  RUN(be, VG_OP_MATMUL, matmul_flops(a, w), be->ops->matmul(be, out, a, w, bias));
+}
+
+static vg_status layer_norm_check(const vg_tensor *out, const vg_tensor *x, const vg_tensor *gamma,
+                                  const vg_tensor *beta, float eps) {
   if (!out || !x)
     return vg_fail(VG_ERR_ARG, "layer_norm: missing tensor");
   vg_backend *be = out->backend;
@@ -168,16 +180,52 @@ vg_status vg_layer_norm(vg_tensor *out, const vg_tensor *x, const vg_tensor *gam
   CHECK("layer_norm", "beta", beta, be, 1, x->cols, 0);
   if (!(eps > 0.0f))
     return vg_fail(VG_ERR_ARG, "layer_norm: eps must be positive");
+  return VG_OK;
+}
+
+vg_status vg_layer_norm(vg_tensor *out, const vg_tensor *x, const vg_tensor *gamma,
+                        const vg_tensor *beta, float eps) {
+  TRY(layer_norm_check(out, x, gamma, beta, eps));
+  vg_backend *be = out->backend;
   RUN(be, VG_OP_LAYER_NORM, 0, be->ops->layer_norm(be, out, x, gamma, beta, eps));
 }
 
-vg_status vg_activation_apply(vg_tensor *x, vg_activation act, float alpha) {
+static vg_status activation_check(const vg_tensor *x, vg_activation act) {
   if (!x)
     return vg_fail(VG_ERR_ARG, "activation: missing tensor");
   CHECK("activation", "x", x, x->backend, -1, -1, 0);
   if (act != VG_ACT_GELU && act != VG_ACT_QUICK_GELU && act != VG_ACT_LEAKY_RELU)
     return vg_fail(VG_ERR_ARG, "activation: unknown kind %d", (int)act);
+  return VG_OK;
+}
+
+vg_status vg_activation_apply(vg_tensor *x, vg_activation act, float alpha) {
+  TRY(activation_check(x, act));
   RUN(x->backend, VG_OP_ACTIVATION, 0, x->backend->ops->activation(x->backend, x, act, alpha));
+}
+
+vg_status vg_matmul_act(vg_tensor *out, const vg_tensor *a, const vg_tensor *w,
+                        const vg_tensor *bias, vg_activation act, float alpha) {
+  TRY(matmul_check(out, a, w, bias));
+  TRY(activation_check(out, act));
+  vg_backend *be = out->backend;
+  if (!be->ops->matmul_act) {
+    TRY(vg_matmul(out, a, w, bias));
+    return vg_activation_apply(out, act, alpha);
+  }
+  RUN(be, VG_OP_MATMUL, matmul_flops(a, w), be->ops->matmul_act(be, out, a, w, bias, act, alpha));
+}
+
+vg_status vg_add_layer_norm(vg_tensor *x, const vg_tensor *y, vg_tensor *out,
+                            const vg_tensor *gamma, const vg_tensor *beta, float eps) {
+  TRY(layer_norm_check(out, x, gamma, beta, eps));
+  vg_backend *be = out->backend;
+  CHECK("add_layer_norm", "y", y, be, x->rows, x->cols, 0);
+  if (!be->ops->add_layer_norm) {
+    TRY(vg_add_scaled(x, x, 1.0f, y, 1.0f));
+    return vg_layer_norm(out, x, gamma, beta, eps);
+  }
+  RUN(be, VG_OP_LAYER_NORM, 0, be->ops->add_layer_norm(be, x, y, out, gamma, beta, eps));
 }
 
 vg_status vg_add_scaled(vg_tensor *out, const vg_tensor *a, float alpha, const vg_tensor *b,

@@ -129,6 +129,14 @@ typedef struct vg_backend_ops {
   /* Optional device timing: records into `p` from now on (NULL: stop). Where
    * this is NULL the ops are timed with the wall clock around each call. */
   vg_status (*profile)(vg_backend *be, vg_profile *p);
+  /* Optional fused ops, each saving a pass over memory; where NULL the
+   * wrappers (vg_matmul_act, vg_add_layer_norm) run the plain ops instead. */
+  /* out = act(a w^T + bias). */
+  vg_status (*matmul_act)(vg_backend *be, vg_tensor *out, const vg_tensor *a, const vg_tensor *w,
+                          const vg_tensor *bias, vg_activation act, float alpha);
+  /* x += y, then out = layer_norm(x); out may alias y. */
+  vg_status (*add_layer_norm)(vg_backend *be, vg_tensor *x, const vg_tensor *y, vg_tensor *out,
+                              const vg_tensor *gamma, const vg_tensor *beta, float eps);
 } vg_backend_ops;
 
 struct vg_backend {
@@ -159,6 +167,12 @@ vg_status vg_matmul(vg_tensor *out, const vg_tensor *a, const vg_tensor *w, cons
 vg_status vg_layer_norm(vg_tensor *out, const vg_tensor *x, const vg_tensor *gamma,
                         const vg_tensor *beta, float eps);
 vg_status vg_activation_apply(vg_tensor *x, vg_activation act, float alpha);
+/* Fused where the backend can (profiled as matmul and layer_norm), else the
+ * plain ops one after the other: the results are the same either way. */
+vg_status vg_matmul_act(vg_tensor *out, const vg_tensor *a, const vg_tensor *w,
+                        const vg_tensor *bias, vg_activation act, float alpha);
+vg_status vg_add_layer_norm(vg_tensor *x, const vg_tensor *y, vg_tensor *out,
+                            const vg_tensor *gamma, const vg_tensor *beta, float eps);
 vg_status vg_add_scaled(vg_tensor *out, const vg_tensor *a, float alpha, const vg_tensor *b,
                         float beta);
 vg_status vg_attention(vg_tensor *out, const vg_tensor *qkv, int heads, int causal);

@@ -63,10 +63,8 @@ static vg_status block_forward(const vg_clip *m, const vg_clip_block *b, vg_clip
   TRY(vg_matmul(s->qkv, s->h, b->qkv_w, b->qkv_b));
   TRY(vg_attention_batched(s->attn, s->qkv, heads, causal, seqs));
   TRY(vg_matmul(s->h, s->attn, b->out_w, b->out_b));
-  TRY(vg_add_scaled(s->x, s->x, 1.0f, s->h, 1.0f));
-  TRY(vg_layer_norm(s->h, s->x, b->ln2_g, b->ln2_b, eps));
-  TRY(vg_matmul(s->mlp, s->h, b->fc1_w, b->fc1_b));
-  TRY(vg_activation_apply(s->mlp, m->opt.act, 0.0f));
+  TRY(vg_add_layer_norm(s->x, s->h, s->h, b->ln2_g, b->ln2_b, eps));
+  TRY(vg_matmul_act(s->mlp, s->h, b->fc1_w, b->fc1_b, m->opt.act, 0.0f));
   TRY(vg_matmul(s->h, s->mlp, b->fc2_w, b->fc2_b));
   TRY(vg_add_scaled(s->x, s->x, 1.0f, s->h, 1.0f));
   return VG_OK;

@@ -6,12 +6,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vg_cpu_attn.h"
 #include "vg_cpu_score.h"
+#include "vg_cpu_threads.h"
 #include "vg_gemm.h"
+#include "vg_vec.h"
 
 typedef struct vg_cpu_backend {
   vg_backend base;
-  int threads; /* for the GEMM, attention heads and element-wise loops */
+  vg_backend_ops ops; /* cpu_ops, less the fused ones where VG_CPU_FUSE=0 */
+  int threads;        /* for the GEMM, attention heads and element-wise loops */
 } vg_cpu_backend;
 
 static int threads_of(vg_backend *be) {
@@ -77,8 +81,23 @@ static float *widen(const vg_tensor *w) {
   return out;
 }
 
-static vg_status cpu_matmul(vg_backend *be, vg_tensor *out, const vg_tensor *a, const vg_tensor *w,
-                            const vg_tensor *bias) {
+/* The activation as a GEMM epilogue (vg_gemm_args.post). */
+typedef struct act_arg {
+  vg_activation act;
+  float alpha;
+} act_arg;
+
+static void post_act(float *row, int n, const void *arg) {
+  const act_arg *a = arg;
+  vg_vec()->act(row, (size_t)n, a->act, a->alpha);
+}
+
+static vg_status cpu_activation(vg_backend *be, vg_tensor *x, vg_activation act, float alpha);
+
+/* out = a w^T + bias, then act(out) when `post` is set: in the GEMM's
+ * epilogue with the own kernel, as a second pass after OpenBLAS. */
+static vg_status matmul_post(vg_backend *be, vg_tensor *out, const vg_tensor *a, const vg_tensor *w,
+                             const vg_tensor *bias, const act_arg *post) {
   if (vg_gemm_available()) {
     const vg_gemm_args g = {.m = (int)a->rows,
                             .n = (int)w->rows,
@@ -90,7 +109,9 @@ static vg_status cpu_matmul(vg_backend *be, vg_tensor *out, const vg_tensor *a, 
                             .w_f16 = w->dtype == VG_F16,
                             .bias = bias ? f32(bias) : NULL,
                             .out = f32(out),
-                            .ldo = out->cols};
+                            .ldo = out->cols,
+                            .post = post ? post_act : NULL,
+                            .post_arg = post};
     vg_gemm(&g, threads_of(be));
     return VG_OK;
   }
@@ -108,41 +129,69 @@ static vg_status cpu_matmul(vg_backend *be, vg_tensor *out, const vg_tensor *a, 
               f32(out), n);
   if (wf != f32(w))
     free(wf);
-  return VG_OK;
+  return post ? cpu_activation(be, out, post->act, post->alpha) : VG_OK;
+}
+
+static vg_status cpu_matmul(vg_backend *be, vg_tensor *out, const vg_tensor *a, const vg_tensor *w,
+                            const vg_tensor *bias) {
+  return matmul_post(be, out, a, w, bias, NULL);
+}
+
+static vg_status cpu_matmul_act(vg_backend *be, vg_tensor *out, const vg_tensor *a,
+                                const vg_tensor *w, const vg_tensor *bias, vg_activation act,
+                                float alpha) {
+  const act_arg post = {.act = act, .alpha = alpha};
+  return matmul_post(be, out, a, w, bias, &post);
 }
 
 typedef struct ln_job {
-  const vg_tensor *x, *gamma, *beta;
-  vg_tensor *out;
+  float *x;
+  const float *add, *gamma, *beta;
+  float *out;
+  int64_t cols;
+  size_t rows;
   float eps;
 } ln_job;
 
 static void ln_rows(void *ctx, int t, int n) {
   const ln_job *j = ctx;
-  const int64_t cols = j->x->cols;
+  const vg_vec_ops *vec = vg_vec();
   size_t begin, end;
-  share((size_t)j->x->rows, t, n, &begin, &end);
-  for (size_t r = begin; r < end; r++) {
-    const float *xr = f32(j->x) + r * cols;
-    float *yr = f32(j->out) + r * cols;
-    double mean = 0, var = 0;
-    for (int64_t i = 0; i < cols; i++)
-      mean += xr[i];
-    mean /= (double)cols;
-    for (int64_t i = 0; i < cols; i++)
-      var += (xr[i] - mean) * (xr[i] - mean);
-    var /= (double)cols;
-    const float inv = (float)(1.0 / sqrt(var + j->eps));
-    for (int64_t i = 0; i < cols; i++)
-      yr[i] = ((float)(xr[i] - mean)) * inv * f32(j->gamma)[i] + f32(j->beta)[i];
-  }
+  share(j->rows, t, n, &begin, &end);
+  for (size_t r = begin; r < end; r++)
+    vec->layer_norm(j->x + r * j->cols, j->add ? j->add + r * j->cols : NULL, j->out + r * j->cols,
+                    j->gamma, j->beta, (int)j->cols, j->eps);
+}
+
+static vg_status layer_norm_run(vg_backend *be, ln_job *j) {
+  vg_parallel(threads_for(be, j->rows * (size_t)j->cols), ln_rows, j);
+  return VG_OK;
 }
 
 static vg_status cpu_layer_norm(vg_backend *be, vg_tensor *out, const vg_tensor *x,
                                 const vg_tensor *gamma, const vg_tensor *beta, float eps) {
-  ln_job j = {.x = x, .gamma = gamma, .beta = beta, .out = out, .eps = eps};
-  vg_parallel(threads_for(be, (size_t)x->rows * (size_t)x->cols), ln_rows, &j);
-  return VG_OK;
+  ln_job j = {.x = f32(x), /* only written when adding */
+              .gamma = f32(gamma),
+              .beta = f32(beta),
+              .out = f32(out),
+              .cols = x->cols,
+              .rows = (size_t)x->rows,
+              .eps = eps};
+  return layer_norm_run(be, &j);
+}
+
+static vg_status cpu_add_layer_norm(vg_backend *be, vg_tensor *x, const vg_tensor *y,
+                                    vg_tensor *out, const vg_tensor *gamma, const vg_tensor *beta,
+                                    float eps) {
+  ln_job j = {.x = f32(x),
+              .add = f32(y),
+              .gamma = f32(gamma),
+              .beta = f32(beta),
+              .out = f32(out),
+              .cols = x->cols,
+              .rows = (size_t)x->rows,
+              .eps = eps};
+  return layer_norm_run(be, &j);
 }
 
 typedef struct act_job {
@@ -156,21 +205,7 @@ static void act_range(void *ctx, int t, int n) {
   const act_job *j = ctx;
   size_t begin, end;
   share(j->n, t, n, &begin, &end);
-  float *v = j->v;
-  switch (j->act) {
-  case VG_ACT_GELU:
-    for (size_t i = begin; i < end; i++)
-      v[i] = 0.5f * v[i] * (1.0f + erff(v[i] * (float)M_SQRT1_2));
-    break;
-  case VG_ACT_QUICK_GELU:
-    for (size_t i = begin; i < end; i++)
-      v[i] = v[i] / (1.0f + expf(-1.702f * v[i]));
-    break;
-  case VG_ACT_LEAKY_RELU:
-    for (size_t i = begin; i < end; i++)
-      v[i] = v[i] < 0.0f ? j->alpha * v[i] : v[i];
-    break;
-  }
+  vg_vec()->act(j->v + begin, end - begin, j->act, j->alpha);
 }
 
 static vg_status cpu_activation(vg_backend *be, vg_tensor *x, vg_activation act, float alpha) {
@@ -190,109 +225,10 @@ static vg_status cpu_add_scaled(vg_backend *be, vg_tensor *out, const vg_tensor 
   return VG_OK;
 }
 
-/* In place: row i of scores[t, t] becomes softmax(row * scale) over its
- * first `valid` entries (i + 1 when causal), zero after. */
-static void softmax_rows(float *scores, int t, float scale, int causal) {
-  for (int i = 0; i < t; i++) {
-    float *row = scores + (size_t)i * t;
-    const int valid = causal ? i + 1 : t;
-    float mx = -INFINITY, sum = 0.0f;
-    for (int j = 0; j < valid; j++)
-      mx = fmaxf(mx, row[j] *= scale);
-    for (int j = 0; j < valid; j++)
-      sum += row[j] = expf(row[j] - mx);
-    const float inv = 1.0f / sum;
-    for (int j = 0; j < valid; j++)
-      row[j] *= inv;
-    for (int j = valid; j < t; j++)
-      row[j] = 0.0f;
-  }
-}
-
-typedef struct attn_job {
-  vg_tensor *out;
-  const vg_tensor *qkv;
-  int heads, causal, seqs, tok; /* tok: rows per sequence */
-  float *scores;                /* [threads][tok * tok] */
-} attn_job;
-
-/* Work item i is head i % heads of sequence i / heads: the pointers to its
- * Q (K and V follow at +d, +2d) and to its output columns. */
-static void attn_item(const attn_job *j, int i, const float **q, float **o) {
-  const int d = (int)j->out->cols, hd = d / j->heads, seq = i / j->heads, h = i % j->heads;
-  const size_t row = (size_t)seq * j->tok;
-  *q = f32(j->qkv) + row * 3 * d + h * hd;
-  *o = f32(j->out) + row * d + h * hd;
-}
-
-/* Items t, t + n, ...: scores = Q K^T (one T x T block per thread, never
- * more), softmax, then scores V into the head's columns of out. */
-static void attn_heads(void *ctx, int t, int n) {
-  attn_job *j = ctx;
-  const int tok = j->tok, d = (int)j->out->cols, hd = d / j->heads;
-  float *scores = j->scores + (size_t)t * tok * tok;
-  const float scale = 1.0f / sqrtf((float)hd);
-  for (int i = t; i < j->heads * j->seqs; i += n) {
-    const float *q;
-    float *o;
-    attn_item(j, i, &q, &o);
-    const float *k = q + d, *v = q + 2 * d;
-    const vg_gemm_args qk = {.m = tok,
-                             .n = tok,
-                             .k = hd,
-                             .a = q,
-                             .lda = 3 * d,
-                             .w = k,
-                             .ldw = 3 * d,
-                             .out = scores,
-                             .ldo = tok};
-    vg_gemm(&qk, 1);
-    softmax_rows(scores, tok, scale, j->causal);
-    const vg_gemm_args pv = {.m = tok,
-                             .n = hd,
-                             .k = tok,
-                             .a = scores,
-                             .lda = tok,
-                             .w = v,
-                             .ldw = 3 * d,
-                             .w_kn = 1,
-                             .out = o,
-                             .ldo = d};
-    vg_gemm(&pv, 1);
-  }
-}
-
-/* Fallback without the own GEMM: one head at a time through OpenBLAS. */
-static void attn_openblas(attn_job *j) {
-  const int t = j->tok, d = (int)j->out->cols, hd = d / j->heads, ld = 3 * d;
-  const float scale = 1.0f / sqrtf((float)hd);
-  for (int i = 0; i < j->heads * j->seqs; i++) {
-    const float *q;
-    float *o;
-    attn_item(j, i, &q, &o);
-    const float *k = q + d, *v = q + 2 * d;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t, t, hd, 1.0f, q, ld, k, ld, 0.0f,
-                j->scores, t);
-    softmax_rows(j->scores, t, scale, j->causal);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, hd, t, 1.0f, j->scores, t, v, ld,
-                0.0f, o, d);
-  }
-}
-
 static vg_status cpu_attention(vg_backend *be, vg_tensor *out, const vg_tensor *qkv, int heads,
                                int causal, int seqs) {
-  const int t = (int)(out->rows / seqs), items = heads * seqs;
-  const int n = vg_gemm_available() ? (threads_of(be) < items ? threads_of(be) : items) : 1;
-  attn_job j = {.out = out, .qkv = qkv, .heads = heads, .causal = causal, .seqs = seqs, .tok = t};
-  j.scores = malloc((size_t)n * (size_t)t * (size_t)t * sizeof *j.scores);
-  if (!j.scores)
-    return vg_fail(VG_ERR_NOMEM, "attention: no memory for %d x %d x %d scores", n, t, t);
-  if (vg_gemm_available())
-    vg_parallel(n, attn_heads, &j);
-  else
-    attn_openblas(&j);
-  free(j.scores);
-  return VG_OK;
+  return vg_cpu_attention_run(f32(out), f32(qkv), out->rows, (int)out->cols, heads, causal, seqs,
+                              threads_of(be));
 }
 
 static vg_status cpu_copy_rows(vg_backend *be, vg_tensor *dst, int64_t dst_row,
@@ -369,20 +305,33 @@ static const vg_backend_ops cpu_ops = {
     .row_mean = vg_cpu_row_mean,
     .min_distance = vg_cpu_min_distance,
     .patch_rows = cpu_patch_rows,
+    .matmul_act = cpu_matmul_act,
+    .add_layer_norm = cpu_add_layer_norm,
 };
 
+/* Our threads run every op when the own GEMM does (OpenBLAS then only sees
+ * small calls, and must not start threads of its own beside ours); otherwise
+ * OpenBLAS runs the GEMMs with the threads, and our loops run between them. */
 vg_backend *vg_cpu_backend_new(int threads) {
   vg_cpu_backend *cpu = calloc(1, sizeof *cpu);
   if (!cpu) {
     vg_fail(VG_ERR_NOMEM, "out of memory for the CPU backend");
     return NULL;
   }
-  cpu->base.ops = &cpu_ops;
+  cpu->ops = cpu_ops;
+  const char *fuse = getenv("VG_CPU_FUSE");
+  if (fuse && strcmp(fuse, "0") == 0) /* for measuring the fused ops against the plain ones */
+    cpu->ops.matmul_act = NULL, cpu->ops.add_layer_norm = NULL;
+  cpu->base.ops = &cpu->ops;
   cpu->base.kind = "cpu";
-  if (threads > 0)
-    openblas_set_num_threads(threads);
-  cpu->threads = openblas_get_num_threads();
-  snprintf(cpu->base.device_name, sizeof cpu->base.device_name, "CPU (%s GEMM, %d threads)",
-           vg_gemm_available() ? vg_gemm_kind() : "OpenBLAS", cpu->threads);
+  cpu->threads = threads > 0 ? threads : vg_cpu_physical_cores();
+  openblas_set_num_threads(vg_gemm_available() ? 1 : cpu->threads);
+  snprintf(cpu->base.device_name, sizeof cpu->base.device_name,
+           "CPU (%s GEMM, %s kernels, %d threads)",
+           vg_gemm_available() ? vg_gemm_kind() : "OpenBLAS", vg_vec()->kind, cpu->threads);
   return &cpu->base;
+}
+
+int vg_cpu_threads(const vg_backend *be) {
+  return ((const vg_cpu_backend *)be)->threads;
 }

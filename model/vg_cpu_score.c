@@ -6,6 +6,8 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "vg_cpu.h"
+#include "vg_gemm.h"
 #include "vg_score.h"
 
 /* Bank rows per GEMM block: bounds the scratch at q->rows x 1024 floats. */
@@ -49,9 +51,30 @@ vg_status vg_cpu_row_mean(vg_backend *be, vg_tensor *out, const vg_tensor *x) {
   return VG_OK;
 }
 
+/* sim[m, nb] = q bank_rows^T: on our threads through the own GEMM where it
+ * runs (OpenBLAS is then single-threaded), else through OpenBLAS. */
+static void similarities(vg_backend *be, const vg_tensor *q, const float *bank, int64_t nb,
+                         float *sim) {
+  const int m = (int)q->rows, c = (int)q->cols;
+  if (!vg_gemm_available()) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, (int)nb, c, 1.0f, f32(q), c, bank, c,
+                0.0f, sim, (int)nb);
+    return;
+  }
+  const vg_gemm_args g = {.m = m,
+                          .n = (int)nb,
+                          .k = c,
+                          .a = f32(q),
+                          .lda = c,
+                          .w = bank,
+                          .ldw = c,
+                          .out = sim,
+                          .ldo = nb};
+  vg_gemm(&g, vg_cpu_threads(be));
+}
+
 vg_status vg_cpu_min_distance(vg_backend *be, vg_tensor *out, const vg_tensor *q,
                               const vg_tensor *bank, int64_t bank_rows) {
-  (void)be;
   const int64_t m = q->rows, c = q->cols;
   const int64_t block = bank_rows < MIN_BLOCK ? bank_rows : MIN_BLOCK;
   float *sim = malloc(sizeof *sim * (size_t)(m * block));
@@ -63,8 +86,7 @@ vg_status vg_cpu_min_distance(vg_backend *be, vg_tensor *out, const vg_tensor *q
     dist[i] = INFINITY;
   for (int64_t r0 = 0; r0 < bank_rows; r0 += block) {
     const int64_t nb = bank_rows - r0 < block ? bank_rows - r0 : block;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)nb, (int)c, 1.0f, f32(q),
-                (int)c, f32(bank) + r0 * c, (int)c, 0.0f, sim, (int)nb);
+    similarities(be, q, f32(bank) + r0 * c, nb, sim);
     for (int64_t i = 0; i < m; i++) {
       float d = dist[i];
       for (int64_t j = 0; j < nb; j++) {

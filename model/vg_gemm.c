@@ -10,20 +10,22 @@
 
 #include "vg_backend.h"
 
-#define MR 6      /* rows of A per micro-kernel call */
-#define KC 256    /* depth block: a packed panel of 32 columns is 32 KiB */
-#define GROUP 1   /* panels packed together (one: the packed panel stays in L1) */
-#define NR_MAX 32 /* panel width: 32 with AVX-512, 16 with AVX2 */
+#define MR VG_GEMM_MR /* rows of A per micro-kernel call */
+#define KC 256        /* depth block: a packed panel of 32 columns is 32 KiB */
+#define GROUP 1       /* panels packed together (one: the packed panel stays in L1) */
+#define NR_MAX 32     /* panel width: 32 with AVX-512, 16 with AVX2 */
 
-/* c[r][0..NR) += sum_p rows[r][p] * bp[p][0..NR) for r < MR (row stride ldc). */
-typedef void (*kernel_fn)(int kc, const float *const *rows, const float *bp, float *c, int64_t ldc);
+/* c[r][0..NR) (+)= sum_p rows[r][p] * bp[p][0..NR) for r < MR (row stride
+ * ldc): adding to c when `add`, else overwriting it (c is then not read). */
+typedef void (*kernel_fn)(int kc, const float *const *rows, const float *bp, float *c, int64_t ldc,
+                          int add);
 
 __attribute__((target("avx512f"))) static void
-kernel_avx512(int kc, const float *const *rows, const float *bp, float *cp, int64_t ldc) {
+kernel_avx512(int kc, const float *const *rows, const float *bp, float *cp, int64_t ldc, int add) {
   __m512 c[MR][2];
   for (int r = 0; r < MR; r++) {
-    c[r][0] = _mm512_loadu_ps(cp + r * ldc);
-    c[r][1] = _mm512_loadu_ps(cp + r * ldc + 16);
+    c[r][0] = add ? _mm512_loadu_ps(cp + r * ldc) : _mm512_setzero_ps();
+    c[r][1] = add ? _mm512_loadu_ps(cp + r * ldc + 16) : _mm512_setzero_ps();
   }
   const float *a0 = rows[0], *a1 = rows[1], *a2 = rows[2], *a3 = rows[3], *a4 = rows[4],
               *a5 = rows[5];
@@ -49,11 +51,11 @@ kernel_avx512(int kc, const float *const *rows, const float *bp, float *cp, int6
 }
 
 __attribute__((target("avx2,fma"))) static void
-kernel_avx2(int kc, const float *const *rows, const float *bp, float *cp, int64_t ldc) {
+kernel_avx2(int kc, const float *const *rows, const float *bp, float *cp, int64_t ldc, int add) {
   __m256 c[MR][2];
   for (int r = 0; r < MR; r++) {
-    c[r][0] = _mm256_loadu_ps(cp + r * ldc);
-    c[r][1] = _mm256_loadu_ps(cp + r * ldc + 8);
+    c[r][0] = add ? _mm256_loadu_ps(cp + r * ldc) : _mm256_setzero_ps();
+    c[r][1] = add ? _mm256_loadu_ps(cp + r * ldc + 8) : _mm256_setzero_ps();
   }
   for (int p = 0; p < kc; p++, bp += 16) {
     const __m256 b0 = _mm256_load_ps(bp), b1 = _mm256_load_ps(bp + 8);
@@ -70,7 +72,11 @@ kernel_avx2(int kc, const float *const *rows, const float *bp, float *cp, int64_
 }
 
 /* Plain C, for CPUs without AVX2 (where the backend prefers OpenBLAS anyway). */
-static void kernel_c(int kc, const float *const *rows, const float *bp, float *cp, int64_t ldc) {
+static void kernel_c(int kc, const float *const *rows, const float *bp, float *cp, int64_t ldc,
+                     int add) {
+  for (int r = 0; r < MR; r++)
+    for (int j = 0; j < 16 && !add; j++)
+      cp[r * ldc + j] = 0.0f;
   for (int r = 0; r < MR; r++)
     for (int p = 0; p < kc; p++)
       for (int j = 0; j < 16; j++)
@@ -102,12 +108,13 @@ static struct {
 static void pick(void) {
   const char *env = getenv("VG_CPU_GEMM");
   const int off = env && strcmp(env, "openblas") == 0;
+  const int avx2 = env && strcmp(env, "avx2") == 0; /* forced, for tests and benchmarks */
   __builtin_cpu_init();
   cpu.kind = "c";
   cpu.kernel = kernel_c, cpu.halves = halves_c, cpu.nr = 16;
   if (off || !__builtin_cpu_supports("f16c"))
     return;
-  if (__builtin_cpu_supports("avx512f"))
+  if (__builtin_cpu_supports("avx512f") && !avx2)
     cpu.kernel = kernel_avx512, cpu.nr = 32, cpu.kind = "avx512", cpu.fast = 1;
   else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     cpu.kernel = kernel_avx2, cpu.nr = 16, cpu.kind = "avx2", cpu.fast = 1;
@@ -118,6 +125,12 @@ static void pick(void) {
 int vg_gemm_available(void) {
   pthread_once(&cpu.once, pick);
   return cpu.fast;
+}
+
+vg_gemm_kernel_fn vg_gemm_kernel(int *nr) {
+  pthread_once(&cpu.once, pick);
+  *nr = cpu.nr;
+  return cpu.kernel;
 }
 
 const char *vg_gemm_kind(void) {
@@ -192,15 +205,17 @@ static void run_panels(const vg_gemm_args *g, int first, int last) {
         for (int q = 0; q < np; q++) {
           const int j0 = (p0 + q) * nr, nc = g->n - j0 < nr ? g->n - j0 : nr;
           float *o = g->out + (int64_t)i0 * g->ldo + j0;
-          if (mr == MR && nc == nr) { /* a whole tile: straight into out */
-            cpu.kernel(kc, rows, bp + q * KC * nr, o, g->ldo);
-            continue;
+          if (mr == MR && nc == nr) /* a whole tile: straight into out */
+            cpu.kernel(kc, rows, bp + q * KC * nr, o, g->ldo, 1);
+          else {
+            cpu.kernel(kc, rows, bp + q * KC * nr, tile, nr, 0);
+            for (int r = 0; r < mr; r++)
+              for (int jj = 0; jj < nc; jj++)
+                o[r * g->ldo + jj] += tile[r * nr + jj];
           }
-          memset(tile, 0, sizeof(float) * MR * NR_MAX);
-          cpu.kernel(kc, rows, bp + q * KC * nr, tile, nr);
-          for (int r = 0; r < mr; r++)
-            for (int jj = 0; jj < nc; jj++)
-              o[r * g->ldo + jj] += tile[r * nr + jj];
+          if (g->post && k0 + kc == g->k) /* the tile is final */
+            for (int r = 0; r < mr; r++)
+              g->post(o + r * g->ldo, nc, g->post_arg);
         }
       }
     }
