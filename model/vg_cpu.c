@@ -6,12 +6,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vg_cpu_gemm.h"
 #include "vg_cpu_score.h"
+#include "vg_dnnl.h"
 #include "vg_gemm.h"
 
 typedef struct vg_cpu_backend {
   vg_backend base;
-  int threads; /* for the GEMM, attention heads and element-wise loops */
+  int threads;           /* for the GEMM, attention heads and element-wise loops */
+  vg_cpu_gemm_kind gemm; /* the matmuls' kernel (vg_cpu_gemm.h) */
 } vg_cpu_backend;
 
 static int threads_of(vg_backend *be) {
@@ -35,8 +38,30 @@ static float *f32(const vg_tensor *t) {
   return (float *)t->host;
 }
 
+/* BF16 tensors exist only where a BF16 matmul can run (check_plan says why
+ * first, for a whole model). */
+static vg_status bf16_refusal(const char *name) {
+  const char *why = NULL;
+  if (vg_dnnl_bf16(&why))
+    return VG_OK;
+  return vg_fail(VG_ERR_UNSUPPORTED,
+                 "BF16 matmul weights ('%s') need a CPU with AMX-BF16 or "
+                 "AVX512_BF16 and a build with oneDNN: %s; use F32 or F16",
+                 name, why);
+}
+
+static vg_status cpu_check_plan(vg_backend *be, const vg_tensor_plan *plan, size_t n) {
+  (void)be;
+  for (size_t i = 0; i < n; i++)
+    if (plan[i].dtype == VG_BF16)
+      return bf16_refusal(plan[i].name);
+  return VG_OK;
+}
+
 static vg_status cpu_tensor_alloc(vg_backend *be, vg_tensor *t) {
   (void)be;
+  if (t->dtype == VG_BF16 && bf16_refusal("a tensor") != VG_OK)
+    return VG_ERR_UNSUPPORTED;
   size_t bytes = vg_tensor_bytes(t);
   /* 64-byte alignment keeps the GEMM kernels on their fast paths. */
   t->host = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
@@ -64,51 +89,20 @@ static vg_status cpu_download(vg_backend *be, const vg_tensor *t, void *dst) {
   return VG_OK;
 }
 
-/* Where the blocked GEMM (vg_gemm.c) cannot run on this CPU, OpenBLAS does the
- * matmul, and F16 weights are first widened to F32 for it. */
-static float *widen(const vg_tensor *w) {
-  size_t n = (size_t)w->rows * (size_t)w->cols;
-  float *out = malloc(n * sizeof *out);
-  if (!out)
-    return NULL;
-  const uint16_t *h = w->host;
-  for (size_t i = 0; i < n; i++)
-    out[i] = vg_f16_to_f32(h[i]);
-  return out;
-}
-
 static vg_status cpu_matmul(vg_backend *be, vg_tensor *out, const vg_tensor *a, const vg_tensor *w,
                             const vg_tensor *bias) {
-  if (vg_gemm_available()) {
-    const vg_gemm_args g = {.m = (int)a->rows,
-                            .n = (int)w->rows,
-                            .k = (int)a->cols,
-                            .a = f32(a),
-                            .lda = a->cols,
-                            .w = w->host,
-                            .ldw = w->cols,
-                            .w_f16 = w->dtype == VG_F16,
-                            .bias = bias ? f32(bias) : NULL,
-                            .out = f32(out),
-                            .ldo = out->cols};
-    vg_gemm(&g, threads_of(be));
-    return VG_OK;
-  }
-  const int m = (int)a->rows, n = (int)w->rows, k = (int)a->cols;
-  float *wf = w->dtype == VG_F32 ? f32(w) : widen(w);
-  if (!wf)
-    return vg_fail(VG_ERR_NOMEM, "matmul: cannot widen F16 weights");
-  float beta = 0.0f;
-  if (bias) {
-    for (int i = 0; i < m; i++)
-      memcpy(f32(out) + (size_t)i * n, f32(bias), (size_t)n * sizeof(float));
-    beta = 1.0f;
-  }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, f32(a), k, wf, k, beta,
-              f32(out), n);
-  if (wf != f32(w))
-    free(wf);
-  return VG_OK;
+  const vg_gemm_args g = {.m = (int)a->rows,
+                          .n = (int)w->rows,
+                          .k = (int)a->cols,
+                          .a = f32(a),
+                          .lda = a->cols,
+                          .w = w->host,
+                          .ldw = w->cols,
+                          .w_f16 = w->dtype == VG_F16,
+                          .bias = bias ? f32(bias) : NULL,
+                          .out = f32(out),
+                          .ldo = out->cols};
+  return vg_cpu_gemm_run(((vg_cpu_backend *)be)->gemm, &g, w->dtype, threads_of(be));
 }
 
 typedef struct ln_job {
@@ -369,6 +363,7 @@ static const vg_backend_ops cpu_ops = {
     .row_mean = vg_cpu_row_mean,
     .min_distance = vg_cpu_min_distance,
     .patch_rows = cpu_patch_rows,
+    .check_plan = cpu_check_plan,
 };
 
 vg_backend *vg_cpu_backend_new(int threads) {
@@ -382,7 +377,10 @@ vg_backend *vg_cpu_backend_new(int threads) {
   if (threads > 0)
     openblas_set_num_threads(threads);
   cpu->threads = openblas_get_num_threads();
-  snprintf(cpu->base.device_name, sizeof cpu->base.device_name, "CPU (%s GEMM, %d threads)",
+  cpu->gemm = vg_cpu_gemm_choose(cpu->threads)->kind;
+  /* e.g. "CPU (dnnl GEMM, own avx512 attention, 2 threads)" */
+  snprintf(cpu->base.device_name, sizeof cpu->base.device_name,
+           "CPU (%s GEMM, %s attention, %d threads)", vg_cpu_gemm_name(cpu->gemm),
            vg_gemm_available() ? vg_gemm_kind() : "OpenBLAS", cpu->threads);
   return &cpu->base;
 }

@@ -1,10 +1,13 @@
-/* The CPU backend's own GEMM against a double-precision loop: odd shapes
- * (row, column and depth tails), strides, bias, F16 weights, the transposed
- * (k-major) weight layout and several thread counts. */
+/* The CPU backend's GEMMs (own, OpenBLAS, oneDNN: vg_cpu_gemm.h) against a
+ * double-precision loop: odd shapes (row, column and depth tails), strides,
+ * bias, F16 weights, the transposed (k-major) weight layout, several thread
+ * counts, and BF16 weights and activations through oneDNN. */
 #include <glib.h>
 #include <math.h>
 
 #include "vg_backend.h"
+#include "vg_cpu_gemm.h"
+#include "vg_dnnl.h"
 #include "vg_gemm.h"
 
 static float rnd(guint32 *s) {
@@ -12,19 +15,29 @@ static float rnd(guint32 *s) {
   return (float)(*s >> 8) / (float)(1 << 24) - 0.5f;
 }
 
-static void check(int m, int n, int k, int w_kn, int w_f16, int with_bias, int threads) {
+typedef struct kernel {
+  int kind;    /* vg_cpu_gemm_kind, or -1: vg_gemm itself */
+  vg_dtype wt; /* the weights' type */
+} kernel;
+
+/* Weight values exactly representable in `wt` (stored there as 16 bits). */
+static void make_weights(vg_dtype wt, int count, guint32 *seed, float *w, guint16 *wh) {
+  for (int i = 0; i < count; i++) {
+    wh[i] = wt == VG_BF16 ? vg_f32_to_bf16(rnd(seed)) : vg_f32_to_f16(rnd(seed));
+    w[i] = wt == VG_BF16 ? vg_bf16_to_f32(wh[i]) : vg_f16_to_f32(wh[i]);
+  }
+}
+
+static void check_with(kernel kn, int m, int n, int k, int w_kn, int with_bias, int threads) {
   const int lda = k + 3, ldw = (w_kn ? n : k) + 5, ldo = n + 2;
-  const int w_rows = w_kn ? k : n;
+  const int w_rows = w_kn ? k : n, bf16 = kn.wt == VG_BF16;
   guint32 seed = (guint32)(m * 131 + n * 17 + k);
   float *a = g_new(float, (gsize)m *lda), *w = g_new(float, (gsize)w_rows *ldw);
   guint16 *wh = g_new(guint16, (gsize)w_rows * ldw);
   float *bias = g_new(float, n), *out = g_new(float, (gsize)m *ldo);
   for (int i = 0; i < m * lda; i++)
     a[i] = rnd(&seed);
-  for (int i = 0; i < w_rows * ldw; i++) {
-    wh[i] = vg_f32_to_f16(rnd(&seed));
-    w[i] = vg_f16_to_f32(wh[i]); /* the same values either way */
-  }
+  make_weights(kn.wt, w_rows * ldw, &seed, w, wh);
   for (int j = 0; j < n; j++)
     bias[j] = rnd(&seed);
   vg_gemm_args g = {.m = m,
@@ -32,33 +45,86 @@ static void check(int m, int n, int k, int w_kn, int w_f16, int with_bias, int t
                     .k = k,
                     .a = a,
                     .lda = lda,
-                    .w = w_f16 ? (void *)wh : w,
+                    .w = kn.wt == VG_F32 ? (void *)w : wh,
                     .ldw = ldw,
                     .w_kn = w_kn,
-                    .w_f16 = w_f16,
+                    .w_f16 = kn.wt == VG_F16,
                     .bias = with_bias ? bias : NULL,
                     .out = out,
                     .ldo = ldo};
-  vg_gemm(&g, threads);
+  if (kn.kind < 0)
+    vg_gemm(&g, threads);
+  else if (vg_cpu_gemm_run((vg_cpu_gemm_kind)kn.kind, &g, kn.wt, threads) != VG_OK)
+    g_error("%s: %s", vg_cpu_gemm_name((vg_cpu_gemm_kind)kn.kind), vg_last_error());
   double err = 0, mag = 0;
   for (int i = 0; i < m; i++)
     for (int j = 0; j < n; j++) {
       double ref = with_bias ? bias[j] : 0;
-      for (int p = 0; p < k; p++)
-        ref += (double)a[i * lda + p] * (w_kn ? w[p * ldw + j] : w[j * ldw + p]);
+      for (int p = 0; p < k; p++) { /* BF16 rounds the activations too */
+        const float x = bf16 ? vg_bf16_to_f32(vg_f32_to_bf16(a[i * lda + p])) : a[i * lda + p];
+        ref += (double)x * (w_kn ? w[p * ldw + j] : w[j * ldw + p]);
+      }
       err = fmax(err, fabs(ref - out[i * ldo + j]));
       mag = fmax(mag, fabs(ref));
     }
   if (!(err <= 1e-5 * fmax(mag, 1.0)))
-    g_error("gemm %dx%dx%d kn=%d f16=%d bias=%d threads=%d: error %g of %g", m, n, k, w_kn, w_f16,
-            with_bias, threads, err, mag);
+    g_error("gemm %d/%d %dx%dx%d kn=%d bias=%d threads=%d: error %g of %g", kn.kind, (int)kn.wt, m,
+            n, k, w_kn, with_bias, threads, err, mag);
   g_free(a), g_free(w), g_free(wh), g_free(bias), g_free(out);
+}
+
+static void check(int m, int n, int k, int w_kn, int w_f16, int with_bias, int threads) {
+  check_with((kernel){-1, w_f16 ? VG_F16 : VG_F32}, m, n, k, w_kn, with_bias, threads);
+}
+
+static const int shapes[][3] = {{1, 1, 1},      {6, 32, 256}, {7, 33, 257}, {13, 70, 600},
+                                {290, 64, 290}, {5, 100, 1},  {64, 17, 513}};
+
+/* Each kernel the backend can choose, through vg_cpu_gemm_run. */
+static void test_kernels(void) {
+  for (int kind = 0; kind < VG_CPU_GEMM_KINDS; kind++) {
+    if (!vg_cpu_gemm_runs((vg_cpu_gemm_kind)kind)) {
+      g_test_message("%s: does not run here", vg_cpu_gemm_name((vg_cpu_gemm_kind)kind));
+      continue;
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(shapes); i++) {
+      const int m = shapes[i][0], n = shapes[i][1], k = shapes[i][2];
+      check_with((kernel){kind, VG_F32}, m, n, k, 0, 1, 2);
+      check_with((kernel){kind, VG_F32}, m, n, k, 1, 0, 1);
+      check_with((kernel){kind, VG_F16}, m, n, k, 0, i % 2, 2);
+    }
+  }
+}
+
+/* BF16 weights and activations with F32 accumulation, where the CPU has it;
+ * elsewhere a clear refusal. */
+static void test_bf16(void) {
+  const char *why = NULL;
+  if (!vg_dnnl_bf16(&why)) {
+    float a = 1, out = 0;
+    guint16 w = vg_f32_to_bf16(1);
+    const vg_gemm_args g = {
+        .m = 1, .n = 1, .k = 1, .a = &a, .lda = 1, .w = &w, .ldw = 1, .out = &out, .ldo = 1};
+    g_assert_cmpint(vg_cpu_gemm_run(VG_CPU_GEMM_OWN, &g, VG_BF16, 1), ==, VG_ERR_UNSUPPORTED);
+    g_test_message("refused: %s (%s)", vg_last_error(), why);
+    return;
+  }
+  g_test_message("%s", vg_dnnl_describe());
+  for (size_t i = 0; i < G_N_ELEMENTS(shapes); i++)
+    for (int threads = 1; threads <= 2; threads++) {
+      const int m = shapes[i][0], n = shapes[i][1], k = shapes[i][2];
+      check_with((kernel){VG_CPU_GEMM_DNNL, VG_BF16}, m, n, k, 0, 1, threads);
+      check_with((kernel){VG_CPU_GEMM_OWN, VG_BF16}, m, n, k, 1, 0, threads);
+    }
+  /* Rounding to nearest even, and NaN stays NaN. */
+  g_assert_cmphex(vg_f32_to_bf16(1.0f), ==, 0x3f80);
+  g_assert_cmphex(vg_f32_to_bf16(1.00390625f), ==, 0x3f80); /* halfway, to even */
+  g_assert_cmphex(vg_f32_to_bf16(1.01171875f), ==, 0x3f82); /* halfway, to even (up) */
+  g_assert_true(isnan(vg_bf16_to_f32(vg_f32_to_bf16(NAN))));
 }
 
 static void test_shapes(void) {
   g_test_message("kernel: %s", vg_gemm_kind());
-  const int shapes[][3] = {{1, 1, 1},      {6, 32, 256}, {7, 33, 257}, {13, 70, 600},
-                           {290, 64, 290}, {5, 100, 1},  {64, 17, 513}};
   for (size_t i = 0; i < G_N_ELEMENTS(shapes); i++)
     for (int threads = 1; threads <= 3; threads++) {
       const int m = shapes[i][0], n = shapes[i][1], k = shapes[i][2];
@@ -95,5 +161,7 @@ int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/gemm/shapes", test_shapes);
   g_test_add_func("/gemm/parallel", test_parallel);
+  g_test_add_func("/gemm/kernels", test_kernels);
+  g_test_add_func("/gemm/bf16", test_bf16);
   return g_test_run();
 }
