@@ -78,7 +78,7 @@ gboolean vigil_report_identity_random(const char *identity);
 
 /* Where the model ran ("CPU (avx512 GEMM, 2 threads)"), from the identity; g_free it. */
 char *vigil_report_identity_device(const char *identity);
-/* "f16 matmul weights" or "f32 matmul weights", from the identity. */
+/* "bf16 matmul weights", "f16 matmul weights" or "f32 matmul weights", from the identity. */
 const char *vigil_report_identity_precision(const char *identity);
 
 /* Writes `data` to `path` atomically; `what` names it in the error. */

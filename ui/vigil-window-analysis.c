@@ -82,14 +82,16 @@ static void ensure_model(VigilWindow *self) {
   g_autofree char *clip = g_settings_get_string(settings, "clip-weights");
   g_autofree char *adapters = adapters_for(self, settings);
   g_autofree char *device = g_settings_get_string(settings, "compute-device");
-  const gboolean half = g_settings_get_boolean(settings, "half-precision");
+  g_autofree char *precision_name = g_settings_get_string(settings, "precision");
+  VigilPrecision precision = VIGIL_PRECISION_F32;
+  vigil_precision_parse(precision_name, &precision, NULL); /* the schema allows only valid names */
   if (!*clip || !adapters) {
     update_model_status(self, "No model yet: choose the CLIP ViT-L/14-336 weights and the MVFA "
                               "adapters for this domain in Preferences (the README says where "
                               "to get them). The viewer works without them.");
     return;
   }
-  vigil_workspace_load_model(self->workspace, clip, adapters, device, half);
+  vigil_workspace_load_model(self->workspace, clip, adapters, device, precision);
 }
 
 /* TRUE (with the window) when the domain fixes what the model sees (CT presets). */
