@@ -12,6 +12,7 @@
 #include "vg_clip.h"
 #include "vg_clip_random.h"
 #include "vigil-backend.h"
+#include "vigil-cli-cpu.h"
 #include "vigil-cli.h"
 
 static double now_s(void) {
@@ -134,6 +135,8 @@ static void report(const vg_clip_arch *a, const vg_backend *be, int threads, con
   const double per_image = r->median / r->batch;
   if (!as_json) {
     printf("model: %s\ndevice: %s (%s backend)\n", desc, be->device_name, be->kind);
+    if (g_str_equal(be->kind, "cpu"))
+      vigil_cli_cpu_print();
     if (truncated)
       printf("TRUNCATED FORWARD: %d of the preset's %d blocks (adapters after blocks %d..%d); "
              "times below are for this shortened model, not the full one\n",
@@ -153,6 +156,8 @@ static void report(const vg_clip_arch *a, const vg_backend *be, int threads, con
   vigil_cli_json_add_string(b, "model", desc);
   vigil_cli_json_add_string(b, "device", be->device_name);
   vigil_cli_json_add_string(b, "backend", be->kind);
+  if (g_str_equal(be->kind, "cpu"))
+    vigil_cli_cpu_json(b);
   add_int(b, "threads", threads);
   add_int(b, "iters", r->iters);
   add_int(b, "batch", r->batch);
