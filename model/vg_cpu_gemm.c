@@ -3,7 +3,13 @@
  * the threads the backend will use: which one wins depends on the CPU model,
  * the OpenBLAS build and the thread count, so a static rule would be wrong
  * somewhere (OpenBLAS 0.3.21 runs SSE3 kernels on CPUs it does not know). It
- * costs about 3 x 3 such matmuls (some 70 ms on 2 cores). */
+ * costs about 3 x 3 such matmuls (some 70 ms on 2 cores).
+ *
+ * The verdict is kept per machine, in $XDG_CACHE_HOME/vigil/cpu-gemm-T (T
+ * threads; ~/.cache without XDG_CACHE_HOME), keyed by the CPU model and the
+ * libraries: later processes take it instead of probing again, so every run
+ * on a machine uses the same kernel and gives the same bits (kernels sum in
+ * different orders). Delete the file to probe again. */
 #include "vg_cpu_gemm.h"
 
 #include <cblas.h>
@@ -12,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "vg_dnnl.h"
 
@@ -143,6 +151,69 @@ static void probe(vg_cpu_gemm_choice *c, int threads, const char *note) {
   free(a), free(w), free(out);
 }
 
+/* "model name" of /proc/cpuinfo, the thread count and the kernels' versions. */
+static void cache_key(char *key, size_t size, int threads) {
+  char model[128] = "unknown CPU", line[256];
+  FILE *f = fopen("/proc/cpuinfo", "r");
+  while (f && fgets(line, sizeof line, f))
+    if (strncmp(line, "model name", 10) == 0 && strchr(line, ':')) {
+      snprintf(model, sizeof model, "%s", strchr(line, ':') + 2);
+      model[strcspn(model, "\n")] = 0;
+      break;
+    }
+  if (f)
+    fclose(f);
+  snprintf(key, size, "%s; %d threads; own %s; %s; %s", model, threads, vg_gemm_kind(),
+           vg_dnnl_describe(), openblas_get_config());
+}
+
+/* The cache file for `threads`, or 0 without a home. */
+static int cache_path(char *path, size_t size, int threads) {
+  const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+  if (xdg && *xdg)
+    return snprintf(path, size, "%s/vigil/cpu-gemm-%d", xdg, threads) < (int)size;
+  return home && *home &&
+         snprintf(path, size, "%s/.cache/vigil/cpu-gemm-%d", home, threads) < (int)size;
+}
+
+/* Takes a verdict stored under `key`; 0 when there is none. */
+static int cache_read(vg_cpu_gemm_choice *c, const char *path, const char *key) {
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return 0;
+  char line[512];
+  int kind = -1, ok = fgets(line, sizeof line, f) && strcspn(line, "\n") == strlen(key) &&
+                      strncmp(line, key, strlen(key)) == 0;
+  ok = ok &&
+       fscanf(f, "%d %lf %lf %lf\n", &kind, &c->gflops[0], &c->gflops[1], &c->gflops[2]) == 4 &&
+       kind >= 0 && kind < VG_CPU_GEMM_KINDS && vg_cpu_gemm_runs((vg_cpu_gemm_kind)kind) &&
+       fgets(c->how, sizeof c->how, f);
+  fclose(f);
+  if (!ok)
+    return 0;
+  c->kind = (vg_cpu_gemm_kind)kind;
+  c->how[strcspn(c->how, "\n")] = 0;
+  return 1;
+}
+
+/* Stores the verdict (best effort: without a writable cache the next process probes again). */
+static void cache_write(const vg_cpu_gemm_choice *c, const char *path, const char *key) {
+  char dir[4096], tmp[4200];
+  snprintf(dir, sizeof dir, "%s", path);
+  *strrchr(dir, '/') = 0;
+  mkdir(dir, 0755); /* its parent, ~/.cache, exists wherever anything was cached */
+  snprintf(tmp, sizeof tmp, "%s.%ld", path, (long)getpid());
+  FILE *f = fopen(tmp, "w");
+  if (!f)
+    return;
+  const int ok = fprintf(f, "%s\n%d %g %g %g\n%s (probed %s)\n", key, (int)c->kind, c->gflops[0],
+                         c->gflops[1], c->gflops[2], c->how, "once; cached") > 0;
+  if (fclose(f) == 0 && ok)
+    rename(tmp, path);
+  else
+    remove(tmp);
+}
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int chosen;
 static vg_cpu_gemm_choice choice;
@@ -150,7 +221,14 @@ static vg_cpu_gemm_choice choice;
 static void choose(vg_cpu_gemm_choice *c, int threads) {
   const char *env = getenv("VG_CPU_GEMM");
   if (!env || !*env) {
+    char key[512], path[4096];
+    cache_key(key, sizeof key, threads);
+    const int cached = cache_path(path, sizeof path, threads);
+    if (cached && cache_read(c, path, key))
+      return;
     probe(c, threads, "");
+    if (cached)
+      cache_write(c, path, key);
     return;
   }
   char note[96];
