@@ -3,7 +3,9 @@
  * bias, F16 weights, the transposed (k-major) weight layout, several thread
  * counts, and BF16 weights and activations through oneDNN. */
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <math.h>
+#include <stdio.h>
 
 #include "vg_backend.h"
 #include "vg_cpu_gemm.h"
@@ -134,6 +136,48 @@ static void test_shapes(void) {
     }
 }
 
+/* The choice in a fresh process with VG_CPU_GEMM=env (NULL: unset). */
+static void expect_choice(const char *env, const char *pattern) {
+  if (env)
+    g_setenv("VG_CPU_GEMM", env, TRUE);
+  else
+    g_unsetenv("VG_CPU_GEMM");
+  g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed();
+  g_test_trap_assert_stdout(pattern);
+}
+
+/* VG_CPU_GEMM forces a kernel (a bad or impossible one is said and probed
+ * instead); unset, the probe runs once and later processes take its cached
+ * verdict. */
+static void test_choice(void) {
+  if (g_test_subprocess()) {
+    const vg_cpu_gemm_choice *c = vg_cpu_gemm_choose(2);
+    printf("kind=%s how=%s\n", vg_cpu_gemm_name(c->kind), c->how);
+    return;
+  }
+  g_autofree char *was = g_strdup(g_getenv("VG_CPU_GEMM"));
+  g_autofree char *cache = g_dir_make_tmp("vg-gemm-XXXXXX", NULL);
+  g_setenv("XDG_CACHE_HOME", cache, TRUE);
+  expect_choice("openblas", "kind=openblas how=VG_CPU_GEMM=openblas\n");
+  expect_choice("dnnl", vg_dnnl_built() ? "kind=dnnl how=VG_CPU_GEMM=dnnl\n"
+                                        : "*VG_CPU_GEMM=dnnl cannot run here (no oneDNN*probe*");
+  expect_choice("fastest", "*how=VG_CPU_GEMM=fastest unknown (own, openblas or dnnl); probe "
+                           "290x3072x1024, 2 threads: *openblas * GFLOP/s\n");
+  expect_choice(NULL, "kind=* how=probe 290x3072x1024, 2 threads: * GFLOP/s\n");
+  g_autofree char *file = g_build_filename(cache, "vigil", "cpu-gemm-2", NULL);
+  g_assert_true(g_file_test(file, G_FILE_TEST_IS_REGULAR));
+  expect_choice(NULL, "kind=* how=probe 290x3072x1024, 2 threads: * GFLOP/s (probed once; "
+                      "cached)\n");
+  g_remove(file);
+  g_autofree char *dir = g_path_get_dirname(file);
+  g_rmdir(dir), g_rmdir(cache);
+  if (was)
+    g_setenv("VG_CPU_GEMM", was, TRUE);
+  else
+    g_unsetenv("VG_CPU_GEMM");
+}
+
 typedef struct {
   int hits[8];
 } counts;
@@ -163,5 +207,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/gemm/parallel", test_parallel);
   g_test_add_func("/gemm/kernels", test_kernels);
   g_test_add_func("/gemm/bf16", test_bf16);
+  g_test_add_func("/gemm/choice", test_choice);
   return g_test_run();
 }
