@@ -1,6 +1,6 @@
-/* The probe times each available GEMM once per process on ViT-L/14's QKV
- * matmul at MVFA's 290 tokens (the most frequent big shape of a forward), with
- * the threads the backend will use: which one wins depends on the CPU model,
+/* The probe times each available GEMM on ViT-L/14's QKV matmul at MVFA's 290
+ * tokens (the most frequent big shape of a forward), with the threads the
+ * backend will use: which one wins depends on the CPU model,
  * the OpenBLAS build and the thread count, so a static rule would be wrong
  * somewhere (OpenBLAS 0.3.21 runs SSE3 kernels on CPUs it does not know). It
  * costs about 3 x 3 such matmuls (some 70 ms on 2 cores).

@@ -1,6 +1,7 @@
 /* Which GEMM runs the CPU backend's matmuls: the own kernel (vg_gemm.c),
- * OpenBLAS or oneDNN (vg_dnnl.h), chosen once per process by timing each on
- * ViT-L/14's QKV shape, or forced with VG_CPU_GEMM=own|openblas|dnnl. */
+ * OpenBLAS or oneDNN (vg_dnnl.h), chosen per machine by timing each on
+ * ViT-L/14's QKV shape (once; the verdict is cached), or forced with
+ * VG_CPU_GEMM=own|openblas|dnnl. */
 #pragma once
 
 #include "vg_backend.h"
@@ -30,7 +31,8 @@ const char *vg_cpu_gemm_name(vg_cpu_gemm_kind kind);
 /* Whether `kind` can run here (the own kernel needs AVX2 or AVX-512, oneDNN
  * the build). */
 int vg_cpu_gemm_runs(vg_cpu_gemm_kind kind);
-/* The process's choice, made on the first call with `threads` threads. */
+/* The process's choice, made on the first call with `threads` threads: the
+ * cached verdict for them, or a probe (which caches its verdict). */
 const vg_cpu_gemm_choice *vg_cpu_gemm_choose(int threads);
 /* out = a w^T + bias (vg_gemm_args) through `kind`, with `wt` weights (F32,
  * F16, BF16). F16 weights go to the own kernel where oneDNN was asked (it has
