@@ -15,6 +15,7 @@ typedef struct vg_cpu_backend {
   vg_backend base;
   int threads;           /* for the GEMM, attention heads and element-wise loops */
   vg_cpu_gemm_kind gemm; /* the matmuls' kernel (vg_cpu_gemm.h) */
+  int bf16;              /* BF16 tensors exist: every matmul goes to oneDNN */
 } vg_cpu_backend;
 
 static int threads_of(vg_backend *be) {
@@ -59,9 +60,12 @@ static vg_status cpu_check_plan(vg_backend *be, const vg_tensor_plan *plan, size
 }
 
 static vg_status cpu_tensor_alloc(vg_backend *be, vg_tensor *t) {
-  (void)be;
   if (t->dtype == VG_BF16 && bf16_refusal("a tensor") != VG_OK)
     return VG_ERR_UNSUPPORTED;
+  /* With BF16 on oneDNN (OpenMP threads), the F32 matmuls (patches, adapters,
+   * projections) go there too: OpenBLAS's workers busy-wait after each call
+   * and would take the cores from oneDNN's. */
+  ((vg_cpu_backend *)be)->bf16 |= t->dtype == VG_BF16;
   size_t bytes = vg_tensor_bytes(t);
   /* 64-byte alignment keeps the GEMM kernels on their fast paths. */
   t->host = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
@@ -102,7 +106,8 @@ static vg_status cpu_matmul(vg_backend *be, vg_tensor *out, const vg_tensor *a, 
                           .bias = bias ? f32(bias) : NULL,
                           .out = f32(out),
                           .ldo = out->cols};
-  return vg_cpu_gemm_run(((vg_cpu_backend *)be)->gemm, &g, w->dtype, threads_of(be));
+  const vg_cpu_backend *cpu = (const vg_cpu_backend *)be;
+  return vg_cpu_gemm_run(cpu->bf16 ? VG_CPU_GEMM_DNNL : cpu->gemm, &g, w->dtype, threads_of(be));
 }
 
 typedef struct ln_job {
