@@ -36,7 +36,8 @@ static VigilImage *test_image(float phase) {
 static VigilAnalyzer *loaded_analyzer(void) {
   VigilAnalyzer *an = vigil_analyzer_new();
   g_autoptr(GError) error = NULL;
-  g_autoptr(VigilJob) load = vigil_analyzer_load(an, clip_path, adapters_path, "cpu", FALSE);
+  g_autoptr(VigilJob) load =
+      vigil_analyzer_load(an, clip_path, adapters_path, "cpu", VIGIL_PRECISION_F32);
   g_assert_true(run_job(load, &error));
   g_assert_no_error(error);
   return an;
