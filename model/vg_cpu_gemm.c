@@ -201,7 +201,14 @@ static void cache_write(const vg_cpu_gemm_choice *c, const char *path, const cha
   char dir[4096], tmp[4200];
   snprintf(dir, sizeof dir, "%s", path);
   *strrchr(dir, '/') = 0;
-  mkdir(dir, 0755); /* its parent, ~/.cache, exists wherever anything was cached */
+  for (char *p = strchr(dir + 1, '/');; p = strchr(p + 1, '/')) { /* mkdir -p */
+    if (p)
+      *p = 0;
+    mkdir(dir, 0755);
+    if (!p)
+      break;
+    *p = '/';
+  }
   snprintf(tmp, sizeof tmp, "%s.%ld", path, (long)getpid());
   FILE *f = fopen(tmp, "w");
   if (!f)

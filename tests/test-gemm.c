@@ -157,7 +157,8 @@ static void test_choice(void) {
     return;
   }
   g_autofree char *was = g_strdup(g_getenv("VG_CPU_GEMM"));
-  g_autofree char *cache = g_dir_make_tmp("vg-gemm-XXXXXX", NULL);
+  g_autofree char *tmp = g_dir_make_tmp("vg-gemm-XXXXXX", NULL);
+  g_autofree char *cache = g_build_filename(tmp, "new", NULL); /* made on the way */
   g_setenv("XDG_CACHE_HOME", cache, TRUE);
   expect_choice("openblas", "kind=openblas how=VG_CPU_GEMM=openblas\n");
   expect_choice("dnnl", vg_dnnl_built() ? "kind=dnnl how=VG_CPU_GEMM=dnnl\n"
@@ -171,7 +172,7 @@ static void test_choice(void) {
                       "cached)\n");
   g_remove(file);
   g_autofree char *dir = g_path_get_dirname(file);
-  g_rmdir(dir), g_rmdir(cache);
+  g_rmdir(dir), g_rmdir(cache), g_rmdir(tmp);
   if (was)
     g_setenv("VG_CPU_GEMM", was, TRUE);
   else
