@@ -63,7 +63,7 @@ static void release(VigilAnalyzer *self) {
 typedef struct {
   VigilAnalyzer *self;
   char *clip, *adapters, *device;
-  gboolean half;
+  VigilPrecision precision;
 } LoadWork;
 
 static void load_work_free(gpointer data) {
@@ -81,7 +81,7 @@ static gboolean load_in_thread(VigilJob *job, gpointer data, GCancellable *cance
   g_autofree char *device = NULL;
   if (!vigil_backend_options_from_setting(w->device, &options, &device, error))
     return FALSE;
-  options.half_weights = w->half;
+  options.precision = w->precision;
   vigil_job_report_progress(job, -1, "Loading the model…");
   VigilEngine *engine = vigil_engine_open(w->clip, w->adapters, &options, error);
   if (!engine)
@@ -105,13 +105,13 @@ static gboolean load_in_thread(VigilJob *job, gpointer data, GCancellable *cance
 }
 
 VigilJob *vigil_analyzer_load(VigilAnalyzer *self, const char *clip_path, const char *adapters_path,
-                              const char *device_setting, gboolean half_weights) {
+                              const char *device_setting, VigilPrecision precision) {
   LoadWork *w = g_new0(LoadWork, 1);
   w->self = g_object_ref(self);
   w->clip = g_strdup(clip_path);
   w->adapters = g_strdup(adapters_path);
   w->device = g_strdup(device_setting);
-  w->half = half_weights;
+  w->precision = precision;
   return vigil_job_new("Load model", load_in_thread, w, load_work_free);
 }
 

@@ -5,6 +5,7 @@
 
 #include "vg_backend.h"
 #include "vg_vulkan.h"
+#include "vigil-precision.h"
 
 G_BEGIN_DECLS
 
@@ -29,9 +30,8 @@ typedef struct {
   const char *device;  /* Vulkan device index or name substring; NULL = best */
   int threads;         /* CPU threads; 0 = one per physical core */
   gboolean validation; /* Vulkan validation layer on */
-  /* The transformer blocks' matmul weights in F16 (F32 accumulation): on GPUs
-   * with cooperative matrices the fast path; results move by about 1e-3. */
-  gboolean half_weights;
+  /* The transformer blocks' matmuls in F32, F16 or BF16 (vigil-precision.h). */
+  VigilPrecision precision;
 } VigilBackendOptions;
 
 /* Opens the backend. AUTO runs on the best GPU-type Vulkan device (discrete,

@@ -9,9 +9,9 @@
 G_BEGIN_DECLS
 
 struct _VigilEngine {
-  GMutex lock;      /* one forward at a time on the backend */
-  GMutex text_lock; /* identity, fallback, device, batch_note: read from other threads */
-  gboolean half;    /* F16 matmul weights (VigilBackendOptions.half_weights) */
+  GMutex lock;              /* one forward at a time on the backend */
+  GMutex text_lock;         /* identity, fallback, device, batch_note: read from other threads */
+  VigilPrecision precision; /* VigilBackendOptions.precision */
   int batch_limit;  /* images per forward, lowered when a chunk outgrows the device (atomic) */
   char *batch_note; /* why it was lowered, NULL if it was not */
   vg_backend *backend;

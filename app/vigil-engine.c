@@ -79,11 +79,18 @@ static char *dup_string(VigilEngine *e, char *const *slot) {
   return copy;
 }
 
+/* The identity's precision suffix (vigil_report_identity_precision reads it). */
+static const char *precision_note(VigilPrecision p) {
+  return p == VIGIL_PRECISION_F16    ? ", F16 matmul weights"
+         : p == VIGIL_PRECISION_BF16 ? ", BF16 matmul weights"
+                                     : "";
+}
+
 static void build_identity(VigilEngine *e) {
   replace_string(e, &e->identity,
                  g_strdup_printf("CLIP %s (sha256 %s)\nadapters %s (sha256 %s)\n%s on %s%s%s",
                                  e->clip_name, e->clip_digest, e->adapters_name, e->adapters_digest,
-                                 e->arch.naming, e->device, e->half ? ", F16 matmul weights" : "",
+                                 e->arch.naming, e->device, precision_note(e->precision),
                                  e->random ? "\nRANDOM TEST MODEL: results are meaningless" : ""));
 }
 
@@ -126,7 +133,7 @@ static void drop_device_state(VigilEngine *e) {
 /* Reloads the model on a CPU backend (from `clip`/`adapters`, or the files
  * again when they are NULL) and records why; the Vulkan backend is closed. */
 static vg_clip_options clip_options(const VigilEngine *e) {
-  return (vg_clip_options){.matmul_dtype = e->half ? VG_F16 : VG_F32};
+  return (vg_clip_options){.matmul_dtype = vigil_precision_dtype(e->precision)};
 }
 
 gboolean vigil_engine_switch_to_cpu(VigilEngine *e, const char *what, const vg_weights *clip,
@@ -204,7 +211,7 @@ VigilEngine *vigil_engine_open(const char *clip_path, const char *adapters_path,
   g_mutex_init(&e->text_lock);
   e->kind = backend->kind;
   e->threads = backend->threads;
-  e->half = backend->half_weights;
+  e->precision = backend->precision;
   e->clip_path = g_strdup(clip_path);
   e->adapters_path = g_strdup(adapters_path);
   e->text_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -379,9 +386,11 @@ static char *cache_file(VigilEngine *e, const char *class_name) {
   if (!e->cache_dir)
     return NULL;
   g_autofree char *class_sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, class_name, -1);
-  /* F16 weights give (slightly) other features: their own file. */
-  g_autofree char *name =
-      g_strdup_printf("text-%.16s-%.16s%s.npy", e->clip_digest, class_sum, e->half ? "-f16" : "");
+  /* F16 and BF16 give (slightly) other features: their own files. */
+  g_autofree char *name = g_strdup_printf(
+      "text-%.16s-%.16s%s%s.npy", e->clip_digest, class_sum,
+      e->precision != VIGIL_PRECISION_F32 ? "-" : "",
+      e->precision != VIGIL_PRECISION_F32 ? vigil_precision_name(e->precision) : "");
   return g_build_filename(e->cache_dir, name, NULL);
 }
 

@@ -95,9 +95,10 @@ char *vigil_report_format_score(double score);
 /* TRUE when the identity (vigil_engine_dup_identity) names a random test model. */
 gboolean vigil_report_identity_random(const char *identity);
 
-/* Where the model ran ("CPU (avx512 GEMM, 2 threads)"), from the identity; g_free it. */
+/* Where the model ran ("CPU (dnnl GEMM, avx512 attention, 2 threads)"), from the identity; g_free
+ * it. */
 char *vigil_report_identity_device(const char *identity);
-/* "f16 matmul weights" or "f32 matmul weights", from the identity. */
+/* "bf16 matmul weights", "f16 matmul weights" or "f32 matmul weights", from the identity. */
 const char *vigil_report_identity_precision(const char *identity);
 
 /* Writes `data` to `path` atomically; `what` names it in the error. */

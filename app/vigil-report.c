@@ -88,7 +88,7 @@ gboolean vigil_report_identity_random(const char *identity) {
 
 char *vigil_report_identity_device(const char *identity) {
   g_autoptr(GRegex) re =
-      g_regex_new("^\\S+ on (.+?)(, F16 matmul weights)?$", G_REGEX_MULTILINE, 0, NULL);
+      g_regex_new("^\\S+ on (.+?)(, B?F16 matmul weights)?$", G_REGEX_MULTILINE, 0, NULL);
   g_autoptr(GMatchInfo) m = NULL;
   if (!g_regex_match(re, identity ? identity : "", 0, &m))
     return g_strdup("unknown");
@@ -96,6 +96,8 @@ char *vigil_report_identity_device(const char *identity) {
 }
 
 const char *vigil_report_identity_precision(const char *identity) {
+  if (identity && strstr(identity, "BF16 matmul weights"))
+    return "bf16 matmul weights";
   return identity && strstr(identity, "F16 matmul weights") ? "f16 matmul weights"
                                                             : "f32 matmul weights";
 }

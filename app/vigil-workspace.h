@@ -77,7 +77,7 @@ VigilAnalysisSession *vigil_workspace_get_analysis(VigilWorkspace *self);
 VigilReferenceQueue *vigil_workspace_get_references(VigilWorkspace *self);
 /* Loads this model (on a worker) unless it is the one loaded; model-changed follows. */
 void vigil_workspace_load_model(VigilWorkspace *self, const char *clip, const char *adapters,
-                                const char *device, gboolean half);
+                                const char *device, VigilPrecision precision);
 gboolean vigil_workspace_model_ready(VigilWorkspace *self);
 /* Analyses slice `slice` of the shown series, or (-1) every slice without a
  * current result, a batch per job, in the analysis model's current context

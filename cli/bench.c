@@ -12,6 +12,7 @@
 #include "vg_clip.h"
 #include "vg_clip_random.h"
 #include "vigil-backend.h"
+#include "vigil-cli-cpu.h"
 #include "vigil-cli.h"
 
 static double now_s(void) {
@@ -43,7 +44,7 @@ static int cmp_double(const void *x, const void *y) {
 typedef struct bench {
   /* Settings. */
   int iters, warmup, batch, layers, profile;
-  vg_dtype dtype;
+  VigilPrecision precision;
   /* Results: per forward of `batch` images. */
   double median, min, max, gflops, rss_mb;
   int full_layers; /* the preset's blocks (layers < full_layers: truncated) */
@@ -134,6 +135,8 @@ static void report(const vg_clip_arch *a, const vg_backend *be, int threads, con
   const double per_image = r->median / r->batch;
   if (!as_json) {
     printf("model: %s\ndevice: %s (%s backend)\n", desc, be->device_name, be->kind);
+    if (g_str_equal(be->kind, "cpu"))
+      vigil_cli_cpu_print();
     if (truncated)
       printf("TRUNCATED FORWARD: %d of the preset's %d blocks (adapters after blocks %d..%d); "
              "times below are for this shortened model, not the full one\n",
@@ -153,6 +156,8 @@ static void report(const vg_clip_arch *a, const vg_backend *be, int threads, con
   vigil_cli_json_add_string(b, "model", desc);
   vigil_cli_json_add_string(b, "device", be->device_name);
   vigil_cli_json_add_string(b, "backend", be->kind);
+  if (g_str_equal(be->kind, "cpu"))
+    vigil_cli_cpu_json(b);
   add_int(b, "threads", threads);
   add_int(b, "iters", r->iters);
   add_int(b, "batch", r->batch);
@@ -161,7 +166,7 @@ static void report(const vg_clip_arch *a, const vg_backend *be, int threads, con
   add_int(b, "preset_layers", r->full_layers);
   json_builder_set_member_name(b, "truncated");
   json_builder_add_boolean_value(b, truncated);
-  vigil_cli_json_add_string(b, "weights", r->dtype == VG_F16 ? "f16" : "f32");
+  vigil_cli_json_add_string(b, "weights", vigil_precision_name(r->precision));
   const char *dkeys[] = {"median_ms",    "min_ms", "max_ms",     "ms_per_image",
                          "images_per_s", "gflops", "peak_rss_mb"};
   const double dvals[] = {r->median * 1e3, r->min * 1e3, r->max * 1e3, per_image * 1e3,
@@ -227,7 +232,9 @@ static int run(const vg_clip_preset *preset, vg_backend *be, const vg_clip_arch 
   r->layers = p.layers;
   vg_clip_random_options ro = {.seed = 1, .towers = VG_CLIP_IMAGE, .shared = 1};
   vg_weights *w = NULL, *ad = NULL;
-  vg_clip_options o = {.towers = VG_CLIP_IMAGE, .matmul_dtype = r->dtype, .max_batch = r->batch};
+  vg_clip_options o = {.towers = VG_CLIP_IMAGE,
+                       .matmul_dtype = vigil_precision_dtype(r->precision),
+                       .max_batch = r->batch};
   vg_status s = vg_clip_random(&p, &ro, &w, &ad);
   if (s == VG_OK)
     s = vg_clip_load(w, ad, &o, be, model);
@@ -276,7 +283,8 @@ int vigil_cli_bench(int argc, char **argv) {
       {"layers", 0, 0, G_OPTION_ARG_INT, &r.layers,
        "Time a TRUNCATED model of the first K blocks (labelled as such)", "K"},
       {"profile", 0, 0, G_OPTION_ARG_NONE, &profile, "Per-op profile of one more forward", NULL},
-      {"dtype", 0, 0, G_OPTION_ARG_STRING, &dtype_name, "Matmul weights: f32 (default), f16", "T"},
+      {"dtype", 0, 0, G_OPTION_ARG_STRING, &dtype_name,
+       "Matmuls: f32 (default), f16 or bf16 (CPUs with AMX/AVX512_BF16)", "T"},
       {"f16", 0, 0, G_OPTION_ARG_NONE, &f16, "Same as --dtype f16", NULL},
       {"json", 0, 0, G_OPTION_ARG_NONE, &as_json, "Print JSON", NULL},
       {NULL},
@@ -286,17 +294,16 @@ int vigil_cli_bench(int argc, char **argv) {
   const vg_clip_preset *p = vg_clip_preset_find(preset_name ? preset_name : "vit-l-14");
   VigilBackendOptions bo = {.threads = threads};
   g_autoptr(GError) error = NULL;
-  f16 = f16 || g_strcmp0(dtype_name, "f16") == 0;
+  r.precision = f16 ? VIGIL_PRECISION_F16 : VIGIL_PRECISION_F32;
   if (!p || r.iters < 1 || r.iters > 10000 || r.warmup < 0 || threads < 0 || argc > 1 ||
       r.batch < 1 || r.batch > VG_CLIP_BATCH_MAX || r.layers < 0 ||
-      (dtype_name && g_strcmp0(dtype_name, "f16") != 0 && g_strcmp0(dtype_name, "f32") != 0) ||
+      (dtype_name && !vigil_precision_parse(dtype_name, &r.precision, NULL)) ||
       !vigil_backend_kind_parse(backend_name ? backend_name : "cpu", &bo.kind, &error)) {
     fprintf(stderr, "vigil-cli bench: %s\n",
             error ? error->message
                   : "bad --preset, --iters, --threads, --batch, --layers or --dtype");
     return VIGIL_CLI_USAGE;
   }
-  r.dtype = f16 ? VG_F16 : VG_F32;
   r.profile = profile;
   vg_backend *be = vigil_backend_open(&bo, NULL, &error);
   if (!be) {

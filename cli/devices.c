@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "vigil-backend.h"
+#include "vigil-cli-cpu.h"
 #include "vigil-cli.h"
 
 static void add_coop(JsonBuilder *b, const vg_vk_device_info *d) {
@@ -96,6 +97,7 @@ int vigil_cli_devices(int argc, char **argv) {
     json_builder_add_string_value(b, "cpu");
     json_builder_set_member_name(b, "name");
     json_builder_add_string_value(b, cpu ? cpu->device_name : "CPU");
+    vigil_cli_cpu_json(b);
     json_builder_end_object(b);
     json_builder_end_array(b);
     if (n < 0)
@@ -124,6 +126,7 @@ int vigil_cli_devices(int argc, char **argv) {
       print_coop(&devs[i]);
     }
     printf("cpu: %s\n", cpu ? cpu->device_name : "CPU");
+    vigil_cli_cpu_print();
     printf("auto: %s\n", auto_why);
   }
   vg_backend_destroy(cpu);

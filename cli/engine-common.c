@@ -29,18 +29,25 @@ void vigil_cli_report_fallback(const char *command, VigilEngine *engine) {
   noted = note;
 }
 
-/* --dtype: f32 (default) or f16 matmul weights; FALSE (said) for anything else. */
+/* --dtype: f32 (default), f16 or bf16 matmuls; FALSE (said) for anything else. */
 gboolean vigil_cli_dtype_ok(const char *command, const EngineArgs *a) {
-  if (!a->dtype || g_str_equal(a->dtype, "f32") || g_str_equal(a->dtype, "f16"))
+  VigilPrecision p;
+  if (!a->dtype || vigil_precision_parse(a->dtype, &p, NULL))
     return TRUE;
-  fprintf(stderr, "vigil-cli %s: --dtype '%s': expected f32 or f16\n", command, a->dtype);
+  fprintf(stderr, "vigil-cli %s: --dtype '%s': expected f32, f16 or bf16\n", command, a->dtype);
   return FALSE;
 }
 
+VigilPrecision vigil_cli_precision(const EngineArgs *a) {
+  VigilPrecision p = VIGIL_PRECISION_F32;
+  if (a->dtype)
+    vigil_precision_parse(a->dtype, &p, NULL); /* checked by vigil_cli_dtype_ok */
+  return p;
+}
+
 VigilEngine *vigil_cli_open_engine(const char *command, const EngineArgs *a) {
-  VigilBackendOptions options = {.kind = VIGIL_BACKEND_AUTO,
-                                 .device = a->device,
-                                 .half_weights = g_strcmp0(a->dtype, "f16") == 0};
+  VigilBackendOptions options = {
+      .kind = VIGIL_BACKEND_AUTO, .device = a->device, .precision = vigil_cli_precision(a)};
   g_autoptr(GError) error = NULL;
   if (a->backend && !vigil_backend_kind_parse(a->backend, &options.kind, &error)) {
     fprintf(stderr, "vigil-cli %s: %s\n", command, error->message);

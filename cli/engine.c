@@ -55,7 +55,8 @@ int vigil_cli_features(int argc, char **argv) {
       {"class", 0, 0, G_OPTION_ARG_STRING, &a.class_name, "Also write text features", "NAME"},
       {"backend", 0, 0, G_OPTION_ARG_STRING, &a.backend, "cpu, vulkan or auto", "NAME"},
       {"device", 0, 0, G_OPTION_ARG_STRING, &a.device, "Vulkan device index or name", "DEV"},
-      {"dtype", 0, 0, G_OPTION_ARG_STRING, &a.dtype, "Matmul weights: f32 (default) or f16", "T"},
+      {"dtype", 0, 0, G_OPTION_ARG_STRING, &a.dtype,
+       "Matmuls: f32 (default), f16 or bf16 (CPUs with AMX/AVX512_BF16)", "T"},
       {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Folder for the .npy files", "DIR"},
       {NULL},
   };
@@ -212,7 +213,8 @@ int vigil_cli_detect(int argc, char **argv) {
       {"maps", 0, 0, G_OPTION_ARG_FILENAME, &maps, "Write maps to DIR/<image stem>/", "DIR"},
       {"backend", 0, 0, G_OPTION_ARG_STRING, &a.backend, "cpu, vulkan or auto", "NAME"},
       {"device", 0, 0, G_OPTION_ARG_STRING, &a.device, "Vulkan device index or name", "DEV"},
-      {"dtype", 0, 0, G_OPTION_ARG_STRING, &a.dtype, "Matmul weights: f32 (default) or f16", "T"},
+      {"dtype", 0, 0, G_OPTION_ARG_STRING, &a.dtype,
+       "Matmuls: f32 (default), f16 or bf16 (CPUs with AMX/AVX512_BF16)", "T"},
       {NULL},
   };
   if (!vigil_cli_parse("detect", "anomaly maps and scores for images", entries, &argc, &argv) ||
@@ -255,7 +257,7 @@ int vigil_cli_detect(int argc, char **argv) {
   json_builder_set_member_name(b, "device");
   json_builder_add_string_value(b, device);
   json_builder_set_member_name(b, "weights");
-  json_builder_add_string_value(b, g_strcmp0(a.dtype, "f16") == 0 ? "f16" : "f32");
+  json_builder_add_string_value(b, vigil_precision_name(vigil_cli_precision(&a)));
   vigil_cli_json_add_string(b, "backend_fallback", fallback);
   json_builder_set_member_name(b, "batch_limit");
   json_builder_add_int_value(b, vigil_engine_batch_limit(engine));

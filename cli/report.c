@@ -146,7 +146,7 @@ static gboolean run_engine(const ReportArgs *a, VigilAnalysisSession *session, G
   g_autofree char *identity = vigil_engine_dup_identity(engine);
   g_autofree char *device = vigil_engine_dup_device(engine);
   g_autofree char *key = g_strdup_printf("%s|%s|%s|%s", a->engine.clip, a->engine.adapters, device,
-                                         a->engine.dtype ? a->engine.dtype : "f32");
+                                         vigil_precision_name(vigil_cli_precision(&a->engine)));
   vigil_analysis_session_set_model(session, key, identity);
   g_autofree float *text = vigil_engine_text_features(engine, a->engine.class_name, NULL, error);
   vg_membank *bank = text && a->refs ? vigil_engine_new_bank(engine, error) : NULL;
@@ -368,7 +368,8 @@ int vigil_cli_report(int argc, char **argv) {
        "AE"},
       {"backend", 0, 0, G_OPTION_ARG_STRING, &e->backend, "cpu, vulkan or auto", "NAME"},
       {"device", 0, 0, G_OPTION_ARG_STRING, &e->device, "Vulkan device index or name", "DEV"},
-      {"dtype", 0, 0, G_OPTION_ARG_STRING, &e->dtype, "Matmul weights: f32 (default) or f16", "T"},
+      {"dtype", 0, 0, G_OPTION_ARG_STRING, &e->dtype,
+       "Matmuls: f32 (default), f16 or bf16 (CPUs with AMX/AVX512_BF16)", "T"},
       {NULL},
   };
   /* Past a file size limit (ulimit -f) a write must fail with EFBIG, as on a

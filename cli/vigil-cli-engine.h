@@ -14,8 +14,10 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(EngineArgs, vigil_cli_engine_args_clear)
 
 /* A move to the CPU or a lowered batch limit gets one line on stderr each. */
 void vigil_cli_report_fallback(const char *command, VigilEngine *engine);
-/* --dtype: f32 (default) or f16; FALSE (said on stderr) for anything else. */
+/* --dtype: f32 (default), f16 or bf16; FALSE (said on stderr) for anything else. */
 gboolean vigil_cli_dtype_ok(const char *command, const EngineArgs *a);
+/* The --dtype given (F32 when none); call vigil_cli_dtype_ok first. */
+VigilPrecision vigil_cli_precision(const EngineArgs *a);
 /* The engine the options name, or NULL (said on stderr). */
 VigilEngine *vigil_cli_open_engine(const char *command, const EngineArgs *a);
 /* The model input of a scan's slice windowed as the viewer shows it

@@ -50,6 +50,11 @@ vg_status vk_check_plan(vg_backend *be, const vg_tensor_plan *plan, size_t n) {
     const uint64_t bytes =
         ((uint64_t)p->rows * (uint64_t)p->cols * vg_dtype_size(p->dtype) + 15) & ~(uint64_t)15;
     const char *dt = p->dtype == VG_F16 ? "F16" : "F32";
+    if (p->dtype == VG_BF16)
+      return vg_fail(VG_ERR_UNSUPPORTED,
+                     "BF16 matmul weights ('%s') run on the CPU backend only, not on Vulkan (%s); "
+                     "use F16 or F32 there",
+                     p->name, vk->props.deviceName);
     if (!p->gather_only && bytes > vk->max_buffer)
       return vg_fail(VG_ERR_UNSUPPORTED,
                      "tensor '%s' (%lld x %lld %s, %s) exceeds %s's storage buffer limit (%s)",

@@ -35,6 +35,8 @@ vg_status vk_buffer_release_later(vk_backend *vk, vk_buffer *buf) {
 
 vg_status vk_tensor_alloc(vg_backend *be, vg_tensor *t) {
   vk_backend *vk = (vk_backend *)be;
+  if (t->dtype == VG_BF16) /* no kernel reads it; vk_check_plan says so first */
+    return vg_fail(VG_ERR_UNSUPPORTED, "BF16 tensors run on the CPU backend only, not on Vulkan");
   VkDeviceSize bytes = vg_tensor_bytes(t);
   /* A tensor over the storage-buffer range may exist (copy_rows reads an
    * embedding table by copies); a kernel binding it is refused (vk_dispatch). */

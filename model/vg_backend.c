@@ -9,7 +9,7 @@
 #define VG_MAX_ELEMENTS ((int64_t)1 << 34)
 
 size_t vg_dtype_size(vg_dtype dtype) {
-  return dtype == VG_F16 ? 2 : 4;
+  return dtype == VG_F16 || dtype == VG_BF16 ? 2 : 4;
 }
 
 size_t vg_tensor_bytes(const vg_tensor *t) {
@@ -461,6 +461,21 @@ float vg_f16_to_f32(uint16_t h) {
   } else {
     x = sign | ((exp - 15 + 127) << 23) | (mant << 13);
   }
+  float f;
+  memcpy(&f, &x, 4);
+  return f;
+}
+
+uint16_t vg_f32_to_bf16(float f) {
+  uint32_t x;
+  memcpy(&x, &f, 4);
+  if ((x & 0x7fffffffu) > 0x7f800000u) /* NaN: keep it quiet, never round it to inf */
+    return (uint16_t)((x >> 16) | 0x40u);
+  return (uint16_t)((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
+}
+
+float vg_bf16_to_f32(uint16_t h) {
+  const uint32_t x = (uint32_t)h << 16;
   float f;
   memcpy(&f, &x, 4);
   return f;

@@ -16,7 +16,9 @@
 extern "C" {
 #endif
 
-typedef enum vg_dtype { VG_F32, VG_F16 } vg_dtype;
+/* VG_BF16 (bfloat16) matmul weights run on the CPU backend only, where the
+ * CPU has AMX-BF16 or AVX512_BF16 and the build has oneDNN (vg_cpu.h). */
+typedef enum vg_dtype { VG_F32, VG_F16, VG_BF16 } vg_dtype;
 
 typedef enum vg_activation {
   VG_ACT_GELU,       /* exact: x * 0.5 * (1 + erf(x / sqrt 2)) */
@@ -206,6 +208,9 @@ vg_status vg_backend_profile_end(vg_backend *be);
 /* F16 <-> F32 conversions (IEEE binary16, round to nearest even). */
 uint16_t vg_f32_to_f16(float f);
 float vg_f16_to_f32(uint16_t h);
+/* F32 <-> bfloat16 (the top 16 bits of an F32, round to nearest even; NaN stays NaN). */
+uint16_t vg_f32_to_bf16(float f);
+float vg_bf16_to_f32(uint16_t h);
 
 #ifdef __cplusplus
 }

@@ -34,7 +34,9 @@ const vg_clip_arch *vg_clip_arch_of(const vg_clip *clip) {
 
 void vg_clip_arch_describe(const vg_clip_arch *a, char *buf, size_t size) {
   int n = snprintf(buf, size, "%s naming, %s weights%s", a->naming, vg_wdtype_name(a->dtype),
-                   a->run_dtype == VG_F16 ? " (F16 matmuls)" : "");
+                   a->run_dtype == VG_F16    ? " (F16 matmuls)"
+                   : a->run_dtype == VG_BF16 ? " (BF16 matmuls)"
+                                             : "");
   if (a->has_image && n >= 0 && (size_t)n < size)
     n += snprintf(buf + n, size - (size_t)n,
                   "; ViT width %d, %d layers, %d heads, patch %d, grid %d (from %d), %d tokens "

@@ -24,11 +24,13 @@ enum { VG_CLIP_IMAGE = 1, VG_CLIP_TEXT = 2 };
 
 /* All-zero options are MVFA's settings. */
 typedef struct vg_clip_options {
-  int image_size;        /* input side in pixels; 0 = 240 */
-  unsigned towers;       /* VG_CLIP_IMAGE | VG_CLIP_TEXT; 0 = both */
-  vg_activation act;     /* MLP activation: VG_ACT_GELU (exact erf, MVFA) or VG_ACT_QUICK_GELU */
-  float ln_eps;          /* LayerNorm epsilon; 0 = 1e-5 */
-  vg_dtype matmul_dtype; /* VG_F16 keeps the transformer blocks' matmul weights in half */
+  int image_size;    /* input side in pixels; 0 = 240 */
+  unsigned towers;   /* VG_CLIP_IMAGE | VG_CLIP_TEXT; 0 = both */
+  vg_activation act; /* MLP activation: VG_ACT_GELU (exact erf, MVFA) or VG_ACT_QUICK_GELU */
+  float ln_eps;      /* LayerNorm epsilon; 0 = 1e-5 */
+  /* VG_F16 or VG_BF16 keep the transformer blocks' matmul weights in 16 bits
+   * (BF16: CPU backend only, activations rounded too; vg_cpu.h) */
+  vg_dtype matmul_dtype;
   /* 1-based blocks followed by adapters i = 0, 1, ...; all 0 = evenly spaced,
    * ending at the last block (6, 12, 18, 24 for 24 blocks and 4 adapters). */
   int adapter_layers[VG_CLIP_MAX_ADAPTERS];

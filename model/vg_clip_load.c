@@ -114,22 +114,23 @@ static vg_status want(loader *L, const char *name, int ndim, int64_t d0, int64_t
   return s;
 }
 
-/* Puts rows x cols floats on the backend as `dt` (F16 halves them here). */
+/* Puts rows x cols floats on the backend as `dt` (F16 and BF16 round them here). */
 static vg_status put(loader *L, const float *data, int64_t rows, int64_t cols, vg_dtype dt,
                      vg_tensor **out) {
   vg_tensor *t = vg_tensor_new(L->be, dt, rows, cols);
   if (!t)
     return VG_ERR_NOMEM;
   vg_status s;
-  if (dt == VG_F16) {
+  if (dt == VG_F16 || dt == VG_BF16) {
     const size_t n = (size_t)rows * (size_t)cols;
     uint16_t *h = malloc(n * sizeof *h);
     if (!h) {
       vg_tensor_free(t);
-      return vg_fail(VG_ERR_NOMEM, "out of memory converting weights to F16");
+      return vg_fail(VG_ERR_NOMEM, "out of memory converting weights to %s",
+                     dt == VG_F16 ? "F16" : "BF16");
     }
     for (size_t i = 0; i < n; i++)
-      h[i] = vg_f32_to_f16(data[i]);
+      h[i] = dt == VG_F16 ? vg_f32_to_f16(data[i]) : vg_f32_to_bf16(data[i]);
     s = vg_tensor_upload(t, h);
     free(h);
   } else {
@@ -426,7 +427,7 @@ static vg_status detect_into(loader *L, const vg_weights *clip, const vg_weights
            L->nm->q);
   const vg_weight *t = vg_weights_find(clip, name);
   a->dtype = t ? t->dtype : VG_W_F32;
-  a->run_dtype = o->matmul_dtype == VG_F16 ? VG_F16 : VG_F32;
+  a->run_dtype = o->matmul_dtype == VG_F16 || o->matmul_dtype == VG_BF16 ? o->matmul_dtype : VG_F32;
   return s;
 }
 

@@ -55,9 +55,7 @@ static void store(float *f, size_t n, vg_wdtype dtype) {
     if (dtype == VG_W_F16) {
       h[i] = vg_f32_to_f16(f[i]);
     } else if (dtype == VG_W_BF16) {
-      uint32_t bits;
-      memcpy(&bits, &f[i], 4);
-      h[i] = (uint16_t)((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+      h[i] = vg_f32_to_bf16(f[i]);
     }
   }
 }

@@ -7,15 +7,19 @@
 #include <string.h>
 
 #include "vg_cpu_attn.h"
+#include "vg_cpu_gemm.h"
 #include "vg_cpu_score.h"
 #include "vg_cpu_threads.h"
+#include "vg_dnnl.h"
 #include "vg_gemm.h"
 #include "vg_vec.h"
 
 typedef struct vg_cpu_backend {
   vg_backend base;
-  vg_backend_ops ops; /* cpu_ops, less the fused ones where VG_CPU_FUSE=0 */
-  int threads;        /* for the GEMM, attention heads and element-wise loops */
+  vg_backend_ops ops;    /* cpu_ops, less the fused ones where VG_CPU_FUSE=0 */
+  int threads;           /* for the GEMM, attention heads and element-wise loops */
+  vg_cpu_gemm_kind gemm; /* the matmuls' kernel (vg_cpu_gemm.h) */
+  int bf16;              /* BF16 tensors exist: every matmul goes to oneDNN */
 } vg_cpu_backend;
 
 static int threads_of(vg_backend *be) {
@@ -39,8 +43,33 @@ static float *f32(const vg_tensor *t) {
   return (float *)t->host;
 }
 
-static vg_status cpu_tensor_alloc(vg_backend *be, vg_tensor *t) {
+/* BF16 tensors exist only where a BF16 matmul can run (check_plan says why
+ * first, for a whole model). */
+static vg_status bf16_refusal(const char *name) {
+  const char *why = NULL;
+  if (vg_dnnl_bf16(&why))
+    return VG_OK;
+  return vg_fail(VG_ERR_UNSUPPORTED,
+                 "BF16 matmul weights ('%s') need a CPU with AMX-BF16 or "
+                 "AVX512_BF16 and a build with oneDNN: %s; use F32 or F16",
+                 name, why);
+}
+
+static vg_status cpu_check_plan(vg_backend *be, const vg_tensor_plan *plan, size_t n) {
   (void)be;
+  for (size_t i = 0; i < n; i++)
+    if (plan[i].dtype == VG_BF16)
+      return bf16_refusal(plan[i].name);
+  return VG_OK;
+}
+
+static vg_status cpu_tensor_alloc(vg_backend *be, vg_tensor *t) {
+  if (t->dtype == VG_BF16 && bf16_refusal("a tensor") != VG_OK)
+    return VG_ERR_UNSUPPORTED;
+  /* With BF16 on oneDNN (OpenMP threads), the F32 matmuls (patches, adapters,
+   * projections) go there too: OpenBLAS's workers busy-wait after each call
+   * and would take the cores from oneDNN's. */
+  ((vg_cpu_backend *)be)->bf16 |= t->dtype == VG_BF16;
   size_t bytes = vg_tensor_bytes(t);
   /* 64-byte alignment keeps the GEMM kernels on their fast paths. */
   t->host = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
@@ -68,19 +97,6 @@ static vg_status cpu_download(vg_backend *be, const vg_tensor *t, void *dst) {
   return VG_OK;
 }
 
-/* Where the blocked GEMM (vg_gemm.c) cannot run on this CPU, OpenBLAS does the
- * matmul, and F16 weights are first widened to F32 for it. */
-static float *widen(const vg_tensor *w) {
-  size_t n = (size_t)w->rows * (size_t)w->cols;
-  float *out = malloc(n * sizeof *out);
-  if (!out)
-    return NULL;
-  const uint16_t *h = w->host;
-  for (size_t i = 0; i < n; i++)
-    out[i] = vg_f16_to_f32(h[i]);
-  return out;
-}
-
 /* The activation as a GEMM epilogue (vg_gemm_args.post). */
 typedef struct act_arg {
   vg_activation act;
@@ -94,42 +110,32 @@ static void post_act(float *row, int n, const void *arg) {
 
 static vg_status cpu_activation(vg_backend *be, vg_tensor *x, vg_activation act, float alpha);
 
-/* out = a w^T + bias, then act(out) when `post` is set: in the GEMM's
- * epilogue with the own kernel, as a second pass after OpenBLAS. */
+/* out = a w^T + bias on the chosen kernel (vg_cpu_gemm.h), then act(out)
+ * when `post` is set: in the GEMM's epilogue with the own kernel, as a
+ * second pass after OpenBLAS or oneDNN. */
 static vg_status matmul_post(vg_backend *be, vg_tensor *out, const vg_tensor *a, const vg_tensor *w,
                              const vg_tensor *bias, const act_arg *post) {
-  if (vg_gemm_available()) {
-    const vg_gemm_args g = {.m = (int)a->rows,
-                            .n = (int)w->rows,
-                            .k = (int)a->cols,
-                            .a = f32(a),
-                            .lda = a->cols,
-                            .w = w->host,
-                            .ldw = w->cols,
-                            .w_f16 = w->dtype == VG_F16,
-                            .bias = bias ? f32(bias) : NULL,
-                            .out = f32(out),
-                            .ldo = out->cols,
-                            .post = post ? post_act : NULL,
-                            .post_arg = post};
-    vg_gemm(&g, threads_of(be));
-    return VG_OK;
-  }
-  const int m = (int)a->rows, n = (int)w->rows, k = (int)a->cols;
-  float *wf = w->dtype == VG_F32 ? f32(w) : widen(w);
-  if (!wf)
-    return vg_fail(VG_ERR_NOMEM, "matmul: cannot widen F16 weights");
-  float beta = 0.0f;
-  if (bias) {
-    for (int i = 0; i < m; i++)
-      memcpy(f32(out) + (size_t)i * n, f32(bias), (size_t)n * sizeof(float));
-    beta = 1.0f;
-  }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, f32(a), k, wf, k, beta,
-              f32(out), n);
-  if (wf != f32(w))
-    free(wf);
-  return post ? cpu_activation(be, out, post->act, post->alpha) : VG_OK;
+  const vg_cpu_backend *cpu = (const vg_cpu_backend *)be;
+  const vg_cpu_gemm_kind kind = cpu->bf16 ? VG_CPU_GEMM_DNNL : cpu->gemm;
+  const int epilogue =
+      post && kind == VG_CPU_GEMM_OWN && w->dtype != VG_BF16 && vg_gemm_available();
+  const vg_gemm_args g = {.m = (int)a->rows,
+                          .n = (int)w->rows,
+                          .k = (int)a->cols,
+                          .a = f32(a),
+                          .lda = a->cols,
+                          .w = w->host,
+                          .ldw = w->cols,
+                          .w_f16 = w->dtype == VG_F16,
+                          .bias = bias ? f32(bias) : NULL,
+                          .out = f32(out),
+                          .ldo = out->cols,
+                          .post = epilogue ? post_act : NULL,
+                          .post_arg = post};
+  vg_status st = vg_cpu_gemm_run(kind, &g, w->dtype, threads_of(be));
+  if (st != VG_OK || !post || epilogue)
+    return st;
+  return cpu_activation(be, out, post->act, post->alpha);
 }
 
 static vg_status cpu_matmul(vg_backend *be, vg_tensor *out, const vg_tensor *a, const vg_tensor *w,
@@ -307,6 +313,7 @@ static const vg_backend_ops cpu_ops = {
     .patch_rows = cpu_patch_rows,
     .matmul_act = cpu_matmul_act,
     .add_layer_norm = cpu_add_layer_norm,
+    .check_plan = cpu_check_plan,
 };
 
 /* Our threads run every op when the own GEMM does (OpenBLAS then only sees
@@ -325,9 +332,14 @@ vg_backend *vg_cpu_backend_new(int threads) {
   cpu->base.ops = &cpu->ops;
   cpu->base.kind = "cpu";
   cpu->threads = threads > 0 ? threads : vg_cpu_physical_cores();
-  openblas_set_num_threads(vg_gemm_available() ? 1 : cpu->threads);
+  openblas_set_num_threads(cpu->threads); /* the probe times OpenBLAS as it would run */
+  cpu->gemm = vg_cpu_gemm_choose(cpu->threads)->kind;
+  /* No oversubscription: OpenBLAS runs single-threaded inside our pool's work
+   * unless it does the matmuls itself. */
+  openblas_set_num_threads(cpu->gemm == VG_CPU_GEMM_OPENBLAS ? cpu->threads : 1);
+  /* e.g. "CPU (dnnl GEMM, avx512 attention, avx512 kernels, 2 threads)" */
   snprintf(cpu->base.device_name, sizeof cpu->base.device_name,
-           "CPU (%s GEMM, %s kernels, %d threads)",
+           "CPU (%s GEMM, %s attention, %s kernels, %d threads)", vg_cpu_gemm_name(cpu->gemm),
            vg_gemm_available() ? vg_gemm_kind() : "OpenBLAS", vg_vec()->kind, cpu->threads);
   return &cpu->base;
 }

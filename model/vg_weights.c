@@ -224,10 +224,8 @@ void vg_weight_to_f32(const vg_weight *t, float *dst) {
       dst[i] = vg_f16_to_f32(h[i]);
     break;
   case VG_W_BF16:
-    for (size_t i = 0; i < n; i++) {
-      uint32_t bits = (uint32_t)h[i] << 16;
-      memcpy(&dst[i], &bits, sizeof bits);
-    }
+    for (size_t i = 0; i < n; i++)
+      dst[i] = vg_bf16_to_f32(h[i]);
     break;
   }
 }

@@ -1,7 +1,9 @@
 /* VigilAnalyzer with a random tiny model on the CPU: removing a reference
  * while an analysis holds the bank returns at once and takes effect before
- * that analysis scores; removing an unknown id when idle is an error. */
+ * that analysis scores; removing an unknown id when idle is an error; the
+ * Preferences' BF16 precision reaches the engine, or is refused with why. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "vg_clip_random.h"
 #include "vg_safetensors.h"
@@ -36,7 +38,8 @@ static VigilImage *test_image(float phase) {
 static VigilAnalyzer *loaded_analyzer(void) {
   VigilAnalyzer *an = vigil_analyzer_new();
   g_autoptr(GError) error = NULL;
-  g_autoptr(VigilJob) load = vigil_analyzer_load(an, clip_path, adapters_path, "cpu", FALSE);
+  g_autoptr(VigilJob) load =
+      vigil_analyzer_load(an, clip_path, adapters_path, "cpu", VIGIL_PRECISION_F32);
   g_assert_true(run_job(load, &error));
   g_assert_no_error(error);
   return an;
@@ -48,6 +51,29 @@ static guint64 add_reference(VigilAnalyzer *an, float phase) {
   g_autoptr(GError) error = NULL;
   g_assert_true(run_job(job, &error));
   return vigil_analyzer_take_reference_id(an, job);
+}
+
+/* BF16 from the app's side: the engine's identity says so where the CPU has
+ * it; elsewhere the load fails with the reason and no engine. */
+static void test_bf16(void) {
+  g_autoptr(VigilAnalyzer) an = vigil_analyzer_new();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VigilJob) load =
+      vigil_analyzer_load(an, clip_path, adapters_path, "cpu", VIGIL_PRECISION_BF16);
+  const gboolean ok = run_job(load, &error);
+  g_autofree char *why = NULL;
+  if (!vigil_precision_bf16_available(&why)) {
+    g_assert_false(ok);
+    g_assert_nonnull(error);
+    g_test_message("refused: %s", error->message);
+    g_assert_nonnull(strstr(error->message, why));
+    g_assert_null(vigil_analyzer_get_engine(an));
+    return;
+  }
+  g_assert_no_error(error);
+  g_autofree char *identity = vigil_engine_dup_identity(vigil_analyzer_get_engine(an));
+  g_assert_true(g_str_has_suffix(identity, ", BF16 matmul weights") ||
+                strstr(identity, ", BF16 matmul weights\n"));
 }
 
 static void test_remove_while_analysing(void) {
@@ -105,6 +131,7 @@ int main(int argc, char **argv) {
   test_write_random_model(dir, "tiny", 5, &clip_path, &adapters_path);
   g_test_add_func("/analyzer/remove-while-analysing", test_remove_while_analysing);
   g_test_add_func("/analyzer/remove-idle", test_remove_idle);
+  g_test_add_func("/analyzer/bf16", test_bf16);
   int rc = g_test_run();
   test_remove_tree(dir);
   return rc;

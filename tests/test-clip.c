@@ -13,10 +13,14 @@
 
 #include "vg_clip.h"
 #include "vg_cpu.h"
+#include "vg_dnnl.h"
 #include "vg_resize.h"
 #include "vg_safetensors.h"
 
 #define TOLERANCE 1e-4
+/* BF16 keeps 8 of F32's 24 mantissa bits: each rounding is up to 2^-9 = 2e-3
+ * relative; on the small case (4 blocks) the outputs moved by up to 4.8e-3. */
+#define BF16_TOLERANCE 1e-2
 
 static char *vectors_dir;
 static vg_backend *cpu;
@@ -38,6 +42,18 @@ static float *tensor_f32(const vg_weights *w, const char *name, int64_t *numel) 
   if (numel)
     *numel = vg_weight_numel(t);
   return f;
+}
+
+/* Whether /proc/cpuinfo lists `flag`. */
+static gboolean cpu_has_flag(const char *flag) {
+  g_autofree char *info = NULL;
+  if (!g_file_get_contents("/proc/cpuinfo", &info, NULL, NULL))
+    return FALSE;
+  g_autofree char *word = g_strdup_printf(" %s", flag);
+  for (const char *p = info; (p = strstr(p, word)); p += strlen(word))
+    if (p[strlen(word)] == ' ' || p[strlen(word)] == '\n')
+      return TRUE;
+  return FALSE;
 }
 
 static double rel_error(const float *got, const float *want, int64_t n) {
@@ -119,6 +135,31 @@ static void test_parity(gconstpointer data) {
 /* The F16 matmul path; BF16-stored values fit F16 exactly, so it must match too. */
 static void test_f16_matmul(void) {
   run_case("small.expected.safetensors", VG_F16, TOLERANCE);
+}
+
+/* BF16 matmuls (weights and activations rounded to 8-bit mantissas, F32
+ * accumulation) where the CPU and build have them; otherwise the load is
+ * refused with the reason, and the parity part is skipped only where the CPU
+ * itself lacks BF16. */
+static void test_bf16_matmul(void) {
+  const char *why = NULL;
+  if (vg_dnnl_bf16(&why)) {
+    run_case("small.expected.safetensors", VG_BF16, BF16_TOLERANCE);
+    return;
+  }
+  vg_weights *ex = open_vec("small.expected.safetensors");
+  vg_weights *clip = open_vec(vg_weights_meta(ex, "clip"));
+  vg_clip_options o = {.matmul_dtype = VG_BF16};
+  vg_clip *m = NULL;
+  g_assert_cmpint(vg_clip_load(clip, NULL, &o, cpu, &m), ==, VG_ERR_UNSUPPORTED);
+  g_assert_null(m);
+  g_test_message("refused: %s", vg_last_error());
+  g_assert_nonnull(strstr(vg_last_error(), "AMX-BF16 or AVX512_BF16"));
+  g_assert_nonnull(strstr(vg_last_error(), why));
+  vg_weights_free(clip), vg_weights_free(ex);
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("avx512bf16") && !cpu_has_flag("amx_bf16"))
+    g_test_skip("this CPU has neither AMX-BF16 nor AVX512_BF16: the refusal is checked");
 }
 
 static void test_resize(void) {
@@ -333,6 +374,7 @@ int main(int argc, char **argv) {
   }
   if (!env) {
     g_test_add_func("/clip/f16-matmul", test_f16_matmul);
+    g_test_add_func("/clip/bf16-matmul", test_bf16_matmul);
     g_test_add_func("/clip/resize", test_resize);
     g_test_add_func("/clip/detect", test_detect);
     g_test_add_func("/clip/errors", test_errors);

@@ -1,7 +1,9 @@
 /* The preferences window edits GSettings and follows changes made elsewhere. */
 #include <adwaita.h>
 #include <glib/gstdio.h>
+#include <string.h>
 
+#include "vigil-precision.h"
 #include "vigil-preferences-window.h"
 
 static GSettings *settings;
@@ -176,19 +178,28 @@ static void test_style_choice(void) {
   gtk_window_destroy(GTK_WINDOW(window));
 }
 
-/* The half-precision switch and its setting follow each other. */
-static void test_half_precision(void) {
+/* The precision row (F32, F16, BF16) and its setting follow each other, and
+ * the row says whether this computer has BF16. */
+static void test_precision(void) {
   GtkWidget *window = vigil_preferences_window_new(NULL, settings);
-  GtkWidget *row = find_row(window, "Half-precision weights");
+  AdwComboRow *row = ADW_COMBO_ROW(find_row(window, "Precision"));
   g_assert_nonnull(row);
-  GtkSwitch *sw = GTK_SWITCH(adw_action_row_get_activatable_widget(ADW_ACTION_ROW(row)));
-  g_assert_nonnull(sw);
-  g_assert_false(gtk_switch_get_active(sw));
-  gtk_switch_set_active(sw, TRUE);
-  g_assert_true(g_settings_get_boolean(settings, "half-precision"));
-  g_settings_set_boolean(settings, "half-precision", FALSE);
-  g_assert_false(gtk_switch_get_active(sw));
-  g_settings_reset(settings, "half-precision");
+  g_assert_cmpuint(adw_combo_row_get_selected(row), ==, 0);
+  adw_combo_row_set_selected(row, 2);
+  g_autofree char *bf16 = g_settings_get_string(settings, "precision");
+  g_assert_cmpstr(bf16, ==, "bf16");
+  adw_combo_row_set_selected(row, 1);
+  g_autofree char *f16 = g_settings_get_string(settings, "precision");
+  g_assert_cmpstr(f16, ==, "f16");
+  g_settings_set_string(settings, "precision", "f32");
+  g_assert_cmpuint(adw_combo_row_get_selected(row), ==, 0);
+  const char *subtitle = adw_action_row_get_subtitle(ADW_ACTION_ROW(row));
+  g_autofree char *why = NULL;
+  if (vigil_precision_bf16_available(&why))
+    g_assert_nonnull(strstr(subtitle, "which this computer has"));
+  else
+    g_assert_nonnull(strstr(subtitle, why));
+  g_settings_reset(settings, "precision");
   gtk_window_destroy(GTK_WINDOW(window));
 }
 
@@ -201,7 +212,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/preferences/model-folder", test_model_folder);
   g_test_add_func("/preferences/device-choice", test_device_choice);
   g_test_add_func("/preferences/style-choice", test_style_choice);
-  g_test_add_func("/preferences/half-precision", test_half_precision);
+  g_test_add_func("/preferences/precision", test_precision);
   int rc = g_test_run();
   g_object_unref(settings);
   return rc;

@@ -54,7 +54,8 @@ static VigilAnalyzer *analyzer_with_model(gboolean load) {
   VigilAnalyzer *an = vigil_analyzer_new();
   if (!load)
     return an;
-  g_autoptr(VigilJob) job = vigil_analyzer_load(an, clip_path, adapters_path, "cpu", FALSE);
+  g_autoptr(VigilJob) job =
+      vigil_analyzer_load(an, clip_path, adapters_path, "cpu", VIGIL_PRECISION_F32);
   g_autoptr(GAsyncResult) result = NULL;
   vigil_job_run_async(job, NULL, keep_result, &result);
   while (!result)

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "vigil-report-private.h"
 #include "vigil-report.h"
 
 #define SIDE 8
@@ -488,8 +489,23 @@ static void test_calibrated(Fixture *f, gconstpointer data) {
   g_assert_true(vigil_report_write_pdf(rep, pdf, NULL, &error));
 }
 
+/* The device and precision a report states, from each identity the engine writes. */
+static void test_identity_precision(void) {
+  const char *const suffix[] = {"", ", F16 matmul weights", ", BF16 matmul weights"};
+  const char *const want[] = {"f32 matmul weights", "f16 matmul weights", "bf16 matmul weights"};
+  for (guint i = 0; i < G_N_ELEMENTS(suffix); i++) {
+    g_autofree char *id = g_strdup_printf("CLIP c (sha256 x)\nadapters a (sha256 y)\nopenclip on "
+                                          "CPU (dnnl GEMM, avx512 attention, 2 threads)%s",
+                                          suffix[i]);
+    g_assert_cmpstr(vigil_report_identity_precision(id), ==, want[i]);
+    g_autofree char *device = vigil_report_identity_device(id);
+    g_assert_cmpstr(device, ==, "CPU (dnnl GEMM, avx512 attention, 2 threads)");
+  }
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/report/identity-precision", test_identity_precision);
   g_test_add("/report/errors", Fixture, NULL, setup, test_errors, teardown);
   g_test_add("/report/selection", Fixture, NULL, setup, test_selection, teardown);
   g_test_add("/report/stale", Fixture, NULL, setup, test_stale, teardown);

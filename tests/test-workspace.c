@@ -110,14 +110,14 @@ static char *write_png(const char *folder, const char *name, int seed) {
 
 static void load_model(VigilWorkspace *ws, Seen *seen) {
   guint before = seen->model_changed;
-  vigil_workspace_load_model(ws, clip_path, adapters_path, "cpu", FALSE);
+  vigil_workspace_load_model(ws, clip_path, adapters_path, "cpu", VIGIL_PRECISION_F32);
   g_assert_true(vigil_workspace_is_busy(ws));
   wait_for(&seen->model_changed, before + 1);
   g_assert_null(seen->model_problem);
   g_assert_true(vigil_workspace_model_ready(ws));
   g_assert_false(vigil_workspace_is_busy(ws));
   /* The same model again is not loaded again. */
-  vigil_workspace_load_model(ws, clip_path, adapters_path, "cpu", FALSE);
+  vigil_workspace_load_model(ws, clip_path, adapters_path, "cpu", VIGIL_PRECISION_F32);
   g_assert_false(vigil_workspace_is_busy(ws));
 }
 

@@ -3,13 +3,17 @@
 way `vigil-cli bench` times Vigil's, so the two can be compared side by side.
 
   OPENBLAS_NUM_THREADS=2 tools/bench-torch.py --preset vit-l-14 --threads 2 --iters 5 \
-      [--vigil build/cli/vigil-cli]
+      [--dtype bf16] [--vigil build/cli/vigil-cli]
 
 With --vigil, runs `vigil-cli bench` with the same settings afterwards (its
 own process, so peak RSS is its own) and prints both and their ratio.
-Float32, torch.no_grad(), the model from tests/reference/clip_ref.py.
+Float32, torch.no_grad(), the model from tests/reference/clip_ref.py; with
+--dtype bf16 under torch.autocast("cpu", dtype=torch.bfloat16) (oneDNN's BF16
+matmuls, AMX or AVX512_BF16 where the CPU has them), and Vigil's bench with
+--dtype bf16.
 """
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -53,14 +57,17 @@ def bench_torch(args):
     features = [cfg["layers"] // n * (i + 1) for i in range(n)]
     image = torch.rand(1, 3, args.image_size, args.image_size)
     times = []
-    with torch.no_grad():
+    autocast = (torch.autocast("cpu", dtype=torch.bfloat16) if args.dtype == "bf16"
+                else contextlib.nullcontext())
+    with torch.no_grad(), autocast:
         for i in range(args.warmup + args.iters):
             t0 = time.perf_counter()
             clip_ref.encode_image(model, adapters, features, image)
             if i >= args.warmup:
                 times.append(time.perf_counter() - t0)
     med = statistics.median(times)
-    return {"engine": "pytorch " + torch.__version__, "threads": args.threads,
+    engine = "pytorch " + torch.__version__ + (" bf16" if args.dtype == "bf16" else "")
+    return {"engine": engine, "threads": args.threads, "weights": args.dtype,
             "iters": args.iters, "median_ms": med * 1e3, "min_ms": min(times) * 1e3,
             "max_ms": max(times) * 1e3, "gflops": flops(cfg, args.image_size) / med * 1e-9,
             "peak_rss_mb": peak_rss_mb()}
@@ -76,7 +83,7 @@ def peak_rss_mb():
 
 
 def line(r):
-    return (f"{r['engine']:<16} median {r['median_ms']:8.1f} ms  min {r['min_ms']:8.1f} ms  "
+    return (f"{r['engine']:<22} median {r['median_ms']:8.1f} ms  min {r['min_ms']:8.1f} ms  "
             f"max {r['max_ms']:8.1f} ms  {r['gflops']:6.1f} GFLOP/s  "
             f"peak RSS {r['peak_rss_mb']:6.0f} MB")
 
@@ -89,6 +96,8 @@ def main():
     ap.add_argument("--iters", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--image-size", type=int, default=240)
+    ap.add_argument("--dtype", default="f32", choices=["f32", "bf16"],
+                    help="bf16: PyTorch under BF16 autocast, Vigil with --dtype bf16")
     ap.add_argument("--vigil", help="path to vigil-cli: also run its bench and compare")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
@@ -96,7 +105,7 @@ def main():
     if args.vigil:
         cmd = [args.vigil, "bench", "--preset", args.preset, "--backend", "cpu", "--threads",
                str(args.threads), "--iters", str(args.iters), "--warmup", str(args.warmup),
-               "--json"]
+               "--dtype", args.dtype, "--json"]
         results.append(json.loads(subprocess.run(cmd, check=True, capture_output=True,
                                                  text=True).stdout))
     if args.json:

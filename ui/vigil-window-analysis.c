@@ -80,7 +80,9 @@ static void ensure_model(VigilWindow *self) {
   g_autofree char *clip = vigil_model_dir_pick_clip(clip_setting);
   g_autofree char *adapters = adapters_for(self, settings);
   g_autofree char *device = g_settings_get_string(settings, "compute-device");
-  const gboolean half = g_settings_get_boolean(settings, "half-precision");
+  g_autofree char *precision_name = g_settings_get_string(settings, "precision");
+  VigilPrecision precision = VIGIL_PRECISION_F32;
+  vigil_precision_parse(precision_name, &precision, NULL); /* the schema allows only valid names */
   if (!clip || !adapters) {
     update_model_status(self, "No model yet: import the CLIP ViT-L/14-336 weights and the MVFA "
                               "adapters for this domain (vigil-cli model import, or "
@@ -88,7 +90,7 @@ static void ensure_model(VigilWindow *self) {
                               "works without them.");
     return;
   }
-  vigil_workspace_load_model(self->workspace, clip, adapters, device, half);
+  vigil_workspace_load_model(self->workspace, clip, adapters, device, precision);
 }
 
 /* TRUE (with the window) when the domain fixes what the model sees (CT presets). */
