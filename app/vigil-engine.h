@@ -77,6 +77,8 @@ char *vigil_engine_dup_batch_note(VigilEngine *engine);
  * the renormalised mean of the normalised prompt embeddings. Caller g_free()s. */
 float *vigil_engine_text_features(VigilEngine *engine, const char *class_name,
                                   GCancellable *cancellable, GError **error);
+/* Whether the text tower is loaded: only while a new class is encoded. */
+gboolean vigil_engine_text_tower_loaded(VigilEngine *engine);
 
 typedef struct {
   int layers, side;

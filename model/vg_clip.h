@@ -37,6 +37,11 @@ typedef struct vg_clip_options {
    * in a chunk where one activation would pass what the device can bind
    * (vg_backend_check_plan), or VG_CLIP_BATCH_BYTES on the CPU. */
   int max_batch;
+  /* Nonzero: F32 weights stored as the model uses them stay where they are
+   * (a mapped file) on a backend that can use them in place (the CPU), so
+   * there is no second copy; `clip` and `adapters` must then outlive the
+   * model. Zero: everything is copied and the weights may be freed. */
+  int borrow_weights;
 } vg_clip_options;
 
 #define VG_CLIP_BATCH_BYTES ((int64_t)96 << 20) /* per activation tensor of a CPU chunk */
@@ -67,7 +72,7 @@ vg_status vg_clip_detect(const vg_weights *clip, const vg_weights *adapters,
                          const vg_clip_options *options, vg_clip_arch *out);
 
 /* Loads the towers onto `be` (weights are converted; `clip` and `adapters` may
- * be freed afterwards). `options` may be NULL. */
+ * be freed afterwards unless options->borrow_weights). `options` may be NULL. */
 vg_status vg_clip_load(const vg_weights *clip, const vg_weights *adapters,
                        const vg_clip_options *options, vg_backend *be, vg_clip **out);
 void vg_clip_free(vg_clip *clip);

@@ -46,9 +46,20 @@ static vg_status cpu_tensor_alloc(vg_backend *be, vg_tensor *t) {
   return VG_OK;
 }
 
+/* A wrapped tensor's priv marks its host data as not ours to free. */
+static char wrapped_mark;
+
+static vg_status cpu_tensor_wrap(vg_backend *be, vg_tensor *t, const void *data) {
+  (void)be;
+  t->host = (void *)data; /* read only: weights are never an op's output */
+  t->priv = &wrapped_mark;
+  return VG_OK;
+}
+
 static void cpu_tensor_release(vg_backend *be, vg_tensor *t) {
   (void)be;
-  free(t->host);
+  if (t->priv != &wrapped_mark)
+    free(t->host);
   t->host = NULL;
 }
 
@@ -369,6 +380,7 @@ static const vg_backend_ops cpu_ops = {
     .row_mean = vg_cpu_row_mean,
     .min_distance = vg_cpu_min_distance,
     .patch_rows = cpu_patch_rows,
+    .tensor_wrap = cpu_tensor_wrap,
 };
 
 vg_backend *vg_cpu_backend_new(int threads) {
