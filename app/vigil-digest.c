@@ -40,6 +40,16 @@ static gboolean is_digest(const char *s) {
   return TRUE;
 }
 
+/* Entries of files gone (test folders, moved models) are left out on save. */
+static void prune(GKeyFile *kf) {
+  g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
+  for (int i = 0; groups[i]; i++) {
+    g_autofree char *path = g_key_file_get_string(kf, groups[i], "path", NULL);
+    if (!path || !g_file_test(path, G_FILE_TEST_IS_REGULAR))
+      g_key_file_remove_group(kf, groups[i], NULL);
+  }
+}
+
 char *vigil_file_digest(const char *path, GError **error) {
   g_autofree char *abs = g_canonicalize_filename(path, NULL);
   g_autofree char *stamp = stamp_of(abs);
@@ -60,6 +70,7 @@ char *vigil_file_digest(const char *path, GError **error) {
   g_debug("sha256 of %s in %.2f s", abs, (double)(g_get_monotonic_time() - start) / 1e6);
   g_autofree char *after = stamp_of(abs);
   if (stamp && g_strcmp0(stamp, after) == 0) { /* not changed while it was read */
+    prune(kf);
     g_key_file_set_string(kf, group, "path", abs);
     g_key_file_set_string(kf, group, "stamp", stamp);
     g_key_file_set_string(kf, group, "sha256", digest);
