@@ -5,15 +5,16 @@
 # "first map" debug line (G_MESSAGES_DEBUG). Prints one line:
 #   first_map_s=... model_load_s=... peak_rss_mb=...
 # Usage, from a build folder's parent:
-#   tests/gui-session.sh tools/first-map.sh build CLIP ADAPTERS
-# (gui-session.sh gives it a private X server, D-Bus and XDG folders; an empty
-# cache, so the class's prompts go through the text tower unless the same
-# XDG_CACHE_HOME is reused.)
+#   tests/gui-session.sh tools/first-map.sh build CLIP ADAPTERS [CACHE_DIR]
+# (gui-session.sh gives it a private X server, D-Bus and XDG folders: an empty
+# cache, so the weights are hashed and the class's prompts go through the text
+# tower; CACHE_DIR is used as XDG_CACHE_HOME instead, e.g. to keep digests.)
 set -u
 build=$1 clip=$2 adapters=$3
 vigil="$build/ui/vigil" shot="$build/tests/vg-x11-shot"
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/vigil-first-map.XXXXXX")
 . "$(dirname "$0")/../tests/gui-lib.sh"
+[ -n "${4:-}" ] && export XDG_CACHE_HOME="$4"
 export GSETTINGS_SCHEMA_DIR="$build/resources" GSETTINGS_BACKEND=keyfile G_MESSAGES_DEBUG=all
 mkdir -p "$XDG_CONFIG_HOME/glib-2.0/settings"
 printf "[org/vigil/Vigil]\ncompute-device='cpu'\n" >"$XDG_CONFIG_HOME/glib-2.0/settings/keyfile"
