@@ -13,7 +13,6 @@
  *
  * Text (OpenCLIP's encode_text): token embeddings + positions, causal blocks,
  * ln_final, the end token's row (argmax id) @ text_projection. */
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,16 +285,15 @@ static void view_text_rows(vg_clip *m, int c) {
   m->eot_row->rows = m->eot_norm->rows = m->text_out->rows = c;
 }
 
-/* Prompts of `len` tokens per text forward: each activation stays within
- * VG_CLIP_BATCH_BYTES, which holds MVFA's whole ensemble (420 prompts cut at
- * their longest, 16 tokens) in one forward. */
+/* Prompts of `len` tokens per text forward: as for images, each activation
+ * stays within VG_CLIP_BATCH_BYTES. */
 static int text_batch_limit(const vg_clip *m, int len) {
   const vg_clip_arch *a = &m->arch;
   const int64_t cols =
       a->text_mlp_width > 3 * a->text_width ? a->text_mlp_width : 3 * a->text_width;
   const int64_t per_row = (int64_t)len * cols * (int64_t)sizeof(float);
   const int64_t fit = per_row > 0 ? VG_CLIP_BATCH_BYTES / per_row : 1;
-  return fit < 1 ? 1 : fit > INT_MAX ? INT_MAX : (int)fit;
+  return fit < 1 ? 1 : fit > VG_CLIP_BATCH_MAX ? VG_CLIP_BATCH_MAX : (int)fit;
 }
 
 /* c prompts through one causal forward, each attending only within itself,
