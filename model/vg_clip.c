@@ -286,7 +286,9 @@ static void view_text_rows(vg_clip *m, int c) {
 }
 
 /* Prompts of `len` tokens per text forward: as for images, each activation
- * stays within VG_CLIP_BATCH_BYTES. */
+ * stays within VG_CLIP_BATCH_BYTES, and at most VG_CLIP_BATCH_MAX prompts go
+ * in one: on the CPU, MVFA's 420 prompts (16 tokens) in one forward took
+ * twice the CPU time of 7 forwards of 64 (the GEMM over 6720 rows). */
 static int text_batch_limit(const vg_clip *m, int len) {
   const vg_clip_arch *a = &m->arch;
   const int64_t cols =
