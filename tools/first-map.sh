@@ -24,12 +24,12 @@ log="$logdir/vigil.log"
 pid=$!
 "$shot" Vigil "$logdir/opened.png" 60 16 >/dev/null
 call load-model "[<('$clip', '$adapters')>]" "{}" || { echo "load-model failed"; exit 1; }
-for i in $(seq 1200); do # 120 s at most for the load
+for i in $(seq 6000); do # 600 s at most for the load
   grep -q "model loaded in" "$log" && break
   sleep 0.1
 done
 call analyse-slice "[]" "{}"
-for i in $(seq 1800); do # 180 s at most for the map
+for i in $(seq 9000); do # 900 s at most for the map
   grep -q "first map" "$log" && break
   sleep 0.1
 done
