@@ -38,19 +38,20 @@ struct _VigilWorkspace {
   gboolean shown_while_indexing;          /* the first series came up before indexing ended */
 
   VigilAnalyzer *analyzer;
-  char *adapters_path;             /* of the loaded model: calibrations live beside it */
-  char *calibration_path;          /* the calibration file last looked for */
-  VigilAnalysisSession *analysis;  /* context, references and results per slice */
-  VigilReferenceQueue *references; /* references on their way into `analysis` */
-  GCancellable *job_cancellable;   /* the running job (loading or analysing), or NULL */
-  gboolean series_running;         /* Analyse Series is stepping through slices */
-  gint64 model_load_us; /* when a model load began, until its first map (G_MESSAGES_DEBUG) */
-  char *fallback_shown; /* the engine's fallback reason last told */
+  char *adapters_path;              /* of the loaded model: calibrations live beside it */
+  char *calibration_path;           /* the calibration file last looked for */
+  VigilAnalysisSession *analysis;   /* context, references and results per slice */
+  VigilReferenceQueue *references;  /* references on their way into `analysis` */
+  GCancellable *job_cancellable;    /* the running job (loading or analysing), or NULL */
+  gboolean series_running;          /* Analyse Series is stepping through slices */
+  char *fallback_shown;             /* the engine's fallback reason last told */
   GCancellable *report_cancellable; /* the report being written or sent, or NULL */
 
   VigilSession *pending; /* a session being restored: view after the scan, refs after the model */
   guint pending_ref;     /* next of pending->references to add */
   guint autosave_source;
+
+  gint64 model_load_us; /* when a model load began, until its first map (G_MESSAGES_DEBUG) */
 };
 
 void _vigil_workspace_emit(VigilWorkspace *self, WsSignal signal, ...);
