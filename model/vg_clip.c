@@ -182,7 +182,8 @@ int vg_clip_batch_limit(const vg_clip *m) {
   if (!m)
     return 1;
   const vg_clip_arch *a = &m->arch;
-  int limit = m->opt.max_batch > 0 ? m->opt.max_batch : 8;
+  const int device = m->be && m->be->ops->check_plan;
+  int limit = m->opt.max_batch > 0 ? m->opt.max_batch : device ? 8 : VG_CLIP_CPU_BATCH;
   if (limit > VG_CLIP_BATCH_MAX)
     limit = VG_CLIP_BATCH_MAX;
   /* The largest per-image tensor: an activation [tokens, max(mlp, 3 width)],
@@ -191,7 +192,7 @@ int vg_clip_batch_limit(const vg_clip *m) {
   const int64_t pixels = 3 * (int64_t)a->image_size * a->image_size;
   if (pixels > (int64_t)a->tokens * cols)
     cols = (pixels + a->tokens - 1) / a->tokens;
-  if (m->be && m->be->ops->check_plan) {
+  if (device) {
     /* A device: as many as its kernels can bind (lavapipe 128 MiB, GPUs
      * usually 4 GiB), so a GPU takes a batch of 32 ViT-L images in one go. */
     while (limit > 1) {

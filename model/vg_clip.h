@@ -32,7 +32,8 @@ typedef struct vg_clip_options {
   /* 1-based blocks followed by adapters i = 0, 1, ...; all 0 = evenly spaced,
    * ending at the last block (6, 12, 18, 24 for 24 blocks and 4 adapters). */
   int adapter_layers[VG_CLIP_MAX_ADAPTERS];
-  /* Images per forward in vg_clip_encode_images; 0 = 8. Larger batches are
+  /* Images per forward in vg_clip_encode_images; 0 = 8 on a device,
+   * VG_CLIP_CPU_BATCH on the CPU. Larger batches are
    * split into chunks, which bounds the activation memory: fewer images go
    * in a chunk where one activation would pass what the device can bind
    * (vg_backend_check_plan), or VG_CLIP_BATCH_BYTES on the CPU. */
@@ -46,6 +47,10 @@ typedef struct vg_clip_options {
 
 #define VG_CLIP_BATCH_BYTES ((int64_t)96 << 20) /* per activation tensor of a CPU chunk */
 #define VG_CLIP_BATCH_MAX 64                    /* images per chunk at most */
+/* The CPU's default: on the 2-core Xeon (ViT-L/14, `vigil-cli bench --batch`)
+ * 4 images per forward gave the most images/s, 8 no more, and 8 put a
+ * ViT-L app past 1.5 GB of RSS. */
+#define VG_CLIP_CPU_BATCH 4
 
 typedef struct vg_clip_arch {
   const char *naming; /* "openclip" or "hf" */
