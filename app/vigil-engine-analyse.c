@@ -108,7 +108,7 @@ static gboolean analyse_locked(VigilEngine *e, int n, const float *const *inputs
     return *done = TRUE;
   free_results(n, features, out);
   if (vigil_engine_can_fall_back(e, s))
-    return vigil_engine_switch_to_cpu(e, a.during, NULL, NULL, error);
+    return vigil_engine_switch_to_cpu(e, a.during, error);
   return vigil_engine_fail(error, VIGIL_ENGINE_ERROR_COMPUTE, a.what);
 }
 

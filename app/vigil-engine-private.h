@@ -15,7 +15,9 @@ struct _VigilEngine {
   int batch_limit;  /* images per forward, lowered when a chunk outgrows the device (atomic) */
   char *batch_note; /* why it was lowered, NULL if it was not */
   vg_backend *backend;
-  vg_clip *clip;
+  vg_clip *clip;      /* image tower and adapters */
+  vg_clip *text_clip; /* text tower, only while a new class's prompts are encoded */
+  vg_weights *clip_weights, *adapter_weights; /* mapped: clip uses them in place */
   vg_tokenizer *tokenizer;
   vg_clip_arch arch;
   gboolean random;
@@ -33,8 +35,16 @@ gboolean vigil_engine_fail(GError **error, int code, const char *what);
 /* Whether a failure with status `s` moves the engine to the CPU (AUTO on Vulkan). */
 gboolean vigil_engine_can_fall_back(VigilEngine *e, vg_status s);
 /* Reloads the model on the CPU (lock held); `what` says where Vulkan failed. */
-gboolean vigil_engine_switch_to_cpu(VigilEngine *e, const char *what, const vg_weights *clip,
-                                    const vg_weights *adapters, GError **error);
+gboolean vigil_engine_switch_to_cpu(VigilEngine *e, const char *what, GError **error);
+/* The model options for these towers (0 = both) at the engine's precision. */
+vg_clip_options vigil_engine_clip_options(const VigilEngine *e, unsigned towers);
+typedef vg_status (*VigilForwardFunc)(vg_clip *clip, gpointer data);
+/* Runs a forward on e->clip (lock held); under AUTO a Vulkan failure moves the
+ * model to the CPU and runs it again there. */
+gboolean vigil_engine_run_forward(VigilEngine *e, const char *what, VigilForwardFunc run,
+                                  gpointer data, GError **error);
+/* Frees the text tower and drops its pages (lock held, or no other user). */
+void vigil_engine_drop_text_tower(VigilEngine *e);
 /* Halves the images per forward after an out-of-memory chunk of n images. */
 gboolean vigil_engine_shrink_batch(VigilEngine *e, int n, vg_status s);
 gboolean vigil_engine_on_device(VigilEngine *e);

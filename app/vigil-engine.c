@@ -12,6 +12,7 @@
 #include "vg_weights_io.h"
 #include "vigil-config.h"
 #include "vigil-data.h"
+#include "vigil-digest.h"
 #include "vigil-engine-private.h"
 
 /* clang-format would put spaces around the dashes of the quark name. */
@@ -20,24 +21,10 @@ G_DEFINE_QUARK(vigil-engine-error-quark, vigil_engine_error)
 /* clang-format on */
 
 #define VOCAB_NAME "bpe_simple_vocab_16e6.txt.gz"
-#define TEXT_CHUNK 35 /* prompts encoded per call: one template set, cancellable between */
 
 gboolean vigil_engine_fail(GError **error, int code, const char *what) {
   g_set_error(error, VIGIL_ENGINE_ERROR, code, "%s: %s", what, vg_last_error());
   return FALSE;
-}
-
-char *vigil_file_sha256(const char *path, GError **error) {
-  g_autoptr(GFile) file = g_file_new_for_path(path);
-  g_autoptr(GFileInputStream) in = g_file_read(file, NULL, error);
-  if (!in)
-    return NULL;
-  g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
-  g_autofree guint8 *buf = g_malloc(1 << 20);
-  gssize n;
-  while ((n = g_input_stream_read(G_INPUT_STREAM(in), buf, 1 << 20, NULL, error)) > 0)
-    g_checksum_update(sum, buf, n);
-  return n < 0 ? NULL : g_strdup(g_checksum_get_string(sum));
 }
 
 char *vigil_vocab_path(void) {
@@ -96,8 +83,8 @@ static void build_identity(VigilEngine *e) {
 
 static gboolean describe(VigilEngine *e, const char *clip_path, const char *adapters_path,
                          GError **error) {
-  g_autofree char *clip_sum = vigil_file_sha256(clip_path, error);
-  g_autofree char *adapters_sum = clip_sum ? vigil_file_sha256(adapters_path, error) : NULL;
+  g_autofree char *clip_sum = vigil_file_digest(clip_path, error);
+  g_autofree char *adapters_sum = clip_sum ? vigil_file_digest(adapters_path, error) : NULL;
   if (!adapters_sum)
     return FALSE;
   e->clip_name = g_path_get_basename(clip_path);
@@ -130,35 +117,31 @@ static void drop_device_state(VigilEngine *e) {
     vg_membank_unmirror(g_ptr_array_index(e->banks, i));
 }
 
-/* Reloads the model on a CPU backend (from `clip`/`adapters`, or the files
- * again when they are NULL) and records why; the Vulkan backend is closed. */
-static vg_clip_options clip_options(const VigilEngine *e) {
-  return (vg_clip_options){.matmul_dtype = vigil_precision_dtype(e->precision)};
+/* The image tower and adapters (the text tower is loaded per new class,
+ * vigil-engine-text.c), using the mapped weights in place where the backend can. */
+vg_clip_options vigil_engine_clip_options(const VigilEngine *e, unsigned towers) {
+  return (vg_clip_options){
+      .matmul_dtype = vigil_precision_dtype(e->precision), .towers = towers, .borrow_weights = 1};
 }
 
-gboolean vigil_engine_switch_to_cpu(VigilEngine *e, const char *what, const vg_weights *clip,
-                                    const vg_weights *adapters, GError **error) {
+/* Reloads the model on a CPU backend and records why; the Vulkan backend is closed. */
+gboolean vigil_engine_switch_to_cpu(VigilEngine *e, const char *what, GError **error) {
   g_autofree char *reason =
       g_strdup_printf("Vulkan failed %s: %s; using the CPU", what, vg_last_error());
-  vg_weights *cw = NULL, *aw = NULL;
-  if (!clip && (!load_weights(e->clip_path, "CLIP weights", &cw, error) ||
-                !load_weights(e->adapters_path, "MVFA adapters", &aw, error))) {
-    vg_weights_free(cw);
-    return FALSE;
-  }
   const VigilBackendOptions cpu = {.kind = VIGIL_BACKEND_CPU, .threads = e->threads};
-  const vg_clip_options opts = clip_options(e); /* the same precision on the CPU */
+  /* The same precision on the CPU. */
+  const vg_clip_options opts = vigil_engine_clip_options(e, VG_CLIP_IMAGE);
   vg_backend *be = vigil_backend_open(&cpu, NULL, error);
   vg_clip *m = NULL;
-  if (be && vg_clip_load(clip ? clip : cw, clip ? adapters : aw, &opts, be, &m) != VG_OK) {
+  if (be && vg_clip_load(e->clip_weights, e->adapter_weights, &opts, be, &m) != VG_OK) {
     vigil_engine_fail(error, VIGIL_ENGINE_ERROR_COMPUTE, reason);
     vg_backend_destroy(be);
     be = NULL;
   }
-  vg_weights_free(cw), vg_weights_free(aw);
   if (!be)
     return FALSE;
   drop_device_state(e); /* the scorer and bank mirrors live on the old backend */
+  vigil_engine_drop_text_tower(e);
   vg_clip_free(e->clip);
   vg_backend_destroy(e->backend);
   e->clip = m;
@@ -174,30 +157,25 @@ gboolean vigil_engine_switch_to_cpu(VigilEngine *e, const char *what, const vg_w
 }
 
 /* Loads the model on the backend opened, falling back to the CPU under AUTO. */
-static gboolean load_model(VigilEngine *e, const vg_weights *clip, const vg_weights *adapters,
-                           GError **error) {
-  const vg_clip_options opts = clip_options(e);
-  vg_status s = vg_clip_load(clip, adapters, &opts, e->backend, &e->clip);
+static gboolean load_model(VigilEngine *e, GError **error) {
+  const vg_clip_options opts = vigil_engine_clip_options(e, VG_CLIP_IMAGE);
+  vg_status s = vg_clip_load(e->clip_weights, e->adapter_weights, &opts, e->backend, &e->clip);
   if (s == VG_OK)
     return TRUE;
   if (vigil_engine_can_fall_back(e, s))
-    return vigil_engine_switch_to_cpu(e, "loading the model", clip, adapters, error);
+    return vigil_engine_switch_to_cpu(e, "loading the model", error);
   if (g_strcmp0(e->backend->kind, "vulkan") == 0 &&
       (s == VG_ERR_DEVICE || s == VG_ERR_UNSUPPORTED || s == VG_ERR_NOMEM))
     return vigil_engine_fail(error, VIGIL_ENGINE_ERROR_COMPUTE, "the model cannot run on Vulkan");
   return vigil_engine_fail(error, VIGIL_ENGINE_ERROR_WEIGHTS, "cannot use these weights");
 }
 
-typedef vg_status (*ForwardFunc)(vg_clip *clip, gpointer data);
-
-/* Runs a forward (lock held); under AUTO a Vulkan failure moves the model to
- * the CPU and runs it again there. */
-static gboolean run_forward(VigilEngine *e, const char *what, ForwardFunc run, gpointer data,
-                            GError **error) {
+gboolean vigil_engine_run_forward(VigilEngine *e, const char *what, VigilForwardFunc run,
+                                  gpointer data, GError **error) {
   vg_status s = run(e->clip, data);
   if (s != VG_OK && vigil_engine_can_fall_back(e, s)) {
     g_autofree char *during = g_strdup_printf("in the %s", what);
-    if (!vigil_engine_switch_to_cpu(e, during, NULL, NULL, error))
+    if (!vigil_engine_switch_to_cpu(e, during, error))
       return FALSE;
     s = run(e->clip, data);
   }
@@ -216,25 +194,26 @@ VigilEngine *vigil_engine_open(const char *clip_path, const char *adapters_path,
   e->adapters_path = g_strdup(adapters_path);
   e->text_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   e->cache_dir = g_build_filename(g_get_user_cache_dir(), "vigil", "text-features", NULL);
-  vg_weights *clip = NULL, *adapters = NULL;
-  if (!load_weights(clip_path, "CLIP weights", &clip, error) ||
-      !load_weights(adapters_path, "MVFA adapters", &adapters, error)) {
-    vg_weights_free(clip);
+  /* Kept open (mapped) while the engine lives: the CPU uses them in place and
+   * the text tower is loaded from them again for each new class. */
+  if (!load_weights(clip_path, "CLIP weights", &e->clip_weights, error) ||
+      !load_weights(adapters_path, "MVFA adapters", &e->adapter_weights, error))
     return NULL;
-  }
-  e->random = is_random(clip) || is_random(adapters);
+  e->random = is_random(e->clip_weights) || is_random(e->adapter_weights);
   g_autofree char *vocab = vigil_vocab_path();
   gboolean ok = (e->backend = vigil_backend_open(backend, &e->fallback, error)) != NULL;
   if (ok)
     e->device = g_strdup(e->backend->device_name);
-  ok = ok && load_model(e, clip, adapters, error);
-  vg_weights_free(clip);
-  vg_weights_free(adapters);
+  ok = ok && load_model(e, error);
+  /* Both towers' sizes, without loading the text tower. */
+  const vg_clip_options both = vigil_engine_clip_options(e, 0);
+  if (ok && vg_clip_detect(e->clip_weights, e->adapter_weights, &both, &e->arch) != VG_OK)
+    ok = vigil_engine_fail(error, VIGIL_ENGINE_ERROR_WEIGHTS, "cannot use these weights");
+  vg_weights_evict(e->clip_weights); /* what the load read stays on the backend */
   if (ok && vg_tokenizer_open(vocab, &e->tokenizer) != VG_OK)
     ok = vigil_engine_fail(error, VIGIL_ENGINE_ERROR_WEIGHTS, "CLIP vocabulary");
   if (!ok)
     return NULL;
-  e->arch = *vg_clip_arch_of(e->clip);
   e->batch_limit = vg_clip_batch_limit(e->clip);
   if (e->arch.n_adapters < 1 || e->arch.adapter_dim != e->arch.embed_dim || !e->arch.has_text) {
     g_set_error(error, VIGIL_ENGINE_ERROR, VIGIL_ENGINE_ERROR_WEIGHTS,
@@ -252,9 +231,11 @@ void vigil_engine_free(VigilEngine *e) {
   drop_device_state(e); /* banks may outlive the engine; their mirrors may not */
   if (e->banks)
     g_ptr_array_unref(e->banks);
+  vigil_engine_drop_text_tower(e);
   vg_clip_free(e->clip);
   vg_tokenizer_free(e->tokenizer);
   vg_backend_destroy(e->backend);
+  vg_weights_free(e->clip_weights), vg_weights_free(e->adapter_weights);
   g_hash_table_unref(e->text_cache);
   g_free(e->identity), g_free(e->fallback), g_free(e->batch_note), g_free(e->clip_digest),
       g_free(e->cache_dir);
@@ -329,17 +310,6 @@ static vg_status image_forward(vg_clip *clip, gpointer data) {
   return s;
 }
 
-typedef struct {
-  const int32_t *ids;
-  int n;
-  float *out;
-} TextForward;
-
-static vg_status text_forward(vg_clip *clip, gpointer data) {
-  TextForward *f = data;
-  return vg_clip_encode_text(clip, f->ids, f->n, f->out);
-}
-
 VigilFeatures *vigil_engine_features_new(VigilEngine *e, vg_clip_image_out *out) {
   VigilFeatures *f = g_new0(VigilFeatures, 1);
   f->layers = e->arch.n_adapters;
@@ -370,7 +340,7 @@ gboolean vigil_engine_features_batch(VigilEngine *e, int n, const float *const *
     out[i] = vigil_engine_features_new(e, &outs[i]);
   ImageForward fw = {e, n, inputs, outs};
   g_mutex_lock(&e->lock);
-  gboolean ok = run_forward(e, "image encoder", image_forward, &fw, error);
+  gboolean ok = vigil_engine_run_forward(e, "image encoder", image_forward, &fw, error);
   g_mutex_unlock(&e->lock);
   for (int i = 0; !ok && i < n; i++)
     g_clear_pointer(&out[i], vigil_features_free);
@@ -380,108 +350,6 @@ gboolean vigil_engine_features_batch(VigilEngine *e, int n, const float *const *
 VigilFeatures *vigil_engine_features(VigilEngine *e, const float *input, GError **error) {
   VigilFeatures *f = NULL;
   return vigil_engine_features_batch(e, 1, &input, &f, error) ? f : NULL;
-}
-
-static char *cache_file(VigilEngine *e, const char *class_name) {
-  if (!e->cache_dir)
-    return NULL;
-  g_autofree char *class_sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, class_name, -1);
-  /* F16 and BF16 give (slightly) other features: their own files. */
-  g_autofree char *name = g_strdup_printf(
-      "text-%.16s-%.16s%s%s.npy", e->clip_digest, class_sum,
-      e->precision != VIGIL_PRECISION_F32 ? "-" : "",
-      e->precision != VIGIL_PRECISION_F32 ? vigil_precision_name(e->precision) : "");
-  return g_build_filename(e->cache_dir, name, NULL);
-}
-
-/* One column: mean of the L2-normalised prompt embeddings, renormalised. */
-static gboolean encode_state(VigilEngine *e, const char *class_name, vg_prompt_state state,
-                             double *column, GCancellable *cancellable, GError **error) {
-  char **texts = NULL;
-  int n = 0;
-  if (vg_prompts_generate(class_name, state, &texts, &n) != VG_OK)
-    return vigil_engine_fail(error, VIGIL_ENGINE_ERROR_INPUT, "prompts");
-  const int d = e->arch.embed_dim, ctx = e->arch.context_length;
-  g_autofree int32_t *ids = g_new0(int32_t, (gsize)TEXT_CHUNK * ctx);
-  g_autofree float *emb = g_new(float, (gsize)TEXT_CHUNK *d);
-  gboolean ok = TRUE;
-  for (int start = 0; ok && start < n; start += TEXT_CHUNK) {
-    const int m = MIN(TEXT_CHUNK, n - start);
-    for (int i = 0; ok && i < m; i++)
-      if (vg_tokenizer_encode(e->tokenizer, texts[start + i], ids + (gsize)i * ctx) != VG_OK)
-        ok = vigil_engine_fail(error, VIGIL_ENGINE_ERROR_INPUT, "class name");
-    if (ok && g_cancellable_set_error_if_cancelled(cancellable, error))
-      ok = FALSE;
-    TextForward fw = {ids, m, emb};
-    g_mutex_lock(&e->lock);
-    ok = ok && run_forward(e, "text encoder", text_forward, &fw, error);
-    g_mutex_unlock(&e->lock);
-    for (int i = 0; ok && i < m; i++) {
-      double norm = 0;
-      for (int c = 0; c < d; c++)
-        norm += (double)emb[i * d + c] * emb[i * d + c];
-      norm = sqrt(norm);
-      for (int c = 0; c < d; c++)
-        column[c] += emb[i * d + c] / norm / n;
-    }
-  }
-  vg_prompts_free(texts, n);
-  double norm = 0;
-  for (int c = 0; c < d; c++)
-    norm += column[c] * column[c];
-  for (int c = 0; ok && c < d; c++)
-    column[c] /= sqrt(norm);
-  return ok;
-}
-
-static float *load_cached(VigilEngine *e, const char *path) {
-  vg_npy a = {0};
-  const int64_t shape[2] = {e->arch.embed_dim, 2};
-  if (!path || vg_npy_read(path, &a) != VG_OK)
-    return NULL;
-  float *out = NULL;
-  if (vg_npy_expect(&a, "text features", 2, shape) == VG_OK)
-    out = g_memdup2(a.data, a.count * sizeof(float));
-  vg_npy_free(&a);
-  return out;
-}
-
-float *vigil_engine_text_features(VigilEngine *e, const char *class_name, GCancellable *cancellable,
-                                  GError **error) {
-  g_autofree char *stripped = g_strstrip(g_strdup(class_name ? class_name : ""));
-  if (!*stripped) {
-    g_set_error(error, VIGIL_ENGINE_ERROR, VIGIL_ENGINE_ERROR_INPUT, "the class name is empty");
-    return NULL;
-  }
-  const int d = e->arch.embed_dim;
-  g_mutex_lock(&e->lock);
-  const float *hit = g_hash_table_lookup(e->text_cache, class_name);
-  float *copy = hit ? g_memdup2(hit, (gsize)d * 2 * sizeof(float)) : NULL;
-  g_mutex_unlock(&e->lock);
-  if (copy)
-    return copy;
-  g_autofree char *path = cache_file(e, class_name);
-  float *text = load_cached(e, path);
-  if (!text) {
-    g_autofree double *cols = g_new0(double, (gsize)2 * d);
-    if (!encode_state(e, class_name, VG_PROMPT_NORMAL, cols, cancellable, error) ||
-        !encode_state(e, class_name, VG_PROMPT_ABNORMAL, cols + d, cancellable, error))
-      return NULL;
-    text = g_new(float, (gsize)d * 2);
-    for (int c = 0; c < d; c++) {
-      text[c * 2] = (float)cols[c];
-      text[c * 2 + 1] = (float)cols[d + c];
-    }
-    const int64_t shape[2] = {d, 2};
-    g_autofree char *dir = path ? g_path_get_dirname(path) : NULL;
-    if (dir && g_mkdir_with_parents(dir, 0700) == 0)
-      vg_npy_write(path, 2, shape, text); /* a cache: failing to write only costs time */
-  }
-  g_mutex_lock(&e->lock);
-  g_hash_table_replace(e->text_cache, g_strdup(class_name),
-                       g_memdup2(text, (gsize)d * 2 * sizeof(float)));
-  g_mutex_unlock(&e->lock);
-  return text;
 }
 
 void vigil_detection_free(VigilDetection *d) {
@@ -596,7 +464,7 @@ static gboolean score_on_device(VigilEngine *e, const VigilFeatures *f, const fl
   vg_status s = detect_on_device(e, f, text, bank, d);
   gboolean ok = s == VG_OK;
   if (!ok && vigil_engine_can_fall_back(e, s)) {
-    *fell_back = vigil_engine_switch_to_cpu(e, "in scoring", NULL, NULL, error);
+    *fell_back = vigil_engine_switch_to_cpu(e, "in scoring", error);
     ok = *fell_back;
   } else if (!ok) {
     vigil_engine_fail(error, VIGIL_ENGINE_ERROR_COMPUTE, "scoring on the device");

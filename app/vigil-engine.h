@@ -25,9 +25,6 @@ typedef struct _VigilEngine VigilEngine;
 /* The CLIP vocabulary, where vigil_data_path() finds it ($VIGIL_DATA_DIR/clip
  * when that is set, else the installed data, else the build tree's copy). */
 char *vigil_vocab_path(void);
-/* The SHA-256 of a file's bytes as lowercase hex, the digest reports name. */
-char *vigil_file_sha256(const char *path, GError **error);
-
 /* Loads CLIP weights and MVFA adapters (safetensors or .pth) onto a backend.
  * The vocabulary comes from vigil_vocab_path(). */
 VigilEngine *vigil_engine_open(const char *clip_path, const char *adapters_path,
@@ -79,6 +76,8 @@ char *vigil_engine_dup_batch_note(VigilEngine *engine);
  * the renormalised mean of the normalised prompt embeddings. Caller g_free()s. */
 float *vigil_engine_text_features(VigilEngine *engine, const char *class_name,
                                   GCancellable *cancellable, GError **error);
+/* Whether the text tower is loaded: only while a new class is encoded. */
+gboolean vigil_engine_text_tower_loaded(VigilEngine *engine);
 
 typedef struct {
   int layers, side;

@@ -7,6 +7,7 @@
 #include "vg_clip.h"
 #include "vg_weights_io.h"
 #include "vigil-calibration.h"
+#include "vigil-digest.h"
 #include "vigil-domain.h"
 #include "vigil-engine.h"
 #include "vigil-model-dir.h"

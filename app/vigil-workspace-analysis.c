@@ -76,6 +76,8 @@ static gboolean finish(VigilWorkspace *self, GObject *source, GAsyncResult *resu
 static void on_loaded(GObject *source, GAsyncResult *result, gpointer user_data) {
   VigilWorkspace *self = user_data;
   const char *key = g_object_get_data(source, "vigil-model-key");
+  if (self->model_load_us)
+    g_debug("model loaded in %.2f s", (g_get_monotonic_time() - self->model_load_us) / 1e6);
   if (finish(self, source, result)) {
     g_autofree char *identity =
         vigil_engine_dup_identity(vigil_analyzer_get_engine(self->analyzer));
@@ -101,6 +103,7 @@ void vigil_workspace_load_model(VigilWorkspace *self, const char *clip, const ch
       g_strdup_printf("%s|%s|%s|%s", clip, adapters, device, vigil_precision_name(precision));
   if (g_strcmp0(key, vigil_analysis_session_get_model_key(self->analysis)) == 0)
     return;
+  self->model_load_us = g_get_monotonic_time();
   g_autoptr(VigilJob) job = vigil_analyzer_load(self->analyzer, clip, adapters, device, precision);
   g_object_set_data_full(G_OBJECT(job), "vigil-model-key", g_steal_pointer(&key), g_free);
   g_object_set_data_full(G_OBJECT(job), "vigil-adapters", g_strdup(adapters), g_free);
@@ -119,6 +122,10 @@ static void store_results(VigilWorkspace *self, GObject *source) {
         self->analysis, key, g_array_index(slices, int, i),
         vigil_analyzer_take_result_at(self->analyzer, VIGIL_JOB(source), i));
   _vigil_workspace_emit(self, WS_ANALYSED, slices);
+  if (self->model_load_us) /* the time to first map, for measurements */
+    g_debug("first map %.2f s after the model load began",
+            (g_get_monotonic_time() - self->model_load_us) / 1e6);
+  self->model_load_us = 0;
 }
 
 /* One job for these slices, in the model's context: their features come

@@ -58,6 +58,8 @@ struct _VigilWorkspace {
   VigilSession *pending; /* a session being restored: view after the scan, refs after the model */
   guint pending_ref;     /* next of pending->references to add */
   guint autosave_source;
+
+  gint64 model_load_us; /* when a model load began, until its first map (G_MESSAGES_DEBUG) */
 };
 
 void _vigil_workspace_emit(VigilWorkspace *self, WsSignal signal, ...);

@@ -34,6 +34,31 @@ vg_tensor *vg_tensor_new(vg_backend *be, vg_dtype dtype, int64_t rows, int64_t c
   return t;
 }
 
+vg_tensor *vg_tensor_wrap(vg_backend *be, vg_dtype dtype, int64_t rows, int64_t cols,
+                          const void *data) {
+  if (!be || !data || !be->ops->tensor_wrap) {
+    vg_tensor *t = data ? vg_tensor_new(be, dtype, rows, cols) : NULL;
+    if (t && vg_tensor_upload(t, data) != VG_OK)
+      vg_tensor_free(t), t = NULL;
+    return t;
+  }
+  if (rows <= 0 || cols <= 0 || rows > VG_MAX_ELEMENTS / cols) {
+    vg_fail(VG_ERR_ARG, "cannot make a %lld x %lld tensor", (long long)rows, (long long)cols);
+    return NULL;
+  }
+  vg_tensor *t = calloc(1, sizeof *t);
+  if (!t) {
+    vg_fail(VG_ERR_NOMEM, "out of memory for a tensor header");
+    return NULL;
+  }
+  *t = (vg_tensor){.backend = be, .dtype = dtype, .rows = rows, .cols = cols};
+  if (be->ops->tensor_wrap(be, t, data) != VG_OK) {
+    free(t);
+    return NULL;
+  }
+  return t;
+}
+
 void vg_tensor_free(vg_tensor *t) {
   if (!t)
     return;

@@ -139,6 +139,9 @@ typedef struct vg_backend_ops {
   /* x += y, then out = layer_norm(x); out may alias y. */
   vg_status (*add_layer_norm)(vg_backend *be, vg_tensor *x, const vg_tensor *y, vg_tensor *out,
                               const vg_tensor *gamma, const vg_tensor *beta, float eps);
+  /* Optional: makes `t` use `data` in place (a weight in a mapped file, which
+   * outlives the tensor) instead of a copy; never written. NULL = copy. */
+  vg_status (*tensor_wrap)(vg_backend *be, vg_tensor *t, const void *data);
 } vg_backend_ops;
 
 struct vg_backend {
@@ -156,6 +159,11 @@ struct vg_backend {
 /* Tensors. */
 vg_tensor *vg_tensor_new(vg_backend *be, vg_dtype dtype, int64_t rows, int64_t cols);
 void vg_tensor_free(vg_tensor *t);
+/* A tensor with `data`'s contents: used in place where the backend can
+ * (tensor_wrap; `data` must then outlive it and stay unchanged), uploaded
+ * otherwise. For weights read from a mapped file: no second copy on the CPU. */
+vg_tensor *vg_tensor_wrap(vg_backend *be, vg_dtype dtype, int64_t rows, int64_t cols,
+                          const void *data);
 size_t vg_dtype_size(vg_dtype dtype);
 size_t vg_tensor_bytes(const vg_tensor *t);
 vg_status vg_tensor_upload(vg_tensor *t, const void *src);

@@ -34,15 +34,25 @@ typedef struct vg_clip_options {
   /* 1-based blocks followed by adapters i = 0, 1, ...; all 0 = evenly spaced,
    * ending at the last block (6, 12, 18, 24 for 24 blocks and 4 adapters). */
   int adapter_layers[VG_CLIP_MAX_ADAPTERS];
-  /* Images per forward in vg_clip_encode_images; 0 = 8. Larger batches are
+  /* Images per forward in vg_clip_encode_images; 0 = 8 on a device,
+   * VG_CLIP_CPU_BATCH on the CPU. Larger batches are
    * split into chunks, which bounds the activation memory: fewer images go
    * in a chunk where one activation would pass what the device can bind
    * (vg_backend_check_plan), or VG_CLIP_BATCH_BYTES on the CPU. */
   int max_batch;
+  /* Nonzero: F32 weights stored as the model uses them stay where they are
+   * (a mapped file) on a backend that can use them in place (the CPU), so
+   * there is no second copy; `clip` and `adapters` must then outlive the
+   * model. Zero: everything is copied and the weights may be freed. */
+  int borrow_weights;
 } vg_clip_options;
 
 #define VG_CLIP_BATCH_BYTES ((int64_t)96 << 20) /* per activation tensor of a CPU chunk */
 #define VG_CLIP_BATCH_MAX 64                    /* images per chunk at most */
+/* The CPU's default: on the 2-core Xeon (ViT-L/14, `vigil-cli bench --batch`)
+ * 4 images per forward gave the most images/s, 8 no more, and 8 put a
+ * ViT-L app past 1.5 GB of RSS. */
+#define VG_CLIP_CPU_BATCH 4
 
 typedef struct vg_clip_arch {
   const char *naming; /* "openclip" or "hf" */
@@ -69,7 +79,7 @@ vg_status vg_clip_detect(const vg_weights *clip, const vg_weights *adapters,
                          const vg_clip_options *options, vg_clip_arch *out);
 
 /* Loads the towers onto `be` (weights are converted; `clip` and `adapters` may
- * be freed afterwards). `options` may be NULL. */
+ * be freed afterwards unless options->borrow_weights). `options` may be NULL. */
 vg_status vg_clip_load(const vg_weights *clip, const vg_weights *adapters,
                        const vg_clip_options *options, vg_backend *be, vg_clip **out);
 void vg_clip_free(vg_clip *clip);

@@ -57,15 +57,15 @@ struct vg_clip {
   vg_tensor *cls_row, *cls_norm;                                            /* [1, width] */
   vg_tensor *pooled;                                                        /* [1, embed] */
 
-  /* Text scratch, for `tcap` token rows (prompts) at once; rows below are per prompt. */
-  int tcap;
+  /* Text scratch, for `tcap` prompts of `tlen` tokens at once; rows below are per prompt. */
+  int tcap, tlen;
   vg_clip_scratch ts;                       /* [context, ...] */
   vg_tensor *tpos_rep;                      /* tpos repeated per prompt, [context, text_width] */
   vg_tensor *eot_row, *eot_norm, *text_out; /* [1, text_width], [1, embed] */
 };
 
 /* (Re)allocate the image scratch for `cap` images and the text scratch for
- * `cap` prompts (vg_clip_load.c). */
+ * `cap` prompts cut to `len` tokens (vg_clip_load.c). */
 vg_status vg_clip_image_scratch(vg_clip *m, int cap);
 void vg_clip_free_image_scratch(vg_clip *m); /* back to cap 0: the next forward allocates */
-vg_status vg_clip_text_scratch(vg_clip *m, int cap);
+vg_status vg_clip_text_scratch(vg_clip *m, int cap, int len);

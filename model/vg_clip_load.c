@@ -74,6 +74,7 @@ typedef struct loader {
   const naming *nm;
   vg_backend *be; /* NULL: check shapes only */
   int64_t params;
+  int borrow; /* vg_clip_options.borrow_weights */
   /* Planning (be NULL): the tensors the load would make, for check_plan. */
   int planning, gather;
   vg_tensor_plan *plan;
@@ -143,12 +144,21 @@ static vg_status put(loader *L, const float *data, int64_t rows, int64_t cols, v
   return s;
 }
 
+/* An F32 tensor used where it lies (L->borrow: the caller keeps the weights). */
+static vg_status wrap(loader *L, const vg_weight *t, int64_t rows, int64_t cols, vg_tensor **out) {
+  *out = vg_tensor_wrap(L->be, VG_F32, rows, cols, t->data);
+  return *out ? VG_OK : vg_fail(VG_ERR_NOMEM, "cannot load '%s': %s", t->name, vg_last_error());
+}
+
 /* Loads one checked tensor as rows x cols (its data reshaped, or transposed
  * from cols x rows when `transpose`). Does nothing in check-only mode. */
 static vg_status load(loader *L, const vg_weight *t, int64_t rows, int64_t cols, int transpose,
                       vg_dtype dt, vg_tensor **out) {
   if (!L->be)
     return plan_add(L, t->name, rows, cols, dt);
+  if (!transpose && t->dtype == VG_W_F32) /* straight from the file: no copy of the whole */
+    return L->borrow && dt == VG_F32 ? wrap(L, t, rows, cols, out)
+                                     : put(L, t->data, rows, cols, dt, out);
   const size_t n = (size_t)rows * (size_t)cols;
   float *f = malloc(n * sizeof *f), *tr = transpose ? malloc(n * sizeof *tr) : NULL;
   if (!f || (transpose && !tr)) {
@@ -577,7 +587,7 @@ static vg_status check_fits(const loader *L0, const vg_weights *clip, const vg_w
 static vg_status load_model(const vg_weights *clip, const vg_weights *adapters,
                             const vg_clip_options *options, vg_backend *be, vg_clip **out) {
   vg_clip_options o = options ? *options : (vg_clip_options){0};
-  loader L = {.be = be};
+  loader L = {.be = be, .borrow = o.borrow_weights};
   vg_clip *m = calloc(1, sizeof *m);
   if (!m)
     return vg_fail(VG_ERR_NOMEM, "out of memory for a CLIP model");
@@ -719,14 +729,14 @@ static void free_text_scratch(vg_clip *m) {
   m->tpos_rep = m->eot_row = m->eot_norm = m->text_out = NULL;
   free_scratch(&m->ts);
   m->ts = (vg_clip_scratch){0};
-  m->tcap = 0;
+  m->tcap = m->tlen = 0;
 }
 
-vg_status vg_clip_text_scratch(vg_clip *m, int cap) {
+vg_status vg_clip_text_scratch(vg_clip *m, int cap, int len) {
   const vg_clip_arch *a = &m->arch;
   vg_backend *be = m->be;
   free_text_scratch(m);
-  const int64_t t = (int64_t)a->context_length * cap;
+  const int64_t t = (int64_t)len * cap;
   vg_status s = scratch_tower(be, t, a->text_width, a->text_mlp_width, &m->ts);
   m->tpos_rep = vg_tensor_new(be, VG_F32, t, a->text_width);
   m->eot_row = vg_tensor_new(be, VG_F32, cap, a->text_width);
@@ -735,10 +745,11 @@ vg_status vg_clip_text_scratch(vg_clip *m, int cap) {
   if (!m->tpos_rep || !m->eot_row || !m->eot_norm || !m->text_out)
     s = VG_ERR_NOMEM;
   if (s == VG_OK) /* the position table, once per prompt */
-    s = repeat_rows(m->tpos_rep, m->tpos, a->context_length, cap);
+    s = repeat_rows(m->tpos_rep, m->tpos, len, cap);
   if (s != VG_OK)
     return scratch_failed(m, free_text_scratch, s, cap, "prompt(s)");
   m->tcap = cap;
+  m->tlen = len;
   return VG_OK;
 }
 
@@ -748,7 +759,7 @@ static vg_status scratch(vg_clip *m) {
   if (a->has_image)
     s = vg_clip_image_scratch(m, 1);
   if (s == VG_OK && a->has_text)
-    s = vg_clip_text_scratch(m, 1);
+    s = vg_clip_text_scratch(m, 1, a->context_length);
   if (s == VG_ERR_NOMEM && !*vg_last_error())
     vg_fail(s, "out of memory for activations");
   return s;

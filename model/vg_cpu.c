@@ -79,9 +79,20 @@ static vg_status cpu_tensor_alloc(vg_backend *be, vg_tensor *t) {
   return VG_OK;
 }
 
+/* A wrapped tensor's priv marks its host data as not ours to free. */
+static char wrapped_mark;
+
+static vg_status cpu_tensor_wrap(vg_backend *be, vg_tensor *t, const void *data) {
+  (void)be;
+  t->host = (void *)data; /* read only: weights are never an op's output */
+  t->priv = &wrapped_mark;
+  return VG_OK;
+}
+
 static void cpu_tensor_release(vg_backend *be, vg_tensor *t) {
   (void)be;
-  free(t->host);
+  if (t->priv != &wrapped_mark)
+    free(t->host);
   t->host = NULL;
 }
 
@@ -314,6 +325,7 @@ static const vg_backend_ops cpu_ops = {
     .matmul_act = cpu_matmul_act,
     .add_layer_norm = cpu_add_layer_norm,
     .check_plan = cpu_check_plan,
+    .tensor_wrap = cpu_tensor_wrap,
 };
 
 /* Our threads run every op when the own GEMM does (OpenBLAS then only sees

@@ -22,6 +22,13 @@ static void unmap(void *ctx) {
   free(m);
 }
 
+/* The mapping is read only and private: its pages are the file's, so
+ * dropping them loses nothing. */
+static void evict(void *ctx) {
+  mapping *m = ctx;
+  madvise(m->addr, m->len, MADV_DONTNEED);
+}
+
 static int parse_dtype(const char *s, vg_wdtype *out) {
   if (strcmp(s, "F32") == 0)
     *out = VG_W_F32;
@@ -168,8 +175,9 @@ vg_status vg_safetensors_open(const char *path, vg_weights **out) {
     return vg_fail(VG_ERR_NOMEM, "out of memory opening '%s'", path);
   }
   *m = (mapping){addr, (size_t)st.st_size};
-  vg_weights_keep(w, unmap, m);
-  vg_status s = parse(addr, (size_t)st.st_size, w, 1);
+  vg_status s = vg_weights_keep_mapped(w, unmap, evict, m);
+  if (s == VG_OK)
+    s = parse(addr, (size_t)st.st_size, w, 1);
   if (s != VG_OK) {
     char why[768];
     snprintf(why, sizeof why, "%s", vg_last_error());

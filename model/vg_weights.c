@@ -8,6 +8,7 @@
 
 typedef struct keeper {
   void (*release)(void *ctx);
+  void (*evict)(void *ctx); /* NULL: nothing to drop */
   void *ctx;
 } keeper;
 
@@ -136,15 +137,26 @@ vg_status vg_weights_add_borrowed(vg_weights *w, const char *name, vg_wdtype dty
   return add(w, name, dtype, ndim, shape, data, 0);
 }
 
-vg_status vg_weights_keep(vg_weights *w, void (*release)(void *ctx), void *ctx) {
+vg_status vg_weights_keep_mapped(vg_weights *w, void (*release)(void *ctx),
+                                 void (*evict)(void *ctx), void *ctx) {
   keeper *k = realloc(w->keepers, (w->keeper_count + 1) * sizeof *k);
   if (!k) {
     release(ctx);
     return vg_fail(VG_ERR_NOMEM, "out of memory");
   }
   w->keepers = k;
-  w->keepers[w->keeper_count++] = (keeper){release, ctx};
+  w->keepers[w->keeper_count++] = (keeper){release, evict, ctx};
   return VG_OK;
+}
+
+vg_status vg_weights_keep(vg_weights *w, void (*release)(void *ctx), void *ctx) {
+  return vg_weights_keep_mapped(w, release, NULL, ctx);
+}
+
+void vg_weights_evict(const vg_weights *w) {
+  for (size_t i = 0; w && i < w->keeper_count; i++)
+    if (w->keepers[i].evict)
+      w->keepers[i].evict(w->keepers[i].ctx);
 }
 
 vg_status vg_weights_set_meta(vg_weights *w, const char *key, const char *value) {

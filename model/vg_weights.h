@@ -39,8 +39,17 @@ vg_status vg_weights_add(vg_weights *w, const char *name, vg_wdtype dtype, int n
 /* Adds a tensor whose data stays where it is (it must outlive `w`, see keep). */
 vg_status vg_weights_add_borrowed(vg_weights *w, const char *name, vg_wdtype dtype, int ndim,
                                   const int64_t *shape, const void *data);
-/* Hands `w` a resource to release with it: release(ctx) runs at vg_weights_free. */
+/* Hands `w` a resource to release with it: release(ctx) runs at vg_weights_free
+ * (at once, when this fails). */
 vg_status vg_weights_keep(vg_weights *w, void (*release)(void *ctx), void *ctx);
+/* The same for a read-only file mapping: evict(ctx) drops its pages from the
+ * process (vg_weights_evict); they are read back from the file when used. */
+vg_status vg_weights_keep_mapped(vg_weights *w, void (*release)(void *ctx),
+                                 void (*evict)(void *ctx), void *ctx);
+/* Drops the pages of mapped weights from this process's memory, e.g. once a
+ * tower that used them in place is freed: the data stays valid and is read
+ * again from the file (usually the page cache) when next touched. */
+void vg_weights_evict(const vg_weights *w);
 
 const vg_weight *vg_weights_find(const vg_weights *w, const char *name);
 size_t vg_weights_count(const vg_weights *w);

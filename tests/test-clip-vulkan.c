@@ -369,8 +369,8 @@ static void test_bad_input(void) {
   g_assert_cmpint(vg_backend_profile_end(cpu), ==, VG_ERR_ARG); /* not profiling */
   g_assert_cmpint(vg_backend_profile_begin(cpu, NULL), ==, VG_ERR_ARG);
   (void)p;
-  /* Chunks: 8 images by default, max_batch up to VG_CLIP_BATCH_MAX. */
-  g_assert_cmpint(vg_clip_batch_limit(c), ==, 8);
+  /* Chunks: VG_CLIP_CPU_BATCH images by default on the CPU, max_batch up to VG_CLIP_BATCH_MAX. */
+  g_assert_cmpint(vg_clip_batch_limit(c), ==, VG_CLIP_CPU_BATCH);
   vg_clip_free(c);
   c = load("tiny", cpu, VG_F32, 1000);
   g_assert_cmpint(vg_clip_batch_limit(c), ==, VG_CLIP_BATCH_MAX);

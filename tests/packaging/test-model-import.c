@@ -8,6 +8,7 @@
 
 #include "test-util.h"
 #include "vigil-calibration.h"
+#include "vigil-digest.h"
 #include "vigil-engine.h"
 #include "vigil-model-dir.h"
 #include "vigil-model-import.h"
