@@ -64,6 +64,7 @@ typedef struct {
   VigilAnalyzer *self;
   char *clip, *adapters, *device;
   VigilPrecision precision;
+  int threads;
 } LoadWork;
 
 static void load_work_free(gpointer data) {
@@ -82,6 +83,7 @@ static gboolean load_in_thread(VigilJob *job, gpointer data, GCancellable *cance
   if (!vigil_backend_options_from_setting(w->device, &options, &device, error))
     return FALSE;
   options.precision = w->precision;
+  options.threads = w->threads;
   vigil_job_report_progress(job, -1, "Loading the model…");
   VigilEngine *engine = vigil_engine_open(w->clip, w->adapters, &options, error);
   if (!engine)
@@ -105,13 +107,15 @@ static gboolean load_in_thread(VigilJob *job, gpointer data, GCancellable *cance
 }
 
 VigilJob *vigil_analyzer_load(VigilAnalyzer *self, const char *clip_path, const char *adapters_path,
-                              const char *device_setting, VigilPrecision precision) {
+                              const char *device_setting, VigilPrecision precision,
+                              int cpu_threads) {
   LoadWork *w = g_new0(LoadWork, 1);
   w->self = g_object_ref(self);
   w->clip = g_strdup(clip_path);
   w->adapters = g_strdup(adapters_path);
   w->device = g_strdup(device_setting);
   w->precision = precision;
+  w->threads = MAX(cpu_threads, 0);
   return vigil_job_new("Load model", load_in_thread, w, load_work_free);
 }
 

@@ -18,10 +18,12 @@ G_DECLARE_FINAL_TYPE(VigilAnalyzer, vigil_analyzer, VIGIL, ANALYZER, GObject)
 VigilAnalyzer *vigil_analyzer_new(void);
 
 /* Loads weights on a worker; replaces the engine (and clears the references)
- * when it succeeds. precision: VigilBackendOptions.precision. The job reports progress;
- * finish with vigil_job_run_finish. */
+ * when it succeeds. precision: VigilBackendOptions.precision; cpu_threads:
+ * VigilBackendOptions.threads (0: one per physical core). The job reports
+ * progress; finish with vigil_job_run_finish. */
 VigilJob *vigil_analyzer_load(VigilAnalyzer *self, const char *clip_path, const char *adapters_path,
-                              const char *device_setting, VigilPrecision precision);
+                              const char *device_setting, VigilPrecision precision,
+                              int cpu_threads);
 VigilEngine *vigil_analyzer_get_engine(VigilAnalyzer *self); /* NULL until loaded */
 
 /* Analyses `image` seen through the window (center, width) for `class_name`;

@@ -1,6 +1,7 @@
 #include "vigil-backend.h"
 
 #include "vg_cpu.h"
+#include "vg_cpu_threads.h"
 #include "vg_vulkan.h"
 
 /* clang-format would put spaces around the dashes of the quark name. */
@@ -162,4 +163,8 @@ gboolean vigil_backend_options_from_setting(const char *setting, VigilBackendOpt
   g_set_error(error, VIGIL_BACKEND_ERROR, VIGIL_BACKEND_ERROR_INVALID,
               "unknown compute device '%s' (expected auto, cpu or vulkan:N)", setting);
   return FALSE;
+}
+
+int vigil_backend_cpu_default_threads(void) {
+  return vg_cpu_physical_cores();
 }

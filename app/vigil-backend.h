@@ -48,6 +48,9 @@ vg_backend *vigil_backend_open(const VigilBackendOptions *options, char **fallba
  * "the CPU: no GPU; llvmpipe (LLVM 15.0.6, 256 bits) (cpu) runs Vulkan in
  * software, ...". */
 int vigil_backend_auto_choice(char **why);
+/* The CPU backend's threads when none are asked for: one per physical core
+ * this process may run on. */
+int vigil_backend_cpu_default_threads(void);
 
 /* What the Vulkan backend knows of each device, in index order (type, F16,
  * cooperative matrices and their shapes, memory; vg_vulkan.h): at most `max`

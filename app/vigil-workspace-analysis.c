@@ -98,13 +98,14 @@ static void on_loaded(GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 void vigil_workspace_load_model(VigilWorkspace *self, const char *clip, const char *adapters,
-                                const char *device, VigilPrecision precision) {
-  g_autofree char *key =
-      g_strdup_printf("%s|%s|%s|%s", clip, adapters, device, vigil_precision_name(precision));
+                                const char *device, VigilPrecision precision, int cpu_threads) {
+  g_autofree char *key = g_strdup_printf("%s|%s|%s|%s|%d", clip, adapters, device,
+                                         vigil_precision_name(precision), cpu_threads);
   if (g_strcmp0(key, vigil_analysis_session_get_model_key(self->analysis)) == 0)
     return;
   self->model_load_us = g_get_monotonic_time();
-  g_autoptr(VigilJob) job = vigil_analyzer_load(self->analyzer, clip, adapters, device, precision);
+  g_autoptr(VigilJob) job =
+      vigil_analyzer_load(self->analyzer, clip, adapters, device, precision, cpu_threads);
   g_object_set_data_full(G_OBJECT(job), "vigil-model-key", g_steal_pointer(&key), g_free);
   g_object_set_data_full(G_OBJECT(job), "vigil-adapters", g_strdup(adapters), g_free);
   run(self, job, on_loaded);

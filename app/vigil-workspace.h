@@ -75,9 +75,10 @@ int vigil_workspace_get_slice(VigilWorkspace *self);
 VigilAnalyzer *vigil_workspace_get_analyzer(VigilWorkspace *self);
 VigilAnalysisSession *vigil_workspace_get_analysis(VigilWorkspace *self);
 VigilReferenceQueue *vigil_workspace_get_references(VigilWorkspace *self);
-/* Loads this model (on a worker) unless it is the one loaded; model-changed follows. */
+/* Loads this model (on a worker) unless it is the one loaded; model-changed
+ * follows. cpu_threads: the CPU backend's threads (0: one per physical core). */
 void vigil_workspace_load_model(VigilWorkspace *self, const char *clip, const char *adapters,
-                                const char *device, VigilPrecision precision);
+                                const char *device, VigilPrecision precision, int cpu_threads);
 gboolean vigil_workspace_model_ready(VigilWorkspace *self);
 /* Analyses slice `slice` of the shown series, or (-1) every slice without a
  * current result, a batch per job, in the analysis model's current context

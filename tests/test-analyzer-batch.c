@@ -50,7 +50,7 @@ static void check(gconstpointer backend) {
   VigilAnalyzer *an = vigil_analyzer_new();
   g_autofree char *clip = g_build_filename(dir, "clip.safetensors", NULL);
   g_autofree char *ad = g_build_filename(dir, "adapters.safetensors", NULL);
-  g_autoptr(VigilJob) load = vigil_analyzer_load(an, clip, ad, backend, VIGIL_PRECISION_F32);
+  g_autoptr(VigilJob) load = vigil_analyzer_load(an, clip, ad, backend, VIGIL_PRECISION_F32, 0);
   run(load);
   enum { N = 3 };
   VigilImage *images[N];

@@ -39,7 +39,7 @@ static VigilAnalyzer *loaded_analyzer(void) {
   VigilAnalyzer *an = vigil_analyzer_new();
   g_autoptr(GError) error = NULL;
   g_autoptr(VigilJob) load =
-      vigil_analyzer_load(an, clip_path, adapters_path, "cpu", VIGIL_PRECISION_F32);
+      vigil_analyzer_load(an, clip_path, adapters_path, "cpu", VIGIL_PRECISION_F32, 0);
   g_assert_true(run_job(load, &error));
   g_assert_no_error(error);
   return an;
@@ -59,7 +59,7 @@ static void test_bf16(void) {
   g_autoptr(VigilAnalyzer) an = vigil_analyzer_new();
   g_autoptr(GError) error = NULL;
   g_autoptr(VigilJob) load =
-      vigil_analyzer_load(an, clip_path, adapters_path, "cpu", VIGIL_PRECISION_BF16);
+      vigil_analyzer_load(an, clip_path, adapters_path, "cpu", VIGIL_PRECISION_BF16, 0);
   const gboolean ok = run_job(load, &error);
   g_autofree char *why = NULL;
   if (!vigil_precision_bf16_available(&why)) {

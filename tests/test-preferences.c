@@ -3,6 +3,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "vigil-backend.h"
 #include "vigil-precision.h"
 #include "vigil-preferences-window.h"
 
@@ -203,6 +204,35 @@ static void test_precision(void) {
   gtk_window_destroy(GTK_WINDOW(window));
 }
 
+static GtkWidget *find_spin(GtkWidget *w) {
+  if (GTK_IS_SPIN_BUTTON(w))
+    return w;
+  for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c)) {
+    GtkWidget *hit = find_spin(c);
+    if (hit)
+      return hit;
+  }
+  return NULL;
+}
+
+/* The CPU threads row follows its setting both ways and says what 0 means here. */
+static void test_cpu_threads(void) {
+  GtkWidget *window = vigil_preferences_window_new(NULL, settings);
+  GtkWidget *row = find_row(window, "CPU threads");
+  g_assert_nonnull(row);
+  GtkSpinButton *spin = GTK_SPIN_BUTTON(find_spin(row));
+  g_assert_nonnull(spin);
+  g_assert_cmpfloat(gtk_spin_button_get_value(spin), ==, 0);
+  gtk_spin_button_set_value(spin, 3);
+  g_assert_cmpint(g_settings_get_int(settings, "cpu-threads"), ==, 3);
+  g_settings_set_int(settings, "cpu-threads", 5);
+  g_assert_cmpfloat(gtk_spin_button_get_value(spin), ==, 5);
+  g_autofree char *here = g_strdup_printf("(%d here)", vigil_backend_cpu_default_threads());
+  g_assert_nonnull(strstr(adw_action_row_get_subtitle(ADW_ACTION_ROW(row)), here));
+  g_settings_reset(settings, "cpu-threads");
+  gtk_window_destroy(GTK_WINDOW(window));
+}
+
 int main(int argc, char **argv) {
   gtk_test_init(&argc, &argv, NULL);
   adw_init();
@@ -213,6 +243,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/preferences/device-choice", test_device_choice);
   g_test_add_func("/preferences/style-choice", test_style_choice);
   g_test_add_func("/preferences/precision", test_precision);
+  g_test_add_func("/preferences/cpu-threads", test_cpu_threads);
   int rc = g_test_run();
   g_object_unref(settings);
   return rc;

@@ -55,7 +55,7 @@ static VigilAnalyzer *analyzer_with_model(gboolean load) {
   if (!load)
     return an;
   g_autoptr(VigilJob) job =
-      vigil_analyzer_load(an, clip_path, adapters_path, "cpu", VIGIL_PRECISION_F32);
+      vigil_analyzer_load(an, clip_path, adapters_path, "cpu", VIGIL_PRECISION_F32, 0);
   g_autoptr(GAsyncResult) result = NULL;
   vigil_job_run_async(job, NULL, keep_result, &result);
   while (!result)

@@ -110,14 +110,14 @@ static char *write_png(const char *folder, const char *name, int seed) {
 
 static void load_model(VigilWorkspace *ws, Seen *seen) {
   guint before = seen->model_changed;
-  vigil_workspace_load_model(ws, clip_path, adapters_path, "cpu", VIGIL_PRECISION_F32);
+  vigil_workspace_load_model(ws, clip_path, adapters_path, "cpu", VIGIL_PRECISION_F32, 0);
   g_assert_true(vigil_workspace_is_busy(ws));
   wait_for(&seen->model_changed, before + 1);
   g_assert_null(seen->model_problem);
   g_assert_true(vigil_workspace_model_ready(ws));
   g_assert_false(vigil_workspace_is_busy(ws));
   /* The same model again is not loaded again. */
-  vigil_workspace_load_model(ws, clip_path, adapters_path, "cpu", VIGIL_PRECISION_F32);
+  vigil_workspace_load_model(ws, clip_path, adapters_path, "cpu", VIGIL_PRECISION_F32, 0);
   g_assert_false(vigil_workspace_is_busy(ws));
 }
 
@@ -294,6 +294,14 @@ static void test_analyse(void) {
   while (vigil_workspace_is_busy(ws))
     g_main_context_iteration(NULL, TRUE);
   g_assert_nonnull(vigil_analysis_session_get_result(analysis, 0));
+  /* Other CPU threads are another engine: loaded again, with them. */
+  const guint before = seen.model_changed;
+  vigil_workspace_load_model(ws, clip_path, adapters_path, "cpu", VIGIL_PRECISION_F32, 1);
+  g_assert_true(vigil_workspace_is_busy(ws));
+  wait_for(&seen.model_changed, before + 1);
+  g_autofree char *identity =
+      vigil_engine_dup_identity(vigil_analyzer_get_engine(vigil_workspace_get_analyzer(ws)));
+  g_assert_nonnull(strstr(identity, ", 1 threads)"));
   workspace_free(ws, &seen);
 }
 

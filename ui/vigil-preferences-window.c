@@ -15,6 +15,8 @@ struct _VigilPreferencesWindow {
   AdwComboRow *device_row;
   AdwComboRow *style_row;
   AdwComboRow *precision_row; /* positions are VigilPrecision values */
+  AdwActionRow *threads_row;
+  GtkSpinButton *threads_spin; /* bound to cpu-threads */
   GSettings *settings;
   GPtrArray *adapter_rows; /* AdwActionRow per domain, in vigil_domains() order */
   char **device_settings;  /* setting value per combo position */
@@ -242,6 +244,11 @@ GtkWidget *vigil_preferences_window_new(GtkWindow *parent, GSettings *settings) 
   g_signal_connect(self->precision_row, "notify::selected", G_CALLBACK(on_precision_selected),
                    self);
   describe_precision(self);
+  g_settings_bind(settings, "cpu-threads", self->threads_spin, "value", G_SETTINGS_BIND_DEFAULT);
+  g_autofree char *threads =
+      g_strdup_printf("For the CPU backend; 0 runs one per physical core (%d here)",
+                      vigil_backend_cpu_default_threads());
+  adw_action_row_set_subtitle(self->threads_row, threads);
   adw_preferences_window_add(ADW_PREFERENCES_WINDOW(self),
                              ADW_PREFERENCES_PAGE(vigil_pacs_page_new(settings)));
   return GTK_WIDGET(self);
@@ -266,6 +273,8 @@ static void vigil_preferences_window_class_init(VigilPreferencesWindowClass *kla
   gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, device_row);
   gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, style_row);
   gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, precision_row);
+  gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, threads_row);
+  gtk_widget_class_bind_template_child(widget_class, VigilPreferencesWindow, threads_spin);
 }
 
 static void vigil_preferences_window_init(VigilPreferencesWindow *self) {

@@ -90,7 +90,8 @@ static void ensure_model(VigilWindow *self) {
                               "works without them.");
     return;
   }
-  vigil_workspace_load_model(self->workspace, clip, adapters, device, precision);
+  vigil_workspace_load_model(self->workspace, clip, adapters, device, precision,
+                             g_settings_get_int(settings, "cpu-threads"));
 }
 
 /* TRUE (with the window) when the domain fixes what the model sees (CT presets). */
