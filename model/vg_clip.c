@@ -182,7 +182,8 @@ int vg_clip_batch_limit(const vg_clip *m) {
   if (!m)
     return 1;
   const vg_clip_arch *a = &m->arch;
-  const int device = m->be && m->be->ops->check_plan;
+  /* A device (the CPU backend checks plans too, for BF16, but has no memory limit). */
+  const int device = m->be && strcmp(m->be->kind, "cpu") != 0;
   int limit = m->opt.max_batch > 0 ? m->opt.max_batch : device ? 8 : VG_CLIP_CPU_BATCH;
   if (limit > VG_CLIP_BATCH_MAX)
     limit = VG_CLIP_BATCH_MAX;
