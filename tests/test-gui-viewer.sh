@@ -94,13 +94,19 @@ a=$(annotations)
 call cine "[]" "{}"
 sleep 0.5
 seen=""
-for i in 1 2 3 4 5; do # slices the view shows while playing
+# Slices the view shows while playing, sampled at uneven gaps: even ones can
+# alias with the loop's period (6 slices at 20 fps) and see two slices only.
+for gap in 0.05 0.08 0.11 0.05 0.08 0.11 0.05 0.08 0.11 0.05; do
   seen="$seen $(annotations | sed -n 's/.*Slice \([0-9]*\) \/ 6.*/\1/p')"
-  sleep 0.13
+  sleep $gap
 done
 call cine "[]" "{}"
-sleep 0.3
-stats=$(grep "cine: " "$log" | tail -1)
+stats=""
+for i in $(seq 50); do # the stop's statistics line, logged once cine has stopped
+  stats=$(grep "cine: " "$log" | tail -1)
+  [ -n "$stats" ] && break
+  sleep 0.1
+done
 distinct=$(printf '%s\n' $seen | sort -u | wc -l)
 if printf '%s' "$a" | grep -q "left: A; right: P; top: H; bottom: F$" && [ "$distinct" -ge 3 ] &&
    printf '%s' "$stats" | grep -qE "cine: [1-9][0-9]* slices shown in .*asked 20.00"; then
