@@ -43,6 +43,21 @@ for f in src.rglob("meson.build"):
             programs.add(name)
 wanted = deps | libs
 
+# A dependency or library asked for with `required: get_option('X')` (a feature)
+# is not wanted where the vigil module passes -DX=disabled.
+gated = {}
+for f in src.rglob("meson.build"):
+    rel = f.relative_to(src).parts
+    if rel[0] in ("tests", "build") or rel[0].startswith("build"):
+        continue
+    for name, option in re.findall(r"(?:dependency|find_library)\('([^']+)'[^)]*required: "
+                                   r"get_option\('([^']+)'\)", f.read_text()):
+        gated.setdefault(option, set()).add(name)
+
+vigil_opts = next((m for m in modules if m.get("name") == "vigil"), {}).get("config-opts", [])
+for option, names in gated.items():
+    if f"-D{option}=disabled" in vigil_opts:
+        wanted -= names
 provided = set(manifest.get("x-sdk-provides", []))
 built, built_programs = set(), set()
 for m in modules:
