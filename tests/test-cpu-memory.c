@@ -84,6 +84,22 @@ static void test_cut(void) {
     worst = MAX(worst, fabs((double)cut[i] - full[i]));
   g_test_message("cut vs full context: %.3g", worst);
   g_assert_cmpfloat(worst, <=, 1e-5);
+  /* More prompts than one chunk holds, of shuffled lengths: they come back in
+   * their places and equal each prompt encoded alone. */
+  enum { MANY = VG_CLIP_BATCH_MAX + 9 };
+  g_autofree int32_t *many = g_new(int32_t, (gsize)MANY * ctx);
+  for (int r = 0; r < MANY; r++)
+    prompt(many + (gsize)r * ctx, ctx, a->vocab, 1 + (r * 7) % 19);
+  g_autofree float *together = g_new(float, (gsize)MANY *d), *alone = g_new(float, d);
+  g_assert_cmpint(vg_clip_encode_text(m, many, MANY, together), ==, VG_OK);
+  worst = 0;
+  for (int r = 0; r < MANY; r++) {
+    g_assert_cmpint(vg_clip_encode_text(m, many + (gsize)r * ctx, 1, alone), ==, VG_OK);
+    for (int c = 0; c < d; c++)
+      worst = MAX(worst, fabs((double)together[(gsize)r * d + c] - alone[c]));
+  }
+  g_test_message("chunks vs one at a time: %.3g", worst);
+  g_assert_cmpfloat(worst, <=, 1e-5);
   vg_clip_free(m);
   vg_backend_destroy(cpu);
   vg_weights_free(clip);
