@@ -18,18 +18,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench-gemm-args.h"
 #include "vg_cpu_gemm.h"
 #include "vg_dnnl.h"
 
-#define TOKENS 290
-#define LAYERS 24
 #define MAX_SHAPES 16
 #define MAX_ITERS 100
-
-typedef struct shape {
-  const char *name;
-  int m, n, k;
-} shape;
 
 typedef struct variant {
   const char *name;
@@ -44,12 +38,6 @@ typedef struct args {
   shape shapes[MAX_SHAPES];
 } args;
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static int usage(const char *msg) {
   fprintf(stderr,
           "bench-cpu-gemm: %s\nusage: bench-cpu-gemm [--batch B] [--threads T] [--iters N] "
@@ -58,48 +46,28 @@ static int usage(const char *msg) {
   return 2;
 }
 
-static int int_arg(const char *s, int lo, int hi, int *out) {
-  char *end = NULL;
-  const long v = strtol(s, &end, 10);
-  *out = (int)v;
-  return end != s && !*end && v >= lo && v <= hi;
-}
-
 static int parse(int argc, char **argv, args *a) {
   *a = (args){.batch = 1, .threads = 2, .iters = 5, .max_err = 1e-4};
   for (int i = 1; i < argc; i += 2) {
     const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     int ok = v != NULL;
     if (ok && strcmp(o, "--batch") == 0)
-      ok = int_arg(v, 1, 64, &a->batch);
+      ok = bench_int_arg(v, 1, 64, &a->batch);
     else if (ok && strcmp(o, "--threads") == 0)
-      ok = int_arg(v, 1, 256, &a->threads);
+      ok = bench_int_arg(v, 1, 256, &a->threads);
     else if (ok && strcmp(o, "--iters") == 0)
-      ok = int_arg(v, 1, MAX_ITERS, &a->iters);
-    else if (ok && strcmp(o, "--max-err") == 0) {
-      char *end = NULL;
-      a->max_err = strtod(v, &end);
-      ok = end != v && !*end && a->max_err > 0;
-    } else if (ok && strcmp(o, "--shape") == 0 && a->n_shapes < MAX_SHAPES) {
-      shape *s = &a->shapes[a->n_shapes++];
-      char tail;
-      ok = sscanf(v, "%dx%dx%d%c", &s->m, &s->n, &s->k, &tail) == 3 && s->m > 0 && s->n > 0 &&
-           s->k > 0 && s->m <= 1 << 16 && s->n <= 1 << 16 && s->k <= 1 << 16;
-      s->name = "custom";
-    } else
+      ok = bench_int_arg(v, 1, MAX_ITERS, &a->iters);
+    else if (ok && strcmp(o, "--max-err") == 0)
+      ok = bench_positive_arg(v, &a->max_err);
+    else if (ok && strcmp(o, "--shape") == 0 && a->n_shapes < MAX_SHAPES)
+      ok = bench_shape_arg(v, 1 << 16, &a->shapes[a->n_shapes++]);
+    else
       return usage("unknown option, missing value or too many --shape");
     if (!ok)
       return usage("bad value (batch 1-64, threads 1-256, iters 1-100, shape MxNxK, max-err > 0)");
   }
-  if (a->n_shapes == 0) { /* one transformer block's GEMMs */
-    const int m = TOKENS * a->batch;
-    const shape vit[4] = {{"qkv", m, 3072, 1024},
-                          {"attn-out", m, 1024, 1024},
-                          {"mlp-fc1", m, 4096, 1024},
-                          {"mlp-fc2", m, 1024, 4096}};
-    memcpy(a->shapes, vit, sizeof vit);
-    a->n_shapes = 4;
-  }
+  if (a->n_shapes == 0) /* one transformer block's GEMMs */
+    a->n_shapes = bench_vit_shapes(a->batch, a->shapes);
   return 0;
 }
 
@@ -173,13 +141,13 @@ static int bench_shape(const args *ar, const shape *s, const variant *vs, int nv
                               .bias = d.bias,
                               .out = d.outs + no * v,
                               .ldo = s->n};
-      const double t0 = now_s();
+      const double t0 = bench_now_s();
       if (vg_cpu_gemm_run(vs[v].kind, &g, vs[v].wt, ar->threads) != VG_OK) {
         fprintf(stderr, "bench-cpu-gemm: %s: %s\n", vs[v].name, vg_last_error());
         goto done;
       }
       if (it >= 0)
-        times[v][it] = now_s() - t0;
+        times[v][it] = bench_now_s() - t0;
     }
   char dims[48];
   snprintf(dims, sizeof dims, "%dx%dx%d", s->m, s->n, s->k);
@@ -221,8 +189,8 @@ int main(int argc, char **argv) {
     vs[nv++] = (variant){"dnnl bf16", VG_CPU_GEMM_DNNL, VG_BF16, 3e-2};
   const vg_cpu_gemm_choice *c = vg_cpu_gemm_choose(ar.threads);
   printf("threads %d; %s; BF16 %s; batch %d (%d tokens); median of %d\nbackend's choice: %s (%s)\n",
-         ar.threads, vg_dnnl_describe(), why ? why : "yes", ar.batch, TOKENS * ar.batch, ar.iters,
-         vg_cpu_gemm_name(c->kind), c->how);
+         ar.threads, vg_dnnl_describe(), why ? why : "yes", ar.batch, BENCH_TOKENS * ar.batch,
+         ar.iters, vg_cpu_gemm_name(c->kind), c->how);
   double totals[8] = {0};
   int bad = 0;
   for (int s = 0; s < ar.n_shapes && rc == 0; s++) {
@@ -231,7 +199,7 @@ int main(int argc, char **argv) {
   }
   if (strcmp(ar.shapes[0].name, "custom") != 0)
     for (int v = 0; v < nv; v++)
-      printf("ViT-L/14 block GEMMs x %d (one forward at batch %d): %-14s %9.1f ms\n", LAYERS,
-             ar.batch, vs[v].name, totals[v] * LAYERS * 1e3);
+      printf("ViT-L/14 block GEMMs x %d (one forward at batch %d): %-14s %9.1f ms\n", BENCH_LAYERS,
+             ar.batch, vs[v].name, totals[v] * BENCH_LAYERS * 1e3);
   return bad ? 1 : 0;
 }

@@ -19,19 +19,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench-gemm-args.h"
 #include "vg_cpu.h"
 #include "vg_vulkan.h"
 
-#define TOKENS 290 /* MVFA: ViT-L/14 at 240 px, 17 x 17 patches + CLS */
-#define WIDTH 1024
-#define MLP 4096
-#define LAYERS 24
 #define MAX_SHAPES 16
-
-typedef struct shape {
-  const char *name;
-  int m, n, k;
-} shape;
 
 typedef struct variant {
   const char *name;
@@ -47,27 +39,12 @@ typedef struct args {
   shape shapes[MAX_SHAPES];
 } args;
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static int usage(const char *msg) {
   fprintf(stderr,
           "bench-gemm: %s\nusage: bench-gemm [--batch B] [--iters N] [--cpu-iters N] [--no-cpu] "
           "[--shape MxNxK]... [--device D] [--max-err E]\n",
           msg);
   return 2;
-}
-
-static int int_arg(const char *s, int lo, int hi, int *out) {
-  char *end = NULL;
-  long v = strtol(s, &end, 10);
-  if (end == s || *end || v < lo || v > hi)
-    return 0;
-  *out = (int)v;
-  return 1;
 }
 
 static int parse(int argc, char **argv, args *a) {
@@ -83,38 +60,25 @@ static int parse(int argc, char **argv, args *a) {
     i++;
     int ok = 1;
     if (strcmp(o, "--batch") == 0)
-      ok = int_arg(v, 1, 256, &a->batch);
+      ok = bench_int_arg(v, 1, 256, &a->batch);
     else if (strcmp(o, "--iters") == 0)
-      ok = int_arg(v, 1, 200, &a->iters); /* one batch holds 256 dispatches */
+      ok = bench_int_arg(v, 1, 200, &a->iters); /* one batch holds 256 dispatches */
     else if (strcmp(o, "--cpu-iters") == 0)
-      ok = int_arg(v, 1, 100, &a->cpu_iters);
+      ok = bench_int_arg(v, 1, 100, &a->cpu_iters);
     else if (strcmp(o, "--device") == 0)
       a->device = v;
-    else if (strcmp(o, "--max-err") == 0) {
-      char *end = NULL;
-      a->max_err = strtod(v, &end);
-      ok = end != v && !*end && a->max_err > 0;
-    } else if (strcmp(o, "--shape") == 0 && a->n_shapes < MAX_SHAPES) {
-      shape *s = &a->shapes[a->n_shapes++];
-      char tail;
-      ok = sscanf(v, "%dx%dx%d%c", &s->m, &s->n, &s->k, &tail) == 3 && s->m > 0 && s->n > 0 &&
-           s->k > 0 && s->m <= 1 << 20 && s->n <= 1 << 16 && s->k <= 1 << 16;
-      s->name = "custom";
-    } else
+    else if (strcmp(o, "--max-err") == 0)
+      ok = bench_positive_arg(v, &a->max_err);
+    else if (strcmp(o, "--shape") == 0 && a->n_shapes < MAX_SHAPES)
+      ok = bench_shape_arg(v, 1 << 20, &a->shapes[a->n_shapes++]);
+    else
       return usage("unknown option or too many --shape");
     if (!ok)
       return usage("bad option value (batch 1-256, iters 1-200, cpu-iters 1-100, shape MxNxK, "
                    "max-err > 0)");
   }
-  if (a->n_shapes == 0) { /* one transformer block's GEMMs */
-    const int m = TOKENS * a->batch;
-    const shape vit[4] = {{"qkv", m, 3 * WIDTH, WIDTH},
-                          {"attn-out", m, WIDTH, WIDTH},
-                          {"mlp-fc1", m, MLP, WIDTH},
-                          {"mlp-fc2", m, WIDTH, MLP}};
-    memcpy(a->shapes, vit, sizeof vit);
-    a->n_shapes = 4;
-  }
+  if (a->n_shapes == 0) /* one transformer block's GEMMs */
+    a->n_shapes = bench_vit_shapes(a->batch, a->shapes);
   return 0;
 }
 
@@ -151,21 +115,21 @@ static double time_variant(const variant *v, const shape *s, const float *a, con
     goto done;
   if (v->cpu) {
     for (int i = 0; i < iters; i++) {
-      const double t0 = now_s();
+      const double t0 = bench_now_s();
       if (vg_matmul(to, ta, tw, tb) || vg_backend_synchronize(v->be))
         goto done;
-      times[i] = now_s() - t0;
+      times[i] = bench_now_s() - t0;
     }
     qsort(times, (size_t)iters, sizeof *times, cmp_double);
     per = times[iters / 2];
   } else {
-    const double t0 = now_s();
+    const double t0 = bench_now_s();
     for (int i = 0; i < iters; i++)
       if (vg_matmul(to, ta, tw, tb))
         goto done;
     if (vg_backend_synchronize(v->be))
       goto done;
-    per = (now_s() - t0) / iters;
+    per = (bench_now_s() - t0) / iters;
   }
   if (vg_tensor_download(to, out))
     per = -1;
@@ -271,7 +235,7 @@ int main(int argc, char **argv) {
     vs[nv++] = (variant){"vulkan f16 coop", coop, VG_F16, 0};
   printf("vulkan: %s; cpu: %s; batch %d (%d tokens); vulkan %d iters per batch, cpu median of "
          "%d\n",
-         plain->device_name, cpu ? cpu->device_name : "skipped", ar.batch, TOKENS * ar.batch,
+         plain->device_name, cpu ? cpu->device_name : "skipped", ar.batch, BENCH_TOKENS * ar.batch,
          ar.iters, ar.cpu_iters);
   double totals[5] = {0};
   int too_big = 0;
@@ -279,8 +243,8 @@ int main(int argc, char **argv) {
     rc = bench_shape(&ar, &ar.shapes[s], vs, nv, totals, &too_big);
   if (rc == 0 && strcmp(ar.shapes[0].name, "custom") != 0)
     for (int i = 0; i < nv; i++) /* the four GEMMs above, once per block */
-      printf("ViT-L/14 block GEMMs x %d (one forward at batch %d): %-16s %9.2f ms\n", LAYERS,
-             ar.batch, vs[i].name, totals[i] * LAYERS * 1e3);
+      printf("ViT-L/14 block GEMMs x %d (one forward at batch %d): %-16s %9.2f ms\n", BENCH_LAYERS,
+             ar.batch, vs[i].name, totals[i] * BENCH_LAYERS * 1e3);
   vg_backend_destroy(plain), vg_backend_destroy(coop), vg_backend_destroy(cpu);
   return rc || too_big ? 1 : 0;
 }
