@@ -71,6 +71,10 @@ static vg_status cpu_tensor_alloc(vg_backend *be, vg_tensor *t) {
    * and would take the cores from oneDNN's. */
   ((vg_cpu_backend *)be)->bf16 |= t->dtype == VG_BF16;
   size_t bytes = vg_tensor_bytes(t);
+  if (t->dtype == VG_BF16) { /* room for the packed layout (cpu_upload) */
+    const size_t packed = vg_dnnl_bf16_packed_bytes((int)t->rows, (int)t->cols);
+    bytes = packed > bytes ? packed : bytes;
+  }
   /* 64-byte alignment keeps the GEMM kernels on their fast paths. */
   t->host = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
   if (!t->host)
@@ -96,14 +100,20 @@ static void cpu_tensor_release(vg_backend *be, vg_tensor *t) {
   t->host = NULL;
 }
 
+/* BF16 tensors are only matmul weights: they are kept in oneDNN's blocked
+ * layout, packed here once rather than by oneDNN on every matmul. */
 static vg_status cpu_upload(vg_backend *be, vg_tensor *t, const void *src) {
   (void)be;
+  if (t->dtype == VG_BF16)
+    return vg_dnnl_bf16_pack(src, (int)t->rows, (int)t->cols, t->host);
   memcpy(t->host, src, vg_tensor_bytes(t));
   return VG_OK;
 }
 
 static vg_status cpu_download(vg_backend *be, const vg_tensor *t, void *dst) {
   (void)be;
+  if (t->dtype == VG_BF16)
+    return vg_dnnl_bf16_unpack(t->host, (int)t->rows, (int)t->cols, dst);
   memcpy(dst, t->host, vg_tensor_bytes(t));
   return VG_OK;
 }
@@ -122,14 +132,15 @@ static void post_act(float *row, int n, const void *arg) {
 static vg_status cpu_activation(vg_backend *be, vg_tensor *x, vg_activation act, float alpha);
 
 /* out = a w^T + bias on the chosen kernel (vg_cpu_gemm.h), then act(out)
- * when `post` is set: in the GEMM's epilogue with the own kernel, as a
- * second pass after OpenBLAS or oneDNN. */
+ * when `post` is set: in the GEMM's epilogue with the own kernel, in a
+ * post-op with oneDNN, as a second pass after OpenBLAS. */
 static vg_status matmul_post(vg_backend *be, vg_tensor *out, const vg_tensor *a, const vg_tensor *w,
                              const vg_tensor *bias, const act_arg *post) {
   const vg_cpu_backend *cpu = (const vg_cpu_backend *)be;
   const vg_cpu_gemm_kind kind = cpu->bf16 ? VG_CPU_GEMM_DNNL : cpu->gemm;
   const int epilogue =
       post && kind == VG_CPU_GEMM_OWN && w->dtype != VG_BF16 && vg_gemm_available();
+  const int post_op = post && vg_cpu_gemm_fuses_act(kind, w->dtype);
   const vg_gemm_args g = {.m = (int)a->rows,
                           .n = (int)w->rows,
                           .k = (int)a->cols,
@@ -138,13 +149,16 @@ static vg_status matmul_post(vg_backend *be, vg_tensor *out, const vg_tensor *a,
                           .w = w->host,
                           .ldw = w->cols,
                           .w_f16 = w->dtype == VG_F16,
+                          .w_packed = w->dtype == VG_BF16,
                           .bias = bias ? f32(bias) : NULL,
                           .out = f32(out),
                           .ldo = out->cols,
                           .post = epilogue ? post_act : NULL,
-                          .post_arg = post};
+                          .post_arg = post,
+                          .act = post_op ? 1 + (int)post->act : 0,
+                          .act_alpha = post ? post->alpha : 0};
   vg_status st = vg_cpu_gemm_run(kind, &g, w->dtype, threads_of(be));
-  if (st != VG_OK || !post || epilogue)
+  if (st != VG_OK || !post || epilogue || post_op)
     return st;
   return cpu_activation(be, out, post->act, post->alpha);
 }

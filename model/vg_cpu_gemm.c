@@ -74,11 +74,13 @@ static vg_status run_openblas(const vg_gemm_args *g) {
   return VG_OK;
 }
 
+int vg_cpu_gemm_fuses_act(vg_cpu_gemm_kind kind, vg_dtype wt) {
+  return wt == VG_BF16 || (kind == VG_CPU_GEMM_DNNL && wt == VG_F32 && vg_dnnl_built());
+}
+
 vg_status vg_cpu_gemm_run(vg_cpu_gemm_kind kind, const vg_gemm_args *g, vg_dtype wt, int threads) {
-  if (wt == VG_BF16)
-    return vg_dnnl_matmul(g, 1, threads);
-  if (kind == VG_CPU_GEMM_DNNL && wt == VG_F32 && vg_dnnl_built())
-    return vg_dnnl_matmul(g, 0, threads);
+  if (vg_cpu_gemm_fuses_act(kind, wt))
+    return vg_dnnl_matmul(g, wt == VG_BF16, threads);
   if (kind != VG_CPU_GEMM_OPENBLAS && vg_gemm_available()) {
     vg_gemm(g, threads);
     return VG_OK;

@@ -38,6 +38,9 @@ const vg_cpu_gemm_choice *vg_cpu_gemm_choose(int threads);
  * F16, BF16). F16 weights go to the own kernel where oneDNN was asked (it has
  * no F16 path on most CPUs), BF16 weights only to oneDNN. */
 vg_status vg_cpu_gemm_run(vg_cpu_gemm_kind kind, const vg_gemm_args *g, vg_dtype wt, int threads);
+/* 1 when vg_cpu_gemm_run(kind, ..., wt) goes to oneDNN, which applies
+ * vg_gemm_args.act itself. */
+int vg_cpu_gemm_fuses_act(vg_cpu_gemm_kind kind, vg_dtype wt);
 
 #ifdef __cplusplus
 }

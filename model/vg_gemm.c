@@ -238,35 +238,3 @@ void vg_gemm(const vg_gemm_args *g, int threads) {
   int t = threads < jb.panels / 2 ? threads : jb.panels / 2;
   vg_parallel(t < 1 ? 1 : t, gemm_thread, &jb);
 }
-
-typedef struct worker {
-  pthread_t id;
-  void (*fn)(void *ctx, int t, int n);
-  void *ctx;
-  int t, n;
-} worker;
-
-static void *worker_main(void *arg) {
-  worker *w = arg;
-  w->fn(w->ctx, w->t, w->n);
-  return NULL;
-}
-
-void vg_parallel(int n, void (*fn)(void *ctx, int t, int n), void *ctx) {
-  enum { MAX_THREADS = 256 };
-  worker ws[MAX_THREADS];
-  n = n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : n;
-  int started = 1;
-  for (int t = 1; t < n; t++) {
-    ws[t] = (worker){.fn = fn, .ctx = ctx, .t = t, .n = n};
-    if (pthread_create(&ws[t].id, NULL, worker_main, &ws[t]) != 0)
-      break;
-    started++;
-  }
-  /* Shares a thread could not be started for run here, in order. */
-  for (int t = 0; t < n; t++)
-    if (t == 0 || t >= started)
-      fn(ctx, t, n);
-  for (int t = 1; t < started; t++)
-    pthread_join(ws[t].id, NULL);
-}

@@ -25,6 +25,13 @@ typedef struct vg_gemm_args {
   const void *w;
   int64_t ldw;
   int w_kn, w_f16;
+  /* BF16 weights in oneDNN's blocked layout (vg_dnnl_bf16_pack; ldw and w_kn
+   * unused): only vg_dnnl_matmul takes them. */
+  int w_packed;
+  /* 1 + vg_activation to apply on the output in oneDNN's post-op (where the
+   * own kernel uses `post`); 0: none. Only vg_dnnl_matmul reads it. */
+  int act;
+  float act_alpha;
   const float *bias;
   float *out;
   int64_t ldo;

@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "vg_backend.h"
 #include "vg_cpu_gemm.h"
@@ -30,9 +31,45 @@ static void make_weights(vg_dtype wt, int count, guint32 *seed, float *w, guint1
   }
 }
 
-static void check_with(kernel kn, int m, int n, int k, int w_kn, int with_bias, int threads) {
-  const int lda = k + 3, ldw = (w_kn ? n : k) + 5, ldo = n + 2;
-  const int w_rows = w_kn ? k : n, bf16 = kn.wt == VG_BF16;
+/* How a case runs beyond its kernel and shape. */
+typedef struct opts {
+  int w_kn, bias, threads;
+  int packed; /* BF16 weights packed by vg_dnnl_bf16_pack (kind dnnl, wt BF16) */
+  int act;    /* 1 + vg_activation, fused by oneDNN (vg_gemm_args.act); 0 none */
+  float alpha;
+} opts;
+
+/* The activation in double precision, as MVFA's PyTorch defines it. */
+static double activate(double x, int act, float alpha) {
+  switch (act) {
+  case 1 + VG_ACT_GELU: return 0.5 * x * (1 + erf(x / sqrt(2.0)));
+  case 1 + VG_ACT_QUICK_GELU: return x / (1 + exp(-1.702 * x));
+  case 1 + VG_ACT_LEAKY_RELU: return x < 0 ? alpha * x : x;
+  default: return x;
+  }
+}
+
+/* The weights handed to the kernel: F32, 16-bit, or packed (caller frees). */
+static void *weights_for(kernel kn, const opts *o, int n, int k, float *w, guint16 *wh) {
+  if (kn.wt == VG_F32)
+    return g_memdup2(w, sizeof *w * (gsize)n * k);
+  if (!o->packed)
+    return g_memdup2(wh, sizeof *wh * (gsize)n * k);
+  const size_t bytes = vg_dnnl_bf16_packed_bytes(n, k);
+  g_assert_cmpuint(bytes, >=, sizeof *wh * (gsize)n * k);
+  void *packed = g_aligned_alloc(1, bytes, 64);
+  g_assert_cmpint(vg_dnnl_bf16_pack(wh, n, k, packed), ==, VG_OK);
+  guint16 *back = g_new(guint16, (gsize)n * k); /* unpacking gives the weights back */
+  g_assert_cmpint(vg_dnnl_bf16_unpack(packed, n, k, back), ==, VG_OK);
+  g_assert_cmpmem(back, sizeof *back * (gsize)n * k, wh, sizeof *wh * (gsize)n * k);
+  g_free(back);
+  return packed;
+}
+
+static void check_opts(kernel kn, int m, int n, int k, const opts *o) {
+  /* Packed weights are dense n x k (PyTorch's layout). */
+  const int lda = k + 3, ldw = o->packed ? k : (o->w_kn ? n : k) + 5, ldo = n + 2;
+  const int w_rows = o->w_kn ? k : n, bf16 = kn.wt == VG_BF16;
   guint32 seed = (guint32)(m * 131 + n * 17 + k);
   float *a = g_new(float, (gsize)m *lda), *w = g_new(float, (gsize)w_rows *ldw);
   guint16 *wh = g_new(guint16, (gsize)w_rows * ldw);
@@ -42,37 +79,52 @@ static void check_with(kernel kn, int m, int n, int k, int w_kn, int with_bias, 
   make_weights(kn.wt, w_rows * ldw, &seed, w, wh);
   for (int j = 0; j < n; j++)
     bias[j] = rnd(&seed);
+  void *given = weights_for(kn, o, w_rows, ldw, w, wh);
   vg_gemm_args g = {.m = m,
                     .n = n,
                     .k = k,
                     .a = a,
                     .lda = lda,
-                    .w = kn.wt == VG_F32 ? (void *)w : wh,
+                    .w = given,
                     .ldw = ldw,
-                    .w_kn = w_kn,
+                    .w_kn = o->w_kn,
                     .w_f16 = kn.wt == VG_F16,
-                    .bias = with_bias ? bias : NULL,
+                    .w_packed = o->packed,
+                    .bias = o->bias ? bias : NULL,
                     .out = out,
-                    .ldo = ldo};
+                    .ldo = ldo,
+                    .act = o->act,
+                    .act_alpha = o->alpha};
   if (kn.kind < 0)
-    vg_gemm(&g, threads);
-  else if (vg_cpu_gemm_run((vg_cpu_gemm_kind)kn.kind, &g, kn.wt, threads) != VG_OK)
+    vg_gemm(&g, o->threads);
+  else if (vg_cpu_gemm_run((vg_cpu_gemm_kind)kn.kind, &g, kn.wt, o->threads) != VG_OK)
     g_error("%s: %s", vg_cpu_gemm_name((vg_cpu_gemm_kind)kn.kind), vg_last_error());
   double err = 0, mag = 0;
   for (int i = 0; i < m; i++)
     for (int j = 0; j < n; j++) {
-      double ref = with_bias ? bias[j] : 0;
+      double ref = o->bias ? bias[j] : 0;
       for (int p = 0; p < k; p++) { /* BF16 rounds the activations too */
         const float x = bf16 ? vg_bf16_to_f32(vg_f32_to_bf16(a[i * lda + p])) : a[i * lda + p];
-        ref += (double)x * (w_kn ? w[p * ldw + j] : w[j * ldw + p]);
+        ref += (double)x * (o->w_kn ? w[p * ldw + j] : w[j * ldw + p]);
       }
+      ref = activate(ref, o->act, o->alpha);
       err = fmax(err, fabs(ref - out[i * ldo + j]));
       mag = fmax(mag, fabs(ref));
     }
   if (!(err <= 1e-5 * fmax(mag, 1.0)))
-    g_error("gemm %d/%d %dx%dx%d kn=%d bias=%d threads=%d: error %g of %g", kn.kind, (int)kn.wt, m,
-            n, k, w_kn, with_bias, threads, err, mag);
+    g_error("gemm %d/%d %dx%dx%d kn=%d bias=%d threads=%d packed=%d act=%d: error %g of %g",
+            kn.kind, (int)kn.wt, m, n, k, o->w_kn, o->bias, o->threads, o->packed, o->act, err,
+            mag);
+  if (o->packed)
+    g_aligned_free(given);
+  else
+    g_free(given);
   g_free(a), g_free(w), g_free(wh), g_free(bias), g_free(out);
+}
+
+static void check_with(kernel kn, int m, int n, int k, int w_kn, int with_bias, int threads) {
+  const opts o = {.w_kn = w_kn, .bias = with_bias, .threads = threads};
+  check_opts(kn, m, n, k, &o);
 }
 
 static void check(int m, int n, int k, int w_kn, int w_f16, int with_bias, int threads) {
@@ -118,6 +170,17 @@ static void test_bf16(void) {
       check_with((kernel){VG_CPU_GEMM_DNNL, VG_BF16}, m, n, k, 0, 1, threads);
       check_with((kernel){VG_CPU_GEMM_OWN, VG_BF16}, m, n, k, 1, 0, threads);
     }
+  /* Weights packed once for oneDNN's BF16 matmul: one layout serves every
+   * row count (a batch of 4 images is 1160 rows). */
+  const int rows[] = {1, 7, 290, 1160};
+  for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+    const opts o = {.bias = 1, .threads = 2, .packed = 1};
+    check_opts((kernel){VG_CPU_GEMM_DNNL, VG_BF16}, rows[i], 96, 64, &o);
+  }
+  for (size_t i = 0; i < G_N_ELEMENTS(shapes); i++) {
+    const opts o = {.bias = i % 2, .threads = 1 + i % 2, .packed = 1};
+    check_opts((kernel){VG_CPU_GEMM_DNNL, VG_BF16}, shapes[i][0], shapes[i][1], shapes[i][2], &o);
+  }
   /* Rounding to nearest even, and NaN stays NaN. */
   g_assert_cmphex(vg_f32_to_bf16(1.0f), ==, 0x3f80);
   g_assert_cmphex(vg_f32_to_bf16(1.00390625f), ==, 0x3f80); /* halfway, to even */
@@ -133,6 +196,25 @@ static void test_shapes(void) {
       check(m, n, k, 0, 0, 1, threads);
       check(m, n, k, 0, 1, 0, threads);
       check(m, n, k, 1, 0, threads == 2, threads);
+    }
+}
+
+/* The activations oneDNN applies in its post-op (F32, and BF16 packed)
+ * against the exact definitions: erf GELU, QuickGELU, LeakyReLU. */
+static void test_post_op(void) {
+  if (!vg_dnnl_built()) {
+    g_test_skip("no oneDNN in this build: the activations run as their own pass (test-cpu-ops)");
+    return;
+  }
+  const int acts[] = {1 + VG_ACT_GELU, 1 + VG_ACT_QUICK_GELU, 1 + VG_ACT_LEAKY_RELU};
+  for (size_t a = 0; a < G_N_ELEMENTS(acts); a++)
+    for (size_t i = 0; i < G_N_ELEMENTS(shapes); i++) {
+      opts o = {.bias = 1, .threads = 2, .act = acts[a], .alpha = 0.2f};
+      check_opts((kernel){VG_CPU_GEMM_DNNL, VG_F32}, shapes[i][0], shapes[i][1], shapes[i][2], &o);
+      if (!vg_dnnl_bf16(NULL))
+        continue;
+      o.packed = 1;
+      check_opts((kernel){VG_CPU_GEMM_DNNL, VG_BF16}, shapes[i][0], shapes[i][1], shapes[i][2], &o);
     }
 }
 
@@ -189,11 +271,25 @@ static void count(void *ctx, int t, int n) {
   c->hits[t]++;
 }
 
+static void count_nested(void *ctx, int t, int n) {
+  counts *c = ctx;
+  g_assert_cmpint(n, ==, 3);
+  vg_parallel(5, count, &c[1 + t]);
+  c[0].hits[t]++;
+}
+
+/* Every share runs once, also from inside a share (with OpenMP, a nested
+ * team may have one thread, which then runs all five). */
 static void test_parallel(void) {
-  counts c = {{0}};
-  vg_parallel(5, count, &c);
+  counts c[4] = {{{0}}};
+  vg_parallel(5, count, &c[0]);
   for (int t = 0; t < 5; t++)
-    g_assert_cmpint(c.hits[t], ==, 1);
+    g_assert_cmpint(c[0].hits[t], ==, 1);
+  memset(c, 0, sizeof c);
+  vg_parallel(3, count_nested, c);
+  for (int i = 0; i < 4; i++)
+    for (int t = 0; t < (i == 0 ? 3 : 5); t++)
+      g_assert_cmpint(c[i].hits[t], ==, 1);
 }
 
 int main(int argc, char **argv) {
@@ -208,6 +304,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/gemm/parallel", test_parallel);
   g_test_add_func("/gemm/kernels", test_kernels);
   g_test_add_func("/gemm/bf16", test_bf16);
+  g_test_add_func("/gemm/post-op", test_post_op);
   g_test_add_func("/gemm/choice", test_choice);
   return g_test_run();
 }
