@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <gio/gio.h>
+#include <openssl/evp.h>
 #include <string.h>
 #include <glib/gstdio.h>
 
@@ -14,12 +15,30 @@ char *vigil_file_sha256(const char *path, GError **error) {
   g_autoptr(GFileInputStream) in = g_file_read(file, NULL, error);
   if (!in)
     return NULL;
-  g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+  EVP_MD_CTX *sum = EVP_MD_CTX_new();
+  if (!sum || !EVP_DigestInit_ex(sum, EVP_sha256(), NULL)) {
+    EVP_MD_CTX_free(sum);
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "OpenSSL has no SHA-256 here");
+    return NULL;
+  }
   g_autofree guint8 *buf = g_malloc(1 << 20);
   gssize n;
   while ((n = g_input_stream_read(G_INPUT_STREAM(in), buf, 1 << 20, NULL, error)) > 0)
-    g_checksum_update(sum, buf, n);
-  return n < 0 ? NULL : g_strdup(g_checksum_get_string(sum));
+    EVP_DigestUpdate(sum, buf, (size_t)n);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  const int done = n == 0 && EVP_DigestFinal_ex(sum, md, &len);
+  EVP_MD_CTX_free(sum);
+  if (n < 0)
+    return NULL;
+  if (!done) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "SHA-256 of %s failed in OpenSSL", path);
+    return NULL;
+  }
+  char *hex = g_malloc(2 * len + 1);
+  for (unsigned i = 0; i < len; i++)
+    g_snprintf(hex + 2 * i, 3, "%02x", md[i]);
+  return hex;
 }
 
 /* What must match for a cached digest to stand: size and mtime to the ns. */

@@ -138,6 +138,24 @@ static void test_digest(void) {
   g_assert_nonnull(error);
 }
 
+/* OpenSSL's SHA-256 equals GLib's over several read buffers and a tail, and
+ * over an empty file. */
+static void test_sha256(void) {
+  const gsize sizes[] = {0, 3 * 1024 * 1024 + 7};
+  for (gsize i = 0; i < G_N_ELEMENTS(sizes); i++) {
+    g_autofree guint8 *data = g_malloc(sizes[i] + 1);
+    for (gsize b = 0; b < sizes[i]; b++)
+      data[b] = (guint8)(b * 2654435761u >> 13);
+    g_autofree char *path = g_build_filename(dir, "hash.bin", NULL);
+    g_assert_true(g_file_set_contents(path, (const char *)data, (gssize)sizes[i], NULL));
+    g_autofree char *want = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data, sizes[i]);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *got = vigil_file_sha256(path, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(got, ==, want);
+  }
+}
+
 static VigilEngine *open_cpu(const char *clip, GError **error) {
   const VigilBackendOptions cpu = {.kind = VIGIL_BACKEND_CPU, .threads = 1};
   VigilEngine *e = vigil_engine_open(clip, adapters_path, &cpu, error);
@@ -194,6 +212,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/cpu-memory/borrow", test_borrow);
   g_test_add_func("/cpu-memory/cut", test_cut);
   g_test_add_func("/cpu-memory/digest", test_digest);
+  g_test_add_func("/cpu-memory/sha256", test_sha256);
   g_test_add_func("/cpu-memory/text-tower", test_text_tower);
   g_test_add_func("/cpu-memory/bad-file", test_bad_file);
   int rc = g_test_run();
