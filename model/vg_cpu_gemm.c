@@ -3,7 +3,7 @@
  * backend will use: which one wins depends on the CPU model,
  * the OpenBLAS build and the thread count, so a static rule would be wrong
  * somewhere (OpenBLAS 0.3.21 runs SSE3 kernels on CPUs it does not know). It
- * costs about 3 x 3 such matmuls (some 70 ms on 2 cores).
+ * costs about 3 x 4 such matmuls (some 90 ms on 2 cores).
  *
  * The verdict is kept per machine, in $XDG_CACHE_HOME/vigil/cpu-gemm-T (T
  * threads; ~/.cache without XDG_CACHE_HOME), keyed by the CPU model and the
@@ -25,6 +25,17 @@
 #include <unistd.h>
 
 #include "vg_dnnl.h"
+
+/* With OpenMP in the build (vg_parallel on oneDNN's threads), OpenBLAS's own
+ * pool busy-waits beside ours through the attention and element-wise ops: a
+ * forward on OpenBLAS took 1.7 s against oneDNN's 1.35 s when the probe had
+ * them level (AVX2 paths, 2 cores). So OpenBLAS must win the probe by this
+ * factor there. */
+#ifdef VG_HAVE_OPENMP
+#define OPENBLAS_COST (1.0 / 1.15)
+#else
+#define OPENBLAS_COST 1.0
+#endif
 
 #define PROBE_M 290
 #define PROBE_N 3072
@@ -100,6 +111,11 @@ static double time_once(vg_cpu_gemm_kind kind, const vg_gemm_args *g, int thread
   return vg_cpu_gemm_run(kind, g, VG_F32, threads) == VG_OK ? now_s() - t0 : -1;
 }
 
+/* A probed kernel's speed as the choice weighs it (0 when not timed). */
+static double worth(const vg_cpu_gemm_choice *c, vg_cpu_gemm_kind k) {
+  return c->gflops[k] * (k == VG_CPU_GEMM_OPENBLAS ? OPENBLAS_COST : 1.0);
+}
+
 /* Times every kernel that runs here; c->how gets `note` then the figures. */
 static void probe(vg_cpu_gemm_choice *c, int threads, const char *note) {
   float *a = malloc(sizeof(float) * PROBE_M * PROBE_K);
@@ -126,25 +142,26 @@ static void probe(vg_cpu_gemm_choice *c, int threads, const char *note) {
                           .ldo = PROBE_N};
   int len = snprintf(c->how, sizeof c->how, "%sprobe %dx%dx%d, %d threads:", note, PROBE_M, PROBE_N,
                      PROBE_K, threads);
-  /* A warm-up round (oneDNN compiles its kernel), then rounds that take turns,
-   * so that load from other processes hits every kernel alike; best of each. */
+  /* Per kernel a warm-up run (oneDNN compiles its kernel) and the best of
+   * three. OpenBLAS goes last: its workers busy-wait some 0.1 s after a
+   * call, and a kernel timed in that wake ran at half speed (seen: oneDNN
+   * 85 against 171 GFLOP/s when the kernels took turns). */
+  static const vg_cpu_gemm_kind order[] = {VG_CPU_GEMM_OWN, VG_CPU_GEMM_DNNL, VG_CPU_GEMM_OPENBLAS};
   double best[VG_CPU_GEMM_KINDS]; /* seconds; negative: cannot run */
   for (int k = 0; k < VG_CPU_GEMM_KINDS; k++)
     best[k] = vg_cpu_gemm_runs((vg_cpu_gemm_kind)k) ? HUGE_VAL : -1;
-  for (int round = 0; round < 3; round++)
-    for (int k = 0; k < VG_CPU_GEMM_KINDS; k++) {
-      if (best[k] < 0)
-        continue;
-      const double t = time_once((vg_cpu_gemm_kind)k, &g, threads);
-      if (t < 0 || (round > 0 && t < best[k]))
-        best[k] = t;
+  for (size_t o = 0; o < sizeof order / sizeof *order; o++)
+    for (int round = 0; round < 4 && best[order[o]] >= 0; round++) {
+      const double t = time_once(order[o], &g, threads);
+      if (t < 0 || (round > 0 && t < best[order[o]]))
+        best[order[o]] = t;
     }
   c->kind = VG_CPU_GEMM_OPENBLAS;
   for (int k = 0; k < VG_CPU_GEMM_KINDS; k++) {
     if (!(best[k] > 0 && best[k] < HUGE_VAL))
       continue;
     c->gflops[k] = 2.0 * PROBE_M * PROBE_N * PROBE_K / best[k] * 1e-9;
-    if (c->gflops[k] > c->gflops[c->kind])
+    if (worth(c, (vg_cpu_gemm_kind)k) > worth(c, c->kind))
       c->kind = (vg_cpu_gemm_kind)k;
     if (len < (int)sizeof c->how)
       len +=
