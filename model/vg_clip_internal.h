@@ -57,10 +57,12 @@ struct vg_clip {
   vg_tensor *cls_row, *cls_norm;                                            /* [1, width] */
   vg_tensor *pooled;                                                        /* [1, embed] */
 
-  /* Text scratch, for `tcap` prompts of `tlen` tokens at once; rows below are per prompt. */
-  int tcap, tlen;
-  vg_clip_scratch ts;                       /* [context, ...] */
-  vg_tensor *tpos_rep;                      /* tpos repeated per prompt, [context, text_width] */
+  /* Text scratch, for `tcap` prompts of up to `tlen` tokens at once; rows below are per
+   * prompt. A forward may use fewer tokens per prompt: tpos_rep is laid out for tpos_len. */
+  int tcap, tlen, tpos_len;
+  int64_t text_rows;   /* token rows through the tower in the last vg_clip_encode_text */
+  vg_clip_scratch ts;  /* [context, ...] */
+  vg_tensor *tpos_rep; /* tpos repeated per prompt, [context, text_width] */
   vg_tensor *eot_row, *eot_norm, *text_out; /* [1, text_width], [1, embed] */
 };
 
@@ -69,3 +71,5 @@ struct vg_clip {
 vg_status vg_clip_image_scratch(vg_clip *m, int cap);
 void vg_clip_free_image_scratch(vg_clip *m); /* back to cap 0: the next forward allocates */
 vg_status vg_clip_text_scratch(vg_clip *m, int cap, int len);
+/* Lays tpos_rep out for prompts of `len` <= tlen tokens. */
+vg_status vg_clip_text_positions(vg_clip *m, int len);

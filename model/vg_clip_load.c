@@ -729,7 +729,7 @@ static void free_text_scratch(vg_clip *m) {
   m->tpos_rep = m->eot_row = m->eot_norm = m->text_out = NULL;
   free_scratch(&m->ts);
   m->ts = (vg_clip_scratch){0};
-  m->tcap = m->tlen = 0;
+  m->tcap = m->tlen = m->tpos_len = 0;
 }
 
 vg_status vg_clip_text_scratch(vg_clip *m, int cap, int len) {
@@ -749,8 +749,16 @@ vg_status vg_clip_text_scratch(vg_clip *m, int cap, int len) {
   if (s != VG_OK)
     return scratch_failed(m, free_text_scratch, s, cap, "prompt(s)");
   m->tcap = cap;
-  m->tlen = len;
+  m->tlen = m->tpos_len = len;
   return VG_OK;
+}
+
+vg_status vg_clip_text_positions(vg_clip *m, int len) {
+  if (len > m->tlen)
+    return vg_fail(VG_ERR_ARG, "text positions: %d tokens in scratch for %d", len, m->tlen);
+  vg_status s = len == m->tpos_len ? VG_OK : repeat_rows(m->tpos_rep, m->tpos, len, m->tcap);
+  m->tpos_len = s == VG_OK ? len : 0; /* 0: laid out for nothing (a copy failed) */
+  return s;
 }
 
 static vg_status scratch(vg_clip *m) {

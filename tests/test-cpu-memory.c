@@ -63,6 +63,10 @@ static void prompt(int32_t *row, int ctx, int vocab, int words) {
 
 /* Features of prompts cut at ~10 tokens equal those over the whole context
  * (a prompt ending at the last position forces the uncut length). */
+static int compare_int(const void *a, const void *b) {
+  return *(const int *)a - *(const int *)b;
+}
+
 static void test_cut(void) {
   vg_weights *clip = NULL;
   g_assert_cmpint(vg_safetensors_open(clip_path, &clip), ==, VG_OK);
@@ -92,6 +96,15 @@ static void test_cut(void) {
     prompt(many + (gsize)r * ctx, ctx, a->vocab, 1 + (r * 7) % 19);
   g_autofree float *together = g_new(float, (gsize)MANY *d), *alone = g_new(float, d);
   g_assert_cmpint(vg_clip_encode_text(m, many, MANY, together), ==, VG_OK);
+  /* Sorted by length, each chunk cut at its own longest prompt: the 64
+   * shortest (2 + words tokens each) at theirs, the 9 longest at 2 + 19. */
+  int words[MANY];
+  for (int r = 0; r < MANY; r++)
+    words[r] = 1 + (r * 7) % 19;
+  qsort(words, MANY, sizeof *words, compare_int);
+  const gint64 rows = (gint64)VG_CLIP_BATCH_MAX * (2 + words[VG_CLIP_BATCH_MAX - 1]) + 9 * (2 + 19);
+  g_assert_cmpint(m->text_rows, ==, rows);
+  g_assert_cmpint(m->text_rows, <, (gint64)MANY * (2 + 19));
   worst = 0;
   for (int r = 0; r < MANY; r++) {
     g_assert_cmpint(vg_clip_encode_text(m, many + (gsize)r * ctx, 1, alone), ==, VG_OK);
