@@ -245,14 +245,32 @@ static vg_status cpu_activation(vg_backend *be, vg_tensor *x, vg_activation act,
   return VG_OK;
 }
 
+typedef struct add_job {
+  float *out;
+  const float *a, *b;
+  float alpha, beta;
+  size_t n;
+} add_job;
+
+static void add_range(void *ctx, int t, int n) {
+  const add_job *j = ctx;
+  size_t begin, end;
+  share(j->n, t, n, &begin, &end);
+  for (size_t i = begin; i < end; i++)
+    j->out[i] = j->alpha * j->a[i] + j->beta * j->b[i];
+}
+
+/* On the threads too: a forward's 33 adds took 8.8 ms on one thread, 6.8 ms
+ * on two (ViT-L/14, 2 cores). */
 static vg_status cpu_add_scaled(vg_backend *be, vg_tensor *out, const vg_tensor *a, float alpha,
                                 const vg_tensor *b, float beta) {
-  (void)be; /* memory bound: one thread is as fast */
-  const size_t n = (size_t)out->rows * (size_t)out->cols;
-  const float *av = f32(a), *bv = f32(b);
-  float *ov = f32(out);
-  for (size_t i = 0; i < n; i++)
-    ov[i] = alpha * av[i] + beta * bv[i];
+  add_job j = {.out = f32(out),
+               .a = f32(a),
+               .b = f32(b),
+               .alpha = alpha,
+               .beta = beta,
+               .n = (size_t)out->rows * (size_t)out->cols};
+  vg_parallel(threads_for(be, j.n), add_range, &j);
   return VG_OK;
 }
 
