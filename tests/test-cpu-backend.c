@@ -174,6 +174,24 @@ static void test_add_scaled(void) {
   vg_tensor_download(ta, y);
   g_assert_cmpfloat_with_epsilon(y[2], 0.8f * 3 + 3.0f, 1e-6);
   vg_tensor_free(ta), vg_tensor_free(tb);
+  /* Big enough to be split over 3 threads, in uneven shares: every value. */
+  enum { ROWS = 257, COLS = 301 };
+  vg_backend *three = vg_cpu_backend_new(3);
+  float *av = g_new(float, ROWS *COLS), *bv = g_new(float, ROWS *COLS);
+  float *got = g_new(float, ROWS *COLS);
+  for (int i = 0; i < ROWS * COLS; i++)
+    av[i] = (float)(i % 97) - 40.0f, bv[i] = (float)(i % 89) * 0.5f;
+  vg_tensor *xa = vg_tensor_new(three, VG_F32, ROWS, COLS),
+            *xb = vg_tensor_new(three, VG_F32, ROWS, COLS);
+  vg_tensor *xo = vg_tensor_new(three, VG_F32, ROWS, COLS);
+  vg_tensor_upload(xa, av), vg_tensor_upload(xb, bv);
+  g_assert_cmpint(vg_add_scaled(xo, xa, 0.8f, xb, 0.1f), ==, VG_OK);
+  vg_tensor_download(xo, got);
+  for (int i = 0; i < ROWS * COLS; i++)
+    g_assert_cmpfloat_with_epsilon(got[i], 0.8f * av[i] + 0.1f * bv[i], 1e-5);
+  vg_tensor_free(xa), vg_tensor_free(xb), vg_tensor_free(xo);
+  vg_backend_destroy(three);
+  g_free(av), g_free(bv), g_free(got);
 }
 
 static void test_rows_and_norms(void) {
