@@ -52,6 +52,68 @@ static void test_borrow(void) {
   vg_weights_free(clip), vg_weights_free(ad);
 }
 
+/* Resident bytes of the mapping that holds `addr` (/proc/self/smaps), or -1. */
+static gint64 mapping_rss(const void *addr) {
+  g_autofree char *text = NULL;
+  g_assert_true(g_file_get_contents("/proc/self/smaps", &text, NULL, NULL));
+  g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+  gboolean inside = FALSE;
+  for (char **l = lines; *l; l++) {
+    unsigned long long lo, hi, kb;
+    if (sscanf(*l, "%llx-%llx ", &lo, &hi) == 2)
+      inside = (guintptr)addr >= lo && (guintptr)addr < hi;
+    else if (inside && sscanf(*l, "Rss: %llu kB", &kb) == 1)
+      return (gint64)kb * 1024;
+  }
+  return -1;
+}
+
+/* Bytes of the file's transformer blocks (the bulk of a CLIP file). */
+static gint64 block_bytes(const vg_weights *w) {
+  gint64 sum = 0;
+  for (size_t i = 0; i < vg_weights_count(w); i++) {
+    const vg_weight *t = vg_weights_at(w, i);
+    if (strstr(t->name, "resblocks."))
+      sum += vg_weight_numel(t) * (gint64)vg_wdtype_size(t->dtype);
+  }
+  return sum;
+}
+
+/* A load that converts the blocks' weights (F16 here, BF16 alike) drops the
+ * file pages it read: they would sit beside the copies until the load ends.
+ * F32 used in place keeps them, which shows the measure sees them. */
+static void test_drop_read_pages(void) {
+  vg_weights *clip = NULL;
+  g_assert_cmpint(vg_safetensors_open(clip_path, &clip), ==, VG_OK);
+  const vg_weight *fc1 = vg_weights_find(clip, "visual.transformer.resblocks.0.mlp.c_fc.weight");
+  g_assert_nonnull(fc1);
+  const gint64 blocks = block_bytes(clip);
+  vg_backend *cpu = vg_cpu_backend_new(1);
+  const vg_clip_options half = {.borrow_weights = 1, .matmul_dtype = VG_F16};
+  vg_clip *m = NULL;
+  vg_weights_evict(clip);
+  g_assert_cmpint(vg_clip_load(clip, NULL, &half, cpu, &m), ==, VG_OK);
+  const gint64 converted = mapping_rss(fc1->data);
+  vg_clip_free(m);
+  vg_weights_evict(clip);
+  m = load(cpu, clip, NULL, 1);
+  for (int i = 0; i < m->arch.layers; i++) /* what a forward reads */
+    for (const uint8_t *p = m->vblocks[i].fc1_w->host,
+                       *end = p + vg_tensor_bytes(m->vblocks[i].fc1_w);
+         p < end; p += 4096)
+      (void)*(volatile const uint8_t *)p;
+  const gint64 in_place = mapping_rss(fc1->data);
+  g_test_message("file pages resident: %" G_GINT64_FORMAT " after an F16 load, %" G_GINT64_FORMAT
+                 " with F32 in place; blocks %" G_GINT64_FORMAT " bytes",
+                 converted, in_place, blocks);
+  g_assert_cmpint(converted, >=, 0);
+  g_assert_cmpint(converted, <, blocks / 3);
+  g_assert_cmpint(in_place, >, blocks / 3);
+  vg_clip_free(m);
+  vg_backend_destroy(cpu);
+  vg_weights_free(clip);
+}
+
 /* Prompt r: start token, r + 3 words, end token (the largest id), zeros. */
 static void prompt(int32_t *row, int ctx, int vocab, int words) {
   memset(row, 0, (gsize)ctx * sizeof *row);
@@ -224,6 +286,7 @@ int main(int argc, char **argv) {
   test_write_random_model(dir, "tiny", 3, &clip_path, &adapters_path);
   g_test_add_func("/cpu-memory/borrow", test_borrow);
   g_test_add_func("/cpu-memory/cut", test_cut);
+  g_test_add_func("/cpu-memory/drop-read-pages", test_drop_read_pages);
   g_test_add_func("/cpu-memory/digest", test_digest);
   g_test_add_func("/cpu-memory/sha256", test_sha256);
   g_test_add_func("/cpu-memory/text-tower", test_text_tower);
