@@ -9,6 +9,7 @@
 # (gui-session.sh gives it a private X server, D-Bus and XDG folders: an empty
 # cache, so the weights are hashed and the class's prompts go through the text
 # tower; CACHE_DIR is used as XDG_CACHE_HOME instead, e.g. to keep digests.)
+# FIRST_MAP_PRECISION=bf16 (or f16) sets Preferences > Precision; f32 by default.
 set -u
 build=$1 clip=$2 adapters=$3
 vigil="$build/ui/vigil" shot="$build/tests/vg-x11-shot"
@@ -17,7 +18,8 @@ logdir=$(mktemp -d "${TMPDIR:-/tmp}/vigil-first-map.XXXXXX")
 [ -n "${4:-}" ] && export XDG_CACHE_HOME="$4"
 export GSETTINGS_SCHEMA_DIR="$build/resources" GSETTINGS_BACKEND=keyfile G_MESSAGES_DEBUG=all
 mkdir -p "$XDG_CONFIG_HOME/glib-2.0/settings"
-printf "[org/vigil/Vigil]\ncompute-device='cpu'\n" >"$XDG_CONFIG_HOME/glib-2.0/settings/keyfile"
+printf "[org/vigil/Vigil]\ncompute-device='cpu'\nprecision='%s'\n" "${FIRST_MAP_PRECISION:-f32}" \
+  >"$XDG_CONFIG_HOME/glib-2.0/settings/keyfile"
 ct=/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm
 log="$logdir/vigil.log"
 /usr/bin/time -v -o "$logdir/time.txt" "$vigil" "$ct" >"$log" 2>&1 &
