@@ -194,35 +194,31 @@ static void ln_rows(void *ctx, int t, int n) {
                     j->gamma, j->beta, (int)j->cols, j->eps);
 }
 
-static vg_status layer_norm_run(vg_backend *be, ln_job *j) {
-  vg_parallel(threads_for(be, j->rows * (size_t)j->cols), ln_rows, j);
+/* out = layer_norm(x (+= add, when given)) row by row, on the threads. */
+static vg_status layer_norm_run(vg_backend *be, const vg_tensor *x, const vg_tensor *add,
+                                vg_tensor *out, const vg_tensor *gamma, const vg_tensor *beta,
+                                float eps) {
+  ln_job j = {.x = f32(x), /* only written when adding */
+              .add = add ? f32(add) : NULL,
+              .gamma = f32(gamma),
+              .beta = f32(beta),
+              .out = f32(out),
+              .cols = x->cols,
+              .rows = (size_t)x->rows,
+              .eps = eps};
+  vg_parallel(threads_for(be, j.rows * (size_t)j.cols), ln_rows, &j);
   return VG_OK;
 }
 
 static vg_status cpu_layer_norm(vg_backend *be, vg_tensor *out, const vg_tensor *x,
                                 const vg_tensor *gamma, const vg_tensor *beta, float eps) {
-  ln_job j = {.x = f32(x), /* only written when adding */
-              .gamma = f32(gamma),
-              .beta = f32(beta),
-              .out = f32(out),
-              .cols = x->cols,
-              .rows = (size_t)x->rows,
-              .eps = eps};
-  return layer_norm_run(be, &j);
+  return layer_norm_run(be, x, NULL, out, gamma, beta, eps);
 }
 
 static vg_status cpu_add_layer_norm(vg_backend *be, vg_tensor *x, const vg_tensor *y,
                                     vg_tensor *out, const vg_tensor *gamma, const vg_tensor *beta,
                                     float eps) {
-  ln_job j = {.x = f32(x),
-              .add = f32(y),
-              .gamma = f32(gamma),
-              .beta = f32(beta),
-              .out = f32(out),
-              .cols = x->cols,
-              .rows = (size_t)x->rows,
-              .eps = eps};
-  return layer_norm_run(be, &j);
+  return layer_norm_run(be, x, y, out, gamma, beta, eps);
 }
 
 typedef struct act_job {
