@@ -19,9 +19,11 @@ import zlib
 import struct
 
 import numpy as np
-from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
+from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import generate_uid
+
+from dicom_dataset import new_file_dataset
 
 OUT = sys.argv[1]
 CT = "1.2.840.10008.5.1.4.1.1.2"
@@ -30,13 +32,7 @@ SC = "1.2.840.10008.5.1.4.1.1.7"
 
 
 def base(sop_class, rows, cols, frames=None):
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = sop_class
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = FileDataset(None, {}, file_meta=meta, preamble=b"\0" * 128)
-    ds.is_little_endian, ds.is_implicit_VR = True, False
-    ds.SOPClassUID, ds.SOPInstanceUID = sop_class, meta.MediaStorageSOPInstanceUID
+    ds = new_file_dataset(sop_class)
     ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
     ds.PatientName, ds.PatientID = "Export^Test", "VGX042"
     ds.PatientBirthDate, ds.PatientSex = "19700203", "M"

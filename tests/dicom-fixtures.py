@@ -22,9 +22,10 @@ import tempfile
 import numpy as np
 import pydicom
 import pydicom.data
-from pydicom.dataset import FileDataset, FileMetaDataset
 from pydicom.encaps import generate_pixel_data_frame
-from pydicom.uid import UID_dictionary, ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import UID_dictionary, generate_uid
+
+from dicom_dataset import new_file_dataset
 
 OUT = sys.argv[1]
 WORK = tempfile.mkdtemp(prefix="vigil-fixtures-")  # codec intermediates, removed at the end
@@ -44,14 +45,7 @@ for uid, name in ((HTJ2K_LOSSLESS, "HTJ2KLossless"), (HTJ2K, "HTJ2K")):
 
 def dataset(rows, cols, photometric="MONOCHROME2", spp=1, bits=16, stored=None, signed=0,
             series=None, **tags):
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"  # secondary capture
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = FileDataset(None, {}, file_meta=meta, preamble=b"\0" * 128)
-    ds.is_little_endian, ds.is_implicit_VR = True, False
-    ds.SOPClassUID = meta.MediaStorageSOPClassUID
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds = new_file_dataset("1.2.840.10008.5.1.4.1.1.7")  # secondary capture
     ds.StudyInstanceUID = STUDY
     ds.SeriesInstanceUID = series or generate_uid()
     ds.PatientName, ds.PatientID, ds.PatientSex = "Test^Vigil", "VG001", "F"

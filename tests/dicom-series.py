@@ -11,8 +11,9 @@ import argparse
 import os
 
 import numpy as np
-from pydicom.dataset import FileDataset, FileMetaDataset
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import CTImageStorage, generate_uid
+
+from dicom_dataset import new_file_dataset
 
 ap = argparse.ArgumentParser()
 ap.add_argument("out")
@@ -39,13 +40,7 @@ for st in range(args.studies):
             blob = np.hypot(x - 0.15 * np.cos(se + sl / 7), y - 0.15 * np.sin(se + sl / 7))
             hu += np.where(blob < 0.08 + 0.02 * se, 300.0, 0.0)
             hu += 20 * np.sin(12 * x + se) * (r < 0.42)
-            meta = FileMetaDataset()
-            meta.MediaStorageSOPClassUID = CTImageStorage
-            meta.MediaStorageSOPInstanceUID = generate_uid()
-            meta.TransferSyntaxUID = ExplicitVRLittleEndian
-            ds = FileDataset(None, {}, file_meta=meta, preamble=b"\0" * 128)
-            ds.is_little_endian, ds.is_implicit_VR = True, False
-            ds.SOPClassUID, ds.SOPInstanceUID = CTImageStorage, meta.MediaStorageSOPInstanceUID
+            ds = new_file_dataset(CTImageStorage)
             ds.StudyInstanceUID, ds.SeriesInstanceUID = study, series
             ds.PatientName, ds.PatientID = f"Series^Test{st}", f"VS{st:03d}"
             ds.StudyDescription, ds.SeriesDescription = f"Study {st}", f"Axial {se}"

@@ -22,18 +22,15 @@ log="$logdir/measure-vigil.log"
 echo "TAP version 13"
 echo "1..17"
 mkdir "$work/ct"
-/usr/bin/python3 - "$work/ct" <<'PY'
+/usr/bin/python3 - "$work/ct" "$(dirname "$0")" <<'PY'
 import sys
 import numpy as np
-from pydicom.dataset import FileDataset, FileMetaDataset
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import CTImageStorage, generate_uid
+sys.path.insert(0, sys.argv[2])
+from dicom_dataset import new_file_dataset
 study, series = generate_uid(), generate_uid()
 for k in range(3):  # three axial slices, 2 mm apart
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID = CTImageStorage, generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = FileDataset(f"{sys.argv[1]}/{k}.dcm", {}, file_meta=meta, preamble=b"\0" * 128)
-    ds.SOPClassUID, ds.SOPInstanceUID = CTImageStorage, meta.MediaStorageSOPInstanceUID
+    ds = new_file_dataset(CTImageStorage, f"{sys.argv[1]}/{k}.dcm")
     ds.Modality, ds.PatientName, ds.PatientID = "CT", "Ruler^Rita", "M18"
     ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.InstanceNumber = study, series, k + 1
     ds.ImagePositionPatient, ds.ImageOrientationPatient = [0, 0, 2 * k], [1, 0, 0, 0, 1, 0]

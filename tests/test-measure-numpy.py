@@ -12,9 +12,9 @@ import sys
 import tempfile
 
 import numpy as np
-import pydicom
-from pydicom.dataset import FileDataset, FileMetaDataset
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import CTImageStorage, generate_uid
+
+from dicom_dataset import new_file_dataset
 
 tool = sys.argv[1]
 work = tempfile.mkdtemp(prefix="vigil-measure-")
@@ -24,12 +24,7 @@ hu = stored.astype(np.float64) * 2.5 - 1024
 
 
 def write_ct(name, spacing_tag):
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = CTImageStorage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = FileDataset(name, {}, file_meta=meta, preamble=b"\0" * 128)
-    ds.SOPClassUID, ds.SOPInstanceUID = CTImageStorage, meta.MediaStorageSOPInstanceUID
+    ds = new_file_dataset(CTImageStorage, name)
     ds.Modality, ds.PatientName = "CT", "Measure^Test"
     ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
     ds.Rows, ds.Columns = stored.shape

@@ -11,18 +11,13 @@ import os
 import sys
 
 import numpy as np
-from pydicom.dataset import FileDataset, FileMetaDataset
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, MRImageStorage, generate_uid
+from pydicom.uid import CTImageStorage, MRImageStorage, generate_uid
+
+from dicom_dataset import new_file_dataset
 
 
 def dataset(sop_class, rows, cols):
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = sop_class
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = FileDataset(None, {}, file_meta=meta, preamble=b"\0" * 128)
-    ds.is_little_endian, ds.is_implicit_VR = True, False
-    ds.SOPClassUID, ds.SOPInstanceUID = sop_class, meta.MediaStorageSOPInstanceUID
+    ds = new_file_dataset(sop_class)
     ds.PatientName, ds.PatientID = "DOE^JANE", "P-0042"
     ds.PatientBirthDate, ds.PatientSex = "19700131", "F"
     ds.InstitutionName = "Vigil General"
