@@ -16,7 +16,10 @@ size_t vg_tensor_bytes(const vg_tensor *t) {
   return (size_t)t->rows * (size_t)t->cols * vg_dtype_size(t->dtype);
 }
 
-vg_tensor *vg_tensor_new(vg_backend *be, vg_dtype dtype, int64_t rows, int64_t cols) {
+/* A tensor header for the backend, its memory allocated there or, with
+ * `wrap`, the caller's data taken as it lies (tensor_wrap). */
+static vg_tensor *make_tensor(vg_backend *be, vg_dtype dtype, int64_t rows, int64_t cols,
+                              const void *wrap) {
   if (!be || rows <= 0 || cols <= 0 || rows > VG_MAX_ELEMENTS / cols) {
     vg_fail(VG_ERR_ARG, "cannot make a %lld x %lld tensor", (long long)rows, (long long)cols);
     return NULL;
@@ -27,11 +30,16 @@ vg_tensor *vg_tensor_new(vg_backend *be, vg_dtype dtype, int64_t rows, int64_t c
     return NULL;
   }
   *t = (vg_tensor){.backend = be, .dtype = dtype, .rows = rows, .cols = cols};
-  if (be->ops->tensor_alloc(be, t) != VG_OK) {
+  const vg_status s = wrap ? be->ops->tensor_wrap(be, t, wrap) : be->ops->tensor_alloc(be, t);
+  if (s != VG_OK) {
     free(t);
     return NULL;
   }
   return t;
+}
+
+vg_tensor *vg_tensor_new(vg_backend *be, vg_dtype dtype, int64_t rows, int64_t cols) {
+  return make_tensor(be, dtype, rows, cols, NULL);
 }
 
 vg_tensor *vg_tensor_wrap(vg_backend *be, vg_dtype dtype, int64_t rows, int64_t cols,
@@ -42,21 +50,7 @@ vg_tensor *vg_tensor_wrap(vg_backend *be, vg_dtype dtype, int64_t rows, int64_t 
       vg_tensor_free(t), t = NULL;
     return t;
   }
-  if (rows <= 0 || cols <= 0 || rows > VG_MAX_ELEMENTS / cols) {
-    vg_fail(VG_ERR_ARG, "cannot make a %lld x %lld tensor", (long long)rows, (long long)cols);
-    return NULL;
-  }
-  vg_tensor *t = calloc(1, sizeof *t);
-  if (!t) {
-    vg_fail(VG_ERR_NOMEM, "out of memory for a tensor header");
-    return NULL;
-  }
-  *t = (vg_tensor){.backend = be, .dtype = dtype, .rows = rows, .cols = cols};
-  if (be->ops->tensor_wrap(be, t, data) != VG_OK) {
-    free(t);
-    return NULL;
-  }
-  return t;
+  return make_tensor(be, dtype, rows, cols, data);
 }
 
 void vg_tensor_free(vg_tensor *t) {
