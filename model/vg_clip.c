@@ -357,7 +357,7 @@ static vg_status encode_chunk(vg_clip *m, const int32_t *ids, const by_end *orde
 }
 
 /* The prompts go through in order of length, each forward cut at its own
- * longest prompt's end: MVFA's 420 prompts are 9 to 16 tokens, and one cut
+ * longest prompt's end: MVFA's 420 prompts are 8 to 16 tokens, and one cut
  * for all computed 16 rows for each. */
 vg_status vg_clip_encode_text(vg_clip *m, const int32_t *ids, int n, float *out) {
   if (!m || !ids || !out || n < 0)
