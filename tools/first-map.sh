@@ -12,13 +12,18 @@
 # FIRST_MAP_PRECISION=bf16 (or f16) sets Preferences > Precision; f32 by default.
 set -u
 build=$1 clip=$2 adapters=$3
+precision=${FIRST_MAP_PRECISION:-f32}
+case $precision in
+  f32 | f16 | bf16) ;;
+  *) echo "first-map.sh: FIRST_MAP_PRECISION='$precision' is not f32, f16 or bf16" >&2; exit 2 ;;
+esac
 vigil="$build/ui/vigil" shot="$build/tests/vg-x11-shot"
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/vigil-first-map.XXXXXX")
 . "$(dirname "$0")/../tests/gui-lib.sh"
 [ -n "${4:-}" ] && export XDG_CACHE_HOME="$4"
 export GSETTINGS_SCHEMA_DIR="$build/resources" GSETTINGS_BACKEND=keyfile G_MESSAGES_DEBUG=all
 mkdir -p "$XDG_CONFIG_HOME/glib-2.0/settings"
-printf "[org/vigil/Vigil]\ncompute-device='cpu'\nprecision='%s'\n" "${FIRST_MAP_PRECISION:-f32}" \
+printf "[org/vigil/Vigil]\ncompute-device='cpu'\nprecision='%s'\n" "$precision" \
   >"$XDG_CONFIG_HOME/glib-2.0/settings/keyfile"
 ct=/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm
 log="$logdir/vigil.log"
